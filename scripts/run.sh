@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install cpscreen, seed the default database with the demo data if it is absent, start the app.
+# The database is $CPSCREEN_DB (default data/cpscreen.duckdb); the port is $PORT (default 8501).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+.venv/bin/python -m store.seed
+exec .venv/bin/streamlit run app.py --server.headless true --server.port "${PORT:-8501}" --browser.gatherUsageStats false "$@"

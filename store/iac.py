@@ -1,0 +1,244 @@
+"""Reading the official US DOE Industrial Assessment Centers (IAC / ITAC) workbook.
+
+The workbook has a sheet ASSESS (one row per plant visit) and a sheet RECC (one row per
+recommendation, with up to four resource streams P, S, T, Q: source code, amount conserved and
+dollars saved).  :func:`read_iac_workbook` turns it into raw frames in the cpscreen import format,
+which then go through the same validation and all-or-nothing import as any other file.
+
+Mapping (documented here and in ``iac_categories.csv``):
+
+- ASSESS row -> enterprise: ``enterprise_id`` = assessment ID, jurisdiction ``US``, currency USD,
+  ``sector`` = NAICS code, ``size_class`` from employees (< 10 micro, < 50 small, < 250 medium,
+  else large: the EU 2003/361/EC head-count thresholds, the only size data IAC records).
+- RECC row -> option: ``option_id`` = SUPERID, ``investment`` = IMPCOST, ``annual_savings`` = sum of
+  PSAVED, SSAVED, TSAVED, QSAVED; ``energy_saved_mwh`` from electricity (EC, E1: kWh / 1000) and
+  fuel streams (E2-E12: MMBtu x 0.29307107 MWh/MMBtu); ``waste_avoided_t`` from solid and gaseous
+  waste streams (W4-W6: lb x 0.00045359237 t/lb); ``water_saved_m3`` from water and liquid streams
+  (W1-W3: gal x 0.003785411784 m3/gal); category and BASF hierarchy from the ARC code by the longest
+  matching prefix in ``iac_categories.csv``; title = the ARC dictionary title of the longest known
+  prefix of the code (the workbook's ARC_CODES sheet, or a fuller dictionary such as
+  ``arc_codes_v21_1.csv`` when given) followed by the code; status from IMPSTATUS (I implemented,
+  N rejected, P study, K or blank proposed).
+- IAC records no economic life: ``lifetime_years`` is set to ``default_lifetime`` (10 years) and the
+  attribute ``lifetime_assumed`` says so.
+- A recommendation whose streams add up to more energy used than saved (e.g. a fuel switch) gets
+  ``energy_saved_mwh`` 0 and the flag below (the import format holds savings >= 0).
+- A recommendation without IMPCOST gets investment 0, one without any SAVED value gets savings 0,
+  and a negative IMPCOST (a cost reduction) gets investment 0; each such row carries the attribute
+  ``iac_flag`` naming the problem, so nothing is dropped silently.
+- Rows of RECC without SUPERID and ID (the workbook's summary lines) are skipped and counted in
+  the notes.
+
+References
+----------
+US DOE Industrial Assessment Centers (ITAC) database and its Database Manual v10.2 (resource
+stream codes, p. 22).  https://iac.university/
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+MMBTU_TO_MWH = 0.29307107
+LB_TO_T = 0.00045359237
+GAL_TO_M3 = 0.003785411784
+ELECTRICITY_KWH = ("EC", "E1")
+FUELS_MMBTU = tuple(f"E{i}" for i in range(2, 13))
+WATER_GAL = ("W1", "W2", "W3")
+WASTE_LB = ("W4", "W5", "W6")
+STREAMS = ("P", "S", "T", "Q")
+STATUS = {"I": "implemented", "N": "rejected", "P": "study", "K": "proposed"}
+
+#: Long ASSESS headers of the cut workbook -> the short names of the official layout.
+ASSESS_NAMES = {
+    "Assessment ID": "ID",
+    "IAC Center Code": "CENTER",
+    "Fiscal Year": "FY",
+    "SIC Industrial Classification Code": "SIC",
+    "NAICS Industrial Classification Code": "NAICS",
+    "US State Abbreviation": "STATE",
+    "Total Yearly Sales": "SALES",
+    "Total Number of Employees": "EMPLOYEES",
+    "Type of Products": "PRODUCTS",
+}
+
+
+def is_iac_workbook(path: str | os.PathLike[str]) -> bool:
+    """True when the workbook has the sheets ASSESS and RECC."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+    except Exception:
+        return False
+    try:
+        return {"ASSESS", "RECC"} <= set(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+@lru_cache(maxsize=1)
+def category_map() -> pd.DataFrame:
+    """The ARC-prefix -> category table, longest prefixes first."""
+    df = pd.read_csv(Path(__file__).with_name("iac_categories.csv"), dtype=str, keep_default_na=False)
+    return df.assign(_len=df["arc_prefix"].str.len()).sort_values("_len", ascending=False).drop(columns="_len")
+
+
+def _arc_text(code: object) -> str:
+    """ARC code as text without float noise (2.7142 stays 2.7142)."""
+    if code is None or (isinstance(code, float) and np.isnan(code)):
+        return ""
+    if isinstance(code, (int, float, np.floating)):
+        return f"{float(code):.6f}".rstrip("0").rstrip(".")
+    return str(code).strip()
+
+
+def _longest(code: str, keys: dict[str, str]) -> str | None:
+    for n in range(len(code), 0, -1):
+        hit = keys.get(code[:n])
+        if hit is not None:
+            return hit
+    return None
+
+
+def arc_category(code: str) -> tuple[str, str]:
+    """Category and hierarchy ('' = the category's default) for an ARC code."""
+    for r in category_map().itertuples(index=False):
+        if code.startswith(r.arc_prefix):
+            return r.category, r.hierarchy
+    return "good_housekeeping", ""
+
+
+def arc_titles(workbook: pd.DataFrame | None, dictionary: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """ARC code -> title, from the workbook's ARC_CODES sheet and an optional fuller dictionary."""
+    titles: dict[str, str] = {}
+    if workbook is not None and {"ARC_CODE", "ARC_NAME"} <= set(workbook.columns):
+        for c, n in zip(workbook["ARC_CODE"], workbook["ARC_NAME"]):
+            if _arc_text(c):
+                titles[_arc_text(c)] = str(n).strip()
+    if dictionary is not None:
+        d = pd.read_csv(dictionary, dtype=str, keep_default_na=False)
+        for c, n in zip(d["arcCode"], d["title"]):
+            titles[c.strip()] = n.strip()
+    return titles
+
+
+def _size_class(employees: pd.Series) -> pd.Series:
+    e = pd.to_numeric(employees, errors="coerce")
+    out = np.select([e < 10, e < 50, e < 250], ["micro", "small", "medium"], "large")
+    return pd.Series(np.where(e.isna(), "", out), index=employees.index)
+
+
+def read_iac_workbook(
+    path: str | os.PathLike[str],
+    *,
+    arc_dictionary: str | os.PathLike[str] | None = None,
+    default_lifetime: int = 10,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Read an IAC workbook into raw import-format frames.
+
+    Returns
+    -------
+    enterprises, options : DataFrame
+        Raw frames in the import format (validated later by the importer).
+    notes : list of str
+        What was assumed or flagged, for the import report.
+    """
+    book = pd.read_excel(path, sheet_name=None)
+    assess = book["ASSESS"].rename(columns=ASSESS_NAMES)
+    recc = book["RECC"]
+    notes: list[str] = []
+    recc = recc.assign(_sheet_row=np.arange(len(recc)) + 2)
+    keep = recc["SUPERID"].notna() & recc["ID"].notna()
+    if (~keep).sum():
+        notes.append(f"RECC: {(~keep).sum()} summary row(s) without SUPERID skipped")
+    recc = recc[keep].reset_index(drop=True)
+    assess = assess[assess["ID"].notna()].reset_index(drop=True)
+
+    products = assess.get("PRODUCTS", pd.Series([""] * len(assess))).fillna("").astype(str)
+    ent = pd.DataFrame(
+        {
+            "enterprise_id": assess["ID"].astype(str).str.strip(),
+            "name": ["IAC " + i + (f" ({p.strip()})" if p.strip() else "") for i, p in zip(assess["ID"].astype(str), products)],
+            "jurisdiction": "US",
+            "size_class": _size_class(assess.get("EMPLOYEES", pd.Series(np.nan, index=assess.index))),
+            "sector": assess.get("NAICS", pd.Series("", index=assess.index)).map(lambda v: "" if pd.isna(v) else str(int(v)) if isinstance(v, (int, float)) else str(v)),
+            "currency": "USD",
+            "iac_center": assess.get("CENTER", ""),
+            "iac_fy": assess.get("FY", ""),
+            "employees": assess.get("EMPLOYEES", np.nan),
+            "sales_usd": assess.get("SALES", np.nan),
+        }
+    )
+
+    titles = arc_titles(book.get("ARC_CODES"), arc_dictionary)
+    codes = recc["ARC2"].map(_arc_text)
+    cats = codes.map(arc_category)
+    saved = pd.DataFrame({s: pd.to_numeric(recc.get(f"{s}SAVED"), errors="coerce") for s in STREAMS})
+    energy = np.zeros(len(recc))
+    waste = np.zeros(len(recc))
+    water = np.zeros(len(recc))
+    for s in STREAMS:
+        code = recc.get(f"{s}SOURCCODE", pd.Series("", index=recc.index)).fillna("").astype(str).str.strip()
+        amount = pd.to_numeric(recc.get(f"{s}CONSERVED"), errors="coerce").fillna(0.0).to_numpy()
+        energy += np.where(code.isin(ELECTRICITY_KWH), amount / 1000.0, 0.0)
+        energy += np.where(code.isin(FUELS_MMBTU), amount * MMBTU_TO_MWH, 0.0)
+        waste += np.where(code.isin(WASTE_LB), amount * LB_TO_T, 0.0)
+        water += np.where(code.isin(WATER_GAL), amount * GAL_TO_M3, 0.0)
+
+    net_energy_increase = np.where(energy < 0, -energy, 0.0)
+    energy = np.clip(energy, 0.0, None)
+    cost = pd.to_numeric(recc["IMPCOST"], errors="coerce")
+    savings = saved.sum(axis=1, min_count=1)
+    flags = []
+    for c, s, e in zip(cost, savings, net_energy_increase):
+        f = []
+        if e > 0:
+            f.append(f"net energy use rises by {e:.3f} MWh/yr (energy saved set to 0)")
+        if pd.isna(c):
+            f.append("no implementation cost given (investment set to 0)")
+        elif c < 0:
+            f.append(f"negative implementation cost {c:g} (investment set to 0)")
+        if pd.isna(s):
+            f.append("no savings given (annual savings set to 0)")
+        flags.append("; ".join(f))
+    flags_s = pd.Series(flags, index=recc.index)
+    nflag = int((flags_s != "").sum())
+    if nflag:
+        notes.append(f"RECC: {nflag} recommendation(s) without cost or savings, or with a net energy increase, imported and flagged (attribute iac_flag)")
+    notes.append(f"RECC: lifetime not recorded by IAC; {default_lifetime} years assumed for every option (attribute lifetime_assumed)")
+
+    def title(code: str) -> str:
+        t = _longest(code, titles)
+        return f"{t.strip().capitalize() if t and t.isupper() else t} (ARC {code})" if t else f"ARC {code}"
+
+    status = recc["IMPSTATUS"].fillna("").astype(str).str.strip().str.upper().map(lambda v: STATUS.get(v, "proposed"))
+    opt = pd.DataFrame(
+        {
+            "option_id": recc["SUPERID"].astype(str).str.strip(),
+            "enterprise_id": recc["ID"].astype(str).str.strip(),
+            "title": codes.map(title),
+            "category": [c for c, _ in cats],
+            "investment": cost.clip(lower=0).fillna(0.0),
+            "annual_savings": savings.fillna(0.0),
+            "lifetime_years": default_lifetime,
+            "energy_saved_mwh": np.round(energy, 6),
+            "waste_avoided_t": np.round(waste, 6),
+            "water_saved_m3": np.round(water, 6),
+            "hierarchy": [h for _, h in cats],
+            "status": status,
+            "arc_code": codes,
+            "iac_impstatus": recc["IMPSTATUS"].fillna("").astype(str),
+            "iac_payback_years": pd.to_numeric(recc.get("PAYBACK"), errors="coerce"),
+            "iac_flag": flags_s,
+            "lifetime_assumed": "yes",
+        }
+    )
+    opt.attrs["rows"] = recc["_sheet_row"].to_numpy()
+    ent.attrs["rows"] = np.arange(len(ent)) + 2
+    return ent, opt, notes

@@ -1,0 +1,389 @@
+"""Import and export in the DESIGN.md section 2 format (CSV, XLSX, Parquet), all-or-nothing.
+
+An import call validates every file first (every bad cell reported at once, see
+:func:`screening.schema.validate`) and writes only when all of them are clean, in one transaction:
+one bad cell anywhere and the database is left exactly as it was.  Rows whose key is already
+stored replace the stored row (an upsert), so importing an export back changes nothing.
+
+Exports are formula-safe: text cells that start with ``= + - @`` (or tab, CR) are written with a
+leading apostrophe in CSV and XLSX, so spreadsheets show them as text (OWASP "CSV Injection");
+the importer removes that apostrophe again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from screening.schema import (
+    CellError,
+    ValidationError,
+    columns,
+    detect_kind,
+    escape_formula,
+    fields,
+    unescape_formula,
+    validate,
+)
+
+FORMATS = ("csv", "xlsx", "parquet")
+SCORE_COLUMNS = ("enterprise_id", "option_id", "assessor", "criterion", "score")
+SCORE_CRITERIA = ("technical_feasibility", "implementability")
+
+
+class ImportFileError(ValueError):
+    """A file that cannot be read or whose kind cannot be recognised."""
+
+
+@dataclass
+class RawBatch:
+    """Raw frames read from one or more files, with each row's file and spreadsheet row."""
+
+    frames: dict[str, list[tuple[pd.DataFrame, str]]] = field(
+        default_factory=lambda: {"enterprises": [], "options": [], "assessor_scores": []}
+    )
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, frame: pd.DataFrame, source: str) -> None:
+        """Add a frame; its spreadsheet rows are ``frame.attrs['rows']`` or position + 2."""
+        self.frames[kind].append((frame, source))
+
+    def combined(self, kind: str) -> tuple[pd.DataFrame | None, np.ndarray, np.ndarray]:
+        """All frames of one kind stacked, with per-row source names and row numbers."""
+        parts = self.frames[kind]
+        if not parts:
+            return None, np.array([], dtype=object), np.array([], dtype=int)
+        frame = pd.concat([f for f, _ in parts], ignore_index=True, sort=False)
+        srcs = np.concatenate([np.full(len(f), s, dtype=object) for f, s in parts])
+        rows = np.concatenate([np.asarray(f.attrs.get("rows", np.arange(len(f)) + 2)) for f, _ in parts])
+        return frame, srcs, rows
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import stored."""
+
+    enterprises: int
+    options: int
+    assessor_scores: int
+    notes: tuple[str, ...] = ()
+
+    def as_record(self) -> dict[str, object]:
+        return {"enterprises": self.enterprises, "options": self.options, "assessor_scores": self.assessor_scores, "notes": list(self.notes)}
+
+
+def _detect(frame: pd.DataFrame) -> str | None:
+    kind = detect_kind(frame)
+    if kind is None and set(SCORE_COLUMNS) <= {str(c).strip() for c in frame.columns}:
+        return "assessor_scores"
+    if kind == "options" and {"assessor", "criterion", "score"} <= {str(c).strip() for c in frame.columns}:
+        return "assessor_scores"
+    return kind
+
+
+def read_files(paths: Sequence[str | os.PathLike[str]]) -> RawBatch:
+    """Read import files; recognise each file's (or sheet's) kind from its columns.
+
+    An XLSX workbook with sheets ASSESS and RECC is read as an official US DOE IAC workbook.
+    """
+    from store.iac import is_iac_workbook, read_iac_workbook
+
+    batch = RawBatch()
+    for p in map(Path, paths):
+        if not p.exists():
+            raise ImportFileError(f"{p}: no such file")
+        suffix = p.suffix.lower()
+        try:
+            if suffix == ".csv":
+                sheets = {p.name: pd.read_csv(p, dtype=str, keep_default_na=False)}
+            elif suffix in (".xlsx", ".xlsm"):
+                if is_iac_workbook(p):
+                    ent, opt, notes = read_iac_workbook(p)
+                    batch.add("enterprises", ent, f"{p.name}[ASSESS]")
+                    batch.add("options", opt, f"{p.name}[RECC]")
+                    batch.notes.extend(notes)
+                    continue
+                book = pd.read_excel(p, sheet_name=None, dtype=object)
+                sheets = {f"{p.name}[{name}]": df for name, df in book.items()}
+            elif suffix == ".parquet":
+                sheets = {p.name: pd.read_parquet(p)}
+            else:
+                raise ImportFileError(f"{p}: unknown file type {suffix!r}; expected .csv, .xlsx or .parquet")
+        except ImportFileError:
+            raise
+        except Exception as exc:  # a corrupt file: say which one and why, in one line
+            raise ImportFileError(f"{p}: cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+        recognised = 0
+        for name, df in sheets.items():
+            kind = _detect(df)
+            if kind is None:
+                if len(sheets) == 1:
+                    raise ImportFileError(
+                        f"{name}: cannot tell whether it holds enterprises or options: expected an "
+                        f"enterprise_id column with option_id (options) or name/jurisdiction/size_class (enterprises)"
+                    )
+                continue
+            batch.add(kind, df, name)
+            recognised += 1
+        if not recognised:
+            raise ImportFileError(f"{p}: no sheet holds enterprises or options")
+    return batch
+
+
+def _stored_keys(cur: duckdb.DuckDBPyConnection) -> tuple[set[str], set[tuple[str, str]]]:
+    ents = {r[0] for r in cur.execute("SELECT enterprise_id FROM enterprises").fetchall()}
+    opts = {(r[0], r[1]) for r in cur.execute("SELECT enterprise_id, option_id FROM options").fetchall()}
+    return ents, opts
+
+
+def _validate_scores(frame: pd.DataFrame | None, srcs: np.ndarray, rows: np.ndarray, option_keys: set[tuple[str, str]]) -> tuple[pd.DataFrame, list[CellError]]:
+    errors: list[CellError] = []
+    if frame is None:
+        return pd.DataFrame(columns=list(SCORE_COLUMNS)), errors
+    frame = frame.reset_index(drop=True)
+    for c in SCORE_COLUMNS:
+        if c not in frame.columns:
+            errors.append(CellError("assessor_scores", None, c, "", "required column is missing", str(srcs[0]) if len(srcs) else ""))
+    if errors:
+        return frame, errors
+    txt = frame[list(SCORE_COLUMNS)].astype("string").apply(lambda s: s.str.strip()).fillna("")
+    score = pd.to_numeric(txt["score"], errors="coerce")
+    for i in range(len(frame)):
+        e, o, a, c, s = (txt[k].iat[i] for k in SCORE_COLUMNS)
+        def err(col: str, val: str, why: str) -> None:
+            errors.append(CellError("assessor_scores", int(rows[i]), col, val, why, str(srcs[i])))
+        for col in ("enterprise_id", "option_id", "assessor", "criterion"):
+            if txt[col].iat[i] == "":
+                err(col, "", "required value is missing")
+        if c and c not in SCORE_CRITERIA:
+            err("criterion", c, f"unknown criterion: expected one of {', '.join(SCORE_CRITERIA)}")
+        if math.isnan(score.iat[i]):
+            err("score", s, "expected a number, got text" if s else "required value is missing")
+        elif not 1 <= score.iat[i] <= 10:
+            err("score", s, "out of range: must be 1..10")
+        if e and o and (e, o) not in option_keys:
+            err("option_id", o, f"option does not exist for enterprise {e!r}")
+    out = txt.assign(score=score)
+    dup = out.duplicated(["enterprise_id", "option_id", "assessor", "criterion"])
+    for i in np.flatnonzero(dup.to_numpy()):
+        errors.append(CellError("assessor_scores", int(rows[i]), "criterion", out["criterion"].iat[i], "duplicate score for this option, assessor and criterion", str(srcs[i])))
+    return out, errors
+
+
+def import_batch(cur: duckdb.DuckDBPyConnection, batch: RawBatch) -> ImportReport:
+    """Validate every frame of ``batch`` and store them all in one transaction, or nothing.
+
+    Raises
+    ------
+    ValidationError
+        Listing every bad cell of every file; the database is unchanged.
+    """
+    known_e, known_o = _stored_keys(cur)
+    ent, esrc, erow = batch.combined("enterprises")
+    opt, osrc, orow = batch.combined("options")
+    v_errors: list[CellError] = []
+    try:
+        v = validate(
+            ent,
+            opt,
+            known_enterprise_ids=known_e,
+            known_option_keys=known_o,
+            sources={"enterprises": esrc, "options": osrc},
+            row_offsets={"enterprises": erow, "options": orow},
+        )
+    except ValidationError as exc:
+        v_errors = exc.errors
+        v = None
+    sc, ssrc, srow = batch.combined("assessor_scores")
+    new_keys = set() if v is None else set(zip(v.options["enterprise_id"], v.options["option_id"]))
+    scores, s_errors = _validate_scores(sc, ssrc, srow, known_o | new_keys)
+    if v_errors or s_errors:
+        raise ValidationError(v_errors + s_errors)
+    assert v is not None
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        _upsert(cur, "enterprises", v.enterprises, ["enterprise_id"])
+        _upsert(cur, "options", v.options, ["enterprise_id", "option_id"])
+        if len(scores):
+            cur.register("_new_scores", scores[list(SCORE_COLUMNS)])
+            cur.execute(
+                "DELETE FROM assessor_scores s USING _new_scores n WHERE s.enterprise_id = n.enterprise_id "
+                "AND s.option_id = n.option_id AND s.assessor = n.assessor AND s.criterion = n.criterion"
+            )
+            cur.execute("INSERT INTO assessor_scores SELECT enterprise_id, option_id, assessor, criterion, score FROM _new_scores")
+            cur.unregister("_new_scores")
+        cur.execute("COMMIT")
+    except Exception:
+        cur.execute("ROLLBACK")
+        raise
+    return ImportReport(len(v.enterprises), len(v.options), len(scores), tuple(batch.notes))
+
+
+def import_files(cur: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLike[str]]) -> ImportReport:
+    """Read and import files in one all-or-nothing transaction (see :func:`import_batch`)."""
+    return import_batch(cur, read_files(paths))
+
+
+def import_frames(
+    cur: duckdb.DuckDBPyConnection,
+    enterprises: pd.DataFrame | None = None,
+    options: pd.DataFrame | None = None,
+    assessor_scores: pd.DataFrame | None = None,
+    source: str = "",
+) -> ImportReport:
+    """Import raw frames (e.g. from the app's editable table) all-or-nothing."""
+    batch = RawBatch()
+    for kind, frame in (("enterprises", enterprises), ("options", options), ("assessor_scores", assessor_scores)):
+        if frame is not None:
+            batch.add(kind, frame, source)
+    return import_batch(cur, batch)
+
+
+def _upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key: list[str]) -> None:
+    if not len(frame):
+        return
+    cols = columns(table)
+    extra = [c for c in frame.columns if c not in cols]
+    out = frame[cols].copy()
+    if extra:
+        ext = frame[extra].astype(object).where(frame[extra].notna(), None)
+        out["attributes"] = [json.dumps({k: _jsonable(v) for k, v in zip(extra, row) if v is not None}) for row in ext.itertuples(index=False)]
+    else:
+        out["attributes"] = None
+    start = cur.execute(f"SELECT coalesce(max(position), 0) FROM {table}").fetchone()[0]
+    out["position"] = np.arange(len(out)) + start + 1
+    cur.register("_new_rows", out)
+    cond = " AND ".join(f"t.{k} = n.{k}" for k in key)
+    cur.execute(f"DELETE FROM {table} t USING _new_rows n WHERE {cond}")
+    cur.execute(f"INSERT INTO {table} ({', '.join(out.columns)}) SELECT {', '.join(out.columns)} FROM _new_rows")
+    cur.unregister("_new_rows")
+
+
+def _jsonable(v: object) -> object:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def load_table(cur: duckdb.DuckDBPyConnection, table: str, enterprise_id: str | None = None) -> pd.DataFrame:
+    """A stored table in the import format (typed), extra attributes as columns, in import order."""
+    cols = columns(table)
+    sql = f"SELECT {', '.join(cols)}, attributes FROM {table}"
+    params: list[object] = []
+    if enterprise_id is not None:
+        sql += " WHERE enterprise_id = ?"
+        params.append(enterprise_id)
+    sql += " ORDER BY position"
+    df = cur.execute(sql, params).df()
+    attrs = df.pop("attributes")
+    if attrs.notna().any():
+        extra = pd.DataFrame([json.loads(a) if isinstance(a, str) else {} for a in attrs], index=df.index)
+        df = pd.concat([df, extra], axis=1)
+    for f in fields(table):
+        if f.type == "int":
+            df[f.column] = df[f.column].astype("Int64")
+        elif f.type == "bool":
+            df[f.column] = df[f.column].astype(bool)
+        elif f.type not in ("float",):
+            df[f.column] = df[f.column].astype(object).where(df[f.column].notna(), None)
+    return df
+
+
+def load_scores(cur: duckdb.DuckDBPyConnection, enterprise_id: str | None = None) -> pd.DataFrame:
+    """Stored assessors' scores (long format)."""
+    sql = "SELECT enterprise_id, option_id, assessor, criterion, score FROM assessor_scores"
+    params: list[object] = []
+    if enterprise_id is not None:
+        sql += " WHERE enterprise_id = ?"
+        params.append(enterprise_id)
+    return cur.execute(sql + " ORDER BY enterprise_id, option_id, assessor, criterion", params).df()
+
+
+def to_export_frame(frame: pd.DataFrame, table: str, *, formula_safe: bool = True) -> pd.DataFrame:
+    """A typed frame as it is written to a file: yes/no booleans, formula-safe text."""
+    out = frame.copy()
+    types = {f.column: f.type for f in fields(table)}
+    for c in out.columns:
+        t = types.get(c)
+        if t == "bool":
+            out[c] = out[c].map({True: "yes", False: "no"})
+        elif formula_safe and (t not in ("float", "int")) and not pd.api.types.is_numeric_dtype(out[c]):
+            out[c] = escape_formula(out[c])
+    return out
+
+
+def export_dir(cur: duckdb.DuckDBPyConnection, directory: str | os.PathLike[str], fmt: str = "csv") -> list[Path]:
+    """Write enterprises and options (and assessors' scores) to ``directory`` in ``fmt``.
+
+    CSV and Parquet give one file per table; XLSX gives one workbook with a sheet per table.
+    Text cells are formula-escaped in CSV and XLSX (spreadsheet formats), not in Parquet.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    safe = fmt != "parquet"
+    tables = {
+        "enterprises": to_export_frame(load_table(cur, "enterprises"), "enterprises", formula_safe=safe),
+        "options": to_export_frame(load_table(cur, "options"), "options", formula_safe=safe),
+    }
+    scores = load_scores(cur)
+    if len(scores):
+        tables["assessor_scores"] = scores.assign(**{c: escape_formula(scores[c]) for c in SCORE_COLUMNS[:4]}) if safe else scores
+    written: list[Path] = []
+    if fmt == "xlsx":
+        path = d / "cpscreen.xlsx"
+        with pd.ExcelWriter(path, engine="openpyxl") as xw:
+            for name, df in tables.items():
+                df.to_excel(xw, sheet_name=name, index=False)
+        return [path]
+    for name, df in tables.items():
+        path = d / f"{name}.{fmt}"
+        if fmt == "csv":
+            df.to_csv(path, index=False)
+        else:
+            df.to_parquet(path, index=False)
+        written.append(path)
+    return written
+
+
+def stored_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row counts of the stored tables (for status lines and tests)."""
+    return {t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("enterprises", "options", "assessor_scores", "appraisals", "scenarios")}
+
+
+def table_fingerprint(cur: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
+    """Every stored row of every table, sorted: two equal fingerprints mean an unchanged database."""
+    out = {}
+    for t in ("enterprises", "options", "assessor_scores", "appraisals", "scenarios"):
+        rows = cur.execute(f"SELECT * FROM {t}").fetchall()
+        out[t] = sorted(rows, key=repr)
+    return out
+
+
+__all__: Iterable[str] = [
+    "ImportFileError",
+    "ImportReport",
+    "RawBatch",
+    "export_dir",
+    "import_batch",
+    "import_files",
+    "import_frames",
+    "load_scores",
+    "load_table",
+    "read_files",
+    "stored_counts",
+    "table_fingerprint",
+    "to_export_frame",
+    "unescape_formula",
+]
