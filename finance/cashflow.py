@@ -293,7 +293,7 @@ def cash_flow(
     investment = np.zeros(n + 1)
     investment[0] = -terms["investment"]
     savings = np.where(t >= 1, terms["annual_savings"], 0.0)
-    cost_change = np.where(t >= 1, -terms["annual_cost_change"], 0.0)
+    cost_change = np.where(t >= 1, 0.0 - terms["annual_cost_change"], 0.0)
     salvage = np.zeros(n + 1)
     salvage[n] = terms["salvage_value"]
 

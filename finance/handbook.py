@@ -49,7 +49,6 @@ def handbook_appraisal(
     tax_rate: float,
     depreciation_years: int,
     discount_rate: float,
-    lifetime_years: int | None = None,
     subsidy: float = 0.0,
 ) -> HandbookAppraisal:
     """Appraise an option by the audit handbook's formulas.
@@ -67,8 +66,6 @@ def handbook_appraisal(
         Y: depreciation period. [yr]
     discount_rate : float
         i: discount rate. [/1 per yr]
-    lifetime_years : int, optional
-        n: years of cash flow F (default Y). [yr]
     subsidy : float
         Subsidy deducted from the investment. [currency]
 
@@ -82,7 +79,7 @@ def handbook_appraisal(
     """
     if depreciation_years < 1:
         raise ValueError(f"depreciation_years must be >= 1, got {depreciation_years}")
-    n = depreciation_years if lifetime_years is None else lifetime_years
+    n = depreciation_years  # the handbook's F is constant only while depreciation runs: n = Y
     i_net = investment - subsidy
     d = i_net / depreciation_years
     f = (annual_profit - d) * (1.0 - tax_rate) + d

@@ -165,7 +165,7 @@ def irr(values: Sequence[float] | np.ndarray) -> IrrResult:
     if len(cand) > 1:
         rates = ", ".join(f"{1.0 / x - 1.0:.6g}" for x in sorted(cand, reverse=True))
         return IrrResult(math.nan, f"several IRRs ({rates}): IRR not unique")
-    return IrrResult(1.0 / cand[0] - 1.0)
+    return IrrResult(float(1.0 / cand[0] - 1.0))
 
 
 def _polish(coeffs: np.ndarray, x: float) -> float:
