@@ -73,6 +73,8 @@ class SupportItem:
         Title, article and URL of the rule's legal or official source.
     unverified : bool
         True where the figure could not be confirmed against a primary text.
+    unverified_reason : str
+        Why (the rule's, its sources' and its values' reasons, joined by "; "); "" when verified.
     """
 
     instrument_id: str
@@ -95,6 +97,7 @@ class SupportItem:
     carry_forward_years: int | None = None
     loan_rate: float = 0.0
     loan_years: int = 0
+    unverified_reason: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in SUPPORT_KINDS:

@@ -40,6 +40,7 @@ import pandas as pd
 
 from policies.schema import (
     ByTypeRate,
+    Ceiling,
     FixedRate,
     LowestOfRate,
     RangeRate,
@@ -69,13 +70,13 @@ class Params:
         Programme parameters for this rule, by path; a range rule also accepts ``rate``.
     """
 
-    rule: Rule
+    rule: Rule | Ceiling
     overrides: Mapping[str, float] = field(default_factory=dict)
     read: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.values = {path: v.value for path, v in iter_values(self.rule)}
-        allowed = set(self.values) | ({"rate"} if isinstance(self.rule.rate, RangeRate) else set())
+        allowed = set(self.values) | ({"rate"} if isinstance(getattr(self.rule, "rate", None), RangeRate) else set())
         unknown = sorted(set(self.overrides) - allowed)
         if unknown:
             raise ParameterError(

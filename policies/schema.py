@@ -132,6 +132,12 @@ class Source(_Strict):
     date_read: ReadDate
     unverified: str | None = None
 
+    @model_validator(mode="after")
+    def _url_or_flag(self) -> "Source":
+        if not self.url and not self.unverified:
+            raise ValueError("a source without a URL must say why in 'unverified'")
+        return self
+
 
 class RateEntry(_Strict):
     """A corporate income tax rate in force from a date (until the next entry)."""

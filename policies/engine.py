@@ -1,0 +1,480 @@
+"""The policy engine: which rules are in force, and what support each option gets.
+
+Evaluation, per pack and per rule in force on the appraisal date, in the pack's order, all steps
+vectorised over the pack's options:
+
+1. eligibility (size class, category, environmental quantities, attributes, thresholds,
+   minimum/maximum eligible investment, minimum payback without support);
+2. base [currency] = the rule's ``base.of`` column, minus the amounts of the earlier rules named
+   in ``base.net_of``, minus the option's ``other_grants`` column where ``net_of_external``;
+   ``caps.investment_per_year`` limits the base per enterprise (cumulative in frame order);
+3. amount = the rate form's formula, then the kind's formula (:mod:`policies.kinds`);
+4. stacking: a rule excluded with one that already gave this option a positive amount gives
+   nothing (exclusion is symmetric; the earlier rule in the pack wins);
+5. ``caps.per_project``; then the aid ceiling: the grant equivalent (grant and credit in full,
+   deduction x tax rate) of all items under the same ceiling measure may not exceed
+   intensity x the ceiling's base, intensity = min(cap, base + size bonus) of the ceiling in force
+   (earlier items served first); then ``caps.min_aid`` (smaller amounts are dropped);
+6. ``caps.per_enterprise`` and ``caps.per_year`` (x spread years): cumulative within each
+   enterprise **in the order of the options frame** (earlier rows are served first).
+
+Options of enterprises whose jurisdiction is ``none`` get no items.  Programme parameters are
+named ``<rule id>.<parameter path>`` (e.g. ``NL-CP-GRANT.rate``, ``NL-EIA-2024.caps.per_year``);
+unknown names are refused.
+
+References
+----------
+.. [1] Commission Regulation (EU) No 651/2014 (GBER) as amended by 2023/1315, art. 36 and 38:
+   maximum aid intensity = base intensity + size bonus, on the eligible (extra) cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from policies.items import ITEM_COLUMNS, SupportItem
+from policies.kinds import GRANT_EQUIVALENT_FACTOR, KINDS, Batch, ParameterError, Params, cumulative_cap, rate_size_bonus
+from policies.schema import Ceiling, Pack, PackError, Rule, load_pack
+
+PACKS_DIR: Path = Path(__file__).resolve().parent / "packs"
+NO_PACK = "none"
+
+__all__ = [
+    "PACKS_DIR", "NO_PACK", "ParameterError", "load_packs", "rules_in_force", "ceilings_in_force",
+    "corporate_rate", "tax_rates", "support_table", "support_items", "unread_parameters",
+]
+
+
+@lru_cache(maxsize=8)
+def _load_all(root: str) -> dict[str, Pack]:
+    packs: dict[str, Pack] = {}
+    for folder in sorted(Path(root).iterdir()):
+        if folder.is_dir() and (folder / "pack.yaml").exists():
+            packs[folder.name] = load_pack(folder)
+    for pack in packs.values():
+        ref = pack.meta.aid_ceiling_pack
+        if ref is None:
+            continue
+        if ref not in packs:
+            raise PackError(f"{pack.folder}/pack.yaml: rule -: field aid_ceiling_pack: unknown pack {ref!r}; known: {sorted(packs)}")
+        measures = {c.measure for c in packs[ref].ceilings}
+        for r in pack.rules:
+            m = r.stacking.aid_ceiling
+            if m is not None and m not in measures:
+                raise PackError(f"{pack.folder}/rules.yaml: rule {r.id}: field stacking.aid_ceiling: "
+                                f"{m!r} is not a measure of pack {ref}; known: {sorted(measures)}")
+    return packs
+
+
+def load_packs(root: Path | None = None) -> dict[str, Pack]:
+    """All packs under ``root`` (default: the shipped ``policies/packs``), validated and cached.
+
+    Returns
+    -------
+    dict[str, Pack]
+        By pack code.
+    """
+    return _load_all(str(Path(root) if root is not None else PACKS_DIR))
+
+
+def _in_force(valid_from: str, valid_to: str | None, on: str) -> bool:
+    return valid_from <= on and (valid_to is None or on <= valid_to)
+
+
+def rules_in_force(pack: Pack, on_date: date) -> list[Rule]:
+    """The pack's rules with valid_from <= on_date <= valid_to (valid_to None = open), in pack order."""
+    on = on_date.isoformat()
+    return [r for r in pack.rules if _in_force(r.valid_from, r.valid_to, on)]
+
+
+def ceilings_in_force(pack: Pack, on_date: date) -> list[Ceiling]:
+    """The pack's aid ceilings in force on a date."""
+    on = on_date.isoformat()
+    return [c for c in pack.ceilings if _in_force(c.valid_from, c.valid_to, on)]
+
+
+def corporate_rate(pack: Pack, on_date: date) -> float:
+    """The pack's main corporate income tax rate on a date [/1]; 0 where the pack has none (EU).
+
+    The main (top marginal) rate applies: an investment's incremental profit is taxed at the
+    enterprise's marginal rate; lower bands for small profits are given in the pack's notes.
+    A date before the first entry raises ValueError (the pack does not cover it).
+    """
+    if pack.meta.tax is None:
+        return 0.0
+    on = on_date.isoformat()
+    rate = None
+    for entry in pack.meta.tax.corporate_rate:
+        if entry.from_ <= on:
+            rate = entry.rate.value
+    if rate is None:
+        first = pack.meta.tax.corporate_rate[0].from_
+        raise ValueError(f"pack {pack.code} has no corporate rate before {first}; appraisal date {on}")
+    return rate
+
+
+def _join(options: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
+    for col in ("enterprise_id",):
+        if col not in options.columns:
+            raise ValueError(f"options: missing column {col!r}")
+    for col in ("enterprise_id", "jurisdiction", "size_class"):
+        if col not in enterprises.columns:
+            raise ValueError(f"enterprises: missing column {col!r}")
+    ent = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    pos = ent.index.get_indexer(options["enterprise_id"])
+    if (pos < 0).any():
+        row = int(np.flatnonzero(pos < 0)[0])
+        raise ValueError(f"options row {row}: field enterprise_id: {options['enterprise_id'].iloc[row]!r} is not among the enterprises")
+    joined = options.reset_index(drop=True)
+    extra = {}
+    for col in ent.columns:
+        if col in ("tax_rate",):
+            extra["enterprise_tax_rate"] = ent[col].to_numpy()[pos]
+        elif col not in joined.columns:
+            extra[col] = ent[col].to_numpy()[pos]
+    if extra:
+        joined = pd.concat([joined, pd.DataFrame(extra, index=joined.index)], axis=1)
+    if "enterprise_tax_rate" not in joined.columns:
+        joined["enterprise_tax_rate"] = np.nan
+    return joined
+
+
+def _codes(joined: pd.DataFrame, packs: Mapping[str, Pack]) -> np.ndarray:
+    jur = joined["jurisdiction"].astype(str).to_numpy()
+    uniq = pd.unique(jur)
+    bad = [u for u in uniq if u != NO_PACK and u not in packs]
+    if bad:
+        row = int(np.flatnonzero(jur == bad[0])[0])
+        raise ValueError(f"options row {row}: field jurisdiction: unknown pack {bad[0]!r}; known: {sorted(packs) + [NO_PACK]}")
+    return jur
+
+
+def _rates(joined: pd.DataFrame, jur: np.ndarray, packs: Mapping[str, Pack], on_date: date, strict: bool) -> np.ndarray:
+    rate = np.zeros(len(joined))
+    override = pd.to_numeric(joined["enterprise_tax_rate"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    for code in pd.unique(jur):
+        if code == NO_PACK:
+            continue
+        mask = jur == code
+        try:
+            rate[mask] = corporate_rate(packs[code], on_date)
+        except ValueError as exc:
+            missing = mask & np.isnan(override)
+            if strict and missing.any():
+                raise ValueError(f"options row {int(np.flatnonzero(missing)[0])}: field tax_rate: {exc}; "
+                                 "give the enterprise a tax_rate") from None
+            rate[mask] = np.nan
+    return np.where(np.isnan(override), rate, override)
+
+
+def tax_rates(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
+              packs: Mapping[str, Pack] | None = None) -> np.ndarray:
+    """Corporate income tax rate per option [/1].
+
+    The enterprise's ``tax_rate`` where given, else the main rate of its pack in force on
+    ``on_date`` (see :func:`corporate_rate`); 0 for jurisdiction ``none`` and for packs without a
+    corporate tax (EU).  A date before the pack's first rate raises ValueError naming the row,
+    unless the enterprise gives its own tax_rate.
+    """
+    packs = load_packs() if packs is None else packs
+    joined = _join(options, enterprises)
+    return _rates(joined, _codes(joined, packs), packs, on_date, strict=True)
+
+
+def _split_params(params: Mapping[str, float] | None, packs: Mapping[str, Pack]) -> dict[str, dict[str, float]]:
+    ids = {r.id for p in packs.values() for r in p.rules} | {c.id for p in packs.values() for c in p.ceilings}
+    out: dict[str, dict[str, float]] = {}
+    for key, value in (params or {}).items():
+        rid = next((i for i in sorted(ids, key=len, reverse=True) if key.startswith(i + ".")), None)
+        if rid is None:
+            raise ParameterError(f"unknown parameter {key!r}: expected '<rule id>.<parameter>', rule ids: {sorted(ids)}")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ParameterError(f"parameter {key!r}: {value!r} is not a number") from None
+        if not np.isfinite(v) or v < 0:
+            raise ParameterError(f"parameter {key!r}: {v} must be a finite number >= 0")
+        out.setdefault(rid, {})[key[len(rid) + 1:]] = v
+    for p in packs.values():  # check names now, even for rules not in force on the date
+        for r in list(p.rules) + list(p.ceilings):
+            if r.id in out:
+                Params(r, out[r.id])  # type: ignore[arg-type]
+    return out
+
+
+def _eligible(rule: Rule, p: Params, b: Batch) -> np.ndarray:
+    e = rule.eligibility
+    ok = np.ones(b.n, dtype=bool)
+    if e.size_classes is not None:
+        ok &= b.isin("size_class", list(e.size_classes))
+    if e.categories is not None:
+        ok &= b.isin("category", list(e.categories))
+    for q in e.requires_all:
+        ok &= b.quantity(q) > 0
+    if e.requires_any:
+        ok &= np.logical_or.reduce([b.quantity(q) > 0 for q in e.requires_any])
+    for col, values in e.attributes.items():
+        ok &= b.isin(col, values)
+    for col in e.thresholds:
+        ok &= b.numeric(col) >= p(f"eligibility.thresholds.{col}")
+    elig_inv = b.base("eligible_investment")
+    if e.min_investment is not None:
+        ok &= elig_inv >= p("eligibility.min_investment")
+    if e.max_investment is not None:
+        ok &= elig_inv <= p("eligibility.max_investment")
+    if e.min_payback_years is not None:
+        s = b.net_savings()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            payback = np.where(s > 0, b.base("investment") / s, np.inf)
+        ok &= payback >= p("eligibility.min_payback_years")
+    return ok
+
+
+def _run_pack(pack: Pack, packs: Mapping[str, Pack], b: Batch, ent_codes: np.ndarray, tax: np.ndarray,
+              on_date: date, overrides: Mapping[str, Mapping[str, float]],
+              trace: dict[str, set[str]] | None) -> list[dict[str, Any]]:
+    pieces: list[dict[str, Any]] = []
+    given: dict[str, np.ndarray] = {}
+    used: dict[str, np.ndarray] = {}
+    ceiling_pack = packs.get(pack.meta.aid_ceiling_pack or "", pack)
+    ceilings = {c.measure: c for c in ceilings_in_force(ceiling_pack, on_date)}
+    excl: dict[str, set[str]] = {r.id: set(r.stacking.excludes) for r in pack.rules}
+    for r in pack.rules:
+        for o in r.stacking.excludes:
+            excl.setdefault(o, set()).add(r.id)
+    for rule in rules_in_force(pack, on_date):
+        p = Params(rule, overrides.get(rule.id, {}))
+        ok = _eligible(rule, p, b)
+        base = b.base(rule.base.of).copy()
+        for other in rule.base.net_of:
+            if other in given:
+                base = base - given[other]
+        if rule.base.net_of_external:
+            base = base - b.numeric("other_grants", 0.0)
+        base = np.maximum(base, 0.0)
+        if rule.caps.investment_per_year is not None:
+            base = cumulative_cap(np.where(ok, base, 0.0), ent_codes, p("caps.investment_per_year"))
+        amount, fields = KINDS[rule.kind](rule, p, b, base)
+        ok &= np.isfinite(amount)
+        for other in excl.get(rule.id, ()):
+            if other in given:
+                ok &= ~(given[other] > 0)
+        amount = np.where(ok, amount, 0.0)
+        if rule.caps.per_project is not None:
+            amount = np.minimum(amount, p("caps.per_project"))
+        ceiling_note = np.zeros(b.n, dtype=bool)
+        measure = rule.stacking.aid_ceiling
+        factor_kind = GRANT_EQUIVALENT_FACTOR.get(rule.kind)
+        if measure is not None and factor_kind is not None and measure in ceilings:
+            c = ceilings[measure]
+            cp = Params(c, overrides.get(c.id, {}))  # type: ignore[arg-type]
+            allowed = ceiling_allowed(c, cp, b)
+            if trace is not None:
+                trace.setdefault(c.id, set()).update(cp.read)
+            factor = np.ones(b.n) if factor_kind == "one" else tax
+            prev = used.get(measure, np.zeros(b.n))
+            head = np.maximum(allowed - prev, 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                limit = np.where(factor > 0, head / factor, np.inf)
+            ceiling_note = (amount > limit) & bool(ceiling_pack.unverified_reasons(c))
+            amount = np.minimum(amount, limit)
+        if rule.caps.min_aid is not None:
+            amount = np.where(amount < p("caps.min_aid"), 0.0, amount)
+        if rule.caps.per_enterprise is not None:
+            amount = cumulative_cap(amount, ent_codes, p("caps.per_enterprise"))
+        if rule.caps.per_year is not None:
+            amount = cumulative_cap(amount, ent_codes, p("caps.per_year") * rule.timing.spread_years)
+        if rule.kind in ("depreciation", "tax_holiday"):
+            emit = ok & (base > 0)
+        else:
+            emit = ok & (amount > 0)
+        given[rule.id] = np.where(emit, amount, 0.0)
+        if measure is not None and factor_kind is not None and measure in ceilings:
+            factor = np.ones(b.n) if factor_kind == "one" else tax
+            used[measure] = used.get(measure, np.zeros(b.n)) + given[rule.id] * factor
+        if trace is not None:
+            trace.setdefault(rule.id, set()).update(p.read)
+        rows = np.flatnonzero(emit)
+        if rows.size == 0:
+            continue
+        reasons = pack.unverified_reasons(rule)
+        piece: dict[str, Any] = {
+            "row": rows, "instrument_id": rule.id, "name": rule.name, "kind": rule.kind,
+            "amount": amount[rows], "year": rule.timing.year, "pack": pack.code,
+            "pack_version": pack.version, "source": pack.source_text(rule.source),
+            "unverified": bool(reasons) | ceiling_note[rows], "spread_years": rule.timing.spread_years,
+            "unverified_reason": "; ".join(reasons),
+        }
+        for k, v in fields.items():
+            piece[k] = v[rows] if isinstance(v, np.ndarray) else v
+        if ceiling_note[rows].any() and not reasons:
+            piece["unverified_reason"] = np.where(ceiling_note[rows], "aid ceiling figure unverified", "")
+        pieces.append(piece)
+    return pieces
+
+
+def ceiling_allowed(c: Ceiling, cp: Params, b: Batch) -> np.ndarray:
+    """Aid allowed by a ceiling [currency]: min(cap, base intensity + size bonus) x the ceiling's base."""
+    cbase = b.base(c.base_of)
+    allowed = rate_size_bonus(c.intensity, _Prefixed(cp, "intensity"), b, cbase)  # type: ignore[arg-type]
+    if c.cap is not None:
+        allowed = np.minimum(allowed, cp("cap") * cbase)
+    return allowed
+
+
+class _Prefixed:
+    """A Params view that prefixes paths (a ceiling's intensity reads ``intensity.base``)."""
+
+    def __init__(self, p: Params, prefix: str) -> None:
+        self.p, self.prefix = p, prefix
+
+    def __call__(self, path: str) -> float:
+        return self.p(f"{self.prefix}.{path.removeprefix('rate.')}")
+
+
+_DEFAULTS: dict[str, Any] = {
+    f: d for f, d in ((f.name, f.default) for f in SupportItem.__dataclass_fields__.values())  # type: ignore[attr-defined]
+}
+
+
+def _support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
+                   params: Mapping[str, float] | None = None, *, packs: Mapping[str, Pack] | None = None,
+                   trace: dict[str, set[str]] | None = None) -> pd.DataFrame:
+    packs = load_packs() if packs is None else packs
+    overrides = _split_params(params, packs)
+    joined = _join(options, enterprises)
+    jur = _codes(joined, packs)
+    ent_codes = pd.factorize(joined["enterprise_id"])[0]
+    tax = _rates(joined, jur, packs, on_date, strict=False)  # NaN before a pack's first rate
+    frames: list[pd.DataFrame] = []
+    for code in pd.unique(jur):
+        if code == NO_PACK:
+            continue
+        idx = np.flatnonzero(jur == code)
+        sub = joined.iloc[idx] if idx.size != len(joined) else joined
+        b = Batch(sub)
+        for piece in _run_pack(packs[code], packs, b, ent_codes[idx], tax[idx], on_date, overrides, trace):
+            piece["row"] = idx[piece["row"]]
+            n = piece["row"].size
+            cols = {c: (piece[c] if c in piece else _DEFAULTS[c]) for c in ITEM_COLUMNS}
+            if cols["carry_forward_years"] is None:
+                cols["carry_forward_years"] = np.nan
+            frames.append(pd.DataFrame({c: (v if isinstance(v, np.ndarray) else np.full(n, v, dtype=object if isinstance(v, str) or v is None else None)) for c, v in cols.items()}))
+    if not frames:
+        out = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
+    else:
+        out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        out = out.sort_values("row", kind="stable", ignore_index=True)
+    return _typed(out)
+
+
+def _typed(out: pd.DataFrame) -> pd.DataFrame:
+    ints = ("row", "year", "spread_years", "exempt_years", "reduced_years", "loan_years")
+    floats = ("amount", "first_year_share", "later_share", "reduced_factor", "loan_rate")
+    bools = ("unverified", "taxable", "reduces_depreciation_base")
+    for c in ints:
+        out[c] = out[c].astype("int64")
+    for c in floats:
+        out[c] = out[c].astype("float64")
+    for c in bools:
+        out[c] = out[c].astype(bool)
+    out["carry_forward_years"] = out["carry_forward_years"].astype("float64").astype("Int64")
+    return out[list(ITEM_COLUMNS)]
+
+
+def support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
+                  params: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Support items of many options: one row per (option, item).
+
+    Parameters
+    ----------
+    options : pandas.DataFrame
+        Options in the import format (DESIGN.md section 2); extra columns such as
+        ``project_type``, ``extra_investment_cost`` [currency], ``other_grants`` [currency] or
+        ``mia_tier`` are read by rules that name them.
+    enterprises : pandas.DataFrame
+        Enterprises with ``enterprise_id``, ``jurisdiction`` (a pack code or ``none``),
+        ``size_class`` and optionally ``tax_rate`` [/1].
+    on_date : datetime.date
+        Appraisal date: only rules in force on it apply.
+    params : Mapping[str, float], optional
+        Programme parameters ``<rule id>.<path>``; unknown names raise :class:`ParameterError`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`policies.items.ITEM_COLUMNS`; ``row`` is the option's position in
+        ``options``; ``carry_forward_years`` is nullable (NA = without limit).
+    """
+    return _support_table(options, enterprises, on_date, params)
+
+
+def support_items(option: Mapping[str, Any], enterprise: Mapping[str, Any], on_date: date,
+                  params: Mapping[str, float] | None = None) -> list[SupportItem]:
+    """Support items of one option: :func:`support_table` on a batch of one."""
+    opt = dict(option)
+    opt.setdefault("enterprise_id", enterprise.get("enterprise_id", "_"))
+    ent = dict(enterprise)
+    ent.setdefault("enterprise_id", opt["enterprise_id"])
+    table = support_table(pd.DataFrame([opt]), pd.DataFrame([ent]), on_date, params)
+    items = []
+    for rec in table.drop(columns="row").to_dict("records"):
+        cf = rec["carry_forward_years"]
+        rec["carry_forward_years"] = None if cf is None or cf is pd.NA else int(cf)
+        for k in ("year", "spread_years", "exempt_years", "reduced_years", "loan_years"):
+            rec[k] = int(rec[k])
+        for k in ("unverified", "taxable", "reduces_depreciation_base"):
+            rec[k] = bool(rec[k])
+        items.append(SupportItem(**rec))
+    return items
+
+
+def unread_parameters(pack: Pack, packs: Mapping[str, Pack] | None = None) -> list[str]:
+    """Parameters the pack defines that no formula reads (``<rule id>.<path>``), for code health.
+
+    Each rule is run on its own ``valid_from`` date over a synthetic batch covering every size
+    class, category and listed attribute value, with positive environmental quantities, so every
+    formula the rule uses runs; the :class:`~policies.kinds.Params` record says what was read.
+    """
+    packs = dict(load_packs() if packs is None else packs)
+    packs[pack.code] = pack
+    unread: list[str] = []
+    for rule in pack.rules:
+        rows = []
+        keys: list[tuple[str, str]] = [("", "")]
+        if rule.rate is not None and rule.rate.form == "by_type":
+            keys = [(rule.rate.attribute, k) for k in rule.rate.values]
+        for size in ("micro", "small", "medium", "large"):
+            for cat in ("good_housekeeping", "input_substitution", "process_control", "equipment_modification",
+                        "technology_change", "onsite_recovery", "byproduct", "product_modification", "end_of_pipe"):
+                for attr, val in keys:
+                    row = {"option_id": f"o{len(rows)}", "enterprise_id": f"e{len(rows)}", "category": cat, "size_class": size,
+                           "investment": 1e6, "annual_savings": 1e5, "annual_cost_change": 0.0, "lifetime_years": 10,
+                           "energy_saved_mwh": 100.0, "co2e_avoided_t": 50.0, "waste_avoided_t": 10.0, "water_saved_m3": 10.0}
+                    for col, vals in rule.eligibility.attributes.items():
+                        row[col] = vals[0]
+                    for col, v in rule.eligibility.thresholds.items():
+                        row[col] = v.value
+                    if attr:
+                        row[attr] = val
+                    rows.append(row)
+        opts = pd.DataFrame(rows)
+        ents = pd.DataFrame({"enterprise_id": opts["enterprise_id"], "jurisdiction": pack.code, "size_class": opts["size_class"]})
+        opts = opts.drop(columns="size_class")
+        trace: dict[str, set[str]] = {}
+        _support_table(opts, ents, date.fromisoformat(rule.valid_from), packs=packs, trace=trace)
+        defined = {path for path in Params(rule).values}
+        unread += [f"{rule.id}.{p}" for p in sorted(defined - trace.get(rule.id, set()))]
+    for c in pack.ceilings:
+        cp = Params(c)  # type: ignore[arg-type]
+        b = Batch(pd.DataFrame({"size_class": list(("micro", "small", "medium", "large")), "investment": 1.0}))
+        ceiling_allowed(c, cp, b)
+        unread += [f"{c.id}.{p}" for p in sorted(set(cp.values) - cp.read)]
+    return unread
