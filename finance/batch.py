@@ -313,6 +313,8 @@ def batch_cash_flows(
         loan = _loan_matrix(sup, kinds == "soft_loan", life, n, width)
         net += loan
         pre_tax += loan
+    net[~in_life] = 0.0  # clear rounding residue beyond each life
+    pre_tax[~in_life] = 0.0
     return BatchFlows(net=net, pre_tax_net=pre_tax, life=life, investment=arr["investment"], upfront_grants=upfront)
 
 

@@ -1,0 +1,117 @@
+"""Batch appraisal equals the scalar cash_flow + metrics path; vectorised IRR equals numpy-financial."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy_financial as npf
+import pandas as pd
+import pytest
+
+from finance.batch import BATCH_COLUMNS, batch_appraise, batch_cash_flows, batch_irr
+from finance.cashflow import cash_flow
+from finance.metrics import PaybackBasis, metrics
+from tests.finance.random_cases import item_table, random_items, random_options
+
+
+def _scalar(options, items, tax, rate, cap, basis, loss_years):
+    rows = []
+    for i in range(len(options)):
+        o = options.iloc[i].to_dict()
+        cf = cash_flow(o, tax[i], items[i], bool(cap[i]), discount_rate=rate[i], loss_carry_forward_years=loss_years)
+        cf0 = cash_flow(o, tax[i], (), bool(cap[i]), discount_rate=rate[i], loss_carry_forward_years=loss_years)
+        m = metrics(cf, rate[i], payback_flows=cf0, basis=basis)
+        m["support_total"] = m["npv"] - metrics(cf0, rate[i])["npv"]
+        m["net"] = cf["net"].to_numpy()
+        rows.append(m)
+    return rows
+
+
+@pytest.mark.parametrize("seed, loss_years, basis", [
+    (1, None, PaybackBasis()),
+    (2, 3, PaybackBasis()),
+    (3, None, PaybackBasis("pre_tax", True)),
+    (4, 5, PaybackBasis("after_tax", False)),
+])
+def test_batch_equals_scalar_path_on_random_options_with_every_support_kind(seed, loss_years, basis):
+    rng = np.random.default_rng(seed)
+    n = 300
+    options = random_options(rng, n)
+    items = random_items(rng, options)
+    kinds = {it.kind for its in items for it in its}
+    assert kinds == {"grant", "tax_deduction", "tax_credit", "depreciation", "tax_holiday", "soft_loan"}
+    tax = rng.uniform(0, 0.4, n)
+    rate = rng.uniform(0, 0.15, n)
+    cap = rng.random(n) < 0.5
+    got = batch_appraise(options, tax, rate, cap, item_table(items), payback_basis=basis,
+                         loss_carry_forward_years=loss_years)
+    assert list(got.columns[: len(BATCH_COLUMNS)]) == list(BATCH_COLUMNS)
+    flows = batch_cash_flows(options, tax, cap, item_table(items), loss_carry_forward_years=loss_years)
+    want = _scalar(options, items, tax, rate, cap, basis, loss_years)
+    for i, w in enumerate(want):
+        life = int(options["lifetime_years"].iloc[i])
+        np.testing.assert_allclose(flows.net[i, : life + 1], w["net"], rtol=1e-9, atol=1e-7, err_msg=f"row {i}")
+        assert not flows.net[i, life + 1:].any()
+        g = got.iloc[i]
+        for col in ("npv", "mirr", "npv_ratio", "benefit_cost_ratio", "equivalent_annual_value", "support_total"):
+            np.testing.assert_allclose(g[col], w[col], rtol=1e-8, atol=1e-6, err_msg=f"row {i} {col}")
+        for col in ("simple_payback_years", "discounted_payback_years"):
+            if w[col] is None:
+                assert math.isnan(g[col]), f"row {i} {col}: batch {g[col]} scalar never"
+            else:
+                np.testing.assert_allclose(g[col], w[col], rtol=1e-9, atol=1e-9, err_msg=f"row {i} {col}")
+        assert math.isnan(g["irr"]) == math.isnan(w["irr"]), f"row {i}: {g['irr_reason']!r} vs {w['irr_reason']!r}"
+        if not math.isnan(w["irr"]):
+            np.testing.assert_allclose(g["irr"], w["irr"], rtol=1e-7, atol=1e-9, err_msg=f"row {i} irr")
+        assert g["irr_reason"] == w["irr_reason"]
+    assert (got["payback_basis"] == basis.label).all()
+
+
+def test_batch_irr_matches_numpy_financial_on_random_conventional_flows():
+    rng = np.random.default_rng(7)
+    n, width = 2000, 31
+    life = rng.integers(1, width, n)
+    flows = rng.uniform(-20, 120, (n, width)).clip(0, None)
+    flows[:, 0] = -rng.uniform(1, 1000, n)
+    flows[np.arange(width)[None, :] > life[:, None]] = 0.0
+    got, reason = batch_irr(flows)
+    for i in range(n):
+        if (flows[i, 1:] > 0).any():
+            want = npf.irr(flows[i, : life[i] + 1])
+            assert reason[i] == ""
+            np.testing.assert_allclose(got[i], want, rtol=1e-8, atol=1e-10, err_msg=f"row {i}")
+        else:
+            assert math.isnan(got[i]) and "no sign change" in reason[i]
+
+
+def test_batch_irr_refuses_several_roots_where_numpy_financial_picks_one():
+    flows = np.array([[-100, 100, 0, -7, 0], [-5, 10.5, 1, -8, 1], [-100, 39, 59, 55, 20], [100, 10, 10, 0, 0]], float)
+    got, reason = batch_irr(flows)
+    assert math.isnan(got[0]) and "several IRRs" in reason[0]
+    assert math.isnan(got[1]) and "several IRRs" in reason[1]
+    assert npf.irr(flows[0, :4]) == pytest.approx(-0.0833, abs=1e-4)  # one of two roots, silently
+    assert got[2] == pytest.approx(0.28095, abs=1e-5)
+    assert math.isnan(got[3]) and "no sign change" in reason[3]
+
+
+def test_batch_refuses_bad_rows_naming_row_and_field():
+    options = pd.DataFrame({"investment": [10.0, -1.0], "annual_savings": [1.0, 1.0], "lifetime_years": [5, 5]})
+    with pytest.raises(ValueError, match=r"options row 1: field 'investment'"):
+        batch_appraise(options, 0.2, 0.08)
+    options = pd.DataFrame({"investment": [10.0], "annual_savings": [1.0], "lifetime_years": [2.5]})
+    with pytest.raises(ValueError, match=r"row 0: field 'lifetime_years'"):
+        batch_appraise(options, 0.2, 0.08)
+    options = pd.DataFrame({"investment": [10.0], "annual_savings": [1.0], "lifetime_years": [3]})
+    late = pd.DataFrame([{"row": 0, "kind": "grant", "amount": 1.0, "year": 4}])
+    with pytest.raises(ValueError, match=r"support table row 0: grant falls in years 4..4, beyond"):
+        batch_appraise(options, 0.2, 0.08, True, late)
+
+
+def test_empty_support_table_gives_zero_support_and_same_result_as_none():
+    rng = np.random.default_rng(5)
+    options = random_options(rng, 50)
+    a = batch_appraise(options, 0.25, 0.08, True, item_table([[] for _ in range(50)]))
+    b = batch_appraise(options, 0.25, 0.08, True, None)
+    pd.testing.assert_frame_equal(a, b)
+    assert (a["support_total"] == 0).all()
