@@ -1,10 +1,8 @@
 """The programme's view of appraisal: metrics of many options with a support table.
 
 One entry point, :func:`appraise_metrics`, returns the metrics the decision rules read (NPV, IRR,
-simple payback) for every option, given a long support table.  It uses the vectorised
-``finance.batch`` engine when that module provides ``appraise_batch``; otherwise it falls back to
-the scalar reference (``finance.cashflow.cash_flow`` + ``finance.metrics``), option by option,
-which is exact but slow (fine for tests and small programmes).
+simple payback after tax, with the support given) for every option, given a long support table,
+in one vectorised pass of ``finance.batch``.
 
 References
 ----------
@@ -14,12 +12,10 @@ References
 
 from __future__ import annotations
 
-import math
 import numpy as np
 import pandas as pd
 
-from finance.cashflow import cash_flow
-from finance.metrics import irr, npv, payback
+from finance.batch import batch_cash_flows, batch_metrics
 from policies.items import ITEM_COLUMNS, SupportItem
 
 __all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support"]
@@ -62,24 +58,6 @@ def grant_rows(rows: np.ndarray, amounts: np.ndarray, *, instrument_id: str = "I
     return pd.DataFrame(data, columns=list(ITEM_COLUMNS))
 
 
-def _items_by_row(support: pd.DataFrame) -> dict[int, list[SupportItem]]:
-    out: dict[int, list[SupportItem]] = {}
-    if len(support) == 0:
-        return out
-    cols = [c for c in ITEM_COLUMNS if c != "row" and c in support.columns]
-    for rec in support[["row", *cols]].to_dict(orient="records"):
-        kw = {}
-        for c in cols:
-            v = rec[c]
-            if v is None or (isinstance(v, float) and math.isnan(v) and c not in ("first_year_share", "later_share")):
-                continue
-            if c in ("year", "spread_years", "exempt_years", "reduced_years", "loan_years"):
-                v = int(v)
-            kw[c] = v
-        out.setdefault(int(rec["row"]), []).append(SupportItem(**kw))
-    return out
-
-
 def appraise_metrics(
     options: pd.DataFrame,
     support: pd.DataFrame,
@@ -117,14 +95,7 @@ def appraise_metrics(
     if tax_capacity is None:
         tax_capacity = (opt["tax_capacity"].fillna(True).astype(bool).to_numpy()
                         if "tax_capacity" in opt.columns else np.ones(n, dtype=bool))
-    tax_rate = np.asarray(tax_rate, dtype=float)
-    by_row = _items_by_row(support)
-    out = np.full((n, 3), np.nan)
-    recs = opt.to_dict(orient="records")
-    for i, rec in enumerate(recs):
-        flows = cash_flow(rec, float(tax_rate[i]), by_row.get(i, []), bool(tax_capacity[i]),
-                          discount_rate=float(discount_rate[i]), where=f"option row {i}")
-        v = flows["net"].to_numpy(dtype=float)
-        pb = payback(v)
-        out[i] = (npv(float(discount_rate[i]), v), irr(v).value, np.nan if pb is None else pb)
-    return pd.DataFrame(out, columns=list(METRICS))
+    flows = batch_cash_flows(opt, np.asarray(tax_rate, dtype=float), np.asarray(tax_capacity, dtype=bool),
+                             support if support is not None and len(support) else None)
+    m = batch_metrics(flows, np.asarray(discount_rate, dtype=float))
+    return m[list(METRICS)].reset_index(drop=True)
