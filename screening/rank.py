@@ -1,0 +1,250 @@
+"""Ranking of options end to end: derived criteria, preliminary sort, MCDA, the CLI's records.
+
+:func:`rank_records` returns exactly the records of ``cpscreen rank`` (DESIGN.md section 5):
+``option_id, enterprise_id, rank`` (1 = best, no ties), ``score``, ``score_direction``,
+``sort_class``, ``sort_reason`` and, for wsm, ``contributions`` (criterion -> weighted scaled
+value).  Mandatory options are kept out of the ranking: they come last with ``rank``, ``score``
+and ``contributions`` null and ``sort_class`` ``mandatory``.  All other options are ranked,
+including those the preliminary sort rejects (their ``sort_class`` says so).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from screening.criteria import Criterion, add_derived_columns, resolve_profile
+from screening.mcda import MethodResult, Prepared, evaluate, prepare
+from screening.sort import SortRules, preliminary_sort
+
+
+def parse_criteria(spec: str, columns: Iterable[str]) -> list[Criterion]:
+    """Parse ``COL:max|min:WEIGHT[,...]`` (the CLI's ``--criteria``).
+
+    Parameters
+    ----------
+    spec : str
+        Comma-separated items, e.g. ``"npv:max:2,investment:min:1"``.
+    columns : iterable of str
+        Columns available (options columns, derived columns and appraisal metrics).
+
+    Returns
+    -------
+    list of Criterion
+        Weights as given (normalise with :func:`screening.criteria.normalise_weights`).
+
+    Raises
+    ------
+    ValueError
+        One line naming the bad item: wrong shape, unknown column, bad direction, weight not a
+        number or negative, duplicate column, or all weights zero.
+    """
+    available = set(columns)
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError("--criteria is empty; expected COL:max|min:WEIGHT[,...]")
+    out: list[Criterion] = []
+    seen: set[str] = set()
+    for raw in spec.split(","):
+        item = raw.strip()
+        parts = [p.strip() for p in item.split(":")]
+        if len(parts) != 3 or not all(parts):
+            raise ValueError(f"--criteria item {item!r}: expected COL:max|min:WEIGHT")
+        col, direction, weight_txt = parts
+        if col not in available:
+            raise ValueError(f"--criteria item {item!r}: unknown column {col!r}")
+        if direction not in ("max", "min"):
+            raise ValueError(f"--criteria item {item!r}: direction must be max or min, got {direction!r}")
+        try:
+            weight = float(weight_txt)
+        except ValueError:
+            raise ValueError(f"--criteria item {item!r}: weight {weight_txt!r} is not a number") from None
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"--criteria item {item!r}: weight must be a finite number >= 0, got {weight_txt!r}")
+        if col in seen:
+            raise ValueError(f"--criteria item {item!r}: column {col!r} given twice")
+        seen.add(col)
+        out.append(Criterion(col, direction, weight))
+    if sum(c.weight for c in out) <= 0:
+        raise ValueError("--criteria: all weights are zero")
+    return out
+
+
+@dataclass
+class Ranking:
+    """A ranking with what it was built from.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per option (input order): ``enterprise_id, option_id, rank, score,
+        score_direction, sort_class, sort_reason, cost_class, payback_years, missing`` (criteria
+        the option lacked), plus one ``contrib:<criterion>`` column per criterion for wsm.
+    criteria : list of Criterion
+        Criteria used, weights normalised. [/1]
+    prepared : Prepared
+        The decision matrix of the ranked (non-mandatory) options.
+    result : MethodResult
+    notes : list of str
+        Profile groups left out, gaps filled, columns dropped or shifted.
+    """
+
+    table: pd.DataFrame
+    criteria: list[Criterion]
+    prepared: Prepared
+    result: MethodResult
+    notes: list[str] = field(default_factory=list)
+
+
+def rank_options(
+    options: pd.DataFrame,
+    enterprises: pd.DataFrame | None = None,
+    *,
+    method: str = "wsm",
+    criteria: str | list[Criterion] | None = None,
+    scaling: str | None = None,
+    profile: str = "default",
+    rules: SortRules | None = None,
+) -> Ranking:
+    """Sort and rank options.
+
+    Parameters
+    ----------
+    options : DataFrame
+        Validated options (DESIGN.md section 2), optionally with appraisal metrics as columns.
+    enterprises : DataFrame, optional
+        For the ELF criterion (``product_output_t``) and the currency of cost classes.
+    method : {'wsm', 'topsis', 'vikor', 'wpm'}
+    criteria : str, list of Criterion or None
+        ``COL:max|min:WEIGHT[,...]``, criteria, or None for the weight ``profile``.
+    scaling : {'minmax', 'vector', 'sum', 'none'} or None
+    profile : str
+        Named weight profile (:data:`screening.criteria.PROFILES`) when no criteria are given.
+    rules : SortRules, optional
+
+    Returns
+    -------
+    Ranking
+    """
+    if "option_id" not in options.columns:
+        raise ValueError("options: missing column option_id")
+    frame = add_derived_columns(options.reset_index(drop=True), enterprises)
+    notes: list[str] = []
+    if criteria is None:
+        chosen, profile_notes = resolve_profile(frame[~_mandatory(frame)], profile)
+        notes.extend(profile_notes)
+    elif isinstance(criteria, str):
+        chosen = parse_criteria(criteria, frame.columns)
+    else:
+        chosen = list(criteria)
+    sort = preliminary_sort(frame, enterprises, rules)
+    ranked = ~_mandatory(frame)
+    sub = frame[ranked].reset_index(drop=True)
+    prep = prepare(sub, chosen)
+    result = evaluate(prep, method, scaling)
+    notes.extend(result.notes)
+    n = len(frame)
+    table = pd.DataFrame(
+        {
+            "enterprise_id": frame["enterprise_id"].astype(str) if "enterprise_id" in frame.columns else "",
+            "option_id": frame["option_id"].astype(str),
+        }
+    )
+    rank = np.full(n, np.nan)
+    score = np.full(n, np.nan)
+    pos = np.flatnonzero(ranked.to_numpy())
+    rank[pos] = result.rank
+    score[pos] = result.score
+    table["rank"] = pd.array(rank, dtype="Int64")
+    table["score"] = score
+    table["score_direction"] = result.score_direction
+    table["sort_class"] = sort["sort_class"].to_numpy()
+    table["sort_reason"] = sort["sort_reason"].to_numpy()
+    table["cost_class"] = sort["cost_class"].to_numpy()
+    table["payback_years"] = sort["payback_years"].to_numpy()
+    missing = [""] * n
+    for r, cols in prep.missing.items():
+        missing[pos[r]] = ";".join(cols)
+    table["missing"] = missing
+    if result.contributions is not None:
+        for c in result.contributions.columns:
+            col = np.full(n, np.nan)
+            col[pos] = result.contributions[c].to_numpy()
+            table[f"contrib:{c}"] = col
+    return Ranking(table=table, criteria=prep.criteria, prepared=prep, result=result, notes=notes)
+
+
+def _mandatory(frame: pd.DataFrame) -> pd.Series:
+    if "mandatory" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    return frame["mandatory"].fillna(False).astype(bool)
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def rank_records(
+    options: pd.DataFrame,
+    enterprises: pd.DataFrame | None,
+    *,
+    method: str = "wsm",
+    criteria: str | list | None = None,
+    scaling: str | None = None,
+    top: int | None = None,
+    profile: str = "default",
+) -> list[dict]:
+    """The records of ``cpscreen rank`` (DESIGN.md section 5), best first.
+
+    Parameters
+    ----------
+    options, enterprises : DataFrame
+        Validated import-format frames (appraisal metrics may be extra option columns).
+    method : {'wsm', 'topsis', 'vikor', 'wpm'}
+    criteria : str, list of Criterion, or None
+        ``COL:max|min:WEIGHT[,...]``; None: the weight ``profile``.
+    scaling : {'minmax', 'vector', 'sum', 'none'} or None
+        None: wsm minmax, topsis vector (VIKOR normalises itself, wpm is scale-free).
+    top : int, optional
+        Keep the best ``top`` ranked options (mandatory options are then left out).
+    profile : str
+
+    Returns
+    -------
+    list of dict
+        ``option_id, enterprise_id, rank, score, score_direction, sort_class, sort_reason`` and
+        for wsm ``contributions`` (criterion -> weight x scaled value [/1]); missing values None.
+
+    Raises
+    ------
+    ValueError
+        Bad method, scaling, criteria or top (one-line message).
+    """
+    if top is not None and (not isinstance(top, (int, np.integer)) or top < 1):
+        raise ValueError(f"--top must be a positive integer, got {top!r}")
+    ranking = rank_options(options, enterprises, method=method, criteria=criteria, scaling=scaling, profile=profile)
+    t = ranking.table
+    order = np.lexsort((np.arange(len(t)), t["rank"].fillna(np.iinfo(np.int64).max).to_numpy(dtype=np.int64)))
+    contrib_cols = [c for c in t.columns if c.startswith("contrib:")]
+    records: list[dict] = []
+    for i in order:
+        row = t.iloc[i]
+        ranked = not pd.isna(row["rank"])
+        if top is not None and (not ranked or int(row["rank"]) > top):
+            continue
+        rec: dict = {
+            "option_id": row["option_id"],
+            "enterprise_id": row["enterprise_id"],
+            "rank": int(row["rank"]) if ranked else None,
+            "score": _num(row["score"]),
+            "score_direction": row["score_direction"],
+            "sort_class": row["sort_class"],
+            "sort_reason": row["sort_reason"],
+        }
+        if method == "wsm":
+            rec["contributions"] = {c[len("contrib:"):]: _num(row[c]) for c in contrib_cols} if ranked else None
+        records.append(rec)
+    return records

@@ -1,0 +1,226 @@
+"""Preliminary sort of options into implement now / study / rejected, each with its reason.
+
+UNEP's option screening sorts options into those directly implementable, those that need further
+study, and those rejected [1]_.  The rules here are data (:class:`SortRules`); the defaults are:
+
+* mandatory options (required by law) are flagged ``mandatory`` and kept out of the ranking;
+* a failed hard constraint (veto) -> ``rejected``: payback above the norm of the option's cost
+  class, technical feasibility below a floor (if set), investment above the budget (if set);
+* no- or low-cost options with positive net savings and payback under one year -> ``implement_now``;
+* the rest -> ``study``.
+
+Cost classes are set by investment thresholds per currency: the Chinese audit practice uses
+low < 100 000 CNY <= medium < 1 000 000 CNY <= high [2]_; an investment of zero is ``no`` cost.
+The payback norms by cost class follow the audit handbook's guidance (about 2-3 years for medium
+cost, 5 years for higher and 10 years for high-cost options) [2]_; with three classes the default
+set uses 3 years up to medium cost and 10 years for high cost.  For a currency without thresholds
+the cost class is ``unknown``: such an option can still be implemented now on payback and savings
+alone, and is vetoed on the widest payback norm (10 years).
+
+References
+----------
+.. [1] UNEP IE / UNIDO (1991-1996), Audit and Reduction Manual for Industrial Emissions and
+   Wastes; UNEP cleaner-production assessment: options are screened into directly implementable,
+   requiring further study, and rejected.
+.. [2] Chinese enterprise cleaner-production audit practice: no/low cost options (< 100 000 CNY),
+   medium (100 000 - 1 000 000 CNY), high cost (>= 1 000 000 CNY); payback norms about 2-3 years
+   for medium, 5 years for higher and 10 years for high-cost options (project issue 4).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from screening.criteria import FALLBACK_PAYBACK, simple_payback_pretax
+
+SORT_CLASSES: tuple[str, ...] = ("implement_now", "study", "rejected", "mandatory")
+COST_CLASSES: tuple[str, ...] = ("no", "low", "medium", "high", "unknown")
+
+
+def _default_thresholds() -> dict[str, tuple[float, float]]:
+    return {"CNY": (100_000.0, 1_000_000.0)}
+
+
+def _default_norms() -> dict[str, float]:
+    return {"no": 3.0, "low": 3.0, "medium": 3.0, "high": 10.0, "unknown": 10.0}
+
+
+@dataclass(frozen=True)
+class SortRules:
+    """Rules of the preliminary sort (all editable).
+
+    Parameters
+    ----------
+    cost_thresholds : mapping currency -> (low_upper, high_lower)
+        Investment below ``low_upper`` is low cost, at or above ``high_lower`` high cost, between
+        them medium. [currency]
+    implement_now_classes : tuple of str
+        Cost classes that may be implemented now.
+    implement_now_max_payback_years : float
+        Payback must be below this to implement now. [yr]
+    max_payback_years : mapping cost class -> float
+        Veto: payback above the norm of the option's class rejects it. [yr]
+    reject_no_payback : bool
+        Veto options whose net yearly saving is not positive (payback never happens).
+    min_technical_feasibility : float or None
+        Veto: technical feasibility below this floor (1..10 scale). [score]
+    budget : float, mapping enterprise_id -> float, or None
+        Veto: investment above the budget. [currency]
+    default_currency : str or None
+        Currency of options whose enterprise names none.
+    """
+
+    cost_thresholds: Mapping[str, tuple[float, float]] = field(default_factory=_default_thresholds)
+    implement_now_classes: tuple[str, ...] = ("no", "low", "unknown")
+    implement_now_max_payback_years: float = 1.0
+    max_payback_years: Mapping[str, float] = field(default_factory=_default_norms)
+    reject_no_payback: bool = False
+    min_technical_feasibility: float | None = None
+    budget: float | Mapping[str, float] | None = None
+    default_currency: str | None = None
+
+
+def cost_class(investment: float, currency: str | None, rules: SortRules | None = None) -> str:
+    """Cost class of one investment: ``no``, ``low``, ``medium``, ``high`` or ``unknown``.
+
+    Parameters
+    ----------
+    investment : float
+        Capital cost. [currency]
+    currency : str or None
+        ISO 4217 code of the investment.
+    rules : SortRules, optional
+        Thresholds per currency (default: CNY 100 000 / 1 000 000).
+    """
+    rules = rules or SortRules()
+    if investment is None or (isinstance(investment, float) and math.isnan(investment)):
+        return "unknown"
+    if investment == 0:
+        return "no"
+    if currency not in rules.cost_thresholds:
+        return "unknown"
+    low_upper, high_lower = rules.cost_thresholds[currency]
+    if investment < low_upper:
+        return "low"
+    if investment < high_lower:
+        return "medium"
+    return "high"
+
+
+def _currency(options: pd.DataFrame, enterprises: pd.DataFrame | None, rules: SortRules) -> pd.Series:
+    if "currency" in options.columns:
+        cur = options["currency"].astype("object")
+    elif enterprises is not None and "currency" in enterprises.columns:
+        table = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")["currency"]
+        cur = options["enterprise_id"].map(table).astype("object")
+    else:
+        cur = pd.Series([None] * len(options), index=options.index, dtype="object")
+    return cur.where(cur.notna() & (cur != ""), rules.default_currency)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def preliminary_sort(
+    options: pd.DataFrame, enterprises: pd.DataFrame | None = None, rules: SortRules | None = None
+) -> pd.DataFrame:
+    """Sort options into implement now / study / rejected (and flag mandatory ones).
+
+    Parameters
+    ----------
+    options : DataFrame
+        Validated options (DESIGN.md section 2); ``simple_payback_years`` from the appraisal is
+        used where present, else the pre-tax fallback ``investment / (annual_savings -
+        annual_cost_change)``.
+    enterprises : DataFrame, optional
+        For each enterprise's ``currency``.
+    rules : SortRules, optional
+        The rules (default :class:`SortRules`).
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``options``, columns ``cost_class``, ``payback_years`` [yr] (the one used),
+        ``sort_class`` and ``sort_reason``.
+    """
+    rules = rules or SortRules()
+    n = len(options)
+    investment = pd.to_numeric(options["investment"], errors="coerce").astype("float64").to_numpy()
+    if "simple_payback_years" in options.columns and pd.to_numeric(options["simple_payback_years"], errors="coerce").notna().any():
+        payback = pd.to_numeric(options["simple_payback_years"], errors="coerce").astype("float64").to_numpy()
+        payback_name = "simple payback"
+    elif FALLBACK_PAYBACK in options.columns:
+        payback = pd.to_numeric(options[FALLBACK_PAYBACK], errors="coerce").astype("float64").to_numpy()
+        payback_name = "pre-tax simple payback"
+    else:
+        payback = simple_payback_pretax(options).to_numpy()
+        payback_name = "pre-tax simple payback"
+    savings = pd.to_numeric(options["annual_savings"], errors="coerce").astype("float64").to_numpy()
+    if "annual_cost_change" in options.columns:
+        savings = savings - pd.to_numeric(options["annual_cost_change"], errors="coerce").astype("float64").fillna(0.0).to_numpy()
+    mandatory = (
+        options["mandatory"].fillna(False).astype(bool).to_numpy() if "mandatory" in options.columns else np.zeros(n, bool)
+    )
+    feas = (
+        pd.to_numeric(options["technical_feasibility"], errors="coerce").astype("float64").to_numpy()
+        if "technical_feasibility" in options.columns
+        else np.full(n, np.nan)
+    )
+    currency = _currency(options, enterprises, rules).to_numpy()
+    enterprise = options["enterprise_id"].astype(str).to_numpy() if "enterprise_id" in options.columns else np.full(n, "")
+
+    classes: list[str] = []
+    sort_class: list[str] = []
+    reasons: list[str] = []
+    for i in range(n):
+        cc = cost_class(float(investment[i]), currency[i], rules)
+        classes.append(cc)
+        pb = float(payback[i])
+        if mandatory[i]:
+            sort_class.append("mandatory")
+            reasons.append("required by law: kept out of the ranking, counted in budgets")
+            continue
+        vetoes: list[str] = []
+        norm = rules.max_payback_years.get(cc)
+        if not math.isnan(pb) and norm is not None and pb > norm:
+            vetoes.append(f"{payback_name} {_fmt(pb)} yr above the {_fmt(norm)} yr norm for {cc} cost")
+        if math.isnan(pb) and rules.reject_no_payback and not (savings[i] > 0 and investment[i] == 0):
+            vetoes.append("net yearly saving not positive: payback never happens")
+        if rules.min_technical_feasibility is not None and not math.isnan(feas[i]) and feas[i] < rules.min_technical_feasibility:
+            vetoes.append(f"technical feasibility {_fmt(feas[i])} below the floor {_fmt(rules.min_technical_feasibility)}")
+        if rules.budget is not None:
+            budget = rules.budget.get(enterprise[i]) if isinstance(rules.budget, Mapping) else rules.budget
+            if budget is not None and investment[i] > budget:
+                vetoes.append(f"investment {_fmt(investment[i])} above the budget {_fmt(budget)}")
+        if vetoes:
+            sort_class.append("rejected")
+            reasons.append("; ".join(vetoes))
+            continue
+        quick = not math.isnan(pb) and pb < rules.implement_now_max_payback_years and savings[i] > 0
+        if cc in rules.implement_now_classes and quick:
+            sort_class.append("implement_now")
+            cost_txt = "no cost" if cc == "no" else ("cost class unknown" if cc == "unknown" else f"{cc} cost")
+            reasons.append(
+                f"{cost_txt}, positive net savings, {payback_name} {_fmt(pb)} yr under "
+                f"{_fmt(rules.implement_now_max_payback_years)} yr"
+            )
+            continue
+        why: list[str] = []
+        if cc not in rules.implement_now_classes:
+            why.append(f"{cc} cost")
+        if math.isnan(pb):
+            why.append("no payback (net yearly saving not positive or unknown)")
+        elif pb >= rules.implement_now_max_payback_years:
+            why.append(f"{payback_name} {_fmt(pb)} yr")
+        sort_class.append("study")
+        reasons.append("needs study: " + ", ".join(why) if why else "needs study")
+    return pd.DataFrame(
+        {"cost_class": classes, "payback_years": payback, "sort_class": sort_class, "sort_reason": reasons},
+        index=options.index,
+    )
