@@ -48,7 +48,7 @@ NO_PACK = "none"
 
 __all__ = [
     "PACKS_DIR", "NO_PACK", "ParameterError", "load_packs", "rules_in_force", "ceilings_in_force",
-    "corporate_rate", "tax_rates", "support_table", "support_items", "unread_parameters",
+    "corporate_rate", "tax_regime", "tax_rates", "support_table", "support_items", "unread_parameters",
 ]
 
 
@@ -118,6 +118,39 @@ def corporate_rate(pack: Pack, on_date: date) -> float:
         first = pack.meta.tax.corporate_rate[0].from_
         raise ValueError(f"pack {pack.code} has no corporate rate before {first}; appraisal date {on}")
     return rate
+
+
+def tax_regime(code: str, on_date: date, packs: Mapping[str, Pack] | None = None) -> dict[str, Any]:
+    """A pack's tax regime on a date, for finance.
+
+    Returns
+    -------
+    dict
+        ``corporate_rate`` [/1] (0 for ``none`` and packs without a corporate tax),
+        ``loss_carry_forward_years`` [yr] (None = without limit or not stated), ``unverified``
+        (reasons, "" if none).
+    """
+    packs = load_packs() if packs is None else packs
+    if code == NO_PACK:
+        return {"corporate_rate": 0.0, "loss_carry_forward_years": None, "unverified": ""}
+    if code not in packs:
+        raise ValueError(f"unknown policy pack {code!r}; known: {sorted(packs) + [NO_PACK]}")
+    pack = packs[code]
+    reasons: list[str] = []
+    lcf: int | None = None
+    tax = pack.meta.tax
+    if tax is not None:
+        on = on_date.isoformat()
+        entries = [e for e in tax.corporate_rate if e.from_ <= on]
+        values = ([entries[-1].rate] if entries else []) + ([tax.loss_carry_forward_years] if tax.loss_carry_forward_years else [])
+        for v in values:
+            for r in (v.unverified, pack.meta.sources[v.ref].unverified):
+                if r:
+                    reasons.append(r)
+        if tax.loss_carry_forward_years is not None and np.isfinite(tax.loss_carry_forward_years.value):
+            lcf = int(tax.loss_carry_forward_years.value)
+    return {"corporate_rate": corporate_rate(pack, on_date), "loss_carry_forward_years": lcf,
+            "unverified": "; ".join(dict.fromkeys(reasons))}
 
 
 def _join(options: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
