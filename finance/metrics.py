@@ -142,6 +142,7 @@ def irr(values: Sequence[float] | np.ndarray) -> IrrResult:
     changes = sign_changes(v)
     if changes == 0:
         return IrrResult(math.nan, "no sign change in the cash flow: no IRR")
+    v = np.where(np.abs(v) > SIGN_TOLERANCE * np.max(np.abs(v)), v, 0.0)  # as counted above
     nz = np.flatnonzero(v)
     lo, hi = nz[0], nz[-1]
     coeffs = v[lo:hi + 1]
@@ -229,7 +230,7 @@ def equivalent_annual_value(npv_value: float, rate: float, years: int) -> float:
         raise ValueError(f"years must be >= 1, got {years}")
     if rate == 0:
         return npv_value / years
-    return npv_value * rate / (1.0 - (1.0 + rate) ** -years)
+    return npv_value * rate / -math.expm1(-years * math.log1p(rate))
 
 
 def cost_per_unit(eav: float | np.ndarray, units_per_year: float | np.ndarray) -> float | np.ndarray:
