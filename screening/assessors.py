@@ -34,8 +34,8 @@ def validate_scores(scores: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"assessor scores: missing column(s) {', '.join(missing)}")
     out = scores.loc[:, list(COLUMNS)].copy()
     values = pd.to_numeric(out["score"], errors="coerce")
-    for pos, (raw, val) in enumerate(zip(out["score"].to_numpy(), values.to_numpy())):
-        if not np.isfinite(val) or not 1 <= val <= 10:
+    for pos, (raw, val) in enumerate(zip(out["score"].tolist(), values.tolist())):
+        if val is None or not np.isfinite(val) or not 1 <= val <= 10:
             raise ValueError(f"assessor scores row {pos + 2}, field score: {raw!r} is not a number within 1..10")
     out["score"] = values.astype("float64")
     dup = out.duplicated(["enterprise_id", "option_id", "assessor", "criterion"], keep=False)

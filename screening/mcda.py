@@ -353,6 +353,9 @@ def evaluate(prep: Prepared, method: str = "wsm", scaling: str | None = None) ->
     if method == "vikor" and scaling != "none":
         notes.append(f"VIKOR uses its own linear normalisation; scaling {scaling!r} not applied")
         scaling = "none"
+    if method == "wpm" and scaling == "minmax":
+        notes.append("min-max scaling would put zeros into a product; wpm uses the raw (ratio) values")
+        scaling = "none"
     if m == 0 or n < 2:
         notes.append("nothing to compare (no discriminating criterion or fewer than two options); all scores equal")
         score = np.zeros(n)
