@@ -192,7 +192,7 @@ def batch_cash_flows(
     tax_capacity: npt.ArrayLike = True,
     support: pd.DataFrame | None = None,
     *,
-    loss_carry_forward_years: int | None = None,
+    loss_carry_forward_years: int | None | npt.ArrayLike = None,
 ) -> BatchFlows:
     """After-tax cash flows of all options as a 2-D array (model of :func:`finance.cashflow.cash_flow`).
 
@@ -206,8 +206,9 @@ def batch_cash_flows(
         Whether other profits absorb losses and credits in the year.
     support : DataFrame, optional
         Long support table with columns :data:`policies.items.ITEM_COLUMNS`; may be empty.
-    loss_carry_forward_years : int or None
-        Loss carry-forward limit without tax capacity (None = no limit). [yr]
+    loss_carry_forward_years : int, None or array_like of shape (n,)
+        Loss carry-forward limit without tax capacity (None or NaN = no limit), one value for
+        all options or one per option. [yr]
 
     Returns
     -------
@@ -299,13 +300,15 @@ def batch_cash_flows(
     has_credit = np.zeros(n, dtype=bool)
     has_credit[credit_rows] = True
     carry = np.flatnonzero(~capacity & (has_loss | has_credit))
+    loss_limit = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
+                                            dtype=float), (n,))
     if carry.size:
         net[carry] -= tax[carry]
         if credit_matrix is not None:
             net[carry] -= credit_matrix[carry]
         net[carry] += _carry_forward(taxable[carry], np.broadcast_to(rates, (n, width))[carry], carry, n,
                                      credit_rows, credit_years, credit_expiry, credit_amounts,
-                                     loss_carry_forward_years)
+                                     np.where(np.isnan(loss_limit), np.inf, loss_limit)[carry])
     del tax, taxable, credit_matrix
     net += grants
     pre_tax += grants
@@ -321,7 +324,7 @@ def batch_cash_flows(
 def _carry_forward(
     taxable: np.ndarray, rates: np.ndarray, rows: np.ndarray, n: int,
     credit_rows: np.ndarray, credit_years: np.ndarray, credit_expiry: np.ndarray,
-    credit_amounts: np.ndarray, loss_years: int | None,
+    credit_amounts: np.ndarray, loss_years: np.ndarray,
 ) -> np.ndarray:
     """Tax cash flow (-payable + credit used) for the rows without tax capacity; loops over years."""
     m, width = taxable.shape
@@ -338,11 +341,11 @@ def _carry_forward(
         neg = profit < 0
         losses[neg, y] = -profit[neg]
         profit[neg] = 0.0
-        lo = 0 if loss_years is None else max(0, y - loss_years)
-        if y > lo:
-            avail = np.cumsum(losses[:, lo:y], axis=1)
+        if y > 0:
+            losses[:, :y][np.arange(y)[None, :] < y - loss_years[:, None]] = 0.0  # expired
+            avail = np.cumsum(losses[:, :y], axis=1)
             use = np.minimum(avail, profit[:, None])
-            losses[:, lo:y] -= np.diff(use, axis=1, prepend=0.0)
+            losses[:, :y] -= np.diff(use, axis=1, prepend=0.0)
             profit -= use[:, -1]
         payable = rates[:, y] * profit
         now = c_year == y
@@ -567,7 +570,7 @@ def batch_appraise(
     support: pd.DataFrame | None = None,
     *,
     payback_basis: PaybackBasis = PaybackBasis(),
-    loss_carry_forward_years: int | None = None,
+    loss_carry_forward_years: int | None | npt.ArrayLike = None,
     finance_rate: float | None = None,
     reinvest_rate: float | None = None,
 ) -> pd.DataFrame:
@@ -587,8 +590,8 @@ def batch_appraise(
         Long support table (:data:`policies.items.ITEM_COLUMNS`), possibly empty.
     payback_basis : PaybackBasis
         Flows payback is measured on; recorded in column ``payback_basis``.
-    loss_carry_forward_years : int or None
-        Loss carry-forward limit without tax capacity. [yr]
+    loss_carry_forward_years : int, None or array_like of shape (n,)
+        Loss carry-forward limit without tax capacity (None/NaN = no limit). [yr]
     finance_rate, reinvest_rate : float, optional
         MIRR rates [/1]; default the discount rate.
 

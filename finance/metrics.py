@@ -142,10 +142,10 @@ def irr(values: Sequence[float] | np.ndarray) -> IrrResult:
     changes = sign_changes(v)
     if changes == 0:
         return IrrResult(math.nan, "no sign change in the cash flow: no IRR")
-    v = np.where(np.abs(v) > SIGN_TOLERANCE * np.max(np.abs(v)), v, 0.0)  # as counted above
-    nz = np.flatnonzero(v)
+    clean = np.where(np.abs(v) > SIGN_TOLERANCE * np.max(np.abs(v)), v, 0.0)  # as counted above
+    nz = np.flatnonzero(clean)
     lo, hi = nz[0], nz[-1]
-    coeffs = v[lo:hi + 1]
+    coeffs = clean[lo:hi + 1]
     roots = np.roots(coeffs[::-1]) if coeffs.size > 1 else np.array([])
     real = roots[np.abs(roots.imag) <= 1e-7 * np.maximum(1.0, np.abs(roots))].real
     xmin, xmax = 1.0 / (1.0 + IRR_MAX), 1.0 / (1.0 + IRR_MIN)
@@ -153,7 +153,7 @@ def irr(values: Sequence[float] | np.ndarray) -> IrrResult:
     for x in real:
         if x <= 0:
             continue
-        x = _polish(coeffs, float(x))
+        x = _polish(v, float(x))  # on the flows as given
         if xmin <= x <= xmax and not any(abs(x - c) <= 1e-9 * max(1.0, c) for c in cand):
             cand.append(x)
     if not cand:
@@ -162,7 +162,7 @@ def irr(values: Sequence[float] | np.ndarray) -> IrrResult:
         return IrrResult(math.nan, "no IRR: the NPV has no root for r > -1")
     if len(cand) > 1 and changes == 1:  # Descartes: exactly one root; drop numerical ghosts
         p = np.polynomial.polynomial
-        cand = [min(cand, key=lambda x: abs(p.polyval(x, coeffs)))]
+        cand = [min(cand, key=lambda x: abs(p.polyval(x, v)))]
     if len(cand) > 1:
         rates = ", ".join(f"{1.0 / x - 1.0:.6g}" for x in sorted(cand, reverse=True))
         return IrrResult(math.nan, f"several IRRs ({rates}): IRR not unique")

@@ -1,0 +1,282 @@
+"""Appraise options with and without the support of the policy pack in force: the library entry.
+
+:func:`appraise` returns one record per option (the ``cpscreen appraise`` contract of DESIGN.md
+section 5); :func:`appraise_option` returns the single-option detail the UI shows (cash-flow tables
+with and without support, both metric sets, the items).
+
+Inputs
+------
+* Tax rate [/1] per option: ``policies.engine.tax_rates`` (the enterprise's ``tax_rate`` override,
+  else the pack's corporate rate on the date; 0 for jurisdiction ``none``).
+* Support: ``policies.engine.support_table`` (long table, :data:`policies.items.ITEM_COLUMNS`).
+* Discount rate [/1]: the ``discount_rate`` argument, else the option's ``discount_rate`` column,
+  else the enterprise's, else 0.08 (DESIGN.md section 2).
+* Tax capacity: the enterprise's ``tax_capacity`` (default True).
+* Loss carry-forward without tax capacity [yr]: the pack's ``loss_carry_forward_years``
+  (``policies.engine.tax_regime``), None = without limit.
+
+Conventions: those of :mod:`finance.cashflow` and :mod:`finance.metrics` (t = 0 undiscounted,
+payback None/NaN where never reached, IRR NaN with ``irr_reason`` where not unique).
+``support_total`` = NPV with support - NPV without support [currency], the present value of the
+support to the enterprise.  Every record names the ``pack`` and ``pack_version`` it used.
+
+References
+----------
+.. [1] numpy-financial; Microsoft Excel NPV/IRR help (conventions, see :mod:`finance.metrics`).
+.. [2] UNEP/UNIDO (1991) Audit and Reduction Manual; Chinese cleaner production audit handbook
+   (1996), economic evaluation of options.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from finance.batch import BATCH_COLUMNS, UNIT_COLUMNS, batch_appraise
+from finance.cashflow import cash_flow
+from finance.metrics import PaybackBasis, cost_per_unit, metrics
+from policies import engine
+from policies.items import ITEM_COLUMNS, SupportItem
+
+#: Metric columns that appear twice in :func:`appraise`: as is and with the suffix ``_no_support``.
+METRICS_BOTH_WAYS: tuple[str, ...] = tuple(c for c in BATCH_COLUMNS if c != "support_total")
+
+#: Fields of each entry of the ``support`` column.
+SUPPORT_FIELDS: tuple[str, ...] = ("instrument_id", "kind", "amount", "year", "source", "unverified")
+
+DEFAULT_DISCOUNT_RATE = 0.08
+
+
+def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame, name: str) -> np.ndarray:
+    ent = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    pos = ent.index.get_indexer(options["enterprise_id"])
+    if (pos < 0).any():
+        row = int(np.flatnonzero(pos < 0)[0])
+        raise ValueError(f"options row {row}: field 'enterprise_id': "
+                         f"{options['enterprise_id'].iloc[row]!r} is not among the enterprises")
+    if name not in ent.columns:
+        return np.full(len(options), np.nan, dtype=object)
+    return ent[name].to_numpy(dtype=object)[pos]
+
+
+def _bool(values: np.ndarray, default: bool, field_name: str) -> np.ndarray:
+    out = np.empty(values.size, dtype=bool)
+    for i, v in enumerate(values):  # one small pass to parse yes/no cells; not the numerical path
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            out[i] = default
+        elif isinstance(v, (bool, np.bool_)):
+            out[i] = bool(v)
+        elif str(v).strip().lower() in ("yes", "true", "1", "y"):
+            out[i] = True
+        elif str(v).strip().lower() in ("no", "false", "0", "n"):
+            out[i] = False
+        else:
+            raise ValueError(f"options row {i}: field {field_name!r} must be yes/no, got {v!r}")
+    return out
+
+
+def _float(values: np.ndarray) -> np.ndarray:
+    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _discount_rates(options: pd.DataFrame, enterprises: pd.DataFrame, discount_rate: float | None) -> np.ndarray:
+    n = len(options)
+    if discount_rate is not None:
+        return np.full(n, float(discount_rate))
+    rate = np.full(n, np.nan)
+    if "discount_rate" in options.columns:
+        rate = _float(options["discount_rate"].to_numpy(dtype=object))
+    ent = _float(_enterprise_column(options, enterprises, "discount_rate"))
+    rate = np.where(np.isnan(rate), ent, rate)
+    return np.where(np.isnan(rate), DEFAULT_DISCOUNT_RATE, rate)
+
+
+def _packs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pack code, pack version and loss carry-forward limit [yr, NaN = none] per option."""
+    codes = _enterprise_column(options, enterprises, "jurisdiction").astype(str)
+    versions = np.full(len(options), None, dtype=object)
+    loss = np.full(len(options), np.nan)
+    packs = engine.load_packs()
+    for code in pd.unique(codes):
+        mask = codes == code
+        if code in packs:
+            versions[mask] = packs[code].version
+        regime = getattr(engine, "tax_regime", None)
+        if regime is not None:
+            years = regime(code, on_date)["loss_carry_forward_years"]
+            loss[mask] = np.nan if years is None else float(years)
+    return codes, versions, loss
+
+
+def _support_lists(table: pd.DataFrame, n: int) -> list[list[dict[str, Any]]]:
+    out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    if len(table) == 0:
+        return out
+    cols = [c for c in SUPPORT_FIELDS if c in table.columns]
+    for row, rec in zip(table["row"].to_numpy(), table[cols].to_dict("records")):
+        rec["amount"] = float(rec["amount"])
+        rec["year"] = int(rec["year"])
+        if "unverified" in rec:
+            rec["unverified"] = bool(rec["unverified"])
+        out[int(row)].append(rec)
+    return out
+
+
+def appraise(
+    options: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    on_date: date,
+    *,
+    discount_rate: float | None = None,
+    with_support: bool = True,
+    params: Mapping[str, float] | None = None,
+    payback_basis: PaybackBasis = PaybackBasis(),
+) -> pd.DataFrame:
+    """Appraise every option with and without support, in two vectorised passes.
+
+    Parameters
+    ----------
+    options : DataFrame
+        Validated options (DESIGN.md section 2).
+    enterprises : DataFrame
+        Validated enterprises (``enterprise_id``, ``jurisdiction``, ``size_class``, optionally
+        ``tax_rate`` [/1], ``discount_rate`` [/1], ``tax_capacity``).
+    on_date : datetime.date
+        Appraisal date: selects the rules and tax rate in force.
+    discount_rate : float, optional
+        One discount rate for all options [/1 per yr]; default per option (see module docstring).
+    with_support : bool
+        False appraises without support (the support columns then equal the no-support ones).
+    params : Mapping, optional
+        Programme parameters passed to the policy engine (``<rule id>.<path>``).
+    payback_basis : PaybackBasis
+        Flows payback is measured on; recorded in ``payback_basis``.
+
+    Returns
+    -------
+    DataFrame
+        One row per option, in input order: ``enterprise_id``, ``option_id``, the metrics
+        (:data:`METRICS_BOTH_WAYS`: NPV [currency], IRR and MIRR [/1], paybacks [yr] NaN = never,
+        ratios [/1], EAV [currency/yr]), the same with suffix ``_no_support``, ``support_total``
+        [currency], ``pack``, ``pack_version``, ``payback_basis``, ``support`` (list of dicts
+        :data:`SUPPORT_FIELDS`), and cost per unit columns where the options carry the
+        environmental quantities [currency/unit].
+    """
+    opts = options.reset_index(drop=True)
+    if "enterprise_id" not in opts.columns:
+        raise ValueError("options: missing column 'enterprise_id'")
+    n = len(opts)
+    tax = np.asarray(engine.tax_rates(opts, enterprises, on_date), dtype=float)
+    rate = _discount_rates(opts, enterprises, discount_rate)
+    capacity = _bool(_enterprise_column(opts, enterprises, "tax_capacity"), True, "tax_capacity")
+    codes, versions, loss = _packs(opts, enterprises, on_date)
+    if with_support:
+        table = engine.support_table(opts, enterprises, on_date, params)
+    else:
+        table = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
+    kw = dict(payback_basis=payback_basis, loss_carry_forward_years=loss)
+    plain = batch_appraise(opts, tax, rate, capacity, None, **kw)  # type: ignore[arg-type]
+    supported = batch_appraise(opts, tax, rate, capacity, table, **kw) if len(table) else plain  # type: ignore[arg-type]
+    out = pd.DataFrame({
+        "enterprise_id": opts["enterprise_id"].to_numpy(),
+        "option_id": opts["option_id"].to_numpy() if "option_id" in opts.columns else np.arange(n).astype(str),
+    })
+    for col in METRICS_BOTH_WAYS:
+        out[col] = supported[col].to_numpy()
+    for col in METRICS_BOTH_WAYS:
+        out[f"{col}_no_support"] = plain[col].to_numpy()
+    out["support_total"] = supported["support_total"].to_numpy()
+    out["pack"] = codes
+    out["pack_version"] = versions
+    out["payback_basis"] = payback_basis.label
+    for name in UNIT_COLUMNS.values():
+        if name in supported.columns:
+            out[name] = supported[name].to_numpy()
+            out[f"{name}_no_support"] = plain[name].to_numpy()
+    out["support"] = _support_lists(table, n)
+    return out
+
+
+@dataclass(frozen=True)
+class OptionAppraisal:
+    """Everything the UI shows for one option.
+
+    Attributes
+    ----------
+    flows, flows_no_support : DataFrame
+        Cash-flow tables (:data:`finance.cashflow.CASH_FLOW_COLUMNS`). [currency]
+    metrics, metrics_no_support : dict
+        :func:`finance.metrics.metrics` results (payback None where never reached).
+    items : list of SupportItem
+    support_total : float
+        NPV with support - NPV without. [currency]
+    tax_rate, discount_rate : float
+        [/1]
+    tax_capacity : bool
+    pack, pack_version : str or None
+    payback_basis : PaybackBasis
+    """
+
+    flows: pd.DataFrame
+    flows_no_support: pd.DataFrame
+    metrics: dict[str, Any]
+    metrics_no_support: dict[str, Any]
+    items: list[SupportItem]
+    support_total: float
+    tax_rate: float
+    discount_rate: float
+    tax_capacity: bool
+    pack: str | None
+    pack_version: str | None
+    payback_basis: PaybackBasis = field(default_factory=PaybackBasis)
+
+
+def appraise_option(
+    option: Mapping[str, Any],
+    enterprise: Mapping[str, Any],
+    on_date: date,
+    *,
+    discount_rate: float | None = None,
+    with_support: bool = True,
+    params: Mapping[str, float] | None = None,
+    payback_basis: PaybackBasis = PaybackBasis(),
+) -> OptionAppraisal:
+    """Single-option detail: cash flows and metrics with and without support, and the items.
+
+    Parameters are those of :func:`appraise` for one option and its enterprise.
+
+    Returns
+    -------
+    OptionAppraisal
+    """
+    opt = dict(option)
+    ent = dict(enterprise)
+    opt.setdefault("enterprise_id", ent.get("enterprise_id", "_"))
+    ent.setdefault("enterprise_id", opt["enterprise_id"])
+    opts, ents = pd.DataFrame([opt]), pd.DataFrame([ent])
+    tax = float(np.asarray(engine.tax_rates(opts, ents, on_date), dtype=float)[0])
+    rate = float(_discount_rates(opts, ents, discount_rate)[0])
+    capacity = bool(_bool(_enterprise_column(opts, ents, "tax_capacity"), True, "tax_capacity")[0])
+    codes, versions, loss = _packs(opts, ents, on_date)
+    loss_years = None if math.isnan(loss[0]) else int(loss[0])
+    items = list(engine.support_items(opt, ent, on_date, params)) if with_support else []
+    where = f"option {opt.get('option_id', '?')!r}"
+    flows = cash_flow(opt, tax, items, capacity, discount_rate=rate, loss_carry_forward_years=loss_years, where=where)
+    flows0 = cash_flow(opt, tax, (), capacity, discount_rate=rate, loss_carry_forward_years=loss_years, where=where)
+    m = metrics(flows, rate, payback_flows=flows0, basis=payback_basis)
+    m0 = metrics(flows0, rate, basis=payback_basis)
+    for mm in (m, m0):
+        for col, name in UNIT_COLUMNS.items():
+            if col in opt:
+                mm[name] = cost_per_unit(mm["equivalent_annual_value"], float(opt[col]) if opt[col] is not None else math.nan)
+    return OptionAppraisal(
+        flows=flows, flows_no_support=flows0, metrics=m, metrics_no_support=m0, items=items,
+        support_total=float(m["npv"] - m0["npv"]), tax_rate=tax, discount_rate=rate, tax_capacity=capacity,
+        pack=str(codes[0]), pack_version=versions[0], payback_basis=payback_basis,
+    )
