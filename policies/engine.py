@@ -423,7 +423,8 @@ def _typed(out: pd.DataFrame) -> pd.DataFrame:
 
 
 def support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
-                  params: Mapping[str, float] | None = None) -> pd.DataFrame:
+                  params: Mapping[str, float] | None = None, *,
+                  packs: Mapping[str, Pack] | None = None) -> pd.DataFrame:
     """Support items of many options: one row per (option, item).
 
     Parameters
@@ -439,6 +440,8 @@ def support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: dat
         Appraisal date: only rules in force on it apply.
     params : Mapping[str, float], optional
         Programme parameters ``<rule id>.<path>``; unknown names raise :class:`ParameterError`.
+    packs : Mapping[str, Pack], optional
+        Packs to use instead of the shipped ones (e.g. ``load_packs(folder)``).
 
     Returns
     -------
@@ -446,17 +449,18 @@ def support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: dat
         Columns :data:`policies.items.ITEM_COLUMNS`; ``row`` is the option's position in
         ``options``; ``carry_forward_years`` is nullable (NA = without limit).
     """
-    return _support_table(options, enterprises, on_date, params)
+    return _support_table(options, enterprises, on_date, params, packs=packs)
 
 
 def support_items(option: Mapping[str, Any], enterprise: Mapping[str, Any], on_date: date,
-                  params: Mapping[str, float] | None = None) -> list[SupportItem]:
-    """Support items of one option: :func:`support_table` on a batch of one."""
+                  params: Mapping[str, float] | None = None, *,
+                  packs: Mapping[str, Pack] | None = None) -> list[SupportItem]:
+    """Support items of one option: :func:`support_table` on a batch of one (same formulas)."""
     opt = dict(option)
     opt.setdefault("enterprise_id", enterprise.get("enterprise_id", "_"))
     ent = dict(enterprise)
     ent.setdefault("enterprise_id", opt["enterprise_id"])
-    table = support_table(pd.DataFrame([opt]), pd.DataFrame([ent]), on_date, params)
+    table = support_table(pd.DataFrame([opt]), pd.DataFrame([ent]), on_date, params, packs=packs)
     items = []
     for rec in table.drop(columns="row").to_dict("records"):
         cf = rec["carry_forward_years"]
