@@ -3,11 +3,39 @@
 Start it with ``bash scripts/run.sh`` (installs, seeds the database, runs ``streamlit run app.py``).
 """
 
+from datetime import date
+
 import streamlit as st
+
+from ui import data
+from ui.state import DATE_KEY, ENTERPRISE_KEY, db_cursor
 
 st.set_page_config(page_title="cpscreen", page_icon=":material/recycling:", layout="wide")
 
 pages = [
     st.Page("ui/pages/home.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("ui/pages/options.py", title="Options", icon=":material/table_edit:"),
+    st.Page("ui/pages/screening.py", title="Screening", icon=":material/leaderboard:"),
+    st.Page("ui/pages/appraisal.py", title="Appraisal", icon=":material/payments:"),
+    st.Page("ui/pages/portfolio.py", title="Portfolio", icon=":material/account_balance_wallet:"),
+    st.Page("ui/pages/programme.py", title="Programme", icon=":material/groups:"),
+    st.Page("ui/pages/policies.py", title="Policies", icon=":material/gavel:"),
+    st.Page("ui/pages/report.py", title="Report", icon=":material/description:"),
 ]
-st.navigation(pages).run()
+nav = st.navigation(pages)
+
+cur = db_cursor()
+ents = data.enterprises(cur, data.data_version(cur))
+with st.sidebar:
+    if len(ents):
+        names = dict(zip(ents["enterprise_id"], ents["name"]))
+        ids = list(names)
+        if st.session_state.get(ENTERPRISE_KEY) not in ids:
+            st.session_state[ENTERPRISE_KEY] = ids[0]
+        st.selectbox("Enterprise", ids, format_func=lambda e: f"{names[e]} ({e})", key=ENTERPRISE_KEY)
+    else:
+        st.session_state[ENTERPRISE_KEY] = None
+        st.caption("No enterprise stored yet: import one on the Options page.")
+    st.date_input("Appraisal date", value=date.today(), key=DATE_KEY,
+                  help="The policy rules in force on this date apply to the appraisal.")
+nav.run()

@@ -1,0 +1,229 @@
+"""Altair chart builders: pure functions DataFrame -> alt.Chart (no Streamlit here).
+
+Every chart has a title, axis titles with units, tooltips, and colours from a colour-blind-safe
+palette (Okabe & Ito 2008; Tableau's ``tableau10`` is the fallback for more than eight series).
+
+References
+----------
+.. [1] Okabe, M. and Ito, K. (2008). Color Universal Design (CUD): how to make figures and
+   presentations that are friendly to colorblind people. https://jfly.uni-koeln.de/color/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+#: Okabe-Ito colour-blind-safe palette (black left out: it is kept for text and rules).
+OKABE_ITO: tuple[str, ...] = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999")
+WITH_SUPPORT = "with support"
+WITHOUT_SUPPORT = "without support"
+SUPPORT_COLOURS = alt.Scale(domain=[WITH_SUPPORT, WITHOUT_SUPPORT], range=["#009E73", "#D55E00"])
+
+
+def _palette(n: int) -> list[str]:
+    return list(OKABE_ITO[:n]) if n <= len(OKABE_ITO) else []
+
+
+def _require(frame: pd.DataFrame, cols: Sequence[str], chart: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{chart}: frame lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
+
+
+def contributions_chart(contrib: pd.DataFrame, *, title: str = "Criterion contributions to each option's score") -> alt.Chart:
+    """Stacked horizontal bar of each option's weighted criterion contributions.
+
+    Parameters
+    ----------
+    contrib : DataFrame
+        Long format: ``option`` (label), ``criterion``, ``contribution`` [/1] (weighted scaled
+        value), and optionally ``rank`` (bars are ordered by it, best on top).
+    """
+    _require(contrib, ["option", "criterion", "contribution"], "contributions_chart")
+    order = (contrib.sort_values("rank")["option"].drop_duplicates().tolist() if "rank" in contrib.columns
+             else contrib.groupby("option")["contribution"].sum().sort_values(ascending=False).index.tolist())
+    n = contrib["criterion"].nunique()
+    colour = alt.Color("criterion:N", title="Criterion",
+                       scale=alt.Scale(range=_palette(n)) if _palette(n) else alt.Scale(scheme="tableau10"))
+    return (
+        alt.Chart(contrib, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X("sum(contribution):Q", title="Weighted score [/1]"),
+            y=alt.Y("option:N", sort=order, title="Option"),
+            color=colour,
+            order=alt.Order("criterion:N"),
+            tooltip=[alt.Tooltip("option:N", title="Option"), alt.Tooltip("criterion:N", title="Criterion"),
+                     alt.Tooltip("contribution:Q", title="Contribution [/1]", format=".3f")],
+        )
+        .properties(height=max(120, 26 * len(order)))
+    )
+
+
+def robustness_chart(shares: pd.DataFrame, *, top_k: int = 3, title: str | None = None) -> alt.Chart:
+    """Grouped bar: share of weight draws in which each option ranks first and in the top k.
+
+    Parameters
+    ----------
+    shares : DataFrame
+        ``option`` and ``share_first`` [/1], ``share_top_k`` [/1].
+    """
+    _require(shares, ["option", "share_first", "share_top_k"], "robustness_chart")
+    long = shares.melt(id_vars="option", value_vars=["share_first", "share_top_k"], var_name="measure", value_name="share")
+    long["measure"] = long["measure"].map({"share_first": "ranks first", "share_top_k": f"in the top {top_k}"})
+    order = shares.sort_values(["share_first", "share_top_k"], ascending=False)["option"].tolist()
+    return (
+        alt.Chart(long, title=title or f"How often each option ranks first / in the top {top_k} under weight uncertainty")
+        .mark_bar()
+        .encode(
+            x=alt.X("share:Q", title="Share of draws [%]", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("option:N", sort=order, title="Option"),
+            yOffset="measure:N",
+            color=alt.Color("measure:N", title="", scale=alt.Scale(range=["#0072B2", "#56B4E9"])),
+            tooltip=[alt.Tooltip("option:N", title="Option"), alt.Tooltip("measure:N", title="Measure"),
+                     alt.Tooltip("share:Q", title="Share of draws", format=".1%")],
+        )
+        .properties(height=max(140, 34 * len(order)))
+    )
+
+
+def cumulative_cash_chart(flows: pd.DataFrame, currency: str, *, paybacks: dict[str, float | None] | None = None,
+                          title: str = "Cumulative net cash flow") -> alt.LayerChart:
+    """Cumulative cash flow by year with and without support; payback points marked.
+
+    Parameters
+    ----------
+    flows : DataFrame
+        ``year`` [yr], ``case`` (``"with support"`` / ``"without support"``), ``cumulative`` [currency].
+    currency : str
+        ISO code shown in the axis title.
+    paybacks : dict, optional
+        case -> simple payback [yr] (None where payback never happens: no point is drawn).
+    """
+    _require(flows, ["year", "case", "cumulative"], "cumulative_cash_chart")
+    base = alt.Chart(flows, title=title)
+    line = base.mark_line(point=True).encode(
+        x=alt.X("year:Q", title="Year [yr]", axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("cumulative:Q", title=f"Cumulative net cash [{currency}]", axis=alt.Axis(format="~s")),
+        color=alt.Color("case:N", title="", scale=SUPPORT_COLOURS),
+        tooltip=[alt.Tooltip("case:N", title="Case"), alt.Tooltip("year:Q", title="Year"),
+                 alt.Tooltip("cumulative:Q", title=f"Cumulative [{currency}]", format=",.0f")],
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#444", strokeDash=[4, 3]).encode(y="y:Q")
+    layers: list[alt.Chart] = [zero, line]
+    pts = pd.DataFrame([{"case": k, "payback": v, "y": 0.0, "label": f"payback {v:.1f} yr ({k})"}
+                        for k, v in (paybacks or {}).items() if v is not None and np.isfinite(v)])
+    if len(pts):
+        layers.append(
+            alt.Chart(pts).mark_point(shape="diamond", size=160, filled=True, stroke="black").encode(
+                x="payback:Q", y="y:Q", color=alt.Color("case:N", scale=SUPPORT_COLOURS, legend=None),
+                tooltip=[alt.Tooltip("label:N", title="Payback")],
+            )
+        )
+    return alt.layer(*layers).properties(height=320)
+
+
+def tornado_chart(sens: pd.DataFrame, currency: str, *, base_npv: float,
+                  title: str = "NPV sensitivity to each input (±20%)") -> alt.LayerChart:
+    """Tornado chart: NPV at -20% and +20% of each input, widest bar on top.
+
+    Parameters
+    ----------
+    sens : DataFrame
+        ``input``, ``npv_low`` [currency] (input at -20%), ``npv_high`` [currency] (at +20%).
+    base_npv : float
+        NPV at the base values. [currency]
+    """
+    _require(sens, ["input", "npv_low", "npv_high"], "tornado_chart")
+    s = sens.copy()
+    s["swing"] = (s["npv_high"] - s["npv_low"]).abs()
+    order = s.sort_values("swing", ascending=False)["input"].tolist()
+    long = pd.concat([
+        s.assign(change="-20%", npv=s["npv_low"]),
+        s.assign(change="+20%", npv=s["npv_high"]),
+    ])
+    long["base"] = base_npv
+    bars = alt.Chart(long, title=title).mark_bar().encode(
+        y=alt.Y("input:N", sort=order, title="Input"),
+        x=alt.X("base:Q", title=f"NPV [{currency}]", axis=alt.Axis(format="~s")),
+        x2="npv:Q",
+        color=alt.Color("change:N", title="Input changed by", scale=alt.Scale(domain=["-20%", "+20%"], range=["#D55E00", "#0072B2"])),
+        tooltip=[alt.Tooltip("input:N", title="Input"), alt.Tooltip("change:N", title="Change"),
+                 alt.Tooltip("npv:Q", title=f"NPV [{currency}]", format=",.0f")],
+    )
+    rule = alt.Chart(pd.DataFrame({"x": [base_npv]})).mark_rule(color="black").encode(x="x:Q")
+    return alt.layer(bars, rule).properties(height=max(140, 36 * len(order)))
+
+
+def mac_curve_chart(mac: pd.DataFrame, currency: str, unit: str, *, label: str = "option_id",
+                    title: str | None = None) -> alt.Chart:
+    """Marginal abatement cost curve: one bar per option, width = yearly abatement, height = cost per unit.
+
+    Parameters
+    ----------
+    mac : DataFrame
+        From ``finance.portfolio.marginal_abatement_cost``: ``cum_abatement_start``,
+        ``cum_abatement_end`` [unit/yr], ``mac`` [currency/unit], and the ``label`` column.
+    unit : str
+        The abated quantity's unit, e.g. ``t CO2e``.
+    """
+    _require(mac, ["cum_abatement_start", "cum_abatement_end", "mac", label], "mac_curve_chart")
+    m = mac.copy()
+    m["saves money"] = np.where(m["mac"] < 0, "saves money (negative cost)", "costs money")
+    return (
+        alt.Chart(m, title=title or f"Marginal abatement cost curve [{currency}/{unit}]")
+        .mark_rect(stroke="white", strokeWidth=1)
+        .encode(
+            x=alt.X("cum_abatement_start:Q", title=f"Cumulative abatement [{unit}/yr]"),
+            x2="cum_abatement_end:Q",
+            y=alt.Y("mac:Q", title=f"Cost per unit avoided [{currency}/{unit}]", axis=alt.Axis(format="~s")),
+            y2=alt.datum(0),
+            color=alt.Color("saves money:N", title="", scale=alt.Scale(domain=["saves money (negative cost)", "costs money"],
+                                                                        range=["#009E73", "#D55E00"])),
+            tooltip=[alt.Tooltip(f"{label}:N", title="Option"),
+                     alt.Tooltip("mac:Q", title=f"Cost [{currency}/{unit}]", format=",.1f"),
+                     alt.Tooltip("abatement:Q" if "abatement" in m.columns else "cum_abatement_end:Q",
+                                 title=f"Avoided [{unit}/yr]", format=",.1f")],
+        )
+        .properties(height=320)
+    )
+
+
+def stacked_by_year_chart(frame: pd.DataFrame, value: str, stack: str, currency: str, *,
+                          title: str = "Public outlay by year and instrument") -> alt.Chart:
+    """Stacked bars by ``year`` of ``value`` [currency], one colour per ``stack`` category."""
+    _require(frame, ["year", value, stack], "stacked_by_year_chart")
+    n = frame[stack].nunique()
+    return (
+        alt.Chart(frame, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X("year:O", title="Year"),
+            y=alt.Y(f"sum({value}):Q", title=f"Outlay [{currency}]", axis=alt.Axis(format="~s")),
+            color=alt.Color(f"{stack}:N", title=stack.replace("_", " ").capitalize(),
+                            scale=alt.Scale(range=_palette(n)) if _palette(n) else alt.Scale(scheme="tableau10")),
+            tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip(f"{stack}:N"),
+                     alt.Tooltip(f"sum({value}):Q", title=f"Outlay [{currency}]", format=",.0f")],
+        )
+        .properties(height=300)
+    )
+
+
+def scenario_chart(frame: pd.DataFrame, measure: str, unit: str, *, title: str | None = None) -> alt.Chart:
+    """Side-by-side bars of one measure per scenario (``scenario`` and ``measure`` columns)."""
+    _require(frame, ["scenario", measure], "scenario_chart")
+    return (
+        alt.Chart(frame, title=title or f"{measure.replace('_', ' ')} by scenario [{unit}]")
+        .mark_bar(color="#0072B2")
+        .encode(
+            x=alt.X("scenario:N", title="Scenario", sort=None),
+            y=alt.Y(f"{measure}:Q", title=f"{measure.replace('_', ' ')} [{unit}]", axis=alt.Axis(format="~s")),
+            tooltip=[alt.Tooltip("scenario:N", title="Scenario"),
+                     alt.Tooltip(f"{measure}:Q", title=f"{measure} [{unit}]", format=",.2f")],
+        )
+        .properties(height=260)
+    )

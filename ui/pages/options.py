@@ -1,0 +1,121 @@
+"""Options page: the enterprise's options in an editable table, validated as on import.
+
+Nothing is saved until every cell is valid (``store.io.import_frames`` is all-or-nothing); bad
+cells are shown in red beside a table that says why.  Files (CSV, XLSX, Parquet, an IAC workbook)
+are imported through the same path; the table downloads in the same formats.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from screening.schema import CATEGORIES, STATUSES, ValidationError
+from store.io import ImportFileError, import_batch, import_frames, read_files, to_export_frame
+from ui import data
+from ui.state import db_cursor, enterprise_id
+from ui.widgets import MIME, column_config, error_table, frame_bytes, highlight_errors
+
+st.title("Options")
+cur = db_cursor()
+version = data.data_version(cur)
+eid = enterprise_id()
+
+# --- upload -------------------------------------------------------------------------------
+with st.expander("Import files (CSV, XLSX, Parquet, or an IAC workbook)", expanded=eid is None):
+    st.caption("Each file's kind (enterprises, options, assessors' scores) is recognised from its columns. "
+               "All files go in together: one bad cell anywhere and nothing is stored.")
+    uploads = st.file_uploader("Files", type=["csv", "xlsx", "xlsm", "parquet"], accept_multiple_files=True,
+                               key="upload_files")
+    if st.button("Import", disabled=not uploads, key="import_button"):
+        bar = st.progress(0.0, text="Reading files")
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                paths = []
+                for up in uploads:
+                    p = Path(tmp) / Path(up.name).name
+                    p.write_bytes(up.getvalue())
+                    paths.append(p)
+                batch = read_files(paths)
+                bar.progress(0.4, text="Validating and storing")
+                report = import_batch(cur, batch)
+            bar.progress(1.0, text="Done")
+            st.session_state["import_message"] = (
+                f"Imported {report.enterprises} enterprise(s), {report.options} option(s), "
+                f"{report.assessor_scores} assessor score(s)."
+                + ("  " + " ".join(report.notes) if report.notes else "")
+            )
+            st.rerun()
+        except ValidationError as exc:
+            bar.empty()
+            st.error(f"Nothing was imported: {len(exc.errors)} bad cell(s). Fix them in the file and import again.")
+            st.dataframe(exc.frame(), hide_index=True, width="stretch")
+        except ImportFileError as exc:
+            bar.empty()
+            st.error(f"Nothing was imported: {exc}")
+if msg := st.session_state.pop("import_message", None):
+    st.success(msg)
+
+if eid is None:
+    st.info("No enterprise is stored yet: import an enterprises file (and its options) above.")
+    st.stop()
+
+# --- filters and the editable table -------------------------------------------------------
+opts = data.options(cur, version, eid)
+f1, f2 = st.columns(2)
+cats = f1.multiselect("Category", list(CATEGORIES), key="filter_category", placeholder="All categories")
+stats = f2.multiselect("Status", list(STATUSES), key="filter_status", placeholder="All statuses")
+shown = opts
+if cats:
+    shown = shown[shown["category"].isin(cats)]
+if stats:
+    shown = shown[shown["status"].isin(stats)]
+shown = shown.reset_index(drop=True)
+
+st.caption(f"{len(shown)} of {len(opts)} option(s) of **{eid}**. Edit cells or add rows, then save. "
+           "Hover a column header for its meaning and unit.")
+cfg = column_config("options")
+cfg["enterprise_id"] = st.column_config.TextColumn("enterprise_id", disabled=True,
+                                                   help="Set from the sidebar's enterprise")
+edited = st.data_editor(
+    shown,
+    column_config=cfg,
+    column_order=[c for c in shown.columns],
+    num_rows="add",
+    hide_index=True,
+    width="stretch",
+    key=f"options_editor-{eid}-{version}-{'/'.join(cats)}-{'/'.join(stats)}",
+)
+
+changed = not edited.reset_index(drop=True).equals(shown)
+if st.button("Save changes", type="primary", disabled=not changed, key="save_options"):
+    raw = edited.copy()
+    raw["enterprise_id"] = eid  # new rows belong to the sidebar's enterprise
+    raw = to_export_frame(raw, "options", formula_safe=False)
+    try:
+        n = import_frames(cur, options=raw, source="table").options
+        st.session_state["save_message"] = f"Saved {n} option(s)."
+        st.rerun()
+    except ValidationError as exc:
+        st.session_state["save_errors"] = (exc.errors, edited)
+if msg := st.session_state.pop("save_message", None):
+    st.success(msg)
+if "save_errors" in st.session_state:
+    errors, bad_frame = st.session_state.pop("save_errors")
+    st.error(f"Not saved: {len(errors)} bad cell(s), shown in red. Nothing was stored; fix them and save again.")
+    st.dataframe(error_table(errors, bad_frame), hide_index=True, width="stretch")
+    st.dataframe(highlight_errors(bad_frame, errors), hide_index=True, width="stretch")
+
+# --- download -----------------------------------------------------------------------------
+d1, d2 = st.columns([1, 3])
+fmt = d1.selectbox("Download format", ["csv", "xlsx", "parquet"], key="download_format")
+export = to_export_frame(opts, "options", formula_safe=fmt != "parquet")
+d2.download_button(
+    f"Download {eid} options ({fmt})",
+    data=frame_bytes(export, fmt),
+    file_name=f"{eid}_options.{fmt}",
+    mime=MIME[fmt],
+    key="download_options",
+)

@@ -1,0 +1,80 @@
+"""Portfolio page: the best set of options under a capital budget, and the MAC curve."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from finance.portfolio import PortfolioError, marginal_abatement_cost, select_portfolio
+from screening.rank import rank_options
+from ui import charts, data
+from ui.state import db_cursor, enterprise_id, on_date
+
+EFFECTS = {"co2e_avoided_t": ("CO2e avoided", "t CO2e"), "waste_avoided_t": ("Waste avoided", "t waste"),
+           "energy_saved_mwh": ("Energy saved", "MWh"), "water_saved_m3": ("Water saved", "m3")}
+
+st.title("Portfolio")
+cur = db_cursor()
+version = data.data_version(cur)
+eid = enterprise_id()
+if eid is None:
+    st.info("No enterprise stored yet: import data on the Options page.")
+    st.stop()
+opts = data.options(cur, version, eid).reset_index(drop=True)
+ents = data.enterprises(cur, version)
+ent = ents.set_index("enterprise_id").loc[eid]
+currency = ent["currency"] or ""
+if opts.empty:
+    st.info(f"Enterprise {eid} has no options yet.")
+    st.stop()
+
+total_inv = float(opts["investment"].sum())
+c1, c2 = st.columns(2)
+budget = c1.number_input(f"Capital budget [{currency}]", min_value=0.0, value=float(round(total_inv / 2, -3)),
+                         step=max(1000.0, round(total_inv / 20, -3)), key="budget",
+                         help=f"All options together would need {total_inv:,.0f} {currency}.")
+objective = c2.radio("Maximise", ["npv", "score"], key="objective", horizontal=True,
+                     format_func=lambda o: {"npv": "NPV (with support)", "score": "Screening score (default weights)"}[o])
+
+frame = opts.copy()
+if objective == "npv":
+    appraised = data.appraisal(cur, version, eid, on_date())
+    if appraised is None:
+        data.missing("Selecting by NPV", "finance.appraise.appraise")
+        st.stop()
+    frame = frame.merge(appraised[["option_id", "npv"]], on="option_id", how="left")
+else:
+    ranking = rank_options(opts, ents)
+    frame["score"] = frame["option_id"].map(dict(zip(ranking.table["option_id"], ranking.table["score"]))).fillna(0.0)
+
+try:
+    result = select_portfolio(frame, budget, objective=objective)
+except PortfolioError as exc:
+    st.error(f"No portfolio: {exc}")
+    st.stop()
+sel = frame[result.selected.to_numpy()]
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Options selected", f"{len(sel)} of {len(frame)}")
+m2.metric(f"Investment [{currency}]", f"{result.investment:,.0f}", help=f"Budget {budget:,.0f} {currency}")
+m3.metric("NPV [" + currency + "]" if objective == "npv" else "Summed score [/1]",
+          f"{result.objective:,.0f}" if objective == "npv" else f"{result.objective:.3f}")
+m4.metric("Method", "exact (MILP)" if result.method == "milp" else "greedy", help=result.message)
+achieved = {label: sel[col].fillna(0).sum() for col, (label, _) in EFFECTS.items() if col in sel.columns}
+if achieved:
+    st.caption("The selected set achieves per year: " + "; ".join(
+        f"{label} {v:,.1f} {EFFECTS[c][1]}" for c, (label, _) in EFFECTS.items() if c in sel.columns for v in [achieved[label]]))
+shown = frame.assign(selected=result.selected.to_numpy())[
+    ["selected", "option_id", "title", "investment", objective, "mandatory", "excludes"]]
+st.dataframe(shown.rename(columns={"investment": f"investment [{currency}]"}), hide_index=True, width="stretch")
+
+st.subheader("Marginal abatement cost curve")
+avail = [c for c in EFFECTS if c in opts.columns and pd.to_numeric(opts[c], errors="coerce").fillna(0).gt(0).any()]
+if not avail:
+    st.caption("No option of this enterprise has a yearly environmental effect: no curve to draw.")
+else:
+    effect = st.selectbox("Effect", avail, format_func=lambda c: EFFECTS[c][0], key="mac_effect")
+    rate = ent["discount_rate"] if pd.notna(ent["discount_rate"]) else 0.08
+    mac = marginal_abatement_cost(opts, effect, discount_rate=float(rate))
+    st.altair_chart(charts.mac_curve_chart(mac, currency, EFFECTS[effect][1]), width="stretch")
+    st.caption(f"Cost per unit = annualised net cost at a {rate:.0%} discount rate / yearly {EFFECTS[effect][0].lower()}; "
+               "below zero the option saves money while it abates. Options without this effect are left out.")

@@ -1,0 +1,154 @@
+"""Screening page: preliminary sort, weights, method, ranking, contributions, robustness, assessors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from screening.assessors import agreement
+from screening.criteria import PROFILES, Criterion, add_derived_columns, resolve_profile
+from screening.mcda import METHODS
+from screening.rank import rank_options
+from screening.robustness import acceptability, flip_points
+from ui import charts, data
+from ui.state import db_cursor, enterprise_id
+
+METHOD_NAMES = {"wsm": "Weighted sum (min-max scaled)", "topsis": "TOPSIS (vector scaled)",
+                "vikor": "VIKOR", "wpm": "Weighted product"}
+SORT_TITLES = {"implement_now": "Implement now", "study": "Needs study", "rejected": "Rejected", "mandatory": "Mandatory (required by law)"}
+
+st.title("Screening")
+cur = db_cursor()
+version = data.data_version(cur)
+eid = enterprise_id()
+if eid is None:
+    st.info("No enterprise stored yet: import data on the Options page.")
+    st.stop()
+opts = data.options(cur, version, eid)
+ents = data.enterprises(cur, version)
+if opts.empty:
+    st.info(f"Enterprise {eid} has no options yet: add them on the Options page.")
+    st.stop()
+titles = dict(zip(opts["option_id"], opts["title"]))
+
+# --- weights and method -------------------------------------------------------------------
+c1, c2 = st.columns(2)
+profile = c1.selectbox("Weight profile", list(PROFILES), key="weight_profile",
+                       help="A starting set of weights; move the sliders to change them.")
+method = c2.selectbox("Method", list(METHODS), format_func=lambda m: METHOD_NAMES.get(m, m), key="method")
+derived = add_derived_columns(opts.reset_index(drop=True), ents)
+mandatory = derived["mandatory"].astype(bool) if "mandatory" in derived.columns else pd.Series(False, index=derived.index)
+base_criteria, notes = resolve_profile(derived[~mandatory], profile)
+with st.expander("Weights (shown normalised to sum to 1)", expanded=True):
+    cols = st.columns(min(4, len(base_criteria)))
+    raw = {}
+    for i, c in enumerate(base_criteria):
+        arrow = "higher is better" if c.direction == "max" else "lower is better"
+        raw[c.column] = cols[i % len(cols)].slider(
+            c.column, 0.0, 1.0, round(float(c.weight), 3), 0.005, key=f"w-{profile}-{c.column}", help=arrow)
+    total = sum(raw.values())
+    if total <= 0:
+        st.error("All weights are zero: give at least one criterion a positive weight.")
+        st.stop()
+    criteria = [Criterion(c.column, c.direction, raw[c.column] / total) for c in base_criteria]
+    st.caption("Normalised: " + ", ".join(f"{c.column} {c.weight:.2f}" for c in criteria))
+for n in notes:
+    st.caption(n)
+
+try:
+    ranking = rank_options(opts, ents, method=method, criteria=criteria)
+except ValueError as exc:
+    st.error(f"Cannot rank: {exc}")
+    st.stop()
+table = ranking.table.copy()
+table["title"] = table["option_id"].map(titles)
+
+# --- preliminary sort -----------------------------------------------------------------------
+st.subheader("Preliminary sort")
+groups = st.columns(3)
+for col, cls in zip(groups, ["implement_now", "study", "rejected"]):
+    part = table[table["sort_class"] == cls]
+    col.markdown(f"**{SORT_TITLES[cls]}** ({len(part)})")
+    for r in part.itertuples():
+        col.markdown(f"- **{r.option_id}** {r.title}  \n  <small>{r.sort_reason}</small>", unsafe_allow_html=True)
+mand = table[table["sort_class"] == "mandatory"]
+if len(mand):
+    st.caption("Mandatory, kept out of the ranking: " + ", ".join(mand["option_id"]))
+
+# --- ranking ------------------------------------------------------------------------------------
+st.subheader("Ranking")
+ranked = table.dropna(subset=["rank"]).sort_values("rank")
+top = ranked.iloc[0]
+st.metric("Top-ranked option", f"{top['option_id']}: {top['title']}")
+score_note = "lower is better (VIKOR Q)" if top["score_direction"] == "lower_is_better" else "higher is better"
+show = ranked[["rank", "option_id", "title", "score", "sort_class", "missing"]].rename(
+    columns={"score": f"score [/1] ({score_note})", "sort_class": "preliminary sort", "missing": "criteria missing (worst value used)"})
+st.dataframe(show, hide_index=True, width="stretch", key="ranking_table")
+for n in ranking.notes:
+    st.caption(n)
+
+contrib_cols = [c for c in ranked.columns if c.startswith("contrib:")]
+if contrib_cols:
+    long = ranked.melt(id_vars=["option_id", "rank"], value_vars=contrib_cols, var_name="criterion", value_name="contribution")
+    long["criterion"] = long["criterion"].str.removeprefix("contrib:")
+    long = long.rename(columns={"option_id": "option"})
+    st.altair_chart(charts.contributions_chart(long), width="stretch")
+else:
+    st.caption(f"Criterion contributions are shown for the weighted sum; {METHOD_NAMES[method]} does not add them up.")
+
+# --- robustness -------------------------------------------------------------------------------------
+st.subheader("Robustness")
+r1, r2 = st.columns(2)
+n_draws = r1.select_slider("Weight draws", [200, 500, 1000, 2000, 5000], value=1000, key="n_draws")
+k = int(r2.number_input("Top k", 1, max(1, len(ranked)), min(3, len(ranked)), key="top_k"))
+spread = 0.5
+rkey = (version, eid, method, tuple((c.column, round(c.weight, 6)) for c in criteria), n_draws, k)
+cache = st.session_state.setdefault("robustness_cache", {})
+if rkey not in cache:
+    bar = st.progress(0.0, text=f"Drawing {n_draws} weight sets")
+    chunks = 10
+    per = int(np.ceil(n_draws / chunks))
+    first = np.zeros(len(ranked))
+    topk = np.zeros(len(ranked))
+    done = 0
+    for i in range(chunks):
+        m = min(per, n_draws - done)
+        if m <= 0:
+            break
+        acc = acceptability(ranking.prepared, method, n_draws=m, spread=spread, k=k, seed=i)
+        first += acc.first * m
+        topk += acc.top_k * m
+        done += m
+        bar.progress(done / n_draws, text=f"Weight draws {done}/{n_draws}")
+    bar.empty()
+    cache.clear()  # keep one result per session
+    cache[rkey] = (first / done, topk / done)
+first, topk = cache[rkey]
+ids = ranking.prepared.keys["option_id"].to_numpy()
+shares = pd.DataFrame({"option": ids, "share_first": first, "share_top_k": topk})
+st.altair_chart(charts.robustness_chart(shares, top_k=k), width="stretch")
+st.caption(f"Each weight varied uniformly by ±{spread:.0%} of its value, then renormalised; {n_draws} draws.")
+if method == "wsm":
+    flips = flip_points(ranking.prepared)
+    st.markdown("**Flip points**: how far each weight can move before the top option changes")
+    st.dataframe(flips.rename(columns={"weight": "weight [/1]", "increase": "increase [/1]", "decrease": "decrease [/1]",
+                                       "new_top_up": "new top if raised", "new_top_down": "new top if lowered"}),
+                 hide_index=True, width="stretch")
+else:
+    st.caption("Flip points are computed for the weighted sum; switch the method to see them.")
+
+# --- assessors ----------------------------------------------------------------------------------------
+st.subheader("Assessors' scores and their agreement")
+sc = data.scores(cur, version, eid)
+if sc.empty:
+    st.caption("No assessors' scores stored for this enterprise (import a scores file on the Options page).")
+else:
+    conc, disputed = agreement(sc)
+    a1, a2 = st.columns(2)
+    a1.markdown("Kendall's W (1 = full agreement, 0 = none)")
+    a1.dataframe(conc.rename(columns={"kendalls_w": "Kendall's W [/1]"}), hide_index=True, width="stretch")
+    a2.markdown("Most disputed options (standard deviation of the scores)")
+    a2.dataframe(disputed, hide_index=True, width="stretch")
+    with st.expander("All scores"):
+        st.dataframe(sc.pivot_table(index=["option_id"], columns=["criterion", "assessor"], values="score"), width="stretch")

@@ -1,0 +1,109 @@
+"""Small presentation helpers shared by the pages (column help from the field table, error tables)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from screening.schema import CATEGORIES, HIERARCHY, JURISDICTIONS, SIZE_CLASSES, STATUSES, CellError, fields
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "category": CATEGORIES, "size_class": SIZE_CLASSES, "hierarchy": HIERARCHY, "status": STATUSES, "jurisdiction": JURISDICTIONS,
+}
+
+
+def column_config(table: str) -> dict[str, Any]:
+    """st.data_editor column configuration from the field table: label, unit and help per column.
+
+    Numbers are not range-limited in the editor: the import validation explains bad values, the
+    same way it does for a file.
+    """
+    cfg: dict[str, Any] = {}
+    for f in fields(table):
+        unit = f.unit.replace("currency", "cur.") if f.unit else ""
+        label = f"{f.column} [{unit}]" if unit and unit != "score" else f.column
+        req = " (required)" if f.required else ""
+        default = f"; default {f.default}" if f.default else ""
+        help_ = f"{f.description}{' [' + f.unit + ']' if f.unit else ''}{req}{default}"
+        if f.type in ("float",):
+            cfg[f.column] = st.column_config.NumberColumn(label, help=help_, format="%g")
+        elif f.type == "int":
+            cfg[f.column] = st.column_config.NumberColumn(label, help=help_, step=1, format="%d")
+        elif f.type == "bool":
+            cfg[f.column] = st.column_config.CheckboxColumn(label, help=help_, default=False)
+        elif f.type in CHOICES:
+            cfg[f.column] = st.column_config.SelectboxColumn(label, help=help_, options=list(CHOICES[f.type]), required=f.required)
+        else:
+            cfg[f.column] = st.column_config.TextColumn(label, help=help_, required=f.required)
+    return cfg
+
+
+def highlight_errors(frame: pd.DataFrame, errors: list[CellError], first_row: int = 2) -> Any:
+    """A Styler of ``frame`` with each bad cell in red (row = spreadsheet row of the frame)."""
+    bad: dict[tuple[int, str], str] = {}
+    for e in errors:
+        if e.row is not None and e.column in frame.columns:
+            pos = e.row - first_row
+            if 0 <= pos < len(frame):
+                bad[(pos, e.column)] = e.reason
+
+    def paint(col: pd.Series) -> list[str]:
+        return ["background-color: #f8d0d0; color: #7a0000; font-weight: bold" if (i, col.name) in bad else "" for i in range(len(col))]
+
+    shown = frame.reset_index(drop=True)
+    return shown.style.apply(paint, axis=0)
+
+
+def error_table(errors: list[CellError], frame: pd.DataFrame | None = None, first_row: int = 2) -> pd.DataFrame:
+    """Errors as a table a user can act on: the option (when known), the column, the value and why."""
+    rows = []
+    for e in errors:
+        option = ""
+        if frame is not None and e.row is not None and "option_id" in frame.columns:
+            pos = e.row - first_row
+            if 0 <= pos < len(frame):
+                option = str(frame["option_id"].iloc[pos])
+        rows.append({"source": e.source, "table row": (e.row - first_row + 1) if e.row is not None else None,
+                     "option_id": option, "column": e.column, "value": e.value, "reason": e.reason})
+    return pd.DataFrame(rows, columns=["source", "table row", "option_id", "column", "value", "reason"])
+
+
+def frame_bytes(frame: pd.DataFrame, fmt: str, sheet: str = "options") -> bytes:
+    """A frame written as CSV, XLSX or Parquet bytes."""
+    buf = io.BytesIO()
+    if fmt == "csv":
+        buf.write(frame.to_csv(index=False).encode("utf-8"))
+    elif fmt == "xlsx":
+        with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+            frame.to_excel(xw, sheet_name=sheet, index=False)
+    elif fmt == "parquet":
+        frame.to_parquet(buf, index=False)
+    else:
+        raise ValueError(f"unknown format {fmt!r}; expected csv, xlsx or parquet")
+    return buf.getvalue()
+
+
+MIME = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+def records_frame(records: Any) -> pd.DataFrame:
+    """A table from a library's records (a DataFrame, a list of dicts or of dataclasses)."""
+    if isinstance(records, pd.DataFrame):
+        return records.reset_index(drop=True)
+    rows = []
+    for r in records or []:
+        if hasattr(r, "model_dump"):
+            r = r.model_dump()
+        elif hasattr(r, "__dataclass_fields__"):
+            from dataclasses import asdict
+
+            r = asdict(r)
+        rows.append({k: (v if not isinstance(v, (list, dict)) else str(v)) for k, v in dict(r).items()})
+    return pd.DataFrame(rows)
