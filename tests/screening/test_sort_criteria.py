@@ -133,9 +133,9 @@ def test_default_profile_with_appraisal_and_environment_weights_by_hand():
     o["co2e_avoided_t"] = [1.0, 2.0]
     o["energy_saved_mwh"] = [3.0, np.nan]
     o["technical_feasibility"] = [5.0, 7.0]
-    crit, _ = resolve_profile(add_derived_columns(o, None).assign(hierarchy_score=np.nan))
+    crit, _ = resolve_profile(add_derived_columns(o, None).assign(hierarchy_score=np.nan), "handbook")
     w = {c.column: c.weight for c in crit}
-    # groups present: environment 0.35 (energy, co2 -> 0.175 each), payback 0.175 (finance's,
+    # handbook profile, groups present: environment 0.35 (energy, co2 -> 0.175 each), payback 0.175 (finance's,
     # not the fallback), investment 0.175, feasibility 0.15; total 0.85
     assert w == pytest.approx({"energy_saved_mwh": 0.175 / 0.85, "co2e_avoided_t": 0.175 / 0.85,
                                "simple_payback_years": 0.175 / 0.85, "investment": 0.175 / 0.85,
@@ -155,3 +155,15 @@ def test_weights_shown_normalised():
     assert [c.weight for c in crit] == [0.25, 0.75]
     with pytest.raises(ValueError):
         normalise_weights([Criterion("a", "max", 0)])
+
+
+def test_default_profile_weights_as_documented():
+    o = options(investment=[10.0, 20.0], annual_savings=[5.0, 5.0])
+    for col, vals in {"energy_saved_mwh": [1.0, 2.0], "technical_feasibility": [3.0, 6.0], "implementability": [4.0, 5.0]}.items():
+        o[col] = vals
+    crit, _ = resolve_profile(add_derived_columns(o, None).assign(hierarchy_score=np.nan))
+    w = {c.column: c.weight for c in crit}
+    assert w == pytest.approx({"energy_saved_mwh": 0.035, FALLBACK_PAYBACK: 0.3325, "investment": 0.3325,
+                               "technical_feasibility": 0.15, "implementability": 0.15})
+    # environmental share of (environment + economics) is the 0.05 chosen on the IAC train years
+    assert w["energy_saved_mwh"] / (w["energy_saved_mwh"] + w[FALLBACK_PAYBACK] + w["investment"]) == pytest.approx(0.05)
