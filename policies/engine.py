@@ -153,49 +153,54 @@ def tax_regime(code: str, on_date: date, packs: Mapping[str, Pack] | None = None
             "unverified": "; ".join(dict.fromkeys(reasons))}
 
 
-def _join(options: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
-    for col in ("enterprise_id",):
-        if col not in options.columns:
-            raise ValueError(f"options: missing column {col!r}")
-    for col in ("enterprise_id", "jurisdiction", "size_class"):
-        if col not in enterprises.columns:
-            raise ValueError(f"enterprises: missing column {col!r}")
-    ent = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
-    pos = ent.index.get_indexer(options["enterprise_id"])
-    if (pos < 0).any():
-        row = int(np.flatnonzero(pos < 0)[0])
-        raise ValueError(f"options row {row}: field enterprise_id: {options['enterprise_id'].iloc[row]!r} is not among the enterprises")
-    joined = options.reset_index(drop=True)
-    extra = {}
-    for col in ent.columns:
-        if col in ("tax_rate",):
-            extra["enterprise_tax_rate"] = ent[col].to_numpy()[pos]
-        elif col not in joined.columns:
-            extra[col] = ent[col].to_numpy()[pos]
-    if extra:
-        joined = pd.concat([joined, pd.DataFrame(extra, index=joined.index)], axis=1)
-    if "enterprise_tax_rate" not in joined.columns:
-        joined["enterprise_tax_rate"] = np.nan
-    return joined
+class _Joined:
+    """Options with each one's enterprise row (``pos``), without copying enterprise columns."""
+
+    def __init__(self, options: pd.DataFrame, enterprises: pd.DataFrame) -> None:
+        if "enterprise_id" not in options.columns:
+            raise ValueError("options: missing column 'enterprise_id'")
+        for col in ("enterprise_id", "jurisdiction", "size_class"):
+            if col not in enterprises.columns:
+                raise ValueError(f"enterprises: missing column {col!r}")
+        self.options = options.reset_index(drop=True)
+        self.enterprises = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
+        pos = pd.Index(self.enterprises["enterprise_id"]).get_indexer(self.options["enterprise_id"])
+        if (pos < 0).any():
+            row = int(np.flatnonzero(pos < 0)[0])
+            raise ValueError(f"options row {row}: field enterprise_id: {self.options['enterprise_id'].iloc[row]!r} "
+                             "is not among the enterprises")
+        self.pos = np.asarray(pos, dtype=np.int64)
+        self.n = len(self.options)
+
+    def tax_override(self) -> np.ndarray:
+        """The enterprise's tax_rate per option [/1], NaN where not given."""
+        if "tax_rate" not in self.enterprises.columns:
+            return np.full(self.n, np.nan)
+        return pd.to_numeric(self.enterprises["tax_rate"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[self.pos]
+
+    def jurisdictions(self, packs: Mapping[str, Pack]) -> tuple[np.ndarray, list[str]]:
+        """(codes per option, pack code per code); unknown codes raise naming the row."""
+        labels = self.enterprises["jurisdiction"].astype(str).tolist()
+        uniq = list(dict.fromkeys(labels))
+        ent_code = np.array([uniq.index(j) for j in labels], dtype=np.int64) if len(uniq) < 64 else pd.factorize(pd.Series(labels))[0]
+        codes = ent_code[self.pos]
+        for k, j in enumerate(uniq):
+            if j != NO_PACK and j not in packs:
+                hit = np.flatnonzero(codes == k)
+                if hit.size:
+                    raise ValueError(f"options row {int(hit[0])}: field jurisdiction: unknown pack {j!r}; "
+                                     f"known: {sorted(packs) + [NO_PACK]}")
+        return codes, uniq
 
 
-def _codes(joined: pd.DataFrame, packs: Mapping[str, Pack]) -> np.ndarray:
-    jur = joined["jurisdiction"].astype(str).to_numpy()
-    uniq = pd.unique(jur)
-    bad = [u for u in uniq if u != NO_PACK and u not in packs]
-    if bad:
-        row = int(np.flatnonzero(jur == bad[0])[0])
-        raise ValueError(f"options row {row}: field jurisdiction: unknown pack {bad[0]!r}; known: {sorted(packs) + [NO_PACK]}")
-    return jur
-
-
-def _rates(joined: pd.DataFrame, jur: np.ndarray, packs: Mapping[str, Pack], on_date: date, strict: bool) -> np.ndarray:
-    rate = np.zeros(len(joined))
-    override = pd.to_numeric(joined["enterprise_tax_rate"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    for code in pd.unique(jur):
+def _rates(j: _Joined, codes: np.ndarray, labels: list[str], packs: Mapping[str, Pack], on_date: date,
+           strict: bool) -> np.ndarray:
+    rate = np.zeros(j.n)
+    override = j.tax_override()
+    for k, code in enumerate(labels):
         if code == NO_PACK:
             continue
-        mask = jur == code
+        mask = codes == k
         try:
             rate[mask] = corporate_rate(packs[code], on_date)
         except ValueError as exc:
@@ -217,8 +222,9 @@ def tax_rates(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
     unless the enterprise gives its own tax_rate.
     """
     packs = load_packs() if packs is None else packs
-    joined = _join(options, enterprises)
-    return _rates(joined, _codes(joined, packs), packs, on_date, strict=True)
+    j = _Joined(options, enterprises)
+    codes, labels = j.jurisdictions(packs)
+    return _rates(j, codes, labels, packs, on_date, strict=True)
 
 
 def _split_params(params: Mapping[str, float] | None, packs: Mapping[str, Pack]) -> dict[str, dict[str, float]]:
@@ -377,49 +383,78 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
+_TEXT = ("instrument_id", "name", "kind", "pack", "pack_version", "source", "unverified_reason")
+_INTS = ("row", "year", "spread_years", "exempt_years", "reduced_years", "loan_years")
+_BOOLS = ("unverified", "taxable", "reduces_depreciation_base")
+
+
 def _support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
                    params: Mapping[str, float] | None = None, *, packs: Mapping[str, Pack] | None = None,
                    trace: dict[str, set[str]] | None = None) -> pd.DataFrame:
     packs = load_packs() if packs is None else packs
     overrides = _split_params(params, packs)
-    joined = _join(options, enterprises)
-    jur = _codes(joined, packs)
-    ent_codes = pd.factorize(joined["enterprise_id"])[0]
-    tax = _rates(joined, jur, packs, on_date, strict=False)  # NaN before a pack's first rate
-    frames: list[pd.DataFrame] = []
-    for code in pd.unique(jur):
+    j = _Joined(options, enterprises)
+    jur, labels = j.jurisdictions(packs)
+    ent_codes = j.pos
+    tax = _rates(j, jur, labels, packs, on_date, strict=False)  # NaN before a pack's first rate
+    shared: dict[str, Any] = {}
+    pieces: list[dict[str, Any]] = []
+    for k, code in enumerate(labels):
         if code == NO_PACK:
             continue
-        idx = np.flatnonzero(jur == code)
-        sub = joined.iloc[idx] if idx.size != len(joined) else joined
-        b = Batch(sub)
+        idx = np.flatnonzero(jur == k)
+        if idx.size == 0:
+            continue
+        b = Batch(j.options, None if idx.size == j.n else idx, shared, j.enterprises, j.pos)
         for piece in _run_pack(packs[code], packs, b, ent_codes[idx], tax[idx], on_date, overrides, trace):
             piece["row"] = idx[piece["row"]]
-            n = piece["row"].size
-            cols = {c: (piece[c] if c in piece else _DEFAULTS[c]) for c in ITEM_COLUMNS}
-            if cols["carry_forward_years"] is None:
-                cols["carry_forward_years"] = np.nan
-            frames.append(pd.DataFrame({c: (v if isinstance(v, np.ndarray) else np.full(n, v, dtype=object if isinstance(v, str) or v is None else None)) for c, v in cols.items()}))
-    if not frames:
-        out = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
-    else:
-        out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        out = out.sort_values("row", kind="stable", ignore_index=True)
-    return _typed(out)
+            pieces.append(piece)
+    return _assemble(pieces)
 
 
-def _typed(out: pd.DataFrame) -> pd.DataFrame:
-    ints = ("row", "year", "spread_years", "exempt_years", "reduced_years", "loan_years")
-    floats = ("amount", "first_year_share", "later_share", "reduced_factor", "loan_rate")
-    bools = ("unverified", "taxable", "reduces_depreciation_base")
-    for c in ints:
-        out[c] = out[c].astype("int64")
-    for c in floats:
-        out[c] = out[c].astype("float64")
-    for c in bools:
-        out[c] = out[c].astype(bool)
-    out["carry_forward_years"] = out["carry_forward_years"].astype("float64").astype("Int64")
-    return out[list(ITEM_COLUMNS)]
+def _assemble(pieces: list[dict[str, Any]]) -> pd.DataFrame:
+    """Concatenate per-rule pieces into the long item table, sorted by row (stable: pack order)."""
+    sizes = [p["row"].size for p in pieces]
+    total = int(sum(sizes))
+    cols: dict[str, Any] = {}
+    for c in ITEM_COLUMNS:
+        if c in _TEXT:
+            labels: dict[str, int] = {}
+            parts = []
+            for p, n in zip(pieces, sizes):
+                v = p[c] if c in p else _DEFAULTS[c]
+                if isinstance(v, np.ndarray):
+                    codes, uniq = pd.factorize(v)
+                    remap = np.array([labels.setdefault(str(u), len(labels)) for u in uniq], dtype=np.int64)
+                    parts.append(remap[codes])
+                else:
+                    parts.append(np.full(n, labels.setdefault(str(v), len(labels)), dtype=np.int64))
+            codes_all = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            cols[c] = (codes_all, list(labels))
+            continue
+        parts = []
+        for p, n in zip(pieces, sizes):
+            v = p[c] if c in p else _DEFAULTS[c]
+            if c == "carry_forward_years" and v is None:
+                v = np.nan
+            parts.append(np.asarray(v, dtype=float if c not in _BOOLS else bool) if isinstance(v, np.ndarray)
+                         else np.full(n, v, dtype=float if c not in _BOOLS else bool))
+        cols[c] = np.concatenate(parts) if parts else np.zeros(0, dtype=float if c not in _BOOLS else bool)
+    order = np.argsort(cols["row"], kind="stable") if total else np.zeros(0, dtype=np.int64)
+    data: dict[str, Any] = {}
+    for c in ITEM_COLUMNS:
+        v = cols[c]
+        if c in _TEXT:
+            codes, labels_list = v
+            data[c] = pd.Categorical.from_codes(codes[order], categories=pd.Index(labels_list, dtype=object)) if labels_list \
+                else pd.Categorical([], categories=pd.Index([], dtype=object))
+        elif c == "carry_forward_years":
+            data[c] = pd.array(v[order], dtype="Float64").astype("Int64")
+        elif c in _INTS:
+            data[c] = v[order].astype(np.int64)
+        else:
+            data[c] = v[order]
+    return pd.DataFrame(data, columns=list(ITEM_COLUMNS))
 
 
 def support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,

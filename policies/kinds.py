@@ -107,24 +107,57 @@ class Batch:
 
     Parameters
     ----------
-    options : pandas.DataFrame
-        The options (one row each), already joined with their enterprise's columns.
+    frame : pandas.DataFrame
+        The options (one row each).
+    idx : numpy.ndarray, optional
+        Positions of this pack's rows in ``frame`` (default: all rows).  Columns are converted
+        once per frame (numbers to float arrays, text to factor codes) in ``shared`` and then
+        taken at ``idx``, so that many packs over one frame convert each column once.
+    shared : dict, optional
+        The conversion cache shared between the batches of one frame.
+    enterprises : pandas.DataFrame, optional
+        One row per enterprise; its columns are read where the options lack them.
+    pos : numpy.ndarray, optional
+        Each option's row in ``enterprises``.
     """
 
-    def __init__(self, options: pd.DataFrame) -> None:
-        self.frame = options
-        self.n = len(options)
-        self._cache: dict[str, np.ndarray] = {}
+    def __init__(self, frame: pd.DataFrame, idx: np.ndarray | None = None, shared: dict[str, Any] | None = None,
+                 enterprises: pd.DataFrame | None = None, pos: np.ndarray | None = None) -> None:
+        self.frame = frame
+        self.enterprises = enterprises
+        self.pos = pos
+        self.idx = idx
+        self.n = len(frame) if idx is None else int(idx.size)
+        self._shared = {} if shared is None else shared
+        self._cache: dict[str, Any] = {}
+
+    def _take(self, a: np.ndarray) -> np.ndarray:
+        return a if self.idx is None else a[self.idx]
+
+    def _source(self, name: str) -> tuple[pd.Series, np.ndarray | None] | None:
+        """The column and, for an enterprise column, each option's enterprise position."""
+        if name in self.frame.columns:
+            return self.frame[name], None
+        if self.enterprises is not None and name in self.enterprises.columns:
+            return self.enterprises[name], self.pos
+        return None
 
     def has(self, name: str) -> bool:
-        return name in self.frame.columns
+        return self._source(name) is not None
 
     def numeric(self, name: str, default: float = np.nan) -> FloatArray:
         """Float column [unit of the column]; ``default`` where absent or missing."""
         key = f"num:{name}:{default}"
         if key not in self._cache:
-            if name in self.frame.columns:
-                a = pd.to_numeric(self.frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            src = self._source(name)
+            if src is not None:
+                full = self._shared.get(f"num:{name}")
+                if full is None:
+                    col, pos = src
+                    full = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                    full = full if pos is None else full[pos]
+                    self._shared[f"num:{name}"] = full
+                a = self._take(full)
                 if not np.isnan(default):
                     a = np.where(np.isnan(a), default, a)
             else:
@@ -132,17 +165,38 @@ class Batch:
             self._cache[key] = a
         return self._cache[key]
 
-    def text(self, name: str) -> pd.Series:
-        """A column as strings ('' where absent or missing), lower-cased for booleans."""
-        if name not in self.frame.columns:
-            return pd.Series([""] * self.n, index=self.frame.index, dtype=object)
-        s = self.frame[name]
-        if s.dtype == bool:
-            return s.map({True: "yes", False: "no"})
-        return s.astype(object).where(s.notna(), "").astype(str)
+    def factor(self, name: str) -> tuple[np.ndarray, list[str]]:
+        """A column as (codes, labels): labels are strings (booleans as 'yes'/'no'); code -1 = missing."""
+        if name not in self._cache:
+            src = self._source(name)
+            if src is None:
+                self._cache[name] = (np.full(self.n, -1, dtype=np.int64), [])
+            else:
+                full = self._shared.get(f"fac:{name}")
+                if full is None:
+                    col, pos = src
+                    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+                    labels = [("yes" if u else "no") if isinstance(u, (bool, np.bool_)) else str(u) for u in uniques]
+                    codes = np.asarray(codes, dtype=np.int64)
+                    full = (codes if pos is None else codes[pos], labels)
+                    self._shared[f"fac:{name}"] = full
+                self._cache[name] = (self._take(full[0]), full[1])
+        return self._cache[name]
+
+    def lookup(self, name: str, table: Mapping[str, float], missing_key: str | None = None) -> FloatArray:
+        """Per-row ``table[value of column name]``; NaN where the value is not a key.
+
+        Rows whose value is missing or '' use ``missing_key`` when given. [unit of the table]
+        """
+        codes, labels = self.factor(name)
+        vals = np.array([table.get(lab, table.get(missing_key, np.nan) if (lab == "" and missing_key) else np.nan)
+                         for lab in labels] + [table.get(missing_key, np.nan) if missing_key else np.nan], dtype=float)
+        return vals[codes]  # code -1 picks the last entry: the missing value
 
     def isin(self, name: str, values: list[str]) -> np.ndarray:
-        return self.text(name).isin(values).to_numpy()
+        codes, labels = self.factor(name)
+        allowed = np.array([lab in values for lab in labels] + [False], dtype=bool)
+        return allowed[codes]
 
     def quantity(self, name: str) -> FloatArray:
         """An environmental quantity per year, 0 where missing. [unit in the name /yr]"""
@@ -170,11 +224,11 @@ class Batch:
 
     def size_lookup(self, table: Mapping[str, float], fallback: float = 0.0) -> FloatArray:
         """Per-row value by size class; micro falls back to small (EU Rec. 2003/361/EC)."""
-        size = self.text("size_class").str.lower()
         t = dict(table)
         if "micro" not in t and "small" in t:
             t["micro"] = t["small"]
-        return size.map(t).astype(float).fillna(fallback).to_numpy()
+        a = self.lookup("size_class", t)
+        return np.where(np.isnan(a), fallback, a)
 
 
 # ---------------------------------------------------------------- rate forms
@@ -200,10 +254,7 @@ def _bonus(bonus: Mapping[str, Any], p: Params, b: Batch, prefix: str) -> FloatA
 def rate_by_type(rate: ByTypeRate, p: Params, b: Batch, base: FloatArray) -> FloatArray:
     """amount = (values[attribute] + bonus[size]) x base; NaN where the type is not listed. [currency]"""
     table = {k: p(f"rate.values.{k}") for k in rate.values}
-    keys = b.text(rate.attribute)
-    if rate.default is not None:
-        keys = keys.where(keys != "", rate.default)
-    r = keys.map(table).astype(float).to_numpy()
+    r = b.lookup(rate.attribute, table, missing_key=rate.default)
     return (r + _bonus(rate.bonus, p, b, "rate.bonus")) * base
 
 
