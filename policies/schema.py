@@ -548,8 +548,18 @@ def validate(model: type[BaseModel], data: Any, path: Path, rule: str) -> Any:
         raise _fmt(path, rule, exc) from None
 
 
+_VALUES_CACHE: dict[tuple[int, str], tuple[BaseModel, list[tuple[str, "Value"]]]] = {}
+
+
 def iter_values(model: BaseModel, prefix: str = "") -> list[tuple[str, Value]]:
-    """Every :class:`Value` in a model, with its dotted path (``rate.values.applied``)."""
+    """Every :class:`Value` in a model, with its dotted path (``rate.values.applied``).
+
+    Models are frozen, so the walk is cached per model object.
+    """
+    key = (id(model), prefix)
+    hit = _VALUES_CACHE.get(key)
+    if hit is not None and hit[0] is model:
+        return hit[1]
     out: list[tuple[str, Value]] = []
 
     def walk(obj: Any, path: str) -> None:
@@ -569,6 +579,9 @@ def iter_values(model: BaseModel, prefix: str = "") -> list[tuple[str, Value]]:
                 walk(v, path)
 
     walk(model, prefix)
+    if len(_VALUES_CACHE) > 10000:
+        _VALUES_CACHE.clear()
+    _VALUES_CACHE[key] = (model, out)
     return out
 
 
