@@ -10,6 +10,8 @@ Methods (DESIGN.md section 4):
 * ``vikor``: VIKOR, plain ranking by Q (lower is better; v = 0.5), on its own linear
   normalisation (a scaling choice does not apply).
 * ``wpm``: weighted product; cost criteria inverted by 1/x; the score is log10 of the product.
+  Its ranking does not depend on a ratio scaling (vector, sum); min-max scaling would put zeros
+  into the product, so wpm then runs on the raw values (noted).
 
 Input treatment, always reported (never silent): a criterion missing for some options takes the
 criterion's worst observed value for them (the option gains nothing from a value it lacks); a
@@ -189,6 +191,7 @@ def prepare(options: pd.DataFrame, criteria: Sequence[Criterion]) -> Prepared:
     for c in items:
         x = pd.to_numeric(options[c.column], errors="coerce").astype("float64").to_numpy().copy()
         x[~np.isfinite(x)] = np.nan
+        x[np.abs(x) < 1e-100] = 0.0  # magnitudes this small are zero in any unit; 1/x, x**2 would overflow
         gaps = np.isnan(x)
         if gaps.all():
             notes.append(f"{c.column}: no option has a value; criterion left out")
@@ -259,7 +262,7 @@ def _dm(matrix: np.ndarray, objectives: Sequence[int], weights: np.ndarray, name
     )
 
 
-def build_pipeline(method: str, scaling: str):
+def build_pipeline(method: str, scaling: str) -> object:
     """The scikit-criteria pipeline of a method and scaling (inputs must already be positive
     where the method divides or takes logarithms)."""
     scaler = {
