@@ -10,9 +10,11 @@ Conventions are those of :mod:`finance.cashflow` and :mod:`finance.metrics` (flo
 t = 0 undiscounted as in ``numpy_financial.npv``; amounts [currency], rates [/1], years [yr]).
 
 IRR where the flow changes sign exactly once: by Descartes' rule of signs there is exactly one root
-x = 1 / (1 + r) > 0, and g(x) = sum_t v_t x**(t - m) (m = the first period of the opposite sign)
-is monotone in x, so a Newton iteration in u = ln x, safeguarded by bisection on the bracket
-r in [IRR_MIN, IRR_MAX], converges for every row at once.
+x = 1 / (1 + r) > 0.  Split the NPV polynomial at m, the first period of the opposite sign, into
+an early part E(x) (periods < m) and a late part L(x) (periods >= m), each a sum of same-sign terms;
+h(u) = ln|L| - ln|E| with u = ln x is increasing and nearly linear, and zero exactly at the IRR.
+A Newton iteration on h, safeguarded by bisection on the bracket r in [IRR_MIN, IRR_MAX],
+converges for every row at once in a few steps, without the cancellation of evaluating the NPV.
 
 ``support_total`` is the present value of the support to the enterprise: NPV with support minus
 NPV of the same option without support, at the option's discount rate [currency].
@@ -30,6 +32,7 @@ References
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,7 +137,7 @@ def option_arrays(options: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def _support_arrays(support: pd.DataFrame | None, n: int) -> dict[str, np.ndarray]:
+def _support_arrays(support: pd.DataFrame | None, n: int, life: np.ndarray) -> dict[str, np.ndarray]:
     if support is None or len(support) == 0:
         return {}
     missing = [c for c in ("row", "kind", "amount", "year") if c not in support.columns]
@@ -161,6 +164,36 @@ def _support_arrays(support: pd.DataFrame | None, n: int) -> dict[str, np.ndarra
     out["row"] = out["row"].astype(np.int64)
     out["year"] = out["year"].astype(np.int64)
     out["spread_years"] = out["spread_years"].astype(np.int64)
+    kind, row = out["kind"], out["row"]
+    last = out["year"] + out["spread_years"] - 1
+    spread_kinds = np.isin(kind, ("grant", "tax_deduction", "tax_credit"))
+    bad = spread_kinds & (last > life[row])
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"support table row {j}: {kind[j]} falls in years {out['year'][j]}..{last[j]}, "
+                         f"beyond option row {row[j]}'s life of {life[row[j]]} years")
+    loans = (kind == "soft_loan") & (out["amount"] != 0)
+    k = out["loan_years"]
+    _check(loans & (~(k >= 1) | (k != np.round(k))), "loan_years", "must be an integer >= 1", k, "support table")
+    _check(loans & (out["year"] > life[row]), "year", "is after the option's life (soft loan)", out["year"], "support table")
+    dep = row[(kind == "depreciation") & ~np.isnan(out["first_year_share"])]
+    counts = np.bincount(dep, minlength=n)
+    if (counts > 1).any():
+        raise ValueError(f"support table: option row {int(np.flatnonzero(counts > 1)[0])} has more than one "
+                         "'depreciation' item")
+    return out
+
+
+def _take_support(sup: dict[str, np.ndarray], position: np.ndarray, lo: int, hi: int,
+                  order: np.ndarray, bounds: np.ndarray) -> dict[str, np.ndarray]:
+    """Items of options at sorted positions lo..hi-1, rows renumbered to the chunk."""
+    if not sup:
+        return {}
+    sel = order[bounds[lo]:bounds[hi]]
+    if sel.size == 0:
+        return {}
+    out = {k: v[sel] for k, v in sup.items()}
+    out["row"] = position[out["row"]] - lo
     return out
 
 
@@ -216,12 +249,21 @@ def batch_cash_flows(
     """
     arr = option_arrays(options)
     n = len(options)
-    life = arr["lifetime_years"]
-    width = int(life.max()) + 1 if n else 1
     rate = np.broadcast_to(np.asarray(tax_rate, dtype=float), (n,))
     _check(~((rate >= 0) & (rate <= 1)), "tax_rate", "must be in 0..1", rate)
     capacity = np.broadcast_to(np.asarray(tax_capacity, dtype=bool), (n,))
-    sup = _support_arrays(support, n)
+    sup = _support_arrays(support, n, arr["lifetime_years"])
+    loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
+                                      dtype=float), (n,))
+    return _flows(arr, rate, capacity, sup, loss)
+
+
+def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, sup: dict[str, np.ndarray],
+           loss_limit: np.ndarray) -> BatchFlows:
+    """Kernel of :func:`batch_cash_flows` on validated arrays."""
+    n = arr["investment"].size
+    life = arr["lifetime_years"]
+    width = int(life.max()) + 1 if n else 1
     t = np.arange(width)
     in_life = t[None, :] <= life[:, None]
     operating = in_life & (t[None, :] >= 1)
@@ -300,8 +342,6 @@ def batch_cash_flows(
     has_credit = np.zeros(n, dtype=bool)
     has_credit[credit_rows] = True
     carry = np.flatnonzero(~capacity & (has_loss | has_credit))
-    loss_limit = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
-                                            dtype=float), (n,))
     if carry.size:
         net[carry] -= tax[carry]
         if credit_matrix is not None:
@@ -384,7 +424,7 @@ def _loan_matrix(sup: dict[str, np.ndarray], sel: np.ndarray, life: np.ndarray, 
     return loan
 
 
-def batch_irr(values: np.ndarray, *, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def batch_irr(values: np.ndarray, *, max_iter: int = 200, tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
     """IRR of every row of ``values`` (flows t = 0..T-1, zero-padded), NaN with a reason where undefined.
 
     Parameters
@@ -424,43 +464,54 @@ def batch_irr(values: np.ndarray, *, max_iter: int = 100) -> tuple[np.ndarray, n
         return out, reason
     m = flips[one].argmax(axis=1) + 1  # first period of the opposite sign
     coeffs = np.ascontiguousarray(values[one].T)  # (T, k)
+    later = np.arange(width)[:, None] >= m[None, :]
+    c_late = np.where(later, coeffs, 0.0)  # periods m..T-1, one sign
+    c_early = coeffs - c_late  # periods 0..m-1, the other sign
+    del coeffs, later
     u_lo = np.full(one.size, -math.log1p(IRR_MAX))
     u_hi = np.full(one.size, -math.log1p(IRR_MIN))
-    p_lo = _horner(coeffs, np.exp(u_lo))[0]
-    p_hi = _horner(coeffs, np.exp(u_hi))[0]
-    inside = np.sign(p_lo) != np.sign(p_hi)
-    outside = one[~inside & (p_lo != 0) & (p_hi != 0)]
-    reason[outside] = f"IRR outside [{IRR_MIN}, {IRR_MAX}]"
-    exact_lo, exact_hi = one[p_lo == 0], one[p_hi == 0]
-    out[exact_lo], out[exact_hi] = IRR_MAX, IRR_MIN
-    keep = inside & (p_lo != 0) & (p_hi != 0)
-    idx, coeffs, m = one[keep], coeffs[:, keep], m[keep].astype(float)
-    u_lo, u_hi, s_lo = u_lo[keep], u_hi[keep], np.sign(p_lo[keep])
-    u = np.clip(np.zeros(idx.size), u_lo, u_hi)
+    h_lo = _log_ratio(c_late, c_early, u_lo)[0]
+    h_hi = _log_ratio(c_late, c_early, u_hi)[0]
+    reason[one[(h_lo > 0) | (h_hi < 0)]] = f"IRR outside [{IRR_MIN}, {IRR_MAX}]"
+    out[one[h_lo == 0]], out[one[h_hi == 0]] = IRR_MAX, IRR_MIN
+    keep = (h_lo < 0) & (h_hi > 0)
+    idx, c_late, c_early = one[keep], c_late[:, keep], c_early[:, keep]
+    u_lo, u_hi, h_lo, h_hi = u_lo[keep], u_hi[keep], h_lo[keep], h_hi[keep]
+    u = np.zeros(idx.size)  # r = 0
     for _ in range(max_iter):
         if idx.size == 0:
             break
-        x = np.exp(u)
-        p, xdp = _horner(coeffs, x)
-        at_lo_side = np.sign(p) == s_lo
-        u_lo = np.where(at_lo_side, u, u_lo)
-        u_hi = np.where(at_lo_side, u_hi, u)
+        h, dh = _log_ratio(c_late, c_early, u)
+        below = h < 0
+        u_lo = np.where(below, u, u_lo)
+        u_hi = np.where(below, u_hi, u)
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = -p / (xdp - m * p)
-        new = u + step
-        bad = ~np.isfinite(new) | (new <= u_lo) | (new >= u_hi)
-        new = np.where(bad, 0.5 * (u_lo + u_hi), new)
-        done = (p == 0) | (np.abs(new - u) <= 1e-15 * np.maximum(1.0, np.abs(u))) | (u_hi - u_lo <= 1e-15)
-        u = np.where(p == 0, u, new)
+            new = u - h / dh
+        bisect = ~np.isfinite(new) | (new <= u_lo) | (new >= u_hi)
+        new = np.where(bisect, 0.5 * (u_lo + u_hi), new)
+        done = (h == 0) | (~bisect & (np.abs(new - u) <= tol)) | (u_hi - u_lo <= tol)
+        u = np.where(h == 0, u, new)  # after a Newton step below tol the error is ~tol**2
         if done.any():
             out[idx[done]] = np.expm1(-u[done])
             live = ~done
-            idx, coeffs, m, u, u_lo, u_hi, s_lo = (idx[live], coeffs[:, live], m[live], u[live],
-                                                    u_lo[live], u_hi[live], s_lo[live])
+            idx, c_late, c_early, u, u_lo, u_hi = (idx[live], c_late[:, live], c_early[:, live], u[live],
+                                                   u_lo[live], u_hi[live])
     if idx.size:
         out[idx] = np.expm1(-u)
-        reason[idx] = ""
     return out, reason
+
+
+def _log_ratio(c_late: np.ndarray, c_early: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """h(u) = ln|L(x)| - ln|E(x)| and dh/du, x = e**u, L and E the late and early parts of the NPV.
+
+    With one sign change, L and E are sums of same-sign terms (no cancellation), h is increasing in
+    u and nearly linear, and NPV = 0 exactly where h = 0.
+    """
+    x = np.exp(u)
+    late, x_dlate = _horner(c_late, x)
+    early, x_dearly = _horner(c_early, x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(np.abs(late)) - np.log(np.abs(early)), x_dlate / late - x_dearly / early
 
 
 def _horner(coeffs: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -517,10 +568,17 @@ def batch_metrics(
     DataFrame
         Columns :data:`BATCH_COLUMNS` without ``support_total``; payback NaN = never reached.
     """
-    net = flows.net
-    n, width = net.shape
+    n = flows.net.shape[0]
     r = np.broadcast_to(np.asarray(discount_rate, dtype=float), (n,))
     _check(~(r > -1), "discount_rate", "must be > -1", r)
+    return pd.DataFrame(_metrics(flows, r, payback_flows, basis, finance_rate, reinvest_rate))
+
+
+def _metrics(flows: BatchFlows, r: np.ndarray, payback_flows: BatchFlows | None, basis: PaybackBasis,
+             finance_rate: float | None, reinvest_rate: float | None) -> dict[str, np.ndarray]:
+    """Kernel of :func:`batch_metrics`."""
+    net = flows.net
+    n, width = net.shape
     t = np.arange(width, dtype=float)
     disc = np.exp(-t[None, :] * np.log1p(r)[:, None])
     d = net * disc
@@ -549,7 +607,7 @@ def batch_metrics(
     discounted = _payback(pb_values * disc, in_life)
     del disc
     rate_of_return, reason = batch_irr(net)
-    return pd.DataFrame({
+    return {
         "npv": value,
         "irr": rate_of_return,
         "mirr": mirr,
@@ -559,7 +617,7 @@ def batch_metrics(
         "benefit_cost_ratio": bcr,
         "equivalent_annual_value": value * crf,
         "irr_reason": reason,
-    })
+    }
 
 
 def batch_appraise(
@@ -573,6 +631,8 @@ def batch_appraise(
     loss_carry_forward_years: int | None | npt.ArrayLike = None,
     finance_rate: float | None = None,
     reinvest_rate: float | None = None,
+    chunk_rows: int = 16384,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Appraise every option in one vectorised pass.
 
@@ -594,6 +654,11 @@ def batch_appraise(
         Loss carry-forward limit without tax capacity (None/NaN = no limit). [yr]
     finance_rate, reinvest_rate : float, optional
         MIRR rates [/1]; default the discount rate.
+    chunk_rows : int
+        Options per vectorised block (options are sorted by life first, so each block's arrays
+        are as wide as its longest life). Results do not depend on it.
+    workers : int
+        Threads working on blocks at once (numpy releases the GIL inside its loops).
 
     Returns
     -------
@@ -608,21 +673,55 @@ def batch_appraise(
     .. [1] numpy-financial; Microsoft Excel NPV/IRR help; UNEP/UNIDO (1991); Chinese cleaner
        production audit handbook (1996).
     """
-    flows = batch_cash_flows(options, tax_rate, tax_capacity, support,
-                             loss_carry_forward_years=loss_carry_forward_years)
-    has_support = support is not None and len(support) > 0
-    base = (batch_cash_flows(options, tax_rate, tax_capacity, None,
-                             loss_carry_forward_years=loss_carry_forward_years) if has_support else flows)
-    result = batch_metrics(flows, discount_rate, payback_flows=base, basis=payback_basis,
-                           finance_rate=finance_rate, reinvest_rate=reinvest_rate)
-    if has_support:
-        n, width = base.net.shape
-        r = np.broadcast_to(np.asarray(discount_rate, dtype=float), (n,))
-        disc = np.exp(-np.arange(width)[None, :] * np.log1p(r)[:, None])
-        result["support_total"] = result["npv"].to_numpy() - (base.net * disc).sum(axis=1)
+    arr = option_arrays(options)
+    n = len(options)
+    tax = np.broadcast_to(np.asarray(tax_rate, dtype=float), (n,))
+    _check(~((tax >= 0) & (tax <= 1)), "tax_rate", "must be in 0..1", tax)
+    disc = np.broadcast_to(np.asarray(discount_rate, dtype=float), (n,))
+    _check(~(disc > -1), "discount_rate", "must be > -1", disc)
+    capacity = np.broadcast_to(np.asarray(tax_capacity, dtype=bool), (n,))
+    loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
+                                      dtype=float), (n,))
+    sup = _support_arrays(support, n, arr["lifetime_years"])
+    # chunks of options of similar life (sorted by life): each chunk's arrays are only as wide as
+    # its longest life and small enough to stay in cache; results go back to input order
+    sorted_pos = np.argsort(arr["lifetime_years"], kind="stable")
+    position = np.empty(n, dtype=np.int64)
+    position[sorted_pos] = np.arange(n)
+    if sup:
+        item_order = np.argsort(position[sup["row"]], kind="stable")
+        bounds = np.searchsorted(position[sup["row"]][item_order], np.arange(n + 1))
     else:
-        result["support_total"] = 0.0
-    result = result[list(BATCH_COLUMNS)]
+        item_order = bounds = np.zeros(0, dtype=np.int64)
+    sorted_arr = {k: v[sorted_pos] for k, v in arr.items()}
+    cols = {c: np.empty(n) for c in BATCH_COLUMNS if c != "irr_reason"}
+    reasons = np.empty(n, dtype=object)
+
+    def run(lo: int, hi: int) -> None:
+        part = {k: v[lo:hi] for k, v in sorted_arr.items()}
+        pos = sorted_pos[lo:hi]
+        chunk_sup = _take_support(sup, position, lo, hi, item_order, bounds)
+        flows = _flows(part, tax[pos], capacity[pos], chunk_sup, loss[pos])
+        base = _flows(part, tax[pos], capacity[pos], {}, loss[pos]) if chunk_sup else flows
+        res = _metrics(flows, disc[pos], base, payback_basis, finance_rate, reinvest_rate)
+        if chunk_sup:
+            width = base.net.shape[1]
+            d = np.exp(-np.arange(width)[None, :] * np.log1p(disc[pos])[:, None])
+            res["support_total"] = res["npv"] - (base.net * d).sum(axis=1)
+        else:
+            res["support_total"] = np.zeros(hi - lo)
+        for c in cols:
+            cols[c][pos] = res[c]
+        reasons[pos] = res["irr_reason"]
+
+    spans = [(lo, min(lo + chunk_rows, n)) for lo in range(0, n, chunk_rows)]
+    if workers > 1 and len(spans) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy releases the GIL in its loops
+            list(pool.map(lambda span: run(*span), spans))
+    else:
+        for span in spans:
+            run(*span)
+    result = pd.DataFrame({c: (reasons if c == "irr_reason" else cols[c]) for c in BATCH_COLUMNS})
     result["payback_basis"] = payback_basis.label
     for col, name in UNIT_COLUMNS.items():
         if col in options.columns:

@@ -115,3 +115,14 @@ def test_empty_support_table_gives_zero_support_and_same_result_as_none():
     b = batch_appraise(options, 0.25, 0.08, True, None)
     pd.testing.assert_frame_equal(a, b)
     assert (a["support_total"] == 0).all()
+
+
+def test_results_do_not_depend_on_blocks_or_threads():
+    rng = np.random.default_rng(11)
+    n = 400
+    options = random_options(rng, n)
+    table = item_table(random_items(rng, options))
+    tax, rate, cap = rng.uniform(0, 0.4, n), rng.uniform(0, 0.15, n), rng.random(n) < 0.5
+    one = batch_appraise(options, tax, rate, cap, table)
+    many = batch_appraise(options, tax, rate, cap, table, chunk_rows=37, workers=2)
+    pd.testing.assert_frame_equal(one, many)
