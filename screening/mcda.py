@@ -17,7 +17,8 @@ Input treatment, always reported (never silent): a criterion missing for some op
 criterion's worst observed value for them (the option gains nothing from a value it lacks); a
 criterion missing for every option, or equal for every option, is left out (it cannot change the
 order); where a ratio method (wpm, or wsm without min-max scaling) meets values <= 0, the
-criterion is shifted to be positive, ``x - min + (max - min) / 100``.
+criterion is shifted to be positive, ``x - min + (max - min) / 100``; magnitudes below 1e-100
+are read as zero (1/x or x**2 of them would overflow).
 
 Ties are broken by our own code, never by scikit-criteria's ``untied_rank_`` (known wrong,
 DESIGN.md section 4): equal scores (to 12 significant digits) are ordered by the place in BASF's

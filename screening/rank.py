@@ -248,3 +248,46 @@ def rank_records(
             rec["contributions"] = {c[len("contrib:"):]: _num(row[c]) for c in contrib_cols} if ranked else None
         records.append(rec)
     return records
+
+
+def robustness_report(
+    ranking: Ranking,
+    *,
+    n_draws: int = 1000,
+    spread: float = 0.5,
+    k: int = 3,
+    seed: int | None = 0,
+    methods: tuple[str, ...] = ("wsm", "topsis", "vikor", "wpm"),
+) -> dict[str, pd.DataFrame]:
+    """The robustness that goes with a ranking (DESIGN.md section 4: never one without it).
+
+    Parameters
+    ----------
+    ranking : Ranking
+        From :func:`rank_options`.
+    n_draws, spread, k, seed
+        Monte Carlo over weights: draws, relative half-width of the uniform weight factor [/1],
+        size of the top group, seed.
+    methods : tuple of str
+        Methods to compare by Kendall's tau.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``acceptability``: per ranked option ``enterprise_id, option_id, rank,
+        share_first, share_top_k`` [/1] for the ranking's method; ``flip_points``: per criterion,
+        the smallest weight change that changes the top option (weighted sum only, else empty);
+        ``method_agreement``: Kendall's tau between methods [/1].
+    """
+    from screening.robustness import acceptability, flip_points, method_agreement
+
+    prep = ranking.prepared
+    res = ranking.result
+    acc = acceptability(prep, res.method, res.scaling, n_draws=n_draws, spread=spread, k=k, seed=seed)
+    table = prep.keys.copy()
+    table["rank"] = res.rank
+    table["share_first"] = acc.first
+    table[f"share_top_{acc.k}"] = acc.top_k
+    table = table.sort_values("rank", kind="stable").reset_index(drop=True)
+    flips = flip_points(prep, res.scaling) if res.method == "wsm" else pd.DataFrame()
+    return {"acceptability": table, "flip_points": flips, "method_agreement": method_agreement(prep, methods)}

@@ -166,3 +166,18 @@ def test_ranking_the_real_iac_workbook_through_the_cli(tmp_path):
     assert len(recs) == len(opt)
     assert sorted(r["rank"] for r in recs if r["rank"] is not None) == list(range(1, len(opt) + 1))
     assert {"contributions", "sort_class", "sort_reason", "score_direction"} <= set(recs[0])
+
+
+def test_robustness_report_goes_with_the_ranking():
+    from screening.rank import robustness_report
+
+    opt, ent = small()
+    ranking = rank_options(opt, ent, criteria="npv:max:1,investment:min:1")
+    rep = robustness_report(ranking, n_draws=200, k=2)
+    acc = rep["acceptability"]
+    assert list(acc["rank"]) == [1, 2, 3, 4]  # mandatory option not ranked
+    assert acc["share_first"].sum() == pytest.approx(1.0)
+    assert acc["share_top_2"].sum() == pytest.approx(2.0)
+    assert list(rep["flip_points"]["criterion"]) == ["npv", "investment"]
+    assert rep["method_agreement"].shape == (4, 4)
+    assert robustness_report(rank_options(opt, ent, method="vikor"), n_draws=50)["flip_points"].empty
