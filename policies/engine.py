@@ -353,8 +353,10 @@ def _run_pack(pack: Pack, packs: Mapping[str, Pack], b: Batch, ent_codes: np.nda
         }
         for k, v in fields.items():
             piece[k] = v[rows] if isinstance(v, np.ndarray) else v
-        if ceiling_note[rows].any() and not reasons:
-            piece["unverified_reason"] = np.where(ceiling_note[rows], "aid ceiling figure unverified", "")
+        if ceiling_note[rows].any():
+            extra = f"capped by aid ceiling {ceilings[measure].id}, whose figures are unverified"  # type: ignore[index]
+            joined = "; ".join(reasons + [extra])
+            piece["unverified_reason"] = np.where(ceiling_note[rows], joined, "; ".join(reasons)).astype(object)
         pieces.append(piece)
     return pieces
 
@@ -482,7 +484,9 @@ def support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: dat
     -------
     pandas.DataFrame
         Columns :data:`policies.items.ITEM_COLUMNS`; ``row`` is the option's position in
-        ``options``; ``carry_forward_years`` is nullable (NA = without limit).
+        ``options``; ``carry_forward_years`` is nullable (NA = without limit); the text columns
+        (instrument_id, name, kind, pack, pack_version, source, unverified_reason) are
+        categorical (compare with ``==`` as usual).  Sorted by row, then in pack order.
     """
     return _support_table(options, enterprises, on_date, params, packs=packs)
 

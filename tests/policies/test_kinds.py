@@ -6,6 +6,7 @@ items against arithmetic spelled out beside the assertion.
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from policies.engine import support_items, support_table, tax_rates
+from policies.engine import load_packs, support_items, support_table, tax_rates
 from policies.kinds import cumulative_cap
 
 ON = date(2025, 6, 1)
@@ -344,3 +345,32 @@ def test_cumulative_cap_matches_a_loop() -> None:
         want[i] = min(a[i], left[g[i]])
         left[g[i]] -= want[i]
     np.testing.assert_allclose(cumulative_cap(a, g, 250.0), want, atol=1e-9)
+
+
+def test_ceiling_intensity_is_a_programme_parameter(make_packs) -> None:
+    packs = make_packs(HEAD + rule("""
+rate: {form: fixed, value: {value: 0.30, ref: src}}
+stacking: {aid_ceiling: ee}
+"""))
+    t = run(packs, [{"investment": 100000.0, "extra_investment_cost": 80000.0}], size="medium",
+            params={"CEIL-38.intensity.base": 0.20})
+    # (20 + 10) % x 80,000 = 24,000 < 30 % x 100,000 = 30,000
+    assert amounts(t) == {0: pytest.approx(24000.0)}
+
+
+def test_binding_unverified_ceiling_flags_the_item(make_packs, tmp_path) -> None:
+    packs = make_packs(HEAD + rule("""
+rate: {form: fixed, value: {value: 0.60, ref: src}}
+stacking: {aid_ceiling: ee}
+"""))
+    # Make the ceiling's source unconfirmed: copy the packs, the CEIL pack citing the flaky source.
+    folder = next(p for p in tmp_path.iterdir() if (p / "CEIL").exists())
+    text = (folder / "CEIL" / "rules.yaml").read_text().replace("source: src", "source: flaky")
+    root2 = tmp_path / "flagged"
+    shutil.copytree(folder, root2)
+    (root2 / "CEIL" / "rules.yaml").write_text(text)
+    packs = load_packs(root2)
+    t = run(packs, [{"investment": 1000.0}, {"investment": 1000.0}], size=["large", "large"])
+    # large: 30 % x 1,000 = 300 < 600: the unverified ceiling binds, the item is flagged
+    assert amounts(t) == {0: pytest.approx(300.0), 1: pytest.approx(300.0)}
+    assert t["unverified"].all() and t["unverified_reason"].str.contains("CEIL-38").all()
