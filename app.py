@@ -32,7 +32,7 @@ with st.sidebar:
         ids = list(names)
         if st.session_state.get(ENTERPRISE_KEY) not in ids:
             st.session_state[ENTERPRISE_KEY] = ids[0]
-        st.selectbox("Enterprise", ids, format_func=lambda e: f"{names[e]} ({e})", key=ENTERPRISE_KEY)
+        st.selectbox("Enterprise", ids, format_func=lambda e: names[e] or e, key=ENTERPRISE_KEY)
     else:
         st.session_state[ENTERPRISE_KEY] = None
         st.caption("No enterprise stored yet: import one on the Options page.")

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
 import streamlit as st
 
-from ui import data
+from ui import charts, data
 from ui.state import db_cursor, enterprise_id, on_date
+
+METRICS = [("npv", "NPV", "cur"), ("irr", "IRR", "%"), ("mirr", "MIRR", "%"),
+           ("simple_payback_years", "Simple payback", "yr"), ("discounted_payback_years", "Discounted payback", "yr"),
+           ("npv_ratio", "NPV ratio (NPV / net investment)", "/1"), ("benefit_cost_ratio", "Benefit-cost ratio", "/1")]
+
+
+def _show(v: object, unit: str, currency: str) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "never" if unit == "yr" else "none"
+    v = float(v)  # type: ignore[arg-type]
+    if unit == "cur":
+        return f"{v:,.0f} {currency}"
+    if unit == "%":
+        return f"{v:.1%}"
+    if unit == "yr":
+        return f"{v:.2f} yr"
+    return f"{v:.3f}"
+
 
 st.title("Appraisal")
 cur = db_cursor()
@@ -18,12 +39,99 @@ opts = data.options(cur, version, eid)
 if opts.empty:
     st.info(f"Enterprise {eid} has no options yet.")
     st.stop()
-titles = dict(zip(opts["option_id"], opts["title"]))
-ids = list(titles)
-if st.session_state.get("appraisal_option") not in ids:
-    st.session_state["appraisal_option"] = ids[0]
-option_id = st.selectbox("Option", ids, format_func=lambda o: f"{o}: {titles[o]}", key="appraisal_option")
 appraise_option = data.optional("finance.appraise", "appraise_option")
 if appraise_option is None:
     data.missing("The appraisal (cash flows, metrics and support with and without)", "finance.appraise.appraise_option")
     st.stop()
+from ui.sensitivity import npv_sensitivity  # noqa: E402  (needs finance.appraise)
+
+titles = dict(zip(opts["option_id"], opts["title"]))
+ids = list(titles)
+wanted = st.session_state.pop("goto_option", None) or st.query_params.get("option")
+if wanted in ids:
+    st.session_state["appraisal_option"] = wanted
+if st.session_state.get("appraisal_option") not in ids:
+    st.session_state["appraisal_option"] = ids[0]
+ents = data.enterprises(cur, version)
+enterprise = ents.set_index("enterprise_id").loc[eid].to_dict() | {"enterprise_id": eid}
+currency = enterprise.get("currency") or ""
+default_rate = enterprise.get("discount_rate")
+default_rate = 0.08 if default_rate is None or pd.isna(default_rate) else float(default_rate)
+
+c1, c2 = st.columns([3, 1])
+option_id = c1.selectbox("Option", ids, format_func=lambda o: f"{o}: {titles[o]}", key="appraisal_option")
+rate = c2.number_input("Discount rate [%/yr]", 0.0, 50.0, round(default_rate * 100, 2), 0.5, key="discount_rate",
+                       help="Real, after tax; default the enterprise's.") / 100
+option = opts.set_index("option_id").loc[option_id].to_dict() | {"option_id": option_id}
+day = on_date()
+try:
+    res = appraise_option(option, enterprise, day, discount_rate=rate)
+except ValueError as exc:
+    st.error(f"Cannot appraise {option_id}: {exc}")
+    st.stop()
+
+st.caption(
+    f"Jurisdiction **{enterprise.get('jurisdiction')}** (policy pack {res.pack or 'none'}, version {res.pack_version or '–'}), "
+    f"rules in force on **{day.isoformat()}**; discount rate **{res.discount_rate:.2%}**; income tax rate "
+    f"**{res.tax_rate:.2%}**; tax capacity **{'yes' if res.tax_capacity else 'no'}** "
+    f"({'tax savings realised in the year they arise' if res.tax_capacity else 'losses and credits carried forward'}); "
+    f"payback basis {res.payback_basis.label}."
+)
+
+# --- metrics ----------------------------------------------------------------------------------
+m1, m2, m3 = st.columns(3)
+m1.metric(f"NPV with support [{currency}]", f"{res.metrics['npv']:,.0f}",
+          delta=f"{res.support_total:,.0f} from support" if res.support_total else None)
+m2.metric("Simple payback with support", _show(res.metrics["simple_payback_years"], "yr", currency))
+m3.metric("IRR with support", _show(res.metrics["irr"], "%", currency))
+table = pd.DataFrame([{"metric": f"{label} [{currency if unit == 'cur' else unit}]",
+                       "with support": _show(res.metrics.get(k), unit, currency),
+                       "without support": _show(res.metrics_no_support.get(k), unit, currency)} for k, label, unit in METRICS])
+st.dataframe(table, hide_index=True, width="stretch", key="metrics_table")
+if res.metrics.get("irr_reason"):
+    st.caption(f"IRR: {res.metrics['irr_reason']}")
+
+# --- cash flow chart --------------------------------------------------------------------------
+flows = pd.concat([
+    res.flows[["t", "cumulative"]].assign(case=charts.WITH_SUPPORT),
+    res.flows_no_support[["t", "cumulative"]].assign(case=charts.WITHOUT_SUPPORT),
+]).rename(columns={"t": "year"})
+pb = {charts.WITH_SUPPORT: res.metrics["simple_payback_years"], charts.WITHOUT_SUPPORT: res.metrics_no_support["simple_payback_years"]}
+st.altair_chart(charts.cumulative_cash_chart(flows, currency, paybacks=pb), width="stretch")
+never = [k for k, v in pb.items() if v is None or (isinstance(v, float) and math.isnan(v))]
+if never:
+    st.caption("Payback never happens " + " and ".join(never) + " within the option's life.")
+
+# --- support items ----------------------------------------------------------------------------
+st.subheader("Support")
+if not res.items:
+    st.caption(f"No rule of pack {res.pack or 'none'} in force on {day.isoformat()} applies to this option.")
+else:
+    show_pack = data.optional("policies.catalog", "show_pack")
+    rules = {r["id"]: r for r in show_pack(res.pack)} if show_pack and res.pack and res.pack != "none" else {}
+    items = pd.DataFrame([{
+        "rule": f"{i.instrument_id}: {i.name}", "kind": i.kind,
+        "rate": rules.get(i.instrument_id, {}).get("rate", ""),
+        f"amount [{currency}]": i.amount,
+        "timing": f"year {i.year}" + (f", spread over {i.spread_years} yr" if i.spread_years > 1 else ""),
+        "source": i.source,
+        "unverified": i.unverified_reason if i.unverified else "",
+    } for i in res.items])
+    st.dataframe(items, hide_index=True, width="stretch", key="support_items",
+                 column_config={f"amount [{currency}]": st.column_config.NumberColumn(format="%,.0f")})
+    st.caption(f"Present value of the support to the enterprise (NPV with - without): {res.support_total:,.0f} {currency}. "
+               "A tax deduction's amount is the deduction from taxable profit, not the tax saved.")
+    if any(i.unverified for i in res.items):
+        st.warning("Some support figures are not verified against a primary source (see 'unverified').")
+
+# --- sensitivity ------------------------------------------------------------------------------
+st.subheader("Sensitivity")
+skey = ("sens", version, eid, option_id, day, rate)
+cache = st.session_state.setdefault("sensitivity_cache", {})
+if skey not in cache:
+    cache.clear()
+    cache[skey] = npv_sensitivity(option, enterprise, day, res)
+sens = cache[skey]
+st.altair_chart(charts.tornado_chart(sens, currency, base_npv=res.metrics["npv"]), width="stretch")
+st.caption("Each input moved by -20% and +20% with all else at its base value; NPV with support. "
+           "Lifetime rounded to whole years; the support row scales each item's amount.")

@@ -1,7 +1,57 @@
-"""Report page: an Excel workbook (one sheet per view) and a printable HTML report."""
+"""Report page: an Excel workbook (one sheet per view) and a printable HTML report of one enterprise."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from ui import data
+from ui.report import html_report, report_frames, workbook_bytes
+from ui.state import db_cursor, enterprise_id, on_date
+from ui.widgets import MIME
+
 st.title("Report")
+cur = db_cursor()
+version = data.data_version(cur)
+eid = enterprise_id()
+if eid is None:
+    st.info("No enterprise stored yet: import data on the Options page.")
+    st.stop()
+day = on_date()
+opts = data.options(cur, version, eid)
+ents = data.enterprises(cur, version)
+name = dict(zip(ents["enterprise_id"], ents["name"])).get(eid, eid)
+st.caption(f"Screening and appraisal of **{name}** on {day.isoformat()}: the ranking uses the default weight profile "
+           "and the weighted sum; the robustness view 1,000 weight draws.")
+
+rkey = ("report", version, eid, day)
+cache = st.session_state.setdefault("report_cache", {})
+if rkey not in cache:
+    bar = st.progress(0.0, text="Building the report")
+    show_pack = data.optional("policies.catalog", "show_pack")
+    jur = ents.set_index("enterprise_id").loc[eid, "jurisdiction"]
+    rules = None
+    if show_pack is not None and jur and jur != "none":
+        try:
+            rules = show_pack(jur)
+        except ValueError:
+            rules = None
+    frames = report_frames(opts, ents, eid, day, scores=data.scores(cur, version, eid),
+                           appraisal=data.appraisal(cur, version, eid, day), policy_rules=rules,
+                           progress=lambda share, text: bar.progress(share, text=text))
+    bar.empty()
+    cache.clear()
+    cache[rkey] = (frames, workbook_bytes(frames), html_report(frames, f"cpscreen report: {name}"))
+frames, xlsx, page = cache[rkey]
+if data.optional("finance.appraise", "appraise") is None:
+    st.info("The appraisal sheet (NPV, IRR, payback with and without support) is coming with `finance.appraise`; "
+            "the workbook holds every other view.")
+c1, c2 = st.columns(2)
+c1.download_button("Download Excel workbook", data=xlsx, file_name=f"cpscreen_{eid}_{day.isoformat()}.xlsx",
+                   mime=MIME["xlsx"], key="download_xlsx", type="primary")
+c2.download_button("Download printable HTML report", data=page.encode("utf-8"), file_name=f"cpscreen_{eid}_{day.isoformat()}.html",
+                   mime="text/html", key="download_html", help="Open it and print to PDF from the browser.")
+st.markdown("**Sheets:** " + ", ".join(f"{k} ({len(v)} rows)" for k, v in frames.items()))
+with st.expander("Preview"):
+    for k, v in frames.items():
+        st.markdown(f"**{k}**")
+        st.dataframe(v, hide_index=True, width="stretch")

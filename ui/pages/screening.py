@@ -80,7 +80,11 @@ if len(mand):
 st.subheader("Ranking")
 ranked = table.dropna(subset=["rank"]).sort_values("rank")
 top = ranked.iloc[0]
-st.metric("Top-ranked option", f"{top['option_id']}: {top['title']}")
+t1, t2 = st.columns([3, 1], vertical_alignment="bottom")
+t1.metric("Top-ranked option", f"{top['option_id']}: {top['title']}")
+if t2.button("Open its appraisal", key="open_appraisal", icon=":material/payments:"):
+    st.session_state["goto_option"] = top["option_id"]
+    st.switch_page("ui/pages/appraisal.py")
 score_note = "lower is better (VIKOR Q)" if top["score_direction"] == "lower_is_better" else "higher is better"
 show = ranked[["rank", "option_id", "title", "score", "sort_class", "missing"]].rename(
     columns={"score": f"score [/1] ({score_note})", "sort_class": "preliminary sort", "missing": "criteria missing (worst value used)"})

@@ -1,0 +1,134 @@
+"""Browser-test harness: the real app (``streamlit run app.py``) on a fresh seeded database, driven
+by Playwright in Debian's headless Chromium.
+
+* ``live_app`` (module scope): seeds a new database in a temporary folder, starts Streamlit on a
+  free port with ``CPSCREEN_DB`` pointing at it, waits for ``/_stcore/health``, yields a
+  :class:`LiveApp`, and stops the server (process group) afterwards.
+* ``browser`` (session scope): Chromium at ``/usr/bin/chromium`` (override with
+  ``CPSCREEN_CHROMIUM``) with the flags a container needs.  If it cannot start the tests *fail*
+  (they never skip), so CI fails when the browser tests cannot run.
+* ``page``: a new browser context and page per test; on failure a full-page screenshot goes to
+  ``test-artifacts/<test name>.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CPSCREEN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+STARTUP_TIMEOUT = 60.0  # [s]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveApp:
+    url: str
+    db: Path
+    proc: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        """Stop the server (and its children); idempotent."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+
+def start_app(tmp: Path) -> LiveApp:
+    db = tmp / "browser.duckdb"
+    env = {**os.environ, "CPSCREEN_DB": str(db), "PYTHONUNBUFFERED": "1"}
+    subprocess.run([sys.executable, "-m", "store.seed"], cwd=ROOT, env=env, check=True, capture_output=True)
+    port = _free_port()
+    log = tmp / "streamlit.log"
+    streamlit = Path(sys.executable).with_name("streamlit")
+    cmd = [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    app = LiveApp(url, db, proc, log)
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return app
+        except OSError:
+            pass
+        time.sleep(0.3)
+    app.stop()
+    raise RuntimeError(f"streamlit did not answer on {url} within {STARTUP_TIMEOUT:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory):
+    app = start_app(tmp_path_factory.mktemp("live_app"))
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+                    "or set CPSCREEN_CHROMIUM; the browser tests must run")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+def screenshot_on_failure(request, page) -> None:
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        except Exception as exc:  # the page may be gone; the failure itself is what matters
+            print(f"screenshot failed: {exc}", file=sys.stderr)
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    yield pg
+    screenshot_on_failure(request, pg)
+    context.close()
