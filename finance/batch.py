@@ -456,9 +456,7 @@ def batch_irr(values: np.ndarray, *, max_iter: int = 200, tol: float = 1e-12) ->
     flips = (ff[:, 1:] != ff[:, :-1]) & (ff[:, :-1] != 0)
     changes = flips.sum(axis=1)
     reason[changes == 0] = "no sign change in the cash flow: no IRR"
-    for i in np.flatnonzero(changes >= 2):  # rare: exact polynomial roots, row by row
-        res = irr(values[i])
-        out[i], reason[i] = res.value, res.reason
+    _several_changes(values, np.flatnonzero(changes >= 2), out, reason)
     one = np.flatnonzero(changes == 1)
     if one.size == 0:
         return out, reason
@@ -499,6 +497,78 @@ def batch_irr(values: np.ndarray, *, max_iter: int = 200, tol: float = 1e-12) ->
     if idx.size:
         out[idx] = np.expm1(-u)
     return out, reason
+
+
+def _several_changes(values: np.ndarray, rows: np.ndarray, out: np.ndarray, reason: np.ndarray,
+                     *, pieces: int = 16, max_depth: int = 40) -> None:
+    """IRR of rows with two or more sign changes: count the roots by branch and bound, all rows at once.
+
+    On an interval [a, b] of x = 1/(1+r) > 0 write NPV = P(x) - Q(x) with P, Q the sums of the
+    positive and of the negated negative terms; both increase with x, so P(a) - Q(b) <= NPV <=
+    P(b) - Q(a) and P'(a) - Q'(b) <= NPV' <= P'(b) - Q'(a).  An interval whose value bounds
+    exclude 0 has no root; one whose slope bounds exclude 0 has exactly one root if the NPV changes
+    sign over it, else none; the others are halved.  Rows left undecided after ``max_depth``
+    halvings (near-double roots) fall back to :func:`finance.metrics.irr`.
+    """
+    if rows.size == 0:
+        return
+    width = values.shape[1]
+    c_pos = np.ascontiguousarray(np.where(values[rows] > 0, values[rows], 0.0).T)  # (T, k)
+    c_neg = np.ascontiguousarray(np.where(values[rows] < 0, -values[rows], 0.0).T)
+    edges = np.linspace(-math.log1p(IRR_MAX), -math.log1p(IRR_MIN), pieces + 1)
+    owner = np.repeat(np.arange(rows.size), pieces)
+    a = np.tile(edges[:-1], rows.size)
+    b = np.tile(edges[1:], rows.size)
+    found_owner: list[np.ndarray] = []
+    found_a: list[np.ndarray] = []
+    found_b: list[np.ndarray] = []
+    undecided = np.zeros(rows.size, dtype=bool)
+    for depth in range(max_depth + 1):
+        if owner.size == 0:
+            break
+        xa, xb = np.exp(a), np.exp(b)
+        pa, dpa = _horner(c_pos[:, owner], xa)
+        qa, dqa = _horner(c_neg[:, owner], xa)
+        pb, dpb = _horner(c_pos[:, owner], xb)
+        qb, dqb = _horner(c_neg[:, owner], xb)
+        no_root = (pa - qb > 0) | (pb - qa < 0)
+        # slope bounds in u (x d/dx): x P'(x) is increasing too
+        monotone = (dpa - dqb > 0) | (dpb - dqa < 0)
+        va, vb = pa - qa, pb - qb
+        one_root = ~no_root & monotone & (((va < 0) & (vb >= 0)) | ((va > 0) & (vb <= 0)))
+        found_owner.append(owner[one_root])
+        found_a.append(a[one_root])
+        found_b.append(b[one_root])
+        split = ~no_root & ~monotone
+        if depth == max_depth:
+            undecided[owner[split]] = True
+            break
+        mid = 0.5 * (a[split] + b[split])
+        owner = np.concatenate([owner[split], owner[split]])
+        a, b = np.concatenate([a[split], mid]), np.concatenate([mid, b[split]])
+    f_owner = np.concatenate(found_owner)
+    f_a, f_b = np.concatenate(found_a), np.concatenate(found_b)
+    counts = np.bincount(f_owner, minlength=rows.size)
+    counts[undecided] = -1
+    reason[rows[counts == 0]] = "no IRR: the NPV has no root for r > -1"
+    # locate each isolated root by bisection on its interval (the NPV is monotone there)
+    lo, hi = f_a.copy(), f_b.copy()
+    s_lo = np.sign(_horner(c_pos[:, f_owner], np.exp(lo))[0] - _horner(c_neg[:, f_owner], np.exp(lo))[0])
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        x = np.exp(mid)
+        v = _horner(c_pos[:, f_owner], x)[0] - _horner(c_neg[:, f_owner], x)[0]
+        same = np.sign(v) == s_lo
+        lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
+    root_r = np.expm1(-0.5 * (lo + hi))
+    single = counts[f_owner] == 1
+    out[rows[f_owner[single]]] = root_r[single]
+    for k in np.flatnonzero(counts >= 2):  # string formatting only, for the rare rows with several IRRs
+        rates = ", ".join(f"{r:.6g}" for r in np.sort(root_r[f_owner == k]))
+        reason[rows[k]] = f"several IRRs ({rates}): IRR not unique"
+    for k in np.flatnonzero(undecided):  # near-double roots: exact polynomial roots
+        res = irr(values[rows[k]])
+        out[rows[k]], reason[rows[k]] = res.value, res.reason
 
 
 def _log_ratio(c_late: np.ndarray, c_early: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ import pytest
 
 from finance.batch import BATCH_COLUMNS, batch_appraise, batch_cash_flows, batch_irr
 from finance.cashflow import cash_flow
-from finance.metrics import PaybackBasis, metrics
+from finance.metrics import PaybackBasis, irr, metrics
 from tests.finance.random_cases import item_table, random_items, random_options
 
 
@@ -126,3 +126,20 @@ def test_results_do_not_depend_on_blocks_or_threads():
     one = batch_appraise(options, tax, rate, cap, table)
     many = batch_appraise(options, tax, rate, cap, table, chunk_rows=37, workers=2)
     pd.testing.assert_frame_equal(one, many)
+
+
+def test_batch_irr_equals_scalar_on_flows_with_several_sign_changes():
+    rng = np.random.default_rng(13)
+    n, width = 3000, 12
+    flows = rng.normal(0, 100, (n, width))
+    flows[:, 0] = -np.abs(flows[:, 0]) - 50
+    got, reason = batch_irr(flows)
+    kinds = set()
+    for i in range(n):
+        want = irr(flows[i])
+        kinds.add(want.reason.split(" (")[0].split(":")[0])
+        assert math.isnan(got[i]) == math.isnan(want.value), (i, reason[i], want.reason)
+        if not math.isnan(want.value):
+            np.testing.assert_allclose(got[i], want.value, rtol=1e-7, atol=1e-9)
+        assert reason[i] == want.reason
+    assert {"", "several IRRs", "no IRR"} <= kinds
