@@ -149,8 +149,12 @@ def _support_arrays(support: pd.DataFrame | None, n: int, life: np.ndarray) -> d
     for col in ("row", "amount", "year") + tuple(_ITEM_DEFAULTS):
         default = _ITEM_DEFAULTS.get(col)
         if col in support.columns:
-            values = pd.to_numeric(support[col].astype(object).where(support[col].notna(), np.nan),
-                                   errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            column = support[col]
+            try:  # numeric, bool and nullable-integer columns convert directly
+                values = column.to_numpy(dtype=float, na_value=np.nan)
+            except (TypeError, ValueError):
+                values = pd.to_numeric(column.astype(object).where(column.notna(), np.nan),
+                                       errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             if default is not None and not (isinstance(default, float) and math.isnan(default)):
                 values = np.where(np.isnan(values), float(default), values)  # type: ignore[arg-type]
         else:
@@ -552,15 +556,26 @@ def _several_changes(values: np.ndarray, rows: np.ndarray, out: np.ndarray, reas
     counts[undecided] = -1
     reason[rows[counts == 0]] = "no IRR: the NPV has no root for r > -1"
     # locate each isolated root by bisection on its interval (the NPV is monotone there)
+    # locate each isolated root: Newton in u safeguarded by bisection (the NPV is monotone there)
     lo, hi = f_a.copy(), f_b.copy()
-    s_lo = np.sign(_horner(c_pos[:, f_owner], np.exp(lo))[0] - _horner(c_neg[:, f_owner], np.exp(lo))[0])
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        x = np.exp(mid)
-        v = _horner(c_pos[:, f_owner], x)[0] - _horner(c_neg[:, f_owner], x)[0]
+    cp, cn = c_pos[:, f_owner], c_neg[:, f_owner]
+    s_lo = np.sign(_horner(cp, np.exp(lo))[0] - _horner(cn, np.exp(lo))[0])
+    u = 0.5 * (lo + hi)
+    for _ in range(100):
+        x = np.exp(u)
+        (p, dp), (q, dq) = _horner(cp, x), _horner(cn, x)
+        v = p - q
         same = np.sign(v) == s_lo
-        lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
-    root_r = np.expm1(-0.5 * (lo + hi))
+        lo, hi = np.where(same, u, lo), np.where(same, hi, u)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = u - v / (dp - dq)
+        bisect = ~np.isfinite(new) | (new <= lo) | (new >= hi)
+        new = np.where(bisect, 0.5 * (lo + hi), new)
+        step = np.abs(new - u)
+        u = np.where(v == 0, u, new)
+        if np.all((v == 0) | (~bisect & (step <= 1e-12)) | (hi - lo <= 1e-12)):
+            break
+    root_r = np.expm1(-u)
     single = counts[f_owner] == 1
     out[rows[f_owner[single]]] = root_r[single]
     for k in np.flatnonzero(counts >= 2):  # string formatting only, for the rare rows with several IRRs
