@@ -1,0 +1,27 @@
+"""Financial appraisal of cleaner-production options (DESIGN.md section 3).
+
+Modules
+-------
+cashflow
+    Year-by-year after-tax cash flow of one option with its support items [currency].
+metrics
+    NPV, IRR (unique root or NaN with a reason), MIRR, paybacks [yr], ratios [/1], EAV, cost per unit.
+handbook
+    The Chinese cleaner-production audit handbook's D, F, N, NPVR form (a special case).
+batch
+    The same model for many options at once (2-D arrays, vectorised metrics and IRR).
+appraise
+    Library entry: records with and without the support of the pack in force; single-option detail.
+portfolio
+    Portfolio selection under a budget (separate owner).
+
+Conventions: periods t = 0..N at period ends, t = 0 undiscounted (numpy-financial, not Excel's
+NPV()); amounts nominal in the enterprise's currency; rates as fractions.
+
+References
+----------
+.. [1] numpy-financial, https://numpy.org/numpy-financial/
+.. [2] Microsoft Excel help, "NPV function", "IRR function", "MIRR function".
+.. [3] UNEP/UNIDO (1991), Audit and Reduction Manual for Industrial Emissions and Wastes;
+   国家清洁生产中心《企业清洁生产审核手册》(1996).
+"""
