@@ -132,3 +132,24 @@ def page(browser, request):
     yield pg
     screenshot_on_failure(request, pg)
     context.close()
+
+
+def wait_idle(page) -> None:
+    """Wait until Streamlit has finished the current script run."""
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30_000)
+    page.wait_for_timeout(150)
+
+
+def go(page, name: str, heading: str | None = None) -> None:
+    """Open a page from the sidebar navigation and wait for it to finish running."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=name, exact=True).click()
+    page.get_by_role("heading", name=heading or name, level=1).wait_for()
+    wait_idle(page)
+
+
+@pytest.fixture
+def ui():
+    """The helpers above, for test modules (conftest is not importable under importlib mode)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(go=go, wait_idle=wait_idle, screenshot_on_failure=screenshot_on_failure)

@@ -20,19 +20,8 @@ UPLOAD = pd.DataFrame([{
 }])
 
 
-def wait_idle(page) -> None:
-    """Wait until Streamlit has finished the current script run."""
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30_000)
-    page.wait_for_timeout(150)
-
-
-def go(page, name: str, heading: str | None = None) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=name, exact=True).click()
-    page.get_by_role("heading", name=heading or name, level=1).wait_for()
-    wait_idle(page)
-
-
-def test_upload_rank_appraise_and_download_report(live_app, page, tmp_path):
+def test_upload_rank_appraise_and_download_report(live_app, page, tmp_path, ui):
+    go, wait_idle = ui.go, ui.wait_idle
     page.goto(live_app.url)
     page.get_by_role("heading", name="cpscreen").wait_for()
     options_before = int(page.locator('[data-testid="stMetricValue"]').nth(1).inner_text())

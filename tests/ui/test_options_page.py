@@ -80,7 +80,7 @@ def test_upload_imports_a_file_and_a_bad_file_imports_nothing(app, seeded_db):
     eid = at.sidebar.selectbox(key="enterprise_id").value
     good = pd.DataFrame([{"option_id": "UP-1", "enterprise_id": eid, "title": "Uploaded option", "category": "process_control",
                           "investment": 1000, "annual_savings": 800, "lifetime_years": 5}])
-    at.file_uploader(key="upload_files").upload("new_options.csv", good.to_csv(index=False).encode(), "text/csv")
+    at.file_uploader[0].upload("new_options.csv", good.to_csv(index=False).encode(), "text/csv")
     at.run()
     at.button(key="import_button").click().run()
     assert not at.exception
@@ -89,7 +89,7 @@ def test_upload_imports_a_file_and_a_bad_file_imports_nothing(app, seeded_db):
 
     before = table_fingerprint(cursor(seeded_db))
     bad = good.assign(option_id="UP-2", category="magic")
-    at.file_uploader(key="upload_files").set_value(("bad.csv", bad.to_csv(index=False).encode(), "text/csv"))
+    at.file_uploader[0].set_value(("bad.csv", bad.to_csv(index=False).encode(), "text/csv"))
     at.run()
     at.button(key="import_button").click().run()
     assert not at.exception

@@ -28,7 +28,7 @@ with st.expander("Import files (CSV, XLSX, Parquet, or an IAC workbook)", expand
     st.caption("Each file's kind (enterprises, options, assessors' scores) is recognised from its columns. "
                "All files go in together: one bad cell anywhere and nothing is stored.")
     uploads = st.file_uploader("Files", type=["csv", "xlsx", "xlsm", "parquet"], accept_multiple_files=True,
-                               key="upload_files")
+                               key=f"upload_files-{st.session_state.get('upload_round', 0)}")
     if st.button("Import", disabled=not uploads, key="import_button"):
         bar = st.progress(0.0, text="Reading files")
         try:
@@ -42,6 +42,7 @@ with st.expander("Import files (CSV, XLSX, Parquet, or an IAC workbook)", expand
                 bar.progress(0.4, text="Validating and storing")
                 report = import_batch(cur, batch)
             bar.progress(1.0, text="Done")
+            st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1  # empty the uploader
             st.session_state["import_message"] = (
                 f"Imported {report.enterprises} enterprise(s), {report.options} option(s), "
                 f"{report.assessor_scores} assessor score(s)."
