@@ -504,7 +504,7 @@ def batch_irr(values: np.ndarray, *, max_iter: int = 200, tol: float = 1e-12) ->
 
 
 def _several_changes(values: np.ndarray, rows: np.ndarray, out: np.ndarray, reason: np.ndarray,
-                     *, pieces: int = 16, max_depth: int = 40) -> None:
+                     *, pieces: int = 8, max_depth: int = 40) -> None:
     """IRR of rows with two or more sign changes: count the roots by branch and bound, all rows at once.
 
     On an interval [a, b] of x = 1/(1+r) > 0 write NPV = P(x) - Q(x) with P, Q the sums of the
@@ -520,9 +520,18 @@ def _several_changes(values: np.ndarray, rows: np.ndarray, out: np.ndarray, reas
     c_pos = np.ascontiguousarray(np.where(values[rows] > 0, values[rows], 0.0).T)  # (T, k)
     c_neg = np.ascontiguousarray(np.where(values[rows] < 0, -values[rows], 0.0).T)
     edges = np.linspace(-math.log1p(IRR_MAX), -math.log1p(IRR_MIN), pieces + 1)
+    # values at the edges: P, xP', Q, xQ' per (row, edge); children of a split inherit their ends
+    e_owner = np.repeat(np.arange(rows.size), pieces + 1)
+    xe = np.exp(np.tile(edges, rows.size))
+    pe, dpe = _horner(c_pos[:, e_owner], xe)
+    qe, dqe = _horner(c_neg[:, e_owner], xe)
+    at = np.arange(rows.size * (pieces + 1)).reshape(rows.size, pieces + 1)
+    left, right = at[:, :-1].ravel(), at[:, 1:].ravel()
     owner = np.repeat(np.arange(rows.size), pieces)
     a = np.tile(edges[:-1], rows.size)
     b = np.tile(edges[1:], rows.size)
+    ends_a = np.stack([pe[left], dpe[left], qe[left], dqe[left]])
+    ends_b = np.stack([pe[right], dpe[right], qe[right], dqe[right]])
     found_owner: list[np.ndarray] = []
     found_a: list[np.ndarray] = []
     found_b: list[np.ndarray] = []
@@ -530,11 +539,8 @@ def _several_changes(values: np.ndarray, rows: np.ndarray, out: np.ndarray, reas
     for depth in range(max_depth + 1):
         if owner.size == 0:
             break
-        xa, xb = np.exp(a), np.exp(b)
-        pa, dpa = _horner(c_pos[:, owner], xa)
-        qa, dqa = _horner(c_neg[:, owner], xa)
-        pb, dpb = _horner(c_pos[:, owner], xb)
-        qb, dqb = _horner(c_neg[:, owner], xb)
+        pa, dpa, qa, dqa = ends_a
+        pb, dpb, qb, dqb = ends_b
         no_root = (pa - qb > 0) | (pb - qa < 0)
         # slope bounds in u (x d/dx): x P'(x) is increasing too
         monotone = (dpa - dqb > 0) | (dpb - dqa < 0)
@@ -547,9 +553,16 @@ def _several_changes(values: np.ndarray, rows: np.ndarray, out: np.ndarray, reas
         if depth == max_depth:
             undecided[owner[split]] = True
             break
-        mid = 0.5 * (a[split] + b[split])
-        owner = np.concatenate([owner[split], owner[split]])
-        a, b = np.concatenate([a[split], mid]), np.concatenate([mid, b[split]])
+        owner, a, b = owner[split], a[split], b[split]
+        ends_a, ends_b = ends_a[:, split], ends_b[:, split]
+        mid = 0.5 * (a + b)
+        xm = np.exp(mid)
+        pm, dpm = _horner(c_pos[:, owner], xm)
+        qm, dqm = _horner(c_neg[:, owner], xm)
+        ends_m = np.stack([pm, dpm, qm, dqm])
+        owner = np.concatenate([owner, owner])
+        a, b = np.concatenate([a, mid]), np.concatenate([mid, b])
+        ends_a, ends_b = np.concatenate([ends_a, ends_m], axis=1), np.concatenate([ends_m, ends_b], axis=1)
     f_owner = np.concatenate(found_owner)
     f_a, f_b = np.concatenate(found_a), np.concatenate(found_b)
     counts = np.bincount(f_owner, minlength=rows.size)
