@@ -250,7 +250,8 @@ def benefit_cost_ratio(rate: float, values: Sequence[float] | np.ndarray) -> flo
     v = np.asarray(values, dtype=float)
     d = v * (1.0 + rate) ** -np.arange(v.size, dtype=float)
     cost = -d[d < 0].sum()
-    return float(d[d > 0].sum() / cost) if cost > 0 else math.nan
+    with np.errstate(over="ignore"):
+        return float(d[d > 0].sum() / cost) if cost > 0 else math.nan
 
 
 #: Metric names returned by :func:`metrics`, in order (the CLI columns of DESIGN.md section 5).
