@@ -59,6 +59,9 @@ m2.metric(f"Investment [{currency}]", f"{result.investment:,.0f}", help=f"Budget
 m3.metric("NPV [" + currency + "]" if objective == "npv" else "Summed score [/1]",
           f"{result.objective:,.0f}" if objective == "npv" else f"{result.objective:.3f}")
 m4.metric("Method", "exact (MILP)" if result.method == "milp" else "greedy", help=result.message)
+if frame["mandatory"].astype(bool).any():
+    st.caption("Mandatory options (required by law) are always selected and count against the budget and the objective: "
+               + ", ".join(frame.loc[frame["mandatory"].astype(bool), "option_id"]) + ".")
 achieved = {label: sel[col].fillna(0).sum() for col, (label, _) in EFFECTS.items() if col in sel.columns}
 if achieved:
     st.caption("The selected set achieves per year: " + "; ".join(

@@ -2,12 +2,132 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from ui import data
+from policies.engine import load_packs, rules_in_force
+from policies.schema import RangeRate, iter_values
+from programme.budget import baseline, run_programme
+from programme.uptake import DecisionRule
+from ui import charts, data
+from ui.state import db_cursor, on_date
+
+SUMMARY_LABELS = {
+    "eligible_options": ("Eligible options", ""), "uptake_without_support": ("Uptake without support", "options"),
+    "uptake_with_support": ("Uptake with support", "options"), "additional_uptake": ("Additional uptake", "options"),
+    "total_outlay": ("Expected public outlay", "cur"), "outlay_if_all": ("Outlay if every eligible option took it up", "cur"),
+    "grants": ("of which grants", "cur"), "tax_expenditure": ("of which tax expenditure", "cur"),
+    "deadweight": ("Free riders (deadweight)", "cur"), "deadweight_share": ("Free-rider share of outlay", "/1"),
+    "private_investment": ("Private investment", "cur"), "leverage": ("Leverage (private per public)", "/1"),
+    "cost_per_t_co2e": ("Cost per additional t CO2e", "cur/t"), "cost_per_supported_t_co2e": ("Cost per supported t CO2e", "cur/t"),
+    "cost_per_t_waste": ("Cost per additional t waste", "cur/t"), "cost_per_mwh": ("Cost per additional MWh", "cur/MWh"),
+}
+
+
+def parameters(pack, day) -> dict[str, float]:
+    """Programme parameters of the rules in force: name -> default value."""
+    out: dict[str, float] = {}
+    for rule in rules_in_force(pack, day):
+        rate = getattr(rule, "rate", None)
+        if isinstance(rate, RangeRate):
+            out[f"{rule.id}.rate"] = (rate.default or rate.low).value
+        for path, value in iter_values(rule):
+            out[f"{rule.id}.{path}"] = value.value
+    return out
+
 
 st.title("Programme")
-run_programme = data.optional("programme.budget", "run_programme")
-if run_programme is None:
-    data.missing("The programme budget", "programme.budget.run_programme")
+cur = db_cursor()
+version = data.data_version(cur)
+day = on_date()
+packs = load_packs()
+ents = data.enterprises(cur, version)
+if ents.empty:
+    st.info("No enterprise stored yet: import data on the Options page.")
     st.stop()
+
+c1, c2 = st.columns([1, 2])
+live = [c for c in packs if parameters(packs[c], day)]
+code = c1.selectbox("Programme (policy pack)", list(packs), key="programme_pack",
+                    index=list(packs).index(live[0]) if live else 0,
+                    format_func=lambda c: f"{c}: {packs[c].meta.name}")
+chosen = c2.multiselect("Enterprises", list(ents["enterprise_id"]), default=list(ents["enterprise_id"]),
+                        key="programme_enterprises", format_func=lambda e: dict(zip(ents["enterprise_id"], ents["name"]))[e])
+if not chosen:
+    st.info("Pick at least one enterprise.")
+    st.stop()
+pack = packs[code]
+currency = pack.meta.currency
+params = parameters(pack, day)
+if not params:
+    st.info(f"No rule of {code} is in force on {day.isoformat()} (the sidebar's date): pick another date or pack.")
+    st.stop()
+
+d1, d2 = st.columns(2)
+kind = d1.selectbox("Enterprises take an option up when", ["payback", "npv", "irr"], key="rule_kind",
+                    format_func=lambda k: {"payback": "its simple payback is short enough", "npv": "its NPV is positive",
+                                           "irr": "its IRR beats a hurdle rate"}[k])
+limit = d2.slider("Payback limit [yr]", 0.5, 10.0, 3.0, 0.5, key="payback_limit") if kind == "payback" else 3.0
+hurdle = d2.slider("Hurdle rate [%]", 0.0, 30.0, 10.0, 1.0, key="hurdle") / 100 if kind == "irr" else 0.10
+rule = DecisionRule(kind=kind, payback_limit=limit, hurdle=hurdle)
+
+st.subheader("Scenarios")
+names = list(params)
+default_param = next((n for n in names if n.endswith(".rate") or n.endswith(".rate.value")), names[0])
+s1, s2, s3 = st.columns([2, 1, 1])
+param = s1.selectbox("Parameter to compare", names, index=names.index(default_param), key="scenario_param",
+                     help="Programme parameters are named <rule id>.<path>, e.g. a grant's rate.")
+base_value = float(params[param])
+va = s2.number_input("Scenario A", value=base_value, key=f"value_a-{param}", format="%g")
+vb = s3.number_input("Scenario B", value=round(base_value * 2, 6) if base_value else 1.0, key=f"value_b-{param}", format="%g")
+scenarios = {f"A: {param} = {va:g}": {param: va}, f"B: {param} = {vb:g}": {param: vb}}
+
+opts = data.options(cur, version, None)
+opts = opts[opts["enterprise_id"].isin(chosen)].reset_index(drop=True)
+sel_ents = ents[ents["enterprise_id"].isin(chosen)].reset_index(drop=True)
+if opts.empty:
+    st.info("The chosen enterprises have no options.")
+    st.stop()
+key = ("programme", version, code, tuple(chosen), day, rule, tuple((k, tuple(v.items())) for k, v in scenarios.items()))
+cache = st.session_state.setdefault("programme_cache", {})
+if key not in cache:
+    bar = st.progress(0.0, text=f"Appraising {len(opts)} option(s) without support")
+    try:
+        base = baseline(opts, sel_ents, on_date=day)
+        results = {}
+        for i, (name, p) in enumerate(scenarios.items()):
+            bar.progress((i + 1) / (len(scenarios) + 1), text=f"Scenario {name}")
+            results[name] = run_programme(opts, sel_ents, code, params=p, on_date=day, rule=rule, scenario=name, base=base)
+    except ValueError as exc:
+        bar.empty()
+        st.error(f"Cannot run the programme: {exc}")
+        st.stop()
+    bar.empty()
+    cache.clear()
+    cache[key] = results
+results = cache[key]
+
+rows = []
+for k, (label, unit) in SUMMARY_LABELS.items():
+    unit_txt = unit.replace("cur", currency)
+    rows.append({"measure": f"{label} [{unit_txt}]" if unit_txt else label,
+                 **{name: r.summary.get(k) for name, r in results.items()}})
+summary = pd.DataFrame(rows)
+st.dataframe(summary, hide_index=True, width="stretch", key="scenario_summary",
+             column_config={name: st.column_config.NumberColumn(format="%,.2f") for name in results})
+st.caption("Outlay is expected public money (grants when paid, tax benefits as revenue forgone) over the options' lives; "
+           "free riders are enterprises that would have invested without the support. "
+           "Cost per additional tonne counts only the uptake the programme induces.")
+
+cols = st.columns(len(results))
+for col, (name, r) in zip(cols, results.items()):
+    by = r.by_year_instrument
+    if by.empty or not by["outlay"].abs().gt(0).any():
+        col.caption(f"{name}: no outlay (no option eligible or taken up).")
+        continue
+    col.altair_chart(charts.stacked_by_year_chart(by.rename(columns={"calendar_year": "year", "instrument_id": "instrument"}),
+                                                  "outlay", "instrument", currency, title=f"Outlay by year, {name}"),
+                     width="stretch")
+with st.expander("Per option"):
+    name = st.radio("Scenario", list(results), key="per_option_scenario", horizontal=True)
+    st.dataframe(results[name].by_option, hide_index=True, width="stretch")
