@@ -377,28 +377,49 @@ def _carry_forward(
     keep = local[credit_rows] >= 0 if credit_rows.size else np.array([], dtype=bool)
     c_row, c_year = local[credit_rows[keep]], credit_years[keep]
     c_exp, c_amt = credit_expiry[keep], credit_amounts[keep]
-    losses = np.zeros((m, width))  # by year of arising
-    credits = np.zeros((m, width))  # by year of expiry
+    # losses: one pool per row where they never expire; by year of arising (oldest used first)
+    # only for the rows with a limit, over the window of the longest limit
+    limited = np.flatnonzero(np.isfinite(loss_years))
+    unlimited = np.flatnonzero(~np.isfinite(loss_years))
+    pool = np.zeros(unlimited.size)
+    lim_years = loss_years[limited]
+    window = int(lim_years.max()) if limited.size else 0
+    losses = np.zeros((limited.size, width))
+    # credits: by year of expiry (earliest-expiring used first), only for rows that have credits
+    with_credit = np.unique(c_row)
+    slot = np.full(m, -1, dtype=np.int64)
+    slot[with_credit] = np.arange(with_credit.size)
+    credits = np.zeros((with_credit.size, width))
     out = np.zeros((m, width))
     for y in range(width):
         profit = taxable[:, y].copy()
-        neg = profit < 0
-        losses[neg, y] = -profit[neg]
-        profit[neg] = 0.0
-        if y > 0:
-            losses[:, :y][np.arange(y)[None, :] < y - loss_years[:, None]] = 0.0  # expired
-            avail = np.cumsum(losses[:, :y], axis=1)
-            use = np.minimum(avail, profit[:, None])
-            losses[:, :y] -= np.diff(use, axis=1, prepend=0.0)
-            profit -= use[:, -1]
+        loss = np.maximum(-profit, 0.0)
+        profit = np.maximum(profit, 0.0)
+        if unlimited.size:
+            p_u = profit[unlimited]
+            use = np.minimum(pool, p_u)
+            pool += loss[unlimited] - use
+            profit[unlimited] = p_u - use
+        if limited.size:
+            lo = max(0, y - window)
+            if y > lo:
+                block = losses[:, lo:y]
+                block[np.arange(lo, y)[None, :] < y - lim_years[:, None]] = 0.0  # expired
+                avail = np.cumsum(block, axis=1)
+                use = np.minimum(avail, profit[limited][:, None])
+                block -= np.diff(use, axis=1, prepend=0.0)
+                profit[limited] -= use[:, -1]
+            losses[:, y] = loss[limited]
         payable = rates[:, y] * profit
-        now = c_year == y
-        if now.any():
-            np.add.at(credits, (c_row[now], c_exp[now]), c_amt[now])
-        avail = np.cumsum(credits[:, y:], axis=1)
-        use = np.minimum(avail, payable[:, None])
-        credits[:, y:] -= np.diff(use, axis=1, prepend=0.0)
-        out[:, y] = -payable + use[:, -1]
+        out[:, y] = -payable
+        if with_credit.size:
+            now = c_year == y
+            if now.any():
+                np.add.at(credits, (slot[c_row[now]], c_exp[now]), c_amt[now])
+            avail = np.cumsum(credits[:, y:], axis=1)
+            use = np.minimum(avail, payable[with_credit][:, None])
+            credits[:, y:] -= np.diff(use, axis=1, prepend=0.0)
+            out[with_credit, y] += use[:, -1]
     return out
 
 
