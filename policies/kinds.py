@@ -375,8 +375,9 @@ GRANT_EQUIVALENT_FACTOR: dict[str, str] = {"grant": "one", "tax_credit": "one", 
 def cumulative_cap(amount: FloatArray, group: np.ndarray, cap: float) -> FloatArray:
     """Cap the running total of ``amount`` within each group, in row order.
 
-    capped_i = min(S_i, cap) - min(S_{i-1}, cap), S the running sum within the group: the
-    earlier rows are served first and what remains under the cap goes to the next. [currency]
+    capped_i = clip(cap - S_{i-1}, 0, a_i), S_{i-1} the running sum of the group's earlier rows:
+    the earlier rows are served first and what remains under the cap goes to the next (a row
+    the cap does not touch keeps its amount exactly). [currency]
     """
     if amount.size == 0:
         return amount
@@ -386,10 +387,8 @@ def cumulative_cap(amount: FloatArray, group: np.ndarray, cap: float) -> FloatAr
     cs = np.cumsum(a)
     starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
     offset = np.repeat(np.r_[0.0, cs[starts[1:] - 1]], np.diff(np.r_[starts, a.size]))
-    s = cs - offset
-    capped_cs = np.minimum(s, cap)
-    prev = np.r_[0.0, capped_cs[:-1]]
-    prev[starts] = 0.0
+    before = cs - offset - a
+    before[starts] = 0.0
     out = np.empty_like(amount)
-    out[order] = capped_cs - prev
+    out[order] = np.clip(cap - before, 0.0, a)
     return out

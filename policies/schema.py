@@ -122,6 +122,13 @@ class Value(_Strict):
             raise ValueError(f"a value without a reference: value {data['value']!r} has no 'ref'")
         return data
 
+    @field_validator("value")
+    @classmethod
+    def _non_negative(cls, v: float) -> float:
+        if not v >= 0:  # also refuses NaN; .inf is allowed (e.g. loss carry-forward without limit)
+            raise ValueError(f"expected a number >= 0, got {v}")
+        return v
+
 
 class Source(_Strict):
     """A legal or official text a pack cites."""
