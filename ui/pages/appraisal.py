@@ -131,7 +131,7 @@ cache = st.session_state.setdefault("sensitivity_cache", {})
 if skey not in cache:
     cache.clear()
     cache[skey] = npv_sensitivity(option, enterprise, day, res)
-sens = cache[skey]
+sens = cache[skey].dropna(subset=["npv_low", "npv_high"])
 st.altair_chart(charts.tornado_chart(sens, currency, base_npv=res.metrics["npv"]), width="stretch")
 st.caption("Each input moved by -20% and +20% with all else at its base value; NPV with support. "
            "Lifetime rounded to whole years; the support row scales each item's amount.")
