@@ -23,6 +23,7 @@ pages = [
     st.Page("ui/pages/report.py", title="Report", icon=":material/description:"),
 ]
 nav = st.navigation(pages)
+data.warm_up()
 
 cur = db_cursor()
 ents = data.enterprises(cur, data.data_version(cur))

@@ -82,3 +82,25 @@ def appraisal(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str 
     if params_key:
         kwargs["params"] = dict(params_key)
     return fn(opts, ents, on_date, **kwargs)
+
+
+def _import_heavy() -> None:
+    import finance.appraise  # noqa: F401
+    import policies.engine
+    import screening.rank  # noqa: F401
+
+    policies.engine.load_packs()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> bool:
+    """Once per server process: import scikit-criteria and load the policy packs in the background.
+
+    They take about 2 s (bench/bench_pages.py prints it); started at the first page view, so the
+    first Screening or Appraisal render does not pay it.  Python's import lock makes a page that
+    needs a module before the thread is done simply wait for it.
+    """
+    import threading
+
+    threading.Thread(target=_import_heavy, name="cpscreen-warm-up", daemon=True).start()
+    return True
