@@ -60,7 +60,7 @@ def contributions_chart(contrib: pd.DataFrame, *, title: str = "Criterion contri
             tooltip=[alt.Tooltip("option:N", title="Option"), alt.Tooltip("criterion:N", title="Criterion"),
                      alt.Tooltip("contribution:Q", title="Contribution [/1]", format=".3f")],
         )
-        .properties(height=max(120, 26 * len(order)))
+        .properties(height=max(80 + 18 * n, 90 + 32 * len(order)))  # Streamlit fits title, axes and legend inside
     )
 
 
@@ -87,7 +87,7 @@ def robustness_chart(shares: pd.DataFrame, *, top_k: int = 3, title: str | None 
             tooltip=[alt.Tooltip("option:N", title="Option"), alt.Tooltip("measure:N", title="Measure"),
                      alt.Tooltip("share:Q", title="Share of draws", format=".1%")],
         )
-        .properties(height=max(140, 34 * len(order)))
+        .properties(height=max(160, 90 + 44 * len(order)))
     )
 
 
@@ -109,7 +109,8 @@ def cumulative_cash_chart(flows: pd.DataFrame, currency: str, *, paybacks: dict[
     line = base.mark_line(point=True).encode(
         x=alt.X("year:Q", title="Year [yr]", axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("cumulative:Q", title=f"Cumulative net cash [{currency}]", axis=alt.Axis(format="~s")),
-        color=alt.Color("case:N", title="", scale=SUPPORT_COLOURS),
+        color=alt.Color("case:N", title="", scale=SUPPORT_COLOURS, legend=alt.Legend(orient="top")),
+        strokeDash=alt.StrokeDash("case:N", scale=alt.Scale(domain=[WITH_SUPPORT, WITHOUT_SUPPORT], range=[[1, 0], [6, 3]]), legend=None),
         tooltip=[alt.Tooltip("case:N", title="Case"), alt.Tooltip("year:Q", title="Year"),
                  alt.Tooltip("cumulative:Q", title=f"Cumulative [{currency}]", format=",.0f")],
     )
@@ -149,14 +150,14 @@ def tornado_chart(sens: pd.DataFrame, currency: str, *, base_npv: float,
     long["base"] = base_npv
     bars = alt.Chart(long, title=title).mark_bar().encode(
         y=alt.Y("input:N", sort=order, title="Input"),
-        x=alt.X("base:Q", title=f"NPV [{currency}]", axis=alt.Axis(format="~s")),
+        x=alt.X("base:Q", title=f"NPV [{currency}]", axis=alt.Axis(format="~s"), scale=alt.Scale(zero=False)),
         x2="npv:Q",
         color=alt.Color("change:N", title="Input changed by", scale=alt.Scale(domain=["-20%", "+20%"], range=["#D55E00", "#0072B2"])),
         tooltip=[alt.Tooltip("input:N", title="Input"), alt.Tooltip("change:N", title="Change"),
                  alt.Tooltip("npv:Q", title=f"NPV [{currency}]", format=",.0f")],
     )
     rule = alt.Chart(pd.DataFrame({"x": [base_npv]})).mark_rule(color="black").encode(x="x:Q")
-    return alt.layer(bars, rule).properties(height=max(140, 36 * len(order)))
+    return alt.layer(bars, rule).properties(height=max(200, 100 + 40 * len(order)))
 
 
 def mac_curve_chart(mac: pd.DataFrame, currency: str, unit: str, *, label: str = "option_id",
@@ -173,7 +174,7 @@ def mac_curve_chart(mac: pd.DataFrame, currency: str, unit: str, *, label: str =
     """
     _require(mac, ["cum_abatement_start", "cum_abatement_end", "mac", label], "mac_curve_chart")
     m = mac.copy()
-    m["saves money"] = np.where(m["mac"] < 0, "saves money (negative cost)", "costs money")
+    m["saves money"] = np.where(m["mac"] < 0, "saves money", "costs money")
     return (
         alt.Chart(m, title=title or f"Marginal abatement cost curve [{currency}/{unit}]")
         .mark_rect(stroke="white", strokeWidth=1)
@@ -182,7 +183,7 @@ def mac_curve_chart(mac: pd.DataFrame, currency: str, unit: str, *, label: str =
             x2="cum_abatement_end:Q",
             y=alt.Y("mac:Q", title=f"Cost per unit avoided [{currency}/{unit}]", axis=alt.Axis(format="~s")),
             y2=alt.datum(0),
-            color=alt.Color("saves money:N", title="", scale=alt.Scale(domain=["saves money (negative cost)", "costs money"],
+            color=alt.Color("saves money:N", title="", scale=alt.Scale(domain=["saves money", "costs money"],
                                                                         range=["#009E73", "#D55E00"])),
             tooltip=[alt.Tooltip(f"{label}:N", title="Option"),
                      alt.Tooltip("mac:Q", title=f"Cost [{currency}/{unit}]", format=",.1f"),
@@ -194,22 +195,27 @@ def mac_curve_chart(mac: pd.DataFrame, currency: str, unit: str, *, label: str =
 
 
 def stacked_by_year_chart(frame: pd.DataFrame, value: str, stack: str, currency: str, *,
-                          title: str = "Public outlay by year and instrument") -> alt.Chart:
-    """Stacked bars by ``year`` of ``value`` [currency], one colour per ``stack`` category."""
+                          title: str = "Public outlay by year and instrument", y_max: float | None = None) -> alt.Chart:
+    """Stacked bars by ``year`` of ``value`` [currency], one colour per ``stack`` category.
+
+    ``y_max`` [currency] fixes the y axis so that charts placed side by side compare at a glance.
+    """
     _require(frame, ["year", value, stack], "stacked_by_year_chart")
     n = frame[stack].nunique()
+    y_scale = alt.Scale(domain=[0, y_max]) if y_max else alt.Undefined
     return (
         alt.Chart(frame, title=title)
         .mark_bar()
         .encode(
             x=alt.X("year:O", title="Year"),
-            y=alt.Y(f"sum({value}):Q", title=f"Outlay [{currency}]", axis=alt.Axis(format="~s")),
+            y=alt.Y(f"sum({value}):Q", title=f"Outlay [{currency}]", axis=alt.Axis(format="~s"), scale=y_scale),
             color=alt.Color(f"{stack}:N", title=stack.replace("_", " ").capitalize(),
+                            legend=alt.Legend(orient="bottom", labelLimit=320, columns=1),
                             scale=alt.Scale(range=_palette(n)) if _palette(n) else alt.Scale(scheme="tableau10")),
             tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip(f"{stack}:N"),
                      alt.Tooltip(f"sum({value}):Q", title=f"Outlay [{currency}]", format=",.0f")],
         )
-        .properties(height=300)
+        .properties(height=340)
     )
 
 

@@ -28,7 +28,7 @@ INPUTS: dict[str, str] = {
     "annual_savings": "yearly savings",
     "lifetime_years": "lifetime",
     "discount_rate": "discount rate",
-    "support": "support amount (rate)",
+    "support": "support",
 }
 
 

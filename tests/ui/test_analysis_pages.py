@@ -17,6 +17,10 @@ def _metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label))
 
 
+def _num(text: str) -> float:
+    return float("nan") if text == "–" else float(text.replace(",", "").rstrip("%"))
+
+
 def _frame(at, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
@@ -33,7 +37,7 @@ def test_screening_top_option_matches_the_library_and_moves_with_the_weights(app
     # all weight on investment (lower is better): the cheapest ranked option must come first
     for s in at.slider:
         if s.key and s.key.startswith("w-default-"):
-            s.set_value(1.0 if s.key == "w-default-investment" else 0.0)
+            s.set_value(100.0 if s.key == "w-default-investment" else 0.0)
     at.run()
     assert not at.exception
     ranked = opts[~opts["mandatory"]]
@@ -150,7 +154,7 @@ def test_programme_scenarios_side_by_side_and_rate_changes_outlay(app):
     at.number_input(key=f"value_a-{param}").set_value(0.2).run()
     at.number_input(key=f"value_b-{param}").set_value(0.6).run()
     assert not at.exception
-    summary = _frame(at, "measure").set_index("measure")
+    summary = _frame(at, "measure").set_index("measure").map(_num)
     a, b = summary.columns
     outlay = summary.loc[[m for m in summary.index if m.startswith("Outlay if every")][0]]
     assert outlay[b] >= outlay[a]
@@ -159,10 +163,10 @@ def test_programme_scenarios_side_by_side_and_rate_changes_outlay(app):
 def test_programme_decision_rule_changes_uptake(app):
     at = app("programme")
     at.selectbox(key="programme_pack").select("NL").run()
-    before = _frame(at, "measure").set_index("measure").iloc[:, 0]
+    before = _frame(at, "measure").set_index("measure").iloc[:, 0].map(_num)
     at.slider(key="payback_limit").set_value(10.0).run()
     assert not at.exception
-    after = _frame(at, "measure").set_index("measure").iloc[:, 0]
+    after = _frame(at, "measure").set_index("measure").iloc[:, 0].map(_num)
     key = "Uptake without support [options]"
     assert after[key] >= before[key]
 

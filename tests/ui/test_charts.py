@@ -84,7 +84,7 @@ def test_mac_curve_widths_are_the_abatement_and_colours_split_at_zero():
     assert enc["y"]["title"] == "Cost per unit avoided [EUR/t CO2e]"
     assert enc["x"]["title"] == "Cumulative abatement [t CO2e/yr]"
     data = next(iter(spec["datasets"].values()))
-    assert [d["saves money"] for d in data] == ["saves money (negative cost)", "costs money"]
+    assert [d["saves money"] for d in data] == ["saves money", "costs money"]
 
 
 def test_stacked_by_year_and_scenario_charts_have_unit_titles():

@@ -68,7 +68,7 @@ def test_sensitivity_moves_npv_in_the_expected_directions(db):
     assert sens.loc["investment", "npv_high"] == moved.metrics["npv"]
     # no support: the support row is flat at the base NPV
     if not base.items:
-        assert sens.loc["support amount (rate)", "npv_low"] == sens.loc["support amount (rate)", "npv_high"]
+        assert sens.loc["support", "npv_low"] == sens.loc["support", "npv_high"]
 
 
 def test_support_row_scales_the_items_and_reruns_the_same_cash_flow(db):
@@ -80,7 +80,7 @@ def test_support_row_scales_the_items_and_reruns_the_same_cash_flow(db):
     option = with_items[0]
     base = appraise_option(option, ent, date(2025, 6, 1))
     sens = npv_sensitivity(option, ent, date(2025, 6, 1), base).set_index("input")
-    row = sens.loc["support amount (rate)"]
+    row = sens.loc["support"]
     total = sum(i.amount for i in base.items)
     assert row["low"] == 0.8 * total and row["high"] == 1.2 * total
     assert row["npv_low"] <= base.metrics["npv"] <= row["npv_high"]

@@ -98,6 +98,8 @@ flows = pd.concat([
 ]).rename(columns={"t": "year"})
 pb = {charts.WITH_SUPPORT: res.metrics["simple_payback_years"], charts.WITHOUT_SUPPORT: res.metrics_no_support["simple_payback_years"]}
 st.altair_chart(charts.cumulative_cash_chart(flows, currency, paybacks=pb), width="stretch")
+if res.flows["cumulative"].equals(res.flows_no_support["cumulative"]):
+    st.caption("No support applies, so the two lines coincide (the dashed one is without support).")
 never = [k for k, v in pb.items() if v is None or (isinstance(v, float) and math.isnan(v))]
 if never:
     st.caption("Payback never happens " + " and ".join(never) + " within the option's life.")

@@ -68,7 +68,10 @@ if achieved:
         f"{label} {v:,.1f} {EFFECTS[c][1]}" for c, (label, _) in EFFECTS.items() if c in sel.columns for v in [achieved[label]]))
 shown = frame.assign(selected=result.selected.to_numpy())[
     ["selected", "option_id", "title", "investment", objective, "mandatory", "excludes"]]
-st.dataframe(shown.rename(columns={"investment": f"investment [{currency}]"}), hide_index=True, width="stretch")
+st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    "investment": st.column_config.NumberColumn(f"investment [{currency}]", format="%,.0f"),
+    "npv": st.column_config.NumberColumn(f"NPV with support [{currency}]", format="%,.0f"),
+    "score": st.column_config.NumberColumn("score [/1]", format="%.3f")})
 
 st.subheader("Marginal abatement cost curve")
 avail = [c for c in EFFECTS if c in opts.columns and pd.to_numeric(opts[c], errors="coerce").fillna(0).gt(0).any()]

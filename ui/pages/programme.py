@@ -17,7 +17,7 @@ SUMMARY_LABELS = {
     "uptake_with_support": ("Uptake with support", "options"), "additional_uptake": ("Additional uptake", "options"),
     "total_outlay": ("Expected public outlay", "cur"), "outlay_if_all": ("Outlay if every eligible option took it up", "cur"),
     "grants": ("of which grants", "cur"), "tax_expenditure": ("of which tax expenditure", "cur"),
-    "deadweight": ("Free riders (deadweight)", "cur"), "deadweight_share": ("Free-rider share of outlay", "/1"),
+    "deadweight": ("Free riders (deadweight)", "cur"), "deadweight_share": ("Free-rider share of outlay", "%"),
     "private_investment": ("Private investment", "cur"), "leverage": ("Leverage (private per public)", "/1"),
     "cost_per_t_co2e": ("Cost per additional t CO2e", "cur/t"), "cost_per_supported_t_co2e": ("Cost per supported t CO2e", "cur/t"),
     "cost_per_t_waste": ("Cost per additional t waste", "cur/t"), "cost_per_mwh": ("Cost per additional MWh", "cur/MWh"),
@@ -107,18 +107,31 @@ if key not in cache:
     cache[key] = results
 results = cache[key]
 
+def _fmt(v: object, unit: str) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "–"
+    v = float(v)  # type: ignore[arg-type]
+    if unit in ("", "options"):
+        return f"{v:,.0f}"
+    if unit == "%":
+        return f"{v:.1%}"
+    return f"{v:,.0f}" if unit == "cur" else f"{v:,.2f}"
+
+
 rows = []
 for k, (label, unit) in SUMMARY_LABELS.items():
     unit_txt = unit.replace("cur", currency)
     rows.append({"measure": f"{label} [{unit_txt}]" if unit_txt else label,
-                 **{name: r.summary.get(k) for name, r in results.items()}})
+                 **{name: _fmt(r.summary.get(k), unit) for name, r in results.items()}})
 summary = pd.DataFrame(rows)
-st.dataframe(summary, hide_index=True, width="stretch", key="scenario_summary",
-             column_config={name: st.column_config.NumberColumn(format="%,.2f") for name in results})
+st.dataframe(summary, hide_index=True, width="stretch", key="scenario_summary", height=36 * (len(summary) + 1) + 3)
 st.caption("Outlay is expected public money (grants when paid, tax benefits as revenue forgone) over the options' lives; "
            "free riders are enterprises that would have invested without the support. "
            "Cost per additional tonne counts only the uptake the programme induces.")
 
+tops = [r.by_year_instrument.groupby("calendar_year")["outlay"].sum().max() for r in results.values()
+        if not r.by_year_instrument.empty]
+y_max = float(max(tops)) if tops else None
 cols = st.columns(len(results))
 for col, (name, r) in zip(cols, results.items()):
     by = r.by_year_instrument
@@ -126,7 +139,8 @@ for col, (name, r) in zip(cols, results.items()):
         col.caption(f"{name}: no outlay (no option eligible or taken up).")
         continue
     col.altair_chart(charts.stacked_by_year_chart(by.rename(columns={"calendar_year": "year", "instrument_id": "instrument"}),
-                                                  "outlay", "instrument", currency, title=f"Outlay by year, {name}"),
+                                                  "outlay", "instrument", currency, title=f"Outlay by year, {name}",
+                                                  y_max=y_max),
                      width="stretch")
 with st.expander("Per option"):
     name = st.radio("Scenario", list(results), key="per_option_scenario", horizontal=True)

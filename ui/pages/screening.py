@@ -40,19 +40,20 @@ method = c2.selectbox("Method", list(METHODS), format_func=lambda m: METHOD_NAME
 derived = add_derived_columns(opts.reset_index(drop=True), ents)
 mandatory = derived["mandatory"].astype(bool) if "mandatory" in derived.columns else pd.Series(False, index=derived.index)
 base_criteria, notes = resolve_profile(derived[~mandatory], profile)
-with st.expander("Weights (shown normalised to sum to 1)", expanded=True):
+with st.expander("Weights (relative; normalised to sum to 1 below)", expanded=True):
     cols = st.columns(min(4, len(base_criteria)))
     raw = {}
     for i, c in enumerate(base_criteria):
         arrow = "higher is better" if c.direction == "max" else "lower is better"
         raw[c.column] = cols[i % len(cols)].slider(
-            c.column, 0.0, 1.0, round(float(c.weight), 3), 0.005, key=f"w-{profile}-{c.column}", help=arrow)
+            f"{c.column} [%]", 0.0, 100.0, round(100 * float(c.weight), 1), 0.1, format="%.1f", key=f"w-{profile}-{c.column}",
+            help=f"{arrow}; relative weight, normalised below")
     total = sum(raw.values())
     if total <= 0:
         st.error("All weights are zero: give at least one criterion a positive weight.")
         st.stop()
     criteria = [Criterion(c.column, c.direction, raw[c.column] / total) for c in base_criteria]
-    st.caption("Normalised: " + ", ".join(f"{c.column} {c.weight:.2f}" for c in criteria))
+    st.caption("Normalised: " + ", ".join(f"{c.column} {c.weight:.3f}" for c in criteria))
 for n in notes:
     st.caption(n)
 
