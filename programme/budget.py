@@ -47,10 +47,11 @@ import pandas as pd
 from finance.batch import batch_cash_flows, batch_metrics
 from policies.engine import support_table, tax_rates
 from programme.outlay import outlay_table
+from programme.scenarios import Scenario
 from programme.uptake import DecisionRule, uptake_probability
 
 __all__ = [
-    "ProgrammeResult", "Baseline", "baseline", "run_programme", "budget_records",
+    "ProgrammeResult", "Baseline", "baseline", "run_programme", "budget_records", "compare_scenarios",
     "EFFECTS", "SUMMARY_KEYS",
 ]
 
@@ -330,3 +331,41 @@ def budget_records(result: ProgrammeResult, by: str = "year") -> list[dict[str, 
     else:
         raise ValueError(f"by is {by!r} (expected 'year', 'instrument', 'option' or 'summary')")
     return [{k: _clean(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
+
+
+def compare_scenarios(
+    options: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    scenarios: list[Scenario],
+    *,
+    on_date: date,
+) -> tuple[pd.DataFrame, dict[str, ProgrammeResult]]:
+    """Run several named scenarios on the same options and put their summaries side by side.
+
+    The no-support appraisal (:func:`baseline`) is computed once and shared.
+
+    Parameters
+    ----------
+    options, enterprises : pandas.DataFrame
+        Validated frames.
+    scenarios : list of programme.scenarios.Scenario
+        Names must be unique.
+    on_date : datetime.date
+        Appraisal date.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per scenario, columns :data:`SUMMARY_KEYS` (``scenario`` = its name).
+    results : dict
+        Scenario name -> :class:`ProgrammeResult`.
+    """
+    names = [s.name for s in scenarios]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"scenario names must be unique; repeated: {dup}")
+    base = baseline(options, enterprises, on_date=on_date)
+    results = {s.name: run_programme(options, enterprises, s.pack, params=s.params, on_date=on_date, rule=s.rule,
+                                     scenario=s.name, base=base) for s in scenarios}
+    table = pd.DataFrame([r.summary for r in results.values()], columns=list(SUMMARY_KEYS))
+    return table, results

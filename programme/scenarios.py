@@ -3,7 +3,7 @@
 A scenario is what ``cpscreen budget --programme PACK:SCENARIO`` names.  This module only defines
 the data and its (de)serialisation; ``store/`` keeps scenarios in the database (table
 ``scenarios``: name, pack, params JSON, rule JSON, description, created_at) and
-:func:`compare_scenarios` runs several side by side.
+:func:`programme.budget.compare_scenarios` runs several side by side.
 
 Example
 -------

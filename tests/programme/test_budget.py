@@ -146,3 +146,20 @@ def test_unknown_parameter_is_refused():
     with pytest.raises(ValueError, match="unknown parameter"):
         run_programme(opts, ents, PACK, params={"CA-ECOENERGY-RETROFIT.nope": 1.0}, on_date=ON,
                       rule=DecisionRule("npv"))
+
+
+def test_scenarios_side_by_side_match_single_runs():
+    from programme.budget import compare_scenarios
+    from programme.scenarios import scenario_grid
+
+    opts, ents = frames()
+    rule = DecisionRule("payback", payback_limit=3)
+    grid = scenario_grid(PACK, {}, {"share-10": {"CA-ECOENERGY-RETROFIT.rate.terms.share.share": 0.10},
+                                    "share-25": {}}, rule=rule)
+    table, results = compare_scenarios(opts, ents, grid, on_date=ON)
+    assert table["scenario"].tolist() == ["share-10", "share-25"]
+    assert table.loc[1, "total_outlay"] == pytest.approx(323_000)
+    # share 10 %: taken up a1 10,000 + a3 3,000 + B 6 x 30,000 = 193,000 (a2 not taken up)
+    assert table.loc[0, "total_outlay"] == pytest.approx(193_000)
+    with pytest.raises(ValueError, match="repeated"):
+        compare_scenarios(opts, ents, grid + grid[:1], on_date=ON)
