@@ -150,13 +150,20 @@ def irr(values: Sequence[float] | np.ndarray) -> IrrResult:
     real = roots[np.abs(roots.imag) <= 1e-7 * np.maximum(1.0, np.abs(roots))].real
     xmin, xmax = 1.0 / (1.0 + IRR_MAX), 1.0 / (1.0 + IRR_MIN)
     cand = []
+    rejected = 0
     for x in real:
         if x <= 0:
             continue
         x = _polish(v, float(x))  # on the flows as given
+        size = float(np.sum(np.abs(v) * x ** np.arange(v.size)))
+        if not abs(float(np.polynomial.polynomial.polyval(x, v))) <= 1e-9 * size:
+            rejected += 1  # not a root of the flows to working precision
+            continue
         if xmin <= x <= xmax and not any(abs(x - c) <= 1e-9 * max(1.0, c) for c in cand):
             cand.append(x)
     if not cand:
+        if rejected:
+            return IrrResult(math.nan, "no IRR to working precision: the flows span too many orders of magnitude")
         if changes == 1:
             return IrrResult(math.nan, f"IRR outside [{IRR_MIN}, {IRR_MAX}]")
         return IrrResult(math.nan, "no IRR: the NPV has no root for r > -1")
