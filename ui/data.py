@@ -104,3 +104,17 @@ def warm_up() -> bool:
 
     threading.Thread(target=_import_heavy, name="cpscreen-warm-up", daemon=True).start()
     return True
+
+
+#: Appraisal metrics offered to the screening as criteria (DESIGN.md section 4: NPV, payback ...).
+METRIC_CRITERIA: tuple[str, ...] = ("npv", "irr", "npv_ratio", "simple_payback_years", "discounted_payback_years")
+
+
+def options_with_metrics(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str | None,
+                         on_date: date) -> pd.DataFrame:
+    """Stored options with the appraisal metrics (with support) as extra columns, when finance has landed."""
+    opts = options(_cur, version, enterprise_id)
+    appraised = appraisal(_cur, version, enterprise_id, on_date)
+    if appraised is None or opts.empty:
+        return opts
+    return opts.merge(appraised[["enterprise_id", "option_id", *METRIC_CRITERIA]], on=["enterprise_id", "option_id"], how="left")

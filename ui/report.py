@@ -39,6 +39,7 @@ def report_frames(
     method: str = "wsm",
     n_draws: int = 1000,
     progress: Callable[[float, str], None] | None = None,
+    ranking_options: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The report's tables, one per view, in reading order.
 
@@ -61,6 +62,9 @@ def report_frames(
         Weight draws of the robustness view.
     progress : callable, optional
         ``progress(share_done [/1], text)``.
+    ranking_options : DataFrame, optional
+        The options the ranking sees (e.g. with appraisal metrics as extra criteria columns);
+        default ``options``.
     """
     step = progress or (lambda share, text: None)
     ent = enterprises[enterprises["enterprise_id"] == enterprise_id]
@@ -81,7 +85,7 @@ def report_frames(
     if options.empty:
         return frames
     step(0.1, "Ranking")
-    ranking = rank_options(options, enterprises, method=method)
+    ranking = rank_options(options if ranking_options is None else ranking_options, enterprises, method=method)
     t = ranking.table.merge(options[["option_id", "title"]], on="option_id", how="left")
     frames["preliminary sort"] = t[["option_id", "title", "sort_class", "sort_reason", "cost_class", "payback_years"]]
     ranked = t.dropna(subset=["rank"]).sort_values("rank")

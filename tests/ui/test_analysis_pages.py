@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from finance.appraise import appraise_option
+from finance.appraise import appraise, appraise_option
 from screening.criteria import Criterion
 from screening.rank import rank_options
 from store.db import cursor
@@ -32,7 +32,9 @@ def test_screening_top_option_matches_the_library_and_moves_with_the_weights(app
     assert not at.exception
     cur = cursor(seeded_db)
     opts, ents = load_table(cur, "options", "nl_plating"), load_table(cur, "enterprises")
-    expected = rank_options(opts, ents).table.sort_values("rank").iloc[0]["option_id"]
+    metrics = appraise(opts, ents, date.today())[["option_id", "npv", "irr", "npv_ratio", "simple_payback_years",
+                                                   "discounted_payback_years"]]
+    expected = rank_options(opts.merge(metrics, on="option_id"), ents).table.sort_values("rank").iloc[0]["option_id"]
     assert _metric(at, "Top-ranked option").startswith(f"{expected}:")
     # all weight on investment (lower is better): the cheapest ranked option must come first
     for s in at.slider:

@@ -44,7 +44,7 @@ if objective == "npv":
         st.stop()
     frame = frame.merge(appraised[["option_id", "npv"]], on="option_id", how="left")
 else:
-    ranking = rank_options(opts, ents)
+    ranking = rank_options(data.options_with_metrics(cur, version, eid, on_date()), ents)
     frame["score"] = frame["option_id"].map(dict(zip(ranking.table["option_id"], ranking.table["score"]))).fillna(0.0)
 
 try:

@@ -17,11 +17,12 @@ if eid is None:
     st.info("No enterprise stored yet: import data on the Options page.")
     st.stop()
 day = on_date()
-opts = data.options(cur, version, eid)
+opts = data.options_with_metrics(cur, version, eid, day)
 ents = data.enterprises(cur, version)
 name = dict(zip(ents["enterprise_id"], ents["name"])).get(eid, eid)
 st.caption(f"Screening and appraisal of **{name}** on {day.isoformat()}: the ranking uses the default weight profile "
-           "and the weighted sum; the robustness view 1,000 weight draws.")
+           "and the weighted sum over the options and their appraisal metrics (as the Screening page does before weights "
+           "are moved); the robustness view 1,000 weight draws.")
 
 rkey = ("report", version, eid, day)
 cache = st.session_state.setdefault("report_cache", {})
@@ -35,8 +36,9 @@ if rkey not in cache:
             rules = show_pack(jur)
         except ValueError:
             rules = None
-    frames = report_frames(opts, ents, eid, day, scores=data.scores(cur, version, eid),
-                           appraisal=data.appraisal(cur, version, eid, day), policy_rules=rules,
+    appraised = data.appraisal(cur, version, eid, day)
+    frames = report_frames(opts[[c for c in opts.columns if c not in data.METRIC_CRITERIA]], ents, eid, day, scores=data.scores(cur, version, eid),
+                           appraisal=appraised, policy_rules=rules, ranking_options=opts,
                            progress=lambda share, text: bar.progress(share, text=text))
     bar.empty()
     cache.clear()

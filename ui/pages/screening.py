@@ -12,7 +12,7 @@ from screening.mcda import METHODS
 from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
 from ui import charts, data
-from ui.state import db_cursor, enterprise_id
+from ui.state import db_cursor, enterprise_id, on_date
 
 METHOD_NAMES = {"wsm": "Weighted sum (min-max scaled)", "topsis": "TOPSIS (vector scaled)",
                 "vikor": "VIKOR", "wpm": "Weighted product"}
@@ -25,7 +25,7 @@ eid = enterprise_id()
 if eid is None:
     st.info("No enterprise stored yet: import data on the Options page.")
     st.stop()
-opts = data.options(cur, version, eid)
+opts = data.options_with_metrics(cur, version, eid, on_date())
 ents = data.enterprises(cur, version)
 if opts.empty:
     st.info(f"Enterprise {eid} has no options yet: add them on the Options page.")
