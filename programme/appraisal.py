@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from finance.batch import batch_cash_flows, batch_metrics
+from finance.batch import batch_cash_flows, batch_irr, batch_metrics
 from policies.items import ITEM_COLUMNS, SupportItem
 
-__all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support"]
+__all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support", "payback_years", "decision_metrics"]
 
 #: Columns returned by :func:`appraise_metrics`.
 METRICS: tuple[str, ...] = ("npv", "irr", "simple_payback_years")
@@ -99,3 +99,67 @@ def appraise_metrics(
                              support if support is not None and len(support) else None)
     m = batch_metrics(flows, np.asarray(discount_rate, dtype=float))
     return m[list(METRICS)].reset_index(drop=True)
+
+
+def payback_years(net: np.ndarray, life: np.ndarray) -> np.ndarray:
+    """Simple payback of each row of a cash-flow matrix (DESIGN.md section 3). [yr]
+
+    The first period t <= life whose cumulative flow C_t is non-negative, interpolated within it:
+    t - 1 + (-C_{t-1}) / v_t; 0 where C_0 >= 0; NaN where never reached within the life.
+
+    Parameters
+    ----------
+    net : numpy.ndarray, shape (n, T)
+        Net cash flow per period, zero beyond each life. [currency]
+    life : numpy.ndarray, shape (n,)
+        Life N per option. [yr]
+
+    Returns
+    -------
+    numpy.ndarray
+        [yr]; NaN = never.
+
+    References
+    ----------
+    ``finance.metrics.payback`` (the scalar definition this reproduces).
+    """
+    cum = np.cumsum(net, axis=1)
+    t_idx = np.arange(net.shape[1])
+    hit = (cum >= 0) & (t_idx[None, :] <= np.asarray(life)[:, None])
+    found = hit.any(axis=1)
+    t = hit.argmax(axis=1)
+    rows = np.arange(net.shape[0])
+    prev = cum[rows, np.maximum(t - 1, 0)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(t == 0, 0.0, t - 1 + (-prev) / net[rows, t])
+    return np.where(found, value, np.nan)
+
+
+def decision_metrics(net: np.ndarray, life: np.ndarray, discount_rate: np.ndarray, *, with_irr: bool) -> pd.DataFrame:
+    """NPV, simple payback and (optionally) IRR of a cash-flow matrix, vectorised.
+
+    Only what the decision rules read: the IRR (the costliest metric) is computed only when asked,
+    with ``finance.batch.batch_irr``; otherwise the ``irr`` column is absent.
+
+    Parameters
+    ----------
+    net : numpy.ndarray, shape (n, T)
+        Net cash flows (``finance.batch.BatchFlows.net``). [currency]
+    life : numpy.ndarray, shape (n,)
+        [yr]
+    discount_rate : numpy.ndarray, shape (n,)
+        [/1]
+    with_irr : bool
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``npv`` [currency], ``simple_payback_years`` [yr] (NaN = never), and ``irr`` [/1] if asked.
+    """
+    r = np.asarray(discount_rate, dtype=float)
+    disc = np.exp(-np.arange(net.shape[1])[None, :] * np.log1p(r)[:, None])
+    out = {"npv": np.einsum("ij,ij->i", net, disc), "simple_payback_years": payback_years(net, life)}
+    del disc
+    if with_irr:
+        out["irr"] = batch_irr(net)[0]
+    return pd.DataFrame(out)

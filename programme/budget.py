@@ -44,7 +44,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finance.batch import batch_cash_flows, batch_metrics
+from finance.batch import batch_cash_flows
+from programme.appraisal import decision_metrics
 from policies.engine import support_table, tax_rates
 from programme.outlay import outlay_table
 from programme.scenarios import Scenario
@@ -54,6 +55,9 @@ __all__ = [
     "ProgrammeResult", "Baseline", "baseline", "run_programme", "budget_records", "compare_scenarios",
     "EFFECTS", "SUMMARY_KEYS",
 ]
+
+#: Up to this many options :func:`baseline` computes IRRs by default.
+IRR_AUTO_LIMIT: int = 200_000
 
 #: Effect column -> name suffix of the cost-effectiveness figures.
 EFFECTS: dict[str, str] = {"co2e_avoided_t": "t_co2e", "waste_avoided_t": "t_waste", "energy_saved_mwh": "mwh"}
@@ -81,6 +85,9 @@ class Baseline:
     discount_rate: np.ndarray
     tax_capacity: np.ndarray
     metrics: pd.DataFrame
+    net: np.ndarray
+    life: np.ndarray
+    with_irr: bool
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,7 @@ def _enterprise_columns(options: pd.DataFrame, enterprises: pd.DataFrame) -> tup
     return disc, capacity
 
 
-def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date) -> Baseline:
+def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date, with_irr: bool | None = None) -> Baseline:
     """Tax rates, discount rates, tax capacity and the no-support appraisal of every option.
 
     Parameters
@@ -148,6 +155,10 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date)
         Validated frames (DESIGN.md section 2).
     on_date : datetime.date
         Appraisal date (tax rates in force).
+    with_irr : bool, optional
+        Compute IRRs (the costliest metric); default: up to :data:`IRR_AUTO_LIMIT` options.
+        Without them the ``irr`` columns are left out of the results and the ``irr`` decision
+        rule is refused.
 
     Returns
     -------
@@ -157,13 +168,22 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date)
     tax = np.asarray(tax_rates(opt, enterprises, on_date), dtype=float)
     disc, cap = _enterprise_columns(opt, enterprises)
     flows = batch_cash_flows(opt, tax, cap, None)
-    m = batch_metrics(flows, disc)[["npv", "irr", "simple_payback_years"]].reset_index(drop=True)
-    return Baseline(opt, enterprises, tax, disc, cap, m)
+    irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
+    m = decision_metrics(flows.net, flows.life, disc, with_irr=irr)
+    return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, flows.life, irr)
 
 
 def _probabilities(rule: DecisionRule, m: pd.DataFrame) -> np.ndarray:
     return uptake_probability(rule, payback=m["simple_payback_years"].to_numpy(), npv=m["npv"].to_numpy(),
-                              irr=m["irr"].to_numpy())
+                              irr=m["irr"].to_numpy() if "irr" in m.columns else None)
+
+
+def _grant_only(support: pd.DataFrame) -> bool:
+    """True when every item is a grant that is neither taxable nor reduces the depreciable base:
+    such grants leave taxable profit untouched, so the flows with support are the flows without
+    plus the grants (exact under the model of ``finance.cashflow``)."""
+    return bool((support["kind"] == "grant").all() and not support["taxable"].astype(bool).any()
+                and not support["reduces_depreciation_base"].astype(bool).any())
 
 
 def _lifetime(opt: pd.DataFrame, col: str) -> np.ndarray:
@@ -216,7 +236,9 @@ def run_programme(
     ----------
     SWD(2014) 179 [1]_; OECD 2010 [2]_.
     """
-    b = base if base is not None else baseline(options, enterprises, on_date=on_date)
+    b = base if base is not None else baseline(options, enterprises, on_date=on_date, with_irr=True if rule.kind == "irr" else None)
+    if rule.kind == "irr" and not b.with_irr:
+        raise ValueError("the 'irr' decision rule needs IRRs: build the baseline with with_irr=True")
     opt = b.options
     n = len(opt)
     ent = enterprises.copy()
@@ -226,9 +248,22 @@ def run_programme(
     ent["tax_rate"] = ent["enterprise_id"].map(rate_by_ent).astype(float)
     support = support_table(opt, ent, on_date, params)
     support = support[support["amount"] != 0].reset_index(drop=True) if len(support) else support
-    if len(support):
+    if len(support) and _grant_only(support):
+        width = b.net.shape[1]
+        rows_s = support["row"].to_numpy(dtype=np.int64)
+        spread = support["spread_years"].to_numpy(dtype=np.int64)
+        rep = np.repeat(np.arange(len(support)), spread)
+        years = support["year"].to_numpy(dtype=np.int64)[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(spread) - spread, spread))
+        if (years > b.life[rows_s[rep]]).any():
+            j = int(rep[np.flatnonzero(years > b.life[rows_s[rep]])[0]])
+            raise ValueError(f"support row {j}: grant falls beyond option row {rows_s[j]}'s life of {b.life[rows_s[j]]} years")
+        add = np.bincount(rows_s[rep] * width + years, weights=support["amount"].to_numpy(dtype=float)[rep] / spread[rep],
+                          minlength=n * width).reshape(n, width)
+        m1 = decision_metrics(b.net + add, b.life, b.discount_rate, with_irr=b.with_irr)
+        del add
+    elif len(support):
         flows = batch_cash_flows(opt, b.tax_rate, b.tax_capacity, support)
-        m1 = batch_metrics(flows, b.discount_rate)[["npv", "irr", "simple_payback_years"]].reset_index(drop=True)
+        m1 = decision_metrics(flows.net, flows.life, b.discount_rate, with_irr=b.with_irr)
         del flows
     else:
         m1 = b.metrics
@@ -263,6 +298,8 @@ def run_programme(
     by_option["expected_outlay"] = exp_outlay
     by_option["deadweight"] = deadweight
     for c in ("npv", "irr", "simple_payback_years"):
+        if c not in m1.columns:
+            continue
         by_option[c] = m1[c].to_numpy()
         by_option[f"{c}_no_support"] = b.metrics[c].to_numpy()
 
@@ -342,7 +379,8 @@ def compare_scenarios(
 ) -> tuple[pd.DataFrame, dict[str, ProgrammeResult]]:
     """Run several named scenarios on the same options and put their summaries side by side.
 
-    The no-support appraisal (:func:`baseline`) is computed once and shared.
+    The no-support appraisal (:func:`baseline`) is computed once and shared (with IRRs if any
+    scenario's rule is ``irr``).
 
     Parameters
     ----------
@@ -364,7 +402,8 @@ def compare_scenarios(
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ValueError(f"scenario names must be unique; repeated: {dup}")
-    base = baseline(options, enterprises, on_date=on_date)
+    base = baseline(options, enterprises, on_date=on_date,
+                    with_irr=True if any(s.rule.kind == "irr" for s in scenarios) else None)
     results = {s.name: run_programme(options, enterprises, s.pack, params=s.params, on_date=on_date, rule=s.rule,
                                      scenario=s.name, base=base) for s in scenarios}
     table = pd.DataFrame([r.summary for r in results.values()], columns=list(SUMMARY_KEYS))
