@@ -18,7 +18,7 @@ import pandas as pd
 from finance.batch import batch_cash_flows, batch_irr, batch_metrics
 from policies.items import ITEM_COLUMNS, SupportItem
 
-__all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support", "payback_years", "decision_metrics"]
+__all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support", "payback_years", "payback_from_cumulative", "decision_metrics"]
 
 #: Columns returned by :func:`appraise_metrics`.
 METRICS: tuple[str, ...] = ("npv", "irr", "simple_payback_years")
@@ -123,15 +123,19 @@ def payback_years(net: np.ndarray, life: np.ndarray) -> np.ndarray:
     ----------
     ``finance.metrics.payback`` (the scalar definition this reproduces).
     """
-    cum = np.cumsum(net, axis=1)
-    t_idx = np.arange(net.shape[1])
+    return payback_from_cumulative(np.cumsum(net, axis=1), life)
+
+
+def payback_from_cumulative(cum: np.ndarray, life: np.ndarray) -> np.ndarray:
+    """:func:`payback_years` from the cumulative flows C_t (v_t = C_t - C_{t-1}). [yr]"""
+    t_idx = np.arange(cum.shape[1])
     hit = (cum >= 0) & (t_idx[None, :] <= np.asarray(life)[:, None])
     found = hit.any(axis=1)
     t = hit.argmax(axis=1)
-    rows = np.arange(net.shape[0])
+    rows = np.arange(cum.shape[0])
     prev = cum[rows, np.maximum(t - 1, 0)]
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(t == 0, 0.0, t - 1 + (-prev) / net[rows, t])
+        value = np.where(t == 0, 0.0, t - 1 + (-prev) / (cum[rows, t] - prev))
     return np.where(found, value, np.nan)
 
 

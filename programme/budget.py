@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from finance.batch import batch_cash_flows
-from programme.appraisal import decision_metrics
+from programme.appraisal import decision_metrics, payback_from_cumulative
 from policies.engine import support_table, tax_rates
 from programme.outlay import outlay_table
 from programme.scenarios import Scenario
@@ -86,8 +86,10 @@ class Baseline:
     tax_capacity: np.ndarray
     metrics: pd.DataFrame
     net: np.ndarray
+    cum: np.ndarray
     life: np.ndarray
     with_irr: bool
+    enterprise_tax_rate: pd.Series
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,9 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
     flows = batch_cash_flows(opt, tax, cap, None)
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
     m = decision_metrics(flows.net, flows.life, disc, with_irr=irr)
-    return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, flows.life, irr)
+    ent_ids, first = np.unique(pd.factorize(opt["enterprise_id"])[0], return_index=True)
+    ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
+    return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, np.cumsum(flows.net, axis=1), flows.life, irr, ent_rate)
 
 
 def _probabilities(rule: DecisionRule, m: pd.DataFrame) -> np.ndarray:
@@ -244,23 +248,32 @@ def run_programme(
     ent = enterprises.copy()
     ent["jurisdiction"] = pack
     # the engine values tax items (aid ceilings) at the enterprises' own rates, not the pack's
-    rate_by_ent = pd.Series(b.tax_rate, index=opt["enterprise_id"].to_numpy()).groupby(level=0).first()
-    ent["tax_rate"] = ent["enterprise_id"].map(rate_by_ent).astype(float)
+    ent["tax_rate"] = ent["enterprise_id"].map(b.enterprise_tax_rate).astype(float)
     support = support_table(opt, ent, on_date, params)
     support = support[support["amount"] != 0].reset_index(drop=True) if len(support) else support
-    if len(support) and _grant_only(support):
-        width = b.net.shape[1]
+    if len(support) and _grant_only(support) and not b.with_irr:
+        # untaxed grants: flows with support = flows without + grants (see _grant_only)
         rows_s = support["row"].to_numpy(dtype=np.int64)
         spread = support["spread_years"].to_numpy(dtype=np.int64)
+        year0 = support["year"].to_numpy(dtype=np.int64)
+        amount_s = support["amount"].to_numpy(dtype=float)
         rep = np.repeat(np.arange(len(support)), spread)
-        years = support["year"].to_numpy(dtype=np.int64)[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(spread) - spread, spread))
+        years = year0[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(spread) - spread, spread))
         if (years > b.life[rows_s[rep]]).any():
             j = int(rep[np.flatnonzero(years > b.life[rows_s[rep]])[0]])
             raise ValueError(f"support row {j}: grant falls beyond option row {rows_s[j]}'s life of {b.life[rows_s[j]]} years")
-        add = np.bincount(rows_s[rep] * width + years, weights=support["amount"].to_numpy(dtype=float)[rep] / spread[rep],
-                          minlength=n * width).reshape(n, width)
-        m1 = decision_metrics(b.net + add, b.life, b.discount_rate, with_irr=b.with_irr)
-        del add
+        per = amount_s[rep] / spread[rep]
+        pv = per * np.exp(-years * np.log1p(b.discount_rate[rows_s[rep]]))
+        npv1 = b.metrics["npv"].to_numpy() + np.bincount(rows_s[rep], weights=pv, minlength=n)
+        width = b.cum.shape[1]
+        if (years == 0).all():
+            cum1 = b.cum + np.bincount(rows_s, weights=amount_s, minlength=n)[:, None]
+        else:
+            add = np.bincount(rows_s[rep] * width + years, weights=per, minlength=n * width).reshape(n, width)
+            cum1 = b.cum + np.cumsum(add, axis=1)
+            del add
+        m1 = pd.DataFrame({"npv": npv1, "simple_payback_years": payback_from_cumulative(cum1, b.life)})
+        del cum1
     elif len(support):
         flows = batch_cash_flows(opt, b.tax_rate, b.tax_capacity, support)
         m1 = decision_metrics(flows.net, flows.life, b.discount_rate, with_irr=b.with_irr)

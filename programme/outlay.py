@@ -54,7 +54,7 @@ def _col(support: pd.DataFrame, name: str, default: float) -> np.ndarray:
     return pd.to_numeric(support[name], errors="coerce").to_numpy(dtype=float)
 
 
-def _dense(rows: np.ndarray, ids: np.ndarray, kinds: np.ndarray, mat: np.ndarray) -> pd.DataFrame:
+def _dense(rows: np.ndarray, ids: pd.Categorical, kinds: pd.Categorical, mat: np.ndarray) -> pd.DataFrame:
     i, t = np.nonzero(mat)
     return pd.DataFrame({"row": rows[i], "instrument_id": ids[i], "kind": kinds[i], "t": t, "outlay": mat[i, t]})
 
@@ -78,7 +78,8 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
     -------
     pandas.DataFrame
         Columns :data:`OUTLAY_COLUMNS`: ``t`` the period [yr], ``outlay`` the public money of that
-        item in that period [currency]; zero entries are left out.
+        item in that period [currency]; zero entries are left out.  ``instrument_id`` and
+        ``kind`` are categorical.
 
     Raises
     ------
@@ -99,41 +100,56 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
     if (rows < 0).any() or (rows >= n_opt).any():
         bad = int(np.flatnonzero((rows < 0) | (rows >= n_opt))[0])
         raise ValueError(f"support row {bad}: field 'row' is {rows[bad]} (expected 0..{n_opt - 1})")
-    kind = support["kind"].astype(str).to_numpy()
-    ids = support["instrument_id"].astype(str).to_numpy()
+    # instrument ids and kinds as categorical codes: a million rows share a handful of values
+    id_cat = pd.Categorical(support["instrument_id"].astype(str))
+    kind_cat = pd.Categorical(support["kind"].astype(str))
+    kinds = list(kind_cat.categories)
+    known = {"grant", "tax_deduction", "tax_credit", "depreciation", "tax_holiday", "soft_loan"}
+    bad = [k for k in kinds if k not in known]
+    if bad:
+        i = int(np.flatnonzero(kind_cat.codes == kinds.index(bad[0]))[0])
+        raise ValueError(f"support row {i} ({support['instrument_id'].iloc[i]!r}): field 'kind' is {bad[0]!r} (expected one of {sorted(known)})")
+    kcode = kind_cat.codes
+    ids = id_cat.codes
+
+    def is_kind(*names: str) -> np.ndarray:
+        codes = [kinds.index(k) for k in names if k in kinds]
+        return np.isin(kcode, codes) if codes else np.zeros(len(kcode), dtype=bool)
+
+    def label(id_codes: np.ndarray, kind_codes: np.ndarray) -> tuple[pd.Categorical, pd.Categorical]:
+        return (pd.Categorical.from_codes(id_codes, categories=id_cat.categories),
+                pd.Categorical.from_codes(kind_codes, categories=kind_cat.categories))
+
     amount = _col(support, "amount", 0.0)
     year = support["year"].to_numpy(dtype=np.int64)
     spread = _col(support, "spread_years", 1).astype(np.int64)
     life = pd.to_numeric(options["lifetime_years"]).to_numpy(dtype=np.int64)[rows]
     rate = np.asarray(tax_rate, dtype=float)[rows]
-    known = {"grant", "tax_deduction", "tax_credit", "depreciation", "tax_holiday", "soft_loan"}
-    unknown = ~np.isin(kind, list(known))
-    if unknown.any():
-        i = int(np.flatnonzero(unknown)[0])
-        raise ValueError(f"support row {i} ({ids[i]!r}): field 'kind' is {kind[i]!r} (expected one of {sorted(known)})")
     parts: list[pd.DataFrame] = []
 
     # cash-like items spread evenly over spread_years periods
-    flat = np.isin(kind, ["grant", "tax_deduction", "tax_credit"])
+    flat = is_kind("grant", "tax_deduction", "tax_credit")
     if flat.any():
         idx = np.flatnonzero(flat)
         last = year[idx] + spread[idx] - 1
         beyond = last > life[idx]
         if beyond.any():
             i = idx[np.flatnonzero(beyond)[0]]
-            raise ValueError(f"support row {i} ({ids[i]!r}, {kind[i]}): falls in years {year[i]}..{year[i] + spread[i] - 1}, beyond the option's life of {life[i]} years")
+            raise ValueError(f"support row {i} ({support['instrument_id'].iloc[i]!r}, {support['kind'].iloc[i]}): falls in years {year[i]}..{year[i] + spread[i] - 1}, beyond the option's life of {life[i]} years")
         reps = spread[idx]
         j = np.repeat(idx, reps)
         offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
         per = amount[j] / spread[j]
-        per = np.where(kind[j] == "tax_deduction", per * rate[j], per)
-        parts.append(pd.DataFrame({"row": rows[j], "instrument_id": ids[j], "kind": kind[j], "t": year[j] + offset, "outlay": per}))
+        if "tax_deduction" in kinds:
+            per = np.where(kcode[j] == kinds.index("tax_deduction"), per * rate[j], per)
+        il, kl = label(ids[j], kcode[j])
+        parts.append(pd.DataFrame({"row": rows[j], "instrument_id": il, "kind": kl, "t": year[j] + offset, "outlay": per}))
 
     opt = options.reset_index(drop=True)
     dep_years_all = (pd.to_numeric(opt["depreciation_years"], errors="coerce") if "depreciation_years" in opt.columns
                      else pd.Series(np.nan, index=opt.index)).fillna(pd.to_numeric(opt["lifetime_years"])).to_numpy(dtype=float)
 
-    dep = np.flatnonzero(kind == "depreciation")
+    dep = np.flatnonzero(is_kind("depreciation"))
     if len(dep):
         T = int(life[dep].max()) + 1
         t = np.arange(T, dtype=float)[None, :]
@@ -149,9 +165,9 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         shares = np.diff(acc, axis=1, prepend=0.0) - np.diff(sl, axis=1, prepend=0.0)
         shares[t.repeat(len(dep), 0) > n] = 0.0
         mat = rate[dep][:, None] * amount[dep][:, None] * shares
-        parts.append(_dense(rows[dep], ids[dep], kind[dep], mat))
+        parts.append(_dense(rows[dep], *label(ids[dep], kcode[dep]), mat))
 
-    hol = np.flatnonzero(kind == "tax_holiday")
+    hol = np.flatnonzero(is_kind("tax_holiday"))
     if len(hol):
         T = int(life[hol].max()) + 1
         t = np.arange(T, dtype=float)[None, :]
@@ -172,9 +188,9 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         rf = _col(support, "reduced_factor", 1.0)[hol][:, None]
         factor = np.where((t >= 1) & (t <= ex), 0.0, np.where((t > ex) & (t <= ex + ry), rf, 1.0))
         mat = np.where(t <= n, rate[hol][:, None] * (1.0 - factor) * profit, 0.0)
-        parts.append(_dense(rows[hol], ids[hol], kind[hol], mat))
+        parts.append(_dense(rows[hol], *label(ids[hol], kcode[hol]), mat))
 
-    loan = np.flatnonzero(kind == "soft_loan")
+    loan = np.flatnonzero(is_kind("soft_loan"))
     if len(loan):
         T = int(life[loan].max()) + 1
         t = np.arange(T, dtype=float)[None, :]
@@ -194,9 +210,11 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         with np.errstate(divide="ignore", invalid="ignore"):
             bal = np.where(lr == 0, p - pay * kn, p * g - pay * (g - 1.0) / lr)
         mat = mat - np.where((t == n) & (y0 + ly > n), bal, 0.0)
-        parts.append(_dense(rows[loan], ids[loan], kind[loan], mat))
+        parts.append(_dense(rows[loan], *label(ids[loan], kcode[loan]), mat))
 
-    out = pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    for c, cat in (("instrument_id", id_cat.categories), ("kind", kind_cat.categories)):
+        out[c] = pd.Categorical(out[c], categories=cat)
     out = out[out["outlay"] != 0.0]
     out["t"] = out["t"].astype(np.int64)
     return out.reset_index(drop=True)[list(OUTLAY_COLUMNS)]

@@ -163,3 +163,19 @@ def test_scenarios_side_by_side_match_single_runs():
     assert table.loc[0, "total_outlay"] == pytest.approx(193_000)
     with pytest.raises(ValueError, match="repeated"):
         compare_scenarios(opts, ents, grid + grid[:1], on_date=ON)
+
+
+def test_grant_shortcut_agrees_with_the_full_cash_flow_model():
+    # without IRRs run_programme adds the untaxed grants to the no-support flows; with IRRs it rebuilds
+    # the flows with finance.batch: both must give the same NPV, payback and budget
+    from programme.budget import baseline
+
+    opts, ents = frames()
+    ents["tax_rate"] = [0.25, 0.10]
+    rule = DecisionRule("payback", payback_limit=3)
+    full = run_programme(opts, ents, PACK, on_date=ON, rule=rule)
+    fast = run_programme(opts, ents, PACK, on_date=ON, rule=rule, base=baseline(opts, ents, on_date=ON, with_irr=False))
+    assert "irr" not in fast.by_option.columns
+    for c in ("npv", "simple_payback_years", "p_with", "expected_outlay"):
+        np.testing.assert_allclose(fast.by_option[c], full.by_option[c], rtol=1e-12, atol=1e-6)
+    assert fast.summary["total_outlay"] == pytest.approx(full.summary["total_outlay"])
