@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -142,6 +143,131 @@ def cmd_list(args: argparse.Namespace) -> list[dict[str, Any]]:
     return records_of(frame)
 
 
+def _appraisal(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, discount_rate: float | None) -> pd.DataFrame:
+    from finance.appraise import appraise
+
+    return appraise(options, enterprises, on_date, discount_rate=discount_rate, with_support=True)
+
+
+def _from_db(args: argparse.Namespace) -> bool:
+    return not (getattr(args, "options", None) or getattr(args, "enterprises", None))
+
+
+def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One record per option: metrics with support and with suffix ``_no_support``, and the items."""
+    options, enterprises = _load_data(args)
+    if options.empty:
+        return []
+    res = _appraisal(options, enterprises, args.date, args.discount_rate)
+    if args.no_support:
+        # the figures without support are the headline; support is listed but not counted
+        for col in [c for c in res.columns if c.endswith("_no_support")]:
+            res[col[: -len("_no_support")]] = res[col]
+        res["support_total"] = 0.0
+        res["support"] = [[] for _ in range(len(res))]
+    if _from_db(args) and not args.no_support:
+        from store.db import cursor
+        from store.results import save_appraisals
+
+        save_appraisals(cursor(), res, args.date)
+    res.insert(2, "appraisal_date", args.date.isoformat())
+    return records_of(res)
+
+
+def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Rank options; criteria may name appraisal metrics (npv, irr, simple_payback_years, ...)."""
+    from screening.rank import rank_records
+
+    options, enterprises = _load_data(args)
+    if options.empty:
+        return []
+    if args.criteria is None or any(m in args.criteria for m in _METRIC_NAMES):
+        metrics = _appraisal(options, enterprises, args.date, None)
+        keep = [c for c in metrics.columns if c in _METRIC_NAMES]
+        options = options.drop(columns=[c for c in keep if c in options.columns]).merge(
+            metrics[["enterprise_id", "option_id", *keep]], on=["enterprise_id", "option_id"], how="left"
+        )
+    return [_clean(r) for r in rank_records(options, enterprises, method=args.method, criteria=args.criteria, scaling=args.scaling, top=args.top, profile=args.profile)]
+
+
+_METRIC_NAMES = (
+    "npv", "irr", "mirr", "simple_payback_years", "discounted_payback_years", "npv_ratio", "benefit_cost_ratio",
+    "equivalent_annual_value", "support_total", "npv_no_support", "irr_no_support", "simple_payback_years_no_support",
+    "discounted_payback_years_no_support", "npv_ratio_no_support",
+)
+
+
+def _rule(text: str) -> Any:
+    from programme.uptake import DecisionRule
+
+    kind, _, value = text.partition(":")
+    try:
+        if kind == "payback":
+            return DecisionRule("payback", payback_limit=float(value or 3))
+        if kind == "npv":
+            return DecisionRule("npv")
+        if kind == "irr":
+            return DecisionRule("irr", hurdle=float(value or 0.1))
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected payback[:YEARS], npv or irr[:HURDLE], got {text!r}")
+
+
+def _param(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        if not sep:
+            raise ValueError
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER such as NL-CP-GRANT.rate=0.25, got {text!r}") from None
+
+
+def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """A programme's outlay by year and instrument (or per option, or a summary)."""
+    from programme.budget import budget_records, run_programme
+    from programme.scenarios import Scenario
+
+    pack, _, scen_name = args.programme.partition(":")
+    params: dict[str, float] = {}
+    rule = args.rule
+    if scen_name:
+        from store.db import cursor
+        from store.results import load_scenarios
+
+        found = [s for s in load_scenarios(cursor()) if s["name"] == scen_name]
+        if not found:
+            raise UsageError(f"unknown scenario {scen_name!r}; stored: {', '.join(s['name'] for s in load_scenarios(cursor())) or 'none'}")
+        scen = Scenario.from_dict(found[0])
+        if scen.pack != pack:
+            raise UsageError(f"scenario {scen_name!r} belongs to programme {scen.pack!r}, not {pack!r}")
+        params.update(scen.params)
+        rule = rule or scen.rule
+    params.update(dict(args.param or []))
+    rule = rule or _rule("payback:3")
+    if args.save_scenario:
+        from store.db import cursor
+        from store.results import save_scenario
+
+        save_scenario(cursor(), args.save_scenario, pack, params, rule.to_dict())
+    options, enterprises = _load_data(args)
+    if options.empty:
+        return []
+    result = run_programme(options, enterprises, pack, params=params or None, on_date=args.date, rule=rule, scenario=scen_name)
+    return [_clean(r) for r in budget_records(result, by=args.by)]
+
+
+def cmd_policies(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from policies.catalog import list_packs, show_pack
+
+    if args.action == "list":
+        return [_clean(r) for r in list_packs(args.date)]
+    if not args.code:
+        raise UsageError("policies show: name a pack code, e.g. cpscreen policies show NL")
+    return [_clean(r) for r in show_pack(args.code)]
+
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -210,6 +336,57 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_list)
 
+    p = sub.add_parser("appraise", help="after-tax cash-flow appraisal of every option, with and without support",
+                       description="NPV, IRR, MIRR, simple and discounted payback, NPV ratio, with the support of the "
+                       "enterprise's jurisdiction (policy pack) on the date and without it (suffix _no_support). Payback "
+                       "is after tax, support included (field payback_basis). Stored data: results are written back with "
+                       "the pack version used.")
+    p.add_argument("--date", type=_date, default=date.today(), help="appraisal date YYYY-MM-DD: the rules in force then (default today)")
+    p.add_argument("--discount-rate", type=_rate, help="discount rate for every option [/1] (default: the enterprise's, else 0.08)")
+    p.add_argument("--no-support", action="store_true", help="headline figures without any subsidy or tax incentive")
+    p.add_argument("--enterprise", metavar="ID", help="only this enterprise's options")
+    _common(p)
+    p.set_defaults(func=cmd_appraise)
+
+    p = sub.add_parser("rank", help="multi-criteria ranking (weighted sum, TOPSIS, VIKOR, weighted product)",
+                       description="Rank options. Criteria: COL:max|min:WEIGHT[,...] over any numeric column, including "
+                       "appraisal metrics (npv, irr, simple_payback_years, ...). Default: the default weight profile. "
+                       "Records: option_id, rank (1 = best, no ties), score, score_direction, sort_class, sort_reason, "
+                       "and contributions for wsm.")
+    p.add_argument("--method", choices=("wsm", "topsis", "vikor", "wpm"), default="wsm", help="MCDA method (default wsm)")
+    p.add_argument("--criteria", metavar="SPEC", help="COL:max|min:WEIGHT[,...] (default: the weight profile)")
+    p.add_argument("--scaling", choices=("minmax", "vector", "sum", "none"), help="scaling (default minmax for wsm, vector for topsis)")
+    p.add_argument("--profile", default="default", help="named weight profile when --criteria is not given (default 'default')")
+    p.add_argument("--top", type=int, metavar="K", help="only the K best options")
+    p.add_argument("--date", type=_date, default=date.today(), help="appraisal date for metric criteria (default today)")
+    p.add_argument("--enterprise", metavar="ID", help="only this enterprise's options")
+    _common(p)
+    p.set_defaults(func=cmd_rank)
+
+    p = sub.add_parser("budget", help="a support programme's outlay by year and instrument, deadweight, cost per tonne",
+                       description="Apply a programme (a policy pack, optionally a stored scenario of its parameters) to "
+                       "the options: outlay by year and instrument (grants at payment, tax incentives as tax expenditure "
+                       "when they arise), per-enterprise caps, uptake under a decision rule, deadweight (support to options "
+                       "that pass without it), cost per tonne and leverage.")
+    p.add_argument("--programme", required=True, metavar="PACK[:SCENARIO]", help="policy pack code, optionally :SCENARIO stored earlier")
+    p.add_argument("--by", choices=("year", "instrument", "option", "summary"), default="year", help="record per year (default), instrument, option, or one summary")
+    p.add_argument("--rule", type=_rule, help="uptake rule: payback[:YEARS] (default payback:3), npv, irr[:HURDLE]")
+    p.add_argument("--param", type=_param, action="append", metavar="NAME=VALUE", help="programme parameter, e.g. NL-CP-GRANT.rate=0.25 (repeatable)")
+    p.add_argument("--save-scenario", metavar="NAME", help="store these parameters and rule as scenario NAME of the programme")
+    p.add_argument("--date", type=_date, default=date.today(), help="date whose rules apply (default today)")
+    p.add_argument("--enterprise", metavar="ID", help="only this enterprise's options")
+    _common(p)
+    p.set_defaults(func=cmd_budget)
+
+    p = sub.add_parser("policies", help="browse the policy packs: list | show CODE",
+                       description="List the jurisdictions' policy packs, or show one pack's rules with rates, conditions, "
+                       "dates, sources and unverified flags.")
+    p.add_argument("action", choices=("list", "show"))
+    p.add_argument("code", nargs="?", help="pack code for show, e.g. NL")
+    p.add_argument("--date", type=_date, help="with list: the tax rate in force on this date (default today)")
+    _common(p, files=False)
+    p.set_defaults(func=cmd_policies)
+
     return parser
 
 
@@ -225,11 +402,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_BAD_INPUT
         if getattr(args, "db", None):
-            import os
-
             os.environ["CPSCREEN_DB"] = args.db
         records = args.func(args)
         emit(records, args.format)
+        sys.stdout.flush()
+        return 0
+    except BrokenPipeError:  # output piped into head and closed early: not an error
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
         return 0
     except UsageError as exc:
         print(f"cpscreen: error: {exc}", file=sys.stderr)

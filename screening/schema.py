@@ -222,9 +222,19 @@ def _text(s: pd.Series) -> pd.Series:
 
 
 def _check_column(
-    f: Field, raw: pd.Series, rows: np.ndarray, errors: list[CellError], srcs: np.ndarray, jurisdictions: tuple[str, ...]
+    f: Field,
+    raw: pd.Series,
+    rows: np.ndarray,
+    errors: list[CellError],
+    srcs: np.ndarray,
+    jurisdictions: tuple[str, ...],
+    present: bool = True,
 ) -> pd.Series:
-    """Validate and convert one column; append errors; return the typed column (NaN/None where bad)."""
+    """Validate and convert one column; append errors; return the typed column (NaN/None where bad).
+
+    ``present`` is False for a required column missing from the file: that is reported once, as a
+    header error, not again for every row.
+    """
     missing = _is_missing(raw).to_numpy()
     text = _text(raw)
 
@@ -232,7 +242,7 @@ def _check_column(
         for i in np.flatnonzero(mask):
             errors.append(CellError(f.table, int(rows[i]), f.column, str(text.iat[i]), reason, str(srcs[i])))
 
-    if f.required:
+    if f.required and present:
         bad(missing, "required value is missing")
 
     if f.type in ("float", "int"):
@@ -359,7 +369,7 @@ def validate(
                 col = pd.Series([None] * len(raw), index=raw.index, dtype=object)
             else:
                 col = unescape_formula(raw[f.column])
-            typed[f.column] = _check_column(f, col, rows, errors, srcs, juris)
+            typed[f.column] = _check_column(f, col, rows, errors, srcs, juris, present=f.column in raw.columns)
         frame = pd.DataFrame(typed, index=raw.index)
         for extra in [c for c in raw.columns if c not in frame.columns]:
             frame[extra] = unescape_formula(raw[extra])
@@ -387,7 +397,9 @@ def validate(
             )
         keys = set(map(tuple, known_option_keys)) | set(zip(opt["enterprise_id"], opt["option_id"]))
         for i, (e, o, ex) in enumerate(zip(opt["enterprise_id"], opt["option_id"], opt["excludes"])):
-            for other in filter(None, str(ex or "").split(";")):
+            if not (isinstance(e, str) and isinstance(o, str) and isinstance(ex, str)):
+                continue  # a missing id is reported above
+            for other in filter(None, ex.split(";")):
                 if other == o:
                     reason = "an option cannot exclude itself"
                 elif (e, other) not in keys:

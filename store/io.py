@@ -258,8 +258,13 @@ def _upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key
         out["attributes"] = [json.dumps({k: _jsonable(v) for k, v in zip(extra, row) if v is not None}) for row in ext.itertuples(index=False)]
     else:
         out["attributes"] = None
+    # a replaced row keeps its place in the import order; a new row goes to the end
     start = cur.execute(f"SELECT coalesce(max(position), 0) FROM {table}").fetchone()[0]
-    out["position"] = np.arange(len(out)) + start + 1
+    old = cur.execute(f"SELECT {', '.join(key)}, position FROM {table}").df()
+    placed = out[key].merge(old, on=key, how="left")["position"].to_numpy(dtype=float, copy=True)
+    fresh = np.isnan(placed)
+    placed[fresh] = start + 1 + np.arange(int(fresh.sum()))
+    out["position"] = placed.astype(np.int64)
     cur.register("_new_rows", out)
     cond = " AND ".join(f"t.{k} = n.{k}" for k in key)
     cur.execute(f"DELETE FROM {table} t USING _new_rows n WHERE {cond}")
