@@ -431,13 +431,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         print(f"cpscreen: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
         return 1
-    finally:
-        try:
-            from store.db import close_all
-
-            close_all()
-        except Exception:
-            pass
 
 
 if __name__ == "__main__":

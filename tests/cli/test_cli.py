@@ -1,0 +1,132 @@
+"""The CLI contract (DESIGN.md section 5): names, records, nulls, exit status 2 with one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+ENT, OPT = ROOT / "data" / "demo_enterprises.csv", ROOT / "data" / "demo_options.csv"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def seeded(db):
+    from store.seed import ensure_seeded
+
+    ensure_seeded()
+    return db
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["frob"], "invalid choice"),
+        (["import", "/no/such/file.csv"], "no such file"),
+        (["appraise", "--date", "2026-13-01"], "expected a date"),
+        (["appraise", "--discount-rate", "abc"], "expected a rate"),
+        (["rank", "--criteria", "nope:max:1"], "nope"),
+        (["rank", "--criteria", "investment:up:1"], "direction"),
+        (["rank", "--method", "electre"], "invalid choice"),
+        (["policies", "show", "XX"], "XX"),
+        (["budget", "--programme", "NL", "--param", "rate"], "NAME=NUMBER"),
+        (["budget", "--programme", "NL", "--param", "NO-SUCH.rate=0.2"], "NO-SUCH"),
+        (["budget", "--programme", "NL:nosuch"], "unknown scenario"),
+        (["list", "--enterprise", "nobody"], "unknown enterprise"),
+        (["list", "--options", str(OPT)], "go together"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(seeded, capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert message.lower() in err.lower()
+
+
+def test_bad_file_names_row_column_and_reason_and_stores_nothing(seeded, tmp_path, capsys):
+    from store.io import table_fingerprint
+
+    before = table_fingerprint(seeded)
+    bad = tmp_path / "o.csv"
+    bad.write_text("option_id,enterprise_id,title,category,investment,annual_savings,lifetime_years\nX1,dk_dairy,A,good_housekeeping,ten,1,5\n")
+    code, _, err = run(capsys, "import", str(bad))
+    assert code == 2 and "o.csv: options row 2, column 'investment': value 'ten' expected a number" in err
+    assert table_fingerprint(seeded) == before
+
+
+def test_appraise_records_follow_the_contract(seeded, capsys):
+    code, out, _ = run(capsys, "appraise", "--date", "2026-06-30", "--format", "json")
+    assert code == 0
+    recs = json.loads(out)
+    assert len(recs) == 23
+    need = {"enterprise_id", "option_id", "npv", "irr", "mirr", "simple_payback_years", "discounted_payback_years",
+            "npv_ratio", "support_total", "pack", "pack_version", "support"}
+    need |= {f"{m}_no_support" for m in ("npv", "irr", "simple_payback_years")}
+    assert need <= set(recs[0])
+    nl01 = next(r for r in recs if r["option_id"] == "NL-01")  # zero investment: no IRR -> null
+    assert nl01["irr"] is None and nl01["pack"] == "NL"
+    supported = [r for r in recs if r["support"]]
+    assert supported and all({"instrument_id", "kind", "amount", "year", "source"} <= set(i) for r in supported for i in r["support"])
+    # results are written back with the pack version
+    from store.results import load_appraisals
+
+    stored = load_appraisals(seeded)
+    assert len(stored) == 23 and stored["pack_version"].notna().any()
+
+
+def test_no_support_headline_equals_the_no_support_columns(seeded, capsys):
+    _, out, _ = run(capsys, "appraise", "--no-support", "--format", "json", "--date", "2026-06-30")
+    for r in json.loads(out):
+        assert r["npv"] == r["npv_no_support"] and r["support_total"] == 0 and r["support"] == []
+
+
+def test_files_work_without_storing(db, capsys):
+    code, out, _ = run(capsys, "list", "--options", str(OPT), "--enterprises", str(ENT), "--format", "json")
+    assert code == 0 and len(json.loads(out)) == 23
+    assert db.execute("SELECT count(*) FROM options").fetchone()[0] == 0
+
+
+def test_rank_gives_untied_ranks_and_wsm_contributions(seeded, capsys):
+    code, out, _ = run(capsys, "rank", "--format", "json")
+    recs = json.loads(out)
+    ranked = [r["rank"] for r in recs if r["rank"] is not None]
+    assert sorted(ranked) == list(range(1, len(ranked) + 1))
+    assert all(r["contributions"] for r in recs if r["rank"] is not None)
+    code, out, _ = run(capsys, "rank", "--method", "vikor", "--criteria", "npv:max:1,investment:min:1", "--top", "3", "--format", "json")
+    recs = json.loads(out)
+    assert len(recs) == 3 and recs[0]["score_direction"] == "lower_is_better"
+
+
+def test_budget_scenario_round_trip(seeded, capsys):
+    code, out, _ = run(capsys, "budget", "--programme", "NL", "--param", "NL-CP-GRANT.rate=0.3", "--save-scenario", "s30", "--by", "summary", "--format", "json")
+    assert code == 0
+    direct = json.loads(out)
+    code, out, _ = run(capsys, "budget", "--programme", "NL:s30", "--by", "summary", "--format", "json")
+    strip = lambda recs: [{k: v for k, v in r.items() if k != "scenario"} for r in recs]
+    assert strip(json.loads(out)) == strip(direct) and json.loads(out)[0]["scenario"] == "s30"
+
+
+def test_policies_list_and_show(db, capsys):
+    code, out, _ = run(capsys, "policies", "list", "--format", "json")
+    codes = {r["code"] for r in json.loads(out)}
+    assert {"NL", "DK", "DE", "FR", "UK", "CN", "US", "EU"} <= codes
+    code, out, _ = run(capsys, "policies", "show", "CN", "--format", "csv")
+    assert code == 0 and "CN-HOLIDAY-3-3" in out
+
+
+def test_console_script_prints_help_for_every_command():
+    exe = Path(sys.executable).with_name("cpscreen")
+    for cmd in ("import", "export", "list", "appraise", "rank", "budget", "policies"):
+        r = subprocess.run([str(exe), cmd, "--help"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "usage: cpscreen" in r.stdout, cmd
