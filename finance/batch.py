@@ -193,10 +193,10 @@ def _take_support(sup: dict[str, np.ndarray], position: np.ndarray, lo: int, hi:
     """Items of options at sorted positions lo..hi-1, rows renumbered to the chunk."""
     if not sup:
         return {}
-    sel = order[bounds[lo]:bounds[hi]]
-    if sel.size == 0:
+    a, b = bounds[lo], bounds[hi]
+    if a == b:
         return {}
-    out = {k: v[sel] for k, v in sup.items()}
+    out = {k: v[a:b] for k, v in sup.items()}  # items pre-sorted by ``order``: views, no copies
     out["row"] = position[out["row"]] - lo
     return out
 
@@ -263,11 +263,12 @@ def batch_cash_flows(
 
 
 def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, sup: dict[str, np.ndarray],
-           loss_limit: np.ndarray) -> BatchFlows:
-    """Kernel of :func:`batch_cash_flows` on validated arrays."""
+           loss_limit: np.ndarray, width: int | None = None) -> BatchFlows:
+    """Kernel of :func:`batch_cash_flows` on validated arrays (``width`` >= max life + 1 if given)."""
     n = arr["investment"].size
     life = arr["lifetime_years"]
-    width = int(life.max()) + 1 if n else 1
+    if width is None:
+        width = int(life.max()) + 1 if n else 1
     t = np.arange(width)
     in_life = t[None, :] <= life[:, None]
     operating = in_life & (t[None, :] >= 1)
@@ -488,23 +489,22 @@ def batch_irr(values: np.ndarray, *, max_iter: int = 200, tol: float = 1e-12) ->
     m = flips[one].argmax(axis=1) + 1  # first period of the opposite sign
     coeffs = np.ascontiguousarray(values[one].T)  # (T, k)
     later = np.arange(width)[:, None] >= m[None, :]
-    c_late = np.where(later, coeffs, 0.0)  # periods m..T-1, one sign
-    c_early = coeffs - c_late  # periods 0..m-1, the other sign
+    parts = np.empty((width, 2, one.size))  # [:, 0] late part (periods m..T-1), [:, 1] early part
+    parts[:, 0] = np.where(later, coeffs, 0.0)
+    np.subtract(coeffs, parts[:, 0], out=parts[:, 1])
     del coeffs, later
-    u_lo = np.full(one.size, -math.log1p(IRR_MAX))
-    u_hi = np.full(one.size, -math.log1p(IRR_MIN))
-    h_lo = _log_ratio(c_late, c_early, u_lo)[0]
-    h_hi = _log_ratio(c_late, c_early, u_hi)[0]
-    reason[one[(h_lo > 0) | (h_hi < 0)]] = f"IRR outside [{IRR_MIN}, {IRR_MAX}]"
-    out[one[h_lo == 0]], out[one[h_hi == 0]] = IRR_MAX, IRR_MIN
-    keep = (h_lo < 0) & (h_hi > 0)
-    idx, c_late, c_early = one[keep], c_late[:, keep], c_early[:, keep]
-    u_lo, u_hi, h_lo, h_hi = u_lo[keep], u_hi[keep], h_lo[keep], h_hi[keep]
-    u = np.zeros(idx.size)  # r = 0
+    u_min, u_max = -math.log1p(IRR_MAX), -math.log1p(IRR_MIN)
+    # Newton on every row within the bracket; a row whose root lies outside it (h of one sign over
+    # the whole bracket) ends at a bracket end and is classified afterwards from h at the ends
+    idx = np.arange(one.size)
+    u_lo, u_hi = np.full(one.size, u_min), np.full(one.size, u_max)
+    u = np.zeros(one.size)  # r = 0
+    final = np.full(one.size, np.nan)
+    live = np.ones(one.size, dtype=bool)
     for _ in range(max_iter):
         if idx.size == 0:
             break
-        h, dh = _log_ratio(c_late, c_early, u)
+        h, dh = _log_ratio2(parts, u)
         below = h < 0
         u_lo = np.where(below, u, u_lo)
         u_hi = np.where(below, u_hi, u)
@@ -514,13 +514,32 @@ def batch_irr(values: np.ndarray, *, max_iter: int = 200, tol: float = 1e-12) ->
         new = np.where(bisect, 0.5 * (u_lo + u_hi), new)
         done = (h == 0) | (~bisect & (np.abs(new - u) <= tol)) | (u_hi - u_lo <= tol)
         u = np.where(h == 0, u, new)  # after a Newton step below tol the error is ~tol**2
+        done &= live
         if done.any():
-            out[idx[done]] = np.expm1(-u[done])
-            live = ~done
-            idx, c_late, c_early, u, u_lo, u_hi = (idx[live], c_late[:, live], c_early[:, live], u[live],
-                                                   u_lo[live], u_hi[live])
+            final[idx[done]] = u[done]
+            live &= ~done
+            n_live = int(np.count_nonzero(live))
+            if n_live * 2 <= live.size:  # compact when half the columns are finished
+                idx, parts, u, u_lo, u_hi = idx[live], parts[:, :, live], u[live], u_lo[live], u_hi[live]
+                live = np.ones(n_live, dtype=bool)
     if idx.size:
-        out[idx] = np.expm1(-u)
+        final[idx[live]] = u[live]
+    out[one] = np.expm1(-final)
+    # rows near a bracket end: the root may lie outside [IRR_MIN, IRR_MAX]; decide from h at the ends
+    near = np.flatnonzero(~np.isfinite(final) | (final - u_min <= 1e-6) | (u_max - final <= 1e-6))
+    if near.size:
+        c = np.ascontiguousarray(values[one[near]].T)
+        later = np.arange(width)[:, None] >= m[near][None, :]
+        ends = np.empty((width, 2, near.size))
+        ends[:, 0] = np.where(later, c, 0.0)
+        np.subtract(c, ends[:, 0], out=ends[:, 1])
+        h_lo = _log_ratio2(ends, np.full(near.size, u_min))[0]
+        h_hi = _log_ratio2(ends, np.full(near.size, u_max))[0]
+        rows = one[near]
+        reason[rows[(h_lo > 0) | (h_hi < 0)]] = f"IRR outside [{IRR_MIN}, {IRR_MAX}]"
+        keep = (h_lo < 0) & (h_hi > 0)
+        out[rows[~keep]] = np.nan
+        out[rows[h_lo == 0]], out[rows[h_hi == 0]] = IRR_MAX, IRR_MIN
     return out, reason
 
 
@@ -631,6 +650,14 @@ def _log_ratio(c_late: np.ndarray, c_early: np.ndarray, u: np.ndarray) -> tuple[
     early, x_dearly = _horner(c_early, x)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(np.abs(late)) - np.log(np.abs(early)), x_dlate / late - x_dearly / early
+
+
+def _log_ratio2(parts: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_log_ratio` with the late and early parts stacked: ``parts`` of shape (T, 2, k)."""
+    x = np.exp(u)
+    p, x_dp = _horner(parts, x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(np.abs(p[0])) - np.log(np.abs(p[1])), x_dp[0] / p[0] - x_dp[1] / p[1]
 
 
 def _horner(coeffs: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -810,6 +837,7 @@ def batch_appraise(
     if sup:
         item_order = np.argsort(position[sup["row"]], kind="stable")
         bounds = np.searchsorted(position[sup["row"]][item_order], np.arange(n + 1))
+        sup = {k: v[item_order] for k, v in sup.items()}  # chunks then take contiguous slices
     else:
         item_order = bounds = np.zeros(0, dtype=np.int64)
     sorted_arr = {k: v[sorted_pos] for k, v in arr.items()}
@@ -821,14 +849,24 @@ def batch_appraise(
         pos = sorted_pos[lo:hi]
         chunk_sup = _take_support(sup, position, lo, hi, item_order, bounds)
         flows = _flows(part, tax[pos], capacity[pos], chunk_sup, loss[pos])
-        base = _flows(part, tax[pos], capacity[pos], {}, loss[pos]) if chunk_sup else flows
+        res_support = np.zeros(hi - lo)
+        base = flows
+        if chunk_sup:
+            # flows without support differ only on the rows that have support items: build those
+            # rows alone (every row's flow depends on that row's data only) into a copy
+            rows = np.flatnonzero(np.diff(bounds[lo:hi + 1]))
+            width = flows.net.shape[1]
+            sub = _flows({k: v[rows] for k, v in part.items()}, tax[pos[rows]], capacity[pos[rows]], {},
+                         loss[pos[rows]], width)
+            net0, pre0 = flows.net.copy(), flows.pre_tax_net.copy()
+            net0[rows], pre0[rows] = sub.net, sub.pre_tax_net
+            base = BatchFlows(net=net0, pre_tax_net=pre0, life=flows.life, investment=flows.investment,
+                              upfront_grants=np.zeros(hi - lo))
         res = _metrics(flows, disc[pos], base, payback_basis, finance_rate, reinvest_rate)
         if chunk_sup:
-            width = base.net.shape[1]
-            d = np.exp(-np.arange(width)[None, :] * np.log1p(disc[pos])[:, None])
-            res["support_total"] = res["npv"] - (base.net * d).sum(axis=1)
-        else:
-            res["support_total"] = np.zeros(hi - lo)
+            d = np.exp(-np.arange(width)[None, :] * np.log1p(disc[pos[rows]])[:, None])
+            res_support[rows] = res["npv"][rows] - (sub.net * d).sum(axis=1)
+        res["support_total"] = res_support
         for c in cols:
             cols[c][pos] = res[c]
         reasons[pos] = res["irr_reason"]
