@@ -43,3 +43,16 @@ def on_date() -> date:
     """The appraisal date picked in the sidebar (default today)."""
     value = st.session_state.get(DATE_KEY)
     return value if isinstance(value, date) else date.today()
+
+
+def require_enterprise() -> tuple[duckdb.DuckDBPyConnection, str, str]:
+    """This run's cursor, the data version and the sidebar's enterprise; stops the page when none is stored."""
+    from ui import data
+
+    cur = db_cursor()
+    version = data.data_version(cur)
+    eid = enterprise_id()
+    if eid is None:
+        st.info("No enterprise stored yet: import data on the Options page.")
+        st.stop()
+    return cur, version, eid

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts, data
-from ui.state import db_cursor, enterprise_id, on_date
+from ui.state import on_date, require_enterprise
 
 METRICS = [("npv", "NPV", "cur"), ("irr", "IRR", "%"), ("mirr", "MIRR", "%"),
            ("simple_payback_years", "Simple payback", "yr"), ("discounted_payback_years", "Discounted payback", "yr"),
@@ -29,12 +29,7 @@ def _show(v: object, unit: str, currency: str) -> str:
 
 
 st.title("Appraisal")
-cur = db_cursor()
-version = data.data_version(cur)
-eid = enterprise_id()
-if eid is None:
-    st.info("No enterprise stored yet: import data on the Options page.")
-    st.stop()
+cur, version, eid = require_enterprise()
 opts = data.options(cur, version, eid)
 if opts.empty:
     st.info(f"Enterprise {eid} has no options yet.")

@@ -8,18 +8,13 @@ import streamlit as st
 from finance.portfolio import PortfolioError, marginal_abatement_cost, select_portfolio
 from screening.rank import rank_options
 from ui import charts, data
-from ui.state import db_cursor, enterprise_id, on_date
+from ui.state import on_date, require_enterprise
 
 EFFECTS = {"co2e_avoided_t": ("CO2e avoided", "t CO2e"), "waste_avoided_t": ("Waste avoided", "t waste"),
            "energy_saved_mwh": ("Energy saved", "MWh"), "water_saved_m3": ("Water saved", "m3")}
 
 st.title("Portfolio")
-cur = db_cursor()
-version = data.data_version(cur)
-eid = enterprise_id()
-if eid is None:
-    st.info("No enterprise stored yet: import data on the Options page.")
-    st.stop()
+cur, version, eid = require_enterprise()
 opts = data.options(cur, version, eid).reset_index(drop=True)
 ents = data.enterprises(cur, version)
 ent = ents.set_index("enterprise_id").loc[eid]

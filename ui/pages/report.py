@@ -6,16 +6,11 @@ import streamlit as st
 
 from ui import data
 from ui.report import html_report, report_frames, workbook_bytes
-from ui.state import db_cursor, enterprise_id, on_date
+from ui.state import on_date, require_enterprise
 from ui.widgets import MIME
 
 st.title("Report")
-cur = db_cursor()
-version = data.data_version(cur)
-eid = enterprise_id()
-if eid is None:
-    st.info("No enterprise stored yet: import data on the Options page.")
-    st.stop()
+cur, version, eid = require_enterprise()
 day = on_date()
 opts = data.options_with_metrics(cur, version, eid, day)
 ents = data.enterprises(cur, version)

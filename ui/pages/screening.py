@@ -12,19 +12,14 @@ from screening.mcda import METHODS
 from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
 from ui import charts, data
-from ui.state import db_cursor, enterprise_id, on_date
+from ui.state import on_date, require_enterprise
 
 METHOD_NAMES = {"wsm": "Weighted sum (min-max scaled)", "topsis": "TOPSIS (vector scaled)",
                 "vikor": "VIKOR", "wpm": "Weighted product"}
 SORT_TITLES = {"implement_now": "Implement now", "study": "Needs study", "rejected": "Rejected", "mandatory": "Mandatory (required by law)"}
 
 st.title("Screening")
-cur = db_cursor()
-version = data.data_version(cur)
-eid = enterprise_id()
-if eid is None:
-    st.info("No enterprise stored yet: import data on the Options page.")
-    st.stop()
+cur, version, eid = require_enterprise()
 opts = data.options_with_metrics(cur, version, eid, on_date())
 ents = data.enterprises(cur, version)
 if opts.empty:
