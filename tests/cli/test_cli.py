@@ -130,3 +130,27 @@ def test_console_script_prints_help_for_every_command():
     for cmd in ("import", "export", "list", "appraise", "rank", "budget", "policies"):
         r = subprocess.run([str(exe), cmd, "--help"], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0 and "usage: cpscreen" in r.stdout, cmd
+
+
+def test_timing_only_support_costs_nothing_nominally_and_gives_no_ratios(db, tmp_path, capsys):
+    """US bonus depreciation moves tax forward: year 1 forgone, later years repaid, nominal total 0.
+
+    Hand check: investment 100,000 over 10 years, 100 % bonus in 2026 at 21 %: year 1 tax forgone
+    = 21 % x (100,000 - 10,000) = 18,900; years 2..10 each pay back 21 % x 10,000 = 2,100.
+    """
+    e = tmp_path / "e.csv"
+    e.write_text("enterprise_id,name,jurisdiction,size_class\nUS1,Plant,US,medium\n")
+    o = tmp_path / "o.csv"
+    o.write_text("option_id,enterprise_id,title,category,investment,annual_savings,lifetime_years\n"
+                 "A,US1,VSD on fans,equipment_modification,100000,30000,10\n")
+    code, out, err = run(capsys, "budget", "--programme", "US", "--date", "2026-06-30", "--options", str(o), "--enterprises", str(e), "--format", "json")
+    assert code == 0, err
+    years = json.loads(out)
+    by_t = {}
+    for r in years:
+        by_t[r["t"]] = by_t.get(r["t"], 0.0) + r["outlay_if_all"]
+    assert by_t[1] == pytest.approx(18_900, rel=1e-9)
+    assert all(by_t[t] == pytest.approx(-2_100, rel=1e-9) for t in range(2, 11))
+    code, out, _ = run(capsys, "budget", "--programme", "US", "--date", "2026-06-30", "--options", str(o), "--enterprises", str(e), "--by", "summary", "--format", "json")
+    s = json.loads(out)[0]
+    assert s["total_outlay"] == 0.0 and s["leverage"] is None and s["deadweight_share"] is None
