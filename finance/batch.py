@@ -143,9 +143,14 @@ def _support_arrays(support: pd.DataFrame | None, n: int, life: np.ndarray) -> d
     missing = [c for c in ("row", "kind", "amount", "year") if c not in support.columns]
     if missing:
         raise ValueError(f"support table: missing columns {missing} (expected {ITEM_COLUMNS})")
-    out: dict[str, np.ndarray] = {"kind": support["kind"].astype(str).to_numpy()}
-    bad_kind = ~np.isin(out["kind"], SUPPORT_KINDS)
-    _check(bad_kind, "kind", f"must be one of {SUPPORT_KINDS}", out["kind"], "support table")
+    # kinds as a fixed-width str array (fast comparisons); each distinct value converted once
+    codes, uniques = pd.factorize(support["kind"], use_na_sentinel=False)
+    names = np.asarray(pd.Series(uniques, dtype=object).astype(str).tolist(), dtype=str)
+    out: dict[str, np.ndarray] = {"kind": names[codes]}
+    bad_kind = np.isin(names, SUPPORT_KINDS, invert=True)[codes]
+    if bad_kind.any():
+        _check(bad_kind, "kind", f"must be one of {SUPPORT_KINDS}", support["kind"].astype(str).to_numpy(),
+               "support table")
     for col in ("row", "amount", "year") + tuple(_ITEM_DEFAULTS):
         default = _ITEM_DEFAULTS.get(col)
         if col in support.columns:
@@ -272,14 +277,15 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
     t = np.arange(width)
     in_life = t[None, :] <= life[:, None]
     operating = in_life & (t[None, :] >= 1)
-    at_end = t[None, :] == life[:, None]
+    rows_n = np.arange(n)
 
     kinds = sup.get("kind", np.array([], dtype=str))
     base = arr["investment"].copy()
-    grants = np.zeros((n, width))
+    grants: np.ndarray | None = None
     upfront = np.zeros(n)
     taxable = np.where(operating, (arr["annual_savings"] - arr["annual_cost_change"])[:, None], 0.0)
-    taxable += at_end * arr["salvage_value"][:, None]
+    del operating
+    taxable[rows_n, life] += arr["salvage_value"]
     net = taxable.copy()  # savings + cost change + salvage, before investment, support and tax
     net[:, 0] -= arr["investment"]
     pre_tax = net.copy()
@@ -313,8 +319,10 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
         later = sup["later_share"][dsel]
         later = np.where(np.isnan(later), (1.0 - first) / np.maximum(dep_years[drow] - 1, 1), later)
         cum[drow] = np.where(t[None, :] >= 1, np.minimum(first[:, None] + (t[None, :] - 1) * later[:, None], 1.0), 0.0)
-    cum[t[None, :] >= life[:, None]] = 1.0
-    dep = np.diff(cum, axis=1, prepend=0.0)
+    np.copyto(cum, 1.0, where=~in_life | (t[None, :] == life[:, None]))
+    dep = np.empty_like(cum)
+    dep[:, 0] = cum[:, 0]
+    np.subtract(cum[:, 1:], cum[:, :-1], out=dep[:, 1:])
     dep *= base[:, None]
     taxable -= dep
     del cum, dep
@@ -355,14 +363,16 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
                                      credit_rows, credit_years, credit_expiry, credit_amounts,
                                      np.where(np.isnan(loss_limit), np.inf, loss_limit)[carry])
     del tax, taxable, credit_matrix
-    net += grants
-    pre_tax += grants
+    if grants is not None:
+        net += grants
+        pre_tax += grants
     if sup and (kinds == "soft_loan").any():
         loan = _loan_matrix(sup, kinds == "soft_loan", life, n, width)
         net += loan
         pre_tax += loan
-    net[~in_life] = 0.0  # clear rounding residue beyond each life
-    pre_tax[~in_life] = 0.0
+    beyond = ~in_life
+    np.copyto(net, 0.0, where=beyond)  # clear rounding residue beyond each life
+    np.copyto(pre_tax, 0.0, where=beyond)
     return BatchFlows(net=net, pre_tax_net=pre_tax, life=life, investment=arr["investment"], upfront_grants=upfront)
 
 
@@ -474,19 +484,29 @@ def batch_irr(values: np.ndarray, *, max_iter: int = 200, tol: float = 1e-12) ->
     reason = np.full(n, "", dtype=object)
     if n == 0:
         return out, reason
-    scale = np.abs(values).max(axis=1, keepdims=True)
-    s = np.sign(np.where(np.abs(values) > SIGN_TOLERANCE * scale, values, 0.0)).astype(np.int8)
-    pos = np.where(s != 0, np.arange(width)[None, :], 0)
-    np.maximum.accumulate(pos, axis=1, out=pos)
-    ff = np.take_along_axis(s, pos, axis=1)  # last non-zero sign so far (0 before the first)
-    flips = (ff[:, 1:] != ff[:, :-1]) & (ff[:, :-1] != 0)
-    changes = flips.sum(axis=1)
+    mag = np.abs(values)
+    big = mag > SIGN_TOLERANCE * mag.max(axis=1, keepdims=True)
+    del mag
+    # signs ignoring negligible terms, time-major (T, n) int8; count the changes period by period
+    s_t = np.ascontiguousarray(((values > 0) & big).view(np.int8).T) - np.ascontiguousarray(
+        ((values < 0) & big).view(np.int8).T)
+    del big
+    last = s_t[0].copy()  # last non-zero sign so far (0 before the first)
+    changes = np.zeros(n, dtype=np.int64)
+    first_flip = np.zeros(n, dtype=np.int64)  # first period of the opposite sign
+    for j in range(1, width):
+        sj = s_t[j]
+        flip = (sj * last) < 0
+        changes += flip
+        first_flip[flip & (first_flip == 0)] = j
+        np.copyto(last, sj, where=sj != 0)
+    del s_t
     reason[changes == 0] = "no sign change in the cash flow: no IRR"
     _several_changes(values, np.flatnonzero(changes >= 2), out, reason)
     one = np.flatnonzero(changes == 1)
     if one.size == 0:
         return out, reason
-    m = flips[one].argmax(axis=1) + 1  # first period of the opposite sign
+    m = first_flip[one]
     coeffs = np.ascontiguousarray(values[one].T)  # (T, k)
     later = np.arange(width)[:, None] >= m[None, :]
     parts = np.empty((width, 2, one.size))  # [:, 0] late part (periods m..T-1), [:, 1] early part
