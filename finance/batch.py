@@ -402,6 +402,7 @@ def _carry_forward(
     slot[with_credit] = np.arange(with_credit.size)
     credits = np.zeros((with_credit.size, width))
     out = np.zeros((m, width))
+    top = 0  # one past the latest expiry year of the credits added so far
     for y in range(width):
         profit = taxable[:, y].copy()
         loss = np.maximum(-profit, 0.0)
@@ -427,9 +428,12 @@ def _carry_forward(
             now = c_year == y
             if now.any():
                 np.add.at(credits, (slot[c_row[now]], c_exp[now]), c_amt[now])
-            avail = np.cumsum(credits[:, y:], axis=1)
+                top = max(top, int(c_exp[now].max()) + 1)
+            # columns from the latest expiry on hold no credit: leaving them out changes nothing
+            end = max(top, y + 1)
+            avail = np.cumsum(credits[:, y:end], axis=1)
             use = np.minimum(avail, payable[with_credit][:, None])
-            credits[:, y:] -= np.diff(use, axis=1, prepend=0.0)
+            credits[:, y:end] -= np.diff(use, axis=1, prepend=0.0)
             out[with_credit, y] += use[:, -1]
     return out
 
@@ -694,7 +698,9 @@ def _horner(coeffs: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _payback(flows: np.ndarray, in_life: np.ndarray) -> np.ndarray:
     """Interpolated first period with non-negative cumulative flow; NaN = never. [yr]"""
-    cum = np.cumsum(flows, axis=1)
+    cum = flows.copy()  # cumulative sum along each row, column by column (faster than cumsum on short rows)
+    for j in range(1, cum.shape[1]):
+        np.add(cum[:, j - 1], cum[:, j], out=cum[:, j])
     hit = (cum >= 0) & in_life
     found = hit.any(axis=1)
     t = hit.argmax(axis=1)
