@@ -747,8 +747,9 @@ def batch_metrics(
 
 
 def _metrics(flows: BatchFlows, r: np.ndarray, payback_flows: BatchFlows | None, basis: PaybackBasis,
-             finance_rate: float | None, reinvest_rate: float | None) -> dict[str, np.ndarray]:
-    """Kernel of :func:`batch_metrics`."""
+             finance_rate: float | None, reinvest_rate: float | None,
+             keep: list[np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Kernel of :func:`batch_metrics`; the discount factors (n, T) are appended to ``keep`` if given."""
     net = flows.net
     n, width = net.shape
     t = np.arange(width, dtype=float)
@@ -777,6 +778,8 @@ def _metrics(flows: BatchFlows, r: np.ndarray, payback_flows: BatchFlows | None,
     pb_values = pb.net if basis.tax == "after_tax" else pb.pre_tax_net
     simple = _payback(pb_values, in_life)
     discounted = _payback(pb_values * disc, in_life)
+    if keep is not None:
+        keep.append(disc)
     del disc
     rate_of_return, reason = batch_irr(net)
     return {
@@ -888,9 +891,10 @@ def batch_appraise(
             net0[rows], pre0[rows] = sub.net, sub.pre_tax_net
             base = BatchFlows(net=net0, pre_tax_net=pre0, life=flows.life, investment=flows.investment,
                               upfront_grants=np.zeros(hi - lo))
-        res = _metrics(flows, disc[pos], base, payback_basis, finance_rate, reinvest_rate)
+        keep: list[np.ndarray] = []
+        res = _metrics(flows, disc[pos], base, payback_basis, finance_rate, reinvest_rate, keep)
         if chunk_sup:
-            d = np.exp(-np.arange(width)[None, :] * np.log1p(disc[pos[rows]])[:, None])
+            d = keep[0][rows]  # discount factors of these rows, as computed for the NPV
             res_support[rows] = res["npv"][rows] - (sub.net * d).sum(axis=1)
         res["support_total"] = res_support
         for c in cols:
