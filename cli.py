@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pandas as pd
+
+from store.results import plain
 
 EXIT_BAD_INPUT = 2
 
@@ -33,26 +33,10 @@ class UsageError(Exception):
 # ----------------------------------------------------------------------------- output
 
 
-def _clean(v: Any) -> Any:
-    """A value as plain JSON: NaN/NA -> None, numpy scalars -> Python, containers recursively."""
-    if isinstance(v, dict):
-        return {str(k): _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return [_clean(x) for x in v]
-    if isinstance(v, np.generic):
-        v = v.item()
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
-        return None
-    if isinstance(v, (pd.Timestamp, date)):
-        return v.isoformat()
-    return v
-
 
 def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A frame as JSON-ready records (missing values as None)."""
-    return [_clean(r) for r in frame.to_dict(orient="records")]
+    return [plain(r) for r in frame.to_dict(orient="records")]
 
 
 def emit(records: list[dict[str, Any]], fmt: str, out: Any = None) -> None:
@@ -65,7 +49,7 @@ def emit(records: list[dict[str, Any]], fmt: str, out: Any = None) -> None:
     frame = pd.DataFrame.from_records(records)
     for c in frame.columns:
         if frame[c].map(lambda v: isinstance(v, (dict, list))).any():
-            frame[c] = frame[c].map(lambda v: json.dumps(_clean(v), ensure_ascii=False) if isinstance(v, (dict, list)) else v)
+            frame[c] = frame[c].map(lambda v: json.dumps(plain(v), ensure_ascii=False) if isinstance(v, (dict, list)) else v)
     if fmt == "csv":
         frame.to_csv(out, index=False)
         return
@@ -186,7 +170,7 @@ def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:
         options = options.drop(columns=[c for c in keep if c in options.columns]).merge(
             metrics[["enterprise_id", "option_id", *keep]], on=["enterprise_id", "option_id"], how="left"
         )
-    return [_clean(r) for r in rank_records(options, enterprises, method=args.method, criteria=args.criteria, scaling=args.scaling, top=args.top, profile=args.profile)]
+    return [plain(r) for r in rank_records(options, enterprises, method=args.method, criteria=args.criteria, scaling=args.scaling, top=args.top, profile=args.profile)]
 
 
 _METRIC_NAMES = (
@@ -234,9 +218,10 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
         from store.db import cursor
         from store.results import load_scenarios
 
-        found = [s for s in load_scenarios(cursor()) if s["name"] == scen_name]
+        stored = load_scenarios(cursor())
+        found = [s for s in stored if s["name"] == scen_name]
         if not found:
-            raise UsageError(f"unknown scenario {scen_name!r}; stored: {', '.join(s['name'] for s in load_scenarios(cursor())) or 'none'}")
+            raise UsageError(f"unknown scenario {scen_name!r}; stored: {', '.join(s['name'] for s in stored) or 'none'}")
         scen = Scenario.from_dict(found[0])
         if scen.pack != pack:
             raise UsageError(f"scenario {scen_name!r} belongs to programme {scen.pack!r}, not {pack!r}")
@@ -253,17 +238,17 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
     if options.empty:
         return []
     result = run_programme(options, enterprises, pack, params=params or None, on_date=args.date, rule=rule, scenario=scen_name)
-    return [_clean(r) for r in budget_records(result, by=args.by)]
+    return [plain(r) for r in budget_records(result, by=args.by)]
 
 
 def cmd_policies(args: argparse.Namespace) -> list[dict[str, Any]]:
     from policies.catalog import list_packs, show_pack
 
     if args.action == "list":
-        return [_clean(r) for r in list_packs(args.date)]
+        return [plain(r) for r in list_packs(args.date)]
     if not args.code:
         raise UsageError("policies show: name a pack code, e.g. cpscreen policies show NL")
-    return [_clean(r) for r in show_pack(args.code)]
+    return [plain(r) for r in show_pack(args.code)]
 
 
 

@@ -341,6 +341,13 @@ class Eligibility(_Strict):
         return self
 
 
+
+def _known_base(v: str, name: str) -> str:
+    """``v`` when it names a known base; else the error naming the field ``name``."""
+    if v not in BASES:
+        raise ValueError(f"{name} must be one of {BASES}, got {v!r}")
+    return v
+
 class Base(_Strict):
     """What the rate applies to. [currency]"""
 
@@ -351,9 +358,7 @@ class Base(_Strict):
     @field_validator("of")
     @classmethod
     def _of(cls, v: str) -> str:
-        if v not in BASES:
-            raise ValueError(f"base 'of' must be one of {BASES}, got {v!r}")
-        return v
+        return _known_base(v, "base 'of'")
 
 
 class Caps(_Strict):
@@ -456,9 +461,7 @@ class Ceiling(_Strict):
     @field_validator("base_of")
     @classmethod
     def _of(cls, v: str) -> str:
-        if v not in BASES:
-            raise ValueError(f"base_of must be one of {BASES}, got {v!r}")
-        return v
+        return _known_base(v, "base_of")
 
 
 class Case(_Strict):

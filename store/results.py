@@ -20,15 +20,18 @@ KEY_COLUMNS = ("enterprise_id", "option_id")
 META_COLUMNS = ("pack", "pack_version", "payback_basis", "support")
 
 
-def _plain(v: Any) -> Any:
+def plain(v: Any) -> Any:
+    """A value as plain JSON: NaN/NA/inf -> None, numpy scalars -> Python, dates -> ISO text, containers recursively."""
     if isinstance(v, Mapping):
-        return {str(k): _plain(x) for k, x in v.items()}
+        return {str(k): plain(x) for k, x in v.items()}
     if isinstance(v, (list, tuple, np.ndarray)):
-        return [_plain(x) for x in v]
+        return [plain(x) for x in v]
     if isinstance(v, np.generic):
         v = v.item()
-    if v is None or v is pd.NA or (isinstance(v, float) and not math.isfinite(v)):
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and not math.isfinite(v)):
         return None
+    if isinstance(v, (pd.Timestamp, date)):
+        return v.isoformat()
     return v
 
 
@@ -44,9 +47,9 @@ def save_appraisals(cur: duckdb.DuckDBPyConnection, results: pd.DataFrame, on_da
         rows.append(
             (
                 str(rec["enterprise_id"]), str(rec["option_id"]), on_date, now,
-                _plain(rec.get("pack")), _plain(rec.get("pack_version")), _plain(rec.get("payback_basis")),
-                json.dumps({c: _plain(rec.get(c)) for c in metric_cols}),
-                json.dumps(_plain(rec.get("support") or [])),
+                plain(rec.get("pack")), plain(rec.get("pack_version")), plain(rec.get("payback_basis")),
+                json.dumps({c: plain(rec.get(c)) for c in metric_cols}),
+                json.dumps(plain(rec.get("support") or [])),
             )
         )
     cur.execute("BEGIN TRANSACTION")
@@ -86,7 +89,7 @@ def save_scenario(cur: duckdb.DuckDBPyConnection, name: str, pack: str, params: 
         raise ValueError(f"scenario name {name!r}: must be non-empty and contain no ':'")
     cur.execute(
         "INSERT OR REPLACE INTO scenarios (name, pack, params, rule, description, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [name, pack, json.dumps(_plain(dict(params))), json.dumps(_plain(dict(rule))), description, datetime.now(timezone.utc).replace(tzinfo=None)],
+        [name, pack, json.dumps(plain(dict(params))), json.dumps(plain(dict(rule))), description, datetime.now(timezone.utc).replace(tzinfo=None)],
     )
 
 
