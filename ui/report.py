@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 
 from finance.portfolio import PortfolioError, marginal_abatement_cost
 from screening.assessors import agreement
+from screening.criteria import Criterion
 from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
 
@@ -40,6 +41,8 @@ def report_frames(
     n_draws: int = 1000,
     progress: Callable[[float, str], None] | None = None,
     ranking_options: pd.DataFrame | None = None,
+    criteria: Sequence[Criterion] | None = None,
+    ranking_label: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The report's tables, one per view, in reading order.
 
@@ -57,7 +60,7 @@ def report_frames(
     policy_rules : list of dict, optional
         ``policies.catalog.show_pack`` records of the enterprise's jurisdiction.
     method : str
-        MCDA method of the ranking (default profile weights).
+        MCDA method of the ranking.
     n_draws : int
         Weight draws of the robustness view.
     progress : callable, optional
@@ -65,6 +68,12 @@ def report_frames(
     ranking_options : DataFrame, optional
         The options the ranking sees (e.g. with appraisal metrics as extra criteria columns);
         default ``options``.
+    criteria : sequence of Criterion, optional
+        Criteria and weights of the ranking (e.g. those set on the Screening page); default the
+        ``default`` weight profile (:data:`screening.criteria.PROFILES`).
+    ranking_label : str, optional
+        How the ranking was chosen, written on the ``about`` sheet; default a description of the
+        method and the default profile.
     """
     step = progress or (lambda share, text: None)
     ent = enterprises[enterprises["enterprise_id"] == enterprise_id]
@@ -75,7 +84,7 @@ def report_frames(
         "jurisdiction": ent["jurisdiction"].iloc[0] if len(ent) else "",
         "currency": ent["currency"].iloc[0] if len(ent) else "",
         "appraisal date": on_date.isoformat(),
-        "ranking": f"{method}, default weight profile",
+        "ranking": ranking_label or f"method {method}, default weight profile",
         "robustness draws": n_draws,
         "generated (UTC)": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
     }
@@ -85,7 +94,8 @@ def report_frames(
     if options.empty:
         return frames
     step(0.1, "Ranking")
-    ranking = rank_options(options if ranking_options is None else ranking_options, enterprises, method=method)
+    ranking = rank_options(options if ranking_options is None else ranking_options, enterprises, method=method,
+                           criteria=None if criteria is None else list(criteria))
     t = ranking.table.merge(options[["option_id", "title"]], on="option_id", how="left")
     frames["preliminary sort"] = t[["option_id", "title", "sort_class", "sort_reason", "cost_class", "payback_years"]]
     ranked = t.dropna(subset=["rank"]).sort_values("rank")

@@ -1,13 +1,15 @@
-"""Per-run database cursors and the sidebar's choices (kept in the session state)."""
+"""Per-run database cursors, the sidebar's choices and the Screening page's ranking (kept in the session state)."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 import streamlit as st
 
+from screening.criteria import Criterion
 from store.db import cursor, db_path
 
 ENTERPRISE_KEY = "enterprise_id"
@@ -56,3 +58,49 @@ def require_enterprise() -> tuple[duckdb.DuckDBPyConnection, str, str]:
         st.info("No enterprise stored yet: import data on the Options page.")
         st.stop()
     return cur, version, eid
+
+
+# --- the ranking the user set on the Screening page, shared with the Report page -----------------
+
+RANKING_KEY = "ranking_choices"
+
+
+@dataclass(frozen=True)
+class RankingChoice:
+    """The profile, method and weights last set on the Screening page for one enterprise.
+
+    Parameters
+    ----------
+    profile : str
+        Weight profile the sliders started from (:data:`screening.criteria.PROFILES`).
+    method : str
+        MCDA method (:data:`screening.mcda.METHODS`).
+    criteria : tuple of Criterion
+        The criteria with the weights normalised to sum to one. [/1]
+    slider_weights : tuple of (str, float)
+        The sliders' relative weights as set, per criterion column. [%]
+    """
+
+    profile: str
+    method: str
+    criteria: tuple[Criterion, ...]
+    slider_weights: tuple[tuple[str, float], ...] = ()
+
+    def describe(self) -> str:
+        """One line for captions and the report: profile, method and the normalised weights."""
+        weights = ", ".join(f"{c.column} ({c.direction}) {c.weight:.3f}" for c in self.criteria)
+        return f"profile '{self.profile}', method {self.method}, weights {weights}"
+
+
+def set_ranking_choice(enterprise_id: str, choice: RankingChoice) -> None:
+    """Remember what the Screening page ranks ``enterprise_id`` with, for this browser session.
+
+    Kept under a plain (non-widget) key: Streamlit drops a widget's state once a run no longer
+    draws it, so the Screening page's own slider keys are gone by the time the Report page runs.
+    """
+    st.session_state.setdefault(RANKING_KEY, {})[enterprise_id] = choice
+
+
+def ranking_choice(enterprise_id: str) -> RankingChoice | None:
+    """The choice last set on the Screening page for ``enterprise_id`` in this session, else None."""
+    return st.session_state.get(RANKING_KEY, {}).get(enterprise_id)

@@ -14,6 +14,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "category": CATEGORIES, "size_class": SIZE_CLASSES, "hierarchy": HIERARCHY, "status": STATUSES, "jurisdiction": JURISDICTIONS,
 }
 
+#: Readable names of the MCDA methods (:data:`screening.mcda.METHODS`), for selectboxes and captions.
+METHOD_NAMES: dict[str, str] = {"wsm": "Weighted sum (min-max scaled)", "topsis": "TOPSIS (vector scaled)",
+                                "vikor": "VIKOR", "wpm": "Weighted product"}
+
 
 def column_config(table: str) -> dict[str, Any]:
     """st.data_editor column configuration from the field table: label, unit and help per column.

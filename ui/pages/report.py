@@ -6,8 +6,8 @@ import streamlit as st
 
 from ui import data
 from ui.report import html_report, report_frames, workbook_bytes
-from ui.state import on_date, require_enterprise
-from ui.widgets import MIME
+from ui.state import on_date, ranking_choice, require_enterprise
+from ui.widgets import METHOD_NAMES, MIME
 
 st.title("Report")
 cur, version, eid = require_enterprise()
@@ -15,11 +15,23 @@ day = on_date()
 opts = data.options_with_metrics(cur, version, eid, day)
 ents = data.enterprises(cur, version)
 name = dict(zip(ents["enterprise_id"], ents["name"])).get(eid, eid)
-st.caption(f"Screening and appraisal of **{name}** on {day.isoformat()}: the ranking uses the default weight profile "
-           "and the weighted sum over the options and their appraisal metrics (as the Screening page does before weights "
-           "are moved); the robustness view 1,000 weight draws.")
+choice = ranking_choice(eid)
+if choice is None:
+    method, criteria = "wsm", None
+    label = "method wsm, profile 'default' with its weights (the Screening page was not opened for this enterprise in this session)"
+    how = ("the default weight profile and the weighted sum, because the Screening page was not opened for this "
+           "enterprise in this session (set a profile, method and weights there and the report follows them)")
+else:
+    method, criteria = choice.method, list(choice.criteria)
+    label = choice.describe() + " (as last set on the Screening page)"
+    how = f"what was last set on the Screening page: profile **{choice.profile}**, method **{METHOD_NAMES.get(method, method)}**"
+st.caption(f"Screening and appraisal of **{name}** on {day.isoformat()}, over the options and their appraisal metrics. "
+           f"The ranking uses {how}; the robustness view 1,000 weight draws.")
+if choice is not None:
+    st.caption("Weights [/1]: " + ", ".join(f"{c.column} ({'higher' if c.direction == 'max' else 'lower'} is better) "
+                                           f"{c.weight:.3f}" for c in choice.criteria))
 
-rkey = ("report", version, eid, day)
+rkey = ("report", version, eid, day, choice)
 cache = st.session_state.setdefault("report_cache", {})
 if rkey not in cache:
     bar = st.progress(0.0, text="Building the report")
@@ -32,9 +44,15 @@ if rkey not in cache:
         except ValueError:
             rules = None
     appraised = data.appraisal(cur, version, eid, day)
-    frames = report_frames(opts[[c for c in opts.columns if c not in data.METRIC_CRITERIA]], ents, eid, day, scores=data.scores(cur, version, eid),
-                           appraisal=appraised, policy_rules=rules, ranking_options=opts,
-                           progress=lambda share, text: bar.progress(share, text=text))
+    try:
+        frames = report_frames(opts[[c for c in opts.columns if c not in data.METRIC_CRITERIA]], ents, eid, day, scores=data.scores(cur, version, eid),
+                               appraisal=appraised, policy_rules=rules, ranking_options=opts,
+                               method=method, criteria=criteria, ranking_label=label,
+                               progress=lambda share, text: bar.progress(share, text=text))
+    except ValueError as exc:  # e.g. a weighted criterion no longer has any value after an edit
+        bar.empty()
+        st.error(f"Cannot rank with the Screening page's choice ({label}): {exc}. Open the Screening page to set it again.")
+        st.stop()
     bar.empty()
     cache.clear()
     cache[rkey] = (frames, workbook_bytes(frames), html_report(frames, f"cpscreen report: {name}"))

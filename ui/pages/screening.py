@@ -12,10 +12,9 @@ from screening.mcda import METHODS
 from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
 from ui import charts, data
-from ui.state import on_date, require_enterprise
+from ui.widgets import METHOD_NAMES
+from ui.state import RankingChoice, on_date, ranking_choice, require_enterprise, set_ranking_choice
 
-METHOD_NAMES = {"wsm": "Weighted sum (min-max scaled)", "topsis": "TOPSIS (vector scaled)",
-                "vikor": "VIKOR", "wpm": "Weighted product"}
 SORT_TITLES = {"implement_now": "Implement now", "study": "Needs study", "rejected": "Rejected", "mandatory": "Mandatory (required by law)"}
 
 st.title("Screening")
@@ -28,6 +27,11 @@ if opts.empty:
 titles = dict(zip(opts["option_id"], opts["title"]))
 
 # --- weights and method -------------------------------------------------------------------
+# Widget state is dropped while another page runs: coming back, start from what was set last.
+last = ranking_choice(eid)
+if last is not None:
+    st.session_state.setdefault("weight_profile", last.profile)
+    st.session_state.setdefault("method", last.method)
 c1, c2 = st.columns(2)
 profile = c1.selectbox("Weight profile", list(PROFILES), key="weight_profile",
                        help="A starting set of weights; move the sliders to change them.")
@@ -38,10 +42,11 @@ base_criteria, notes = resolve_profile(derived[~mandatory], profile)
 with st.expander("Weights (relative; normalised to sum to 1 below)", expanded=True):
     cols = st.columns(min(4, len(base_criteria)))
     raw = {}
+    set_before = dict(last.slider_weights) if last is not None and last.profile == profile else {}
     for i, c in enumerate(base_criteria):
         arrow = "higher is better" if c.direction == "max" else "lower is better"
         raw[c.column] = cols[i % len(cols)].slider(
-            f"{c.column} [%]", 0.0, 100.0, round(100 * float(c.weight), 1), 0.1, format="%.1f", key=f"w-{profile}-{c.column}",
+            f"{c.column} [%]", 0.0, 100.0, set_before.get(c.column, round(100 * float(c.weight), 1)), 0.1, format="%.1f", key=f"w-{profile}-{c.column}",
             help=f"{arrow}; relative weight, normalised below")
     total = sum(raw.values())
     if total <= 0:
@@ -49,6 +54,7 @@ with st.expander("Weights (relative; normalised to sum to 1 below)", expanded=Tr
         st.stop()
     criteria = [Criterion(c.column, c.direction, raw[c.column] / total) for c in base_criteria]
     st.caption("Normalised: " + ", ".join(f"{c.column} {c.weight:.3f}" for c in criteria))
+set_ranking_choice(eid, RankingChoice(profile, method, tuple(criteria), tuple(raw.items())))
 for n in notes:
     st.caption(n)
 
