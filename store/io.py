@@ -376,10 +376,94 @@ def table_fingerprint(cur: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[ob
     return out
 
 
+class UnknownOptionError(ValueError):
+    """An option id given for deletion names no stored option (or, without an enterprise, several)."""
+
+
+#: Tables whose rows belong to one option, keyed on (enterprise_id, option_id).
+OPTION_DEPENDENT_TABLES: tuple[str, ...] = ("assessor_scores", "appraisals")
+
+
+def delete_options(cur: duckdb.DuckDBPyConnection, option_ids: Sequence[str], *, enterprise_id: str | None = None) -> int:
+    """Delete stored options and every row that belongs to them, in one transaction, or nothing.
+
+    Removed with each option: its assessors' scores and its stored appraisals
+    (:data:`OPTION_DEPENDENT_TABLES`).  The option's id is also taken out of the ``excludes``
+    lists of the enterprise's remaining options, so what is left still validates (an ``excludes``
+    naming an unknown option is refused on import and save).
+
+    Parameters
+    ----------
+    cur : DuckDBPyConnection
+        Cursor on the database (:func:`store.db.cursor`).
+    option_ids : sequence of str
+        Options to delete; repeats are deleted once.
+    enterprise_id : str, optional
+        The enterprise the options belong to (option ids are unique only within an enterprise).
+        When None, each id must name exactly one stored option.
+
+    Returns
+    -------
+    int
+        Number of options deleted. [options]
+
+    Raises
+    ------
+    UnknownOptionError
+        Naming every id that is not stored (for ``enterprise_id``), or that is stored for several
+        enterprises when no enterprise is given; the database is left unchanged.
+    """
+    if isinstance(option_ids, str):
+        raise TypeError(f"option_ids must be a sequence of ids, got the single string {option_ids!r}")
+    wanted = list(dict.fromkeys(str(o) for o in option_ids))
+    if not wanted:
+        return 0
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        sql = "SELECT enterprise_id, option_id FROM options WHERE list_contains(?, option_id)"
+        params: list[object] = [wanted]
+        if enterprise_id is not None:
+            sql += " AND enterprise_id = ?"
+            params.append(enterprise_id)
+        found = cur.execute(sql, params).fetchall()
+        owners: dict[str, list[str]] = {}
+        for e, o in found:
+            owners.setdefault(o, []).append(e)
+        where = f" of enterprise {enterprise_id!r}" if enterprise_id is not None else ""
+        problems = [f"option {o!r}{where} does not exist" for o in wanted if o not in owners]
+        problems += [f"option {o!r} is stored for several enterprises ({', '.join(sorted(owners[o]))}): name the enterprise"
+                     for o in wanted if len(owners.get(o, [])) > 1]
+        if problems:
+            raise UnknownOptionError("; ".join(problems) + "; nothing was deleted")
+        keys = pd.DataFrame(found, columns=["enterprise_id", "option_id"])
+        cur.register("_gone", keys)
+        for table in (*OPTION_DEPENDENT_TABLES, "options"):
+            cur.execute(f"DELETE FROM {table} t USING _gone g WHERE t.enterprise_id = g.enterprise_id AND t.option_id = g.option_id")
+        cur.unregister("_gone")
+        gone: dict[str, set[str]] = {}
+        for e, o in found:
+            gone.setdefault(e, set()).add(o)
+        for e, ids in gone.items():
+            rows = cur.execute("SELECT option_id, excludes FROM options WHERE enterprise_id = ? AND coalesce(excludes, '') <> ''", [e]).fetchall()
+            for o, ex in rows:
+                listed = [x.strip() for x in ex.split(";") if x.strip()]
+                kept = [x for x in listed if x not in ids]
+                if len(kept) != len(listed):
+                    cur.execute("UPDATE options SET excludes = ? WHERE enterprise_id = ? AND option_id = ?", [";".join(kept), e, o])
+        cur.execute("COMMIT")
+    except Exception:
+        cur.execute("ROLLBACK")
+        raise
+    return len(found)
+
+
 __all__: Iterable[str] = [
     "ImportFileError",
     "ImportReport",
+    "OPTION_DEPENDENT_TABLES",
     "RawBatch",
+    "UnknownOptionError",
+    "delete_options",
     "export_dir",
     "import_batch",
     "import_files",

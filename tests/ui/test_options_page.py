@@ -115,3 +115,48 @@ def test_switching_enterprise_changes_the_table(app):
     sb.select(other).run()
     assert not at.exception
     assert set(at.data_editor[0].value["enterprise_id"]) == {other}
+
+
+# --- deletion ---------------------------------------------------------------------------------
+
+def test_delete_asks_first_then_removes_the_options_and_their_scores(app, seeded_db):
+    at = app("options")
+    eid = at.sidebar.selectbox(key="enterprise_id").value
+    ids = list(at.data_editor[0].value["option_id"])
+    gone = ids[:2]
+    before = table_fingerprint(cursor(seeded_db))
+    assert at.button(key="delete_button").disabled
+    at.multiselect(key=f"delete_ids-{eid}").select(gone[0]).select(gone[1]).run()
+    at.button(key="delete_button").click().run()
+    assert not at.exception
+    # asked, not done
+    assert at.warning and f"Delete 2 option(s) of **{eid}**" in at.warning[0].value
+    assert table_fingerprint(cursor(seeded_db)) == before
+    at.button(key="delete_confirm").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.success and f"Deleted 2 option(s): {', '.join(gone)}" in at.success[0].value
+    # the table refreshed, the selection is empty, the rows and their scores are gone
+    assert list(at.data_editor[0].value["option_id"]) == ids[2:]
+    assert at.multiselect(key=f"delete_ids-{eid}").value == []
+    cur = cursor(seeded_db)
+    left = set(load_table(cur, "options", eid)["option_id"])
+    assert left == set(ids[2:])
+    assert cur.execute("SELECT count(*) FROM assessor_scores WHERE enterprise_id = ? AND list_contains(?, option_id)",
+                       [eid, gone]).fetchone()[0] == 0
+
+
+def test_delete_cancel_and_a_changed_selection_delete_nothing(app, seeded_db):
+    at = app("options")
+    eid = at.sidebar.selectbox(key="enterprise_id").value
+    first, second = list(at.data_editor[0].value["option_id"])[:2]
+    before = table_fingerprint(cursor(seeded_db))
+    at.multiselect(key=f"delete_ids-{eid}").select(first).run()
+    at.button(key="delete_button").click().run()
+    at.button(key="delete_cancel").click().run()
+    assert not at.exception and not at.warning
+    assert at.multiselect(key=f"delete_ids-{eid}").value == [first]
+    # asked for one option, then the selection grew: the question is asked again, nothing deleted
+    at.button(key="delete_button").click().run()
+    at.multiselect(key=f"delete_ids-{eid}").select(second).run()
+    assert not at.warning and not any(b.key == "delete_confirm" for b in at.button)
+    assert table_fingerprint(cursor(seeded_db)) == before

@@ -1,7 +1,8 @@
 """Options page: the enterprise's options in an editable table, validated as on import.
 
 Nothing is saved until every cell is valid (``store.io.import_frames`` is all-or-nothing); bad
-cells are shown in red beside a table that says why.  Files (CSV, XLSX, Parquet, an IAC workbook)
+cells are shown in red beside a table that says why.  Options are deleted (with their scores and
+stored appraisals, ``store.io.delete_options``) after an explicit confirmation.  Files (CSV, XLSX, Parquet, an IAC workbook)
 are imported through the same path; the table downloads in the same formats.
 """
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from screening.schema import CATEGORIES, STATUSES, ValidationError
-from store.io import ImportFileError, import_batch, import_frames, read_files, to_export_frame
+from store.io import ImportFileError, UnknownOptionError, delete_options, import_batch, import_frames, read_files, to_export_frame
 from ui import data
 from ui.state import db_cursor, enterprise_id
 from ui.widgets import MIME, column_config, error_table, frame_bytes, highlight_errors
@@ -108,6 +109,43 @@ if "save_errors" in st.session_state:
     st.error(f"Not saved: {len(errors)} bad cell(s), shown in red. Nothing was stored; fix them and save again.")
     st.dataframe(error_table(errors, bad_frame), hide_index=True, width="stretch")
     st.dataframe(highlight_errors(bad_frame, errors), hide_index=True, width="stretch")
+
+# --- delete -------------------------------------------------------------------------------
+DELETE_KEY = f"delete_ids-{eid}"
+if st.session_state.pop("delete_done", False):
+    st.session_state[DELETE_KEY] = []  # before the widget is drawn: empty the selection
+with st.expander("Delete options"):
+    titles = dict(zip(opts["option_id"], opts["title"]))
+    chosen = st.multiselect("Options to delete", list(titles), format_func=lambda o: f"{o}: {titles.get(o, '')}",
+                            key=DELETE_KEY, placeholder="Choose options",
+                            help="Each option goes with its assessors' scores and stored appraisals.")
+    pending = st.session_state.get("delete_pending") == (eid, tuple(chosen))
+    if not pending:  # nothing asked yet, or the selection changed since: ask (again)
+        st.session_state.pop("delete_pending", None)
+        if st.button("Delete selected…", disabled=not chosen, key="delete_button", icon=":material/delete:"):
+            st.session_state["delete_pending"] = (eid, tuple(chosen))
+            st.rerun()
+    else:
+        n_scores = int(data.scores(cur, version, eid)["option_id"].isin(chosen).sum())
+        st.warning(f"Delete {len(chosen)} option(s) of **{eid}** ({', '.join(chosen)}) with their {n_scores} assessor "
+                   "score(s) and stored appraisals? This cannot be undone; download the table below first to keep a copy.")
+        b1, b2 = st.columns(2)
+        if b1.button(f"Yes, delete {len(chosen)} option(s)", type="primary", key="delete_confirm"):
+            st.session_state.pop("delete_pending", None)
+            try:
+                n = delete_options(cur, chosen, enterprise_id=eid)
+            except UnknownOptionError as exc:  # e.g. deleted meanwhile in another browser session
+                st.session_state["delete_message"] = ("error", f"Nothing was deleted: {exc}")
+            else:
+                st.session_state["delete_message"] = ("success", f"Deleted {n} option(s): {', '.join(chosen)}.")
+            st.session_state["delete_done"] = True
+            st.rerun()
+        if b2.button("Cancel", key="delete_cancel"):
+            st.session_state.pop("delete_pending", None)
+            st.rerun()
+if msg := st.session_state.pop("delete_message", None):
+    kind, text = msg
+    (st.success if kind == "success" else st.error)(text)
 
 # --- download -----------------------------------------------------------------------------
 d1, d2 = st.columns([1, 3])
