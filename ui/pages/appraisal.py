@@ -38,7 +38,7 @@ appraise_option = data.optional("finance.appraise", "appraise_option")
 if appraise_option is None:
     data.missing("The appraisal (cash flows, metrics and support with and without)", "finance.appraise.appraise_option")
     st.stop()
-from ui.sensitivity import npv_sensitivity  # noqa: E402  (needs finance.appraise)
+from finance.sensitivity import npv_sensitivity  # noqa: E402  (needs finance.appraise)
 
 titles = dict(zip(opts["option_id"], opts["title"]))
 ids = list(titles)
