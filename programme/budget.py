@@ -5,18 +5,32 @@ How a programme is run (:func:`run_programme`)
 ----------------------------------------------
 1. The programme is one policy pack with its parameters.  It is offered to every enterprise given:
    the support is computed by ``policies.engine.support_table`` with each enterprise's
-   jurisdiction set to the programme's pack (per-project, per-enterprise and per-year caps are
-   applied there, cumulatively in the options frame's order).  The enterprises' own tax rates
-   (their ``tax_rate``, else their own jurisdiction's rate on ``on_date``) value the tax items.
+   jurisdiction set to the programme's pack.  The enterprises' own tax rates (their
+   ``tax_rate``, else their own jurisdiction's rate on ``on_date``) value the tax items.
 2. Every option is appraised twice with ``finance.batch``: without support and with the
    programme's support.  The decision rule turns each appraisal into an uptake probability p0
    (without) and p1 (with); 0/1 for the deterministic rules.
-3. Outlay: each item's public money per period (:mod:`programme.outlay`: grants at payment, tax
+3. Cumulative caps (``caps.per_enterprise``, ``caps.per_year``, ``caps.investment_per_year``:
+   the engine's caps that run over an enterprise's options) are spent only on options that are
+   taken up, **in the order of the options within the enterprise** (the frame's order):
+   option k gets what the engine gives it after the enterprise's *taken-up* options before it;
+   it is taken up if the rule passes with that support, and only then does it use the caps.
+   An option not taken up leaves the cap to the options after it; its ``support`` is what it
+   would have got had it gone ahead (so ``outlay_if_all`` is an upper bound, not a feasible
+   total).  Option order, not best payback first: a programme office serves a company's
+   applications in the order they come in until the company's (or the year's) limit is reached,
+   and the frame's order stands for that order; the user sets it (sort the options by the
+   enterprise's priority or application date); and it does not hand the cap first to the
+   options that need support least (best payback first serves the free riders first).  With the logistic rule an option counts as taken up, for the caps, when
+   p1 >= :data:`APPLY_PROBABILITY` (its likelier outcome); its expected outlay is still p1 x its
+   support, so an enterprise's expected outlay can exceed a cap by the expected outlay of
+   options below that probability.
+4. Outlay: each item's public money per period (:mod:`programme.outlay`: grants at payment, tax
    deductions and credits as tax expenditure in the year they arise), times p1 = the expected
    outlay.  ``outlay_if_all`` is the outlay if every eligible option took the support up.
-4. Deadweight: support to options that would pass the rule without support, min(p0, p1) x outlay
+5. Deadweight: support to options that would pass the rule without support, min(p0, p1) x outlay
    (:mod:`programme.uptake`).
-5. Cost-effectiveness over the options' lives (nominal public money, yearly effects x
+6. Cost-effectiveness over the options' lives (nominal public money, yearly effects x
    lifetime_years): public money per tonne CO2e, per tonne waste, per MWh; per *additional* unit
    (effects of the uptake the programme induces, (p1 - p0) x effect; NaN where nothing is
    induced) and per *supported* unit (p1 x effect, gross of free riders).  Leverage = private
@@ -90,6 +104,7 @@ class Baseline:
     life: np.ndarray
     with_irr: bool
     enterprise_tax_rate: pd.Series
+    enterprise_code: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -172,9 +187,11 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
     flows = batch_cash_flows(opt, tax, cap, None)
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
     m = decision_metrics(flows.net, flows.life, disc, with_irr=irr)
-    ent_ids, first = np.unique(pd.factorize(opt["enterprise_id"])[0], return_index=True)
+    codes = pd.factorize(opt["enterprise_id"])[0].astype(np.int64)
+    ent_ids, first = np.unique(codes, return_index=True)
     ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
-    return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, np.cumsum(flows.net, axis=1), flows.life, irr, ent_rate)
+    return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, np.cumsum(flows.net, axis=1), flows.life, irr, ent_rate,
+                    codes)
 
 
 def _probabilities(rule: DecisionRule, m: pd.DataFrame) -> np.ndarray:
@@ -195,6 +212,237 @@ def _lifetime(opt: pd.DataFrame, col: str) -> np.ndarray:
         return np.zeros(len(opt))
     v = pd.to_numeric(opt[col], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     return v * pd.to_numeric(opt["lifetime_years"]).to_numpy(dtype=float)
+
+
+#: An option counts as taking its support up, for the cumulative caps, when its uptake probability
+#: with support is at least this (exactly the taken-up options under the deterministic rules).
+APPLY_PROBABILITY: float = 0.5
+
+
+def _support_for(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str, float] | None,
+                 rows: np.ndarray | None = None, *, alone: bool = False) -> pd.DataFrame:
+    """The engine's support table of the options at ``rows`` (all when None), in frame order.
+
+    ``ent`` holds one row per enterprise in the order of ``b.enterprise_code``.  ``row`` of the
+    result is the option's position in ``b.options``; zero amounts are dropped.  With ``alone``
+    every option is its own enterprise (same enterprise attributes): the support it gets when no
+    other option of its enterprise has used the enterprise's cumulative caps.
+    """
+    if rows is None:
+        opt, e = b.options, ent
+    else:
+        opt = b.options.iloc[rows].reset_index(drop=True)
+        codes = b.enterprise_code[rows]
+        if alone:
+            e = ent.iloc[codes].reset_index(drop=True)
+            own = np.arange(len(opt), dtype=np.int64)
+            e["enterprise_id"] = own
+            opt = opt.assign(enterprise_id=own)
+        else:
+            e = ent.iloc[np.unique(codes)].reset_index(drop=True)
+    support = support_table(opt, e, on_date, params)
+    if len(support):
+        support = support[support["amount"] != 0].reset_index(drop=True)
+    if rows is not None and len(support):
+        support["row"] = np.asarray(rows, dtype=np.int64)[support["row"].to_numpy(dtype=np.int64)]
+    return support
+
+
+def _metrics_with(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """Decision metrics (``npv``, ``simple_payback_years``, ``irr`` when the baseline has IRRs) of
+    the options at ``rows`` (positions, increasing) with ``support`` (whose ``row`` are all among
+    ``rows``); index 0..len(rows)-1."""
+    n = len(rows)
+    if len(support) == 0:
+        return b.metrics.iloc[rows].reset_index(drop=True)
+    local = np.full(len(b.options), -1, dtype=np.int64)
+    local[rows] = np.arange(n)
+    rows_s = local[support["row"].to_numpy(dtype=np.int64)]
+    if (rows_s < 0).any():
+        raise ValueError("internal: support rows outside the options appraised")
+    if _grant_only(support) and not b.with_irr:
+        # untaxed grants: flows with support = flows without + grants (see _grant_only)
+        spread = support["spread_years"].to_numpy(dtype=np.int64)
+        year0 = support["year"].to_numpy(dtype=np.int64)
+        amount_s = support["amount"].to_numpy(dtype=float)
+        life = b.life[rows]
+        disc = b.discount_rate[rows]
+        rep = np.repeat(np.arange(len(support)), spread)
+        years = year0[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(spread) - spread, spread))
+        if (years > life[rows_s[rep]]).any():
+            j = int(rep[np.flatnonzero(years > life[rows_s[rep]])[0]])
+            raise ValueError(f"support row {j}: grant falls beyond option row {rows[rows_s[j]]}'s life of "
+                             f"{life[rows_s[j]]} years")
+        per = amount_s[rep] / spread[rep]
+        pv = per * np.exp(-years * np.log1p(disc[rows_s[rep]]))
+        npv1 = b.metrics["npv"].to_numpy()[rows] + np.bincount(rows_s[rep], weights=pv, minlength=n)
+        cum = b.cum if n == len(b.options) else b.cum[rows]
+        width = cum.shape[1]
+        if (years == 0).all():
+            cum1 = cum + np.bincount(rows_s, weights=amount_s, minlength=n)[:, None]
+        else:
+            add = np.bincount(rows_s[rep] * width + years, weights=per, minlength=n * width).reshape(n, width)
+            cum1 = cum + np.cumsum(add, axis=1)
+            del add
+        m1 = pd.DataFrame({"npv": npv1, "simple_payback_years": payback_from_cumulative(cum1, life)})
+        del cum1
+        return m1
+    opt = b.options if n == len(b.options) else b.options.iloc[rows].reset_index(drop=True)
+    sup = support.assign(row=rows_s)
+    flows = batch_cash_flows(opt, b.tax_rate[rows], b.tax_capacity[rows], sup)
+    return decision_metrics(flows.net, flows.life, b.discount_rate[rows], with_irr=b.with_irr)
+
+
+def _amounts(support: pd.DataFrame, rows: np.ndarray, n_options: int, instruments: list[str]) -> np.ndarray:
+    """Amount of each instrument per option at ``rows``: shape (len(rows), len(instruments)). [currency]"""
+    out = np.zeros((len(rows), len(instruments)))
+    if len(support) == 0:
+        return out
+    local = np.full(n_options, -1, dtype=np.int64)
+    local[rows] = np.arange(len(rows))
+    r = local[support["row"].to_numpy(dtype=np.int64)]
+    ids = pd.Categorical(support["instrument_id"])  # categorical from the engine: no copy
+    k = pd.Index(instruments).get_indexer(ids.categories.astype(str))[ids.codes]
+    keep = r >= 0
+    np.add.at(out, (r[keep], k[keep]), support["amount"].to_numpy(dtype=float)[keep])
+    return out
+
+
+def _instruments(*tables: pd.DataFrame) -> list[str]:
+    """Sorted instrument ids present in the support tables."""
+    return sorted({str(v) for t in tables if len(t) for v in pd.unique(t["instrument_id"])})
+
+
+def _first_by_group(mask: np.ndarray, code: np.ndarray, n_groups: int) -> np.ndarray:
+    """Smallest position i with mask[i] in each group (len(mask) where none)."""
+    first = np.full(n_groups, len(mask), dtype=np.int64)
+    idx = np.flatnonzero(mask)
+    np.minimum.at(first, code[idx], idx)
+    return first
+
+
+def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str, float] | None,
+              rule: DecisionRule, *, shortcut: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Support of every option with the enterprises' cumulative caps spent on taken-up options only.
+
+    The allocation is the sequential one of :func:`run_programme` (options of an enterprise in frame
+    order; an option gets what the engine gives it after the taken-up options before it; it uses
+    the caps only if it is taken up with that support).  It is computed in rounds over whole
+    enterprises: each round runs the engine over the options still in play (taken-up and
+    undecided ones, in frame order) and settles, in each enterprise, every option up to and
+    including the first one that fails the rule (their predecessors in play are all taken up, so
+    their support is final), and every later option whose support equals its stand-alone support
+    (what it gets with no predecessor: a cap left at least as large cannot give it more).  A
+    settled option that fails leaves play.  A last engine run over the taken-up options checks
+    their support; where it differs (possible only with caps whose use is not monotone in the
+    options in play) the whole allocation is made again without the stand-alone shortcut
+    (``shortcut=False``: settled by order only, exact whatever the caps).
+
+    Returns
+    -------
+    support : pandas.DataFrame
+        The support each option gets (if it is taken up), ``row`` = position, sorted by row.
+    m1 : pandas.DataFrame
+        Decision metrics with that support, one row per option.
+    """
+    n = len(b.options)
+    code = b.enterprise_code
+    n_ent = int(code.max()) + 1 if n else 0
+    idx = np.arange(n)
+    ent0 = ent
+    _, first_of = np.unique(code, return_index=True)
+    pos = pd.Index(ent["enterprise_id"]).get_indexer(b.options["enterprise_id"].to_numpy()[first_of])
+    ent = ent.iloc[pos].reset_index(drop=True)  # one row per enterprise code
+    support = _support_for(b, ent, on_date, params)
+    if len(support) == 0:
+        return support, b.metrics
+    has = np.zeros(n, dtype=bool)
+    has[support["row"].to_numpy(dtype=np.int64)] = True
+    rows_s = np.flatnonzero(has)
+    m1 = b.metrics.copy()
+    ms = _metrics_with(b, support, rows_s)
+    for c in m1.columns:
+        m1.loc[rows_s, c] = ms[c].to_numpy()
+    p = _probabilities(rule, m1)
+    # options after the first supported option that fails the rule may have been short-changed by it
+    fail = has & (p < APPLY_PROBABILITY)
+    after = idx > _first_by_group(fail, code, n_ent)[code]
+    if not after.any():
+        return support, m1
+
+    by_stand_alone = np.zeros(n_ent, dtype=bool)  # enterprises where the stand-alone shortcut settled an option
+
+    def settle(undecided: np.ndarray, shortcut: bool, support: pd.DataFrame, m1: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        cand = np.flatnonzero(undecided)
+        alone = _support_for(b, ent, on_date, params, cand, alone=True) if shortcut else support.iloc[:0]
+        instruments = _instruments(support, alone)
+        solo = _amounts(alone, cand, n, instruments)
+        solo_of = np.full(n, -1, dtype=np.int64)
+        solo_of[cand] = np.arange(len(cand))
+        in_play = np.ones(n, dtype=bool)
+        # settled options before the first failure that are not taken up leave play
+        m_cur = _probabilities(rule, m1)
+        in_play[~undecided & (m_cur < APPLY_PROBABILITY) & np.isin(code, code[cand])] = False
+        settled_support = [support[~undecided[support["row"].to_numpy(dtype=np.int64)]]]
+        # round 0 (with the shortcut) reads the engine run over all options: an option whose support
+        # there equals its stand-alone support is settled; the order rule does not apply (settled
+        # failures are still in that frame)
+        frame0 = shortcut
+        while undecided.any():
+            u = np.flatnonzero(undecided)
+            if frame0:
+                sup_f = support
+                mu = m1.iloc[u].reset_index(drop=True)
+            else:
+                active = np.zeros(n_ent, dtype=bool)
+                active[code[u]] = True
+                sup_f = _support_for(b, ent, on_date, params, np.flatnonzero(in_play & active[code]))
+            sup_u = sup_f[undecided[sup_f["row"].to_numpy(dtype=np.int64)]] if len(sup_f) else sup_f
+            if not frame0:
+                mu = _metrics_with(b, sup_u, u)
+            pu = _probabilities(rule, mu)
+            if frame0:
+                done = np.zeros(len(u), dtype=bool)
+            else:
+                failing = np.zeros(n, dtype=bool)
+                failing[u[pu < APPLY_PROBABILITY]] = True
+                done = u <= _first_by_group(failing, code, n_ent)[code[u]]
+            if shortcut:
+                extra = sorted(set(_instruments(sup_u)) - set(instruments))
+                if extra:  # an instrument the stand-alone run never gave: not comparable, settle by order only
+                    same = np.zeros(len(u), dtype=bool)
+                else:
+                    same = (_amounts(sup_u, u, n, instruments) == solo[solo_of[u]]).all(axis=1)
+                by_stand_alone[code[u[same & ~done]]] = True
+                done |= same
+            frame0 = False
+            newly = u[done]
+            for c in m1.columns:
+                m1.loc[newly, c] = mu[c].to_numpy()[done]
+            if len(sup_u):
+                settled_support.append(sup_u[np.isin(sup_u["row"].to_numpy(dtype=np.int64), newly)])
+            in_play[newly[pu[done] < APPLY_PROBABILITY]] = False
+            undecided[newly] = False
+        parts = [t for t in settled_support if len(t)]
+        out = pd.concat(parts, ignore_index=True) if parts else support.iloc[:0]
+        order = np.argsort(out["row"].to_numpy(dtype=np.int64), kind="stable")
+        return out.iloc[order].reset_index(drop=True), m1
+
+    support, m1 = settle(after.copy(), shortcut, support, m1)
+    if not by_stand_alone.any():
+        return support, m1
+    # check: where the shortcut settled options, the taken-up options get the same support from an
+    # engine run over the taken-up options alone
+    taken = (_probabilities(rule, m1) >= APPLY_PROBABILITY) & by_stand_alone[code]
+    rows_t = np.flatnonzero(taken)
+    check = _support_for(b, ent, on_date, params, rows_t)
+    instruments = _instruments(support, check)
+    # (cumulative caps subtract running sums: a different frame may round differently, ~1e-12 relative)
+    differs = ~np.isclose(_amounts(check, rows_t, n, instruments), _amounts(support, rows_t, n, instruments),
+                          rtol=1e-9, atol=1e-6).all(axis=1)
+    if differs.any():
+        return _allocate(b, ent0, on_date, params, rule, shortcut=False)
+    return support, m1
 
 
 def run_programme(
@@ -231,6 +479,12 @@ def run_programme(
     -------
     ProgrammeResult
 
+    Notes
+    -----
+    Caps per enterprise and per year are spent only on taken-up options, in the order of the
+    options within each enterprise (module docstring, step 3; ``_allocate`` gives the rounds that
+    compute it).
+
     Raises
     ------
     ValueError
@@ -249,37 +503,7 @@ def run_programme(
     ent["jurisdiction"] = pack
     # the engine values tax items (aid ceilings) at the enterprises' own rates, not the pack's
     ent["tax_rate"] = ent["enterprise_id"].map(b.enterprise_tax_rate).astype(float)
-    support = support_table(opt, ent, on_date, params)
-    support = support[support["amount"] != 0].reset_index(drop=True) if len(support) else support
-    if len(support) and _grant_only(support) and not b.with_irr:
-        # untaxed grants: flows with support = flows without + grants (see _grant_only)
-        rows_s = support["row"].to_numpy(dtype=np.int64)
-        spread = support["spread_years"].to_numpy(dtype=np.int64)
-        year0 = support["year"].to_numpy(dtype=np.int64)
-        amount_s = support["amount"].to_numpy(dtype=float)
-        rep = np.repeat(np.arange(len(support)), spread)
-        years = year0[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(spread) - spread, spread))
-        if (years > b.life[rows_s[rep]]).any():
-            j = int(rep[np.flatnonzero(years > b.life[rows_s[rep]])[0]])
-            raise ValueError(f"support row {j}: grant falls beyond option row {rows_s[j]}'s life of {b.life[rows_s[j]]} years")
-        per = amount_s[rep] / spread[rep]
-        pv = per * np.exp(-years * np.log1p(b.discount_rate[rows_s[rep]]))
-        npv1 = b.metrics["npv"].to_numpy() + np.bincount(rows_s[rep], weights=pv, minlength=n)
-        width = b.cum.shape[1]
-        if (years == 0).all():
-            cum1 = b.cum + np.bincount(rows_s, weights=amount_s, minlength=n)[:, None]
-        else:
-            add = np.bincount(rows_s[rep] * width + years, weights=per, minlength=n * width).reshape(n, width)
-            cum1 = b.cum + np.cumsum(add, axis=1)
-            del add
-        m1 = pd.DataFrame({"npv": npv1, "simple_payback_years": payback_from_cumulative(cum1, b.life)})
-        del cum1
-    elif len(support):
-        flows = batch_cash_flows(opt, b.tax_rate, b.tax_capacity, support)
-        m1 = decision_metrics(flows.net, flows.life, b.discount_rate, with_irr=b.with_irr)
-        del flows
-    else:
-        m1 = b.metrics
+    support, m1 = _allocate(b, ent, on_date, params, rule)
     p0 = _probabilities(rule, b.metrics)
     p1 = _probabilities(rule, m1)
     dw_p = np.minimum(p0, p1)
