@@ -30,12 +30,22 @@ How a programme is run (:func:`run_programme`)
    outlay.  ``outlay_if_all`` is the outlay if every eligible option took the support up.
 5. Deadweight: support to options that would pass the rule without support, min(p0, p1) x outlay
    (:mod:`programme.uptake`).
-6. Cost-effectiveness over the options' lives (nominal public money, yearly effects x
-   lifetime_years): public money per tonne CO2e, per tonne waste, per MWh; per *additional* unit
-   (effects of the uptake the programme induces, (p1 - p0) x effect; NaN where nothing is
-   induced) and per *supported* unit (p1 x effect, gross of free riders).  Leverage = private
-   investment per unit of public money = (expected investment of supported options - expected
-   outlay) / expected outlay.
+6. Cost-effectiveness over the options' lives (yearly effects x lifetime_years): public money per
+   tonne CO2e, per tonne waste, per MWh; per *additional* unit (effects of the uptake the
+   programme induces, (p1 - p0) x effect; NaN where nothing is induced) and per *supported* unit
+   (p1 x effect, gross of free riders).  Leverage = private investment per unit of public money
+   = (expected investment of supported options - public money) / public money.
+7. Present value to the treasury: every period's expected outlay discounted to t = 0 at the
+   government's real discount rate (``government_discount_rate``, default
+   :data:`GOVERNMENT_DISCOUNT_RATE` = 3 %, :mod:`programme.outlay`): ``pv_cost`` by year and
+   instrument, by option and in the summary, with ``pv_grants``, ``pv_tax_expenditure``,
+   ``pv_deadweight`` (and its share), ``pv_leverage``, ``pv_cost_per_*`` and
+   ``pv_cost_per_supported_*``.  The nominal figures (``total_outlay``, ``cost_per_*``,
+   ``leverage``) are kept as they were: the cash view of the budget.  **Use the pv_ figures to
+   compare instruments and programmes**: a timing-only instrument (bonus or free depreciation)
+   has nominal outlay 0 and so a nominal cost per tonne of 0, while its true cost, the interest
+   on the tax deferred, is its ``pv_cost``; grants paid at t = 0 cost the same in both views.
+   Effects are not discounted (tonnes over the lives, as in the nominal figures).
 
 Periods: t = 0 is the investment year, ``calendar_year = on_date.year + t``.
 
@@ -61,13 +71,13 @@ import pandas as pd
 from finance.batch import batch_cash_flows
 from programme.appraisal import decision_metrics, payback_from_cumulative
 from policies.engine import support_table, tax_rates
-from programme.outlay import outlay_table
+from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table, present_value_factor
 from programme.scenarios import Scenario
 from programme.uptake import DecisionRule, uptake_probability
 
 __all__ = [
     "ProgrammeResult", "Baseline", "baseline", "run_programme", "budget_records", "compare_scenarios",
-    "EFFECTS", "SUMMARY_KEYS",
+    "EFFECTS", "SUMMARY_KEYS", "YEAR_COLUMNS", "APPLY_PROBABILITY", "GOVERNMENT_DISCOUNT_RATE",
 ]
 
 #: Up to this many options :func:`baseline` computes IRRs by default.
@@ -83,7 +93,15 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "deadweight_share", "private_investment", "leverage",
     *(f"{k}_{s}" for s in EFFECTS.values() for k in ("additional", "cost_per")),
     *(f"cost_per_supported_{s}" for s in EFFECTS.values()),
+    # added with the present value to the treasury (fields are only ever added, DESIGN.md section 5)
+    "government_discount_rate", "pv_cost", "pv_grants", "pv_tax_expenditure", "pv_deadweight",
+    "pv_deadweight_share", "pv_leverage",
+    *(f"pv_cost_per_{s}" for s in EFFECTS.values()),
+    *(f"pv_cost_per_supported_{s}" for s in EFFECTS.values()),
 )
+
+#: Amount columns of :attr:`ProgrammeResult.by_year_instrument` (summed by instrument).
+YEAR_COLUMNS: tuple[str, ...] = ("outlay", "outlay_if_all", "deadweight", "pv_cost", "pv_deadweight")
 
 
 @dataclass(frozen=True)
@@ -115,11 +133,14 @@ class ProgrammeResult:
     ----------
     by_year_instrument : pandas.DataFrame
         One row per (calendar_year, instrument_id, kind): ``t`` [yr], ``outlay`` (expected)
-        [currency], ``outlay_if_all`` [currency], ``deadweight`` [currency].
+        [currency], ``outlay_if_all`` [currency], ``deadweight`` [currency], ``pv_cost`` (the
+        expected outlay discounted to t = 0 at the government's rate) [currency], ``pv_deadweight``
+        [currency].
     by_option : pandas.DataFrame
         One row per option: ids, ``support`` (nominal public money if taken up) [currency],
         ``support_value`` (NPV with - without support, to the enterprise) [currency],
-        ``p_without``, ``p_with`` [/1], ``expected_outlay``, ``deadweight`` [currency], and the
+        ``p_without``, ``p_with`` [/1], ``expected_outlay``, ``deadweight``, ``pv_cost`` (expected
+        outlay discounted to t = 0 at the government's rate) [currency], and the
         metrics with and without support (``npv``, ``irr``, ``simple_payback_years`` and the same
         with suffix ``_no_support``).
     summary : dict
@@ -455,6 +476,7 @@ def run_programme(
     rule: DecisionRule,
     scenario: str = "",
     base: Baseline | None = None,
+    government_discount_rate: float = GOVERNMENT_DISCOUNT_RATE,
 ) -> ProgrammeResult:
     """Support, outlay, uptake, deadweight and cost-effectiveness of one programme.
 
@@ -474,6 +496,9 @@ def run_programme(
         Name recorded in the summary.
     base : Baseline, optional
         Precomputed :func:`baseline` of the same frames and date (reused across scenarios).
+    government_discount_rate : float
+        Real discount rate of public money for the ``pv_`` figures (module docstring, step 7);
+        default :data:`GOVERNMENT_DISCOUNT_RATE`. [/1]
 
     Returns
     -------
@@ -494,6 +519,7 @@ def run_programme(
     ----------
     SWD(2014) 179 [1]_; OECD 2010 [2]_.
     """
+    present_value_factor(np.zeros(1), government_discount_rate)  # refuse a bad rate before any work
     b = base if base is not None else baseline(options, enterprises, on_date=on_date, with_irr=True if rule.kind == "irr" else None)
     if rule.kind == "irr" and not b.with_irr:
         raise ValueError("the 'irr' decision rule needs IRRs: build the baseline with with_irr=True")
@@ -518,10 +544,12 @@ def run_programme(
     exp_outlay = p1 * gross
     deadweight = dw_p * gross
 
+    disc = present_value_factor(out["t"].to_numpy(), government_discount_rate)
+    pv_amt = amt * disc
     key = pd.DataFrame({"t": out["t"].to_numpy(), "instrument_id": out["instrument_id"].to_numpy(),
                         "kind": out["kind"].to_numpy(), "outlay": amt * p1[rows], "outlay_if_all": amt,
-                        "deadweight": amt * dw_p[rows]})
-    byi = key.groupby(["t", "instrument_id", "kind"], sort=True, as_index=False)[["outlay", "outlay_if_all", "deadweight"]].sum()
+                        "deadweight": amt * dw_p[rows], "pv_cost": pv_amt * p1[rows], "pv_deadweight": pv_amt * dw_p[rows]})
+    byi = key.groupby(["t", "instrument_id", "kind"], sort=True, as_index=False)[list(YEAR_COLUMNS)].sum()
     byi.insert(0, "calendar_year", on_date.year + byi["t"].astype(np.int64))
 
     ids = [c for c in ("enterprise_id", "option_id") if c in opt.columns]
@@ -534,6 +562,8 @@ def run_programme(
     by_option["p_with"] = p1
     by_option["expected_outlay"] = exp_outlay
     by_option["deadweight"] = deadweight
+    pv_gross = np.bincount(rows, weights=pv_amt, minlength=n)
+    by_option["pv_cost"] = p1 * pv_gross
     for c in ("npv", "irr", "simple_payback_years"):
         if c not in m1.columns:
             continue
@@ -563,6 +593,15 @@ def run_programme(
         "private_investment": supported_inv - total,
         "leverage": (supported_inv - total) / total if total > 0 else float("nan"),
     }
+    pv = float((p1 * pv_gross).sum())
+    pv_dw = float((dw_p * pv_gross).sum())
+    pv_grants = float((pv_amt * p1[rows])[grant_mask].sum())
+    summary.update({
+        "government_discount_rate": float(government_discount_rate), "pv_cost": pv, "pv_grants": pv_grants,
+        "pv_tax_expenditure": pv - pv_grants, "pv_deadweight": pv_dw,
+        "pv_deadweight_share": pv_dw / pv if pv > 0 else float("nan"),
+        "pv_leverage": (supported_inv - pv) / pv if pv > 0 else float("nan"),
+    })
     for col, suffix in EFFECTS.items():
         life_effect = _lifetime(opt, col)
         add = float(((p1 - p0) * life_effect)[eligible].sum())
@@ -570,6 +609,8 @@ def run_programme(
         summary[f"additional_{suffix}"] = add
         summary[f"cost_per_{suffix}"] = total / add if add > 0 else float("nan")
         summary[f"cost_per_supported_{suffix}"] = total / sup if sup > 0 else float("nan")
+        summary[f"pv_cost_per_{suffix}"] = pv / add if add > 0 else float("nan")
+        summary[f"pv_cost_per_supported_{suffix}"] = pv / sup if sup > 0 else float("nan")
     summary = {k: summary[k] for k in SUMMARY_KEYS}
     return ProgrammeResult(byi, by_option, summary, support)
 
@@ -591,8 +632,9 @@ def budget_records(result: ProgrammeResult, by: str = "year") -> list[dict[str, 
     ----------
     result : ProgrammeResult
     by : {"year", "instrument", "option", "summary"}
-        ``year``: one record per (calendar_year, instrument_id, kind) with ``t``, ``outlay``,
-        ``outlay_if_all``, ``deadweight`` [currency]; ``instrument``: the same summed over years;
+        ``year``: one record per (calendar_year, instrument_id, kind) with ``t`` and
+        :data:`YEAR_COLUMNS` (``outlay``, ``outlay_if_all``, ``deadweight``, ``pv_cost``,
+        ``pv_deadweight``) [currency]; ``instrument``: the same summed over years;
         ``option``: one record per option (:attr:`ProgrammeResult.by_option`); ``summary``: one
         record with :data:`SUMMARY_KEYS`.
 
@@ -605,7 +647,7 @@ def budget_records(result: ProgrammeResult, by: str = "year") -> list[dict[str, 
         frame = result.by_year_instrument
     elif by == "instrument":
         frame = result.by_year_instrument.groupby(["instrument_id", "kind"], as_index=False, sort=True)[
-            ["outlay", "outlay_if_all", "deadweight"]].sum()
+            list(YEAR_COLUMNS)].sum()
     elif by == "option":
         frame = result.by_option
     elif by == "summary":
@@ -621,6 +663,7 @@ def compare_scenarios(
     scenarios: list[Scenario],
     *,
     on_date: date,
+    government_discount_rate: float = GOVERNMENT_DISCOUNT_RATE,
 ) -> tuple[pd.DataFrame, dict[str, ProgrammeResult]]:
     """Run several named scenarios on the same options and put their summaries side by side.
 
@@ -635,6 +678,8 @@ def compare_scenarios(
         Names must be unique.
     on_date : datetime.date
         Appraisal date.
+    government_discount_rate : float
+        Real discount rate of public money for the ``pv_`` figures. [/1]
 
     Returns
     -------
@@ -650,6 +695,7 @@ def compare_scenarios(
     base = baseline(options, enterprises, on_date=on_date,
                     with_irr=True if any(s.rule.kind == "irr" for s in scenarios) else None)
     results = {s.name: run_programme(options, enterprises, s.pack, params=s.params, on_date=on_date, rule=s.rule,
-                                     scenario=s.name, base=base) for s in scenarios}
+                                     scenario=s.name, base=base, government_discount_rate=government_discount_rate)
+               for s in scenarios}
     table = pd.DataFrame([r.summary for r in results.values()], columns=list(SUMMARY_KEYS))
     return table, results

@@ -28,11 +28,32 @@ reports; carry-forwards of firms without tax capacity delay, and may reduce, the
 
 Periods: t = 0 is the investment date; the calendar year is ``start_year + t``.
 
+Present value to the treasury
+-----------------------------
+Nominal outlay sums money of different years: a timing-only instrument (accelerated or free
+depreciation: US bonus depreciation, NL Vamil) sums to 0 although the treasury lends the tax to
+the enterprise interest-free.  :func:`present_value_factor` discounts each period's outlay to
+t = 0 at the government's discount rate g, with the conventions of DESIGN.md section 3 (flows at
+period ends, t = 0 not discounted): PV = sum_t outlay_t / (1 + g)^t.  For 100 % first-year
+depreciation of I (in year 1, as ``finance.cashflow`` places it) instead of straight line over N
+years, at tax rate tau: outlay tau I (1 - 1/N) at t = 1 and -tau I / N at t = 2..N, so
+PV = tau I (1 / (1 + g) - a(g, N) / N), a(g, N) = (1 - (1 + g)^-N) / g the annuity factor.
+The default g, :data:`GOVERNMENT_DISCOUNT_RATE` = 3 % real, is the European Commission's
+social discount rate for impact assessments [3]_ (the enterprises' rates are real too,
+DESIGN.md section 2); HM Treasury's Green Book uses 3.5 % [4]_ and US OMB Circular A-4 (2023)
+2.0 % [5]_: pass the rate of the government whose programme it is.
+
 References
 ----------
 .. [1] OECD, "Tax Expenditures in OECD Countries", OECD Publishing, 2010, ch. 1 (revenue-forgone
    method of costing tax expenditures).
 .. [2] numpy-financial ``pmt`` (annuity payment r P / (1 - (1 + r)^-n)).
+.. [3] European Commission, Better Regulation Toolbox, 2023 edition, Tool #61 "The use of
+   discount rates" (3 % real social discount rate as the default).
+.. [4] HM Treasury, The Green Book: Central Government Guidance on Appraisal and Evaluation,
+   2022, annex A6 (social time preference rate 3.5 %, years 0-30).
+.. [5] US Office of Management and Budget, Circular A-4, Regulatory Analysis, 9 November 2023
+   (2.0 % real discount rate).
 """
 
 from __future__ import annotations
@@ -42,10 +63,44 @@ import pandas as pd
 
 from policies.items import ITEM_COLUMNS
 
-__all__ = ["OUTLAY_COLUMNS", "outlay_table"]
+__all__ = ["OUTLAY_COLUMNS", "GOVERNMENT_DISCOUNT_RATE", "outlay_table", "present_value_factor"]
 
 #: Columns of :func:`outlay_table`.
 OUTLAY_COLUMNS: tuple[str, ...] = ("row", "instrument_id", "kind", "t", "outlay")
+
+#: Default real discount rate of public money [/1]: the European Commission's social discount
+#: rate (Better Regulation Toolbox 2023, tool #61); see the module docstring for others.
+GOVERNMENT_DISCOUNT_RATE: float = 0.03
+
+
+def present_value_factor(t: np.ndarray, rate: float) -> np.ndarray:
+    """Discount factor (1 + g)^-t of money in period t, to t = 0. [/1]
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Periods, t = 0 the investment date (not discounted). [yr]
+    rate : float
+        The government's real discount rate g, > -1. [/1]
+
+    Returns
+    -------
+    numpy.ndarray
+        Factors, same shape as ``t``. [/1]
+
+    Raises
+    ------
+    ValueError
+        If ``rate`` is not a finite number above -1.
+
+    References
+    ----------
+    DESIGN.md section 3 (period-end flows, t = 0 undiscounted); European Commission 2023 [3]_.
+    """
+    g = float(rate)
+    if not np.isfinite(g) or g <= -1:
+        raise ValueError(f"government discount rate is {rate!r} (expected a finite number > -1, e.g. 0.03)")
+    return np.exp(-np.asarray(t, dtype=float) * np.log1p(g))
 
 
 def _col(support: pd.DataFrame, name: str, default: float) -> np.ndarray:

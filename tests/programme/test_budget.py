@@ -107,7 +107,9 @@ def test_outlay_by_year_and_records(result):
     recs = budget_records(result, by="year")
     assert recs == [{"calendar_year": 2010, "t": 0, "instrument_id": "CA-ECOENERGY-RETROFIT", "kind": "grant",
                      "outlay": pytest.approx(323_000), "outlay_if_all": pytest.approx(323_000),
-                     "deadweight": pytest.approx(23_000)}]
+                     "deadweight": pytest.approx(23_000),
+                     # paid at t = 0: the present value is the nominal amount at any government rate
+                     "pv_cost": pytest.approx(323_000), "pv_deadweight": pytest.approx(23_000)}]
     summary = budget_records(result, by="summary")[0]
     assert summary["cost_per_t_waste"] is None  # NaN -> null in JSON
     assert len(budget_records(result, by="option")) == 9
