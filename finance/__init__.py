@@ -9,7 +9,7 @@ metrics
 handbook
     The Chinese cleaner-production audit handbook's D, F, N, NPVR form (a special case).
 batch
-    The same model for many options at once (2-D arrays, vectorised metrics and IRR).
+    The same model for many options at once (2-D arrays, compiled row kernels in :mod:`finance.kernels`).
 appraise
     Library entry: records with and without the support of the pack in force; single-option detail.
 portfolio

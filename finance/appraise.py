@@ -138,7 +138,7 @@ def appraise(
     params: Mapping[str, float] | None = None,
     payback_basis: PaybackBasis = PaybackBasis(),
 ) -> pd.DataFrame:
-    """Appraise every option with and without support, in two vectorised passes.
+    """Appraise every option with and without support, in two batch passes.
 
     Parameters
     ----------

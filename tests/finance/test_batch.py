@@ -143,3 +143,56 @@ def test_batch_irr_equals_scalar_on_flows_with_several_sign_changes():
             np.testing.assert_allclose(got[i], want.value, rtol=1e-7, atol=1e-9)
         assert reason[i] == want.reason
     assert {"", "several IRRs", "no IRR"} <= kinds
+
+
+def test_mirr_with_own_finance_and_reinvest_rates_equals_numpy_financial():
+    rng = np.random.default_rng(17)
+    n = 200
+    options = random_options(rng, n)
+    tax, rate = rng.uniform(0, 0.4, n), rng.uniform(0, 0.15, n)
+    got = batch_appraise(options, tax, rate, True, None, finance_rate=0.06, reinvest_rate=0.11)
+    flows = batch_cash_flows(options, tax, True, None)
+    checked = 0
+    for i in range(n):
+        v = flows.net[i, : int(options["lifetime_years"].iloc[i]) + 1]
+        want = npf.mirr(v, 0.06, 0.11)
+        if math.isnan(want):
+            assert math.isnan(got["mirr"].iloc[i])
+            continue
+        np.testing.assert_allclose(got["mirr"].iloc[i], want, rtol=1e-10, err_msg=f"row {i}")
+        checked += 1
+    assert checked > n // 2
+
+
+def test_irr_at_the_bracket_ends_and_outside_it():
+    # hand-made flows: r = 9999 is IRR_MAX-adjacent, -0.99999 lies below IRR_MIN = -0.9999
+    inside = [-1.0, 5000.0]  # IRR = 4999
+    outside_high = [-1.0, 20000.0]  # IRR = 19999 > IRR_MAX
+    outside_low = [-1.0, 0.00001]  # IRR = -0.99999 < IRR_MIN
+    got, reason = batch_irr(np.array([inside, outside_high, outside_low]))
+    np.testing.assert_allclose(got[0], 4999.0, rtol=1e-12)
+    assert reason[0] == ""
+    assert math.isnan(got[1]) and reason[1] == "IRR outside [-0.9999, 10000.0]"
+    assert math.isnan(got[2]) and reason[2] == "IRR outside [-0.9999, 10000.0]"
+
+
+def test_each_compiled_kernel_keeps_one_signature_whatever_the_input_form():
+    """Read-only pandas views, scalars, broadcast rates, empty support: one compiled form each.
+
+    A second signature would mean a second compilation (seconds) in every fresh process.
+    """
+    from finance import kernels
+
+    rng = np.random.default_rng(19)
+    n = 60
+    options = random_options(rng, n)
+    table = item_table(random_items(rng, options))
+    tax = pd.Series(rng.uniform(0, 0.4, n)).to_numpy()  # read-only under pandas copy-on-write
+    batch_appraise(options, tax, 0.08, True, table)
+    batch_appraise(options, 0.25, rng.uniform(0, 0.1, n), rng.random(n) < 0.5, None, loss_carry_forward_years=3)
+    batch_appraise(options, tax, 0.08, False, table, payback_basis=PaybackBasis("pre_tax", False),
+                   finance_rate=0.05, reinvest_rate=0.1, chunk_rows=7, workers=2)
+    batch_irr(rng.normal(0, 1, (20, 6)))
+    batch_irr(np.asfortranarray(rng.normal(0, 1, (20, 6))).astype(np.float32))
+    for kernel in (kernels.cash_flow_rows, kernels.discounted_rows, kernels.npv_rows, kernels.irr_rows):
+        assert len(kernel.signatures) == 1, (kernel.__name__, kernel.signatures)
