@@ -60,6 +60,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -616,12 +617,17 @@ def run_programme(
 
 
 def _clean(v: Any) -> Any:
-    if isinstance(v, (float, np.floating)):
-        return None if not np.isfinite(v) else float(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
+    """One scalar as plain JSON: NaN/NA/NaT/inf -> None, numpy scalars -> Python, dates -> ISO text.
+
+    The scalar rules of ``store.results.plain`` (which this package may not import: only store
+    touches the database package); tests/programme/test_budget_records.py checks that they agree.
+    """
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and not math.isfinite(v)):
+        return None
+    if isinstance(v, (pd.Timestamp, date)):
+        return v.isoformat()
     return v
 
 
