@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 .venv/bin/python -m store.seed
+.venv/bin/python -m finance.batch  # compile the numerical kernels once (cached on disk), not on the first click
 exec .venv/bin/streamlit run app.py --server.headless true --server.port "${PORT:-8501}" --browser.gatherUsageStats false "$@"

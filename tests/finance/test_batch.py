@@ -182,7 +182,9 @@ def test_each_compiled_kernel_keeps_one_signature_whatever_the_input_form():
     A second signature would mean a second compilation (seconds) in every fresh process.
     """
     from finance import kernels
+    from finance.batch import warm_up
 
+    assert warm_up() >= 0  # the start script's warm-up takes the same path as real calls
     rng = np.random.default_rng(19)
     n = 60
     options = random_options(rng, n)
