@@ -18,16 +18,33 @@ CHOICES: dict[str, tuple[str, ...]] = {
 METHOD_NAMES: dict[str, str] = {"wsm": "Weighted sum (min-max scaled)", "topsis": "TOPSIS (vector scaled)",
                                 "vikor": "VIKOR", "wpm": "Weighted product"}
 
+#: Readable names of the ranking criteria (the option columns and derived/metric columns they rank on).
+CRITERION_LABELS: dict[str, str] = {
+    "energy_saved_mwh": "Energy saved", "co2e_avoided_t": "CO2e avoided", "waste_avoided_t": "Waste avoided",
+    "water_saved_m3": "Water saved", "elf_reduction": "Environmental load factor reduction",
+    "hierarchy_score": "Waste hierarchy (prevention first)", "simple_payback_years": "Simple payback",
+    "simple_payback_pretax_years": "Simple payback (pre-tax)", "discounted_payback_years": "Discounted payback",
+    "investment": "Investment", "technical_feasibility": "Technical feasibility", "implementability": "Implementability",
+    "npv": "NPV", "irr": "IRR", "npv_ratio": "NPV ratio", "annual_savings": "Yearly savings",
+}
 
-def column_config(table: str) -> dict[str, Any]:
+
+def criterion_label(column: str) -> str:
+    """A criterion's readable name (the column name itself for columns without one)."""
+    return CRITERION_LABELS.get(column, column)
+
+
+def column_config(table: str, currency: str | None = None) -> dict[str, Any]:
     """st.data_editor column configuration from the field table: label, unit and help per column.
+
+    Money columns are labelled with ``currency`` (e.g. ``investment [EUR]``), else ``[cur.]``.
 
     Numbers are not range-limited in the editor: the import validation explains bad values, the
     same way it does for a file.
     """
     cfg: dict[str, Any] = {}
     for f in fields(table):
-        unit = f.unit.replace("currency", "cur.") if f.unit else ""
+        unit = f.unit.replace("currency", currency or "cur.") if f.unit else ""
         label = f"{f.column} [{unit}]" if unit and unit != "score" else f.column
         req = " (required)" if f.required else ""
         default = f"; default {f.default}" if f.default else ""

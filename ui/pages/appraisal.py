@@ -85,6 +85,9 @@ table = pd.DataFrame([{"metric": f"{label} [{currency if unit == 'cur' else unit
 st.dataframe(table, hide_index=True, width="stretch", key="metrics_table")
 if res.metrics.get("irr_reason"):
     st.caption(f"IRR: {res.metrics['irr_reason']}")
+if not float(option.get("investment") or 0.0) > 0:
+    st.caption("No investment: the NPV ratio and the benefit-cost ratio divide by the investment, so they are not defined; "
+               "the payback is immediate.")
 
 # --- cash flow chart --------------------------------------------------------------------------
 flows = pd.concat([
@@ -132,3 +135,7 @@ sens = cache[skey].dropna(subset=["npv_low", "npv_high"])
 st.altair_chart(charts.tornado_chart(sens, currency, base_npv=res.metrics["npv"]), width="stretch")
 st.caption("Each input moved by -20% and +20% with all else at its base value; NPV with support. "
            "Lifetime rounded to whole years; the support row scales each item's amount.")
+flat = sens[(sens["npv_low"] - res.metrics["npv"]).abs().lt(0.5) & (sens["npv_high"] - res.metrics["npv"]).abs().lt(0.5)]
+if len(flat):
+    st.caption("No bar for " + ", ".join(flat["input"]) + ": moving it does not change this option's NPV "
+               "(e.g. an input that is zero here, or no support applies).")

@@ -1,4 +1,4 @@
-"""Overview page: what is stored, and what cpscreen does."""
+"""Overview page: what is stored, what cpscreen does, and where to start."""
 
 import streamlit as st
 
@@ -14,3 +14,22 @@ counts = {t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("e
 c1, c2 = st.columns(2)
 c1.metric("Enterprises", counts["enterprises"])
 c2.metric("Options", counts["options"])
+
+if not counts["enterprises"]:
+    st.info("Nothing is stored yet: start by importing an enterprises file and its options on the Options page.")
+
+st.subheader("Where to go")
+st.caption("Pick the enterprise and the appraisal date in the sidebar; every page works on that enterprise.")
+STEPS = [
+    ("ui/pages/options.py", "Options", "register, import, edit, delete and download the enterprise's candidate options"),
+    ("ui/pages/screening.py", "Screening", "sort them into implement now / study / rejected, and rank them with your weights"),
+    ("ui/pages/appraisal.py", "Appraisal", "one option's after-tax cash flow, NPV, IRR and payback, with and without support"),
+    ("ui/pages/portfolio.py", "Portfolio", "the best set of options under a capital budget, and the abatement cost curve"),
+    ("ui/pages/programme.py", "Programme", "what a support programme costs government across enterprises, with scenarios"),
+    ("ui/pages/policies.py", "Policies", "each jurisdiction's subsidies and tax incentives, dated and sourced"),
+    ("ui/pages/report.py", "Report", "an Excel workbook and a printable report of the enterprise, ranked as on Screening"),
+]
+for path, label, what in STEPS:
+    a, b = st.columns([1, 4], vertical_alignment="center")
+    a.page_link(path, label=label)
+    b.markdown(what)

@@ -78,7 +78,9 @@ shown = shown.reset_index(drop=True)
 
 st.caption(f"{len(shown)} of {len(opts)} option(s) of **{eid}**. Edit cells or add rows, then save. "
            "Hover a column header for its meaning and unit.")
-cfg = column_config("options")
+ents = data.enterprises(cur, version)
+currency = dict(zip(ents["enterprise_id"], ents["currency"])).get(eid)
+cfg = column_config("options", currency if isinstance(currency, str) and currency else None)
 cfg["enterprise_id"] = st.column_config.TextColumn("enterprise_id", disabled=True,
                                                    help="Set from the sidebar's enterprise")
 edited = st.data_editor(

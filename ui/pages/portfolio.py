@@ -8,7 +8,7 @@ import streamlit as st
 from finance.portfolio import PortfolioError, marginal_abatement_cost, select_portfolio
 from screening.rank import rank_options
 from ui import charts, data
-from ui.state import on_date, require_enterprise
+from ui.state import on_date, ranking_choice, require_enterprise
 
 EFFECTS = {"co2e_avoided_t": ("CO2e avoided", "t CO2e"), "waste_avoided_t": ("Waste avoided", "t waste"),
            "energy_saved_mwh": ("Energy saved", "MWh"), "water_saved_m3": ("Water saved", "m3")}
@@ -27,9 +27,13 @@ total_inv = float(opts["investment"].sum())
 c1, c2 = st.columns(2)
 budget = c1.number_input(f"Capital budget [{currency}]", min_value=0.0, value=float(round(total_inv / 2, -3)),
                          step=max(1000.0, round(total_inv / 20, -3)), key="budget",
-                         help=f"All options together would need {total_inv:,.0f} {currency}.")
+                         format="%.0f", help=f"All options together would need {total_inv:,.0f} {currency}.")
+choice = ranking_choice(eid)
+score_source = "Screening page's weights" if choice is not None else "default weights"
 objective = c2.radio("Maximise", ["npv", "score"], key="objective", horizontal=True,
-                     format_func=lambda o: {"npv": "NPV (with support)", "score": "Screening score (default weights)"}[o])
+                     format_func=lambda o: {"npv": "NPV (with support)", "score": f"Screening score ({score_source})"}[o],
+                     help="The screening score uses the profile, method and weights last set on the Screening page "
+                          "(the default profile and weighted sum when it was not opened).")
 
 frame = opts.copy()
 if objective == "npv":
@@ -39,7 +43,18 @@ if objective == "npv":
         st.stop()
     frame = frame.merge(appraised[["option_id", "npv"]], on="option_id", how="left")
 else:
-    ranking = rank_options(data.options_with_metrics(cur, version, eid, on_date()), ents)
+    try:
+        ranking = rank_options(data.options_with_metrics(cur, version, eid, on_date()), ents,
+                               **({} if choice is None else {"method": choice.method, "criteria": list(choice.criteria)}))
+    except ValueError as exc:
+        st.error(f"Cannot score the options: {exc}")
+        st.stop()
+    if ranking.table["score_direction"].eq("lower_is_better").any():
+        st.error("The Screening page's method is VIKOR, whose score is lower-is-better and cannot be summed as a benefit: "
+                 "pick another method there, or maximise NPV.")
+        st.stop()
+    if choice is not None:
+        st.caption(f"Score from the Screening page: {choice.describe()}.")
     frame["score"] = frame["option_id"].map(dict(zip(ranking.table["option_id"], ranking.table["score"]))).fillna(0.0)
 
 try:

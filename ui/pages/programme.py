@@ -10,7 +10,7 @@ from policies.schema import RangeRate, iter_values
 from programme.budget import baseline, run_programme
 from programme.uptake import DecisionRule
 from ui import charts, data
-from ui.state import db_cursor, on_date
+from ui.state import db_cursor, enterprise_id, on_date
 
 SUMMARY_LABELS = {
     "eligible_options": ("Eligible options", ""), "uptake_without_support": ("Uptake without support", "options"),
@@ -48,8 +48,10 @@ if ents.empty:
 
 c1, c2 = st.columns([1, 2])
 live = [c for c in packs if parameters(packs[c], day)]
+home = dict(zip(ents["enterprise_id"], ents["jurisdiction"])).get(enterprise_id())
+start = home if home in live else (live[0] if live else next(iter(packs)))  # the sidebar enterprise's pack first
 code = c1.selectbox("Programme (policy pack)", list(packs), key="programme_pack",
-                    index=list(packs).index(live[0]) if live else 0,
+                    index=list(packs).index(start),
                     format_func=lambda c: f"{c}: {packs[c].meta.name}")
 chosen = c2.multiselect("Enterprises", list(ents["enterprise_id"]), default=list(ents["enterprise_id"]),
                         key="programme_enterprises", format_func=lambda e: dict(zip(ents["enterprise_id"], ents["name"]))[e])

@@ -65,7 +65,7 @@ c1.download_button("Download Excel workbook", data=xlsx, file_name=f"cpscreen_{e
                    mime=MIME["xlsx"], key="download_xlsx", type="primary")
 c2.download_button("Download printable HTML report", data=page.encode("utf-8"), file_name=f"cpscreen_{eid}_{day.isoformat()}.html",
                    mime="text/html", key="download_html", help="Open it and print to PDF from the browser.")
-st.markdown("**Sheets:** " + ", ".join(f"{k} ({len(v)} rows)" for k, v in frames.items()))
+st.markdown("**Sheets:** " + ", ".join(f"{k} ({len(v)} row{'' if len(v) == 1 else 's'})" for k, v in frames.items()))
 with st.expander("Preview"):
     for k, v in frames.items():
         st.markdown(f"**{k}**")

@@ -12,7 +12,7 @@ from screening.mcda import METHODS
 from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
 from ui import charts, data
-from ui.widgets import METHOD_NAMES
+from ui.widgets import METHOD_NAMES, criterion_label
 from ui.state import RankingChoice, on_date, ranking_choice, require_enterprise, set_ranking_choice
 
 SORT_TITLES = {"implement_now": "Implement now", "study": "Needs study", "rejected": "Rejected", "mandatory": "Mandatory (required by law)"}
@@ -46,8 +46,8 @@ with st.expander("Weights (relative; normalised to sum to 1 below)", expanded=Tr
     for i, c in enumerate(base_criteria):
         arrow = "higher is better" if c.direction == "max" else "lower is better"
         raw[c.column] = cols[i % len(cols)].slider(
-            f"{c.column} [%]", 0.0, 100.0, set_before.get(c.column, round(100 * float(c.weight), 1)), 0.1, format="%.1f", key=f"w-{profile}-{c.column}",
-            help=f"{arrow}; relative weight, normalised below")
+            f"{criterion_label(c.column)} [%]", 0.0, 100.0, set_before.get(c.column, round(100 * float(c.weight), 1)), 0.1, format="%.1f", key=f"w-{profile}-{c.column}",
+            help=f"Column `{c.column}`, {arrow}; relative weight, normalised below")
     total = sum(raw.values())
     if total <= 0:
         st.error("All weights are zero: give at least one criterion a positive weight.")
@@ -72,6 +72,8 @@ groups = st.columns(3)
 for col, cls in zip(groups, ["implement_now", "study", "rejected"]):
     part = table[table["sort_class"] == cls]
     col.markdown(f"**{SORT_TITLES[cls]}** ({len(part)})")
+    if part.empty:
+        col.caption("No option in this group.")
     for r in part.itertuples():
         col.markdown(f"- **{r.option_id}** {r.title}  \n  <small>{r.sort_reason}</small>", unsafe_allow_html=True)
 mand = table[table["sort_class"] == "mandatory"]
@@ -83,7 +85,8 @@ st.subheader("Ranking")
 ranked = table.dropna(subset=["rank"]).sort_values("rank")
 top = ranked.iloc[0]
 t1, t2 = st.columns([3, 1], vertical_alignment="bottom")
-t1.metric("Top-ranked option", f"{top['option_id']}: {top['title']}")
+t1.metric("Top-ranked option", str(top["option_id"]), help=str(top["title"]))
+t1.markdown(f"**{top['title']}**")  # in full: a metric cuts long titles off
 if t2.button("Open its appraisal", key="open_appraisal", icon=":material/payments:"):
     st.session_state["goto_option"] = top["option_id"]
     st.switch_page("ui/pages/appraisal.py")
@@ -91,8 +94,10 @@ score_note = "lower is better (VIKOR Q)" if top["score_direction"] == "lower_is_
 show = ranked[["rank", "option_id", "title", "score", "sort_class", "missing"]].rename(
     columns={"score": f"score [/1] ({score_note})", "sort_class": "preliminary sort", "missing": "criteria missing (worst value used)"})
 st.dataframe(show, hide_index=True, width="stretch", key="ranking_table")
-for n in ranking.notes:
-    st.caption(n)
+if ranking.notes:
+    with st.expander(f"Notes on the criteria ({len(ranking.notes)}): missing values and how they were scored"):
+        for n in ranking.notes:
+            st.caption(n)
 
 contrib_cols = [c for c in ranked.columns if c.startswith("contrib:")]
 if contrib_cols:
@@ -138,9 +143,17 @@ st.caption(f"Each weight varied uniformly by ±{spread:.0%} of its value, then r
 if method == "wsm":
     flips = flip_points(ranking.prepared)
     st.markdown("**Flip points**: how far each weight can move before the top option changes")
-    st.dataframe(flips.rename(columns={"weight": "weight [/1]", "increase": "increase [/1]", "decrease": "decrease [/1]",
-                                       "new_top_up": "new top if raised", "new_top_down": "new top if lowered"}),
-                 hide_index=True, width="stretch")
+    shown_flips = pd.DataFrame({
+        "criterion": flips["criterion"].map(criterion_label),
+        "weight [/1]": flips["weight"].map(lambda v: f"{v:.3f}"),
+        **{label: flips[col].map(lambda v, none=none: none if pd.isna(v) else f"{v:.3f}")
+           for col, label, none in (("increase", "raise by [/1]", "never"), ("weight_up", "weight at the flip, raised [/1]", "–"),
+                                    ("decrease", "lower by [/1]", "never"), ("weight_down", "weight at the flip, lowered [/1]", "–"))},
+        "new top if raised": flips["new_top_up"].fillna("–"), "new top if lowered": flips["new_top_down"].fillna("–"),
+    })
+    st.dataframe(shown_flips, hide_index=True, width="stretch", key="flip_points")
+    st.caption("'never': moving that weight alone (the others rescaled to keep the sum 1) anywhere between 0 and 1 "
+               f"leaves {top['option_id']} on top.")
 else:
     st.caption("Flip points are computed for the weighted sum; switch the method to see them.")
 

@@ -1,0 +1,107 @@
+"""What a user trips over, fixed after looking at every page: each fix has a test that fails without it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from finance.appraise import appraise
+from screening.criteria import Criterion
+from screening.rank import rank_options
+from store.db import cursor
+from store.io import load_table
+
+
+def _frame(at, column: str) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _captions(at) -> str:
+    return " ".join(c.value for c in at.caption)
+
+
+def test_home_links_every_page(app):
+    at = app()
+    assert not at.exception
+    links = {p.label for p in at.get("page_link")}
+    assert links == {"Options", "Screening", "Appraisal", "Portfolio", "Programme", "Policies", "Report"}
+
+
+def test_screening_flip_points_say_never_not_none(app):
+    at = app("screening")
+    flips = _frame(at, "raise by [/1]")
+    assert not flips.isna().any().any() and "None" not in flips.to_numpy()
+    assert "never" in set(flips["raise by [/1]"])  # the demo plater's payback weight never flips the top
+    top = next(m.value for m in at.metric if m.label == "Top-ranked option")
+    assert f"leaves {top} on top" in _captions(at)
+
+
+def test_screening_says_when_a_sort_group_is_empty_and_uses_readable_criterion_names(app):
+    at = app("screening")
+    assert "**Rejected** (0)" in " ".join(m.value for m in at.markdown)  # the plater has no rejected option
+    assert "No option in this group." in _captions(at)
+    labels = {s.label for s in at.slider if s.key and s.key.startswith("w-")}
+    assert "Energy saved [%]" in labels and "Environmental load factor reduction [%]" in labels
+    assert not any("_" in label for label in labels)
+
+
+def test_screening_top_option_shows_its_full_title(app, seeded_db):
+    at = app("screening")
+    top = next(m.value for m in at.metric if m.label == "Top-ranked option")
+    title = load_table(cursor(seeded_db), "options", "nl_plating").set_index("option_id").loc[top, "title"]
+    assert f"**{title}**" in [m.value for m in at.markdown]
+
+
+def test_programme_opens_at_the_sidebar_enterprise_s_pack(app):
+    at = app("programme")
+    assert at.selectbox(key="programme_pack").value == "NL"  # the first enterprise is the Dutch plater
+    at = app()  # a new session that picks the dairy before opening the page
+    at.sidebar.selectbox(key="enterprise_id").select("dk_dairy").run()
+    at.switch_page("ui/pages/programme.py").run()
+    assert not at.exception
+    assert at.selectbox(key="programme_pack").value == "DK"
+
+
+def test_portfolio_score_uses_the_screening_weights(app, seeded_db):
+    at = app("screening")
+    for s in at.slider:
+        if s.key and s.key.startswith("w-default-"):
+            s.set_value(100.0 if s.key == "w-default-water_saved_m3" else 0.0)
+    at.run()
+    at.switch_page("ui/pages/portfolio.py").run()
+    at.radio(key="objective").set_value("score").run()
+    assert not at.exception
+    assert "Screening page's weights" in at.radio(key="objective").format_func("score")
+    cur = cursor(seeded_db)
+    opts, ents = load_table(cur, "options", "nl_plating"), load_table(cur, "enterprises")
+    metrics = appraise(opts, ents, date.today())[["option_id", "npv", "irr", "npv_ratio", "simple_payback_years",
+                                                   "discounted_payback_years"]]
+    table = rank_options(opts.merge(metrics, on="option_id"), ents, criteria=[
+        Criterion(c, "min" if c in ("investment", "simple_payback_years") else "max", 1.0 if c == "water_saved_m3" else 0.0)
+        for c in ("energy_saved_mwh", "co2e_avoided_t", "waste_avoided_t", "water_saved_m3", "elf_reduction",
+                  "hierarchy_score", "simple_payback_years", "investment", "technical_feasibility", "implementability")]).table
+    chosen = _frame(at, "selected")
+    chosen = set(chosen.loc[chosen["selected"].astype(bool), "option_id"])
+    scores = table.set_index("option_id")["score"].fillna(0)
+    default = rank_options(opts.merge(metrics, on="option_id"), ents).table.set_index("option_id")["score"].fillna(0)
+    summed = float(next(m.value for m in at.metric if m.label == "Summed score [/1]"))
+    assert summed == pytest.approx(float(scores[list(chosen)].sum()), abs=1e-3)
+    assert abs(summed - float(default[list(chosen)].sum())) > 0.01  # the test tells the weights apart
+    assert "Score from the Screening page: profile 'default', method wsm" in _captions(at)
+
+
+def test_options_money_columns_are_labelled_with_the_currency(app):
+    at = app("options")
+    cfg = at.data_editor[0].proto.columns  # JSON column config
+    assert "investment [EUR]" in cfg and "[cur.]" not in cfg
+
+
+def test_appraisal_says_which_tornado_rows_have_no_bar(app):
+    at = app("appraisal")
+    at.selectbox(key="appraisal_option").select("NL-01").run()  # no investment, no support
+    assert not at.exception
+    text = _captions(at)
+    assert "No bar for investment, support" in text
+    assert "No investment: the NPV ratio and the benefit-cost ratio" in text
