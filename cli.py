@@ -56,8 +56,9 @@ def emit(records: list[dict[str, Any]], fmt: str, out: Any = None) -> None:
     if frame.empty:
         out.write("(no records)\n")
         return
-    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200, "display.max_colwidth", 60):
-        out.write(frame.to_string(index=False, na_rep="-") + "\n")
+    # a terminal table: long cells (support items as JSON, sources) cut to 60 characters and the
+    # columns wrapped in blocks of 160 characters; --format json or csv give everything in full
+    out.write(frame.to_string(index=False, na_rep="-", max_colwidth=60, line_width=160) + "\n")
 
 
 # ----------------------------------------------------------------------------- data access
