@@ -27,6 +27,13 @@ from screening.robustness import acceptability, flip_points
 #: Excel's sheet-name limit. [characters]
 SHEET_NAME_MAX = 31
 
+#: The flip-point table's columns as the report names them (empty cell: no flip within 0..1).
+FLIP_COLUMNS: dict[str, str] = {
+    "weight": "weight [/1]", "increase": "raise by [/1]", "weight_up": "weight at the flip, raised [/1]",
+    "decrease": "lower by [/1]", "weight_down": "weight at the flip, lowered [/1]",
+    "new_top_up": "new top if raised", "new_top_down": "new top if lowered",
+}
+
 
 def report_frames(
     options: pd.DataFrame,
@@ -110,7 +117,7 @@ def report_frames(
         "share ranked first [/1]": acc.first, f"share in top {acc.k} [/1]": acc.top_k,
     }).sort_values("share ranked first [/1]", ascending=False)
     if method == "wsm":
-        frames["flip points"] = flip_points(ranking.prepared)
+        frames["flip points"] = flip_points(ranking.prepared).rename(columns=FLIP_COLUMNS)
     step(0.6, "Assessors, abatement cost, appraisal")
     if scores is not None and len(scores):
         conc, disputed = agreement(scores)

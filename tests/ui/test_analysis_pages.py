@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 
 from finance.appraise import appraise, appraise_option
 from screening.criteria import Criterion

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -105,3 +106,40 @@ def test_appraisal_says_which_tornado_rows_have_no_bar(app):
     text = _captions(at)
     assert "No bar for investment, support" in text
     assert "No investment: the NPV ratio and the benefit-cost ratio" in text
+
+
+@pytest.fixture
+def empty_app(tmp_path, monkeypatch):
+    """The app on a new, empty database."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from store.db import close_all
+
+    root = Path(__file__).resolve().parents[2]
+
+    monkeypatch.setenv("CPSCREEN_DB", str(tmp_path / "empty.duckdb"))
+    monkeypatch.chdir(root)
+    st.cache_data.clear()
+
+    def run(page: str) -> AppTest:
+        at = AppTest.from_file(str(root / "app.py"), default_timeout=30)
+        at.run()
+        at.switch_page(f"ui/pages/{page}.py")
+        at.run()
+        return at
+
+    yield run
+    close_all()
+    st.cache_data.clear()
+
+
+def test_an_empty_database_offers_templates_and_the_demo_data(empty_app, tmp_path):
+    at = empty_app("options")
+    assert not at.exception
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert {"Template: enterprises (CSV)", "Template: options (CSV)"} <= labels
+    at.button(key="load_demo").click().run()
+    assert not at.exception
+    assert at.success and at.success[0].value.startswith("Loaded the demo data: 3 enterprise(s)")
+    assert len(at.data_editor[0].value) > 0  # the sidebar's first enterprise, with its options

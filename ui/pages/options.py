@@ -13,8 +13,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from screening.schema import CATEGORIES, STATUSES, ValidationError
-from store.io import ImportFileError, UnknownOptionError, delete_options, import_batch, import_frames, read_files, to_export_frame
+from screening.schema import CATEGORIES, STATUSES, ValidationError, columns
+from store.io import (
+    ImportFileError,
+    UnknownOptionError,
+    delete_options,
+    import_batch,
+    import_files,
+    import_frames,
+    read_files,
+    to_export_frame,
+)
+from store.seed import DEMO_FILES
 from ui import data
 from ui.state import db_cursor, enterprise_id
 from ui.widgets import MIME, column_config, error_table, frame_bytes, highlight_errors
@@ -61,7 +71,17 @@ if msg := st.session_state.pop("import_message", None):
     st.success(msg)
 
 if eid is None:
-    st.info("No enterprise is stored yet: import an enterprises file (and its options) above.")
+    st.info("No enterprise is stored yet: import an enterprises file (and its options) above. The templates below "
+            "have the columns the import expects (hover a column in the table after import for its meaning and unit).")
+    t1, t2, t3 = st.columns(3)
+    for col, table in ((t1, "enterprises"), (t2, "options")):
+        col.download_button(f"Template: {table} (CSV)", data=(",".join(columns(table)) + "\n").encode("utf-8"),
+                            file_name=f"{table}_template.csv", mime=MIME["csv"], key=f"template_{table}")
+    if t3.button("Load the demo data", key="load_demo", help="Three demo enterprises (NL, DK, CN) with their options and scores."):
+        report = import_files(cur, [str(p) for p in DEMO_FILES])
+        st.session_state["import_message"] = (f"Loaded the demo data: {report.enterprises} enterprise(s), "
+                                              f"{report.options} option(s), {report.assessor_scores} assessor score(s).")
+        st.rerun()
     st.stop()
 
 # --- filters and the editable table -------------------------------------------------------

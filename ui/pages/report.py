@@ -7,7 +7,7 @@ import streamlit as st
 from ui import data
 from ui.report import html_report, report_frames, workbook_bytes
 from ui.state import on_date, ranking_choice, require_enterprise
-from ui.widgets import METHOD_NAMES, MIME
+from ui.widgets import METHOD_NAMES, MIME, criterion_label
 
 st.title("Report")
 cur, version, eid = require_enterprise()
@@ -23,12 +23,13 @@ if choice is None:
            "enterprise in this session (set a profile, method and weights there and the report follows them)")
 else:
     method, criteria = choice.method, list(choice.criteria)
-    label = choice.describe() + " (as last set on the Screening page)"
+    label = (f"method {method}, profile '{choice.profile}', weights as last set on the Screening page "
+             "(see the criteria sheet)")
     how = f"what was last set on the Screening page: profile **{choice.profile}**, method **{METHOD_NAMES.get(method, method)}**"
 st.caption(f"Screening and appraisal of **{name}** on {day.isoformat()}, over the options and their appraisal metrics. "
            f"The ranking uses {how}; the robustness view 1,000 weight draws.")
 if choice is not None:
-    st.caption("Weights [/1]: " + ", ".join(f"{c.column} ({'higher' if c.direction == 'max' else 'lower'} is better) "
+    st.caption("Weights [/1]: " + ", ".join(f"{criterion_label(c.column)} ({'higher' if c.direction == 'max' else 'lower'} is better) "
                                            f"{c.weight:.3f}" for c in choice.criteria))
 
 rkey = ("report", version, eid, day, choice)
