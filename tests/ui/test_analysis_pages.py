@@ -111,6 +111,8 @@ def test_appraisal_shows_support_items_with_sources(app):
     items = _frame(at, "source")
     assert {"rule", "kind", "rate", "timing", "source"} <= set(items.columns)
     assert items["source"].str.len().gt(0).all()
+    # the amount comes right after the rule and its kind, before the long rate and source texts
+    assert list(items.columns[:3]) == ["rule", "kind", "amount [EUR]"]
 
 
 # --- Portfolio ----------------------------------------------------------------------------------

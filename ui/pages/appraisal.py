@@ -111,11 +111,11 @@ else:
     rules = {r["id"]: r for r in show_pack(res.pack)} if show_pack and res.pack and res.pack != "none" else {}
     items = pd.DataFrame([{
         "rule": f"{i.instrument_id}: {i.name}", "kind": i.kind,
-        "rate": rules.get(i.instrument_id, {}).get("rate", ""),
-        f"amount [{currency}]": i.amount,
+        f"amount [{currency}]": i.amount,  # before the long texts, so it is in view without scrolling
         "timing": f"year {i.year}" + (f", spread over {i.spread_years} yr" if i.spread_years > 1 else ""),
-        "source": i.source,
         "unverified": i.unverified_reason if i.unverified else "",
+        "rate": rules.get(i.instrument_id, {}).get("rate", ""),
+        "source": i.source,
     } for i in res.items])
     st.dataframe(items, hide_index=True, width="stretch", key="support_items",
                  column_config={f"amount [{currency}]": st.column_config.NumberColumn(format="%,.0f")})
