@@ -71,7 +71,8 @@ import pandas as pd
 
 from finance.batch import batch_cash_flows
 from programme.appraisal import decision_metrics, payback_from_cumulative
-from policies.engine import support_table, tax_rates
+from policies.engine import load_packs, rules_in_force, support_table, tax_rates
+from policies.kinds import Params
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table, present_value_factor
 from programme.scenarios import Scenario
 from programme.uptake import DecisionRule, uptake_probability
@@ -274,9 +275,18 @@ def _metrics_with(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.Da
     """Decision metrics (``npv``, ``simple_payback_years``, ``irr`` when the baseline has IRRs) of
     the options at ``rows`` (positions, increasing) with ``support`` (whose ``row`` are all among
     ``rows``); index 0..len(rows)-1."""
-    n = len(rows)
     if len(support) == 0:
         return b.metrics.iloc[rows].reset_index(drop=True)
+    n_all = len(b.options)
+    if 2 * len(rows) >= n_all:
+        # most options: work on the whole baseline (no copies of its matrices), then select
+        return _metrics_of(b, support, np.arange(n_all)).iloc[rows].reset_index(drop=True)
+    return _metrics_of(b, support, rows)
+
+
+def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    n = len(rows)
+    whole = n == len(b.options)
     local = np.full(len(b.options), -1, dtype=np.int64)
     local[rows] = np.arange(n)
     rows_s = local[support["row"].to_numpy(dtype=np.int64)]
@@ -287,8 +297,8 @@ def _metrics_with(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.Da
         spread = support["spread_years"].to_numpy(dtype=np.int64)
         year0 = support["year"].to_numpy(dtype=np.int64)
         amount_s = support["amount"].to_numpy(dtype=float)
-        life = b.life[rows]
-        disc = b.discount_rate[rows]
+        life = b.life if whole else b.life[rows]
+        disc = b.discount_rate if whole else b.discount_rate[rows]
         rep = np.repeat(np.arange(len(support)), spread)
         years = year0[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(spread) - spread, spread))
         if (years > life[rows_s[rep]]).any():
@@ -297,8 +307,9 @@ def _metrics_with(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.Da
                              f"{life[rows_s[j]]} years")
         per = amount_s[rep] / spread[rep]
         pv = per * np.exp(-years * np.log1p(disc[rows_s[rep]]))
-        npv1 = b.metrics["npv"].to_numpy()[rows] + np.bincount(rows_s[rep], weights=pv, minlength=n)
-        cum = b.cum if n == len(b.options) else b.cum[rows]
+        npv0 = b.metrics["npv"].to_numpy()
+        npv1 = (npv0 if whole else npv0[rows]) + np.bincount(rows_s[rep], weights=pv, minlength=n)
+        cum = b.cum if whole else b.cum[rows]
         width = cum.shape[1]
         if (years == 0).all():
             cum1 = cum + np.bincount(rows_s, weights=amount_s, minlength=n)[:, None]
@@ -309,7 +320,7 @@ def _metrics_with(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.Da
         m1 = pd.DataFrame({"npv": npv1, "simple_payback_years": payback_from_cumulative(cum1, life)})
         del cum1
         return m1
-    opt = b.options if n == len(b.options) else b.options.iloc[rows].reset_index(drop=True)
+    opt = b.options if whole else b.options.iloc[rows].reset_index(drop=True)
     sup = support.assign(row=rows_s)
     flows = batch_cash_flows(opt, b.tax_rate[rows], b.tax_capacity[rows], sup)
     return decision_metrics(flows.net, flows.life, b.discount_rate[rows], with_irr=b.with_irr)
@@ -330,9 +341,45 @@ def _amounts(support: pd.DataFrame, rows: np.ndarray, n_options: int, instrument
     return out
 
 
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate support tables, keeping the categorical text columns categorical."""
+    parts = [p.copy(deep=False) for p in parts]
+    for c in parts[0].columns:
+        if all(isinstance(p[c].dtype, pd.CategoricalDtype) for p in parts):
+            union = pd.Index(list(dict.fromkeys(x for p in parts for x in p[c].cat.categories)), dtype=object)
+            for p in parts:
+                p[c] = p[c].cat.set_categories(union)
+    return pd.concat(parts, ignore_index=True)
+
+
 def _instruments(*tables: pd.DataFrame) -> list[str]:
     """Sorted instrument ids present in the support tables."""
     return sorted({str(v) for t in tables if len(t) for v in pd.unique(t["instrument_id"])})
+
+
+def _amount_caps(pack: str, on_date: date, params: Mapping[str, float] | None) -> dict[str, float] | None:
+    """Smallest cumulative cap on the amount of each rule of ``pack`` in force [currency]:
+    min(``caps.per_enterprise``, ``caps.per_year`` x spread years), with the programme's
+    parameters; None when a rule caps its base (``caps.investment_per_year``: no bound on the
+    amounts can be read from it)."""
+    found = load_packs().get(pack)
+    if found is None:
+        return None
+    limits: dict[str, float] = {}
+    for rule in rules_in_force(found, on_date):
+        caps = rule.caps
+        if caps.investment_per_year is not None:
+            return None
+        prefix = f"{rule.id}."
+        p = Params(rule, {k[len(prefix):]: v for k, v in (params or {}).items() if k.startswith(prefix)})
+        values = []
+        if caps.per_enterprise is not None:
+            values.append(p("caps.per_enterprise"))
+        if caps.per_year is not None:
+            values.append(p("caps.per_year") * rule.timing.spread_years)
+        if values:
+            limits[rule.id] = float(min(values))
+    return limits
 
 
 def _first_by_group(mask: np.ndarray, code: np.ndarray, n_groups: int) -> np.ndarray:
@@ -344,7 +391,7 @@ def _first_by_group(mask: np.ndarray, code: np.ndarray, n_groups: int) -> np.nda
 
 
 def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str, float] | None,
-              rule: DecisionRule, *, shortcut: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+              rule: DecisionRule, *, pack: str = "", shortcut: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Support of every option with the enterprises' cumulative caps spent on taken-up options only.
 
     The allocation is the sequential one of :func:`run_programme` (options of an enterprise in frame
@@ -355,10 +402,15 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     including the first one that fails the rule (their predecessors in play are all taken up, so
     their support is final), and every later option whose support equals its stand-alone support
     (what it gets with no predecessor: a cap left at least as large cannot give it more).  A
-    settled option that fails leaves play.  A last engine run over the taken-up options checks
-    their support; where it differs (possible only with caps whose use is not monotone in the
-    options in play) the whole allocation is made again without the stand-alone shortcut
+    settled option that fails leaves play.  Where the shortcut settled an option in an enterprise
+    in which another option was clipped by a cap, a last engine run over the taken-up options
+    checks their support; where it differs (possible only with caps whose use does not shrink with
+    the options in play) the whole allocation is made again without the stand-alone shortcut
     (``shortcut=False``: settled by order only, exact whatever the caps).
+
+    An enterprise whose amounts in the first engine run (over all its options) stay below every
+    cumulative cap of the ``pack``'s rules (:func:`_amount_caps`) was capped nowhere and is settled
+    at once: fewer options in play can only leave more under the caps.
 
     Returns
     -------
@@ -373,6 +425,7 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     idx = np.arange(n)
     ent0 = ent
     _, first_of = np.unique(code, return_index=True)
+    ent = ent.drop_duplicates("enterprise_id")  # as the engine reads them: the first row of an id
     pos = pd.Index(ent["enterprise_id"]).get_indexer(b.options["enterprise_id"].to_numpy()[first_of])
     ent = ent.iloc[pos].reset_index(drop=True)  # one row per enterprise code
     support = _support_for(b, ent, on_date, params)
@@ -391,8 +444,22 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     after = idx > _first_by_group(fail, code, n_ent)[code]
     if not after.any():
         return support, m1
+    limits = _amount_caps(pack, on_date, params) if shortcut else None
+    if limits is not None:
+        # enterprises no cap touched: the sum of each capped rule's amounts is below the cap (a cap
+        # that clips brings the running sum to the cap exactly)
+        below = np.ones(n_ent, dtype=bool)
+        sup_rows = support["row"].to_numpy(dtype=np.int64)
+        for rid, limit in limits.items():
+            hit = (support["instrument_id"] == rid).to_numpy(dtype=bool)
+            total = np.bincount(code[sup_rows[hit]], weights=support["amount"].to_numpy(dtype=float)[hit], minlength=n_ent)
+            below &= total < limit * (1 - 1e-9)
+        after &= ~below[code]
+        if not after.any():
+            return support, m1
 
     by_stand_alone = np.zeros(n_ent, dtype=bool)  # enterprises where the stand-alone shortcut settled an option
+    clipped = np.zeros(n_ent, dtype=bool)  # ... and where some undecided option got less than stand-alone
 
     def settle(undecided: np.ndarray, shortcut: bool, support: pd.DataFrame, m1: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         cand = np.flatnonzero(undecided)
@@ -403,9 +470,11 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
         solo_of[cand] = np.arange(len(cand))
         in_play = np.ones(n, dtype=bool)
         # settled options before the first failure that are not taken up leave play
-        m_cur = _probabilities(rule, m1)
-        in_play[~undecided & (m_cur < APPLY_PROBABILITY) & np.isin(code, code[cand])] = False
-        settled_support = [support[~undecided[support["row"].to_numpy(dtype=np.int64)]]]
+        involved = np.zeros(n_ent, dtype=bool)
+        involved[code[cand]] = True
+        in_play[~undecided & (_probabilities(rule, m1) < APPLY_PROBABILITY) & involved[code]] = False
+        redone = np.zeros(n, dtype=bool)  # options whose support comes from a later round
+        parts: list[pd.DataFrame] = []
         # round 0 (with the shortcut) reads the engine run over all options: an option whose support
         # there equals its stand-alone support is settled; the order rule does not apply (settled
         # failures are still in that frame)
@@ -413,49 +482,61 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
         while undecided.any():
             u = np.flatnonzero(undecided)
             if frame0:
-                sup_f = support
+                sup_u = support  # _amounts reads only the rows of u
                 mu = m1.iloc[u].reset_index(drop=True)
+                done = np.zeros(len(u), dtype=bool)
             else:
                 active = np.zeros(n_ent, dtype=bool)
                 active[code[u]] = True
                 sup_f = _support_for(b, ent, on_date, params, np.flatnonzero(in_play & active[code]))
-            sup_u = sup_f[undecided[sup_f["row"].to_numpy(dtype=np.int64)]] if len(sup_f) else sup_f
-            if not frame0:
+                sup_u = sup_f[undecided[sup_f["row"].to_numpy(dtype=np.int64)]] if len(sup_f) else sup_f
                 mu = _metrics_with(b, sup_u, u)
             pu = _probabilities(rule, mu)
-            if frame0:
-                done = np.zeros(len(u), dtype=bool)
-            else:
+            if not frame0:
                 failing = np.zeros(n, dtype=bool)
                 failing[u[pu < APPLY_PROBABILITY]] = True
                 done = u <= _first_by_group(failing, code, n_ent)[code[u]]
             if shortcut:
-                extra = sorted(set(_instruments(sup_u)) - set(instruments))
-                if extra:  # an instrument the stand-alone run never gave: not comparable, settle by order only
+                if set(_instruments(sup_u)) - set(instruments):
+                    # an instrument the stand-alone run never gave: not comparable, settle by order only
                     same = np.zeros(len(u), dtype=bool)
                 else:
                     same = (_amounts(sup_u, u, n, instruments) == solo[solo_of[u]]).all(axis=1)
                 by_stand_alone[code[u[same & ~done]]] = True
+                clipped[code[u[~same]]] = True
                 done |= same
-            frame0 = False
             newly = u[done]
-            for c in m1.columns:
-                m1.loc[newly, c] = mu[c].to_numpy()[done]
-            if len(sup_u):
-                settled_support.append(sup_u[np.isin(sup_u["row"].to_numpy(dtype=np.int64), newly)])
+            if not frame0:  # round 0 settles options at their first-run support and metrics, already in place
+                for c in m1.columns:
+                    m1.loc[newly, c] = mu[c].to_numpy()[done]
+                redone[newly] = True
+                if len(sup_u):
+                    now = np.zeros(n, dtype=bool)
+                    now[newly] = True
+                    parts.append(sup_u[now[sup_u["row"].to_numpy(dtype=np.int64)]])
+            frame0 = False
             in_play[newly[pu[done] < APPLY_PROBABILITY]] = False
             undecided[newly] = False
-        parts = [t for t in settled_support if len(t)]
-        out = pd.concat(parts, ignore_index=True) if parts else support.iloc[:0]
-        order = np.argsort(out["row"].to_numpy(dtype=np.int64), kind="stable")
-        return out.iloc[order].reset_index(drop=True), m1
+        if not redone.any():
+            return support, m1
+        # one table: the first run's rows of the options not redone and the later rounds' rows, by row
+        parts = [t for t in parts if len(t)]
+        out = _concat([support] + parts)
+        row = out["row"].to_numpy(dtype=np.int64)
+        kept = np.flatnonzero(np.r_[~redone[row[:len(support)]], np.ones(len(out) - len(support), dtype=bool)])
+        order = kept[np.argsort(row[kept], kind="stable")]
+        return out.take(order).reset_index(drop=True), m1
 
     support, m1 = settle(after.copy(), shortcut, support, m1)
-    if not by_stand_alone.any():
+    # Check.  In an enterprise where no undecided option ever got less than its stand-alone support,
+    # every option in play kept the support it has alone, so with fewer options in play (the taken-up
+    # ones) every cumulative cap, clip(cap - sum of the amounts before, 0, amount), has at least as
+    # much left: the settled support is exact.  Elsewhere the shortcut relies on the caps' use
+    # shrinking with the options in play; an engine run over the taken-up options checks it.
+    suspect = by_stand_alone & clipped
+    if not suspect.any():
         return support, m1
-    # check: where the shortcut settled options, the taken-up options get the same support from an
-    # engine run over the taken-up options alone
-    taken = (_probabilities(rule, m1) >= APPLY_PROBABILITY) & by_stand_alone[code]
+    taken = (_probabilities(rule, m1) >= APPLY_PROBABILITY) & suspect[code]
     rows_t = np.flatnonzero(taken)
     check = _support_for(b, ent, on_date, params, rows_t)
     instruments = _instruments(support, check)
@@ -463,7 +544,7 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     differs = ~np.isclose(_amounts(check, rows_t, n, instruments), _amounts(support, rows_t, n, instruments),
                           rtol=1e-9, atol=1e-6).all(axis=1)
     if differs.any():
-        return _allocate(b, ent0, on_date, params, rule, shortcut=False)
+        return _allocate(b, ent0, on_date, params, rule, pack=pack, shortcut=False)
     return support, m1
 
 
@@ -530,7 +611,7 @@ def run_programme(
     ent["jurisdiction"] = pack
     # the engine values tax items (aid ceilings) at the enterprises' own rates, not the pack's
     ent["tax_rate"] = ent["enterprise_id"].map(b.enterprise_tax_rate).astype(float)
-    support, m1 = _allocate(b, ent, on_date, params, rule)
+    support, m1 = _allocate(b, ent, on_date, params, rule, pack=pack)
     p0 = _probabilities(rule, b.metrics)
     p1 = _probabilities(rule, m1)
     dw_p = np.minimum(p0, p1)
@@ -547,10 +628,13 @@ def run_programme(
 
     disc = present_value_factor(out["t"].to_numpy(), government_discount_rate)
     pv_amt = amt * disc
-    key = pd.DataFrame({"t": out["t"].to_numpy(), "instrument_id": out["instrument_id"].to_numpy(),
-                        "kind": out["kind"].to_numpy(), "outlay": amt * p1[rows], "outlay_if_all": amt,
+    # instrument ids and kinds stay categorical (a handful of values over many rows) until grouped
+    key = pd.DataFrame({"t": out["t"].to_numpy(), "instrument_id": out["instrument_id"].array,
+                        "kind": out["kind"].array, "outlay": amt * p1[rows], "outlay_if_all": amt,
                         "deadweight": amt * dw_p[rows], "pv_cost": pv_amt * p1[rows], "pv_deadweight": pv_amt * dw_p[rows]})
-    byi = key.groupby(["t", "instrument_id", "kind"], sort=True, as_index=False)[list(YEAR_COLUMNS)].sum()
+    byi = key.groupby(["t", "instrument_id", "kind"], sort=True, as_index=False, observed=True)[list(YEAR_COLUMNS)].sum()
+    for c in ("instrument_id", "kind"):
+        byi[c] = byi[c].astype(object).astype(str)
     byi.insert(0, "calendar_year", on_date.year + byi["t"].astype(np.int64))
 
     ids = [c for c in ("enterprise_id", "option_id") if c in opt.columns]

@@ -145,3 +145,24 @@ def test_allocation_matches_the_option_by_option_method(seed, mode, monkeypatch)
     key = list(zip(opts["enterprise_id"], opts["option_id"]))
     np.testing.assert_allclose(o.loc[key, "support"].to_numpy(), support, rtol=1e-12, atol=1e-9)
     np.testing.assert_array_equal(o.loc[key, "p_with"].to_numpy(), taken)
+
+
+def test_logistic_rule_counts_an_option_for_the_caps_when_its_uptake_is_likelier_than_not():
+    # p = expit(3.2 - payback): c1 with 45,000 (cap not used by anyone before it): payback 3.875,
+    # p = expit(-0.675) = 0.3374 < 0.5 -> leaves the cap; c2 with 30,000: 2.5714, p = expit(0.6286)
+    # = 0.6522; c3 with 15,000: 2.6, p = expit(0.6) = 0.6457 (both count): supports as under the
+    # payback rule; expected outlay p x support.
+    opts, ents = frames([C["c1"], C["c2"], C["c3"]])
+    r = run_programme(opts, ents, PACK, params=CAP, on_date=ON, rule=DecisionRule("logistic", intercept=3.2, slope=-1.0))
+    o = r.by_option.set_index("option_id")
+    assert o["support"].to_dict() == pytest.approx({"c1": 45_000, "c2": 30_000, "c3": 15_000})
+    p = {"c1": 1 / (1 + np.exp(0.675)), "c2": 1 / (1 + np.exp(-(3.2 - 90_000 / 35_000))), "c3": 1 / (1 + np.exp(-0.6))}
+    assert o["p_with"].to_dict() == pytest.approx(p)
+    assert r.summary["total_outlay"] == pytest.approx(p["c1"] * 45_000 + p["c2"] * 30_000 + p["c3"] * 15_000)
+
+
+def test_duplicate_enterprise_rows_read_as_the_engine_reads_them():
+    opts, ents = frames([C["c1"], C["c2"], C["c3"]])
+    ents2 = pd.concat([ents, ents.assign(size_class="large")], ignore_index=True)
+    r = run_programme(opts, ents2, PACK, params=CAP, on_date=ON, rule=RULE)
+    assert r.by_option["support"].tolist() == pytest.approx([45_000, 30_000, 15_000])
