@@ -166,3 +166,62 @@ def test_duplicate_enterprise_rows_read_as_the_engine_reads_them():
     ents2 = pd.concat([ents, ents.assign(size_class="large")], ignore_index=True)
     r = run_programme(opts, ents2, PACK, params=CAP, on_date=ON, rule=RULE)
     assert r.by_option["support"].tolist() == pytest.approx([45_000, 30_000, 15_000])
+
+
+def greedy_any(opts: pd.DataFrame, ents: pd.DataFrame, pack: str, on: date, params: dict[str, float],
+               rule: DecisionRule) -> tuple[pd.DataFrame, list[float]]:
+    """Second method for any pack and rule: option by option, the engine on the enterprise's
+    taken-up options before it plus itself, and the option appraised alone with its items
+    (``programme.appraisal.appraise_metrics``, the full cash-flow model).  Returns the amounts per
+    (row, instrument_id) and the uptake per row."""
+    from policies.engine import tax_rates
+    from programme.appraisal import appraise_metrics
+    from programme.uptake import uptake_probability
+
+    ents_p = ents.assign(jurisdiction=pack)
+    items, taken = [], [0.0] * len(opts)
+    for _, g in opts.groupby("enterprise_id", sort=False):
+        before: list[int] = []
+        for i in g.index:
+            frame = opts.loc[before + [i]].reset_index(drop=True)
+            st = support_table(frame, ents_p, on, params)
+            mine = st[(st["row"] == len(before)) & (st["amount"] != 0)].assign(row=0)
+            one = opts.loc[[i]].reset_index(drop=True)
+            m = appraise_metrics(one, mine, tax_rates(one, ents, on), discount_rate=np.array([0.08]))
+            p = float(uptake_probability(rule, payback=m["simple_payback_years"].to_numpy(), npv=m["npv"].to_numpy(),
+                                         irr=m["irr"].to_numpy())[0])
+            taken[i] = p
+            items += [(i, str(k), float(a)) for k, a in zip(mine["instrument_id"], mine["amount"])]
+            if p >= 0.5:
+                before.append(i)
+    return pd.DataFrame(items, columns=["row", "instrument_id", "amount"]), taken
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nl_allowances_with_investment_caps_match_the_option_by_option_method(seed):
+    # NL 2025: EIA (40 % deduction, investment cap per enterprise and year) excludes MIA (by tier,
+    # its own investment cap): an option that finds EIA's cap used up takes MIA instead, the case
+    # where the use of one cap grows as another's shrinks.  Caps set low so that they bind.
+    rng = np.random.default_rng(100 + seed)
+    rows = []
+    for e in range(3):
+        for k in range(int(rng.integers(3, 7))):
+            inv = float(rng.choice([100_000, 250_000, 400_000]))
+            rows.append((f"N{e}", f"o{k}", inv, float(np.round(inv / rng.uniform(2.0, 5.0), 0)),
+                         float(rng.choice([0.0, 100.0]))))
+    opts, ents = frames(rows)
+    opts["mia_tier"] = rng.choice(["I", "II", "III"], len(opts))
+    opts = opts.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    ents["tax_rate"] = 0.258
+    params = {"NL-EIA-2024.caps.investment_per_year": float(rng.choice([300_000, 600_000])),
+              "NL-MIA-2025.caps.investment_per_year": float(rng.choice([250_000, 500_000]))}
+    on = date(2025, 6, 30)
+    rule = DecisionRule("payback", payback_limit=4.0)
+    r = run_programme(opts, ents, "NL", params=params, on_date=on, rule=rule)
+    items, taken = greedy_any(opts, ents, "NL", on, params, rule)
+    np.testing.assert_array_equal(r.by_option["p_with"].to_numpy(), taken)
+    got = r.support[["row", "instrument_id", "amount"]].assign(instrument_id=lambda d: d["instrument_id"].astype(str))
+    key = ["row", "instrument_id"]
+    merged = got.merge(items, on=key, how="outer", suffixes=("", "_greedy"), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"]
+    np.testing.assert_allclose(merged["amount"], merged["amount_greedy"], rtol=1e-9, atol=1e-6)
