@@ -145,6 +145,9 @@ def test_allocation_matches_the_option_by_option_method(seed, mode, monkeypatch)
     key = list(zip(opts["enterprise_id"], opts["option_id"]))
     np.testing.assert_allclose(o.loc[key, "support"].to_numpy(), support, rtol=1e-12, atol=1e-9)
     np.testing.assert_array_equal(o.loc[key, "p_with"].to_numpy(), taken)
+    # the cap holds for what is paid out: taken-up support per enterprise <= the cap
+    paid = (r.by_option["p_with"] * r.by_option["support"]).groupby(r.by_option["enterprise_id"]).sum()
+    assert (paid <= params["CA-ECOENERGY-RETROFIT.caps.per_enterprise"] + 1e-6).all()
 
 
 def test_logistic_rule_counts_an_option_for_the_caps_when_its_uptake_is_likelier_than_not():
