@@ -41,10 +41,11 @@ def test_upload_rank_appraise_and_download_report(live_app, page, tmp_path, ui):
     # 2. set weights on the Screening page and read the top-ranked option
     go(page, "Screening")
     normalised = page.get_by_text(re.compile(r"^Normalised:")).inner_text()
-    slider = page.get_by_role("slider").first
-    slider.focus()
+    # the first weight slider, found by its label (not the page's first slider: the robustness
+    # view has sliders too); each key press reruns the page, so it is pressed on the thumb itself
+    slider = page.locator('[data-testid="stSlider"]', has_text="Energy saved [%]").get_by_role("slider")
     for _ in range(10):
-        page.keyboard.press("ArrowRight")
+        slider.press("ArrowRight")
     wait_idle(page)
     page.wait_for_function("(old) => ![...document.querySelectorAll('p')].some(p => p.innerText === old)", arg=normalised)
     assert page.get_by_text(re.compile(r"^Normalised:")).inner_text() != normalised
