@@ -7,7 +7,7 @@ I = 1,000,000, N = 5 (life and tax depreciation life), tax rate tau = 0.21, gove
   PV = tau I (1/(1 + g) - a(g, N)/N),  a(g, N) = (1 - (1 + g)^-N) / g
      1.03^5 = 1.159274074;  a = (1 - 0.862608784) / 0.03 = 4.579707187;  a/N = 0.915941437
      1/1.03 = 0.970873786;  difference 0.054932349;  PV = 210,000 x 0.054932349 = 11,535.79
-(The brief's tau I (1 - a/N) = 16,837.70 puts the first-year write-off at t = 0, which the
+(The brief's tau I (1 - a/N) = 17,652.30 puts the first-year write-off at t = 0, which the
 finance model does not: the tax of year 1 is paid at the end of year 1.)
 
 Uptake (US pack on 2025-06-30: US-BONUS-2025, 100 %; 48C needs a ghg_reduction_share the option
@@ -54,6 +54,8 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_hand_value_of_the_formula():
     assert TAU * I * (1 / (1 + G) - annuity(G, N) / N) == pytest.approx(PV_HAND, abs=0.01)
+    # with the write-off at t = 0 (not the model's convention) it would be tau I (1 - a/N)
+    assert TAU * I * (1 - annuity(G, N) / N) == pytest.approx(17_652.30, abs=0.01)
 
 
 def test_present_value_of_bonus_depreciation_outlay():
