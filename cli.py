@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from programme.outlay import GOVERNMENT_DISCOUNT_RATE
 from store.results import plain
 
 EXIT_BAD_INPUT = 2
@@ -238,7 +239,8 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
     options, enterprises = _load_data(args)
     if options.empty:
         return []
-    result = run_programme(options, enterprises, pack, params=params or None, on_date=args.date, rule=rule, scenario=scen_name)
+    result = run_programme(options, enterprises, pack, params=params or None, on_date=args.date, rule=rule, scenario=scen_name,
+                           government_discount_rate=args.government_discount_rate)
     return [plain(r) for r in budget_records(result, by=args.by)]
 
 
@@ -358,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rule", type=_rule, help="uptake rule: payback[:YEARS] (default payback:3), npv, irr[:HURDLE]")
     p.add_argument("--param", type=_param, action="append", metavar="NAME=VALUE", help="programme parameter, e.g. NL-CP-GRANT.rate=0.25 (repeatable)")
     p.add_argument("--save-scenario", metavar="NAME", help="store these parameters and rule as scenario NAME of the programme")
+    p.add_argument("--government-discount-rate", type=float, default=GOVERNMENT_DISCOUNT_RATE, metavar="RATE",
+                   help=f"real rate for the pv_* (present value to the treasury) fields, default {GOVERNMENT_DISCOUNT_RATE} "
+                        "(EC Better Regulation Toolbox, tool #61)")
     p.add_argument("--date", type=_date, default=date.today(), help="date whose rules apply (default today)")
     p.add_argument("--enterprise", metavar="ID", help="only this enterprise's options")
     _common(p)

@@ -14,6 +14,10 @@ appraise
     Library entry: records with and without the support of the pack in force; single-option detail.
 portfolio
     Portfolio selection under a budget (separate owner).
+sensitivity
+    One-at-a-time NPV sensitivity of one option (the Appraisal page's tornado chart).
+kernels
+    Compiled (numba) row loops behind ``batch``: cash flows, discounted sums, paybacks, IRR.
 
 Conventions: periods t = 0..N at period ends, t = 0 undiscounted (numpy-financial, not Excel's
 NPV()); amounts nominal in the enterprise's currency; rates as fractions.

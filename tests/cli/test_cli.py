@@ -117,6 +117,20 @@ def test_budget_scenario_round_trip(seeded, capsys):
     assert strip(json.loads(out)) == strip(direct) and json.loads(out)[0]["scenario"] == "s30"
 
 
+def test_budget_present_value_at_the_government_rate_given(seeded, capsys):
+    by_year = {}
+    for rate in ("0", "0.05"):
+        code, out, _ = run(capsys, "budget", "--programme", "NL", "--by", "year", "--format", "json",
+                           "--government-discount-rate", rate)
+        assert code == 0
+        by_year[rate] = json.loads(out)
+    assert by_year["0"], "the NL programme has outlay on the demo data"
+    for r0, r5 in zip(by_year["0"], by_year["0.05"]):
+        assert (r0["t"], r0["instrument_id"]) == (r5["t"], r5["instrument_id"])
+        assert r0["pv_cost"] == pytest.approx(r0["outlay"], rel=1e-12)  # no discounting at 0
+        assert r5["pv_cost"] == pytest.approx(r5["outlay"] / 1.05 ** r5["t"], rel=1e-12)  # hand: t-year factor
+
+
 def test_policies_list_and_show(db, capsys):
     code, out, _ = run(capsys, "policies", "list", "--format", "json")
     codes = {r["code"] for r in json.loads(out)}

@@ -21,6 +21,7 @@ SUMMARY_LABELS = {
     "private_investment": ("Private investment", "cur"), "leverage": ("Leverage (private per public)", "/1"),
     "cost_per_t_co2e": ("Cost per additional t CO2e", "cur/t"), "cost_per_supported_t_co2e": ("Cost per supported t CO2e", "cur/t"),
     "cost_per_t_waste": ("Cost per additional t waste", "cur/t"), "cost_per_mwh": ("Cost per additional MWh", "cur/MWh"),
+    "pv_cost": ("Present value to the treasury", "cur"), "pv_cost_per_t_co2e": ("PV cost per additional t CO2e", "cur/t"),
 }
 
 
@@ -129,7 +130,9 @@ summary = pd.DataFrame(rows)
 st.dataframe(summary, hide_index=True, width="stretch", key="scenario_summary", height=36 * (len(summary) + 1) + 3)
 st.caption("Outlay is expected public money (grants when paid, tax benefits as revenue forgone) over the options' lives; "
            "free riders are enterprises that would have invested without the support. "
-           "Cost per additional tonne counts only the uptake the programme induces.")
+           "Cost per additional tonne counts only the uptake the programme induces. "
+           "The present value discounts the outlay at a 3 % real government rate (EC Better Regulation Toolbox, tool #61): "
+           "it shows the cost of tax deferrals such as free depreciation, which cost nothing in nominal terms.")
 
 tops = [r.by_year_instrument.groupby("calendar_year")["outlay"].sum().max() for r in results.values()
         if not r.by_year_instrument.empty]
