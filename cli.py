@@ -237,6 +237,15 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
 
         save_scenario(cursor(), args.save_scenario, pack, params, rule.to_dict())
     options, enterprises = _load_data(args)
+    if not args.all_jurisdictions:
+        # a programme reaches the enterprises of its own jurisdiction; others would add amounts in
+        # another currency to its totals
+        outside = enterprises.loc[enterprises["jurisdiction"] != pack, "enterprise_id"]
+        if len(outside) == len(enterprises) and len(enterprises):
+            raise UsageError(f"no enterprise in jurisdiction {pack}; --all-jurisdictions runs the programme on them "
+                             f"as if they were in {pack} (their amounts taken in its currency)")
+        enterprises = enterprises[enterprises["jurisdiction"] == pack]
+        options = options[options["enterprise_id"].isin(enterprises["enterprise_id"])]
     if options.empty:
         return []
     result = run_programme(options, enterprises, pack, params=params or None, on_date=args.date, rule=rule, scenario=scen_name,
@@ -360,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rule", type=_rule, help="uptake rule: payback[:YEARS] (default payback:3), npv, irr[:HURDLE]")
     p.add_argument("--param", type=_param, action="append", metavar="NAME=VALUE", help="programme parameter, e.g. NL-CP-GRANT.rate=0.25 (repeatable)")
     p.add_argument("--save-scenario", metavar="NAME", help="store these parameters and rule as scenario NAME of the programme")
+    p.add_argument("--all-jurisdictions", action="store_true",
+                   help="offer the programme to every enterprise, not only those of the pack's jurisdiction")
     p.add_argument("--government-discount-rate", type=float, default=GOVERNMENT_DISCOUNT_RATE, metavar="RATE",
                    help=f"real rate for the pv_* (present value to the treasury) fields, default {GOVERNMENT_DISCOUNT_RATE} "
                         "(EC Better Regulation Toolbox, tool #61)")

@@ -131,6 +131,16 @@ def test_budget_present_value_at_the_government_rate_given(seeded, capsys):
         assert r5["pv_cost"] == pytest.approx(r5["outlay"] / 1.05 ** r5["t"], rel=1e-12)  # hand: t-year factor
 
 
+def test_budget_reaches_the_pack_jurisdiction_unless_told_otherwise(seeded, capsys):
+    # demo data: 7 options of the Dutch plating shop, 16 of the Danish and Chinese enterprises
+    code, out, _ = run(capsys, "budget", "--programme", "NL", "--by", "summary", "--format", "json")
+    assert code == 0 and json.loads(out)[0]["options"] == 7
+    code, out, _ = run(capsys, "budget", "--programme", "NL", "--by", "summary", "--format", "json", "--all-jurisdictions")
+    assert code == 0 and json.loads(out)[0]["options"] == 23
+    code, _, err = run(capsys, "budget", "--programme", "US")
+    assert code == 2 and "no enterprise in jurisdiction US" in err and len(err.strip().splitlines()) == 1
+
+
 def test_policies_list_and_show(db, capsys):
     code, out, _ = run(capsys, "policies", "list", "--format", "json")
     codes = {r["code"] for r in json.loads(out)}

@@ -143,3 +143,15 @@ def test_an_empty_database_offers_templates_and_the_demo_data(empty_app, tmp_pat
     assert not at.exception
     assert at.success and at.success[0].value.startswith("Loaded the demo data: 3 enterprise(s)")
     assert len(at.data_editor[0].value) > 0  # the sidebar's first enterprise, with its options
+
+
+def test_programme_reaches_its_own_jurisdiction_and_warns_about_others(app):
+    at = app("programme")
+    assert at.multiselect(key="programme_enterprises-NL").value == ["nl_plating"]
+    assert not at.warning
+    at.multiselect(key="programme_enterprises-NL").select("dk_dairy").run()
+    assert not at.exception
+    assert any("DK" in w.value and "as EUR" in w.value for w in at.warning)
+    at.selectbox(key="programme_pack").select("US").run()  # no US enterprise in the demo data
+    assert not at.exception
+    assert any("No enterprise of jurisdiction US" in i.value for i in at.info)

@@ -54,13 +54,20 @@ start = home if home in live else (live[0] if live else next(iter(packs)))  # th
 code = c1.selectbox("Programme (policy pack)", list(packs), key="programme_pack",
                     index=list(packs).index(start),
                     format_func=lambda c: f"{c}: {packs[c].meta.name}")
-chosen = c2.multiselect("Enterprises", list(ents["enterprise_id"]), default=list(ents["enterprise_id"]),
-                        key="programme_enterprises", format_func=lambda e: dict(zip(ents["enterprise_id"], ents["name"]))[e])
-if not chosen:
-    st.info("Pick at least one enterprise.")
-    st.stop()
+jurisdiction = dict(zip(ents["enterprise_id"], ents["jurisdiction"]))
+local = [e for e in ents["enterprise_id"] if jurisdiction[e] == code]  # the pack's own enterprises by default
+chosen = c2.multiselect("Enterprises", list(ents["enterprise_id"]), default=local, key=f"programme_enterprises-{code}",
+                        format_func=lambda e: f"{dict(zip(ents['enterprise_id'], ents['name']))[e]} ({jurisdiction[e]})")
 pack = packs[code]
 currency = pack.meta.currency
+if not chosen:
+    st.info(f"No enterprise of jurisdiction {code} is stored: pick enterprises to run the programme on them as if they "
+            f"were in {code}." if not local else "Pick at least one enterprise.")
+    st.stop()
+foreign = sorted({jurisdiction[e] for e in chosen} - {code})
+if foreign:
+    st.warning(f"Enterprises of {', '.join(foreign)} are included: the programme treats them as if they were in {code}, "
+               f"and adds their amounts to the totals as {currency}.")
 params = parameters(pack, day)
 if not params:
     st.info(f"No rule of {code} is in force on {day.isoformat()} (the sidebar's date): pick another date or pack.")
