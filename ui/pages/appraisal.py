@@ -70,7 +70,8 @@ st.caption(
     f"rules in force on **{day.isoformat()}**; discount rate **{res.discount_rate:.2%}**; income tax rate "
     f"**{res.tax_rate:.2%}**; tax capacity **{'yes' if res.tax_capacity else 'no'}** "
     f"({'tax savings realised in the year they arise' if res.tax_capacity else 'losses and credits carried forward'}); "
-    f"payback basis {res.payback_basis.label}."
+    f"payback measured {'after' if res.payback_basis.tax == 'after_tax' else 'before'} tax, support "
+    f"{'included' if res.payback_basis.with_support else 'left out'} (`{res.payback_basis.label}` in exports)."
 )
 
 # --- metrics ----------------------------------------------------------------------------------
