@@ -207,8 +207,9 @@ def preliminary_sort(
             sort_class.append("implement_now")
             cost_txt = "no cost" if cc == "no" else ("cost class unknown" if cc == "unknown" else f"{cc} cost")
             reasons.append(
-                f"{cost_txt}, positive net savings, {payback_name} {_fmt(pb)} yr under "
-                f"{_fmt(rules.implement_now_max_payback_years)} yr"
+                f"{cost_txt}, positive net savings, "
+                + (f"{payback_name} immediate (no investment)" if pb == 0 else
+                   f"{payback_name} {_fmt(pb)} yr under {_fmt(rules.implement_now_max_payback_years)} yr")
             )
             continue
         why: list[str] = []

@@ -70,6 +70,7 @@ def test_preliminary_sort_default_rules_each_with_its_reason():
     ]
     assert s.loc[4, "sort_reason"] == "pre-tax simple payback 5 yr above the 3 yr norm for medium cost"
     assert s.loc[1, "sort_reason"] == "low cost, positive net savings, pre-tax simple payback 0.625 yr under 1 yr"
+    assert s.loc[0, "sort_reason"] == "no cost, positive net savings, pre-tax simple payback immediate (no investment)"
     assert s.loc[3, "sort_reason"] == "needs study: medium cost, pre-tax simple payback 2.5 yr"
     assert "required by law" in s.loc[7, "sort_reason"]
 

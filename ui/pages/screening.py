@@ -102,7 +102,7 @@ if ranking.notes:
 contrib_cols = [c for c in ranked.columns if c.startswith("contrib:")]
 if contrib_cols:
     long = ranked.melt(id_vars=["option_id", "rank"], value_vars=contrib_cols, var_name="criterion", value_name="contribution")
-    long["criterion"] = long["criterion"].str.removeprefix("contrib:")
+    long["criterion"] = long["criterion"].str.removeprefix("contrib:").map(criterion_label)
     long = long.rename(columns={"option_id": "option"})
     st.altair_chart(charts.contributions_chart(long), width="stretch")
 else:
