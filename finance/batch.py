@@ -252,19 +252,21 @@ def batch_cash_flows(
 
 
 def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, sup: dict[str, np.ndarray],
-           loss_limit: np.ndarray, width: int | None = None) -> BatchFlows:
+           loss_limit: np.ndarray, width: int | None = None, bounds: np.ndarray | None = None) -> BatchFlows:
     """Kernel of :func:`batch_cash_flows` on validated arrays (``width`` >= max life + 1 if given).
 
-    The row loop runs compiled (:func:`finance.kernels.cash_flow_rows`); items are grouped by row
-    here (a stable sort keeps their order within a row).
+    The row loop runs compiled (:func:`finance.kernels.cash_flow_rows`).  Items are grouped by row
+    here (a stable sort keeps their order within a row), unless ``bounds`` (n + 1 offsets: row i's
+    items are ``bounds[i]..bounds[i+1]-1``) says they already are; ``sup["row"]`` is then not read.
     """
     n = arr["investment"].size
     life = _c(arr["lifetime_years"], np.int64)
     if width is None:
         width = int(life.max()) + 1 if n else 1
     if sup:
-        sup = _by_row(sup)
-        bounds = np.searchsorted(sup["row"], np.arange(n + 1))
+        if bounds is None:
+            sup = _by_row(sup)
+            bounds = np.searchsorted(sup["row"], np.arange(n + 1))
         items = {k: _c(sup[k], _ITEM_DTYPES.get(k, float)) for k in _KERNEL_ITEMS}
     else:
         bounds = np.zeros(n + 1, dtype=np.int64)
@@ -485,9 +487,7 @@ def batch_appraise(
         part = {k: v[lo:hi] for k, v in arr.items()}
         a, b = bounds[lo], bounds[hi]
         chunk_sup = {k: v[a:b] for k, v in sup.items()} if b > a else {}
-        if chunk_sup:
-            chunk_sup["row"] = chunk_sup["row"] - lo
-        flows = _flows(part, tax[lo:hi], capacity[lo:hi], chunk_sup, loss[lo:hi])
+        flows = _flows(part, tax[lo:hi], capacity[lo:hi], chunk_sup, loss[lo:hi], bounds=bounds[lo:hi + 1] - a)
         res_support = np.zeros(hi - lo)
         base = flows
         if chunk_sup:

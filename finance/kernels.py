@@ -61,16 +61,13 @@ _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 @njit(**_JIT)
-def _horner(v: np.ndarray, lo: int, hi: int, x: float) -> tuple[float, float]:  # pragma: no cover - compiled
-    """sum_{t=lo}^{hi} v_t x**t and x * d/dx of it (coefficients below lo taken as 0)."""
-    p = v[hi]
+def _horner(v: np.ndarray, top: int, x: float) -> tuple[float, float]:  # pragma: no cover - compiled
+    """sum_{t=0}^{top} v_t x**t and x * d/dx of it (Horner's rule)."""
+    p = v[top]
     dp = 0.0
-    for j in range(hi - 1, lo - 1, -1):
+    for j in range(top - 1, -1, -1):
         dp = dp * x + p
         p = p * x + v[j]
-    for _ in range(lo - 1, -1, -1):
-        dp = dp * x + p
-        p = p * x
     return p, x * dp
 
 
@@ -145,8 +142,8 @@ def _one_change(v: np.ndarray, m: int, top: int, max_iter: int, tol: float) -> t
 @njit(**_JIT)
 def _ends(pos: np.ndarray, neg: np.ndarray, top: int, u: float, out: np.ndarray) -> None:  # pragma: no cover
     x = np.exp(u)
-    out[0], out[1] = _horner(pos, 0, top, x)
-    out[2], out[3] = _horner(neg, 0, top, x)
+    out[0], out[1] = _horner(pos, top, x)
+    out[2], out[3] = _horner(neg, top, x)
 
 
 @njit(**_JIT)
@@ -202,12 +199,12 @@ def _several(v: np.ndarray, top: int, roots: np.ndarray) -> int:  # pragma: no c
     for k in range(count):  # polish each isolated root: Newton in u, safeguarded by bisection
         lo, hi = found_a[k], found_b[k]
         x = np.exp(lo)
-        s_lo = np.sign(_horner(pos, 0, top, x)[0] - _horner(neg, 0, top, x)[0])
+        s_lo = np.sign(_horner(pos, top, x)[0] - _horner(neg, top, x)[0])
         u = 0.5 * (lo + hi)
         for _ in range(100):
             x = np.exp(u)
-            p, dp = _horner(pos, 0, top, x)
-            q, dq = _horner(neg, 0, top, x)
+            p, dp = _horner(pos, top, x)
+            q, dq = _horner(neg, top, x)
             val = p - q
             if np.sign(val) == s_lo:
                 lo = u
@@ -447,13 +444,14 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
         first, later = math.nan, math.nan
         has_credit = False
         upfront[i] = 0.0
-        for k in range(lo, hi):  # grants, deductions and the flags the later steps need
+        for k in range(lo, hi):  # every item's own lines, and the flags the tax steps need
             c = kind[k]
             if c == GRANT or c == DEDUCTION:
                 piece = amount[k] / spread[k]
                 for t in range(year[k], year[k] + spread[k]):
-                    if c == GRANT:
-                        pre[t] += piece  # grants reach the enterprise before and after tax
+                    if c == GRANT:  # cash to the enterprise before and after tax
+                        row[t] += piece
+                        pre[t] += piece
                         if taxed[k] != 0:
                             taxable[t] += piece
                         if t == 0:
@@ -462,6 +460,21 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
                         taxable[t] -= piece
                 if c == GRANT and reduces[k] != 0:
                     base -= amount[k]
+            elif c == LOAN and amount[k] != 0:  # cash in and out, not taxed here
+                p, r, years, start = amount[k], loan_rate[k], loan_years[k], year[k]
+                pay = p / years if r == 0 else p * r / (1.0 - (1.0 + r) ** -years)
+                last = min(start + years, life_i)
+                row[start] += p
+                pre[start] += p
+                for t in range(start + 1, int(last) + 1):
+                    row[t] -= pay
+                    pre[t] -= pay
+                if start + years > life_i:  # balloon: the balance outstanding at the end of life
+                    q = min(life_i - start, years)
+                    growth = (1.0 + r) ** q
+                    balance = p - pay * q if r == 0 else p * growth - pay * (growth - 1.0) / r
+                    row[life_i] -= balance
+                    pre[life_i] -= balance
             elif c == DEPRECIATION and not np.isnan(first_share[k]):
                 first, later = first_share[k], later_share[k]
             elif c == HOLIDAY:
@@ -507,27 +520,6 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
                     piece = amount[k] / spread[k]
                     for t in range(year[k], year[k] + spread[k]):
                         row[t] += piece
-        for k in range(lo, hi):  # grants and soft loans are cash to the enterprise, not taxed here
-            c = kind[k]
-            if c == GRANT:
-                piece = amount[k] / spread[k]
-                for t in range(year[k], year[k] + spread[k]):
-                    row[t] += piece
-            elif c == LOAN and amount[k] != 0:
-                p, r, years, start = amount[k], loan_rate[k], loan_years[k], year[k]
-                pay = p / years if r == 0 else p * r / (1.0 - (1.0 + r) ** -years)
-                last = min(start + years, life_i)
-                row[start] += p
-                pre[start] += p
-                for t in range(start + 1, int(last) + 1):
-                    row[t] -= pay
-                    pre[t] -= pay
-                if start + years > life_i:  # balloon: the balance outstanding at the end of life
-                    q = min(life_i - start, years)
-                    growth = (1.0 + r) ** q
-                    balance = p - pay * q if r == 0 else p * growth - pay * (growth - 1.0) / r
-                    row[life_i] -= balance
-                    pre[life_i] -= balance
         for t in range(end, width):
             row[t] = 0.0
             pre[t] = 0.0
