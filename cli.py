@@ -240,11 +240,11 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
     if not args.all_jurisdictions:
         # a programme reaches the enterprises of its own jurisdiction; others would add amounts in
         # another currency to its totals
-        outside = enterprises.loc[enterprises["jurisdiction"] != pack, "enterprise_id"]
-        if len(outside) == len(enterprises) and len(enterprises):
+        local = enterprises["jurisdiction"] == pack
+        if len(enterprises) and not local.any():
             raise UsageError(f"no enterprise in jurisdiction {pack}; --all-jurisdictions runs the programme on them "
                              f"as if they were in {pack} (their amounts taken in its currency)")
-        enterprises = enterprises[enterprises["jurisdiction"] == pack]
+        enterprises = enterprises[local]
         options = options[options["enterprise_id"].isin(enterprises["enterprise_id"])]
     if options.empty:
         return []

@@ -7,7 +7,7 @@ import streamlit as st
 
 from policies.engine import load_packs, rules_in_force
 from policies.schema import RangeRate, iter_values
-from programme.budget import baseline, run_programme
+from programme.budget import GOVERNMENT_DISCOUNT_RATE, baseline, run_programme
 from programme.uptake import DecisionRule
 from ui import charts, data
 from ui.state import db_cursor, enterprise_id, on_date
@@ -49,15 +49,16 @@ if ents.empty:
 
 c1, c2 = st.columns([1, 2])
 live = [c for c in packs if parameters(packs[c], day)]
-home = dict(zip(ents["enterprise_id"], ents["jurisdiction"])).get(enterprise_id())
+jurisdiction = dict(zip(ents["enterprise_id"], ents["jurisdiction"]))
+names = dict(zip(ents["enterprise_id"], ents["name"]))
+home = jurisdiction.get(enterprise_id())
 start = home if home in live else (live[0] if live else next(iter(packs)))  # the sidebar enterprise's pack first
 code = c1.selectbox("Programme (policy pack)", list(packs), key="programme_pack",
                     index=list(packs).index(start),
                     format_func=lambda c: f"{c}: {packs[c].meta.name}")
-jurisdiction = dict(zip(ents["enterprise_id"], ents["jurisdiction"]))
 local = [e for e in ents["enterprise_id"] if jurisdiction[e] == code]  # the pack's own enterprises by default
 chosen = c2.multiselect("Enterprises", list(ents["enterprise_id"]), default=local, key=f"programme_enterprises-{code}",
-                        format_func=lambda e: f"{dict(zip(ents['enterprise_id'], ents['name']))[e]} ({jurisdiction[e]})")
+                        format_func=lambda e: f"{names[e]} ({jurisdiction[e]})")
 pack = packs[code]
 currency = pack.meta.currency
 if not chosen:
@@ -138,7 +139,8 @@ st.dataframe(summary, hide_index=True, width="stretch", key="scenario_summary", 
 st.caption("Outlay is expected public money (grants when paid, tax benefits as revenue forgone) over the options' lives; "
            "free riders are enterprises that would have invested without the support. "
            "Cost per additional tonne counts only the uptake the programme induces. "
-           "The present value discounts the outlay at a 3 % real government rate (EC Better Regulation Toolbox, tool #61): "
+           f"The present value discounts the outlay at a {GOVERNMENT_DISCOUNT_RATE:.0%} real government rate "
+           "(EC Better Regulation Toolbox, tool #61): "
            "it shows the cost of tax deferrals such as free depreciation, which cost nothing in nominal terms.")
 
 tops = [r.by_year_instrument.groupby("calendar_year")["outlay"].sum().max() for r in results.values()
