@@ -41,14 +41,18 @@ import pandas as pd
 from finance.batch import BATCH_COLUMNS, UNIT_COLUMNS, batch_appraise
 from finance.cashflow import cash_flow
 from finance.metrics import PaybackBasis, cost_per_unit, metrics
+from finance.valuation import item_values
 from policies import engine
 from policies.items import ITEM_COLUMNS, SupportItem
 
 #: Metric columns that appear twice in :func:`appraise`: as is and with the suffix ``_no_support``.
 METRICS_BOTH_WAYS: tuple[str, ...] = tuple(c for c in BATCH_COLUMNS if c != "support_total")
 
-#: Fields of each entry of the ``support`` column.
-SUPPORT_FIELDS: tuple[str, ...] = ("instrument_id", "kind", "amount", "year", "source", "unverified")
+#: Fields of each entry of the ``support`` column: ``amount`` is the item's nominal figure (grant
+#: cash, deduction, credit, loan principal, depreciable base; 0 for a tax holiday), ``cash_value``
+#: and ``npv_effect`` what it is worth to the enterprise [currency] (:mod:`finance.valuation`).
+SUPPORT_FIELDS: tuple[str, ...] = ("instrument_id", "kind", "amount", "year", "source", "unverified",
+                                   "cash_value", "npv_effect")
 
 DEFAULT_DISCOUNT_RATE = 0.08
 
@@ -114,6 +118,59 @@ def _packs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date) -> t
     return codes, versions, loss
 
 
+@dataclass(frozen=True)
+class AppraisalInputs:
+    """What every appraisal path reads besides the options, resolved once per option.
+
+    Attributes
+    ----------
+    tax_rate : ndarray
+        Corporate income tax rate: the enterprise's ``tax_rate``, else its pack's rate on the date. [/1]
+    discount_rate : ndarray
+        The argument, else the option's ``discount_rate``, else the enterprise's, else 0.08. [/1 per yr]
+    tax_capacity : ndarray of bool
+        The enterprise's ``tax_capacity`` (default True).
+    pack, pack_version : ndarray of object
+        Pack code (the enterprise's jurisdiction) and its version.
+    loss_carry_forward_years : ndarray
+        The pack's loss carry-forward limit without tax capacity, NaN = none. [yr]
+    """
+
+    tax_rate: np.ndarray
+    discount_rate: np.ndarray
+    tax_capacity: np.ndarray
+    pack: np.ndarray
+    pack_version: np.ndarray
+    loss_carry_forward_years: np.ndarray
+
+
+def appraisal_inputs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
+                     discount_rate: float | None = None) -> AppraisalInputs:
+    """Tax rate, discount rate, tax capacity, pack and loss carry-forward of every option.
+
+    The one resolution of these inputs used by :func:`appraise`, :func:`appraise_option` and the
+    programme budget (``programme.budget.baseline``), so that every path appraises an option alike.
+
+    Parameters
+    ----------
+    options, enterprises : DataFrame
+        Validated frames (DESIGN.md section 2); ``options`` indexed 0..n-1.
+    on_date : datetime.date
+        Appraisal date (tax rates and regimes in force).
+    discount_rate : float, optional
+        One rate for all options. [/1 per yr]
+
+    Returns
+    -------
+    AppraisalInputs
+    """
+    tax = np.asarray(engine.tax_rates(options, enterprises, on_date), dtype=float)
+    rate = _discount_rates(options, enterprises, discount_rate)
+    capacity = _bool(_enterprise_column(options, enterprises, "tax_capacity"), True, "tax_capacity")
+    codes, versions, loss = _packs(options, enterprises, on_date)
+    return AppraisalInputs(tax, rate, capacity, codes, versions, loss)
+
+
 def _support_lists(table: pd.DataFrame, n: int) -> list[list[dict[str, Any]]]:
     out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
     if len(table) == 0:
@@ -122,6 +179,9 @@ def _support_lists(table: pd.DataFrame, n: int) -> list[list[dict[str, Any]]]:
     for row, rec in zip(table["row"].to_numpy(), table[cols].to_dict("records")):
         rec["amount"] = float(rec["amount"])
         rec["year"] = int(rec["year"])
+        for key in ("cash_value", "npv_effect"):
+            if key in rec:
+                rec[key] = float(rec[key])
         if "unverified" in rec:
             rec["unverified"] = bool(rec["unverified"])
         out[int(row)].append(rec)
@@ -172,10 +232,9 @@ def appraise(
     if "enterprise_id" not in opts.columns:
         raise ValueError("options: missing column 'enterprise_id'")
     n = len(opts)
-    tax = np.asarray(engine.tax_rates(opts, enterprises, on_date), dtype=float)
-    rate = _discount_rates(opts, enterprises, discount_rate)
-    capacity = _bool(_enterprise_column(opts, enterprises, "tax_capacity"), True, "tax_capacity")
-    codes, versions, loss = _packs(opts, enterprises, on_date)
+    inputs = appraisal_inputs(opts, enterprises, on_date, discount_rate)
+    tax, rate, capacity = inputs.tax_rate, inputs.discount_rate, inputs.tax_capacity
+    codes, versions, loss = inputs.pack, inputs.pack_version, inputs.loss_carry_forward_years
     if with_support:
         table = engine.support_table(opts, enterprises, on_date, params)
     else:
@@ -183,6 +242,9 @@ def appraise(
     kw = dict(payback_basis=payback_basis, loss_carry_forward_years=loss)
     plain = batch_appraise(opts, tax, rate, capacity, None, **kw)  # type: ignore[arg-type]
     supported = batch_appraise(opts, tax, rate, capacity, table, **kw) if len(table) else plain  # type: ignore[arg-type]
+    if len(table):
+        values = item_values(opts, tax, rate, capacity, table, loss_carry_forward_years=loss)
+        table = table.assign(cash_value=values.cash_value, npv_effect=values.npv_effect)
     out = pd.DataFrame({
         "enterprise_id": opts["enterprise_id"].to_numpy(),
         "option_id": opts["option_id"].to_numpy() if "option_id" in opts.columns else np.arange(n).astype(str),
@@ -214,6 +276,10 @@ class OptionAppraisal:
     metrics, metrics_no_support : dict
         :func:`finance.metrics.metrics` results (payback None where never reached).
     items : list of SupportItem
+    item_values : DataFrame
+        One row per item, in the order of ``items``: ``instrument_id``, ``name``, ``kind``,
+        ``amount`` (nominal), ``year``, ``cash_value`` and ``npv_effect`` (:mod:`finance.valuation`)
+        [currency]; the ``npv_effect`` column sums to ``support_total``.
     support_total : float
         NPV with support - NPV without. [currency]
     tax_rate, discount_rate : float
@@ -235,6 +301,19 @@ class OptionAppraisal:
     pack: str | None
     pack_version: str | None
     payback_basis: PaybackBasis = field(default_factory=PaybackBasis)
+    item_values: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ITEM_VALUE_COLUMNS)))
+
+
+#: Columns of :attr:`OptionAppraisal.item_values`.
+ITEM_VALUE_COLUMNS: tuple[str, ...] = ("instrument_id", "name", "kind", "amount", "year", "cash_value", "npv_effect")
+
+
+def _item_value_table(opt: Mapping[str, Any], items: list[SupportItem], tax: float, rate: float, capacity: bool,
+                      loss: float) -> pd.DataFrame:
+    frame = pd.DataFrame([{k: v for k, v in it.as_record().items()} for it in items], columns=[c for c in ITEM_COLUMNS if c != "row"])
+    frame.insert(0, "row", 0)
+    values = item_values(pd.DataFrame([dict(opt)]), tax, rate, capacity, frame, loss_carry_forward_years=loss)
+    return frame.assign(cash_value=values.cash_value, npv_effect=values.npv_effect)[list(ITEM_VALUE_COLUMNS)]
 
 
 def appraise_option(
@@ -246,10 +325,16 @@ def appraise_option(
     with_support: bool = True,
     params: Mapping[str, float] | None = None,
     payback_basis: PaybackBasis = PaybackBasis(),
+    items: list[SupportItem] | None = None,
 ) -> OptionAppraisal:
     """Single-option detail: cash flows and metrics with and without support, and the items.
 
-    Parameters are those of :func:`appraise` for one option and its enterprise.
+    Parameters are those of :func:`appraise` for one option and its enterprise, and
+
+    items : list of SupportItem, optional
+        The option's support items as its enterprise's batch gave them (cumulative caps spent by
+        the enterprise's earlier options: :func:`appraise_in_context`); default the engine's items
+        for the option alone.
 
     Returns
     -------
@@ -260,12 +345,15 @@ def appraise_option(
     opt.setdefault("enterprise_id", ent.get("enterprise_id", "_"))
     ent.setdefault("enterprise_id", opt["enterprise_id"])
     opts, ents = pd.DataFrame([opt]), pd.DataFrame([ent])
-    tax = float(np.asarray(engine.tax_rates(opts, ents, on_date), dtype=float)[0])
-    rate = float(_discount_rates(opts, ents, discount_rate)[0])
-    capacity = bool(_bool(_enterprise_column(opts, ents, "tax_capacity"), True, "tax_capacity")[0])
-    codes, versions, loss = _packs(opts, ents, on_date)
+    inputs = appraisal_inputs(opts, ents, on_date, discount_rate)
+    tax, rate = float(inputs.tax_rate[0]), float(inputs.discount_rate[0])
+    capacity = bool(inputs.tax_capacity[0])
+    codes, versions, loss = inputs.pack, inputs.pack_version, inputs.loss_carry_forward_years
     loss_years = None if math.isnan(loss[0]) else int(loss[0])
-    items = list(engine.support_items(opt, ent, on_date, params)) if with_support else []
+    if not with_support:
+        items = []
+    elif items is None:
+        items = list(engine.support_items(opt, ent, on_date, params))
     where = f"option {opt.get('option_id', '?')!r}"
     flows = cash_flow(opt, tax, items, capacity, discount_rate=rate, loss_carry_forward_years=loss_years, where=where)
     flows0 = cash_flow(opt, tax, (), capacity, discount_rate=rate, loss_carry_forward_years=loss_years, where=where)
@@ -279,4 +367,76 @@ def appraise_option(
         flows=flows, flows_no_support=flows0, metrics=m, metrics_no_support=m0, items=items,
         support_total=float(m["npv"] - m0["npv"]), tax_rate=tax, discount_rate=rate, tax_capacity=capacity,
         pack=str(codes[0]), pack_version=versions[0], payback_basis=payback_basis,
+        item_values=_item_value_table(opt, list(items), tax, rate, capacity, float(loss[0])),
     )
+
+
+def items_of(table: pd.DataFrame, row: int) -> list[SupportItem]:
+    """The support items of option ``row`` in a long support table, as :class:`SupportItem`, in order."""
+    names = [f for f in ITEM_COLUMNS if f != "row"]
+    mine = table[table["row"].to_numpy() == row]
+    out = []
+    for rec in mine[[c for c in names if c in mine.columns]].to_dict("records"):
+        clean = {k: (None if k == "carry_forward_years" and (v is None or (isinstance(v, float) and math.isnan(v))) else v)
+                 for k, v in rec.items()}
+        for k in ("year", "spread_years", "exempt_years", "reduced_years", "loan_years"):
+            if k in clean and clean[k] is not None:
+                clean[k] = int(clean[k])
+        if clean.get("carry_forward_years") is not None:
+            clean["carry_forward_years"] = int(clean["carry_forward_years"])
+        out.append(SupportItem(**clean))
+    return out
+
+
+def appraise_in_context(
+    options: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    on_date: date,
+    option_id: str,
+    *,
+    enterprise_id: str | None = None,
+    discount_rate: float | None = None,
+    params: Mapping[str, float] | None = None,
+    payback_basis: PaybackBasis = PaybackBasis(),
+) -> OptionAppraisal:
+    """:func:`appraise_option` of one option with the items its enterprise's batch gives it.
+
+    The support table is the one :func:`appraise` computes over ``options`` (so cumulative caps
+    per enterprise and per year are spent by the earlier options of the enterprise exactly as in
+    ``cpscreen appraise``); the option's items are taken from it.
+
+    Parameters
+    ----------
+    options, enterprises : DataFrame
+        Validated frames; ``options`` holds the option's enterprise's options (or more).
+    on_date : datetime.date
+    option_id : str
+        The option to detail.
+    enterprise_id : str, optional
+        Its enterprise, where option ids repeat across enterprises.
+    discount_rate, params, payback_basis
+        As for :func:`appraise`.
+
+    Returns
+    -------
+    OptionAppraisal
+
+    Raises
+    ------
+    ValueError
+        If the option is not among ``options``.
+    """
+    opts = options.reset_index(drop=True)
+    hit = opts["option_id"].astype(str).to_numpy() == str(option_id)
+    if enterprise_id is not None:
+        hit &= opts["enterprise_id"].astype(str).to_numpy() == str(enterprise_id)
+    if not hit.any():
+        raise ValueError(f"option {option_id!r} is not among the options"
+                         + (f" of enterprise {enterprise_id!r}" if enterprise_id is not None else ""))
+    row = int(np.flatnonzero(hit)[0])
+    eid = opts["enterprise_id"].iloc[row]
+    table = engine.support_table(opts, enterprises, on_date, params)
+    ent_rows = enterprises[enterprises["enterprise_id"] == eid]
+    enterprise = ent_rows.iloc[0].to_dict() if len(ent_rows) else {"enterprise_id": eid}
+    return appraise_option(opts.iloc[row].to_dict(), enterprise, on_date, discount_rate=discount_rate,
+                           payback_basis=payback_basis, items=items_of(table, row))

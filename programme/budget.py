@@ -69,9 +69,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from finance.appraise import appraisal_inputs
 from finance.batch import batch_cash_flows
 from programme.appraisal import decision_metrics, payback_from_cumulative
-from policies.engine import load_packs, rules_in_force, support_table, tax_rates
+from policies.engine import load_packs, rules_in_force, support_table
 from policies.kinds import Params
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table, present_value_factor
 from programme.scenarios import Scenario
@@ -125,6 +126,7 @@ class Baseline:
     with_irr: bool
     enterprise_tax_rate: pd.Series
     enterprise_code: np.ndarray
+    loss_carry_forward_years: np.ndarray  # per option, the regime's limit without tax capacity, NaN = none [yr]
 
 
 @dataclass(frozen=True)
@@ -158,34 +160,6 @@ class ProgrammeResult:
     support: pd.DataFrame = field(repr=False)
 
 
-def _enterprise_columns(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    ent = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
-    pos = ent.index.get_indexer(options["enterprise_id"])
-    if (pos < 0).any():
-        i = int(np.flatnonzero(pos < 0)[0])
-        raise ValueError(f"options row {i}: field 'enterprise_id' is {options['enterprise_id'].iloc[i]!r}, not among the enterprises")
-
-    def col(name: str, default: float | bool) -> np.ndarray:
-        if name in options.columns:
-            v = options[name]
-        elif name in ent.columns:
-            v = pd.Series(ent[name].to_numpy()[pos])
-        else:
-            return np.full(len(options), default)
-        return v.where(v.notna(), default).to_numpy()
-
-    disc = pd.to_numeric(pd.Series(col("discount_rate", 0.08)), errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(disc) | (disc <= -1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"options row {i}: field 'discount_rate' is {disc[i]!r} (expected a number > -1)")
-    cap_raw = col("tax_capacity", True)
-    cap = np.array([c if isinstance(c, (bool, np.bool_)) else str(c).strip().lower() in ("yes", "true", "1") for c in pd.unique(cap_raw)])
-    lookup = dict(zip(pd.unique(cap_raw), cap))
-    capacity = pd.Series(cap_raw).map(lookup).to_numpy(dtype=bool)
-    return disc, capacity
-
-
 def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date, with_irr: bool | None = None) -> Baseline:
     """Tax rates, discount rates, tax capacity and the no-support appraisal of every option.
 
@@ -205,16 +179,22 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
     Baseline
     """
     opt = options.reset_index(drop=True)
-    tax = np.asarray(tax_rates(opt, enterprises, on_date), dtype=float)
-    disc, cap = _enterprise_columns(opt, enterprises)
-    flows = batch_cash_flows(opt, tax, cap, None)
+    # the same inputs as finance.appraise (one resolution of tax, discount rate, capacity, carry-forward)
+    inputs = appraisal_inputs(opt, enterprises, on_date)
+    tax, disc, cap = inputs.tax_rate, inputs.discount_rate, inputs.tax_capacity
+    loss = inputs.loss_carry_forward_years
+    bad = ~np.isfinite(disc) | (disc <= -1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"options row {i}: field 'discount_rate' is {disc[i]!r} (expected a number > -1)")
+    flows = batch_cash_flows(opt, tax, cap, None, loss_carry_forward_years=loss)
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
     m = decision_metrics(flows.net, flows.life, disc, with_irr=irr)
     codes = pd.factorize(opt["enterprise_id"])[0].astype(np.int64)
     ent_ids, first = np.unique(codes, return_index=True)
     ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
     return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, np.cumsum(flows.net, axis=1), flows.life, irr, ent_rate,
-                    codes)
+                    codes, loss)
 
 
 def _probabilities(rule: DecisionRule, m: pd.DataFrame) -> np.ndarray:
@@ -247,7 +227,8 @@ def _support_for(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[
     """The engine's support table of the options at ``rows`` (all when None), in frame order.
 
     ``ent`` holds one row per enterprise in the order of ``b.enterprise_code``.  ``row`` of the
-    result is the option's position in ``b.options``; zero amounts are dropped.  With ``alone``
+    result is the option's position in ``b.options``; items whose nominal amount is 0 give nothing
+    and are dropped, except a tax holiday, whose amount is always 0 (its value is the tax it removes).  With ``alone``
     every option is its own enterprise (same enterprise attributes): the support it gets when no
     other option of its enterprise has used the enterprise's cumulative caps.
     """
@@ -265,7 +246,8 @@ def _support_for(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[
             e = ent.iloc[np.unique(codes)].reset_index(drop=True)
     support = support_table(opt, e, on_date, params)
     if len(support):
-        support = support[support["amount"] != 0].reset_index(drop=True)
+        keep = (support["amount"].to_numpy(dtype=float) != 0) | (support["kind"].to_numpy() == "tax_holiday")
+        support = support[keep].reset_index(drop=True)
     if rows is not None and len(support):
         support["row"] = np.asarray(rows, dtype=np.int64)[support["row"].to_numpy(dtype=np.int64)]
     return support
@@ -322,7 +304,8 @@ def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.Data
         return m1
     opt = b.options if whole else b.options.iloc[rows].reset_index(drop=True)
     sup = support.assign(row=rows_s)
-    flows = batch_cash_flows(opt, b.tax_rate[rows], b.tax_capacity[rows], sup)
+    flows = batch_cash_flows(opt, b.tax_rate[rows], b.tax_capacity[rows], sup,
+                             loss_carry_forward_years=b.loss_carry_forward_years[rows])
     return decision_metrics(flows.net, flows.life, b.discount_rate[rows], with_irr=b.with_irr)
 
 
@@ -616,7 +599,8 @@ def run_programme(
     p1 = _probabilities(rule, m1)
     dw_p = np.minimum(p0, p1)
 
-    out = outlay_table(support, opt, b.tax_rate)
+    out = outlay_table(support, opt, b.tax_rate, tax_capacity=b.tax_capacity,
+                       loss_carry_forward_years=b.loss_carry_forward_years)
     rows = out["row"].to_numpy()
     amt = out["outlay"].to_numpy()
     gross = np.bincount(rows, weights=amt, minlength=n)

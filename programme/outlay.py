@@ -6,25 +6,25 @@ costs, in the period it costs it:
 ``grant``
     Cash paid: ``amount`` in ``year`` (or ``amount / spread_years`` in each of ``spread_years``
     periods from ``year``), gross (tax on a taxable grant is not netted out).
-``tax_deduction``
-    Tax expenditure = deduction x the enterprise's tax rate, in the period(s) the deduction arises.
-``tax_credit``
-    Tax expenditure = the credit, in the period(s) it arises.
-``depreciation``
-    Tax expenditure = tax rate x base x (accelerated share - straight-line share) per period, the
-    straight line over the option's ``depreciation_years`` (both written off at t = N, as in
-    ``finance.cashflow``); ``amount`` is the base.  Positive early, negative later: a timing
-    benefit whose nominal sum is 0.
-``tax_holiday``
-    Tax expenditure = tax rate x (1 - holiday factor) x the option's taxable profit without support
-    (savings - cost change - straight-line depreciation of the investment, + salvage at t = N).
+``tax_deduction``, ``tax_credit``, ``depreciation``, ``tax_holiday``
+    Tax expenditure = the tax the enterprise does not pay because of the item, period by period:
+    the change of its after-tax cash flow that the cash-flow engine gives the item
+    (:func:`finance.valuation.item_values`, marginal in the support table's order), the same
+    figure the Appraisal page and ``cpscreen appraise`` show as the item's value.  With tax
+    capacity this is deduction x tax rate for a deduction, the credit for a credit, tax rate x
+    base x (accelerated share - straight-line share) for accelerated depreciation (positive
+    early, negative later: a timing benefit whose nominal sum is 0), and tax rate x (1 - holiday
+    factor) x taxable profit for a holiday (its ``amount`` is 0: it is valued, never dropped);
+    an item that follows another is valued given it (a deduction in a year a holiday exempts
+    forgoes no tax).
 ``soft_loan``
     Cash view: principal paid out in ``year`` (+), annuity repayments at ``loan_rate`` over
     ``loan_years`` (-), the balance still due repaid at t = N (as in ``finance.cashflow``).
 
-Tax expenditures are costed by the revenue-forgone method with the enterprise in tax capacity
-(the benefit is used in the year it arises), the standard static costing of tax expenditure
-reports; carry-forwards of firms without tax capacity delay, and may reduce, the true cost.
+Tax expenditures are costed by the revenue-forgone method.  With ``tax_capacity`` (the default,
+the standard static costing of tax expenditure reports) the benefit is used in the year it arises;
+without it the engine carries losses and credits forward as the tax regime says, which delays,
+and may reduce, the cost.
 
 Periods: t = 0 is the investment date; the calendar year is ``start_year + t``.
 
@@ -61,6 +61,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from finance.valuation import item_values
 from policies.items import ITEM_COLUMNS
 
 __all__ = ["OUTLAY_COLUMNS", "GOVERNMENT_DISCOUNT_RATE", "outlay_table", "present_value_factor"]
@@ -114,7 +115,9 @@ def _dense(rows: np.ndarray, ids: pd.Categorical, kinds: pd.Categorical, mat: np
     return pd.DataFrame({"row": rows[i], "instrument_id": ids[i], "kind": kinds[i], "t": t, "outlay": mat[i, t]})
 
 
-def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndarray) -> pd.DataFrame:
+def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndarray, *,
+                 tax_capacity: bool | np.ndarray = True,
+                 loss_carry_forward_years: int | None | np.ndarray = None) -> pd.DataFrame:
     """Public outlay of every support item in every period it costs money.
 
     Parameters
@@ -128,6 +131,11 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         ``annual_cost_change``, ``salvage_value``, ``depreciation_years``).
     tax_rate : numpy.ndarray
         Tax rate per option (position-aligned with ``options``). [/1]
+    tax_capacity : bool or numpy.ndarray
+        Whether the enterprise absorbs losses and credits in the year (default: yes, the static
+        costing of tax expenditure reports). Per option or one for all.
+    loss_carry_forward_years : int, None or numpy.ndarray
+        The tax regime's loss carry-forward limit without tax capacity (None/NaN = none). [yr]
 
     Returns
     -------
@@ -179,11 +187,10 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
     year = support["year"].to_numpy(dtype=np.int64)
     spread = _col(support, "spread_years", 1).astype(np.int64)
     life = pd.to_numeric(options["lifetime_years"]).to_numpy(dtype=np.int64)[rows]
-    rate = np.asarray(tax_rate, dtype=float)[rows]
     parts: list[pd.DataFrame] = []
 
-    # cash-like items spread evenly over spread_years periods
-    flat = is_kind("grant", "tax_deduction", "tax_credit")
+    # grants: cash paid, spread evenly over spread_years periods
+    flat = is_kind("grant")
     if flat.any():
         idx = np.flatnonzero(flat)
         last = year[idx] + spread[idx] - 1
@@ -195,55 +202,21 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         j = np.repeat(idx, reps)
         offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
         per = amount[j] / spread[j]
-        if "tax_deduction" in kinds:
-            per = np.where(kcode[j] == kinds.index("tax_deduction"), per * rate[j], per)
         il, kl = label(ids[j], kcode[j])
         parts.append(pd.DataFrame({"row": rows[j], "instrument_id": il, "kind": kl, "t": year[j] + offset, "outlay": per}))
 
-    opt = options.reset_index(drop=True)
-    dep_years_all = (pd.to_numeric(opt["depreciation_years"], errors="coerce") if "depreciation_years" in opt.columns
-                     else pd.Series(np.nan, index=opt.index)).fillna(pd.to_numeric(opt["lifetime_years"])).to_numpy(dtype=float)
-
-    dep = np.flatnonzero(is_kind("depreciation"))
-    if len(dep):
-        T = int(life[dep].max()) + 1
-        t = np.arange(T, dtype=float)[None, :]
-        n = life[dep][:, None]
-        dy = dep_years_all[rows[dep]][:, None]
-        sl = np.minimum(t / dy, 1.0)
-        first = _col(support, "first_year_share", np.nan)[dep][:, None]
-        later = _col(support, "later_share", np.nan)[dep][:, None]
-        later = np.where(np.isnan(later), (1.0 - first) / np.maximum(dy - 1, 1), later)
-        acc = np.where(np.isnan(first), sl, np.where(t >= 1, np.minimum(first + (t - 1) * later, 1.0), 0.0))
-        sl = np.where(t >= n, 1.0, sl)
-        acc = np.where(t >= n, 1.0, acc)
-        shares = np.diff(acc, axis=1, prepend=0.0) - np.diff(sl, axis=1, prepend=0.0)
-        shares[t.repeat(len(dep), 0) > n] = 0.0
-        mat = rate[dep][:, None] * amount[dep][:, None] * shares
-        parts.append(_dense(rows[dep], *label(ids[dep], kcode[dep]), mat))
-
-    hol = np.flatnonzero(is_kind("tax_holiday"))
-    if len(hol):
-        T = int(life[hol].max()) + 1
-        t = np.arange(T, dtype=float)[None, :]
-        r = rows[hol]
-        n = life[hol][:, None]
-        dy = dep_years_all[r][:, None]
-        inv = pd.to_numeric(opt["investment"]).to_numpy(dtype=float)[r][:, None]
-        sav = pd.to_numeric(opt["annual_savings"]).to_numpy(dtype=float)[r][:, None]
-        cost = (pd.to_numeric(opt["annual_cost_change"]).fillna(0.0).to_numpy(dtype=float)[r][:, None]
-                if "annual_cost_change" in opt.columns else 0.0)
-        salv = (pd.to_numeric(opt["salvage_value"]).fillna(0.0).to_numpy(dtype=float)[r][:, None]
-                if "salvage_value" in opt.columns else 0.0)
-        cum = np.where(t >= n, 1.0, np.minimum(t / dy, 1.0))
-        depn = inv * np.diff(cum, axis=1, prepend=0.0)
-        profit = np.where((t >= 1) & (t <= n), sav - cost, 0.0) - depn + np.where(t == n, salv, 0.0)
-        ex = _col(support, "exempt_years", 0)[hol][:, None]
-        ry = _col(support, "reduced_years", 0)[hol][:, None]
-        rf = _col(support, "reduced_factor", 1.0)[hol][:, None]
-        factor = np.where((t >= 1) & (t <= ex), 0.0, np.where((t > ex) & (t <= ex + ry), rf, 1.0))
-        mat = np.where(t <= n, rate[hol][:, None] * (1.0 - factor) * profit, 0.0)
-        parts.append(_dense(rows[hol], *label(ids[hol], kcode[hol]), mat))
+    # tax instruments: the tax forgone, period by period, from the cash-flow engine (finance.valuation):
+    # each item's change of the enterprise's after-tax flow, given the items before it
+    tax_kinds = is_kind("tax_deduction", "tax_credit", "depreciation", "tax_holiday")
+    if tax_kinds.any():
+        with_tax = np.zeros(n_opt, dtype=bool)
+        with_tax[rows[tax_kinds]] = True
+        sub = np.flatnonzero(with_tax[rows])  # every item of those options, in table order
+        values = item_values(options.reset_index(drop=True), tax_rate, 0.0, tax_capacity, support.iloc[sub],
+                             loss_carry_forward_years=loss_carry_forward_years, by_year=True)
+        mine = tax_kinds[sub]
+        at = sub[mine]
+        parts.append(_dense(rows[at], *label(ids[at], kcode[at]), values.by_year[mine]))
 
     loan = np.flatnonzero(is_kind("soft_loan"))
     if len(loan):

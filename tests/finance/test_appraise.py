@@ -69,7 +69,9 @@ def test_record_contract_with_a_fake_engine(fake_engine):
     assert r["pack_version"].iloc[:2].tolist() == ["2025-01-01", "2025-01-01"]
     assert pd.isna(r["pack_version"].iloc[2])  # jurisdiction none: no pack, no version (null)
     assert r["support"].iloc[0] == [{"instrument_id": "XX-GRANT", "kind": "grant", "amount": 100.0, "year": 0,
-                                     "source": "test source", "unverified": False}]
+                                     "source": "test source", "unverified": False,
+                                     # an untaxed grant at t = 0 that leaves the base alone: worth its face, undiscounted
+                                     "cash_value": 100.0, "npv_effect": 100.0}]
     assert r["support"].iloc[1] == [] and r["support"].iloc[2] == []
     # option a by hand: 25 % tax, straight line 200/yr -> net 275/yr; grant 100 at t = 0, r = 10 %
     annuity = (1 - 1.1 ** -5) / 0.1

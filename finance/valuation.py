@@ -1,0 +1,156 @@
+"""What each support item is worth: its cash value and NPV effect, year by year, from the cash-flow engine.
+
+A support item's value is not always its nominal ``amount``: a tax holiday carries amount 0 and is
+worth the tax it removes; a deduction is worth the tax it saves (nothing in a year the holiday
+already exempts); a taxable grant is worth less than its face; a soft loan is worth the interest it
+saves.  Every path that shows or costs an item (the Appraisal page, ``cpscreen appraise``, the
+programme's outlay) reads its value from here, computed by the same cash-flow engine as the
+metrics (:func:`finance.batch.batch_cash_flows`, compiled kernels).
+
+Attribution
+-----------
+Items of one option interact (a deduction in a holiday year saves no tax), so an item's value is
+its *marginal* effect in the order of the support table (the pack's rule order, which is also the
+engine's stacking order): with items 1..k of an option, the change of the after-tax net cash flow
+between the option with items 1..k-1 and with items 1..k,
+
+    delta_k(t) = net(t; items 1..k) - net(t; items 1..k-1)    [currency], t = 0..N.
+
+The deltas telescope, so an option's item values add up exactly to its total:
+sum_k npv_effect_k = NPV with support - NPV without = ``support_total`` of :mod:`finance.appraise`.
+
+* ``cash_value`` = sum_t delta_k(t): the undiscounted money the item brings the enterprise over
+  the life [currency] (a grant: its face, net of tax if taxable; a tax item: the tax not paid; a
+  soft loan: principal received less repayments, i.e. minus the interest paid).
+* ``npv_effect`` = sum_t delta_k(t) / (1 + r)^t at the option's discount rate [currency] (t = 0
+  undiscounted, DESIGN.md section 3).
+* ``by_year`` (optional) = delta_k(t) per period: for an item whose value is tax not paid
+  (deduction, credit, accelerated depreciation, holiday) it is the tax forgone by the treasury in
+  that period, which :mod:`programme.outlay` costs.
+
+References
+----------
+.. [1] DESIGN.md section 3 (cash-flow model and conventions), :mod:`finance.cashflow`.
+.. [2] OECD, "Tax Expenditures in OECD Countries", 2010, ch. 1: revenue forgone = the tax the
+   taxpayer does not pay because of the provision, other provisions given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from finance.batch import _flows, _support_arrays, option_arrays
+
+__all__ = ["ItemValues", "item_values"]
+
+
+@dataclass(frozen=True)
+class ItemValues:
+    """Values of the rows of a long support table, position-aligned with it.
+
+    Attributes
+    ----------
+    cash_value : ndarray, shape (m,)
+        Undiscounted change of the option's after-tax net cash flow over its life. [currency]
+    npv_effect : ndarray, shape (m,)
+        Discounted change at the option's discount rate. [currency]
+    by_year : ndarray, shape (m, T) or None
+        Change in each period t = 0..T-1 (zero beyond the option's life), when asked for. [currency]
+    """
+
+    cash_value: np.ndarray
+    npv_effect: np.ndarray
+    by_year: np.ndarray | None = None
+
+
+def item_values(
+    options: pd.DataFrame,
+    tax_rate: npt.ArrayLike,
+    discount_rate: npt.ArrayLike,
+    tax_capacity: npt.ArrayLike,
+    support: pd.DataFrame,
+    *,
+    loss_carry_forward_years: int | None | npt.ArrayLike = None,
+    by_year: bool = False,
+) -> ItemValues:
+    """Cash value and NPV effect of every support item, by marginal attribution in table order.
+
+    Parameters
+    ----------
+    options : DataFrame
+        Validated options; position i is ``row`` i of ``support``.
+    tax_rate : array_like, shape (n,) or scalar
+        Income tax rate per option. [/1]
+    discount_rate : array_like, shape (n,) or scalar
+        Discount rate per option. [/1 per yr]
+    tax_capacity : array_like of bool, shape (n,) or scalar
+        Whether other profits absorb losses and credits in the year.
+    support : DataFrame
+        Long support table (:data:`policies.items.ITEM_COLUMNS`), possibly empty.
+    loss_carry_forward_years : int, None or array_like of shape (n,)
+        Loss carry-forward limit without tax capacity (None/NaN = no limit). [yr]
+    by_year : bool
+        Also return the per-period changes.
+
+    Returns
+    -------
+    ItemValues
+        Aligned with the rows of ``support`` (its order, not its index).
+
+    Raises
+    ------
+    ValueError
+        As :func:`finance.batch.batch_cash_flows` does, naming the row and field.
+    """
+    arr = option_arrays(options)
+    n = len(options)
+    m = len(support)
+    life = arr["lifetime_years"]
+    width = int(life.max()) + 1 if n else 1
+    cash = np.zeros(m)
+    npv = np.zeros(m)
+    years = np.zeros((m, width)) if by_year else None
+    if m == 0:
+        return ItemValues(cash, npv, years)
+    tax = np.broadcast_to(np.asarray(tax_rate, dtype=float), (n,))
+    disc = np.broadcast_to(np.asarray(discount_rate, dtype=float), (n,))
+    capacity = np.broadcast_to(np.asarray(tax_capacity, dtype=bool), (n,))
+    loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
+                                      dtype=float), (n,))
+    sup = _support_arrays(support, n, life)
+    rows = sup["row"]
+    # rank of each item within its option, in table order (a stable sort keeps that order)
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    starts = np.searchsorted(sorted_rows, sorted_rows, side="left")
+    rank = np.empty(m, dtype=np.int64)
+    rank[order] = np.arange(m) - starts
+    prev: np.ndarray | None = None  # net flows with items of rank < k, of the rows in `have`
+    prev_rows: np.ndarray | None = None
+    for k in range(int(rank.max()) + 1):
+        have = np.unique(rows[rank == k])  # options with a k-th item
+        local = np.full(n, -1, dtype=np.int64)
+        local[have] = np.arange(have.size)
+        part = {name: v[have] for name, v in arr.items()}
+        if prev is None:
+            base = _flows(part, tax[have], capacity[have], {}, loss[have], width).net
+        else:
+            base = prev[np.searchsorted(prev_rows, have)]
+        keep = (rank <= k) & (local[rows] >= 0)
+        sub = {name: v[keep] for name, v in sup.items()}
+        sub["row"] = local[rows[keep]]
+        net = _flows(part, tax[have], capacity[have], sub, loss[have], width).net
+        delta = net - base
+        items = np.flatnonzero(rank == k)
+        at = local[rows[items]]
+        factor = np.exp(-np.arange(width)[None, :] * np.log1p(disc[have])[:, None])
+        cash[items] = delta.sum(axis=1)[at]
+        npv[items] = (delta * factor).sum(axis=1)[at]
+        if years is not None:
+            years[items] = delta[at]
+        prev, prev_rows = net, have
+    return ItemValues(cash, npv, years)
