@@ -352,6 +352,7 @@ def marginal_abatement_cost(
     effect: str = "co2e_avoided_t",
     *,
     discount_rate: float | np.ndarray | pd.Series | None = None,
+    annualised_cost: np.ndarray | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Marginal abatement cost of each option, sorted into the curve.
 
@@ -366,6 +367,11 @@ def marginal_abatement_cost(
     discount_rate : float or array-like, optional
         The enterprise's discount rate per option [/1]; default the options' ``discount_rate``
         column (e.g. merged from the enterprises), else 0.08.
+    annualised_cost : array-like, optional
+        Each option's annualised net cost [currency/yr], position-aligned with ``options``: pass
+        minus the appraisal's ``equivalent_annual_value`` (``finance.appraise.appraise``: after
+        tax, with support) so that the curve shows the figures of every other path.  Default the
+        pre-tax cost without support, inv x CRF - salvage x SFF - (savings - cost change).
 
     Returns
     -------
@@ -403,6 +409,11 @@ def marginal_abatement_cost(
     with np.errstate(divide="ignore", invalid="ignore"):
         sff = np.where(np.abs(r) < 1e-12, 1.0 / life, r / ((1.0 + r) ** life - 1.0))
     annual = inv * crf - salv * sff - (sav - cost)
+    if annualised_cost is not None:
+        given = np.asarray(annualised_cost, dtype=float)
+        if given.shape != (len(options),):
+            raise PortfolioError(f"annualised_cost has {given.size} values for {len(options)} options")
+        annual = given
     keep = np.isfinite(a) & (a > 0)
     cols = [c for c in ("enterprise_id", "option_id", "title") if c in options.columns]
     out = options.loc[keep, cols].copy()

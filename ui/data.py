@@ -106,6 +106,17 @@ def warm_up() -> bool:
     return True
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def option_appraisal(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str, option_id: str, on_date: date,
+                     discount_rate: float | None = None) -> Any:
+    """One option's detail (``finance.appraise.appraise_in_context``) with the items its enterprise's
+    batch gives it: the same support as ``cpscreen appraise`` and the batch appraisal of the pages."""
+    from finance.appraise import appraise_in_context
+
+    return appraise_in_context(options(_cur, version, enterprise_id), enterprises(_cur, version), on_date, option_id,
+                               enterprise_id=enterprise_id, discount_rate=discount_rate)
+
+
 #: Appraisal metrics offered to the screening as criteria (DESIGN.md section 4: NPV, payback ...).
 METRIC_CRITERIA: tuple[str, ...] = ("npv", "irr", "npv_ratio", "simple_payback_years", "discounted_payback_years")
 

@@ -128,8 +128,13 @@ def report_frames(
     rate = float(ent["discount_rate"].iloc[0]) if len(ent) and pd.notna(ent["discount_rate"].iloc[0]) else 0.08
     for effect in ("co2e_avoided_t", "waste_avoided_t"):
         if effect in options.columns and pd.to_numeric(options[effect], errors="coerce").fillna(0).gt(0).any():
+            cost = None
+            if appraisal is not None:  # the appraisal's figures (after tax, with support), as on the Portfolio page
+                eav = options[["option_id"]].merge(appraisal[["option_id", "equivalent_annual_value"]], on="option_id",
+                                                   how="left")
+                cost = -eav["equivalent_annual_value"].to_numpy(dtype=float)
             try:
-                mac = marginal_abatement_cost(options, effect, discount_rate=rate)
+                mac = marginal_abatement_cost(options, effect, discount_rate=rate, annualised_cost=cost)
             except PortfolioError:
                 continue
             cols = [c for c in ("option_id", "title", "annualised_cost", "abatement", "mac") if c in mac.columns]

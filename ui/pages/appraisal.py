@@ -60,7 +60,7 @@ rate = c2.number_input("Discount rate [%/yr]", 0.0, 50.0, round(default_rate * 1
 option = opts.set_index("option_id").loc[option_id].to_dict() | {"option_id": option_id}
 day = on_date()
 try:
-    res = appraise_option(option, enterprise, day, discount_rate=rate)
+    res = data.option_appraisal(cur, version, eid, option_id, day, rate)
 except ValueError as exc:
     st.error(f"Cannot appraise {option_id}: {exc}")
     st.stop()
@@ -110,18 +110,24 @@ if not res.items:
 else:
     show_pack = data.optional("policies.catalog", "show_pack")
     rules = {r["id"]: r for r in show_pack(res.pack)} if show_pack and res.pack and res.pack != "none" else {}
+    values = res.item_values
+    money = [f"amount [{currency}]", f"cash value [{currency}]", f"NPV effect [{currency}]"]
     items = pd.DataFrame([{
-        "rule": f"{i.instrument_id}: {i.name}", "kind": i.kind,
-        f"amount [{currency}]": i.amount,  # before the long texts, so it is in view without scrolling
+        "rule": f"{i.instrument_id}: {i.name}", "kind": i.kind.replace("_", " "),
+        # the figures before the long texts, so they are in view without scrolling
+        money[0]: i.amount, money[1]: float(values["cash_value"].iloc[k]), money[2]: float(values["npv_effect"].iloc[k]),
         "timing": f"year {i.year}" + (f", spread over {i.spread_years} yr" if i.spread_years > 1 else ""),
         "unverified": i.unverified_reason if i.unverified else "",
         "rate": rules.get(i.instrument_id, {}).get("rate", ""),
         "source": i.source,
-    } for i in res.items])
+    } for k, i in enumerate(res.items)])
     st.dataframe(items, hide_index=True, width="stretch", key="support_items",
-                 column_config={f"amount [{currency}]": st.column_config.NumberColumn(format="%,.0f")})
-    st.caption(f"Present value of the support to the enterprise (NPV with - without): {res.support_total:,.0f} {currency}. "
-               "A tax deduction's amount is the deduction from taxable profit, not the tax saved.")
+                 column_config={c: st.column_config.NumberColumn(format="%,.0f") for c in money})
+    st.caption(f"Present value of the support to the enterprise (NPV with - without): {res.support_total:,.0f} {currency}, "
+               "the sum of the NPV effects. *Amount* is the rule's nominal figure (grant paid, deduction from taxable "
+               "profit, credit, loan principal, depreciable base; 0 for a tax holiday); *cash value* is what the item "
+               "changes the after-tax cash flow by over the life, *NPV effect* the same discounted: each item given "
+               "the items above it (a deduction in a year a holiday exempts saves no tax).")
     if any(i.unverified for i in res.items):
         st.warning("Some support figures are not verified against a primary source (see 'unverified').")
 

@@ -90,7 +90,11 @@ if not avail:
 else:
     effect = st.selectbox("Effect", avail, format_func=lambda c: EFFECTS[c][0], key="mac_effect")
     rate = ent["discount_rate"] if pd.notna(ent["discount_rate"]) else 0.08
-    mac = marginal_abatement_cost(opts, effect, discount_rate=float(rate))
+    appraised = data.appraisal(cur, version, eid, on_date())
+    eav = opts[["option_id"]].merge(appraised[["option_id", "equivalent_annual_value"]], on="option_id", how="left")
+    mac = marginal_abatement_cost(opts, effect, discount_rate=float(rate),
+                                  annualised_cost=-eav["equivalent_annual_value"].to_numpy(dtype=float))
     st.altair_chart(charts.mac_curve_chart(mac, currency, EFFECTS[effect][1]), width="stretch")
-    st.caption(f"Cost per unit = annualised net cost at a {rate:.0%} discount rate / yearly {EFFECTS[effect][0].lower()}; "
+    st.caption(f"Cost per unit = annualised net cost (after tax, with support: minus the appraisal's equivalent annual "
+               f"value at the option's discount rate) / yearly {EFFECTS[effect][0].lower()}; "
                "below zero the option saves money while it abates. Options without this effect are left out.")
