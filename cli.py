@@ -40,26 +40,12 @@ def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [plain(r) for r in frame.to_dict(orient="records")]
 
 
-def emit(records: list[dict[str, Any]], fmt: str, out: Any = None) -> None:
-    """Write records as JSON, CSV or a readable table."""
-    out = out or sys.stdout
-    if fmt == "json":
-        json.dump(records, out, indent=2, ensure_ascii=False)
-        out.write("\n")
-        return
-    frame = pd.DataFrame.from_records(records)
-    for c in frame.columns:
-        if frame[c].map(lambda v: isinstance(v, (dict, list))).any():
-            frame[c] = frame[c].map(lambda v: json.dumps(plain(v), ensure_ascii=False) if isinstance(v, (dict, list)) else v)
-    if fmt == "csv":
-        frame.to_csv(out, index=False)
-        return
-    if frame.empty:
-        out.write("(no records)\n")
-        return
-    # a terminal table: long cells (support items as JSON, sources) cut to 60 characters and the
-    # columns wrapped in blocks of 160 characters; --format json or csv give everything in full
-    out.write(frame.to_string(index=False, na_rep="-", max_colwidth=60, line_width=160) + "\n")
+def emit(records: Any, fmt: str, out: Any = None, output: str | None = None) -> None:
+    """Write records (a list of dicts, a frame or ``records.write.Records``) as JSON, CSV, Parquet or a
+    readable table, to ``output`` or to ``out`` (default stdout); columnar, no per-record Python."""
+    from records.write import write
+
+    write(records, fmt, output, stream=out or sys.stdout)
 
 
 # ----------------------------------------------------------------------------- data access
@@ -129,9 +115,9 @@ def cmd_list(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def _appraisal(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, discount_rate: float | None) -> pd.DataFrame:
-    from finance.appraise import appraise
+    from finance.appraise import appraise_table
 
-    return appraise(options, enterprises, on_date, discount_rate=discount_rate, with_support=True)
+    return appraise_table(options, enterprises, on_date, discount_rate=discount_rate, with_support=True)[0]
 
 
 def _from_db(args: argparse.Namespace) -> bool:
@@ -143,20 +129,24 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
     options, enterprises = _load_data(args)
     if options.empty:
         return []
-    res = _appraisal(options, enterprises, args.date, args.discount_rate)
+    from finance.appraise import SUPPORT_FIELDS, appraise_table
+    from records.write import Nested, Records
+
+    res, items = appraise_table(options, enterprises, args.date, discount_rate=args.discount_rate, with_support=True)
     if args.no_support:
         # the figures without support are the headline; support is listed but not counted
         for col in [c for c in res.columns if c.endswith("_no_support")]:
             res[col[: -len("_no_support")]] = res[col]
         res["support_total"] = 0.0
-        res["support"] = [[] for _ in range(len(res))]
+        items = items.iloc[:0]
+    out = Records(res, {"support": Nested(items, SUPPORT_FIELDS)})
     if _from_db(args) and not args.no_support:
         from store.db import cursor
         from store.results import save_appraisals
 
-        save_appraisals(cursor(), res, args.date)
+        save_appraisals(cursor(), out, args.date)
     res.insert(2, "appraisal_date", args.date.isoformat())
-    return records_of(res)
+    return out
 
 
 def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -210,7 +200,7 @@ def _param(text: str) -> tuple[str, float]:
 
 def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
     """A programme's outlay by year and instrument (or per option, or a summary)."""
-    from programme.budget import budget_records, run_programme
+    from programme.budget import budget_frame, run_programme
     from programme.scenarios import Scenario
 
     pack, _, scen_name = args.programme.partition(":")
@@ -250,7 +240,7 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
         return []
     result = run_programme(options, enterprises, pack, params=params or None, on_date=args.date, rule=rule, scenario=scen_name,
                            government_discount_rate=args.government_discount_rate)
-    return [plain(r) for r in budget_records(result, by=args.by)]
+    return budget_frame(result, by=args.by)
 
 
 def cmd_policies(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -292,7 +282,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _common(p: argparse.ArgumentParser, *, files: bool = True) -> None:
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default: a readable table)")
+    p.add_argument("--format", choices=("table", "json", "csv", "parquet"), default="table",
+                   help="output format (default: a readable table; parquet needs --output)")
+    p.add_argument("--output", metavar="FILE", help="write the records to FILE instead of standard output")
     p.add_argument("--db", help="database file (default: $CPSCREEN_DB or data/cpscreen.duckdb)")
     if files:
         p.add_argument("--options", metavar="FILE", help="options file in the import format (validated, not stored)")
@@ -405,7 +397,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "db", None):
             os.environ["CPSCREEN_DB"] = args.db
         records = args.func(args)
-        emit(records, args.format)
+        fmt = getattr(args, "format", "table")
+        output = getattr(args, "output", None)
+        if fmt == "parquet" and not output:
+            raise UsageError("--format parquet writes a file: give --output FILE")
+        emit(records, fmt, output=output)
         sys.stdout.flush()
         return 0
     except BrokenPipeError:  # output piped into head and closed early: not an error

@@ -30,6 +30,7 @@ References
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -55,6 +56,9 @@ SUPPORT_FIELDS: tuple[str, ...] = ("instrument_id", "kind", "amount", "year", "s
                                    "cash_value", "npv_effect")
 
 DEFAULT_DISCOUNT_RATE = 0.08
+
+#: Threads of the batch kernels (they release the GIL): the machine's cores, at most 8.
+WORKERS: int = max(1, min(8, os.cpu_count() or 1))
 
 
 def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame, name: str) -> np.ndarray:
@@ -198,7 +202,28 @@ def appraise(
     params: Mapping[str, float] | None = None,
     payback_basis: PaybackBasis = PaybackBasis(),
 ) -> pd.DataFrame:
-    """Appraise every option with and without support, in two batch passes.
+    """Appraise every option with and without support: :func:`appraise_table` with the items as lists.
+
+    Parameters and result as :func:`appraise_table`, with the long support table folded into the
+    column ``support`` (a list of dicts :data:`SUPPORT_FIELDS` per option).
+    """
+    out, table = appraise_table(options, enterprises, on_date, discount_rate=discount_rate, with_support=with_support,
+                                params=params, payback_basis=payback_basis)
+    out["support"] = _support_lists(table, len(out))
+    return out
+
+
+def appraise_table(
+    options: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    on_date: date,
+    *,
+    discount_rate: float | None = None,
+    with_support: bool = True,
+    params: Mapping[str, float] | None = None,
+    payback_basis: PaybackBasis = PaybackBasis(),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Appraise every option with and without support, in two batch passes: columns, no per-row Python.
 
     Parameters
     ----------
@@ -224,9 +249,11 @@ def appraise(
         One row per option, in input order: ``enterprise_id``, ``option_id``, the metrics
         (:data:`METRICS_BOTH_WAYS`: NPV [currency], IRR and MIRR [/1], paybacks [yr] NaN = never,
         ratios [/1], EAV [currency/yr]), the same with suffix ``_no_support``, ``support_total``
-        [currency], ``pack``, ``pack_version``, ``payback_basis``, ``support`` (list of dicts
-        :data:`SUPPORT_FIELDS`), and cost per unit columns where the options carry the
-        environmental quantities [currency/unit].
+        [currency], ``pack``, ``pack_version``, ``payback_basis``, and cost per unit columns where
+        the options carry the environmental quantities [currency/unit].
+    DataFrame
+        The support items, one row per (option, item): ``row`` (the option's position) and
+        :data:`SUPPORT_FIELDS`, in the engine's order within each option.
     """
     opts = options.reset_index(drop=True)
     if "enterprise_id" not in opts.columns:
@@ -239,7 +266,7 @@ def appraise(
         table = engine.support_table(opts, enterprises, on_date, params)
     else:
         table = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
-    kw = dict(payback_basis=payback_basis, loss_carry_forward_years=loss)
+    kw = dict(payback_basis=payback_basis, loss_carry_forward_years=loss, workers=WORKERS)
     plain = batch_appraise(opts, tax, rate, capacity, None, **kw)  # type: ignore[arg-type]
     supported = batch_appraise(opts, tax, rate, capacity, table, **kw) if len(table) else plain  # type: ignore[arg-type]
     if len(table):
@@ -261,8 +288,8 @@ def appraise(
         if name in supported.columns:
             out[name] = supported[name].to_numpy()
             out[f"{name}_no_support"] = plain[name].to_numpy()
-    out["support"] = _support_lists(table, n)
-    return out
+    keep = ["row"] + [c for c in SUPPORT_FIELDS if c in table.columns]
+    return out, table[keep].reset_index(drop=True)
 
 
 @dataclass(frozen=True)

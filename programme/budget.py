@@ -77,6 +77,7 @@ from policies.kinds import Params
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table, present_value_factor
 from programme.scenarios import Scenario
 from programme.uptake import DecisionRule, uptake_probability
+from records.plain import plain
 
 __all__ = [
     "ProgrammeResult", "Baseline", "baseline", "run_programme", "budget_records", "compare_scenarios",
@@ -684,23 +685,16 @@ def run_programme(
     return ProgrammeResult(byi, by_option, summary, support)
 
 
-def _clean(v: Any) -> Any:
-    """One scalar as plain JSON: NaN/NA/NaT/inf -> None, numpy scalars -> Python, dates -> ISO text.
-
-    The scalar rules of ``store.results.plain`` (which this package may not import: only store
-    touches the database package); tests/programme/test_budget_records.py checks that they agree.
-    """
-    if isinstance(v, np.generic):
-        v = v.item()
-    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and not math.isfinite(v)):
-        return None
-    if isinstance(v, (pd.Timestamp, date)):
-        return v.isoformat()
-    return v
-
-
 def budget_records(result: ProgrammeResult, by: str = "year") -> list[dict[str, Any]]:
-    """The records ``cpscreen budget`` prints.
+    """The records ``cpscreen budget`` prints, as plain dicts (:func:`budget_frame` row by row).
+
+    JSON-ready: NaN and infinities become ``None``.
+    """
+    return [{k: plain(v) for k, v in rec.items()} for rec in budget_frame(result, by).to_dict(orient="records")]
+
+
+def budget_frame(result: ProgrammeResult, by: str = "year") -> pd.DataFrame:
+    """The records ``cpscreen budget`` prints, as one frame (written column by column).
 
     Parameters
     ----------
@@ -714,8 +708,7 @@ def budget_records(result: ProgrammeResult, by: str = "year") -> list[dict[str, 
 
     Returns
     -------
-    list of dict
-        JSON-ready: NaN and infinities become ``None``.
+    DataFrame
     """
     if by == "year":
         frame = result.by_year_instrument
@@ -725,10 +718,10 @@ def budget_records(result: ProgrammeResult, by: str = "year") -> list[dict[str, 
     elif by == "option":
         frame = result.by_option
     elif by == "summary":
-        return [{k: _clean(v) for k, v in result.summary.items()}]
+        return pd.DataFrame([{k: plain(v) for k, v in result.summary.items()}])
     else:
         raise ValueError(f"by is {by!r} (expected 'year', 'instrument', 'option' or 'summary')")
-    return [{k: _clean(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
+    return frame.reset_index(drop=True)
 
 
 def compare_scenarios(

@@ -7,63 +7,65 @@ these functions write and read in one transaction each, with parameterised SQL.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
+
+from records.plain import plain
+from records.write import Records, as_records
 
 KEY_COLUMNS = ("enterprise_id", "option_id")
 META_COLUMNS = ("pack", "pack_version", "payback_basis", "support")
 
 
-def plain(v: Any) -> Any:
-    """A value as plain JSON: NaN/NA/inf -> None, numpy scalars -> Python, dates -> ISO text, containers recursively."""
-    if isinstance(v, Mapping):
-        return {str(k): plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return [plain(x) for x in v]
-    if isinstance(v, np.generic):
-        v = v.item()
-    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and not math.isfinite(v)):
-        return None
-    if isinstance(v, (pd.Timestamp, date)):
-        return v.isoformat()
-    return v
+def save_appraisals(cur: duckdb.DuckDBPyConnection, results: "pd.DataFrame | Records", on_date: date) -> int:
+    """Write appraisal results in one insert from Arrow (one row per option).
 
+    Parameters
+    ----------
+    cur : DuckDB cursor
+    results : DataFrame or records.write.Records
+        ``finance.appraise.appraise`` output (``support`` a list column), or
+        ``finance.appraise.appraise_table``'s frame with the items as a nested column ``support``.
+    on_date : datetime.date
+        Appraisal date; a stored appraisal of the same option and date is replaced.
 
-def save_appraisals(cur: duckdb.DuckDBPyConnection, results: pd.DataFrame, on_date: date) -> int:
-    """Write appraisal results (one row per option, as ``finance.appraise.appraise`` returns them).
-
-    A stored appraisal of the same option and date is replaced.  Returns the number of rows.
+    Returns
+    -------
+    int
+        Rows written.
     """
-    metric_cols = [c for c in results.columns if c not in KEY_COLUMNS + META_COLUMNS]
-    rows = []
+    table = as_records(results).to_arrow()
+    names = table.column_names
+    metric_cols = [c for c in names if c not in KEY_COLUMNS + META_COLUMNS + ("appraisal_date",)]
+    if table.num_rows == 0:
+        return 0
+    q = lambda c: '"' + c.replace('"', '""') + '"'  # noqa: E731
+    metrics = "to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in metric_cols) + "))" if metric_cols else "'{}'"
+    meta = {c: (q(c) if c in names else "NULL") for c in ("pack", "pack_version", "payback_basis")}
+    support = "coalesce(to_json(support), '[]')" if "support" in names else "'[]'"
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    for rec in results.to_dict(orient="records"):
-        rows.append(
-            (
-                str(rec["enterprise_id"]), str(rec["option_id"]), on_date, now,
-                plain(rec.get("pack")), plain(rec.get("pack_version")), plain(rec.get("payback_basis")),
-                json.dumps({c: plain(rec.get(c)) for c in metric_cols}),
-                json.dumps(plain(rec.get("support") or [])),
-            )
-        )
-    cur.execute("BEGIN TRANSACTION")
+    view = f"appraisals_in_{abs(hash((id(table), now)))}"
+    cur.register(view, table)
     try:
-        cur.executemany(
-            "INSERT OR REPLACE INTO appraisals (enterprise_id, option_id, appraisal_date, computed_at, pack, pack_version, "
-            "payback_basis, metrics, support) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        cur.execute("COMMIT")
-    except Exception:
-        cur.execute("ROLLBACK")
-        raise
-    return len(rows)
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            cur.execute(
+                "INSERT OR REPLACE INTO appraisals (enterprise_id, option_id, appraisal_date, computed_at, pack, pack_version, "
+                f"payback_basis, metrics, support) SELECT enterprise_id::VARCHAR, option_id::VARCHAR, ?::DATE, ?::TIMESTAMP, "
+                f"{meta['pack']}, {meta['pack_version']}, {meta['payback_basis']}, {metrics}, {support} FROM {view}",
+                [on_date, now],
+            )
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+    finally:
+        cur.unregister(view)
+    return table.num_rows
 
 
 def load_appraisals(cur: duckdb.DuckDBPyConnection, on_date: date | None = None) -> pd.DataFrame:

@@ -1,0 +1,262 @@
+"""Write records (a table, possibly with nested list columns) as JSON, CSV, Parquet or a readable table.
+
+Everything runs over columns: the frame goes to Arrow once (NaN and infinities become null), nested
+columns are built as Arrow lists of structs from a long table (row i's entries are the long table's
+rows with ``row == i``, in order), and DuckDB or pyarrow write the file.  No Python code runs per
+record, so writing a million appraisals costs about what reading them does.
+
+Contracts (DESIGN.md section 5): JSON is a list of records with every field present, ``null`` for a
+missing value (no IRR, payback never reached); a nested list is ``[]`` when empty.  CSV has one
+header line, nested columns as JSON text, missing values empty, and every text cell and header that a
+spreadsheet would run as a formula escaped (``screening.schema.escape_formula``).  Parquet keeps the
+types (nested columns as list<struct>).  The table is for people: long cells cut to 60 characters.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from records.plain import plain
+
+__all__ = ["FORMATS", "Nested", "Records", "as_records", "write"]
+
+#: Output formats of :func:`write`.
+FORMATS: tuple[str, ...] = ("table", "json", "csv", "parquet")
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A column whose cell i is the list of records of ``table`` with ``row == i``, in table order.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Long table with an integer column ``row`` (the record's position) and the fields.
+    fields : tuple of str
+        Fields of each entry, in order (those absent from ``table`` are left out).
+    """
+
+    table: pd.DataFrame
+    fields: tuple[str, ...]
+
+
+@dataclass
+class Records:
+    """Records held as columns: a frame plus nested list columns placed after ``after`` (or last).
+
+    Attributes
+    ----------
+    frame : DataFrame
+        One row per record.
+    nested : dict of str -> Nested
+        Nested list columns, in output order, appended after the frame's columns.
+    """
+
+    frame: pd.DataFrame
+    nested: dict[str, Nested] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def to_arrow(self) -> pa.Table:
+        """The records as one Arrow table (NaN and infinities as null, nested columns as list<struct>)."""
+        frame = self.frame.reset_index(drop=True)
+        arrays: dict[str, pa.Array] = {}
+        for name in frame.columns:
+            arrays[str(name)] = _arrow_column(frame[name])
+        n = len(frame)
+        for name, nested in self.nested.items():
+            arrays[name] = _nested_column(nested, n)
+        return pa.table(arrays) if arrays else pa.table({})
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """The records as plain JSON-ready dicts (for tests and small outputs)."""
+        return [plain(r) for r in self.to_arrow().to_pylist()]
+
+
+def _arrow_column(s: pd.Series) -> pa.Array:
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        return pa.array(v, mask=~np.isfinite(v), type=pa.float64())
+    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype):
+        return pa.array(s, from_pandas=True)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return pa.array(s, from_pandas=True)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return pa.array(s.astype(object).where(s.notna(), None), from_pandas=True)
+    try:
+        return pa.array(s, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        # mixed objects (numbers and text, dates): each as its plain JSON value, as text where mixed
+        values = [plain(v) for v in s.to_numpy(dtype=object)]
+        try:
+            return pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+
+
+def _nested_column(nested: Nested, n: int) -> pa.Array:
+    table = nested.table
+    fields = [f for f in nested.fields if f in table.columns]
+    rows = table["row"].to_numpy(dtype=np.int64) if len(table) else np.zeros(0, dtype=np.int64)
+    if rows.size and np.any(rows[1:] < rows[:-1]):
+        order = np.argsort(rows, kind="stable")
+        table, rows = table.iloc[order], rows[order]
+    offsets = np.searchsorted(rows, np.arange(n + 1)).astype(np.int32)
+    children = [_arrow_column(table[f].reset_index(drop=True)) for f in fields]
+    if children:
+        struct = pa.StructArray.from_arrays(children, names=fields)
+    else:
+        struct = pa.array([], type=pa.struct([]))
+    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), struct)
+
+
+def as_records(x: Records | pd.DataFrame | Sequence[Mapping[str, Any]]) -> Records:
+    """Records from a :class:`Records`, a frame, or a list of dicts (plain values, nested lists allowed)."""
+    if isinstance(x, Records):
+        return x
+    if isinstance(x, pd.DataFrame):
+        return Records(x)
+    rows = [plain(dict(r)) for r in x]
+    if not rows:
+        return Records(pd.DataFrame())
+    cols: dict[str, None] = {}
+    for r in rows:
+        cols.update(dict.fromkeys(r))
+    return Records(pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in cols}))
+
+
+def _escape_csv(table: pa.Table) -> pa.Table:
+    """Formula-escape every text cell and header (the one escape function of the import format)."""
+    from screening.schema import escape_formula
+
+    names = [str(escape_formula(pd.Series([c], dtype=object)).iloc[0]) for c in table.column_names]
+    cols = []
+    for col in table.columns:
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            # only cells not starting with a letter, digit or underscore can be formulas: test those alone
+            maybe = pc.fill_null(pc.match_substring_regex(col, r"^[^A-Za-z0-9_]"), False)
+            if pc.any(maybe).as_py():
+                s = col.to_pandas().astype(object)
+                idx = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+                s.iloc[idx] = escape_formula(s.iloc[idx]).to_numpy()
+                col = pa.chunked_array([pa.array(s, type=pa.string(), from_pandas=True)])
+        cols.append(col)
+    return pa.table(cols, names=names)
+
+
+def _duckdb_copy(table: pa.Table, path: str, options: str) -> None:
+    con = duckdb.connect()
+    try:
+        con.register("records_out", table)
+        con.execute(f"COPY (SELECT * FROM records_out) TO '{_q_sql(path)}' ({options})")
+    finally:
+        con.close()
+
+
+def _q(name: str) -> str:
+    return name.replace('"', '""')
+
+
+def _q_sql(path: str) -> str:
+    return path.replace("'", "''")
+
+
+def _nested_to_json(table: pa.Table) -> pa.Table:
+    """Nested columns as JSON text (for CSV and the readable table)."""
+    if not any(pa.types.is_list(t) or pa.types.is_struct(t) for t in table.schema.types):
+        return table
+    con = duckdb.connect()
+    try:
+        con.register("records_out", table)
+        sel = ", ".join(
+            (f'to_json("{_q(n)}")::VARCHAR AS "{_q(n)}"' if pa.types.is_list(t) or pa.types.is_struct(t) else f'"{_q(n)}"')
+            for n, t in zip(table.column_names, table.schema.types))
+        return con.execute(f"SELECT {sel} FROM records_out").fetch_arrow_table()
+    finally:
+        con.close()
+
+
+def write(records: Records | pd.DataFrame | Sequence[Mapping[str, Any]], fmt: str, output: str | os.PathLike[str] | None = None,
+          *, stream: IO[str] | None = None) -> None:
+    """Write records to ``output`` (a file path) or, without one, to ``stream`` (default stdout).
+
+    Parameters
+    ----------
+    records : Records, DataFrame or list of dict
+    fmt : {"table", "json", "csv", "parquet"}
+        Output format; ``parquet`` needs ``output``.
+    output : path, optional
+        File to write (replaced if it exists).
+    stream : text stream, optional
+        Where to write without ``output`` (default ``sys.stdout``).
+
+    Raises
+    ------
+    ValueError
+        On an unknown format, or ``parquet`` without ``output``.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"output format {fmt!r} is not one of {', '.join(FORMATS)}")
+    if fmt == "parquet" and output is None:
+        raise ValueError("--format parquet writes a file: give --output FILE")
+    rec = as_records(records)
+    table = rec.to_arrow()
+    if output is not None:
+        target = Path(output)
+        if fmt == "table":
+            with open(target, "w", encoding="utf-8") as fh:
+                _write_table(table, fh)
+            return
+        _write_file(table, fmt, str(target))
+        return
+    out = stream or sys.stdout
+    if fmt == "table":
+        _write_table(table, out)
+        return
+    with tempfile.TemporaryDirectory(prefix="cpscreen-out-") as tmp:
+        path = os.path.join(tmp, f"records.{fmt}")
+        _write_file(table, fmt, path)
+        with open(path, encoding="utf-8", newline="") as fh:
+            shutil.copyfileobj(fh, out, length=1 << 20)
+
+
+def _write_file(table: pa.Table, fmt: str, path: str) -> None:
+    if fmt == "parquet":
+        pq.write_table(table, path)
+        return
+    if table.num_columns == 0 or table.num_rows == 0:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            if fmt == "json":
+                fh.write("[]\n")
+            elif table.num_columns:
+                fh.write(",".join(_escape_csv(table).column_names) + "\n")
+        return
+    if fmt == "json":
+        _duckdb_copy(table, path, "FORMAT JSON, ARRAY true")
+        return
+    _duckdb_copy(_escape_csv(_nested_to_json(table)), path, "FORMAT CSV, HEADER true")
+
+
+def _write_table(table: pa.Table, out: IO[str]) -> None:
+    if table.num_rows == 0:
+        out.write("(no records)\n")
+        return
+    frame = _nested_to_json(table).to_pandas()
+    # a terminal table: long cells (support items as JSON, sources) cut to 60 characters and the
+    # columns wrapped in blocks of 160 characters; --format json or csv give everything in full
+    out.write(frame.to_string(index=False, na_rep="-", max_colwidth=60, line_width=160) + "\n")
