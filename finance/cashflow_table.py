@@ -55,6 +55,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -274,7 +275,8 @@ def _long(lines: BatchLines, keys: dict[str, np.ndarray], rate: np.ndarray, plai
     alive = t <= lines.life[:, None]
     factor = (1.0 + rate[:, None]) ** -t.astype(float)
     row_of = np.repeat(np.arange(n), lines.life + 1)
-    cols: dict[str, np.ndarray] = {k: v[row_of] for k, v in keys.items()}
+    # key columns as object arrays: pandas would otherwise scan a million strings to infer their type
+    cols: dict[str, Any] = {k: pd.Series(np.asarray(v, dtype=object)[row_of], dtype=object) for k, v in keys.items()}
     cols["year"] = np.broadcast_to(t, (n, width))[alive]
     for name in ("savings", "cost_change", "depreciation", "tax_deductions", "taxable_profit", "tax"):
         cols[name] = getattr(lines, name)[alive]
@@ -384,10 +386,14 @@ def cash_flow_table(
         span = lines.life[row] + 1
         pick = np.repeat(np.arange(len(table)), span)
         year = np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
+        take = row[pick]
+        def text(values: np.ndarray, at: np.ndarray) -> pd.Series:
+            return pd.Series(np.asarray(values, dtype=object)[at], dtype=object)
+
         items = pd.DataFrame({
-            "enterprise_id": keys["enterprise_id"][row][pick], "option_id": option_ids[row][pick],
-            "instrument_id": table["instrument_id"].to_numpy(dtype=object)[pick],
-            "kind": table["kind"].to_numpy(dtype=object)[pick], "year": year, "cash": cash[pick, year],
+            "enterprise_id": text(keys["enterprise_id"], take), "option_id": text(option_ids, take),
+            "instrument_id": text(table["instrument_id"].to_numpy(dtype=object), pick),
+            "kind": text(table["kind"].to_numpy(dtype=object), pick), "year": year, "cash": cash[pick, year],
         }, columns=list(ITEM_CASH_COLUMNS))
     arr = option_arrays(opts)
     eligible = (pd.to_numeric(opts["eligible_investment"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
