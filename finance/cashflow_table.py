@@ -35,12 +35,12 @@ Lines (amounts [currency], in the enterprise's currency; t = 0 is the investment
 
 Support items, year by year (:attr:`CashFlowTable.items`, long: option x item x year)
 -------------------------------------------------------------------------------------
-``cash`` is the item's share of ``support``, attributed in the order the pack's engine lists the
-items: item k's cash is the net cash flow with items 1..k minus that with items 1..k-1 (each
-computed by the same engine).  A grant's cash is its payment less the tax on it and on the
-depreciation it takes away; a tax deduction's is the tax it saves; a soft loan's its principal and
-repayments.  The items' cash adds up to ``support`` in every year.  Where items interact (a tax
-holiday lowers what a later deduction saves) the split depends on that order; the total does not.
+``cash`` is the item's share of ``support`` in the year: :func:`finance.valuation.item_values`'
+``by_year`` (the one valuation of support items every path uses), marginal in the order of the
+pack's support table: item k's cash is the net cash flow with items 1..k minus that with items
+1..k-1.  A grant's cash is its payment less the tax on it and on the depreciation it takes away; a
+tax deduction's is the tax it saves; a soft loan's its principal and repayments.  The items' cash
+adds up to ``support`` in every year, and an item's discounted cash to its ``npv_effect``.
 
 References
 ----------
@@ -62,8 +62,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from finance import kernels
-from finance.appraise import DEFAULT_DISCOUNT_RATE, _bool, _discount_rates, _enterprise_column, _float, _packs
-from finance.batch import _check, _support_arrays, batch_cash_flows, option_arrays
+from finance.appraise import DEFAULT_DISCOUNT_RATE, _enterprise_column, _float, appraisal_inputs
+from finance.batch import _support_arrays, batch_cash_flows, option_arrays
+from finance.valuation import item_values
 from policies import engine
 from policies.items import ITEM_COLUMNS
 
@@ -211,40 +212,6 @@ def batch_lines(
     )
 
 
-def item_cash(
-    options: pd.DataFrame,
-    tax_rate: npt.ArrayLike,
-    tax_capacity: npt.ArrayLike,
-    support: pd.DataFrame,
-    *,
-    loss_carry_forward_years: int | None | npt.ArrayLike = None,
-) -> np.ndarray:
-    """Each support item's cash per year, attributed in the order of ``support`` (module docstring).
-
-    Returns
-    -------
-    ndarray, shape (len(support), T)
-        Row j: item j's share of the support's effect on its option's net cash flow. [currency]
-    """
-    n = len(options)
-    kw = dict(loss_carry_forward_years=loss_carry_forward_years)
-    previous = batch_cash_flows(options, tax_rate, tax_capacity, None, **kw).net  # type: ignore[arg-type]
-    out = np.zeros((len(support), previous.shape[1]))
-    if len(support) == 0:
-        return out
-    rows = pd.to_numeric(support["row"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    _check(~((rows >= 0) & (rows < n) & (rows == np.round(rows))), "row", f"must be an option position 0..{n - 1}",
-           rows, "support table")
-    order = pd.Series(rows).groupby(rows).cumcount().to_numpy()
-    rows = rows.astype(np.int64)
-    for k in range(int(order.max()) + 1):  # one engine pass per item position, over all options
-        current = batch_cash_flows(options, tax_rate, tax_capacity, support[order <= k], **kw).net  # type: ignore[arg-type]
-        mine = np.flatnonzero(order == k)
-        out[mine] = current[rows[mine]] - previous[rows[mine]]
-        previous = current
-    return out
-
-
 @dataclass(frozen=True)
 class CashFlowTable:
     """The year-by-year cash flows of many options, with the inputs they used.
@@ -266,6 +233,17 @@ class CashFlowTable:
     lines_no_support: pd.DataFrame
     items: pd.DataFrame
     inputs: pd.DataFrame
+
+    def select(self, enterprise_id: str, option_id: str) -> "CashFlowTable":
+        """The part of the table about one option (its lines, items and inputs)."""
+        def mine(frame: pd.DataFrame) -> pd.DataFrame:
+            hit = (frame["enterprise_id"].astype(str) == str(enterprise_id)) & (frame["option_id"].astype(str) == str(option_id))
+            return frame[hit.to_numpy()].reset_index(drop=True)
+
+        out = CashFlowTable(mine(self.lines), mine(self.lines_no_support), mine(self.items), mine(self.inputs))
+        if out.inputs.empty:
+            raise ValueError(f"option {option_id!r} of enterprise {enterprise_id!r} is not in the cash-flow table")
+        return out
 
 
 def _long(lines: BatchLines, keys: dict[str, np.ndarray], rate: np.ndarray, plain: BatchLines) -> pd.DataFrame:
@@ -366,10 +344,9 @@ def cash_flow_table(
     if "enterprise_id" not in opts.columns:
         raise ValueError("options: missing column 'enterprise_id'")
     n = len(opts)
-    tax = np.asarray(engine.tax_rates(opts, enterprises, on_date), dtype=float)
-    rate = _discount_rates(opts, enterprises, discount_rate)
-    capacity = _bool(_enterprise_column(opts, enterprises, "tax_capacity"), True, "tax_capacity")
-    codes, versions, loss = _packs(opts, enterprises, on_date)
+    resolved = appraisal_inputs(opts, enterprises, on_date, discount_rate)  # as appraise resolves them
+    tax, rate, capacity = resolved.tax_rate, resolved.discount_rate, resolved.tax_capacity
+    codes, versions, loss = resolved.pack, resolved.pack_version, resolved.loss_carry_forward_years
     if with_support:
         table = engine.support_table(opts, enterprises, on_date, params).reset_index(drop=True)
     else:
@@ -381,7 +358,7 @@ def cash_flow_table(
     keys = {"enterprise_id": opts["enterprise_id"].to_numpy(dtype=object), "option_id": option_ids}
     items = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_CASH_COLUMNS})
     if len(table):
-        cash = item_cash(opts, tax, capacity, table, **kw)  # type: ignore[arg-type]
+        cash = item_values(opts, tax, rate, capacity, table, by_year=True, **kw).by_year  # type: ignore[arg-type]
         row = table["row"].to_numpy(dtype=np.int64)
         span = lines.life[row] + 1
         pick = np.repeat(np.arange(len(table)), span)

@@ -10,7 +10,8 @@ import pytest
 
 from finance.appraise import appraise
 from finance.cashflow import cash_flow
-from finance.cashflow_table import CONTRACT_COLUMNS, LINE_COLUMNS, batch_lines, cash_flow_table, item_cash
+from finance.cashflow_table import CONTRACT_COLUMNS, LINE_COLUMNS, batch_lines, cash_flow_table
+from finance.valuation import item_values
 from policies.items import SupportItem
 from tests.finance.random_cases import item_table, random_items, random_options
 
@@ -41,19 +42,6 @@ def test_every_line_equals_the_scalar_cash_flow_on_random_options_with_every_sup
         # the accounting identity of the table
         lhs = -got.investment[i] + got.savings[i] - got.cost_change[i] - got.tax[i] + got.support_paid[i] + got.salvage[i]
         np.testing.assert_allclose(lhs, got.net[i], rtol=1e-12, atol=1e-7)
-
-
-def test_items_cash_adds_up_to_the_support_in_every_year():
-    rng = np.random.default_rng(7)
-    options = random_options(rng, 50)
-    table = item_table(random_items(rng, options))
-    tax = rng.uniform(0, 0.4, len(options))
-    cash = item_cash(options, tax, False, table)
-    with_support = batch_lines(options, tax, False, table).net
-    without = batch_lines(options, tax, False, None).net
-    total = np.zeros_like(with_support)
-    np.add.at(total, table["row"].to_numpy(dtype=int), cash)
-    np.testing.assert_allclose(total, with_support - without, rtol=1e-9, atol=1e-7)
 
 
 def _one(**extra):
@@ -112,7 +100,7 @@ def test_hand_calculated_grant_and_tax_deduction_each_items_cash():
     np.testing.assert_allclose(got.tax[0], [0, -7_750, 2_250, 2_250, 2_250, 2_250], atol=1e-6)
     np.testing.assert_allclose(got.support_paid[0], [20_000, 0, 0, 0, 0, 0], atol=1e-6)
     np.testing.assert_allclose(got.net[0], [-80_000, 32_750, 22_750, 22_750, 22_750, 22_750], atol=1e-6)
-    cash = item_cash(_one(), 0.25, True, table)
+    cash = item_values(_one(), 0.25, 0.10, True, table, by_year=True).by_year
     np.testing.assert_allclose(cash[0], [20_000, -1_000, -1_000, -1_000, -1_000, -1_000])
     np.testing.assert_allclose(cash[1], [0, 10_000, 0, 0, 0, 0])
     np.testing.assert_allclose(cash.sum(axis=0), np.array([-80_000, 32_750, 22_750, 22_750, 22_750, 22_750])
@@ -145,6 +133,15 @@ def test_demo_lines_sum_to_the_appraisal_npv_with_and_without_support(demo):
     lines = table.lines.set_index(["enterprise_id", "option_id", "year"])["support"]
     np.testing.assert_allclose(items.reindex(lines.index, fill_value=0.0), lines, rtol=1e-9, atol=1e-6)
     assert (table.items["cash"] != 0).any()
+    # each item's discounted cash is the npv_effect cpscreen appraise lists for it
+    factor = table.lines.set_index(["enterprise_id", "option_id", "year"])["discount_factor"]
+    keys = pd.MultiIndex.from_frame(table.items[["enterprise_id", "option_id", "year"]])
+    items = table.items.assign(pv=table.items["cash"].to_numpy() * factor.reindex(keys).to_numpy())
+    pv = items.groupby(["enterprise_id", "option_id", "instrument_id"])["pv"].sum()
+    listed = {(r.enterprise_id, r.option_id, i["instrument_id"]): i["npv_effect"]
+              for r in res.itertuples() for i in r.support}
+    assert listed and set(listed) == set(pv.index)
+    np.testing.assert_allclose([pv[k] for k in listed], list(listed.values()), rtol=1e-9, atol=1e-6)
     # no support: with = without
     plain = table.lines_no_support
     assert (plain["support"] == 0).all() and np.allclose(plain["net_cash_flow"], table.lines["net_cash_flow_no_support"])

@@ -110,9 +110,8 @@ if cash_flow_table is not None:
     from ui.widgets import MIME, frame_bytes
 
     st.subheader("Cash flow, year by year")
-    one = pd.DataFrame([option | {"enterprise_id": eid}])
-    try:
-        cft = cash_flow_table(one, pd.DataFrame([enterprise]), day, discount_rate=rate)
+    try:  # over the enterprise's options, so that cumulative caps are spent as in the figures above
+        cft = cash_flow_table(opts, ents, day, discount_rate=rate).select(eid, option_id)
     except ValueError as exc:
         st.error(f"Cannot build the cash flow of {option_id}: {exc}")
     else:
@@ -120,12 +119,11 @@ if cash_flow_table is not None:
         used = cft.inputs.iloc[0].copy()
         used["discount_rate_source"] = "the discount rate field above (default: the enterprise's discount_rate, else 0.08)"
         st.dataframe(inputs_frame(used, currency), hide_index=True, width="stretch", key="cash_flow_inputs")
-        money = {"format": "%,.0f"}
         with_s = cash_flow_frame(cft.lines, currency, cft.items)
         without_s = cash_flow_frame(cft.lines_no_support, currency, without_support=True)
         tab_with, tab_without = st.tabs(["With support", "Without support"])
         for tab, frame, key in ((tab_with, with_s, "cash_flow_with"), (tab_without, without_s, "cash_flow_without")):
-            config = {c: st.column_config.NumberColumn(format="%.4f" if "[/1]" in c else money["format"])
+            config = {c: st.column_config.NumberColumn(format="%.4f" if "[/1]" in c else "%,.0f")
                       for c in frame.columns if c != "Year"}
             tab.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config)
         npv_sum = float(cft.lines["discounted_net_cash_flow"].sum())
