@@ -129,6 +129,8 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
     options, enterprises = _load_data(args)
     if options.empty:
         return []
+    if args.cash_flow:
+        return _cash_flow_records(options, enterprises, args)
     from finance.appraise import SUPPORT_FIELDS, appraise_table
     from records.write import Nested, Records
 
@@ -147,6 +149,23 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
         save_appraisals(cursor(), out, args.date)
     res.insert(2, "appraisal_date", args.date.isoformat())
     return out
+
+
+def _cash_flow_records(options: pd.DataFrame, enterprises: pd.DataFrame, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """``appraise --cash-flow``: one record per option and year (finance.cashflow_table), with
+    ``support_items`` (instrument id -> that item's cash in the year)."""
+    from finance.cashflow_table import cash_flow_table
+
+    table = cash_flow_table(options, enterprises, args.date, discount_rate=args.discount_rate,
+                            with_support=not args.no_support)
+    lines = table.lines_no_support if args.no_support else table.lines
+    per_year: dict[tuple[Any, Any, int], dict[str, float]] = {}
+    for eid, oid, iid, year, cash in table.items[["enterprise_id", "option_id", "instrument_id", "year", "cash"]].itertuples(index=False):
+        per_year.setdefault((eid, oid, int(year)), {})[str(iid)] = float(cash)
+    records = records_of(lines)
+    for r in records:
+        r["support_items"] = per_year.get((r["enterprise_id"], r["option_id"], int(r["year"])), {})
+    return records
 
 
 def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -332,6 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date, default=date.today(), help="appraisal date YYYY-MM-DD: the rules in force then (default today)")
     p.add_argument("--discount-rate", type=_rate, help="discount rate for every option [/1] (default: the enterprise's, else 0.08)")
     p.add_argument("--no-support", action="store_true", help="headline figures without any subsidy or tax incentive")
+    p.add_argument("--cash-flow", action="store_true",
+                   help="the cash flow line by line: one record per option and year t = 0..N (savings, cost_change, "
+                        "depreciation, tax_deductions, taxable_profit, tax, support, net_cash_flow, ..., "
+                        "discounted_net_cash_flow summing to the option's npv); nothing is stored")
     p.add_argument("--enterprise", metavar="ID", help="only this enterprise's options")
     _common(p)
     p.set_defaults(func=cmd_appraise)

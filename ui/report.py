@@ -18,11 +18,13 @@ import pandas as pd
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from finance.cashflow_table import CashFlowTable
 from finance.portfolio import PortfolioError, marginal_abatement_cost
 from screening.assessors import agreement
 from screening.criteria import Criterion
 from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
+from ui.cashflow_view import cash_flow_frame
 
 #: Excel's sheet-name limit. [characters]
 SHEET_NAME_MAX = 31
@@ -50,6 +52,7 @@ def report_frames(
     ranking_options: pd.DataFrame | None = None,
     criteria: Sequence[Criterion] | None = None,
     ranking_label: str | None = None,
+    cash_flow: CashFlowTable | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The report's tables, one per view, in reading order.
 
@@ -81,6 +84,9 @@ def report_frames(
     ranking_label : str, optional
         How the ranking was chosen, written on the ``about`` sheet; default a description of the
         method and the default profile.
+    cash_flow : CashFlowTable, optional
+        ``finance.cashflow_table.cash_flow_table`` of these options with the appraisal's inputs:
+        the ``cash flow`` sheet, one row per option and year, headers as on the Appraisal page.
     """
     step = progress or (lambda share, text: None)
     ent = enterprises[enterprises["enterprise_id"] == enterprise_id]
@@ -125,6 +131,10 @@ def report_frames(
         frames["disputed options"] = disputed
     if appraisal is not None:
         frames["appraisal"] = appraisal.reset_index(drop=True)
+    if cash_flow is not None:
+        cur = cash_flow.inputs["currency"].dropna()
+        frames["cash flow"] = cash_flow_frame(cash_flow.lines, str(cur.iloc[0]) if len(cur) else str(info["currency"]),
+                                              cash_flow.items, with_option=True)
     rate = float(ent["discount_rate"].iloc[0]) if len(ent) and pd.notna(ent["discount_rate"].iloc[0]) else 0.08
     for effect in ("co2e_avoided_t", "waste_avoided_t"):
         if effect in options.columns and pd.to_numeric(options[effect], errors="coerce").fillna(0).gt(0).any():

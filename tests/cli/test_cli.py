@@ -178,3 +178,57 @@ def test_timing_only_support_costs_nothing_nominally_and_gives_no_ratios(db, tmp
     code, out, _ = run(capsys, "budget", "--programme", "US", "--date", "2026-06-30", "--options", str(o), "--enterprises", str(e), "--by", "summary", "--format", "json")
     s = json.loads(out)[0]
     assert s["total_outlay"] == 0.0 and s["leverage"] is None and s["deadweight_share"] is None
+
+
+CASH_FLOW_FIELDS = ["enterprise_id", "option_id", "year", "savings", "cost_change", "depreciation", "tax_deductions",
+                    "taxable_profit", "tax", "support", "net_cash_flow", "cumulative_net_cash_flow", "discount_factor",
+                    "discounted_net_cash_flow", "net_cash_flow_no_support"]
+
+
+def test_appraise_cash_flow_lines_follow_the_contract_and_sum_to_the_npv(seeded, capsys):
+    import math
+
+    code, out, err = run(capsys, "appraise", "--cash-flow", "--date", "2026-06-30", "--format", "json")
+    assert code == 0, err
+    lines = json.loads(out)
+    assert list(lines[0])[:len(CASH_FLOW_FIELDS)] == CASH_FLOW_FIELDS  # the contract's fields, in its order
+    _, out, _ = run(capsys, "appraise", "--date", "2026-06-30", "--format", "json")
+    metrics = {(r["enterprise_id"], r["option_id"]): r for r in json.loads(out)}
+    _, out, _ = run(capsys, "list", "--format", "json")
+    life = {(r["enterprise_id"], r["option_id"]): r["lifetime_years"] for r in json.loads(out)}
+    by: dict = {}
+    for r in lines:
+        by.setdefault((r["enterprise_id"], r["option_id"]), []).append(r)
+    assert set(by) == set(metrics) == set(life)
+    supported = 0
+    for key, rows in by.items():
+        assert [r["year"] for r in rows] == list(range(life[key] + 1))
+        running = 0.0
+        for r in rows:
+            running += r["net_cash_flow"]
+            assert math.isclose(r["cumulative_net_cash_flow"], running, rel_tol=1e-12, abs_tol=1e-6)
+            assert math.isclose(r["discount_factor"], rows[1]["discount_factor"] ** r["year"], rel_tol=1e-12)  # (1+r)**-t
+            assert math.isclose(r["net_cash_flow"], r["net_cash_flow_no_support"] + r["support"], rel_tol=1e-9, abs_tol=1e-6)
+            assert math.isclose(sum(r["support_items"].values()), r["support"], rel_tol=1e-9, abs_tol=1e-6)
+        npv = sum(r["discounted_net_cash_flow"] for r in rows)
+        npv0 = sum(r["net_cash_flow_no_support"] * r["discount_factor"] for r in rows)
+        assert math.isclose(npv, metrics[key]["npv"], rel_tol=1e-6, abs_tol=1e-6), key
+        assert math.isclose(npv0, metrics[key]["npv_no_support"], rel_tol=1e-6, abs_tol=1e-6), key
+        supported += any(r["support"] != 0 for r in rows)
+    assert supported  # the demo data has options whose support changes the cash flow
+
+
+def test_appraise_cash_flow_without_support_and_as_csv(seeded, capsys):
+    import csv
+    import io
+
+    code, out, _ = run(capsys, "appraise", "--cash-flow", "--no-support", "--date", "2026-06-30", "--format", "json")
+    assert code == 0
+    rows = json.loads(out)
+    assert all(r["support"] == 0 and r["net_cash_flow"] == r["net_cash_flow_no_support"] for r in rows)
+    code, out, _ = run(capsys, "appraise", "--cash-flow", "--date", "2026-06-30", "--format", "csv", "--discount-rate", "0.1")
+    assert code == 0
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert list(table[0])[:len(CASH_FLOW_FIELDS)] == CASH_FLOW_FIELDS and len(table) == len(rows)
+    second = next(r for r in table if r["year"] == "2")
+    assert abs(float(second["discount_factor"]) - 1 / 1.1 ** 2) < 1e-12

@@ -45,9 +45,13 @@ if rkey not in cache:
         except ValueError:
             rules = None
     appraised = data.appraisal(cur, version, eid, day)
+    stored = opts[[c for c in opts.columns if c not in data.METRIC_CRITERIA]]
+    cash_flow_table = data.optional("finance.cashflow_table", "cash_flow_table")
     try:
-        frames = report_frames(opts[[c for c in opts.columns if c not in data.METRIC_CRITERIA]], ents, eid, day, scores=data.scores(cur, version, eid),
-                               appraisal=appraised, policy_rules=rules, ranking_options=opts,
+        # the cash flow sheet: the same inputs as the appraisal sheet (its discounted lines sum to its npv)
+        cash_flow = cash_flow_table(stored, ents, day) if cash_flow_table is not None and appraised is not None else None
+        frames = report_frames(stored, ents, eid, day, scores=data.scores(cur, version, eid),
+                               appraisal=appraised, policy_rules=rules, ranking_options=opts, cash_flow=cash_flow,
                                method=method, criteria=criteria, ranking_label=label,
                                progress=lambda share, text: bar.progress(share, text=text))
     except ValueError as exc:  # e.g. a weighted criterion no longer has any value after an edit
