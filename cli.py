@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE
@@ -151,21 +152,20 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
-def _cash_flow_records(options: pd.DataFrame, enterprises: pd.DataFrame, args: argparse.Namespace) -> list[dict[str, Any]]:
+def _cash_flow_records(options: pd.DataFrame, enterprises: pd.DataFrame, args: argparse.Namespace) -> Any:
     """``appraise --cash-flow``: one record per option and year (finance.cashflow_table), with
-    ``support_items`` (instrument id -> that item's cash in the year)."""
+    ``support_items`` (a list of {instrument_id, cash}: each item's cash in the year), columnar."""
     from finance.cashflow_table import cash_flow_table
+    from records.write import Nested, Records
 
     table = cash_flow_table(options, enterprises, args.date, discount_rate=args.discount_rate,
                             with_support=not args.no_support)
-    lines = table.lines_no_support if args.no_support else table.lines
-    per_year: dict[tuple[Any, Any, int], dict[str, float]] = {}
-    for eid, oid, iid, year, cash in table.items[["enterprise_id", "option_id", "instrument_id", "year", "cash"]].itertuples(index=False):
-        per_year.setdefault((eid, oid, int(year)), {})[str(iid)] = float(cash)
-    records = records_of(lines)
-    for r in records:
-        r["support_items"] = per_year.get((r["enterprise_id"], r["option_id"], int(r["year"])), {})
-    return records
+    lines = (table.lines_no_support if args.no_support else table.lines).reset_index(drop=True)
+    key = ["enterprise_id", "option_id", "year"]
+    pos = lines[key].assign(row=np.arange(len(lines)))
+    items = table.items[key + ["instrument_id", "cash"]].merge(pos, on=key, how="inner") if len(table.items) else \
+        pd.DataFrame({"row": pd.Series(dtype=np.int64), "instrument_id": pd.Series(dtype=object), "cash": pd.Series(dtype=float)})
+    return Records(lines, {"support_items": Nested(items[["row", "instrument_id", "cash"]], ("instrument_id", "cash"))})
 
 
 def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -209,7 +209,7 @@ def test_appraise_cash_flow_lines_follow_the_contract_and_sum_to_the_npv(seeded,
             assert math.isclose(r["cumulative_net_cash_flow"], running, rel_tol=1e-12, abs_tol=1e-6)
             assert math.isclose(r["discount_factor"], rows[1]["discount_factor"] ** r["year"], rel_tol=1e-12)  # (1+r)**-t
             assert math.isclose(r["net_cash_flow"], r["net_cash_flow_no_support"] + r["support"], rel_tol=1e-9, abs_tol=1e-6)
-            assert math.isclose(sum(r["support_items"].values()), r["support"], rel_tol=1e-9, abs_tol=1e-6)
+            assert math.isclose(sum(i["cash"] for i in r["support_items"]), r["support"], rel_tol=1e-9, abs_tol=1e-6)
         npv = sum(r["discounted_net_cash_flow"] for r in rows)
         npv0 = sum(r["net_cash_flow_no_support"] * r["discount_factor"] for r in rows)
         assert math.isclose(npv, metrics[key]["npv"], rel_tol=1e-6, abs_tol=1e-6), key
