@@ -119,7 +119,8 @@ def option_arrays(options: pd.DataFrame) -> dict[str, np.ndarray]:
     """Validated per-option arrays read from an options frame.
 
     Returns ``investment`` [currency], ``annual_savings``, ``annual_cost_change``
-    [currency/yr], ``salvage_value`` [currency], ``lifetime_years``, ``depreciation_years`` [yr].
+    [currency/yr] (year-1 amounts), ``salvage_value`` [currency], ``lifetime_years``,
+    ``depreciation_years`` [yr], ``savings_escalation``, ``cost_escalation`` [/1 per yr].
 
     Raises
     ------
@@ -133,6 +134,10 @@ def option_arrays(options: pd.DataFrame) -> dict[str, np.ndarray]:
     salv = _column(options, "salvage_value", 0.0)
     dep = _column(options, "depreciation_years", math.nan)
     dep = np.where(np.isnan(dep), life, dep)
+    g_sav = _column(options, "savings_escalation", 0.0)
+    g_cost = _column(options, "cost_escalation", 0.0)
+    for name, arr in (("savings_escalation", g_sav), ("cost_escalation", g_cost)):
+        _check(~(np.isfinite(arr) & (arr > -1) & (arr <= 1)), name, "must be a rate in (-1, 1] per year", arr)
     _check(~(np.isfinite(inv) & (inv >= 0)), "investment", "must be finite and >= 0", inv)
     _check(~np.isfinite(sav), "annual_savings", "must be finite", sav)
     _check(~np.isfinite(cost), "annual_cost_change", "must be finite", cost)
@@ -144,6 +149,7 @@ def option_arrays(options: pd.DataFrame) -> dict[str, np.ndarray]:
         "investment": inv, "annual_savings": sav, "annual_cost_change": cost,
         "salvage_value": salv, "lifetime_years": life.astype(np.int64),
         "depreciation_years": dep.astype(np.int64),
+        "savings_escalation": g_sav, "cost_escalation": g_cost,
     }
 
 
@@ -274,10 +280,11 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
     net = np.empty((n, width))
     pre_tax = np.empty((n, width))
     upfront = np.empty(n)
-    as_float = {k: _c(arr[k])
-                for k in ("investment", "annual_savings", "annual_cost_change", "salvage_value")}
+    as_float = {k: _c(arr[k]) for k in ("investment", "annual_savings", "annual_cost_change", "salvage_value",
+                                         "savings_escalation", "cost_escalation")}
     kernels.cash_flow_rows(
         as_float["investment"], as_float["annual_savings"], as_float["annual_cost_change"], as_float["salvage_value"],
+        as_float["savings_escalation"], as_float["cost_escalation"],
         life, _c(arr["depreciation_years"], np.int64), _c(rate), _c(capacity, np.bool_),
         _c(np.where(np.isnan(loss_limit), np.inf, loss_limit)), _c(bounds, np.int64),
         *(items[k] for k in _KERNEL_ITEMS), net, pre_tax, upfront)
@@ -541,7 +548,7 @@ def warm_up() -> float:
 
     start = time.perf_counter()
     options = pd.DataFrame({"investment": [1000.0, 500.0], "annual_savings": [300.0, -20.0],
-                            "lifetime_years": [6, 4]})
+                            "lifetime_years": [6, 4], "savings_escalation": [0.02, 0.0]})
     kinds = list(SUPPORT_KINDS)
     support = pd.DataFrame({
         "row": [0] * len(kinds) + [1], "kind": kinds + ["tax_credit"], "amount": [100.0] * len(kinds) + [50.0],

@@ -13,6 +13,9 @@ Conventions (DESIGN.md section 3)
   ``net = investment + grants + savings + cost_change + tax + credits + salvage + loan``.
   ``depreciation``, ``deductions`` and ``taxable_profit`` are not cash; ``pre_tax_net`` is ``net``
   without ``tax`` and ``credits`` (used for the pre-tax payback basis).
+* Escalation: ``annual_savings`` and ``annual_cost_change`` are year-1 amounts; year t's amount is
+  amount x (1 + g)^(t - 1) with g = ``savings_escalation`` / ``cost_escalation`` (real, per year;
+  default 0: constant yearly flows).
 * Taxable profit = savings + cost_change - depreciation - deductions + taxable grants + salvage
   gain. Tax = taxable profit x tax rate x holiday factor of the year.
 * Depreciation: straight line over ``depreciation_years`` on the depreciable base (investment minus
@@ -73,6 +76,8 @@ OPTION_FIELDS: dict[str, float | None] = {
     "annual_cost_change": 0.0,
     "salvage_value": 0.0,
     "depreciation_years": math.nan,  # NaN -> lifetime_years
+    "savings_escalation": 0.0,  # real growth of the savings per year [/1]
+    "cost_escalation": 0.0,  # real growth of the cost change per year [/1]
 }
 
 
@@ -117,6 +122,9 @@ def option_terms(option: Mapping[str, Any], where: str = "option") -> dict[str, 
     for key in ("annual_savings", "annual_cost_change"):
         if not math.isfinite(out[key]):
             raise ValueError(f"{where}: field {key!r} must be finite, got {out[key]!r}")
+    for key in ("savings_escalation", "cost_escalation"):
+        if not (math.isfinite(out[key]) and -1 < out[key] <= 1):
+            raise ValueError(f"{where}: field {key!r} must be a rate in (-1, 1] per year, got {out[key]!r}")
     life = out["lifetime_years"]
     if life != int(life) or not 1 <= life <= 50:
         raise ValueError(f"{where}: field 'lifetime_years' must be an integer 1..50, got {life!r}")
@@ -292,8 +300,10 @@ def cash_flow(
     t = np.arange(n + 1)
     investment = np.zeros(n + 1)
     investment[0] = -terms["investment"]
-    savings = np.where(t >= 1, terms["annual_savings"], 0.0)
-    cost_change = np.where(t >= 1, 0.0 - terms["annual_cost_change"], 0.0)
+    # year 1 as given, year t = amount x (1 + g)^(t - 1) (real escalation)
+    grow = np.maximum(t - 1, 0)
+    savings = np.where(t >= 1, terms["annual_savings"] * (1.0 + terms["savings_escalation"]) ** grow, 0.0)
+    cost_change = np.where(t >= 1, 0.0 - terms["annual_cost_change"] * (1.0 + terms["cost_escalation"]) ** grow, 0.0)
     salvage = np.zeros(n + 1)
     salvage[n] = terms["salvage_value"]
 

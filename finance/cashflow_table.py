@@ -92,6 +92,17 @@ INPUT_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _escalated(amount: np.ndarray, growth: np.ndarray, width: int) -> np.ndarray:
+    """Year-t amounts amount x (1 + g)^(t - 1) for t = 1..width-1 (column 0 is 0), by repeated
+    multiplication in the kernel's order, so the lines equal the engine's flows bit for bit."""
+    out = np.zeros((amount.size, width))
+    if width > 1:
+        out[:, 1] = amount
+        out[:, 2:] = (1.0 + growth)[:, None]
+        np.cumprod(out[:, 1:], axis=1, out=out[:, 1:])
+    return out
+
+
 @dataclass(frozen=True)
 class BatchLines:
     """Cash-flow lines of n options over T = max life + 1 periods (zero beyond each life).
@@ -158,7 +169,9 @@ def batch_lines(
     life = flows.life
     t = np.arange(width)[None, :]
     alive = t <= life[:, None]
-    operating = np.where((t >= 1) & alive, (arr["annual_savings"] - arr["annual_cost_change"])[:, None], 0.0)
+    savings = np.where((t >= 1) & alive, _escalated(arr["annual_savings"], arr["savings_escalation"], width), 0.0)
+    cost_change = np.where((t >= 1) & alive, _escalated(arr["annual_cost_change"], arr["cost_escalation"], width), 0.0)
+    operating = savings - cost_change
     at_end = t == life[:, None]
     salvage = np.where(at_end, arr["salvage_value"][:, None], 0.0)
     # the pre-tax flow without support, built in the kernel's order of operations (bitwise equal)
@@ -203,8 +216,7 @@ def batch_lines(
     rate = np.broadcast_to(np.asarray(tax_rate, dtype=float), (n,))
     return BatchLines(
         life=life, investment=investment,
-        savings=np.where((t >= 1) & alive, arr["annual_savings"][:, None], 0.0),
-        cost_change=np.where((t >= 1) & alive, arr["annual_cost_change"][:, None], 0.0),
+        savings=savings, cost_change=cost_change,
         depreciation=depreciation, tax_deductions=np.where(alive, deductions, 0.0), taxable_profit=taxable,
         tax_rate=np.where(alive, rate[:, None] * factor, 0.0),
         tax=flows.pre_tax_net - flows.net, support_paid=np.where(alive, flows.pre_tax_net - base_flow, 0.0),

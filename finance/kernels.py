@@ -405,7 +405,7 @@ def _carry_forward(taxable: np.ndarray, rates: np.ndarray, life: int, loss_limit
 
 @njit(**_JIT)
 def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.ndarray, salvage: np.ndarray,
-                   life: np.ndarray, dep_years: np.ndarray, rate: np.ndarray, capacity: np.ndarray,
+                   sav_growth: np.ndarray, cost_growth: np.ndarray, life: np.ndarray, dep_years: np.ndarray, rate: np.ndarray, capacity: np.ndarray,
                    loss_limit: np.ndarray, bounds: np.ndarray, kind: np.ndarray, amount: np.ndarray,
                    year: np.ndarray, spread: np.ndarray, taxed: np.ndarray, reduces: np.ndarray,
                    first_share: np.ndarray, later_share: np.ndarray, exempt: np.ndarray, reduced: np.ndarray,
@@ -414,6 +414,8 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
                    upfront: np.ndarray) -> None:  # pragma: no cover - compiled
     """After-tax and pre-tax cash flow of every option (the model of :func:`finance.cashflow.cash_flow`).
 
+    ``savings`` and ``cost_change`` are year-1 amounts, escalated by ``sav_growth`` and
+    ``cost_growth`` [/1 per yr]: year t's amount is amount x (1 + g)^(t - 1).
     Row i's support items are ``bounds[i]..bounds[i+1]-1`` of the item arrays (kinds coded as
     GRANT..LOAN).  Writes ``net`` and ``pre_tax`` (n, T), zero beyond each life, and the grants
     paid at t = 0 into ``upfront``.  Amounts [currency], rates [/1], years [yr]; items are
@@ -430,10 +432,16 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
         end = life_i + 1
         lo, hi = bounds[i], bounds[i + 1]
         row, pre = net[i], pre_tax[i]
-        operating = savings[i] - cost_change[i]
-        for t in range(end):
-            taxable[t] = operating if 1 <= t <= life_i else 0.0
+        # year-1 amounts escalated: year t = amount x (1 + g)^(t - 1)
+        s_t, c_t = savings[i], cost_change[i]
+        gs, gc = 1.0 + sav_growth[i], 1.0 + cost_growth[i]
+        taxable[0] = 0.0
+        factor[0] = 1.0
+        for t in range(1, end):
+            taxable[t] = s_t - c_t
             factor[t] = 1.0
+            s_t *= gs
+            c_t *= gc
         taxable[life_i] += salvage[i]
         for t in range(end):
             row[t] = taxable[t]
