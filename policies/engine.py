@@ -20,7 +20,9 @@ vectorised over the pack's options:
 
 Options of enterprises whose jurisdiction is ``none`` get no items.  Programme parameters are
 named ``<rule id>.<parameter path>`` (e.g. ``NL-CP-GRANT.rate``, ``NL-EIA-2024.caps.per_year``);
-unknown names are refused.
+unknown names are refused, and so is a parameter that would change nothing: its rule or ceiling
+is not in force on the date (the message gives the validity dates), or no rule in force is held
+to the ceiling it names (:func:`check_parameters` adds the programme's scope).
 
 References
 ----------
@@ -41,7 +43,7 @@ import pandas as pd
 
 from policies.items import ITEM_COLUMNS, SupportItem
 from policies.kinds import GRANT_EQUIVALENT_FACTOR, KINDS, Batch, ParameterError, Params, cumulative_cap, rate_size_bonus
-from policies.schema import Ceiling, Pack, PackError, Rule, load_pack
+from policies.schema import Ceiling, Pack, PackError, RangeRate, Rule, TaxRegime, Value, load_pack
 
 PACKS_DIR: Path = Path(__file__).resolve().parent / "packs"
 NO_PACK = "none"
@@ -49,6 +51,7 @@ NO_PACK = "none"
 __all__ = [
     "PACKS_DIR", "NO_PACK", "ParameterError", "load_packs", "rules_in_force", "ceilings_in_force",
     "corporate_rate", "tax_regime", "tax_rates", "support_table", "support_items", "unread_parameters",
+    "NoTaxRateError", "check_parameters", "parameters",
 ]
 
 
@@ -100,12 +103,21 @@ def ceilings_in_force(pack: Pack, on_date: date) -> list[Ceiling]:
     return [c for c in pack.ceilings if _in_force(c.valid_from, c.valid_to, on)]
 
 
+class NoTaxRateError(ValueError):
+    """A date the pack's corporate tax schedule does not cover; the message names the fix."""
+
+
 def corporate_rate(pack: Pack, on_date: date) -> float:
     """The pack's main corporate income tax rate on a date [/1]; 0 where the pack has none (EU).
 
     The main (top marginal) rate applies: an investment's incremental profit is taxed at the
     enterprise's marginal rate; lower bands for small profits are given in the pack's notes.
-    A date before the first entry raises ValueError (the pack does not cover it).
+
+    Raises
+    ------
+    NoTaxRateError
+        For a date before the schedule's first entry: "pack NL has no corporate rate on
+        1950-01-01 (its schedule starts 1980-01-01): give the enterprise a tax_rate".
     """
     if pack.meta.tax is None:
         return 0.0
@@ -116,8 +128,18 @@ def corporate_rate(pack: Pack, on_date: date) -> float:
             rate = entry.rate.value
     if rate is None:
         first = pack.meta.tax.corporate_rate[0].from_
-        raise ValueError(f"pack {pack.code} has no corporate rate before {first}; appraisal date {on}")
+        raise NoTaxRateError(f"pack {pack.code} has no corporate rate on {on} (its schedule starts {first}): "
+                             "give the enterprise a tax_rate")
     return rate
+
+
+def _loss_value(tax: TaxRegime, on: str) -> Value | None:
+    """The loss carry-forward limit in force on an ISO date (a dated list or one value)."""
+    lcf = tax.loss_carry_forward_years
+    if isinstance(lcf, list):
+        entries = [e for e in lcf if e.from_ <= on]
+        return entries[-1].years if entries else None
+    return lcf
 
 
 def tax_regime(code: str, on_date: date, packs: Mapping[str, Pack] | None = None) -> dict[str, Any]:
@@ -126,9 +148,10 @@ def tax_regime(code: str, on_date: date, packs: Mapping[str, Pack] | None = None
     Returns
     -------
     dict
-        ``corporate_rate`` [/1] (0 for ``none`` and packs without a corporate tax),
-        ``loss_carry_forward_years`` [yr] (None = without limit or not stated), ``unverified``
-        (reasons, "" if none).
+        ``corporate_rate`` [/1] (0 for ``none`` and packs without a corporate tax; NaN on a date the
+        pack's schedule does not cover, where the enterprise must give its own tax_rate),
+        ``loss_carry_forward_years`` [yr] (None = without limit or not stated) in force on the
+        date, ``unverified`` (reasons, "" if none).
     """
     packs = load_packs() if packs is None else packs
     if code == NO_PACK:
@@ -142,15 +165,19 @@ def tax_regime(code: str, on_date: date, packs: Mapping[str, Pack] | None = None
     if tax is not None:
         on = on_date.isoformat()
         entries = [e for e in tax.corporate_rate if e.from_ <= on]
-        values = ([entries[-1].rate] if entries else []) + ([tax.loss_carry_forward_years] if tax.loss_carry_forward_years else [])
+        loss = _loss_value(tax, on)
+        values = ([entries[-1].rate] if entries else []) + ([loss] if loss is not None else [])
         for v in values:
             for r in (v.unverified, pack.meta.sources[v.ref].unverified):
                 if r:
                     reasons.append(r)
-        if tax.loss_carry_forward_years is not None and np.isfinite(tax.loss_carry_forward_years.value):
-            lcf = int(tax.loss_carry_forward_years.value)
-    return {"corporate_rate": corporate_rate(pack, on_date), "loss_carry_forward_years": lcf,
-            "unverified": "; ".join(dict.fromkeys(reasons))}
+        if loss is not None and np.isfinite(loss.value):
+            lcf = int(loss.value)
+    try:
+        rate = corporate_rate(pack, on_date)
+    except NoTaxRateError:
+        rate = float("nan")  # the enterprise's own tax_rate is needed; tax_rates names the fix
+    return {"corporate_rate": rate, "loss_carry_forward_years": lcf, "unverified": "; ".join(dict.fromkeys(reasons))}
 
 
 class _Joined:
@@ -203,11 +230,11 @@ def _rates(j: _Joined, codes: np.ndarray, labels: list[str], packs: Mapping[str,
         mask = codes == k
         try:
             rate[mask] = corporate_rate(packs[code], on_date)
-        except ValueError as exc:
+        except NoTaxRateError as exc:
             missing = mask & np.isnan(override)
             if strict and missing.any():
-                raise ValueError(f"options row {int(np.flatnonzero(missing)[0])}: field tax_rate: {exc}; "
-                                 "give the enterprise a tax_rate") from None
+                ent = j.enterprises["enterprise_id"].iloc[j.pos[int(np.flatnonzero(missing)[0])]]
+                raise NoTaxRateError(f"enterprise {ent!r}: {exc}") from None
             rate[mask] = np.nan
     return np.where(np.isnan(override), rate, override)
 
@@ -227,7 +254,8 @@ def tax_rates(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
     return _rates(j, codes, labels, packs, on_date, strict=True)
 
 
-def _split_params(params: Mapping[str, float] | None, packs: Mapping[str, Pack]) -> dict[str, dict[str, float]]:
+def _split_params(params: Mapping[str, float] | None, packs: Mapping[str, Pack],
+                  on_date: date | None = None) -> dict[str, dict[str, float]]:
     ids = {r.id for p in packs.values() for r in p.rules} | {c.id for p in packs.values() for c in p.ceilings}
     out: dict[str, dict[str, float]] = {}
     for key, value in (params or {}).items():
@@ -245,6 +273,86 @@ def _split_params(params: Mapping[str, float] | None, packs: Mapping[str, Pack])
         for r in list(p.rules) + list(p.ceilings):
             if r.id in out:
                 Params(r, out[r.id])  # type: ignore[arg-type]
+    if on_date is not None:
+        _refuse_not_in_force(out, packs, on_date)
+    return out
+
+
+def _first_name(rid: str, given: Mapping[str, float]) -> str:
+    return f"{rid}.{sorted(given)[0]}"
+
+
+def _refuse_not_in_force(out: Mapping[str, Mapping[str, float]], packs: Mapping[str, Pack], on_date: date) -> None:
+    """Refuse parameters that change nothing on the date: their rule or ceiling is not in force,
+    or no rule in force is held to the ceiling."""
+    on = on_date.isoformat()
+    for p in packs.values():
+        for r in list(p.rules) + list(p.ceilings):
+            if r.id not in out:
+                continue
+            what = "rule" if isinstance(r, Rule) else "aid ceiling"
+            if not _in_force(r.valid_from, r.valid_to, on):
+                span = f"{r.valid_from} to {r.valid_to}" if r.valid_to else f"from {r.valid_from}"
+                raise ParameterError(f"parameter {_first_name(r.id, out[r.id])}: {what} {r.id} is in force {span}, "
+                                     f"not on {on}: pick an appraisal date within it (--date)")
+            if isinstance(r, Ceiling):
+                held = [x.id for q in packs.values() if q is p or q.meta.aid_ceiling_pack == p.code
+                        for x in rules_in_force(q, on_date) if x.stacking.aid_ceiling == r.measure]
+                if not held:
+                    raise ParameterError(f"parameter {_first_name(r.id, out[r.id])}: no rule in force on {on} is held to "
+                                         f"aid ceiling {r.id} (measure {r.measure!r}), so it changes nothing")
+
+
+def check_parameters(params: Mapping[str, float] | None, on_date: date, *, programme: str | None = None,
+                     packs: Mapping[str, Pack] | None = None) -> None:
+    """Refuse programme parameters that would change nothing, before any appraisal runs.
+
+    The policy engine applies the same checks on every call (:func:`support_table`); this
+    function lets the CLI and the Programme page fail fast, and adds the programme's scope.
+
+    Parameters
+    ----------
+    params : Mapping[str, float] or None
+        Programme parameters ``<rule id>.<path>``.
+    on_date : datetime.date
+        Appraisal date.
+    programme : str, optional
+        The programme's pack code: parameters of another pack's rules are refused (its ceiling
+        pack's ceilings are allowed).
+
+    Raises
+    ------
+    ParameterError
+        Unknown names, values outside a range, a rule or ceiling not in force on the date (with
+        its validity dates), a ceiling no rule in force is held to, or a rule of another pack.
+    """
+    packs = load_packs() if packs is None else packs
+    out = _split_params(params, packs, on_date)
+    if programme is None or programme not in packs:
+        return
+    own = {programme, packs[programme].meta.aid_ceiling_pack}
+    for code, p in packs.items():
+        if code in own:
+            continue
+        for r in list(p.rules) + list(p.ceilings):
+            if r.id in out:
+                raise ParameterError(f"parameter {_first_name(r.id, out[r.id])}: {r.id} belongs to pack {code}, "
+                                     f"not to programme {programme}, so it changes nothing")
+
+
+def parameters(pack: Pack, on_date: date) -> dict[str, float]:
+    """Programme parameters of the pack's rules in force on a date: name -> default value.
+
+    Names are ``<rule id>.<path>`` as :func:`support_table` accepts them: every referenced figure,
+    ``<rule id>.rate`` for a range rate and the path of each "up to" figure (its default).
+    """
+    out: dict[str, float] = {}
+    for rule in rules_in_force(pack, on_date):
+        p = Params(rule)
+        if isinstance(rule.rate, RangeRate):
+            out[f"{rule.id}.rate"] = p.range_rate()
+        for path, value in p.values.items():
+            out[f"{rule.id}.{path}"] = value
     return out
 
 
@@ -394,7 +502,7 @@ def _support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: da
                    params: Mapping[str, float] | None = None, *, packs: Mapping[str, Pack] | None = None,
                    trace: dict[str, set[str]] | None = None) -> pd.DataFrame:
     packs = load_packs() if packs is None else packs
-    overrides = _split_params(params, packs)
+    overrides = _split_params(params, packs, on_date)
     j = _Joined(options, enterprises)
     jur, labels = j.jurisdictions(packs)
     ent_codes = j.pos
