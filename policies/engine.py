@@ -51,7 +51,7 @@ NO_PACK = "none"
 __all__ = [
     "PACKS_DIR", "NO_PACK", "ParameterError", "load_packs", "rules_in_force", "ceilings_in_force",
     "corporate_rate", "tax_regime", "tax_rates", "support_table", "support_items", "unread_parameters",
-    "NoTaxRateError", "check_parameters", "parameters",
+    "NoTaxRateError", "check_parameters", "parameters", "parameter_bounds", "date_span",
 ]
 
 
@@ -89,6 +89,15 @@ def load_packs(root: Path | None = None) -> dict[str, Pack]:
 
 def _in_force(valid_from: str, valid_to: str | None, on: str) -> bool:
     return valid_from <= on and (valid_to is None or on <= valid_to)
+
+
+def date_span(packs: Mapping[str, Pack] | None = None) -> tuple[date, date]:
+    """The dates the packs speak about: the earliest rule start or tax-schedule entry, and the
+    latest of those and of the rules' ends (for a date picker's bounds)."""
+    packs = load_packs() if packs is None else packs
+    days = [d for p in packs.values() for r in list(p.rules) + list(p.ceilings) for d in (r.valid_from, r.valid_to) if d]
+    days += [e.from_ for p in packs.values() if p.meta.tax is not None for e in p.meta.tax.corporate_rate]
+    return date.fromisoformat(min(days)), date.fromisoformat(max(days))
 
 
 def rules_in_force(pack: Pack, on_date: date) -> list[Rule]:
@@ -272,7 +281,12 @@ def _split_params(params: Mapping[str, float] | None, packs: Mapping[str, Pack],
     for p in packs.values():  # check names now, even for rules not in force on the date
         for r in list(p.rules) + list(p.ceilings):
             if r.id in out:
-                Params(r, out[r.id])  # type: ignore[arg-type]
+                given = Params(r, out[r.id])  # type: ignore[arg-type]
+                for path in out[r.id]:  # ranges too, before anything runs
+                    if path in given.ranges:
+                        given(path)
+                    elif path == "rate":
+                        given.range_rate()
     if on_date is not None:
         _refuse_not_in_force(out, packs, on_date)
     return out
@@ -353,6 +367,17 @@ def parameters(pack: Pack, on_date: date) -> dict[str, float]:
             out[f"{rule.id}.rate"] = p.range_rate()
         for path, value in p.values.items():
             out[f"{rule.id}.{path}"] = value
+    return out
+
+
+def parameter_bounds(pack: Pack, on_date: date) -> dict[str, tuple[float, float]]:
+    """The allowed [low, high] of the range parameters among :func:`parameters` (others are >= 0)."""
+    out: dict[str, tuple[float, float]] = {}
+    for rule in rules_in_force(pack, on_date):
+        p = Params(rule)
+        if isinstance(rule.rate, RangeRate):
+            out[f"{rule.id}.rate"] = (rule.rate.low.value, rule.rate.high.value)
+        out.update({f"{rule.id}.{path}": (lo, hi) for path, (lo, hi, _) in p.ranges.items()})
     return out
 
 

@@ -1,0 +1,36 @@
+"""The Programme page on a historical date: the seed rule's parameter is offered, and a value the
+engine refuses is shown with the engine's own message (st.error), not a traceback."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from policies.engine import ParameterError, check_parameters
+
+
+def _on(app, day: date):
+    at = app("programme")
+    at.sidebar.date_input(key="on_date").set_value(day).run()
+    at.selectbox(key="programme_pack").select("NL").run()
+    return at
+
+
+def test_programme_page_offers_the_historical_grant_rate(app):
+    at = _on(app, date(1995, 6, 30))
+    assert not at.exception and not at.error
+    params = at.selectbox(key="scenario_param").options
+    assert "NL-CP-GRANT.rate" in params and not any(p.startswith("NL-EIA") for p in params)
+
+
+def test_programme_page_shows_the_engine_refusal(app):
+    at = _on(app, date(1995, 6, 30))
+    param = "NL-CP-GRANT.rate"
+    at.selectbox(key="scenario_param").select(param).run()
+    at.number_input(key=f"value_b-{param}").set_value(0.5).run()
+    assert not at.exception
+    try:
+        check_parameters({param: 0.5}, date(1995, 6, 30), programme="NL")
+    except ParameterError as exc:
+        expected = str(exc)
+    assert [e.value for e in at.error] == [f"Cannot run the programme: {expected}"]
+    assert "outside the range [0.15, 0.4]" in expected
