@@ -34,3 +34,15 @@ def test_programme_page_shows_the_engine_refusal(app):
         expected = str(exc)
     assert [e.value for e in at.error] == [f"Cannot run the programme: {expected}"]
     assert "outside the range [0.15, 0.4]" in expected
+
+
+def test_appraisal_page_on_the_seed_grant_s_date(app):
+    # the sidebar reaches 1995 (Streamlit's default span is only ten years back) and the page
+    # shows the historical grant: 15 % (the range's stated default) of 45,000
+    at = app("appraisal")
+    at.sidebar.date_input(key="on_date").set_value(date(1995, 6, 30)).run()
+    at.selectbox(key="appraisal_option").select("NL-02").run()
+    assert not at.exception and not at.error
+    items = next(d.value for d in at.dataframe if "source" in d.value.columns)
+    assert len(items) == 1 and items["rule"].iloc[0].startswith("NL-CP-GRANT")
+    assert float(items["amount [EUR]"].iloc[0]) == 0.15 * 45000
