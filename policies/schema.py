@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 SIZE_CLASSES: tuple[str, ...] = ("micro", "small", "medium", "large")
 CATEGORIES: tuple[str, ...] = (
@@ -168,6 +168,18 @@ class RangeValue(_Strict):
         return self
 
 
+def _figure_kind(v: Any) -> str:
+    """Which model a figure is written in: a range names low/high/default, a value does not."""
+    if isinstance(v, RangeValue) or (isinstance(v, dict) and {"low", "high", "default"} & set(v)):
+        return "figure_range"
+    return "figure"
+
+
+#: A figure a rule states exactly (:class:`Value`) or as a ceiling or span (:class:`RangeValue`).
+Figure = Annotated[Annotated[Value, Tag("figure")] | Annotated[RangeValue, Tag("figure_range")],
+                   Discriminator(_figure_kind)]
+
+
 class RateEntry(_Strict):
     """A corporate income tax rate in force from a date (until the next entry)."""
 
@@ -270,7 +282,7 @@ class ByTypeRate(_Strict):
 
     form: Literal["by_type"]
     attribute: str
-    values: dict[str, Value | RangeValue] = Field(min_length=1)
+    values: dict[str, Figure] = Field(min_length=1)
     default: str | None = None
     bonus: dict[str, Value] = Field(default_factory=dict)
 
@@ -434,8 +446,8 @@ class Stacking(_Strict):
 class DepreciationBlock(_Strict):
     """Shares of the base depreciated in year 1 and in each later year [/1]; "up to" as a :class:`RangeValue`."""
 
-    first_year_share: Value | RangeValue
-    later_share: Value | RangeValue | None = None
+    first_year_share: Figure
+    later_share: Figure | None = None
 
 
 class HolidayBlock(_Strict):
@@ -588,7 +600,7 @@ def read_yaml(path: Path) -> Any:
 
 
 #: Union member tags pydantic puts in error locations; left out of the field path shown.
-_UNION_TAGS = ("fixed", "range", "by_type", "size_bonus", "lowest_of", "Value", "RangeValue", "list[LossEntry]")
+_UNION_TAGS = ("fixed", "range", "by_type", "size_bonus", "lowest_of", "figure", "figure_range", "Value", "list[LossEntry]")
 
 
 def _fmt(path: Path, rule: str, exc: ValidationError) -> PackError:

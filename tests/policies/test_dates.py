@@ -139,7 +139,10 @@ def test_range_value_changes_the_amount() -> None:
 @pytest.mark.parametrize(("yaml", "message"), [
     ("{low: {value: 0.5, ref: src}, high: {value: 0.4, ref: src}, default: {value: 0.4, ref: src}}", "low 0.5 > high 0.4"),
     ("{low: {value: 0.0, ref: src}, high: {value: 0.4, ref: src}, default: {value: 0.6, ref: src}}", "default 0.6 outside"),
-    ("{low: {value: 0.0, ref: src}, high: {value: 0.4, ref: src}}", "default"),
+    ("{low: {value: 0.0, ref: src}, high: {value: 0.4, ref: src}}", "first_year_share.default: Field required"),
+    # a misspelt key is named alone (the figure is recognised as a range, not tried as a plain value too)
+    ("{low: {value: 0.0, ref: src}, high: {value: 0.4, ref: src}, defualt: {value: 0.4, ref: src}}",
+     "first_year_share.defualt: unknown key"),
 ])
 def test_bad_range_value_refused(tmp_path: Path, yaml: str, message: str) -> None:
     rules = f"""\
@@ -154,7 +157,9 @@ rules:
 """
     with pytest.raises(PackError) as exc:
         load_pack(write_pack(tmp_path, "TK", rules))
-    assert "rule TK-DEP" in str(exc.value) and "depreciation.first_year_share" in str(exc.value) and message in str(exc.value)
+    msg = str(exc.value)
+    assert "rule TK-DEP" in msg and "depreciation.first_year_share" in msg and message in msg
+    assert "field depreciation.first_year_share.value" not in msg
     assert RangeValue.model_fields.keys() == {"low", "high", "default"} and "years" in LossEntry.model_fields
 
 
