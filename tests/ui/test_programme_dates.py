@@ -46,3 +46,11 @@ def test_appraisal_page_on_the_seed_grant_s_date(app):
     items = next(d.value for d in at.dataframe if "source" in d.value.columns)
     assert len(items) == 1 and items["rule"].iloc[0].startswith("NL-CP-GRANT")
     assert float(items["amount [EUR]"].iloc[0]) == 0.15 * 45000
+
+
+def test_appraisal_page_before_the_tax_schedule_names_the_fix(app):
+    at = app("appraisal")
+    at.sidebar.date_input(key="on_date").set_value(date(1976, 6, 30)).run()
+    assert not at.exception
+    assert any("pack NL has no corporate rate on 1976-06-30 (its schedule starts 1980-01-01): "
+               "give the enterprise a tax_rate" in e.value for e in at.error)
