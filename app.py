@@ -7,6 +7,7 @@ from datetime import date
 
 import streamlit as st
 
+from policies.engine import date_span
 from ui import data
 from ui.state import DATE_KEY, ENTERPRISE_KEY, db_cursor
 
@@ -37,6 +38,8 @@ with st.sidebar:
     else:
         st.session_state[ENTERPRISE_KEY] = None
         st.caption("No enterprise stored yet: import one on the Options page.")
+    first, last = date_span()  # the packs' dates (the widget's default span is only 10 years either side)
     st.date_input("Appraisal date", value=date.today(), key=DATE_KEY,
-                  help="The policy rules in force on this date apply to the appraisal.")
+                  min_value=min(first, date.today()), max_value=max(date(last.year + 10, 12, 31), date.today()),
+                  help="The policy rules and tax rates in force on this date apply to the appraisal.")
 nav.run()

@@ -239,6 +239,9 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
         params.update(scen.params)
         rule = rule or scen.rule
     params.update(dict(args.param or []))
+    from policies.engine import check_parameters
+
+    check_parameters(params, args.date, programme=pack)  # a parameter that changes nothing is refused
     rule = rule or _rule("payback:3")
     if args.save_scenario:
         from store.db import cursor

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from policies.engine import NO_PACK, corporate_rate, load_packs
-from policies.schema import Ceiling, Pack, Rule, Term
+from policies.schema import Ceiling, Pack, RangeValue, Rule, Term, Value
 
 
 def _pack(code: str) -> Pack:
@@ -51,6 +51,14 @@ def _pct(v: float) -> str:
     return f"{v * 100:g} %"
 
 
+def _share(v: Value | RangeValue, param: str) -> str:
+    """A share in words; a range names its programme parameter and the default assumed."""
+    if isinstance(v, RangeValue):
+        span = f"up to {_pct(v.high.value)}" if v.low.value == 0 else f"{_pct(v.low.value)} to {_pct(v.high.value)}"
+        return f"{span} (programme parameter {param}, default {_pct(v.default.value)})"
+    return _pct(v.value)
+
+
 def _term(t: Term) -> str:
     if t.share is not None:
         return f"{_pct(t.share.value)} of the base"
@@ -74,8 +82,9 @@ def describe_rate(rule: Rule | Ceiling) -> str:
         return f"{_pct(r.base.value)} of {rule.base_of}" + "".join(f", +{_pct(v.value)} {k}" for k, v in r.bonus.items())
     if rule.kind == "depreciation" and rule.depreciation is not None:
         d = rule.depreciation
-        later = f", then {_pct(d.later_share.value)} a year" if d.later_share is not None else ", the rest straight line"
-        return f"{_pct(d.first_year_share.value)} of {rule.base.of} in year 1{later}"
+        later = (f", then {_share(d.later_share, f'{rule.id}.depreciation.later_share')} a year" if d.later_share is not None
+                 else ", the rest straight line")
+        return f"{_share(d.first_year_share, f'{rule.id}.depreciation.first_year_share')} of {rule.base.of} in year 1{later}"
     if rule.kind == "tax_holiday" and rule.holiday is not None:
         h = rule.holiday
         return f"no tax for {h.exempt_years.value:g} years, then x{h.reduced_factor.value:g} for {h.reduced_years.value:g} years"
@@ -87,7 +96,7 @@ def describe_rate(rule: Rule | Ceiling) -> str:
         d = rate.default.value if rate.default is not None else rate.low.value
         s = f"{_pct(rate.low.value)} to {_pct(rate.high.value)} (programme parameter {rule.id}.rate, default {_pct(d)})"
     elif rate.form == "by_type":
-        s = f"by {rate.attribute}: " + ", ".join(f"{k} {_pct(v.value)}" for k, v in rate.values.items())
+        s = f"by {rate.attribute}: " + ", ".join(f"{k} {_share(v, f'{rule.id}.rate.values.{k}')}" for k, v in rate.values.items())
         s += "".join(f", +{_pct(v.value)} {k}" for k, v in rate.bonus.items())
     elif rate.form == "size_bonus":
         s = _pct(rate.base.value) + "".join(f", +{_pct(v.value)} {k}" for k, v in rate.bonus.items())

@@ -20,7 +20,9 @@ vectorised over the pack's options:
 
 Options of enterprises whose jurisdiction is ``none`` get no items.  Programme parameters are
 named ``<rule id>.<parameter path>`` (e.g. ``NL-CP-GRANT.rate``, ``NL-EIA-2024.caps.per_year``);
-unknown names are refused.
+unknown names are refused, and so is a parameter that would change nothing: its rule or ceiling
+is not in force on the date (the message gives the validity dates), or no rule in force is held
+to the ceiling it names (:func:`check_parameters` adds the programme's scope).
 
 References
 ----------
@@ -41,7 +43,9 @@ import pandas as pd
 
 from policies.items import ITEM_COLUMNS, SupportItem
 from policies.kinds import GRANT_EQUIVALENT_FACTOR, KINDS, Batch, ParameterError, Params, cumulative_cap, rate_size_bonus
-from policies.schema import Ceiling, Pack, PackError, Rule, load_pack
+from policies.parameters import ceilings_in_force, parameter_bounds, parameters, rules_in_force, split_params
+from policies.parameters import check_parameters as _check_parameters
+from policies.schema import Ceiling, Pack, PackError, Rule, TaxRegime, Value, load_pack
 
 PACKS_DIR: Path = Path(__file__).resolve().parent / "packs"
 NO_PACK = "none"
@@ -49,6 +53,7 @@ NO_PACK = "none"
 __all__ = [
     "PACKS_DIR", "NO_PACK", "ParameterError", "load_packs", "rules_in_force", "ceilings_in_force",
     "corporate_rate", "tax_regime", "tax_rates", "support_table", "support_items", "unread_parameters",
+    "NoTaxRateError", "check_parameters", "parameters", "parameter_bounds", "date_span",
 ]
 
 
@@ -84,20 +89,17 @@ def load_packs(root: Path | None = None) -> dict[str, Pack]:
     return _load_all(str(Path(root) if root is not None else PACKS_DIR))
 
 
-def _in_force(valid_from: str, valid_to: str | None, on: str) -> bool:
-    return valid_from <= on and (valid_to is None or on <= valid_to)
+def date_span(packs: Mapping[str, Pack] | None = None) -> tuple[date, date]:
+    """The dates the packs speak about: the earliest rule start or tax-schedule entry, and the
+    latest of those and of the rules' ends (for a date picker's bounds)."""
+    packs = load_packs() if packs is None else packs
+    days = [d for p in packs.values() for r in list(p.rules) + list(p.ceilings) for d in (r.valid_from, r.valid_to) if d]
+    days += [e.from_ for p in packs.values() if p.meta.tax is not None for e in p.meta.tax.corporate_rate]
+    return date.fromisoformat(min(days)), date.fromisoformat(max(days))
 
 
-def rules_in_force(pack: Pack, on_date: date) -> list[Rule]:
-    """The pack's rules with valid_from <= on_date <= valid_to (valid_to None = open), in pack order."""
-    on = on_date.isoformat()
-    return [r for r in pack.rules if _in_force(r.valid_from, r.valid_to, on)]
-
-
-def ceilings_in_force(pack: Pack, on_date: date) -> list[Ceiling]:
-    """The pack's aid ceilings in force on a date."""
-    on = on_date.isoformat()
-    return [c for c in pack.ceilings if _in_force(c.valid_from, c.valid_to, on)]
+class NoTaxRateError(ValueError):
+    """A date the pack's corporate tax schedule does not cover; the message names the fix."""
 
 
 def corporate_rate(pack: Pack, on_date: date) -> float:
@@ -105,7 +107,12 @@ def corporate_rate(pack: Pack, on_date: date) -> float:
 
     The main (top marginal) rate applies: an investment's incremental profit is taxed at the
     enterprise's marginal rate; lower bands for small profits are given in the pack's notes.
-    A date before the first entry raises ValueError (the pack does not cover it).
+
+    Raises
+    ------
+    NoTaxRateError
+        For a date before the schedule's first entry: "pack NL has no corporate rate on
+        1950-01-01 (its schedule starts 1980-01-01): give the enterprise a tax_rate".
     """
     if pack.meta.tax is None:
         return 0.0
@@ -116,8 +123,18 @@ def corporate_rate(pack: Pack, on_date: date) -> float:
             rate = entry.rate.value
     if rate is None:
         first = pack.meta.tax.corporate_rate[0].from_
-        raise ValueError(f"pack {pack.code} has no corporate rate before {first}; appraisal date {on}")
+        raise NoTaxRateError(f"pack {pack.code} has no corporate rate on {on} (its schedule starts {first}): "
+                             "give the enterprise a tax_rate")
     return rate
+
+
+def _loss_value(tax: TaxRegime, on: str) -> Value | None:
+    """The loss carry-forward limit in force on an ISO date (a dated list or one value)."""
+    lcf = tax.loss_carry_forward_years
+    if isinstance(lcf, list):
+        entries = [e for e in lcf if e.from_ <= on]
+        return entries[-1].years if entries else None
+    return lcf
 
 
 def tax_regime(code: str, on_date: date, packs: Mapping[str, Pack] | None = None) -> dict[str, Any]:
@@ -126,9 +143,10 @@ def tax_regime(code: str, on_date: date, packs: Mapping[str, Pack] | None = None
     Returns
     -------
     dict
-        ``corporate_rate`` [/1] (0 for ``none`` and packs without a corporate tax),
-        ``loss_carry_forward_years`` [yr] (None = without limit or not stated), ``unverified``
-        (reasons, "" if none).
+        ``corporate_rate`` [/1] (0 for ``none`` and packs without a corporate tax; NaN on a date the
+        pack's schedule does not cover, where the enterprise must give its own tax_rate),
+        ``loss_carry_forward_years`` [yr] (None = without limit or not stated) in force on the
+        date, ``unverified`` (reasons, "" if none).
     """
     packs = load_packs() if packs is None else packs
     if code == NO_PACK:
@@ -142,15 +160,19 @@ def tax_regime(code: str, on_date: date, packs: Mapping[str, Pack] | None = None
     if tax is not None:
         on = on_date.isoformat()
         entries = [e for e in tax.corporate_rate if e.from_ <= on]
-        values = ([entries[-1].rate] if entries else []) + ([tax.loss_carry_forward_years] if tax.loss_carry_forward_years else [])
+        loss = _loss_value(tax, on)
+        values = ([entries[-1].rate] if entries else []) + ([loss] if loss is not None else [])
         for v in values:
             for r in (v.unverified, pack.meta.sources[v.ref].unverified):
                 if r:
                     reasons.append(r)
-        if tax.loss_carry_forward_years is not None and np.isfinite(tax.loss_carry_forward_years.value):
-            lcf = int(tax.loss_carry_forward_years.value)
-    return {"corporate_rate": corporate_rate(pack, on_date), "loss_carry_forward_years": lcf,
-            "unverified": "; ".join(dict.fromkeys(reasons))}
+        if loss is not None and np.isfinite(loss.value):
+            lcf = int(loss.value)
+    try:
+        rate = corporate_rate(pack, on_date)
+    except NoTaxRateError:
+        rate = float("nan")  # the enterprise's own tax_rate is needed; tax_rates names the fix
+    return {"corporate_rate": rate, "loss_carry_forward_years": lcf, "unverified": "; ".join(dict.fromkeys(reasons))}
 
 
 class _Joined:
@@ -203,11 +225,11 @@ def _rates(j: _Joined, codes: np.ndarray, labels: list[str], packs: Mapping[str,
         mask = codes == k
         try:
             rate[mask] = corporate_rate(packs[code], on_date)
-        except ValueError as exc:
+        except NoTaxRateError as exc:
             missing = mask & np.isnan(override)
             if strict and missing.any():
-                raise ValueError(f"options row {int(np.flatnonzero(missing)[0])}: field tax_rate: {exc}; "
-                                 "give the enterprise a tax_rate") from None
+                ent = j.enterprises["enterprise_id"].iloc[j.pos[int(np.flatnonzero(missing)[0])]]
+                raise NoTaxRateError(f"enterprise {ent!r}: {exc}") from None
             rate[mask] = np.nan
     return np.where(np.isnan(override), rate, override)
 
@@ -227,25 +249,11 @@ def tax_rates(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
     return _rates(j, codes, labels, packs, on_date, strict=True)
 
 
-def _split_params(params: Mapping[str, float] | None, packs: Mapping[str, Pack]) -> dict[str, dict[str, float]]:
-    ids = {r.id for p in packs.values() for r in p.rules} | {c.id for p in packs.values() for c in p.ceilings}
-    out: dict[str, dict[str, float]] = {}
-    for key, value in (params or {}).items():
-        rid = next((i for i in sorted(ids, key=len, reverse=True) if key.startswith(i + ".")), None)
-        if rid is None:
-            raise ParameterError(f"unknown parameter {key!r}: expected '<rule id>.<parameter>', rule ids: {sorted(ids)}")
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ParameterError(f"parameter {key!r}: {value!r} is not a number") from None
-        if not np.isfinite(v) or v < 0:
-            raise ParameterError(f"parameter {key!r}: {v} must be a finite number >= 0")
-        out.setdefault(rid, {})[key[len(rid) + 1:]] = v
-    for p in packs.values():  # check names now, even for rules not in force on the date
-        for r in list(p.rules) + list(p.ceilings):
-            if r.id in out:
-                Params(r, out[r.id])  # type: ignore[arg-type]
-    return out
+def check_parameters(params: Mapping[str, float] | None, on_date: date, *, programme: str | None = None,
+                     packs: Mapping[str, Pack] | None = None) -> None:
+    """Refuse programme parameters that would change nothing, before any appraisal runs
+    (:func:`policies.parameters.check_parameters` on the shipped packs by default)."""
+    _check_parameters(params, on_date, load_packs() if packs is None else packs, programme=programme)
 
 
 def _eligible(rule: Rule, p: Params, b: Batch) -> np.ndarray:
@@ -394,7 +402,7 @@ def _support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: da
                    params: Mapping[str, float] | None = None, *, packs: Mapping[str, Pack] | None = None,
                    trace: dict[str, set[str]] | None = None) -> pd.DataFrame:
     packs = load_packs() if packs is None else packs
-    overrides = _split_params(params, packs)
+    overrides = split_params(params, packs, on_date)
     j = _Joined(options, enterprises)
     jur, labels = j.jurisdictions(packs)
     ent_codes = j.pos

@@ -47,6 +47,7 @@ from policies.schema import (
     Rule,
     SizeBonusRate,
     Term,
+    iter_ranges,
     iter_values,
 )
 
@@ -75,7 +76,11 @@ class Params:
     read: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.values = {path: v.value for path, v in iter_values(self.rule)}
+        #: figures given as a range ("up to"): path -> (low, high, default)
+        self.ranges = {path: (r.low.value, r.high.value, r.default.value) for path, r in iter_ranges(self.rule)}
+        inside = tuple(f"{path}." for path in self.ranges)
+        self.values = {path: v.value for path, v in iter_values(self.rule) if not path.startswith(inside)}
+        self.values.update({path: d for path, (_, _, d) in self.ranges.items()})
         allowed = set(self.values) | ({"rate"} if isinstance(getattr(self.rule, "rate", None), RangeRate) else set())
         unknown = sorted(set(self.overrides) - allowed)
         if unknown:
@@ -88,6 +93,12 @@ class Params:
 
     def __call__(self, path: str) -> float:
         self.read.add(path)
+        if path in self.ranges:
+            low, high, default = self.ranges[path]
+            r = float(self.overrides.get(path, default))
+            if not low <= r <= high:
+                raise ParameterError(f"parameter {self.rule.id}.{path} = {r} is outside the range [{low}, {high}]")
+            return r
         if path in self.overrides:
             return float(self.overrides[path])
         return self.values[path]
@@ -96,6 +107,7 @@ class Params:
         """The programme rate of a range rule, checked against [low, high]."""
         low, high = self("rate.low"), self("rate.high")
         default = self("rate.default") if self.has("rate.default") else low
+        self.read.add("rate")
         r = float(self.overrides.get("rate", default))
         if not low <= r <= high:
             raise ParameterError(f"parameter {self.rule.id}.rate = {r} is outside the range [{low}, {high}]")

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 SIZE_CLASSES: tuple[str, ...] = ("micro", "small", "medium", "large")
 CATEGORIES: tuple[str, ...] = (
@@ -146,6 +146,40 @@ class Source(_Strict):
         return self
 
 
+class RangeValue(_Strict):
+    """A figure the law gives as a ceiling ("up to 60 %") or a span: a programme parameter.
+
+    Written ``{low: {..}, high: {..}, default: {..}}`` where a :class:`Value` is expected; the
+    figure used is ``default`` unless the programme parameter ``<rule id>.<path>`` sets another
+    value in [low, high] (e.g. ``DE-ESTG-7D.depreciation.first_year_share``).  The default is
+    always stated, so the appraisal says which figure it assumed.
+    """
+
+    low: Value
+    high: Value
+    default: Value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "RangeValue":
+        if self.low.value > self.high.value:
+            raise ValueError(f"low {self.low.value} > high {self.high.value}")
+        if not self.low.value <= self.default.value <= self.high.value:
+            raise ValueError(f"default {self.default.value} outside [{self.low.value}, {self.high.value}]")
+        return self
+
+
+def _figure_kind(v: Any) -> str:
+    """Which model a figure is written in: a range names low/high/default, a value does not."""
+    if isinstance(v, RangeValue) or (isinstance(v, dict) and {"low", "high", "default"} & set(v)):
+        return "figure_range"
+    return "figure"
+
+
+#: A figure a rule states exactly (:class:`Value`) or as a ceiling or span (:class:`RangeValue`).
+Figure = Annotated[Annotated[Value, Tag("figure")] | Annotated[RangeValue, Tag("figure_range")],
+                   Discriminator(_figure_kind)]
+
+
 class RateEntry(_Strict):
     """A corporate income tax rate in force from a date (until the next entry)."""
 
@@ -154,24 +188,47 @@ class RateEntry(_Strict):
     note: str = ""
 
 
+class LossEntry(_Strict):
+    """A loss carry-forward limit in force from a date (until the next entry). [yr]"""
+
+    from_: IsoDate = Field(alias="from")
+    years: Value
+    note: str = ""
+
+
+def _dated(v: list[Any], what: str) -> list[Any]:
+    starts = [e.from_ for e in v]
+    if starts != sorted(starts) or len(set(starts)) != len(starts):
+        raise ValueError(f"{what} entries must be in increasing, distinct 'from' order, got {starts}")
+    return v
+
+
 class TaxRegime(_Strict):
     """Corporate income tax of a jurisdiction.
 
     ``corporate_rate`` holds the main (marginal, top) rate by date; lower bands for small profits
     are described in ``note`` and not applied (an investment's incremental profit is taxed at the
-    enterprise's marginal rate).  ``loss_carry_forward_years`` of ``.inf`` means without limit.
+    enterprise's marginal rate).  The schedule covers the dates from its first entry on: a pack
+    whose rules start earlier fails the code-health test.  ``loss_carry_forward_years`` is one
+    value or a dated list (``{from, years}``); ``.inf`` means without limit.
     """
 
     corporate_rate: list[RateEntry] = Field(min_length=1)
-    loss_carry_forward_years: Value | None = None
+    loss_carry_forward_years: Value | list[LossEntry] | None = None
     note: str = ""
 
     @field_validator("corporate_rate")
     @classmethod
     def _sorted(cls, v: list[RateEntry]) -> list[RateEntry]:
-        starts = [e.from_ for e in v]
-        if starts != sorted(starts) or len(set(starts)) != len(starts):
-            raise ValueError(f"entries must be in increasing, distinct 'from' order, got {starts}")
+        return _dated(v, "corporate_rate")
+
+    @field_validator("loss_carry_forward_years")
+    @classmethod
+    def _sorted_losses(cls, v: Value | list[LossEntry] | None) -> Value | list[LossEntry] | None:
+        if isinstance(v, list):
+            if not v:
+                raise ValueError("a dated loss_carry_forward_years needs at least one entry")
+            return _dated(v, "loss_carry_forward_years")
         return v
 
 
@@ -219,12 +276,13 @@ class ByTypeRate(_Strict):
     """A rate by the value of an option (or enterprise) column, e.g. ``project_type`` or ``size_class``.
 
     Rows whose value is not in ``values`` (and no ``default`` key) are not eligible.  ``bonus``
-    optionally adds points by size class.
+    optionally adds points by size class.  A value the law gives as "up to" is a
+    :class:`RangeValue` (programme parameter ``<rule id>.rate.values.<key>``).
     """
 
     form: Literal["by_type"]
     attribute: str
-    values: dict[str, Value] = Field(min_length=1)
+    values: dict[str, Figure] = Field(min_length=1)
     default: str | None = None
     bonus: dict[str, Value] = Field(default_factory=dict)
 
@@ -386,8 +444,10 @@ class Stacking(_Strict):
 
 
 class DepreciationBlock(_Strict):
-    first_year_share: Value
-    later_share: Value | None = None
+    """Shares of the base depreciated in year 1 and in each later year [/1]; "up to" as a :class:`RangeValue`."""
+
+    first_year_share: Figure
+    later_share: Figure | None = None
 
 
 class HolidayBlock(_Strict):
@@ -539,10 +599,14 @@ def read_yaml(path: Path) -> Any:
         raise PackError(f"{path}: rule -: field -: not valid YAML ({exc})") from None
 
 
+#: Union member tags pydantic puts in error locations; left out of the field path shown.
+_UNION_TAGS = ("fixed", "range", "by_type", "size_bonus", "lowest_of", "figure", "figure_range", "Value", "list[LossEntry]")
+
+
 def _fmt(path: Path, rule: str, exc: ValidationError) -> PackError:
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if not (isinstance(p, str) and p in ("fixed", "range", "by_type", "size_bonus", "lowest_of")))
+        loc = ".".join(str(p) for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (not in the schema)"
@@ -559,6 +623,32 @@ def validate(model: type[BaseModel], data: Any, path: Path, rule: str) -> Any:
 
 
 _VALUES_CACHE: dict[tuple[int, str], tuple[BaseModel, list[tuple[str, "Value"]]]] = {}
+
+
+def iter_ranges(model: BaseModel, prefix: str = "") -> list[tuple[str, RangeValue]]:
+    """Every :class:`RangeValue` in a model, with its dotted path (``depreciation.first_year_share``)."""
+    out: list[tuple[str, RangeValue]] = []
+
+    def walk(obj: Any, path: str) -> None:
+        if isinstance(obj, RangeValue):
+            out.append((path, obj))
+        elif isinstance(obj, Value):
+            return
+        elif isinstance(obj, Term):
+            for name in type(obj).model_fields:
+                walk(getattr(obj, name), f"{path}.{obj.name}.{name}" if name != "highest_of" else f"{path}.{obj.name}")
+        elif isinstance(obj, BaseModel):
+            for name in type(obj).model_fields:
+                walk(getattr(obj, name), f"{path}.{name}" if path else name)
+        elif isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(v, f"{path}.{k}")
+        elif isinstance(obj, list):
+            for v in obj:
+                walk(v, path)
+
+    walk(model, prefix)
+    return out
 
 
 def iter_values(model: BaseModel, prefix: str = "") -> list[tuple[str, Value]]:

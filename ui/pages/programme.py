@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from policies.engine import load_packs, rules_in_force
-from policies.schema import RangeRate, iter_values
+from policies.engine import check_parameters, load_packs, parameter_bounds, parameters
 from programme.budget import GOVERNMENT_DISCOUNT_RATE, baseline, run_programme
 from programme.uptake import DecisionRule
 from ui import charts, data
@@ -23,18 +22,6 @@ SUMMARY_LABELS = {
     "cost_per_t_waste": ("Cost per additional t waste", "cur/t"), "cost_per_mwh": ("Cost per additional MWh", "cur/MWh"),
     "pv_cost": ("Present value to the treasury", "cur"), "pv_cost_per_t_co2e": ("PV cost per additional t CO2e", "cur/t"),
 }
-
-
-def parameters(pack, day) -> dict[str, float]:
-    """Programme parameters of the rules in force: name -> default value."""
-    out: dict[str, float] = {}
-    for rule in rules_in_force(pack, day):
-        rate = getattr(rule, "rate", None)
-        if isinstance(rate, RangeRate):
-            out[f"{rule.id}.rate"] = (rate.default or rate.low).value
-        for path, value in iter_values(rule):
-            out[f"{rule.id}.{path}"] = value.value
-    return out
 
 
 st.title("Programme")
@@ -90,7 +77,8 @@ param = s1.selectbox("Parameter to compare", names, index=names.index(default_pa
                      help="Programme parameters are named <rule id>.<path>, e.g. a grant's rate.")
 base_value = float(params[param])
 va = s2.number_input("Scenario A", value=base_value, key=f"value_a-{param}", format="%g")
-vb = s3.number_input("Scenario B", value=round(base_value * 2, 6) if base_value else 1.0, key=f"value_b-{param}", format="%g")
+high = parameter_bounds(pack, day).get(param, (0.0, float("inf")))[1]  # an "up to" figure cannot double past its ceiling
+vb = s3.number_input("Scenario B", value=min(round(base_value * 2, 6) if base_value else 1.0, high), key=f"value_b-{param}", format="%g")
 scenarios = {f"A: {param} = {va:g}": {param: va}, f"B: {param} = {vb:g}": {param: vb}}
 
 opts = data.options(cur, version, None)
@@ -104,6 +92,8 @@ cache = st.session_state.setdefault("programme_cache", {})
 if key not in cache:
     bar = st.progress(0.0, text=f"Appraising {len(opts)} option(s) without support")
     try:
+        for p in scenarios.values():
+            check_parameters(p, day, programme=code)  # the engine's refusal, shown before any appraisal runs
         base = baseline(opts, sel_ents, on_date=day)
         results = {}
         for i, (name, p) in enumerate(scenarios.items()):
