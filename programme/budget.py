@@ -547,7 +547,9 @@ def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: M
     support independent of the others) one allocation is read for the choice.  With caps, the
     enterprises with groups are allocated in layers (layer r: their options of no group and the
     r-th option of each group) for the choice, then once over the options of no group and the
-    chosen ones; not-chosen options keep their layer's support and metrics.
+    chosen ones (an enterprise whose chosen options all have the same place r in their groups is
+    settled by layer r, which holds exactly those options); not-chosen options keep their layer's
+    support and metrics.
     """
     opt = b.options
     n = len(opt)
@@ -571,28 +573,45 @@ def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: M
             sup = sup.assign(row=rows[sup["row"].to_numpy(dtype=np.int64)])
         return sup, m
 
-    layers = []
+    layers: list[tuple[np.ndarray, pd.DataFrame, pd.DataFrame]] = []
     for r in range(int(rank.max()) + 1):
         rows = np.flatnonzero(in_grouped & ((group < 0) | (rank == r)))
         sup, m = run(rows)
+        layers.append((rows, m, sup))
         mine = rank[rows] == r
         for c in m1.columns:
             m1.loc[rows[mine], c] = m[c].to_numpy()[mine]
-        layers.append(sup[rank[sup["row"].to_numpy(dtype=np.int64)] == r] if len(sup) else sup)
     chosen = choose_one(group, rank_score(rule, m1))
-    final = np.flatnonzero(chosen)
-    sup, m = run(final)
-    for c in m1.columns:
-        m1.loc[final, c] = m[c].to_numpy()
-    lost = ~chosen
-    parts = [t[lost[t["row"].to_numpy(dtype=np.int64)]] for t in layers if len(t)]
-    parts = [t for t in [sup, *parts] if len(t)]
+    # The layer each option's figures come from: a not-chosen option its own; in an enterprise whose
+    # chosen options all sit at the same place r of their groups, every option layer r (its options
+    # in play are exactly those of the final allocation); elsewhere (-1) a final allocation.
+    n_ent = int(code.max()) + 1
+    win = np.flatnonzero(chosen & (group >= 0))
+    lo = np.full(n_ent, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n_ent, -1, dtype=np.int64)
+    np.minimum.at(lo, code[win], rank[win])
+    np.maximum.at(hi, code[win], rank[win])
+    same = has_group & (lo == hi)
+    source = np.where(chosen, np.where(same[code], lo[code], -1), rank)
+    parts: list[pd.DataFrame] = []
+    final = np.flatnonzero(source < 0)
+    if len(final):
+        sup, m = run(final)
+        for c in m1.columns:
+            m1.loc[final, c] = m[c].to_numpy()
+        parts.append(sup)
+    for r, (rows, m, sup) in enumerate(layers):
+        here = source[rows] == r
+        for c in m1.columns:
+            m1.loc[rows[here], c] = m[c].to_numpy()[here]
+        if len(sup):
+            parts.append(sup[source[sup["row"].to_numpy(dtype=np.int64)] == r])
+    parts = [t for t in parts if len(t)]
     if not parts:
-        return sup, m1, ExclusiveChoice(group, chosen, without)
+        return layers[0][2].iloc[:0], m1, ExclusiveChoice(group, chosen, without)
     support = _concat(parts)
     support = support.take(np.argsort(support["row"].to_numpy(dtype=np.int64), kind="stable")).reset_index(drop=True)
     return support, m1, ExclusiveChoice(group, chosen, without)
-
 
 def run_programme(
     options: pd.DataFrame,

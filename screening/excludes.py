@@ -32,12 +32,6 @@ from scipy.sparse.csgraph import connected_components
 __all__ = ["exclusion_pairs", "exclusive_groups"]
 
 
-def _ids(options: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    n = len(options)
-    ent = options["enterprise_id"].astype(str).to_numpy() if "enterprise_id" in options.columns else np.full(n, "")
-    return ent, options["option_id"].astype(str).to_numpy()
-
-
 def exclusion_pairs(options: pd.DataFrame) -> np.ndarray:
     """Pairs of positions (i, j), i < j, of options that exclude each other.
 
@@ -63,29 +57,40 @@ def exclusion_pairs(options: pd.DataFrame) -> np.ndarray:
     if "excludes" not in options.columns or len(options) == 0:
         return empty
     raw = options["excludes"]
-    text = raw.astype("string").fillna("").to_numpy(dtype=object)
-    has = np.flatnonzero(pd.Series(text).str.strip().to_numpy(dtype=object) != "")
+    has = np.flatnonzero(raw.notna().to_numpy(dtype=bool))
     if len(has) == 0:
         return empty
-    ent, oid = _ids(options)
-    keys = pd.MultiIndex.from_arrays([ent, oid])
+    text = raw.iloc[has].astype(str).str.strip()
+    keep = (text != "").to_numpy(dtype=bool)
+    has, text = has[keep], text[keep]
+    if len(has) == 0:
+        return empty
+    n = len(options)
+    # an option's key: (enterprise code, option id code) as one integer
+    ent_code = (pd.factorize(options["enterprise_id"].astype(str))[0] if "enterprise_id" in options.columns
+                else np.zeros(n, dtype=np.int64)).astype(np.int64)
+    oid_code, oid_uniq = pd.factorize(options["option_id"].astype(str))
+    width = np.int64(max(len(oid_uniq), 1))
+    keys = pd.Index(ent_code * width + oid_code.astype(np.int64))
     if not keys.is_unique:
         i = int(np.flatnonzero(keys.duplicated())[0])
-        raise ValueError(f"row {i} (option {oid[i]!r}): option_id is not unique within enterprise {ent[i]!r}; "
+        raise ValueError(f"row {i} (option {options['option_id'].iloc[i]!r}): option_id is not unique within enterprise "
+                         f"{options['enterprise_id'].iloc[i] if 'enterprise_id' in options.columns else ''!r}; "
                          "excludes cannot be resolved")
-    named = pd.Series(text[has], index=has).str.split(";").explode().str.strip()
-    named = named[named != ""]
+    named = pd.Series(text.to_numpy(dtype=object), index=has).str.split(";").explode().str.strip()
+    named = named[(named != "").to_numpy(dtype=bool)]
     src = named.index.to_numpy(dtype=np.int64)
     other = named.to_numpy(dtype=object)
-    dst = keys.get_indexer(pd.MultiIndex.from_arrays([ent[src], other]))
+    other_code = pd.Index(oid_uniq).get_indexer(other).astype(np.int64)
+    dst = np.where(other_code >= 0, keys.get_indexer(ent_code[src] * width + other_code), -1)
     if (dst < 0).any():
         k = int(np.flatnonzero(dst < 0)[0])
         i = int(src[k])
-        raise ValueError(f"row {i} (option {oid[i]!r}): field 'excludes' names {other[k]!r}, "
+        raise ValueError(f"row {i} (option {options['option_id'].iloc[i]!r}): field 'excludes' names {other[k]!r}, "
                          "which is not an option of the same enterprise")
     if (dst == src).any():
         i = int(src[np.flatnonzero(dst == src)[0]])
-        raise ValueError(f"row {i} (option {oid[i]!r}): field 'excludes' names the option itself")
+        raise ValueError(f"row {i} (option {options['option_id'].iloc[i]!r}): field 'excludes' names the option itself")
     pairs = np.unique(np.column_stack([np.minimum(src, dst), np.maximum(src, dst)]), axis=0)
     return pairs.astype(np.int64)
 

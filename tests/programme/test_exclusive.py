@@ -182,6 +182,31 @@ def test_caps_members_are_compared_without_using_the_cap_for_each_other():
     assert r.by_year_instrument["outlay"].sum() == pytest.approx(45_000)
 
 
+def test_caps_two_groups_chosen_at_different_places_get_a_final_allocation():
+    # Company cap 45,000. Order h1, k1, h2, k2; h1 excludes h2, k1 excludes k2; enterprise C as above.
+    #   h1 I  80,000 S 40,000: 20,000            k1 I 200,000 S 60,000: 50,000 (per project)
+    #   h2 I 120,000 S 45,000: 30,000            k2 I 120,000 S 50,000: 30,000
+    # Layer 0 [h1, k1]: h1 20,000 -> 60,000 / 40,000 = 1.5; k1 min(50,000, 25,000) -> 175,000 / 60,000 = 2.917
+    # Layer 1 [h2, k2]: h2 30,000 -> 2.0;                k2 min(30,000, 15,000) -> 105,000 / 50,000 = 2.1
+    # Chosen h1 (1.5 < 2.0) and k2 (2.1 < 2.917): different places, so a final allocation [h1, k2]:
+    #   h1 20,000; k2 min(30,000, 45,000 - 20,000) = 25,000 -> 95,000 / 50,000 = 1.9.  Outlay 45,000.
+    # Without support: h1 2.0 beats h2 2.667, k2 2.4 beats k1 3.33, both pass: deadweight 45,000.
+    cap = {"CA-ECOENERGY-RETROFIT.caps.per_enterprise": 45_000.0}
+    rows = [("D", "h1", 80_000, 40_000, 10_000, 0), ("D", "k1", 200_000, 60_000, 10_000, 0),
+            ("D", "h2", 120_000, 45_000, 10_000, 0), ("D", "k2", 120_000, 50_000, 10_000, 0),
+            ("C", "g1", 200_000, 60_000, 10_000, 0), ("C", "g2", 120_000, 45_000, 10_000, 0),
+            ("C", "c", 80_000, 25_000, 10_000, 0)]
+    opts, ents = frames(rows, {"h1": "h2", "k2": "k1", "g1": "g2"})
+    r = run_programme(opts, ents, PACK, params=cap, on_date=ON, rule=PAYBACK3)
+    o = by_id(r)
+    assert o["p_with"].to_dict() == {"h1": 1, "k1": 0, "h2": 0, "k2": 1, "g1": 0, "g2": 1, "c": 1}
+    assert o.loc[["h1", "k2", "h2", "k1"], "support"].tolist() == pytest.approx([20_000, 25_000, 30_000, 25_000])
+    assert o.loc["k2", "simple_payback_years"] == pytest.approx(1.9)
+    assert o.loc["k1", "simple_payback_years"] == pytest.approx(175_000 / 60_000)
+    assert r.summary["total_outlay"] == pytest.approx(45_000 + 45_000)  # D, and C as in the test above
+    assert r.summary["deadweight"] == pytest.approx(45_000 + 30_000)
+    assert len(r.support) == 7 and sorted(r.support["row"]) == list(range(7))  # one item per option, by row
+
 def test_logistic_rule_keeps_the_best_member_s_probability_only():
     # p = expit(3 - payback); x payback 2.05 with support (p = expit(0.95)), y 2.0 (p = expit(1.0))
     rows = [("E", "x", 100_000, 40_000, 500, 10), ("E", "y", 120_000, 45_000, 10_000, 25)]
