@@ -57,7 +57,9 @@ another while they are compared: in the enterprises with groups the allocation i
 layer r holding the options of no group and the r-th option (frame order) of every group, so that
 each member is valued with the caps left by the enterprise's other options and not by its own
 alternatives; the choice is read from the layers, and a last allocation over the options of no
-group and the chosen ones gives the support and metrics of everything taken up.  An option not
+group and the chosen ones gives the support and metrics of everything taken up.  (Where all of an
+enterprise's chosen options have the same place r in their groups, as always with one group per
+enterprise, layer r holds exactly those options and is that last allocation: it is not run again.)  An option not
 chosen keeps the support and metrics of its layer: what it would have got had it been the one
 chosen (like any option not taken up, its ``support`` is what it would have got had it gone
 ahead).  Where an enterprise has two or more groups and a binding cap, the layer puts the r-th
