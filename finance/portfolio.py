@@ -61,6 +61,9 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
+from screening.excludes import exclusion_pairs as _exclusion_pairs
+from screening.excludes import exclusive_groups
+
 __all__ = [
     "PortfolioError",
     "PortfolioResult",
@@ -127,7 +130,8 @@ def _mandatory(options: pd.DataFrame) -> np.ndarray:
 
 
 def exclusion_pairs(options: pd.DataFrame) -> np.ndarray:
-    """Pairs of positions (i, j), i < j, of options that exclude each other.
+    """Pairs of positions (i, j), i < j, of options that exclude each other
+    (``screening.excludes.exclusion_pairs``, its errors as :class:`PortfolioError`).
 
     Parameters
     ----------
@@ -146,32 +150,10 @@ def exclusion_pairs(options: pd.DataFrame) -> np.ndarray:
         If an id in ``excludes`` names no option of the same enterprise, or an option excludes
         itself.
     """
-    if "excludes" not in options.columns or len(options) == 0:
-        return np.empty((0, 2), dtype=np.int64)
-    ent = options["enterprise_id"].astype(str).to_numpy() if "enterprise_id" in options.columns else np.full(len(options), "")
-    oid = options["option_id"].astype(str).to_numpy()
-    key = {(e, o): i for i, (e, o) in enumerate(zip(ent, oid))}
-    if len(key) != len(options):
-        raise PortfolioError("option_id is not unique within its enterprise; excludes cannot be resolved")
-    pairs: set[tuple[int, int]] = set()
-    for i, raw in enumerate(options["excludes"].to_numpy()):
-        if raw is None or (isinstance(raw, float) and np.isnan(raw)):
-            continue
-        for other in str(raw).split(";"):
-            other = other.strip()
-            if not other:
-                continue
-            j = key.get((ent[i], other))
-            if j is None:
-                raise PortfolioError(
-                    f"row {i} (option {oid[i]!r}): field 'excludes' names {other!r}, which is not an option of the same enterprise"
-                )
-            if j == i:
-                raise PortfolioError(f"row {i} (option {oid[i]!r}): field 'excludes' names the option itself")
-            pairs.add((min(i, j), max(i, j)))
-    if not pairs:
-        return np.empty((0, 2), dtype=np.int64)
-    return np.array(sorted(pairs), dtype=np.int64)
+    try:
+        return _exclusion_pairs(options)
+    except ValueError as exc:
+        raise PortfolioError(str(exc)) from None
 
 
 def _numeric(options: pd.DataFrame, col: str, *, nonneg: bool) -> np.ndarray:
@@ -380,7 +362,20 @@ def marginal_abatement_cost(
         increasing MAC, with the original index and columns ``enterprise_id``/``option_id`` where
         present, ``annualised_cost`` [currency/yr], ``abatement`` [unit/yr], ``mac``
         [currency/unit], ``cum_abatement_start``, ``cum_abatement_end`` [unit/yr] (the bar's
-        extent on the curve's x axis).
+        extent on the curve's x axis) and ``alternative_to`` (None, or for an alternative the
+        ``option_id`` of the option of its exclusive group that the curve stacks).
+
+    Notes
+    -----
+    Mutually exclusive options (``excludes``, grouped as in ``screening.excludes``: the connected
+    components of the exclusion graph) are alternatives, not additions: of each group the curve
+    stacks only the option with the lowest MAC (ties: the larger abatement, then the frame's
+    order), the first of the group that a cost-ordered curve reaches.  The others keep their row
+    and MAC but add nothing to the cumulative abatement: their bar starts where the stacked
+    option's starts (``cum_abatement_end`` - ``cum_abatement_start`` is still their own
+    abatement), and ``alternative_to`` names the option they would replace.  So the curve's last
+    ``cum_abatement_end`` among stacked options is the abatement achievable together.
+    Groups are formed over all options given, before those without the effect are left out.
 
     References
     ----------
@@ -416,12 +411,29 @@ def marginal_abatement_cost(
         annual = given
     keep = np.isfinite(a) & (a > 0)
     cols = [c for c in ("enterprise_id", "option_id", "title") if c in options.columns]
-    out = options.loc[keep, cols].copy()
-    out["annualised_cost"] = annual[keep]
-    out["abatement"] = a[keep]
-    out["mac"] = annual[keep] / a[keep]
-    out = out.sort_values(["mac", "abatement"], ascending=[True, False], kind="stable")
-    end = out["abatement"].cumsum()
-    out["cum_abatement_start"] = end - out["abatement"]
-    out["cum_abatement_end"] = end
+    pos = np.flatnonzero(keep)
+    mac = annual[pos] / a[pos]
+    order = pos[np.lexsort((pos, -a[pos], mac))]  # increasing MAC, then larger abatement, then position
+    out = options.iloc[order][cols].copy()
+    out["annualised_cost"] = annual[order]
+    out["abatement"] = a[order]
+    out["mac"] = annual[order] / a[order]
+    # alternatives: in each exclusive group the first option of the curve (lowest MAC) is stacked
+    g = (exclusive_groups(options, exclusion_pairs(options))[order]
+         if "option_id" in options.columns else np.full(len(order), -1, dtype=np.int64))
+    stacked = np.ones(len(out), dtype=bool)
+    lead = np.arange(len(out))  # position (in curve order) of the option each row is stacked as
+    grouped = np.flatnonzero(g >= 0)
+    if len(grouped):
+        _, first, inv_g = np.unique(g[grouped], return_index=True, return_inverse=True)
+        lead[grouped] = grouped[first][inv_g]
+        stacked[grouped] = lead[grouped] == grouped
+    ab = out["abatement"].to_numpy(dtype=float)
+    end = np.cumsum(np.where(stacked, ab, 0.0))
+    start = end - np.where(stacked, ab, 0.0)
+    start = start[lead]  # an alternative is drawn from where the option it replaces starts
+    out["cum_abatement_start"] = start
+    out["cum_abatement_end"] = np.where(stacked, end, start + ab)
+    oid = out["option_id"].astype(str).to_numpy(dtype=object) if "option_id" in out.columns else np.full(len(out), None)
+    out["alternative_to"] = np.where(stacked, None, oid[lead])
     return out

@@ -9,7 +9,10 @@ How a programme is run (:func:`run_programme`)
    ``tax_rate``, else their own jurisdiction's rate on ``on_date``) value the tax items.
 2. Every option is appraised twice with ``finance.batch``: without support and with the
    programme's support.  The decision rule turns each appraisal into an uptake probability p0
-   (without) and p1 (with); 0/1 for the deterministic rules.
+   (without) and p1 (with); 0/1 for the deterministic rules.  Of options that exclude each other
+   (``excludes``: an exclusive group) an enterprise takes up at most one, the one its rule ranks
+   best, with support and (separately, for the counterfactual) without; the others get p = 0
+   (:mod:`programme.exclusive`, which also says how the caps and deadweight read then).
 3. Cumulative caps (``caps.per_enterprise``, ``caps.per_year``, ``caps.investment_per_year``:
    the engine's caps that run over an enterprise's options) are spent only on options that are
    taken up, **in the order of the options within the enterprise** (the frame's order):
@@ -76,8 +79,10 @@ from policies.engine import load_packs, rules_in_force, support_table
 from policies.kinds import Params
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table, present_value_factor
 from programme.scenarios import Scenario
+from programme.exclusive import ExclusiveChoice, choose_one, member_rank, rank_score, take_rows
 from programme.uptake import DecisionRule, uptake_probability
 from records.plain import plain
+from screening.excludes import exclusive_groups
 
 __all__ = [
     "ProgrammeResult", "Baseline", "baseline", "run_programme", "budget_records", "compare_scenarios",
@@ -147,7 +152,9 @@ class ProgrammeResult:
         ``p_without``, ``p_with`` [/1], ``expected_outlay``, ``deadweight``, ``pv_cost`` (expected
         outlay discounted to t = 0 at the government's rate) [currency], and the
         metrics with and without support (``npv``, ``irr``, ``simple_payback_years`` and the same
-        with suffix ``_no_support``).
+        with suffix ``_no_support``), ``exclusive_group`` (the ``option_id`` of the first option of
+        the option's exclusive group, None outside groups) and ``alternative_to`` (for an option
+        of a group not chosen with support, the ``option_id`` of the one chosen; else None).
     summary : dict
         Keys :data:`SUMMARY_KEYS` (amounts [currency], shares [/1], effects [unit over the
         lives], costs [currency/unit]).
@@ -532,6 +539,80 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     return support, m1
 
 
+def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str, float] | None,
+                        rule: DecisionRule, *, pack: str) -> tuple[pd.DataFrame, pd.DataFrame, ExclusiveChoice]:
+    """:func:`_allocate` with at most one option per exclusive group taken up (``programme.exclusive``).
+
+    Without groups this is :func:`_allocate`.  Without cumulative caps in the pack (each option's
+    support independent of the others) one allocation is read for the choice.  With caps, the
+    enterprises with groups are allocated in layers (layer r: their options of no group and the
+    r-th option of each group) for the choice, then once over the options of no group and the
+    chosen ones (an enterprise whose chosen options all have the same place r in their groups is
+    settled by layer r, which holds exactly those options); not-chosen options keep their layer's
+    support and metrics.
+    """
+    opt = b.options
+    n = len(opt)
+    group = exclusive_groups(opt)
+    if not (group >= 0).any():
+        return (*_allocate(b, ent, on_date, params, rule, pack=pack), ExclusiveChoice(group, np.ones(n, bool), np.ones(n, bool)))
+    without = choose_one(group, rank_score(rule, b.metrics))
+    if _amount_caps(pack, on_date, params) == {}:
+        support, m1 = _allocate(b, ent, on_date, params, rule, pack=pack)
+        return support, m1, ExclusiveChoice(group, choose_one(group, rank_score(rule, m1)), without)
+    code = b.enterprise_code
+    has_group = np.zeros(int(code.max()) + 1, dtype=bool)
+    has_group[code[group >= 0]] = True
+    in_grouped = has_group[code]
+    rank = member_rank(group)
+    m1 = b.metrics.copy()
+
+    def run(rows: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        sup, m = _allocate(take_rows(b, rows), ent, on_date, params, rule, pack=pack)
+        if len(sup):
+            sup = sup.assign(row=rows[sup["row"].to_numpy(dtype=np.int64)])
+        return sup, m
+
+    layers: list[tuple[np.ndarray, pd.DataFrame, pd.DataFrame]] = []
+    for r in range(int(rank.max()) + 1):
+        rows = np.flatnonzero(in_grouped & ((group < 0) | (rank == r)))
+        sup, m = run(rows)
+        layers.append((rows, m, sup))
+        mine = rank[rows] == r
+        for c in m1.columns:
+            m1.loc[rows[mine], c] = m[c].to_numpy()[mine]
+    chosen = choose_one(group, rank_score(rule, m1))
+    # The layer each option's figures come from: a not-chosen option its own; in an enterprise whose
+    # chosen options all sit at the same place r of their groups, every option layer r (its options
+    # in play are exactly those of the final allocation); elsewhere (-1) a final allocation.
+    n_ent = int(code.max()) + 1
+    win = np.flatnonzero(chosen & (group >= 0))
+    lo = np.full(n_ent, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n_ent, -1, dtype=np.int64)
+    np.minimum.at(lo, code[win], rank[win])
+    np.maximum.at(hi, code[win], rank[win])
+    same = has_group & (lo == hi)
+    source = np.where(chosen, np.where(same[code], lo[code], -1), rank)
+    parts: list[pd.DataFrame] = []
+    final = np.flatnonzero(source < 0)
+    if len(final):
+        sup, m = run(final)
+        for c in m1.columns:
+            m1.loc[final, c] = m[c].to_numpy()
+        parts.append(sup)
+    for r, (rows, m, sup) in enumerate(layers):
+        here = source[rows] == r
+        for c in m1.columns:
+            m1.loc[rows[here], c] = m[c].to_numpy()[here]
+        if len(sup):
+            parts.append(sup[source[sup["row"].to_numpy(dtype=np.int64)] == r])
+    parts = [t for t in parts if len(t)]
+    if not parts:
+        return layers[0][2].iloc[:0], m1, ExclusiveChoice(group, chosen, without)
+    support = _concat(parts)
+    support = support.take(np.argsort(support["row"].to_numpy(dtype=np.int64), kind="stable")).reset_index(drop=True)
+    return support, m1, ExclusiveChoice(group, chosen, without)
+
 def run_programme(
     options: pd.DataFrame,
     enterprises: pd.DataFrame,
@@ -595,9 +676,10 @@ def run_programme(
     ent["jurisdiction"] = pack
     # the engine values tax items (aid ceilings) at the enterprises' own rates, not the pack's
     ent["tax_rate"] = ent["enterprise_id"].map(b.enterprise_tax_rate).astype(float)
-    support, m1 = _allocate(b, ent, on_date, params, rule, pack=pack)
-    p0 = _probabilities(rule, b.metrics)
-    p1 = _probabilities(rule, m1)
+    support, m1, choice = _allocate_exclusive(b, ent, on_date, params, rule, pack=pack)
+    # at most one option per exclusive group: the one the rule ranks best (programme.exclusive)
+    p0 = _probabilities(rule, b.metrics) * choice.chosen_without
+    p1 = _probabilities(rule, m1) * choice.chosen_with
     dw_p = np.minimum(p0, p1)
 
     out = outlay_table(support, opt, b.tax_rate, tax_capacity=b.tax_capacity,
@@ -634,6 +716,9 @@ def run_programme(
     by_option["deadweight"] = deadweight
     pv_gross = np.bincount(rows, weights=pv_amt, minlength=n)
     by_option["pv_cost"] = p1 * pv_gross
+    oid = opt["option_id"].astype(str).to_numpy(dtype=object) if "option_id" in opt.columns else np.arange(n).astype(object)
+    by_option["exclusive_group"] = choice.label(oid)  # the group's first option; None outside groups
+    by_option["alternative_to"] = choice.alternative_to(oid)  # not chosen: the alternative taken instead
     for c in ("npv", "irr", "simple_payback_years"):
         if c not in m1.columns:
             continue
@@ -674,7 +759,9 @@ def run_programme(
     })
     for col, suffix in EFFECTS.items():
         life_effect = _lifetime(opt, col)
-        add = float(((p1 - p0) * life_effect)[eligible].sum())
+        # over all options: where support makes an enterprise switch alternatives, the option given up
+        # (eligible or not) subtracts its effects; elsewhere p1 == p0 outside the eligible options
+        add = float(((p1 - p0) * life_effect).sum())
         sup = float((p1 * life_effect)[eligible].sum())
         summary[f"additional_{suffix}"] = add
         summary[f"cost_per_{suffix}"] = total / add if add > 0 else float("nan")

@@ -160,6 +160,10 @@ def tornado_chart(sens: pd.DataFrame, currency: str, *, base_npv: float,
     return alt.layer(bars, rule).properties(height=max(200, 100 + 40 * len(order)))
 
 
+#: Legend entry of a MAC curve's alternatives (options of an exclusive group the curve does not stack).
+ALTERNATIVE: str = "alternative to another option (not added)"
+
+
 def mac_curve_chart(mac: pd.DataFrame, currency: str, unit: str, *, label: str = "option_id",
                     title: str | None = None) -> alt.Chart:
     """Marginal abatement cost curve: one bar per option, width = yearly abatement, height = cost per unit.
@@ -168,13 +172,26 @@ def mac_curve_chart(mac: pd.DataFrame, currency: str, unit: str, *, label: str =
     ----------
     mac : DataFrame
         From ``finance.portfolio.marginal_abatement_cost``: ``cum_abatement_start``,
-        ``cum_abatement_end`` [unit/yr], ``mac`` [currency/unit], and the ``label`` column.
+        ``cum_abatement_end`` [unit/yr], ``mac`` [currency/unit], and the ``label`` column;
+        optionally ``alternative_to``: alternatives are drawn grey and faint over the option they
+        would replace (they are not added to the cumulative abatement), the tooltip names it.
     unit : str
         The abated quantity's unit, e.g. ``t CO2e``.
     """
     _require(mac, ["cum_abatement_start", "cum_abatement_end", "mac", label], "mac_curve_chart")
     m = mac.copy()
     m["saves money"] = np.where(m["mac"] < 0, "saves money", "costs money")
+    domain, colours = ["saves money", "costs money"], ["#009E73", "#D55E00"]
+    tooltip = [alt.Tooltip(f"{label}:N", title="Option"),
+               alt.Tooltip("mac:Q", title=f"Cost [{currency}/{unit}]", format=",.1f"),
+               alt.Tooltip("abatement:Q" if "abatement" in m.columns else "cum_abatement_end:Q",
+                           title=f"Avoided [{unit}/yr]", format=",.1f")]
+    if "alternative_to" in m.columns and m["alternative_to"].notna().any():
+        alt_rows = m["alternative_to"].notna().to_numpy()
+        m.loc[alt_rows, "saves money"] = ALTERNATIVE
+        m["alternative_to"] = m["alternative_to"].fillna("")
+        domain, colours = domain + [ALTERNATIVE], colours + ["#999999"]
+        tooltip.append(alt.Tooltip("alternative_to:N", title="Alternative to (not added)"))
     return (
         alt.Chart(m, title=title or f"Marginal abatement cost curve [{currency}/{unit}]")
         .mark_rect(stroke="white", strokeWidth=1)
@@ -183,12 +200,9 @@ def mac_curve_chart(mac: pd.DataFrame, currency: str, unit: str, *, label: str =
             x2="cum_abatement_end:Q",
             y=alt.Y("mac:Q", title=f"Cost per unit avoided [{currency}/{unit}]", axis=alt.Axis(format="~s")),
             y2=alt.datum(0),
-            color=alt.Color("saves money:N", title="", scale=alt.Scale(domain=["saves money", "costs money"],
-                                                                        range=["#009E73", "#D55E00"])),
-            tooltip=[alt.Tooltip(f"{label}:N", title="Option"),
-                     alt.Tooltip("mac:Q", title=f"Cost [{currency}/{unit}]", format=",.1f"),
-                     alt.Tooltip("abatement:Q" if "abatement" in m.columns else "cum_abatement_end:Q",
-                                 title=f"Avoided [{unit}/yr]", format=",.1f")],
+            color=alt.Color("saves money:N", title="", scale=alt.Scale(domain=domain, range=colours)),
+            opacity=alt.condition(alt.datum["saves money"] == ALTERNATIVE, alt.value(0.45), alt.value(1.0)),
+            tooltip=tooltip,
         )
         .properties(height=320)
     )

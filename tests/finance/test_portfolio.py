@@ -155,3 +155,42 @@ def test_mac_equals_minus_npv_over_discounted_abatement():
         npv = npf.npv(row.discount_rate, flows)
         disc_ab = npf.npv(row.discount_rate, np.r_[0.0, np.full(int(row.lifetime_years), row.co2e_avoided_t)])
         assert out.loc[i, "mac"] == pytest.approx(-npv / disc_ab, rel=1e-9, abs=1e-9)
+
+
+def test_mac_curve_stacks_one_option_per_exclusive_group():
+    # r = 0, N = 10: MAC = (I / 10 - (savings - cost change)) / a
+    #   A: I 100,  savings 110, a 10 -> (10 - 110) / 10 = -10
+    #   C: I 100,  savings -5,  a 5  -> (10 + 5) / 5   =   3
+    #   B: I 200,  savings -5,  a 6  -> (20 + 5) / 6   = 4.1667   B excludes C: C (cheaper) is stacked
+    #   D: I 1400, savings 0,   a 7  -> 140 / 7        =  20
+    #   F: I 50,   savings 0,   a 0  -> no effect: left out, though F excludes D
+    # Stacked: A 0..10, C 10..15, D 15..22; B drawn over C from 10 to 10 + 6 = 16, not added.
+    df = pd.DataFrame({"enterprise_id": "E", "option_id": ["A", "B", "C", "D", "F"],
+                       "investment": [100.0, 200, 100, 1400, 50], "annual_savings": [110.0, -5, -5, 0, 0],
+                       "lifetime_years": 10, "co2e_avoided_t": [10.0, 6, 5, 7, 0], "excludes": ["", "C", "", "", "D"]})
+    out = marginal_abatement_cost(df, discount_rate=0.0).set_index("option_id")
+    assert list(out.index) == ["A", "C", "B", "D"]
+    assert out["mac"].tolist() == pytest.approx([-10, 3, 25 / 6, 20])
+    assert out["alternative_to"].isna().tolist() == [True, True, False, True]
+    assert out.loc["B", "alternative_to"] == "C"
+    assert out["cum_abatement_start"].tolist() == pytest.approx([0, 10, 10, 15])
+    assert out["cum_abatement_end"].tolist() == pytest.approx([10, 15, 16, 22])
+    stacked = out["alternative_to"].isna()
+    assert out.loc[stacked, "cum_abatement_end"].max() == pytest.approx(out.loc[stacked, "abatement"].sum())
+    # a chain B - C - G is one group: G (MAC 1) is stacked, B and C are its alternatives
+    chain = pd.concat([df, pd.DataFrame({"enterprise_id": ["E"], "option_id": ["G"], "investment": [10.0],
+                                         "annual_savings": [0.0], "lifetime_years": [10], "co2e_avoided_t": [1.0],
+                                         "excludes": ["C"]})], ignore_index=True)
+    out = marginal_abatement_cost(chain, discount_rate=0.0).set_index("option_id")
+    assert out.loc[["B", "C"], "alternative_to"].tolist() == ["G", "G"]
+    assert out["cum_abatement_end"].max() == pytest.approx(10 + 1 + 7)
+
+
+def test_mac_groups_stay_within_an_enterprise_and_bad_excludes_are_named():
+    df = pd.DataFrame({"enterprise_id": ["E", "E", "F", "F"], "option_id": ["a", "b", "a", "b"],
+                       "investment": [100.0, 200, 100, 200], "annual_savings": 0.0, "lifetime_years": 10,
+                       "co2e_avoided_t": 1.0, "excludes": ["b", "", "", ""]})
+    out = marginal_abatement_cost(df, discount_rate=0.0)
+    assert out["alternative_to"].notna().tolist() == [False, False, True, False]  # only E's b (MAC 20)
+    with pytest.raises(PortfolioError, match=r"row 2 \(option 'a'\): field 'excludes' names 'zz'"):
+        marginal_abatement_cost(df.assign(excludes=["", "", "zz", ""]), discount_rate=0.0)

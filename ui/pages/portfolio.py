@@ -98,3 +98,8 @@ else:
     st.caption(f"Cost per unit = annualised net cost (after tax, with support: minus the appraisal's equivalent annual "
                f"value at the option's discount rate) / yearly {EFFECTS[effect][0].lower()}; "
                "below zero the option saves money while it abates. Options without this effect are left out.")
+    alts = mac[mac["alternative_to"].notna()]
+    if len(alts):
+        st.caption("Alternatives are not added: of options that exclude each other the curve stacks the one with the "
+                   "lowest cost per unit and draws the others in grey over it ("
+                   + "; ".join(f"{a} is an alternative to {b}" for a, b in zip(alts["option_id"], alts["alternative_to"])) + ").")

@@ -9,6 +9,7 @@ from policies.engine import check_parameters, load_packs, parameter_bounds, para
 from programme.budget import GOVERNMENT_DISCOUNT_RATE, baseline, run_programme
 from programme.uptake import DecisionRule
 from ui import charts, data
+from ui.programme_tables import budget_by_year, parameter_label, per_option_table
 from ui.state import db_cursor, enterprise_id, on_date
 
 SUMMARY_LABELS = {
@@ -16,11 +17,14 @@ SUMMARY_LABELS = {
     "uptake_with_support": ("Uptake with support", "options"), "additional_uptake": ("Additional uptake", "options"),
     "total_outlay": ("Expected public outlay", "cur"), "outlay_if_all": ("Outlay if every eligible option took it up", "cur"),
     "grants": ("of which grants", "cur"), "tax_expenditure": ("of which tax expenditure", "cur"),
-    "deadweight": ("Free riders (deadweight)", "cur"), "deadweight_share": ("Free-rider share of outlay", "%"),
+    "deadweight": ("Deadweight (support to free riders)", "cur"), "deadweight_share": ("Deadweight share of outlay", "%"),
     "private_investment": ("Private investment", "cur"), "leverage": ("Leverage (private per public)", "/1"),
-    "cost_per_t_co2e": ("Cost per additional t CO2e", "cur/t"), "cost_per_supported_t_co2e": ("Cost per supported t CO2e", "cur/t"),
-    "cost_per_t_waste": ("Cost per additional t waste", "cur/t"), "cost_per_mwh": ("Cost per additional MWh", "cur/MWh"),
-    "pv_cost": ("Present value to the treasury", "cur"), "pv_cost_per_t_co2e": ("PV cost per additional t CO2e", "cur/t"),
+    "cost_per_t_co2e": ("Cost per additional t CO2e avoided", "cur/t CO2e"),
+    "cost_per_supported_t_co2e": ("Cost per supported t CO2e avoided", "cur/t CO2e"),
+    "cost_per_t_waste": ("Cost per additional t waste avoided", "cur/t waste"),
+    "cost_per_mwh": ("Cost per additional MWh saved", "cur/MWh"),
+    "pv_cost": ("Present value to the treasury", "cur"),
+    "pv_cost_per_t_co2e": ("Present value per additional t CO2e avoided", "cur/t CO2e"),
 }
 
 
@@ -65,20 +69,29 @@ d1, d2 = st.columns(2)
 kind = d1.selectbox("Enterprises take an option up when", ["payback", "npv", "irr"], key="rule_kind",
                     format_func=lambda k: {"payback": "its simple payback is short enough", "npv": "its NPV is positive",
                                            "irr": "its IRR beats a hurdle rate"}[k])
-limit = d2.slider("Payback limit [yr]", 0.5, 10.0, 3.0, 0.5, key="payback_limit") if kind == "payback" else 3.0
-hurdle = d2.slider("Hurdle rate [%]", 0.0, 30.0, 10.0, 1.0, key="hurdle") / 100 if kind == "irr" else 0.10
+limit = d2.slider("Payback rule: longest simple payback an enterprise accepts [yr]", 0.5, 10.0, 3.0, 0.5,
+                  key="payback_limit") if kind == "payback" else 3.0
+hurdle = d2.slider("IRR rule: smallest IRR an enterprise accepts (hurdle rate) [%]", 0.0, 30.0, 10.0, 1.0,
+                   key="hurdle") / 100 if kind == "irr" else 0.10
 rule = DecisionRule(kind=kind, payback_limit=limit, hurdle=hurdle)
 
 st.subheader("Scenarios")
 names = list(params)
 default_param = next((n for n in names if n.endswith(".rate") or n.endswith(".rate.value")), names[0])
 s1, s2, s3 = st.columns([2, 1, 1])
+rule_names = {r.id: r.name for r in rules_in_force(pack, day)}
 param = s1.selectbox("Parameter to compare", names, index=names.index(default_param), key="scenario_param",
-                     help="Programme parameters are named <rule id>.<path>, e.g. a grant's rate.")
+                     format_func=lambda n: parameter_label(n, rule_names, currency),
+                     help="A value of the pack's rules; the CLI names it <rule id>.<path> (cpscreen budget --param). "
+                          "Shares are fractions: 0.25 = 25 %.")
 base_value = float(params[param])
-va = s2.number_input("Scenario A", value=base_value, key=f"value_a-{param}", format="%g")
+param_words = parameter_label(param, rule_names, currency)
+unit = param_words.rpartition("[")[2].rstrip("]") if param_words.endswith("]") else ""
 high = parameter_bounds(pack, day).get(param, (0.0, float("inf")))[1]  # an "up to" figure cannot double past its ceiling
-vb = s3.number_input("Scenario B", value=min(round(base_value * 2, 6) if base_value else 1.0, high), key=f"value_b-{param}", format="%g")
+va = s2.number_input(f"Scenario A [{unit}]" if unit else "Scenario A", value=base_value, key=f"value_a-{param}", format="%g",
+                     help=f"{param_words}; the pack's value is {base_value:g}.")
+vb = s3.number_input(f"Scenario B [{unit}]" if unit else "Scenario B",
+                     value=min(round(base_value * 2, 6) if base_value else 1.0, high), key=f"value_b-{param}", format="%g")
 scenarios = {f"A: {param} = {va:g}": {param: va}, f"B: {param} = {vb:g}": {param: vb}}
 
 opts = data.options(cur, version, None)
@@ -146,6 +159,18 @@ for col, (name, r) in zip(cols, results.items()):
                                                   "outlay", "instrument", currency, title=f"Outlay by year, {name}",
                                                   y_max=y_max),
                      width="stretch")
+    # the chart's figures as a table, with a download (same library table, summed over instruments)
+    table = budget_by_year(by, currency)
+    i = list(results).index(name)
+    col.dataframe(table, hide_index=True, width="stretch", key=f"budget_by_year-{i}",
+                  column_config={c: st.column_config.NumberColumn(c, format="%,.0f") for c in table.columns
+                                 if c.endswith(f"[{currency}]")})
+    col.download_button(f"Download budget by year (CSV), scenario {name[0]}", data=table.to_csv(index=False).encode("utf-8"),
+                        file_name=f"budget_by_year_{code}_{name[0]}.csv", mime="text/csv", key=f"download_budget-{i}")
 with st.expander("Per option"):
     name = st.radio("Scenario", list(results), key="per_option_scenario", horizontal=True)
-    st.dataframe(results[name].by_option, hide_index=True, width="stretch")
+    st.dataframe(per_option_table(results[name].by_option, currency), hide_index=True, width="stretch")
+    if results[name].by_option["alternative_to"].notna().any():
+        st.caption("Options that exclude each other are alternatives: an enterprise takes up at most one of them, the "
+                   "one its decision rule ranks best; the others show the alternative taken instead, and their support "
+                   "is what they would have got (not paid).")
