@@ -19,7 +19,9 @@ def test_programme_page_offers_the_historical_grant_rate(app):
     at = _on(app, date(1995, 6, 30))
     assert not at.exception and not at.error
     params = at.selectbox(key="scenario_param").options
-    assert "NL-CP-GRANT.rate" in params and not any(p.startswith("NL-EIA") for p in params)
+    # options are shown in words (the rule's name and the value); the range's low/high/default are not knobs
+    assert "Cleaner-production investment grant (historical): rate" in params
+    assert not any("EIA" in p or "rate.low" in p or "rate.high" in p for p in params), params
 
 
 def test_programme_page_shows_the_engine_refusal(app):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from policies.engine import check_parameters, load_packs, parameter_bounds, parameters
+from policies.engine import check_parameters, load_packs, parameter_bounds, parameters, rules_in_force
 from programme.budget import GOVERNMENT_DISCOUNT_RATE, baseline, run_programme
 from programme.uptake import DecisionRule
 from ui import charts, data
@@ -76,7 +76,9 @@ hurdle = d2.slider("IRR rule: smallest IRR an enterprise accepts (hurdle rate) [
 rule = DecisionRule(kind=kind, payback_limit=limit, hurdle=hurdle)
 
 st.subheader("Scenarios")
-names = list(params)
+# a range rate is compared through <rule>.rate: its low, high and default are the range, not extra knobs
+names = [n for n in params if not any(n == f"{r}.rate.{end}" for end in ("low", "high", "default")
+                                      for r in (n.rsplit(".rate.", 1)[0],) if f"{r}.rate" in params)]
 default_param = next((n for n in names if n.endswith(".rate") or n.endswith(".rate.value")), names[0])
 s1, s2, s3 = st.columns([2, 1, 1])
 rule_names = {r.id: r.name for r in rules_in_force(pack, day)}
