@@ -53,7 +53,8 @@ from finance.appraise import appraisal_inputs
 from finance.batch import batch_appraise
 from policies import engine
 
-__all__ = ["UNCERTAIN_INPUTS", "DEFAULT_SPREADS", "RISK_COLUMNS", "risk", "uniforms", "triangular_ppf"]
+__all__ = ["UNCERTAIN_INPUTS", "DEFAULT_SPREADS", "RISK_COLUMNS", "Draws", "risk", "simulate", "summarise", "uniforms",
+           "triangular_ppf"]
 
 #: Inputs that can carry an uncertainty, in the order of the ``input`` counter of :func:`uniforms`.
 UNCERTAIN_INPUTS: tuple[str, ...] = ("investment", "annual_savings", "annual_cost_change", "lifetime_years")
@@ -152,6 +153,28 @@ def _bounds(options: pd.DataFrame, name: str, spread: float | None) -> _Bounds:
     return _Bounds(low, mode, high, bool(np.any(high > low)))
 
 
+@dataclass(frozen=True)
+class Draws:
+    """Every draw of every option: matrices of shape (options, draws).
+
+    Attributes
+    ----------
+    npv : ndarray
+        [currency]
+    irr : ndarray
+        [/1], NaN where a draw has no IRR.
+    simple_payback_years : ndarray
+        [yr], NaN where a draw never pays back.
+    inputs : dict of str -> ndarray
+        The drawn values of the inputs that vary (:data:`UNCERTAIN_INPUTS`).
+    """
+
+    npv: np.ndarray
+    irr: np.ndarray
+    simple_payback_years: np.ndarray
+    inputs: dict[str, np.ndarray]
+
+
 def risk(
     options: pd.DataFrame,
     enterprises: pd.DataFrame,
@@ -201,25 +224,52 @@ def risk(
         On a bad number of draws, an unknown input in ``spreads``, a negative spread, a correlation
         outside -1..1, or bounds out of order (naming the row and fields).
     """
-    if int(draws) != draws or draws < 2:
-        raise ValueError(f"draws is {draws!r} (expected a whole number >= 2)")
-    draws = int(draws)
-    spreads = dict(spreads or {})
-    unknown = sorted(set(spreads) - set(UNCERTAIN_INPUTS))
-    if unknown:
-        raise ValueError(f"spread for {', '.join(unknown)}: not an uncertain input (expected {', '.join(UNCERTAIN_INPUTS)})")
-    for k, v in spreads.items():
-        if not (np.isfinite(v) and v >= 0):
-            raise ValueError(f"spread for {k} is {v!r} (expected a number >= 0, e.g. 0.2 for +-20 %)")
-    if not -1.0 <= correlation <= 1.0:
-        raise ValueError(f"correlation is {correlation!r} (expected -1..1)")
+    draws, spreads = _checked(draws, spreads, correlation)
     opts = options.reset_index(drop=True)
-    n = len(opts)
     out = pd.DataFrame({"enterprise_id": opts["enterprise_id"].to_numpy(), "option_id": opts["option_id"].to_numpy()})
-    if n == 0:
+    if len(opts) == 0:
         for c in RISK_COLUMNS[2:]:
             out[c] = pd.Series(dtype=object)
         return out
+    sim = simulate(opts, enterprises, on_date, draws=draws, seed=seed, spreads=spreads, correlation=correlation,
+                   discount_rate=discount_rate, params=params, rows_per_chunk=rows_per_chunk)
+    return summarise(sim, opts)
+
+
+def summarise(sim: Draws, options: pd.DataFrame) -> pd.DataFrame:
+    """The :data:`RISK_COLUMNS` of every option from its draws (``options`` in the order simulated)."""
+    opts = options.reset_index(drop=True)
+    out = pd.DataFrame({"enterprise_id": opts["enterprise_id"].to_numpy(), "option_id": opts["option_id"].to_numpy()})
+    npv = sim.npv
+    out["draws"] = npv.shape[1]
+    out["npv_mean"] = npv.mean(axis=1)
+    p10, p50, p90 = np.percentile(npv, [10, 50, 90], axis=1)
+    out["npv_p10"], out["npv_p50"], out["npv_p90"] = p10, p50, p90
+    out["prob_npv_negative"] = (npv < 0).mean(axis=1)
+    # medians of quantities that may be undefined: an undefined draw counts as the worst (never / no IRR)
+    out["irr_p50"] = _median_undefined_low(sim.irr)
+    out["simple_payback_years_p50"] = _median_undefined_high(sim.simple_payback_years)
+    out["drivers"] = _drivers(npv, sim.inputs, list(sim.inputs))
+    return out
+
+
+def simulate(
+    options: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    on_date: date,
+    *,
+    draws: int = 1000,
+    seed: int = 0,
+    spreads: Mapping[str, float] | None = None,
+    correlation: float = 0.0,
+    discount_rate: float | None = None,
+    params: Mapping[str, float] | None = None,
+    rows_per_chunk: int = 400_000,
+) -> Draws:
+    """Every draw's NPV, IRR and payback (the matrices :func:`risk` summarises); parameters as there."""
+    draws, spreads = _checked(draws, spreads, correlation)
+    opts = options.reset_index(drop=True)
+    n = len(opts)
     bounds = {name: _bounds(opts, name, spreads.get(name)) for name in UNCERTAIN_INPUTS}
     varying = [name for name in UNCERTAIN_INPUTS if bounds[name].uncertain]
     key = pd.util.hash_pandas_object(opts[["enterprise_id", "option_id"]].astype(str), index=False).to_numpy(dtype=np.uint64)
@@ -263,17 +313,22 @@ def risk(
         npv[:, d0:d0 + k] = res["npv"].to_numpy().reshape(k, n).T
         irr[:, d0:d0 + k] = res["irr"].to_numpy().reshape(k, n).T
         payback[:, d0:d0 + k] = res["simple_payback_years"].to_numpy().reshape(k, n).T
+    return Draws(npv, irr, payback, drawn)
 
-    out["draws"] = draws
-    out["npv_mean"] = npv.mean(axis=1)
-    p10, p50, p90 = np.percentile(npv, [10, 50, 90], axis=1)
-    out["npv_p10"], out["npv_p50"], out["npv_p90"] = p10, p50, p90
-    out["prob_npv_negative"] = (npv < 0).mean(axis=1)
-    # medians of quantities that may be undefined: an undefined draw counts as the worst (never / no IRR)
-    out["irr_p50"] = _median_undefined_low(irr)
-    out["simple_payback_years_p50"] = _median_undefined_high(payback)
-    out["drivers"] = _drivers(npv, drawn, varying)
-    return out
+
+def _checked(draws: int, spreads: Mapping[str, float] | None, correlation: float) -> tuple[int, dict[str, float]]:
+    if int(draws) != draws or draws < 2:
+        raise ValueError(f"draws is {draws!r} (expected a whole number >= 2)")
+    spreads = dict(spreads or {})
+    unknown = sorted(set(spreads) - set(UNCERTAIN_INPUTS))
+    if unknown:
+        raise ValueError(f"spread for {', '.join(unknown)}: not an uncertain input (expected {', '.join(UNCERTAIN_INPUTS)})")
+    for k, v in spreads.items():
+        if not (np.isfinite(v) and v >= 0):
+            raise ValueError(f"spread for {k} is {v!r} (expected a number >= 0, e.g. 0.2 for +-20 %)")
+    if not -1.0 <= correlation <= 1.0:
+        raise ValueError(f"correlation is {correlation!r} (expected -1..1)")
+    return int(draws), spreads
 
 
 def _share(opts: pd.DataFrame) -> np.ndarray:

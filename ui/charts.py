@@ -247,3 +247,38 @@ def scenario_chart(frame: pd.DataFrame, measure: str, unit: str, *, title: str |
         )
         .properties(height=260)
     )
+
+
+def npv_distribution_chart(npv: np.ndarray, currency: str, *, bins: int = 40,
+                           title: str = "NPV with support over the Monte Carlo draws") -> alt.LayerChart:
+    """Histogram of the drawn NPVs, the loss region coloured, with P10, P50 and P90 rules.
+
+    Parameters
+    ----------
+    npv : ndarray
+        One NPV per draw. [currency]
+    currency : str
+        Unit of the axis.
+    bins : int
+        Number of bars.
+    """
+    values = np.asarray(npv, dtype=float)
+    if values.size == 0:
+        raise ValueError("npv_distribution_chart: no draws")
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:
+        hi = lo + max(1.0, abs(lo) * 1e-6)
+    counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
+    frame = pd.DataFrame({"from": edges[:-1], "to": edges[1:], "share": counts / values.size,
+                          "outcome": np.where(edges[1:] <= 0, "loss (NPV < 0)", "gain")})
+    bars = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("from:Q", title=f"NPV with support [{currency}]", bin="binned"), x2="to:Q",
+        y=alt.Y("share:Q", title="share of draws [/1]", axis=alt.Axis(format="%")),
+        color=alt.Color("outcome:N", scale=alt.Scale(domain=["loss (NPV < 0)", "gain"], range=["#D55E00", "#009E73"]),
+                        title=None),
+        tooltip=[alt.Tooltip("from:Q", format=",.0f"), alt.Tooltip("to:Q", format=",.0f"),
+                 alt.Tooltip("share:Q", format=".1%")])
+    q = pd.DataFrame({"percentile": ["P10", "P50", "P90"], "npv": np.percentile(values, [10, 50, 90])})
+    rules = alt.Chart(q).mark_rule(color="#000000", strokeDash=[4, 3]).encode(
+        x="npv:Q", tooltip=["percentile:N", alt.Tooltip("npv:Q", format=",.0f")])
+    return (bars + rules).properties(title=title)

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -115,6 +116,20 @@ def option_appraisal(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_i
 
     return appraise_in_context(options(_cur, version, enterprise_id), enterprises(_cur, version), on_date, option_id,
                                enterprise_id=enterprise_id, discount_rate=discount_rate)
+
+
+@st.cache_data(show_spinner="Drawing the uncertain inputs", max_entries=16)
+def option_risk(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str, option_id: str, on_date: date,
+                discount_rate: float | None, spreads: tuple[tuple[str, float], ...], draws: int = 1000) -> tuple[pd.DataFrame, Any]:
+    """``finance.risk`` over the enterprise's options (caps as in its batch): the option's summary row and
+    its drawn NPVs [currency]."""
+    from finance.risk import simulate, summarise
+
+    opts = options(_cur, version, enterprise_id).reset_index(drop=True)
+    sim = simulate(opts, enterprises(_cur, version), on_date, draws=draws, seed=0, spreads=dict(spreads),
+                   discount_rate=discount_rate)
+    i = int(np.flatnonzero(opts["option_id"].astype(str).to_numpy() == str(option_id))[0])
+    return summarise(sim, opts).iloc[[i]].reset_index(drop=True), sim.npv[i]
 
 
 #: Appraisal metrics offered to the screening as criteria (DESIGN.md section 4: NPV, payback ...).

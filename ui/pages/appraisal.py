@@ -179,3 +179,8 @@ flat = sens[(sens["npv_low"] - res.metrics["npv"]).abs().lt(0.5) & (sens["npv_hi
 if len(flat):
     st.caption("No bar for " + ", ".join(flat["input"]) + ": moving it does not change this option's NPV "
                "(e.g. an input that is zero here, or no support applies).")
+
+# --- risk (Monte Carlo) -------------------------------------------------------------------------
+from ui.risk_view import show_risk  # noqa: E402
+
+show_risk(cur, version, eid, option_id, day, rate, currency)
