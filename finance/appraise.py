@@ -61,58 +61,74 @@ DEFAULT_DISCOUNT_RATE = 0.08
 WORKERS: int = max(1, min(8, os.cpu_count() or 1))
 
 
-def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame, name: str) -> np.ndarray:
-    ent = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
-    pos = ent.index.get_indexer(options["enterprise_id"])
-    if (pos < 0).any():
-        row = int(np.flatnonzero(pos < 0)[0])
-        raise ValueError(f"options row {row}: field 'enterprise_id': "
-                         f"{options['enterprise_id'].iloc[row]!r} is not among the enterprises")
+def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame, name: str,
+                       pos: np.ndarray | None = None) -> np.ndarray:
+    """The enterprise's ``name`` for every option (``pos``: the options' enterprise rows, if known)."""
+    ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
+    if pos is None:
+        pos = _enterprise_rows(options, ent)
     if name not in ent.columns:
         return np.full(len(options), np.nan, dtype=object)
     return ent[name].to_numpy(dtype=object)[pos]
 
 
+def _enterprise_rows(options: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
+    """Row of each option's enterprise in ``enterprises`` (first of duplicates); one hash join."""
+    ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
+    pos = pd.Index(ent["enterprise_id"]).get_indexer(options["enterprise_id"])
+    if (pos < 0).any():
+        row = int(np.flatnonzero(pos < 0)[0])
+        raise ValueError(f"options row {row}: field 'enterprise_id': "
+                         f"{options['enterprise_id'].iloc[row]!r} is not among the enterprises")
+    return pos
+
+
 def _bool(values: np.ndarray, default: bool, field_name: str) -> np.ndarray:
-    out = np.empty(values.size, dtype=bool)
-    for i, v in enumerate(values):  # one small pass to parse yes/no cells; not the numerical path
-        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-            out[i] = default
-        elif isinstance(v, (bool, np.bool_)):
-            out[i] = bool(v)
+    """Parse yes/no cells; each distinct value once (a column holds a handful)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    parsed = np.empty(len(uniques), dtype=bool)
+    for k, v in enumerate(uniques):
+        if isinstance(v, (bool, np.bool_)):
+            parsed[k] = bool(v)
+        elif isinstance(v, float) and math.isnan(v):
+            parsed[k] = default
         elif str(v).strip().lower() in ("yes", "true", "1", "y"):
-            out[i] = True
+            parsed[k] = True
         elif str(v).strip().lower() in ("no", "false", "0", "n"):
-            out[i] = False
+            parsed[k] = False
         else:
+            i = int(np.flatnonzero(codes == k)[0])
             raise ValueError(f"options row {i}: field {field_name!r} must be yes/no, got {v!r}")
-    return out
+    return np.where(codes < 0, default, parsed[np.maximum(codes, 0)] if len(parsed) else default)
 
 
 def _float(values: np.ndarray) -> np.ndarray:
     return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-def _discount_rates(options: pd.DataFrame, enterprises: pd.DataFrame, discount_rate: float | None) -> np.ndarray:
+def _discount_rates(options: pd.DataFrame, enterprises: pd.DataFrame, discount_rate: float | None,
+                    pos: np.ndarray | None = None) -> np.ndarray:
     n = len(options)
     if discount_rate is not None:
         return np.full(n, float(discount_rate))
     rate = np.full(n, np.nan)
     if "discount_rate" in options.columns:
         rate = _float(options["discount_rate"].to_numpy(dtype=object))
-    ent = _float(_enterprise_column(options, enterprises, "discount_rate"))
+    ent = _float(_enterprise_column(options, enterprises, "discount_rate", pos))
     rate = np.where(np.isnan(rate), ent, rate)
     return np.where(np.isnan(rate), DEFAULT_DISCOUNT_RATE, rate)
 
 
-def _packs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _packs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
+           pos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pack code, pack version and loss carry-forward limit [yr, NaN = none] per option."""
-    codes = _enterprise_column(options, enterprises, "jurisdiction").astype(str)
+    codes = _enterprise_column(options, enterprises, "jurisdiction", pos).astype(str)
     versions = np.full(len(options), None, dtype=object)
     loss = np.full(len(options), np.nan)
     packs = engine.load_packs()
-    for code in pd.unique(codes):
-        mask = codes == code
+    code_of, labels = pd.factorize(codes)
+    for k, code in enumerate(labels):
+        mask = code_of == k
         if code in packs:
             versions[mask] = packs[code].version
         regime = getattr(engine, "tax_regime", None)
@@ -169,9 +185,10 @@ def appraisal_inputs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: 
     AppraisalInputs
     """
     tax = np.asarray(engine.tax_rates(options, enterprises, on_date), dtype=float)
-    rate = _discount_rates(options, enterprises, discount_rate)
-    capacity = _bool(_enterprise_column(options, enterprises, "tax_capacity"), True, "tax_capacity")
-    codes, versions, loss = _packs(options, enterprises, on_date)
+    pos = _enterprise_rows(options, enterprises)
+    rate = _discount_rates(options, enterprises, discount_rate, pos)
+    capacity = _bool(_enterprise_column(options, enterprises, "tax_capacity", pos), True, "tax_capacity")
+    codes, versions, loss = _packs(options, enterprises, on_date, pos)
     return AppraisalInputs(tax, rate, capacity, codes, versions, loss)
 
 

@@ -122,35 +122,36 @@ def item_values(
     loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
                                       dtype=float), (n,))
     sup = _support_arrays(support, n, life)
+    # items grouped by option (a stable sort keeps the table order within an option); `pos` maps
+    # each sorted item back to its row of the table
+    pos = np.argsort(sup["row"], kind="stable")
+    sup = {name: v[pos] for name, v in sup.items()}
     rows = sup["row"]
-    # rank of each item within its option, in table order (a stable sort keeps that order)
-    order = np.argsort(rows, kind="stable")
-    sorted_rows = rows[order]
-    starts = np.searchsorted(sorted_rows, sorted_rows, side="left")
-    rank = np.empty(m, dtype=np.int64)
-    rank[order] = np.arange(m) - starts
-    prev: np.ndarray | None = None  # net flows with items of rank < k, of the rows in `have`
+    starts = np.searchsorted(rows, rows, side="left")
+    rank = np.arange(m) - starts  # position of each item within its option
+    prev: np.ndarray | None = None  # net flows with the items of rank < k, of the options in `have`
     prev_rows: np.ndarray | None = None
     for k in range(int(rank.max()) + 1):
-        have = np.unique(rows[rank == k])  # options with a k-th item
-        local = np.full(n, -1, dtype=np.int64)
-        local[have] = np.arange(have.size)
+        items = np.flatnonzero(rank == k)  # sorted by row: one item per option that has a k-th item
+        have = rows[items]
         part = {name: v[have] for name, v in arr.items()}
         if prev is None:
             base = _flows(part, tax[have], capacity[have], {}, loss[have], width).net
         else:
             base = prev[np.searchsorted(prev_rows, have)]
-        keep = (rank <= k) & (local[rows] >= 0)
+        # the items of rank <= k of those options, still grouped by option: offsets per option
+        keep = rank <= k
+        if k:
+            keep &= np.isin(rows, have, assume_unique=False)
         sub = {name: v[keep] for name, v in sup.items()}
-        sub["row"] = local[rows[keep]]
-        net = _flows(part, tax[have], capacity[have], sub, loss[have], width).net
+        bounds = np.searchsorted(sub["row"], np.append(have, n))
+        net = _flows(part, tax[have], capacity[have], sub, loss[have], width, bounds=bounds).net
         delta = net - base
-        items = np.flatnonzero(rank == k)
-        at = local[rows[items]]
         factor = np.exp(-np.arange(width)[None, :] * np.log1p(disc[have])[:, None])
-        cash[items] = delta.sum(axis=1)[at]
-        npv[items] = (delta * factor).sum(axis=1)[at]
+        at = pos[items]
+        cash[at] = delta.sum(axis=1)
+        npv[at] = (delta * factor).sum(axis=1)
         if years is not None:
-            years[items] = delta[at]
+            years[at] = delta
         prev, prev_rows = net, have
     return ItemValues(cash, npv, years)

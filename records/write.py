@@ -7,8 +7,8 @@ record, so writing a million appraisals costs about what reading them does.
 
 Contracts (DESIGN.md section 5): JSON is a list of records with every field present, ``null`` for a
 missing value (no IRR, payback never reached); a nested list is ``[]`` when empty.  CSV has one
-header line, nested columns as JSON text, missing values empty, and every text cell and header that a
-spreadsheet would run as a formula escaped (``screening.schema.escape_formula``).  Parquet keeps the
+header line, text quoted, nested columns as JSON text, missing values empty, and every text cell and
+header that a spreadsheet would run as a formula escaped (``screening.schema.escape_formula``).  Parquet keeps the
 types (nested columns as list<struct>).  The table is for people: long cells cut to 60 characters.
 """
 
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from records.plain import plain
@@ -98,6 +99,10 @@ def _arrow_column(s: pd.Series) -> pa.Array:
         return pa.array(s, from_pandas=True)
     if isinstance(s.dtype, pd.CategoricalDtype):
         return pa.array(s.astype(object).where(s.notna(), None), from_pandas=True)
+    values = s.to_numpy(dtype=object)
+    present = [v for v in values if v is not None and not (isinstance(v, float) and v != v)]
+    if present and all(isinstance(v, Mapping) for v in present):
+        return _map_column(values)
     try:
         return pa.array(s, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
@@ -107,6 +112,18 @@ def _arrow_column(s: pd.Series) -> pa.Array:
             return pa.array(values)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+
+
+def _map_column(values: np.ndarray) -> pa.Array:
+    """Mappings (e.g. criterion -> contribution, input -> share) as an Arrow map<string, value>: every
+    key kept per row, an empty mapping written as {} (a struct would need the same keys everywhere)."""
+    pairs = [None if not isinstance(v, Mapping) else [(str(k), plain(x)) for k, x in v.items()] for v in values]
+    items = [x for p in pairs if p for _, x in p]
+    numeric = all(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in items)
+    value_type = pa.float64() if numeric else pa.string()
+    if not numeric:
+        pairs = [None if p is None else [(k, None if x is None else str(x)) for k, x in p] for p in pairs]
+    return pa.array(pairs, type=pa.map_(pa.string(), value_type))
 
 
 def _nested_column(nested: Nested, n: int) -> pa.Array:
@@ -168,6 +185,10 @@ def _duckdb_copy(table: pa.Table, path: str, options: str) -> None:
         con.close()
 
 
+def _is_nested(t: pa.DataType) -> bool:
+    return pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_struct(t) or pa.types.is_map(t)
+
+
 def _q(name: str) -> str:
     return name.replace('"', '""')
 
@@ -178,13 +199,13 @@ def _q_sql(path: str) -> str:
 
 def _nested_to_json(table: pa.Table) -> pa.Table:
     """Nested columns as JSON text (for CSV and the readable table)."""
-    if not any(pa.types.is_list(t) or pa.types.is_struct(t) for t in table.schema.types):
+    if not any(_is_nested(t) for t in table.schema.types):
         return table
     con = duckdb.connect()
     try:
         con.register("records_out", table)
         sel = ", ".join(
-            (f'to_json("{_q(n)}")::VARCHAR AS "{_q(n)}"' if pa.types.is_list(t) or pa.types.is_struct(t) else f'"{_q(n)}"')
+            (f'to_json("{_q(n)}")::VARCHAR AS "{_q(n)}"' if _is_nested(t) else f'"{_q(n)}"')
             for n, t in zip(table.column_names, table.schema.types))
         return con.execute(f"SELECT {sel} FROM records_out").fetch_arrow_table()
     finally:
@@ -249,7 +270,9 @@ def _write_file(table: pa.Table, fmt: str, path: str) -> None:
     if fmt == "json":
         _duckdb_copy(table, path, "FORMAT JSON, ARRAY true")
         return
-    _duckdb_copy(_escape_csv(_nested_to_json(table)), path, "FORMAT CSV, HEADER true")
+    # pyarrow's writer: quotes text (so CR, LF, quotes and separators inside a cell survive), nulls empty
+    pacsv.write_csv(_escape_csv(_nested_to_json(table)), path,
+                    write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
 
 
 def _write_table(table: pa.Table, out: IO[str]) -> None:

@@ -102,7 +102,30 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("ROLLBACK")
             raise
         current = version
+    _add_new_fields(con)
     return current
+
+
+def _add_new_fields(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the optional fields the field table (screening/fields.csv) gained since the file was made.
+
+    New fields are only ever added (DESIGN.md section 5: add, never rename), and optional, so an
+    older file gains them as NULL columns in one transaction; nothing else changes.
+    """
+    for table in ("enterprises", "options"):
+        have = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+        new = [f for f in fields(table) if f.column not in have]
+        if not new:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for f in new:
+                con.execute(f'ALTER TABLE {table} ADD COLUMN "{f.column}" {_SQL_TYPES.get(f.type, "VARCHAR")}')
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
 
 
 def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
