@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from screening.schema import CATEGORIES, HIERARCHY, JURISDICTIONS, SIZE_CLASSES, STATUSES, CellError, fields
+from store.writers import csv_text, write_xlsx
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "category": CATEGORIES, "size_class": SIZE_CLASSES, "hierarchy": HIERARCHY, "status": STATUSES, "jurisdiction": JURISDICTIONS,
@@ -93,13 +94,12 @@ def error_table(errors: list[CellError], frame: pd.DataFrame | None = None, firs
 
 
 def frame_bytes(frame: pd.DataFrame, fmt: str, sheet: str = "options") -> bytes:
-    """A frame written as CSV, XLSX or Parquet bytes."""
+    """A frame written as CSV, XLSX or Parquet bytes; CSV and XLSX formula-safe (:mod:`store.writers`)."""
     buf = io.BytesIO()
     if fmt == "csv":
-        buf.write(frame.to_csv(index=False).encode("utf-8"))
+        buf.write(csv_text(frame).encode("utf-8"))
     elif fmt == "xlsx":
-        with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-            frame.to_excel(xw, sheet_name=sheet, index=False)
+        write_xlsx({sheet: frame}, buf)
     elif fmt == "parquet":
         frame.to_parquet(buf, index=False)
     else:

@@ -172,7 +172,7 @@ if msg := st.session_state.pop("delete_message", None):
 # --- download -----------------------------------------------------------------------------
 d1, d2 = st.columns([1, 3])
 fmt = d1.selectbox("Download format", ["csv", "xlsx", "parquet"], key="download_format")
-export = to_export_frame(opts, "options", formula_safe=fmt != "parquet")
+export = to_export_frame(opts, "options", formula_safe=False)  # frame_bytes escapes CSV and XLSX itself
 d2.download_button(
     f"Download {eid} options ({fmt})",
     data=frame_bytes(export, fmt),
