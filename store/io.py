@@ -36,7 +36,7 @@ from screening.schema import (
     validate,
 )
 from screening.formula_escape import escape_frame, unescape_formula, unescape_frame
-from store.writers import csv_text, write_xlsx
+from store.writers import csv_text, write_xlsx, xlsx_decode_frame
 
 FORMATS = ("csv", "xlsx", "parquet")
 SCORE_COLUMNS = ("enterprise_id", "option_id", "assessor", "criterion", "score")
@@ -116,7 +116,7 @@ def read_files(paths: Sequence[str | os.PathLike[str]]) -> RawBatch:
                     batch.notes.extend(notes)
                     continue
                 book = pd.read_excel(p, sheet_name=None, dtype=object)
-                sheets = {f"{p.name}[{name}]": unescape_frame(df) for name, df in book.items()}
+                sheets = {f"{p.name}[{name}]": unescape_frame(xlsx_decode_frame(df)) for name, df in book.items()}
             elif suffix == ".parquet":
                 sheets = {p.name: pd.read_parquet(p)}
             else:

@@ -12,12 +12,15 @@ workbook (``ui.report.workbook_bytes``) formats its sheets itself but escapes wi
   only for the characters of its row terminator, so a table with a CR in any cell is written
   with CRLF row ends (RFC 4180); other tables keep LF.  Without this a bare CR in a title was
   written unquoted and the file no longer imported.
-* XLSX cannot hold most C0 control characters (XML 1.0): such a cell is refused with its sheet,
-  row and column named, instead of openpyxl's bare ``IllegalCharacterError``.
+* XLSX text is XML, which cannot hold most C0 control characters and turns a CR into LF when
+  read.  Such characters are written the way Excel writes them, as ``_xHHHH_`` (ECMA-376 Part 1,
+  22.9.2.19 ST_Xstring), a literal ``_xHHHH_`` in the text has its underscore written
+  ``_x005F_``, and :func:`xlsx_decode_frame` (the importer) reads them back.
 
 References
 ----------
 Shafranovich, Y. (2005). RFC 4180: Common Format and MIME Type for Comma-Separated Values (CSV) Files.
+ECMA-376 Office Open XML File Formats, Part 1, 5th ed. (2016), 22.9.2.19 ST_Xstring (Escaped String).
 """
 
 from __future__ import annotations
@@ -25,19 +28,51 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO
 
 import pandas as pd
 
 from screening.formula_escape import escape_frame
 
-#: Characters an XLSX (XML 1.0) cell cannot hold.
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Characters an XLSX cell cannot hold as they are (XML 1.0 forbids them; a CR becomes LF on reading).
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+#: A literal OOXML escape in the text, whose underscore must itself be escaped.
+_LITERAL_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
 
 
-class UnwritableCellError(ValueError):
-    """A cell that the chosen file format cannot hold."""
+def _map_text(frame: pd.DataFrame, fn: Callable[[str], str]) -> pd.DataFrame:
+    out = frame.copy()
+    for i in range(out.shape[1]):
+        s = out.iloc[:, i]
+        if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+            out.isetitem(i, s.map(lambda v: fn(v) if isinstance(v, str) else v))
+    out.columns = [fn(c) if isinstance(c, str) else c for c in out.columns]
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def xlsx_encode_text(text: str) -> str:
+    """Text as an XLSX cell holds it: control characters and CR as ``_xHHHH_``, literal escapes kept."""
+    if "_x" in text:
+        text = _LITERAL_ESCAPE.sub("_x005F_", text)
+    return _XML_UNSAFE.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+
+
+def xlsx_decode_text(text: str) -> str:
+    """Undo :func:`xlsx_encode_text` (as Excel reads ``_xHHHH_``)."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def xlsx_encode_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`xlsx_encode_text` on every text cell and header."""
+    return _map_text(frame, xlsx_encode_text)
+
+
+def xlsx_decode_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`xlsx_decode_text` on every text cell and header of a sheet read from an XLSX file."""
+    return _map_text(frame, xlsx_decode_text)
 
 
 def _has_cr(frame: pd.DataFrame) -> bool:
@@ -68,34 +103,12 @@ def csv_text(frame: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def check_xlsx_cells(frame: pd.DataFrame, sheet: str) -> None:
-    """Refuse text an XLSX cell cannot hold, naming the sheet, spreadsheet row and column."""
-    for j, c in enumerate(frame.columns):
-        if isinstance(c, str) and _XML_ILLEGAL.search(c):
-            raise UnwritableCellError(f"sheet {sheet}: column header {c!r} holds a control character an XLSX file "
-                                      "cannot hold; export as CSV or Parquet, or remove it")
-        s = frame.iloc[:, j]
-        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
-            continue
-        try:
-            bad = s.str.contains(_XML_ILLEGAL).fillna(False).astype(bool).to_numpy()
-        except AttributeError:
-            continue
-        if bad.any():
-            i = int(bad.argmax())
-            ch = _XML_ILLEGAL.search(s.iloc[i]).group(0)  # type: ignore[union-attr]
-            raise UnwritableCellError(f"sheet {sheet}, row {i + 2}, column {c}: the text holds the control character "
-                                      f"U+{ord(ch):04X}, which an XLSX file cannot hold; export as CSV or Parquet, or remove it")
-
-
 def write_xlsx(frames: Mapping[str, pd.DataFrame], target: str | os.PathLike[str] | IO[bytes]) -> None:
     """Write one sheet per frame (no index), formula-safe, to a path or a binary stream."""
-    safe = {name: escape_frame(df) for name, df in frames.items()}
-    for name, df in safe.items():
-        check_xlsx_cells(df, name)
+    safe = {name: xlsx_encode_frame(escape_frame(df)) for name, df in frames.items()}
     with pd.ExcelWriter(target, engine="openpyxl") as xw:
         for name, df in safe.items():
             df.to_excel(xw, sheet_name=name, index=False)
 
 
-__all__ = ["UnwritableCellError", "check_xlsx_cells", "csv_text", "write_csv", "write_xlsx"]
+__all__ = ["csv_text", "write_csv", "write_xlsx", "xlsx_decode_frame", "xlsx_decode_text", "xlsx_encode_frame", "xlsx_encode_text"]

@@ -25,7 +25,7 @@ from screening.criteria import Criterion
 from screening.formula_escape import escape_frame
 from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
-from store.writers import check_xlsx_cells
+from store.writers import xlsx_encode_frame
 from ui.cashflow_view import cash_flow_frame
 
 #: Excel's sheet-name limit. [characters]
@@ -185,8 +185,7 @@ def workbook_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
             for c in out.columns:
                 if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
                     out[c] = out[c].map(_cell)
-            out = escape_frame(out)  # cells and headers, the one rule of every writer (store.writers)
-            check_xlsx_cells(out, sheet)
+            out = xlsx_encode_frame(escape_frame(out))  # cells and headers, the rules of every writer (store.writers)
             out.to_excel(xw, sheet_name=sheet, index=False)
             ws = xw.sheets[sheet]
             for j, col in enumerate(out.columns, start=1):
