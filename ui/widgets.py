@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pandas as pd
@@ -28,6 +29,22 @@ CRITERION_LABELS: dict[str, str] = {
     "investment": "Investment", "technical_feasibility": "Technical feasibility", "implementability": "Implementability",
     "npv": "NPV", "irr": "IRR", "npv_ratio": "NPV ratio", "annual_savings": "Yearly savings",
 }
+
+
+#: Characters Markdown (CommonMark, GitHub tables, Streamlit's ``:color[...]`` directives) gives a meaning.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+
+
+def md_text(value: Any) -> str:
+    """User text (a title, an id) made safe to put inside ``st.markdown``/``st.caption``: shown as typed.
+
+    Every character Markdown or Streamlit's directives give a meaning is backslash-escaped, so a
+    title cannot become a link, an image, a heading or a coloured banner; line breaks become
+    spaces so it stays on its line.  HTML is never rendered (no ``unsafe_allow_html``), and
+    ``<`` ``>`` ``&`` are escaped too, so an ``<iframe>`` shows as the text ``<iframe>``.
+    """
+    text = re.sub(r"[\r\n\u2028\u2029]+", " ", str(value))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def criterion_label(column: str) -> str:

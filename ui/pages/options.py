@@ -30,7 +30,7 @@ from store.edits import SaveConflictError, StaleEditError, describe_changes, edi
 from store.seed import DEMO_FILES
 from ui import data
 from ui.state import db_cursor, enterprise_id
-from ui.widgets import MIME, column_config, error_table, frame_bytes, highlight_errors
+from ui.widgets import MIME, column_config, error_table, frame_bytes, highlight_errors, md_text
 
 st.title("Options")
 cur = db_cursor()
@@ -125,7 +125,7 @@ stale = base["revision"] != snap.revision
 reapply_clicked = discard_clicked = False
 if stale:
     changes = describe_changes(base["saved"], opts) or ["the stored options changed"]
-    st.warning("Someone saved these options since you opened them: " + "; ".join(changes) + ". "
+    st.warning("Someone saved these options since you opened them: " + "; ".join(map(md_text, changes)) + ". "
                "Your edit is kept below: reapply it on the saved options, or discard it.", icon=":material/sync_problem:")
     r1, r2 = st.columns(2)
     reapply_clicked = r1.button("Reapply my edit on the saved options", key="reapply_edit", type="primary")
@@ -139,7 +139,7 @@ if stats:
     shown = shown[shown["status"].isin(stats)]
 shown = shown.reset_index(drop=True)
 
-st.caption(f"{len(shown)} of {len(start)} option(s) of **{eid}**. Edit cells or add rows, then save. "
+st.caption(f"{len(shown)} of {len(start)} option(s) of **{md_text(eid)}**. Edit cells or add rows, then save. "
            "Hover a column header for its meaning and unit.")
 ents = data.enterprises(cur, version)
 currency = dict(zip(ents["enterprise_id"], ents["currency"])).get(eid)
@@ -210,7 +210,7 @@ with st.expander("Delete options"):
             st.rerun()
     else:
         n_scores = int(data.scores(cur, version, eid)["option_id"].isin(chosen).sum())
-        st.warning(f"Delete {len(chosen)} option(s) of **{eid}** ({', '.join(chosen)}) with their {n_scores} assessor "
+        st.warning(f"Delete {len(chosen)} option(s) of **{md_text(eid)}** ({', '.join(map(md_text, chosen))}) with their {n_scores} assessor "
                    "score(s) and stored appraisals? This cannot be undone; download the table below first to keep a copy.")
         b1, b2 = st.columns(2)
         if b1.button(f"Yes, delete {len(chosen)} option(s)", type="primary", key="delete_confirm"):
@@ -220,7 +220,7 @@ with st.expander("Delete options"):
             except UnknownOptionError as exc:  # e.g. deleted meanwhile in another browser session
                 st.session_state["delete_message"] = ("error", f"Nothing was deleted: {exc}")
             else:
-                st.session_state["delete_message"] = ("success", f"Deleted {n} option(s): {', '.join(chosen)}.")
+                st.session_state["delete_message"] = ("success", f"Deleted {n} option(s): {', '.join(map(md_text, chosen))}.")
             st.session_state["delete_done"] = True
             st.rerun()
         if b2.button("Cancel", key="delete_cancel"):
