@@ -1,9 +1,10 @@
 """How cpscreen writes tables to CSV and XLSX: formula-safe and line-break-safe.
 
-Every CSV or XLSX the product writes goes through :func:`write_csv` or :func:`write_xlsx`
-(``cpscreen export``, ``cpscreen ... --format csv``, the Options page's download); the report
-workbook (``ui.report.workbook_bytes``) formats its sheets itself but escapes with the same
-:func:`screening.formula_escape.escape_frame`.  What these writers add, the importer
+Every CSV or XLSX file of the import format goes through :func:`write_csv` or :func:`write_xlsx`
+(``cpscreen export``, the Options page's download); the report workbook
+(``ui.report.workbook_bytes``) formats its sheets itself and the command line's ``--format csv``
+records are written by ``records.write`` (DuckDB, which quotes a CR), but both escape with the
+same :mod:`screening.formula_escape`.  What these writers add, the importer
 (``store.io.read_files``) removes, so exporting and importing again gives back the same text.
 
 * Formulas: every text cell and every header that a spreadsheet would run as a formula gets a

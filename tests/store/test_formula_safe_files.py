@@ -38,9 +38,18 @@ def _cells(path) -> list:
     return [(c.value, c.data_type) for ws in book.worksheets for row in ws.iter_rows() for c in row]
 
 
+def _is_number(v: str) -> bool:
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True
+
+
 def _assert_no_formula(values) -> None:
+    """No text cell starts a formula (a number such as -6.0 is a number to a spreadsheet, not a formula)."""
     for v in values:
-        if isinstance(v, str):
+        if isinstance(v, str) and not _is_number(v):
             assert v[:1] not in TRIGGERS, f"cell {v!r} starts a formula"
 
 
@@ -54,8 +63,8 @@ def stored(db):
     """E1 with an extra column named like a formula and options whose ids and texts start formulas."""
     opts = pd.DataFrame([
         _opt(option_id="-O1", title="＝HYPERLINK(\"http://evil\")", **{HEADER: "=1+1", "note": " =cmd|' /C calc'!A0"}),
-        _opt(option_id="@O2", title="ok", **{HEADER: "\u00a0+1", "note": "\n-1"}),
-        _opt(option_id="O3", title="line one\rline two", **{HEADER: "＠x", "note": "plain"}),
+        _opt(option_id="@O2", title="ok", investment=20.0, **{HEADER: "\u00a0+1", "note": "\n-1"}),
+        _opt(option_id="O3", title="line one\rline two", investment=30.0, **{HEADER: "＠x", "note": "plain"}),
     ])
     import_frames(db, ENT, opts, pd.DataFrame([{"enterprise_id": "E1", "option_id": "-O1", "assessor": "=A", "criterion": "implementability", "score": 6}]))
     return db
