@@ -8,17 +8,21 @@ edit was based on and, inside the transaction that writes, refuses with :class:`
 when the stored options have moved since; the error carries the options as they are now, so the
 page can show what changed and let the user reapply or discard the edit.
 
-Two saves at the same moment would both see the old revision in their own snapshots.  Each save
-therefore also bumps a per-enterprise counter row in ``meta``: DuckDB refuses the second writer
-of that row (``TransactionException``, a write-write conflict), and the save is retried after a
-short, growing wait; on the retry it sees the first save's revision and is refused as stale, in
-words.  Only when the conflicts go on past :data:`CONFLICT_RETRIES` attempts does it give up,
-with :class:`SaveConflictError`, storing nothing.
+Two saves at the same moment would both see the old revision in their own snapshots.  Within one
+process (the app's browser sessions) saves of one enterprise take turns on a lock, waiting at
+most :data:`LOCK_TIMEOUT`; the later one then sees the first one's revision and is refused as
+stale, in words.  Across processes (the app and the CLI on one file) each save also bumps a
+per-enterprise counter row in ``meta``: DuckDB refuses the second writer of that row
+(``TransactionException``, a write-write conflict), and the save is retried after a short,
+growing wait, with the same outcome.  Only when the conflicts go on past
+:data:`CONFLICT_RETRIES` attempts does it give up, with :class:`SaveConflictError`, storing
+nothing.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +38,8 @@ from store.io import _stored_keys, _upsert, load_table
 CONFLICT_RETRIES = 8
 #: First wait after a conflict; each further wait grows by this much (plus jitter). [s]
 CONFLICT_BACKOFF = 0.02
+#: Longest wait for another save of the same enterprise in this process to finish. [s]
+LOCK_TIMEOUT = 30.0
 #: Changes listed by :func:`describe_changes` before it says "and N more". [lines]
 MAX_CHANGES_LISTED = 12
 
@@ -74,6 +80,15 @@ class Snapshot:
 
     options: pd.DataFrame
     revision: str
+
+
+_locks_guard = threading.Lock()
+_locks: dict[str, threading.Lock] = {}
+
+
+def _save_lock(enterprise_id: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(enterprise_id, threading.Lock())
 
 
 def _counter_key(enterprise_id: str) -> str:
@@ -201,6 +216,18 @@ def save_options(
         if other:
             raise ValueError(f"edited rows belong to {', '.join(other)}, not to {enterprise_id!r}; nothing was saved")
     raw = edited.assign(enterprise_id=enterprise_id)
+    lock = _save_lock(enterprise_id)
+    if not lock.acquire(timeout=LOCK_TIMEOUT):
+        raise SaveConflictError(f"could not save the options of {enterprise_id!r}: another save of them has not finished "
+                                f"within {LOCK_TIMEOUT:g} s; nothing was saved, your edit is kept: save again")
+    try:
+        return _save_locked(cur, enterprise_id, raw, base_revision, base, source, retries)
+    finally:
+        lock.release()
+
+
+def _save_locked(cur: duckdb.DuckDBPyConnection, enterprise_id: str, raw: pd.DataFrame, base_revision: str,
+                 base: pd.DataFrame | None, source: str, retries: int) -> Snapshot:
     last: Exception | None = None
     for attempt in range(max(1, retries)):
         try:
