@@ -98,10 +98,19 @@ if eid is None:
 # based on a stale snapshot is refused by the store, inside the transaction that would write.
 snap = load_options(cur, eid)
 opts = snap.options
-f1, f2 = st.columns(2)
-cats = f1.multiselect("Category", list(CATEGORIES), key="filter_category", placeholder="All categories")
-stats = f2.multiselect("Status", list(STATUSES), key="filter_status", placeholder="All statuses")
 bases: dict = st.session_state.setdefault("options_edit_base", {})
+# a new filter gives a new table (editor): while an edit is unsaved the filters are held, so it is not dropped
+_last = st.session_state.get("options_editor_shown") or ""
+_round = (bases.get(eid) or {}).get("round")
+held = _round is not None and _last.startswith(f"options_editor-{eid}-{_round}-") and (
+    bool((bases.get(eid) or {}).get("reapplied"))
+    or any((st.session_state.get(_last) or {}).get(k) for k in ("edited_rows", "added_rows", "deleted_rows")))
+hold_help = "Save or discard your edit first: another filter starts a new table." if held else None
+f1, f2 = st.columns(2)
+cats = f1.multiselect("Category", list(CATEGORIES), key="filter_category", placeholder="All categories",
+                      disabled=held, help=hold_help)
+stats = f2.multiselect("Status", list(STATUSES), key="filter_status", placeholder="All statuses",
+                       disabled=held, help=hold_help)
 
 
 def _editor_key(b: dict) -> str:
@@ -155,6 +164,7 @@ edited = st.data_editor(
     width="stretch",
     key=_editor_key(base),
 )
+st.session_state["options_editor_shown"] = _editor_key(base)
 
 if discard_clicked:
     bases[eid] = _fresh(base["round"], opts, snap.revision)
@@ -170,7 +180,12 @@ if (lost := st.session_state.pop("reapply_message", None)) is not None:
     st.info("Your edit is laid on the saved options below: check it, then save." + (" " + " ".join(lost) if lost else ""))
 
 changed = base["reapplied"] or not edited.reset_index(drop=True).equals(shown)
-if st.button("Save changes", type="primary", disabled=not changed, key="save_options"):
+b1, b2 = st.columns([1, 5])
+if not stale and changed and b2.button("Discard my edit", key="discard_unsaved"):
+    bases[eid] = _fresh(base["round"], opts, snap.revision)
+    st.session_state["save_message"] = "Your edit was discarded; the table shows the saved options."
+    st.rerun()
+if b1.button("Save changes", type="primary", disabled=not changed, key="save_options"):
     raw = edited.copy()
     raw["enterprise_id"] = eid  # new rows belong to the sidebar's enterprise
     raw = to_export_frame(raw, "options", formula_safe=False)
