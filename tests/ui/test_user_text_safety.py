@@ -37,7 +37,7 @@ def test_md_text_escapes_markup_and_keeps_the_text():
 
 def test_a_title_with_an_iframe_and_a_form_shows_as_text_on_the_screening_page(app, seeded_db):
     _retitle_top_options(seeded_db, EVIL_TITLE)
-    at = app("screening")
+    at = app("screening", timeout=120)  # the page ranks and draws robustness: slow on a busy machine
     assert not at.exception, [e.value for e in at.exception]
     shown = [m for m in at.markdown if "iframe" in m.value]
     assert shown, "the title is shown"
