@@ -101,7 +101,7 @@ def cmd_export(args: argparse.Namespace) -> list[dict[str, Any]]:
     from store.io import export_dir
 
     fmt = args.file_format
-    paths = export_dir(cursor(), args.dir, fmt)
+    paths = export_dir(cursor(), args.dir, fmt, force=args.force)
     return [{"file": str(p)} for p in paths]
 
 
@@ -111,7 +111,7 @@ def cmd_list(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     options, _ = _load_data(args)
     cols = columns("options") + [c for c in options.columns if c not in columns("options")]
-    frame = to_export_frame(options[cols], "options", formula_safe=args.format == "csv")
+    frame = to_export_frame(options[cols], "options", formula_safe=False)  # emit escapes CSV output
     return records_of(frame)
 
 
@@ -356,8 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export enterprises and options in the import format, formula-safe",
                        description="Write enterprises, options and assessors' scores to DIR in the import format. Text cells "
-                       "starting with = + - @ are prefixed with an apostrophe in CSV and XLSX.")
+                       "and headers a spreadsheet would run as formulas (= + - @, their full-width forms, after leading "
+                       "blanks) are prefixed with an apostrophe in CSV and XLSX; import removes it again. Existing files "
+                       "are not overwritten, nor symbolic links followed, without --force.")
     p.add_argument("dir", metavar="DIR")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite existing export files (a symbolic link is replaced by the file, never followed)")
     p.add_argument("--format", dest="file_format", choices=("csv", "xlsx", "parquet"), default="csv",
                    help="file format of the export (default csv); the list of files written is printed as a table")
     p.add_argument("--db", help="database file (default: $CPSCREEN_DB or data/cpscreen.duckdb)")

@@ -22,6 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# the spreadsheet formula escape lives in one module; re-exported here for existing callers
+from screening.formula_escape import FORMULA_PREFIXES, escape_formula, unescape_formula  # noqa: F401
+
 #: UNEP's eight cleaner-production option types plus end-of-pipe treatment.
 CATEGORIES: tuple[str, ...] = (
     "good_housekeeping",
@@ -65,8 +68,6 @@ _ENUMS: dict[str, tuple[str, ...]] = {
 _TRUE = {"yes", "y", "true", "1", "1.0"}
 _FALSE = {"no", "n", "false", "0", "0.0"}
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-#: Leading characters that make spreadsheets evaluate a cell as a formula (OWASP CSV injection).
-FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 TABLES: tuple[str, ...] = ("enterprises", "options")
 KEYS: dict[str, tuple[str, ...]] = {"enterprises": ("enterprise_id",), "options": ("enterprise_id", "option_id")}
@@ -187,33 +188,6 @@ def _is_missing(s: pd.Series) -> pd.Series:
     """True where a raw cell is empty (NaN, None or blank text)."""
     txt = s.astype("string")
     return s.isna() | txt.str.strip().fillna("").eq("")
-
-
-def unescape_formula(s: pd.Series) -> pd.Series:
-    """Undo :func:`escape_formula`: drop a leading apostrophe put before a formula character."""
-    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
-        return s
-    txt = s.astype("string")
-    mask = txt.str.startswith("'").fillna(False) & txt.str[1:2].isin(list(FORMULA_PREFIXES)).fillna(False)
-    if not mask.any():
-        return s
-    out = s.copy().astype(object)
-    out[mask] = txt[mask].str[1:]
-    return out
-
-
-def escape_formula(s: pd.Series) -> pd.Series:
-    """Prefix text cells that start with ``= + - @`` (or tab, CR) with an apostrophe.
-
-    Spreadsheets then show the text instead of running it as a formula (OWASP, "CSV Injection").
-    """
-    txt = s.astype("string")
-    mask = txt.str.startswith(FORMULA_PREFIXES).fillna(False)
-    if not mask.any():
-        return s
-    out = s.copy().astype(object)
-    out[mask] = "'" + txt[mask]
-    return out
 
 
 def _text(s: pd.Series) -> pd.Series:
@@ -368,11 +342,11 @@ def validate(
                     errors.append(CellError(table, None, f.column, "", "required column is missing", src))
                 col = pd.Series([None] * len(raw), index=raw.index, dtype=object)
             else:
-                col = unescape_formula(raw[f.column])
+                col = raw[f.column]
             typed[f.column] = _check_column(f, col, rows, errors, srcs, juris, present=f.column in raw.columns)
         frame = pd.DataFrame(typed, index=raw.index)
         for extra in [c for c in raw.columns if c not in frame.columns]:
-            frame[extra] = unescape_formula(raw[extra])
+            frame[extra] = raw[extra]
         frame.attrs["rows"] = rows
         frame.attrs["srcs"] = srcs
         out[table] = frame

@@ -5,17 +5,21 @@ An import call validates every file first (every bad cell reported at once, see
 one bad cell anywhere and the database is left exactly as it was.  Rows whose key is already
 stored replace the stored row (an upsert), so importing an export back changes nothing.
 
-Exports are formula-safe: text cells that start with ``= + - @`` (or tab, CR) are written with a
-leading apostrophe in CSV and XLSX, so spreadsheets show them as text (OWASP "CSV Injection");
-the importer removes that apostrophe again.
+Exports are formula-safe: text cells and headers that a spreadsheet would run as a formula
+(``= + - @``, their full-width forms, after any leading blanks; see
+:mod:`screening.formula_escape`) are written with a leading apostrophe in CSV and XLSX
+(:mod:`store.writers`), and :func:`read_files` removes exactly that apostrophe from the CSV and
+XLSX files it reads, so export -> import gives back the same text.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
 from collections.abc import Iterable, Sequence
+from typing import IO
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +32,11 @@ from screening.schema import (
     ValidationError,
     columns,
     detect_kind,
-    escape_formula,
     fields,
-    unescape_formula,
     validate,
 )
+from screening.formula_escape import escape_frame, unescape_formula, unescape_frame
+from store.writers import csv_text, write_xlsx, xlsx_decode_frame
 
 FORMATS = ("csv", "xlsx", "parquet")
 SCORE_COLUMNS = ("enterprise_id", "option_id", "assessor", "criterion", "score")
@@ -103,7 +107,7 @@ def read_files(paths: Sequence[str | os.PathLike[str]]) -> RawBatch:
         suffix = p.suffix.lower()
         try:
             if suffix == ".csv":
-                sheets = {p.name: pd.read_csv(p, dtype=str, keep_default_na=False)}
+                sheets = {p.name: unescape_frame(pd.read_csv(p, dtype=str, keep_default_na=False))}
             elif suffix in (".xlsx", ".xlsm"):
                 if is_iac_workbook(p):
                     ent, opt, notes = read_iac_workbook(p)
@@ -112,7 +116,7 @@ def read_files(paths: Sequence[str | os.PathLike[str]]) -> RawBatch:
                     batch.notes.extend(notes)
                     continue
                 book = pd.read_excel(p, sheet_name=None, dtype=object)
-                sheets = {f"{p.name}[{name}]": df for name, df in book.items()}
+                sheets = {f"{p.name}[{name}]": unescape_frame(xlsx_decode_frame(df)) for name, df in book.items()}
             elif suffix == ".parquet":
                 sheets = {p.name: pd.read_parquet(p)}
             else:
@@ -315,51 +319,106 @@ def load_scores(cur: duckdb.DuckDBPyConnection, enterprise_id: str | None = None
 
 
 def to_export_frame(frame: pd.DataFrame, table: str, *, formula_safe: bool = True) -> pd.DataFrame:
-    """A typed frame as it is written to a file: yes/no booleans, formula-safe text."""
+    """A typed frame as it is written to a file: yes/no booleans, and (``formula_safe``) escaped text.
+
+    The writers of :mod:`store.writers` escape what they write themselves: pass
+    ``formula_safe=False`` when the frame goes to one of them, so nothing is escaped twice.
+    """
     out = frame.copy()
     types = {f.column: f.type for f in fields(table)}
     for c in out.columns:
-        t = types.get(c)
-        if t == "bool":
+        if types.get(c) == "bool":
             out[c] = out[c].map({True: "yes", False: "no"})
-        elif formula_safe and (t not in ("float", "int")) and not pd.api.types.is_numeric_dtype(out[c]):
-            out[c] = escape_formula(out[c])
-    return out
+    return escape_frame(out) if formula_safe else out
 
 
-def export_dir(cur: duckdb.DuckDBPyConnection, directory: str | os.PathLike[str], fmt: str = "csv") -> list[Path]:
+class ExportTargetError(ValueError):
+    """An export that would overwrite a file, or write through a symbolic link, without ``force``."""
+
+
+def check_targets(paths: Sequence[Path], *, force: bool = False) -> None:
+    """Refuse to overwrite an existing file, or a symbolic link, unless ``force``.
+
+    With ``force`` an existing file is overwritten and a symbolic link is replaced by the new
+    file: the link is never followed, so an export writes where it was told, not where a link
+    planted in the folder points.
+
+    Raises
+    ------
+    ExportTargetError
+        Naming the first path that is refused; nothing has been written.
+    """
+    for p in paths:
+        if p.is_symlink():
+            if not force:
+                raise ExportTargetError(f"{p} is a symbolic link; refusing to write through it (use --force to replace the link by the file)")
+        elif p.exists():
+            if not p.is_file():
+                raise ExportTargetError(f"{p} exists and is not a file; not overwritten")
+            if not force:
+                raise ExportTargetError(f"{p} already exists; not overwritten (use --force to overwrite)")
+
+
+def _open_target(p: Path, *, force: bool) -> IO[bytes]:
+    """Open ``p`` for writing without following a symbolic link (checked again at open: no race)."""
+    if force and p.is_symlink():
+        p.unlink()
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        fd = os.open(p, flags, 0o644)
+    except FileExistsError as exc:
+        raise ExportTargetError(f"{p} already exists; not overwritten (use --force to overwrite)") from exc
+    except OSError as exc:
+        if p.is_symlink():
+            raise ExportTargetError(f"{p} is a symbolic link; refusing to write through it") from exc
+        raise
+    return os.fdopen(fd, "wb")
+
+
+def export_dir(cur: duckdb.DuckDBPyConnection, directory: str | os.PathLike[str], fmt: str = "csv",
+               *, force: bool = False) -> list[Path]:
     """Write enterprises and options (and assessors' scores) to ``directory`` in ``fmt``.
 
     CSV and Parquet give one file per table; XLSX gives one workbook with a sheet per table.
-    Text cells are formula-escaped in CSV and XLSX (spreadsheet formats), not in Parquet.
+    Text cells and headers are formula-escaped in CSV and XLSX (spreadsheet formats,
+    :mod:`store.writers`), not in Parquet.  Existing files are overwritten, and symbolic links
+    replaced (never followed), only with ``force`` (:func:`check_targets`).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
-    safe = fmt != "parquet"
     tables = {
-        "enterprises": to_export_frame(load_table(cur, "enterprises"), "enterprises", formula_safe=safe),
-        "options": to_export_frame(load_table(cur, "options"), "options", formula_safe=safe),
+        "enterprises": to_export_frame(load_table(cur, "enterprises"), "enterprises", formula_safe=False),
+        "options": to_export_frame(load_table(cur, "options"), "options", formula_safe=False),
     }
     scores = load_scores(cur)
     if len(scores):
-        tables["assessor_scores"] = scores.assign(**{c: escape_formula(scores[c]) for c in SCORE_COLUMNS[:4]}) if safe else scores
-    written: list[Path] = []
+        tables["assessor_scores"] = scores
+    targets = [d / "cpscreen.xlsx"] if fmt == "xlsx" else [d / f"{name}.{fmt}" for name in tables]
+    check_targets(targets, force=force)
     if fmt == "xlsx":
-        path = d / "cpscreen.xlsx"
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            for name, df in tables.items():
-                df.to_excel(xw, sheet_name=name, index=False)
-        return [path]
-    for name, df in tables.items():
-        path = d / f"{name}.{fmt}"
-        if fmt == "csv":
-            df.to_csv(path, index=False)
-        else:
-            df.to_parquet(path, index=False)
-        written.append(path)
-    return written
+        payloads = [_xlsx_bytes(tables)]  # whole files built first: a refused cell leaves nothing written
+    elif fmt == "csv":
+        payloads = [csv_text(df).encode("utf-8") for df in tables.values()]
+    else:
+        payloads = [_parquet_bytes(df) for df in tables.values()]
+    d.mkdir(parents=True, exist_ok=True)
+    for path, payload in zip(targets, payloads):
+        with _open_target(path, force=force) as fh:
+            fh.write(payload)
+    return targets
+
+
+def _xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
+    buf = io.BytesIO()
+    write_xlsx(tables, buf)
+    return buf.getvalue()
+
+
+def _parquet_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
 
 
 def stored_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -458,11 +517,13 @@ def delete_options(cur: duckdb.DuckDBPyConnection, option_ids: Sequence[str], *,
 
 
 __all__: Iterable[str] = [
+    "ExportTargetError",
     "ImportFileError",
     "ImportReport",
     "OPTION_DEPENDENT_TABLES",
     "RawBatch",
     "UnknownOptionError",
+    "check_targets",
     "delete_options",
     "export_dir",
     "import_batch",

@@ -22,8 +22,10 @@ from finance.cashflow_table import CashFlowTable
 from finance.portfolio import PortfolioError, marginal_abatement_cost
 from screening.assessors import agreement
 from screening.criteria import Criterion
+from screening.formula_escape import escape_frame
 from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
+from store.writers import xlsx_encode_frame
 from ui.cashflow_view import cash_flow_frame
 
 #: Excel's sheet-name limit. [characters]
@@ -168,7 +170,8 @@ def _cell(v: Any) -> Any:
 def workbook_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
     """An XLSX workbook, one sheet per table; bold headers, columns sized to their content.
 
-    Text cells that a spreadsheet would evaluate as formulas are written as text.
+    Text cells and headers that a spreadsheet would evaluate as formulas are written as text
+    (:func:`screening.formula_escape.escape_frame`, the rule of every writer).
     """
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
@@ -181,7 +184,8 @@ def workbook_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
             out = frame.copy()
             for c in out.columns:
                 if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-                    out[c] = out[c].map(_cell).map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
+                    out[c] = out[c].map(_cell)
+            out = xlsx_encode_frame(escape_frame(out))  # cells and headers, the rules of every writer (store.writers)
             out.to_excel(xw, sheet_name=sheet, index=False)
             ws = xw.sheets[sheet]
             for j, col in enumerate(out.columns, start=1):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from screening.schema import CATEGORIES, HIERARCHY, JURISDICTIONS, SIZE_CLASSES, STATUSES, CellError, fields
+from store.writers import csv_text, write_xlsx
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "category": CATEGORIES, "size_class": SIZE_CLASSES, "hierarchy": HIERARCHY, "status": STATUSES, "jurisdiction": JURISDICTIONS,
@@ -27,6 +29,22 @@ CRITERION_LABELS: dict[str, str] = {
     "investment": "Investment", "technical_feasibility": "Technical feasibility", "implementability": "Implementability",
     "npv": "NPV", "irr": "IRR", "npv_ratio": "NPV ratio", "annual_savings": "Yearly savings",
 }
+
+
+#: Characters Markdown (CommonMark, GitHub tables, Streamlit's ``:color[...]`` directives) gives a meaning.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+
+
+def md_text(value: Any) -> str:
+    """User text (a title, an id) made safe to put inside ``st.markdown``/``st.caption``: shown as typed.
+
+    Every character Markdown or Streamlit's directives give a meaning is backslash-escaped, so a
+    title cannot become a link, an image, a heading or a coloured banner; line breaks become
+    spaces so it stays on its line.  HTML is never rendered (no ``unsafe_allow_html``), and
+    ``<`` ``>`` ``&`` are escaped too, so an ``<iframe>`` shows as the text ``<iframe>``.
+    """
+    text = re.sub(r"[\r\n\u2028\u2029]+", " ", str(value))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def criterion_label(column: str) -> str:
@@ -93,13 +111,12 @@ def error_table(errors: list[CellError], frame: pd.DataFrame | None = None, firs
 
 
 def frame_bytes(frame: pd.DataFrame, fmt: str, sheet: str = "options") -> bytes:
-    """A frame written as CSV, XLSX or Parquet bytes."""
+    """A frame written as CSV, XLSX or Parquet bytes; CSV and XLSX formula-safe (:mod:`store.writers`)."""
     buf = io.BytesIO()
     if fmt == "csv":
-        buf.write(frame.to_csv(index=False).encode("utf-8"))
+        buf.write(csv_text(frame).encode("utf-8"))
     elif fmt == "xlsx":
-        with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-            frame.to_excel(xw, sheet_name=sheet, index=False)
+        write_xlsx({sheet: frame}, buf)
     elif fmt == "parquet":
         frame.to_parquet(buf, index=False)
     else:

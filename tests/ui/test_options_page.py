@@ -6,6 +6,7 @@ import pandas as pd
 
 from store.db import cursor
 from store.io import load_table, table_fingerprint
+from ui.widgets import md_text
 
 
 def _caption(at, start: str) -> str:
@@ -130,11 +131,11 @@ def test_delete_asks_first_then_removes_the_options_and_their_scores(app, seeded
     at.button(key="delete_button").click().run()
     assert not at.exception
     # asked, not done
-    assert at.warning and f"Delete 2 option(s) of **{eid}**" in at.warning[0].value
+    assert at.warning and f"Delete 2 option(s) of **{md_text(eid)}**" in at.warning[0].value
     assert table_fingerprint(cursor(seeded_db)) == before
     at.button(key="delete_confirm").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.success and f"Deleted 2 option(s): {', '.join(gone)}" in at.success[0].value
+    assert at.success and f"Deleted 2 option(s): {', '.join(map(md_text, gone))}" in at.success[0].value
     # the table refreshed, the selection is empty, the rows and their scores are gone
     assert list(at.data_editor[0].value["option_id"]) == ids[2:]
     assert at.multiselect(key=f"delete_ids-{eid}").value == []

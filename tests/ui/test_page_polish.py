@@ -13,6 +13,7 @@ from screening.criteria import Criterion
 from screening.rank import rank_options
 from store.db import cursor
 from store.io import load_table
+from ui.widgets import md_text
 
 
 def _frame(at, column: str) -> pd.DataFrame:
@@ -36,7 +37,7 @@ def test_screening_flip_points_say_never_not_none(app):
     assert not flips.isna().any().any() and "None" not in flips.to_numpy()
     assert "never" in set(flips["raise by [/1]"])  # the demo plater's payback weight never flips the top
     top = next(m.value for m in at.metric if m.label == "Top-ranked option")
-    assert f"leaves {top} on top" in _captions(at)
+    assert f"leaves {md_text(top)} on top" in _captions(at)
 
 
 def test_screening_says_when_a_sort_group_is_empty_and_uses_readable_criterion_names(app):
@@ -52,7 +53,7 @@ def test_screening_top_option_shows_its_full_title(app, seeded_db):
     at = app("screening")
     top = next(m.value for m in at.metric if m.label == "Top-ranked option")
     title = load_table(cursor(seeded_db), "options", "nl_plating").set_index("option_id").loc[top, "title"]
-    assert f"**{title}**" in [m.value for m in at.markdown]
+    assert f"**{md_text(title)}**" in [m.value for m in at.markdown]  # escaped: user text is never markup
 
 
 def test_programme_opens_at_the_sidebar_enterprise_s_pack(app):

@@ -1,7 +1,9 @@
 """Options page: the enterprise's options in an editable table, validated as on import.
 
-Nothing is saved until every cell is valid (``store.io.import_frames`` is all-or-nothing); bad
-cells are shown in red beside a table that says why.  Options are deleted (with their scores and
+Nothing is saved until every cell is valid (``store.edits.save_options`` validates as on import,
+all-or-nothing); bad cells are shown in red beside a table that says why.  A save based on options
+that someone else saved meanwhile is refused: the page says what changed and keeps the edit to
+reapply or discard (optimistic concurrency, see ``store.edits``).  Options are deleted (with their scores and
 stored appraisals, ``store.io.delete_options``) after an explicit confirmation.  Files (CSV, XLSX, Parquet, an IAC workbook)
 are imported through the same path; the table downloads in the same formats.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import duckdb
 import streamlit as st
 
 from screening.schema import CATEGORIES, STATUSES, ValidationError, columns
@@ -20,14 +23,14 @@ from store.io import (
     delete_options,
     import_batch,
     import_files,
-    import_frames,
     read_files,
     to_export_frame,
 )
+from store.edits import SaveConflictError, StaleEditError, describe_changes, edit_changes, load_options, reapply, save_options
 from store.seed import DEMO_FILES
 from ui import data
 from ui.state import db_cursor, enterprise_id
-from ui.widgets import MIME, column_config, error_table, frame_bytes, highlight_errors
+from ui.widgets import MIME, column_config, error_table, frame_bytes, highlight_errors, md_text
 
 st.title("Options")
 cur = db_cursor()
@@ -67,6 +70,9 @@ with st.expander("Import files (CSV, XLSX, Parquet, or an IAC workbook)", expand
         except ImportFileError as exc:
             bar.empty()
             st.error(f"Nothing was imported: {exc}")
+        except duckdb.TransactionException:  # a write-write conflict with a save in another session
+            bar.empty()
+            st.error("Nothing was imported: another session was saving the same options at that moment. Import again.")
 if msg := st.session_state.pop("import_message", None):
     st.success(msg)
 
@@ -85,18 +91,64 @@ if eid is None:
     st.stop()
 
 # --- filters and the editable table -------------------------------------------------------
-opts = data.options(cur, version, eid)
+# The editor starts from a snapshot of the stored options read with its revision (store.edits).
+# The snapshot is kept per enterprise in the session: while the user has an unsaved edit, a save
+# made elsewhere does not replace the table under them (their edit would vanish); it is shown as
+# what changed, and the user reapplies the edit on the saved options or discards it.  A save
+# based on a stale snapshot is refused by the store, inside the transaction that would write.
+snap = load_options(cur, eid)
+opts = snap.options
+bases: dict = st.session_state.setdefault("options_edit_base", {})
+# a new filter gives a new table (editor): while an edit is unsaved the filters are held, so it is not dropped
+_last = st.session_state.get("options_editor_shown") or ""
+_round = (bases.get(eid) or {}).get("round")
+held = _round is not None and _last.startswith(f"options_editor-{eid}-{_round}-") and (
+    bool((bases.get(eid) or {}).get("reapplied"))
+    or any((st.session_state.get(_last) or {}).get(k) for k in ("edited_rows", "added_rows", "deleted_rows")))
+hold_help = "Save or discard your edit first: another filter starts a new table." if held else None
 f1, f2 = st.columns(2)
-cats = f1.multiselect("Category", list(CATEGORIES), key="filter_category", placeholder="All categories")
-stats = f2.multiselect("Status", list(STATUSES), key="filter_status", placeholder="All statuses")
-shown = opts
+cats = f1.multiselect("Category", list(CATEGORIES), key="filter_category", placeholder="All categories",
+                      disabled=held, help=hold_help)
+stats = f2.multiselect("Status", list(STATUSES), key="filter_status", placeholder="All statuses",
+                       disabled=held, help=hold_help)
+
+
+def _editor_key(b: dict) -> str:
+    return f"options_editor-{eid}-{b['round']}-{'/'.join(cats)}-{'/'.join(stats)}"
+
+
+def _pending(b: dict) -> bool:
+    """True while the editor holds an edit not saved yet."""
+    state = st.session_state.get(_editor_key(b)) or {}
+    return b["reapplied"] or any(state.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
+
+
+def _fresh(after_round: int, frame, revision: str) -> dict:
+    return {"revision": revision, "saved": frame, "start": frame, "round": after_round + 1, "reapplied": False}
+
+
+base = bases.get(eid)
+if base is None or (base["revision"] != snap.revision and not _pending(base)):
+    base = bases[eid] = _fresh(base["round"] if base else 0, opts, snap.revision)  # nothing unsaved: show what is stored
+stale = base["revision"] != snap.revision
+reapply_clicked = discard_clicked = False
+if stale:
+    changes = describe_changes(base["saved"], opts) or ["the stored options changed"]
+    st.warning("Someone saved these options since you opened them: " + "; ".join(map(md_text, changes)) + ". "
+               "Your edit is kept below: reapply it on the saved options, or discard it.", icon=":material/sync_problem:")
+    r1, r2 = st.columns(2)
+    reapply_clicked = r1.button("Reapply my edit on the saved options", key="reapply_edit", type="primary")
+    discard_clicked = r2.button("Discard my edit", key="discard_edit")
+
+start = base["start"]
+shown = start
 if cats:
     shown = shown[shown["category"].isin(cats)]
 if stats:
     shown = shown[shown["status"].isin(stats)]
 shown = shown.reset_index(drop=True)
 
-st.caption(f"{len(shown)} of {len(opts)} option(s) of **{eid}**. Edit cells or add rows, then save. "
+st.caption(f"{len(shown)} of {len(start)} option(s) of **{md_text(eid)}**. Edit cells or add rows, then save. "
            "Hover a column header for its meaning and unit.")
 ents = data.enterprises(cur, version)
 currency = dict(zip(ents["enterprise_id"], ents["currency"])).get(eid)
@@ -110,20 +162,44 @@ edited = st.data_editor(
     num_rows="add",
     hide_index=True,
     width="stretch",
-    key=f"options_editor-{eid}-{version}-{'/'.join(cats)}-{'/'.join(stats)}",
+    key=_editor_key(base),
 )
+st.session_state["options_editor_shown"] = _editor_key(base)
 
-changed = not edited.reset_index(drop=True).equals(shown)
-if st.button("Save changes", type="primary", disabled=not changed, key="save_options"):
+if discard_clicked:
+    bases[eid] = _fresh(base["round"], opts, snap.revision)
+    st.session_state["save_message"] = "Your edit was discarded; the table shows the saved options."
+    st.rerun()
+if reapply_clicked:
+    mine, added = edit_changes(shown, edited)
+    merged, lost = reapply(opts, mine, added)
+    bases[eid] = {"revision": snap.revision, "saved": opts, "start": merged, "round": base["round"] + 1, "reapplied": True}
+    st.session_state["reapply_message"] = lost
+    st.rerun()
+if (lost := st.session_state.pop("reapply_message", None)) is not None:
+    st.info("Your edit is laid on the saved options below: check it, then save." + (" " + " ".join(lost) if lost else ""))
+
+changed = base["reapplied"] or not edited.reset_index(drop=True).equals(shown)
+b1, b2 = st.columns([1, 5])
+if not stale and changed and b2.button("Discard my edit", key="discard_unsaved"):
+    bases[eid] = _fresh(base["round"], opts, snap.revision)
+    st.session_state["save_message"] = "Your edit was discarded; the table shows the saved options."
+    st.rerun()
+if b1.button("Save changes", type="primary", disabled=not changed, key="save_options"):
     raw = edited.copy()
     raw["enterprise_id"] = eid  # new rows belong to the sidebar's enterprise
     raw = to_export_frame(raw, "options", formula_safe=False)
     try:
-        n = import_frames(cur, options=raw, source="table").options
-        st.session_state["save_message"] = f"Saved {n} option(s)."
+        after = save_options(cur, eid, raw, base["revision"], base=base["saved"])
+        bases[eid] = _fresh(base["round"], after.options, after.revision)
+        st.session_state["save_message"] = f"Saved {len(raw)} option(s)."
         st.rerun()
     except ValidationError as exc:
         st.session_state["save_errors"] = (exc.errors, edited)
+    except StaleEditError:
+        st.rerun()  # the next run shows what changed, with the edit kept
+    except SaveConflictError as exc:
+        st.error(f"Not saved: {exc}")
 if msg := st.session_state.pop("save_message", None):
     st.success(msg)
 if "save_errors" in st.session_state:
@@ -149,7 +225,7 @@ with st.expander("Delete options"):
             st.rerun()
     else:
         n_scores = int(data.scores(cur, version, eid)["option_id"].isin(chosen).sum())
-        st.warning(f"Delete {len(chosen)} option(s) of **{eid}** ({', '.join(chosen)}) with their {n_scores} assessor "
+        st.warning(f"Delete {len(chosen)} option(s) of **{md_text(eid)}** ({', '.join(map(md_text, chosen))}) with their {n_scores} assessor "
                    "score(s) and stored appraisals? This cannot be undone; download the table below first to keep a copy.")
         b1, b2 = st.columns(2)
         if b1.button(f"Yes, delete {len(chosen)} option(s)", type="primary", key="delete_confirm"):
@@ -159,7 +235,7 @@ with st.expander("Delete options"):
             except UnknownOptionError as exc:  # e.g. deleted meanwhile in another browser session
                 st.session_state["delete_message"] = ("error", f"Nothing was deleted: {exc}")
             else:
-                st.session_state["delete_message"] = ("success", f"Deleted {n} option(s): {', '.join(chosen)}.")
+                st.session_state["delete_message"] = ("success", f"Deleted {n} option(s): {', '.join(map(md_text, chosen))}.")
             st.session_state["delete_done"] = True
             st.rerun()
         if b2.button("Cancel", key="delete_cancel"):
@@ -172,7 +248,7 @@ if msg := st.session_state.pop("delete_message", None):
 # --- download -----------------------------------------------------------------------------
 d1, d2 = st.columns([1, 3])
 fmt = d1.selectbox("Download format", ["csv", "xlsx", "parquet"], key="download_format")
-export = to_export_frame(opts, "options", formula_safe=fmt != "parquet")
+export = to_export_frame(opts, "options", formula_safe=False)  # frame_bytes escapes CSV and XLSX itself
 d2.download_button(
     f"Download {eid} options ({fmt})",
     data=frame_bytes(export, fmt),

@@ -12,7 +12,7 @@ from screening.mcda import METHODS
 from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
 from ui import charts, data
-from ui.widgets import METHOD_NAMES, criterion_label
+from ui.widgets import METHOD_NAMES, criterion_label, md_text
 from ui.state import RankingChoice, on_date, ranking_choice, require_enterprise, set_ranking_choice
 
 SORT_TITLES = {"implement_now": "Implement now", "study": "Needs study", "rejected": "Rejected", "mandatory": "Mandatory (required by law)"}
@@ -75,18 +75,19 @@ for col, cls in zip(groups, ["implement_now", "study", "rejected"]):
     if part.empty:
         col.caption("No option in this group.")
     for r in part.itertuples():
-        col.markdown(f"- **{r.option_id}** {r.title}  \n  <small>{r.sort_reason}</small>", unsafe_allow_html=True)
+        col.markdown(f"- **{md_text(r.option_id)}** {md_text(r.title)}")  # user text: escaped, never HTML
+        col.caption(md_text(r.sort_reason))
 mand = table[table["sort_class"] == "mandatory"]
 if len(mand):
-    st.caption("Mandatory, kept out of the ranking: " + ", ".join(mand["option_id"]))
+    st.caption("Mandatory, kept out of the ranking: " + ", ".join(map(md_text, mand["option_id"])))
 
 # --- ranking ------------------------------------------------------------------------------------
 st.subheader("Ranking")
 ranked = table.dropna(subset=["rank"]).sort_values("rank")
 top = ranked.iloc[0]
 t1, t2 = st.columns([3, 1], vertical_alignment="bottom")
-t1.metric("Top-ranked option", str(top["option_id"]), help=str(top["title"]))
-t1.markdown(f"**{top['title']}**")  # in full: a metric cuts long titles off
+t1.metric("Top-ranked option", str(top["option_id"]), help=md_text(top["title"]))
+t1.markdown(f"**{md_text(top['title'])}**")  # in full: a metric cuts long titles off
 if t2.button("Open its appraisal", key="open_appraisal", icon=":material/payments:"):
     st.session_state["goto_option"] = top["option_id"]
     st.switch_page("ui/pages/appraisal.py")
@@ -153,7 +154,7 @@ if method == "wsm":
     })
     st.dataframe(shown_flips, hide_index=True, width="stretch", key="flip_points")
     st.caption("'never': moving that weight alone (the others rescaled to keep the sum 1) anywhere between 0 and 1 "
-               f"leaves {top['option_id']} on top.")
+               f"leaves {md_text(top['option_id'])} on top.")
 else:
     st.caption("Flip points are computed for the weighted sum; switch the method to see them.")
 
