@@ -171,8 +171,13 @@ def classify(s: pd.Series) -> Cells:
         objects[ok] = iso
     else:  # numbers (numpy, nullable or object ints, floats, decimals)
         kind[ok] = NUMBER
-        if pd.api.types.is_integer_dtype(dt):
-            ints = s[ok].to_numpy(dtype=np.int64)
+        ints = None
+        if pd.api.types.is_integer_dtype(dt) or (pd.api.types.is_object_dtype(dt) and pd.api.types.infer_dtype(s, skipna=True) == "integer"):
+            try:
+                ints = s[ok].to_numpy(dtype=np.int64)
+            except (OverflowError, ValueError, TypeError):  # beyond int64: kept as a float
+                ints = None
+        if ints is not None:
             num[ok] = ints.astype(float)
             text[ok] = _number_text(num[ok], ints)
             objects[ok] = ints.astype(object)

@@ -165,6 +165,7 @@ def _numbers(frame: pd.DataFrame, column: str, table: str, rows: np.ndarray, sou
 
 def _sheet(book: dict[str, tuple[pd.DataFrame, np.ndarray]], name: str, required: tuple[str, ...], source: str) -> tuple[pd.DataFrame, np.ndarray]:
     frame, rows = book[name]
+    frame = frame.rename(columns=ASSESS_NAMES) if name == "ASSESS" else frame
     missing = [c for c in required if c not in frame.columns]
     if missing:
         from store.readers import ImportFileError
