@@ -342,8 +342,13 @@ def delete_options(cur: duckdb.DuckDBPyConnection, option_ids: Sequence[str], *,
                 if len(kept) != len(listed):
                     cur.execute("UPDATE options SET excludes = ? WHERE enterprise_id = ? AND option_id = ?", [";".join(kept), e, o])
         cur.execute("COMMIT")
-    except Exception:
-        cur.execute("ROLLBACK")
+    except Exception as exc:
+        try:
+            cur.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the failure ended the transaction already; report the failure itself
+        if isinstance(exc, duckdb.Error):
+            raise store_fault(exc, cur) from exc
         raise
     return len(found)
 

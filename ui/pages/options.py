@@ -14,6 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from screening.schema import CATEGORIES, STATUSES, ValidationError, columns
+from store.db import StoreError
 from store.io import (
     ImportFileError,
     UnknownOptionError,
@@ -24,6 +25,7 @@ from store.io import (
     read_files,
     to_export_frame,
 )
+from store.readers import read_bytes_limit_message
 from store.seed import DEMO_FILES
 from ui import data
 from ui.state import db_cursor, enterprise_id
@@ -43,6 +45,9 @@ with st.expander("Import files (CSV, XLSX, Parquet, or an IAC workbook)", expand
     if st.button("Import", disabled=not uploads, key="import_button"):
         bar = st.progress(0.0, text="Reading files")
         try:
+            too_big = read_bytes_limit_message(sum(up.size for up in uploads))
+            if too_big:
+                raise ImportFileError(f"the files are {too_big}")
             with tempfile.TemporaryDirectory() as tmp:
                 paths = []
                 for up in uploads:
@@ -62,9 +67,14 @@ with st.expander("Import files (CSV, XLSX, Parquet, or an IAC workbook)", expand
             st.rerun()
         except ValidationError as exc:
             bar.empty()
-            st.error(f"Nothing was imported: {len(exc.errors)} bad cell(s). Fix them in the file and import again.")
-            st.dataframe(exc.frame(), hide_index=True, width="stretch")
-        except ImportFileError as exc:
+            errs = exc.frame()
+            shown_n = min(len(errs), 1000)
+            st.error(f"Nothing was imported: {exc.count:,} bad cell(s). Fix them in the file and import again."
+                     + (f" The first {shown_n:,} are shown; download the list for all of them." if shown_n < len(errs) else ""))
+            st.dataframe(errs.head(shown_n), hide_index=True, width="stretch")
+            st.download_button("Download every bad cell (CSV)", data=errs.to_csv(index=False).encode("utf-8"),
+                               file_name="import_errors.csv", mime=MIME["csv"], key="download_import_errors")
+        except (ImportFileError, StoreError) as exc:
             bar.empty()
             st.error(f"Nothing was imported: {exc}")
 if msg := st.session_state.pop("import_message", None):
@@ -124,6 +134,8 @@ if st.button("Save changes", type="primary", disabled=not changed, key="save_opt
         st.rerun()
     except ValidationError as exc:
         st.session_state["save_errors"] = (exc.errors, edited)
+    except StoreError as exc:
+        st.error(f"Not saved: {exc}")
 if msg := st.session_state.pop("save_message", None):
     st.success(msg)
 if "save_errors" in st.session_state:
