@@ -61,6 +61,10 @@ def _load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
         if not (args.options and args.enterprises):
             raise UsageError("--options and --enterprises go together: give both files")
         batch = read_files([args.enterprises, args.options])
+        if batch.errors:  # bad cells met while reading (an IAC workbook's costs)
+            from screening.schema import ValidationError
+
+            raise ValidationError(batch.errors)
         ent, esrc, erow = batch.combined("enterprises")
         opt, osrc, orow = batch.combined("options")
         if ent is None:

@@ -283,7 +283,12 @@ def text_problems(text: pd.Series, is_text: np.ndarray, *, identifier: bool) -> 
         out.append((err, np.array([f"spreadsheet error {v} in the cell: fix the formula it came from" for v in t[err]], dtype=object)))
     rest = is_text & ~long_ & ~err
     pattern = _ID_RE if identifier else _CONTROL_RE
-    ctl = rest & t.str.contains(pattern.pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+    ctl = np.zeros(len(t), dtype=bool)
+    # only cells with a non-printable character (controls, format characters such as bidi marks
+    # and zero-width spaces, tabs, line breaks) can fail: Arrow's scan finds them, the regex decides
+    maybe = rest & ~_printable(t)
+    if maybe.any():
+        ctl[maybe] = t[maybe].str.contains(pattern.pattern, regex=True).fillna(False).to_numpy(dtype=bool)
     if ctl.any():
         what = "an identifier may not hold control, bidirectional or zero-width characters" if identifier else "text may not hold control characters"
         reasons = []
@@ -292,6 +297,15 @@ def text_problems(text: pd.Series, is_text: np.ndarray, *, identifier: bool) -> 
             reasons.append(f"contains the invisible character U+{ord(ch.group(0)):04X}: {what}" if ch else what)
         out.append((ctl, np.array(reasons, dtype=object)))
     return out
+
+
+def _printable(t: pd.Series) -> np.ndarray:
+    """True where every character of the text is printable (Unicode: no control or format character)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(t, type=pa.string(), from_pandas=True)
+    return np.asarray(pc.fill_null(pc.utf8_is_printable(arr), True).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def shown(values: pd.Series | np.ndarray) -> np.ndarray:
