@@ -61,6 +61,10 @@ def _load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
         if not (args.options and args.enterprises):
             raise UsageError("--options and --enterprises go together: give both files")
         batch = read_files([args.enterprises, args.options])
+        if batch.errors:  # bad cells met while reading (an IAC workbook's costs)
+            from screening.schema import ValidationError
+
+            raise ValidationError(batch.errors)
         ent, esrc, erow = batch.combined("enterprises")
         opt, osrc, orow = batch.combined("options")
         if ent is None:
@@ -330,12 +334,37 @@ def _common(p: argparse.ArgumentParser, *, files: bool = True) -> None:
     p.add_argument("--format", choices=("table", "json", "csv", "parquet"), default="table",
                    help="output format (default: a readable table; parquet needs --output)")
     p.add_argument("--output", metavar="FILE", help="write the records to FILE instead of standard output")
-    p.add_argument("--db", help="database file (default: $CPSCREEN_DB or data/cpscreen.duckdb)")
+    p.add_argument("--db", help="database file (default: $CPSCREEN_DB or data/cpscreen.duckdb); must exist unless the command imports")
+    _db_flags(p)
     if files:
         p.add_argument("--options", metavar="FILE", help="options file in the import format (validated, not stored)")
         p.add_argument("--enterprises", metavar="FILE", help="enterprises file in the import format (with --options)")
 
 
+
+
+def _db_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--create", action="store_true", help="create the database named by --db or CPSCREEN_DB if it does not exist")
+    p.add_argument("--errors", metavar="FILE", help="on bad input, write every bad cell to FILE (CSV; .json or .parquet by its name)")
+
+
+def _write_errors(exc: Any, path: str) -> str:
+    """Every bad cell of a refused input to ``path``; returns the words the error line adds."""
+    frame = exc.frame()
+    low = path.lower()
+    if low.endswith(".json"):
+        frame.astype(object).where(frame.notna(), None).to_json(path, orient="records", force_ascii=False, indent=1)
+    elif low.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    return f"; all {len(frame):,} written to {path}"
+
+
+def _must_exist(args: argparse.Namespace) -> bool:
+    """A database named with --db or CPSCREEN_DB must exist unless the command imports or --create."""
+    named = bool(getattr(args, "db", None) or os.environ.get("CPSCREEN_DB"))
+    return named and args.command != "import" and not getattr(args, "create", False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -364,7 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="overwrite existing export files (a symbolic link is replaced by the file, never followed)")
     p.add_argument("--format", dest="file_format", choices=("csv", "xlsx", "parquet"), default="csv",
                    help="file format of the export (default csv); the list of files written is printed as a table")
-    p.add_argument("--db", help="database file (default: $CPSCREEN_DB or data/cpscreen.duckdb)")
+    p.add_argument("--db", help="database file (default: $CPSCREEN_DB or data/cpscreen.duckdb); must exist")
+    _db_flags(p)
     p.set_defaults(func=cmd_export, format="table")
 
     p = sub.add_parser("list", help="one record per stored option (import-format columns)",
@@ -458,10 +488,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cpscreen`` console script; returns the exit status."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # numpy's RuntimeWarnings (overflow, invalid value in a reduction) would add stderr lines
+        # to the one-line contract; undefined results are reported in the records themselves
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            return _main(argv)
+        finally:
+            from store.db import require_existing
+
+            require_existing(False)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from screening.schema import ValidationError
+    from store.db import StoreError, require_existing, store_fault
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    args = None
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "command", None):
@@ -469,6 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         if getattr(args, "db", None):
             os.environ["CPSCREEN_DB"] = args.db
+        require_existing(_must_exist(args))
         records = args.func(args)
         fmt = getattr(args, "format", "table")
         output = getattr(args, "output", None)
@@ -487,17 +535,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cpscreen: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ValidationError as exc:
+        where = getattr(args, "errors", None)
+        try:
+            tail = _write_errors(exc, where) if where else (f"; --errors FILE lists all {exc.count:,}" if exc.count > 5 else "")
+        except OSError as werr:
+            tail = f"; the list could not be written to {where}: {werr.strerror or werr}"
+        print(f"cpscreen: error: {exc.summary()}{tail}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except StoreError as exc:
         print(f"cpscreen: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
+        if type(exc).__module__.startswith(("duckdb", "_duckdb")):
+            print(f"cpscreen: error: {store_fault(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = msg if len(msg) <= 300 else msg[:300] + "..."
         print(f"cpscreen: error: {msg}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:  # noqa: BLE001 - the contract: one line, never a traceback
-        from store.db import StoreError
-
-        if isinstance(exc, StoreError):
-            print(f"cpscreen: error: {exc}", file=sys.stderr)
+        if type(exc).__module__.startswith(("duckdb", "_duckdb")):  # a damaged database, a dropped table
+            print(f"cpscreen: error: {store_fault(exc)}", file=sys.stderr)
             return EXIT_BAD_INPUT
         print(f"cpscreen: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
         return 1

@@ -24,6 +24,9 @@ import pandas as pd
 
 # the spreadsheet formula escape lives in one module; re-exported here for existing callers
 from screening.formula_escape import FORMULA_PREFIXES, escape_formula, unescape_formula  # noqa: F401
+from screening.cells import BOOL, KIND_WORDS, MISSING, NUMBER, OTHER, TEXT, Cells, _number_text, classify, text_problems
+from screening.errors import CellError, Collector, ValidationError  # noqa: F401 - CellError, ValidationError re-exported
+from screening.limits import AMOUNT_BOUND, MAX_COLUMNS, MAX_ROWS
 
 #: UNEP's eight cleaner-production option types plus end-of-pipe treatment.
 CATEGORIES: tuple[str, ...] = (
@@ -123,60 +126,6 @@ def columns(table: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class CellError:
-    """One bad cell (or a missing column, where ``row`` is None).
-
-    Attributes
-    ----------
-    table : str
-        "enterprises" or "options".
-    row : int or None
-        Spreadsheet row (header = 1, first data row = 2); None for a whole-column problem.
-    column : str
-        The column's name.
-    value : str
-        The offending value as text ('' for an empty cell).
-    reason : str
-        What is wrong, in words a user can act on.
-    source : str
-        The file (or sheet) the row came from, '' when not known.
-    """
-
-    table: str
-    row: int | None
-    column: str
-    value: str
-    reason: str
-    source: str = ""
-
-    def __str__(self) -> str:
-        where = f"{self.source}: " if self.source else ""
-        row = f"row {self.row}" if self.row is not None else "header"
-        val = f" value {self.value!r}" if self.value != "" else ""
-        return f"{where}{self.table} {row}, column {self.column!r}:{val} {self.reason}"
-
-
-class ValidationError(ValueError):
-    """Raised when import data has bad cells; ``errors`` lists every one of them."""
-
-    def __init__(self, errors: list[CellError]):
-        self.errors = errors
-        shown = "; ".join(str(e) for e in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(f"{len(errors)} bad cell(s): {shown}{more}")
-
-    def frame(self) -> pd.DataFrame:
-        """Every error as a table (source, table, row, column, value, reason)."""
-        return pd.DataFrame(
-            [
-                {"source": e.source, "table": e.table, "row": e.row, "column": e.column, "value": e.value, "reason": e.reason}
-                for e in self.errors
-            ],
-            columns=["source", "table", "row", "column", "value", "reason"],
-        )
-
-
-@dataclass(frozen=True)
 class Validated:
     """Typed, defaulted frames ready to store or appraise."""
 
@@ -184,98 +133,197 @@ class Validated:
     options: pd.DataFrame
 
 
-def _is_missing(s: pd.Series) -> pd.Series:
-    """True where a raw cell is empty (NaN, None or blank text)."""
-    txt = s.astype("string")
-    return s.isna() | txt.str.strip().fillna("").eq("")
+#: Columns that hold identifiers (stricter text: no invisible characters).
+ID_COLUMNS: frozenset[str] = frozenset({"enterprise_id", "option_id", "assessor"})
 
 
-def _text(s: pd.Series) -> pd.Series:
-    """Raw cells as stripped text, '' for missing."""
-    return s.astype("string").str.strip().fillna("")
+@dataclass
+class _Ctx:
+    """Where one table's rows came from, and where its bad cells go."""
+
+    table: str
+    rows: np.ndarray
+    srcs: np.ndarray
+    errors: Collector
+
+    def bad(self, mask: np.ndarray, column: str, values: pd.Series | np.ndarray, reason: str | np.ndarray) -> None:
+        self.errors.cells(self.table, mask, self.rows, self.srcs, column, values, reason)
 
 
-def _check_column(
-    f: Field,
-    raw: pd.Series,
-    rows: np.ndarray,
-    errors: list[CellError],
-    srcs: np.ndarray,
-    jurisdictions: tuple[str, ...],
-    present: bool = True,
-) -> pd.Series:
-    """Validate and convert one column; append errors; return the typed column (NaN/None where bad).
+def _unit(f: Field) -> str:
+    return f" [{f.unit}]" if f.unit else ""
+
+
+def _words(c: Cells, mask: np.ndarray) -> np.ndarray:
+    """What the masked (non-text, non-number) cells hold, in words."""
+    return np.array([KIND_WORDS.get(int(k)) or (o or "an object") for k, o in zip(c.kind[mask], c.other[mask])], dtype=object)
+
+
+def _bounds(f: Field) -> tuple[float, float]:
+    lo = f.min if math.isfinite(f.min) else -AMOUNT_BOUND
+    hi = f.max if math.isfinite(f.max) else AMOUNT_BOUND
+    return lo, hi
+
+
+def _numbers(f: Field, c: Cells, text: pd.Series, open_: np.ndarray, ctx: _Ctx) -> np.ndarray:
+    """Numbers of a numeric field; refuses text, booleans, dates, durations, objects, non-finite values."""
+    num = c.num.copy()
+    k = c.kind
+    ist = open_ & (k == TEXT)
+    if ist.any():
+        num[ist] = _parse_numbers(text[ist])
+        badt = ist & np.isnan(num)
+        ctx.bad(badt, f.column, text, f"expected a number{_unit(f)}, got text")
+        open_ &= ~badt
+    notnum = open_ & (k != TEXT) & (k != NUMBER)
+    if notnum.any():
+        ctx.bad(notnum, f.column, text, np.array([f"expected a number{_unit(f)}, got {w}" for w in _words(c, notnum)], dtype=object))
+        open_ &= ~notnum
+    v = np.where(open_, num, 0.0)
+    inf = open_ & ~np.isfinite(v)
+    ctx.bad(inf, f.column, text, "must be a finite number")
+    open_ &= ~inf
+    v = np.where(open_, v, 0.0)
+    if f.type == "int":
+        frac = open_ & (v % 1 != 0)
+        ctx.bad(frac, f.column, text, "expected a whole number")
+        open_ &= ~frac
+    lo, hi = _bounds(f)
+    own = open_ & ((v < f.min) | (v > f.max))
+    if own.any():
+        rng = f"{f.min:g}..{f.max:g}" if math.isfinite(f.max) and math.isfinite(f.min) else (f">= {f.min:g}" if math.isfinite(f.min) else f"<= {f.max:g}")
+        ctx.bad(own, f.column, text, f"out of range: must be {rng}")
+        open_ &= ~own
+    general = open_ & ((v < lo) | (v > hi))
+    if general.any():
+        ctx.bad(general, f.column, text, f"out of range: amounts lie within -{AMOUNT_BOUND:g}..{AMOUNT_BOUND:g} (the import format's bound)")
+        open_ &= ~general
+    return np.where(open_, num, np.nan)
+
+
+def _parse_numbers(text: pd.Series) -> np.ndarray:
+    """Numeric text as floats, NaN where it is not a number (Arrow's parser; pandas' on failure)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return np.asarray(pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return np.asarray(pd.to_numeric(text, errors="coerce"), dtype=float)
+
+
+def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str, ...], present: bool = True) -> pd.Series:
+    """Validate and convert one column of the field table, column-wise; bad cells go to ``ctx``.
 
     ``present`` is False for a required column missing from the file: that is reported once, as a
     header error, not again for every row.
     """
-    missing = _is_missing(raw).to_numpy()
-    text = _text(raw)
-
-    def bad(mask: np.ndarray, reason: str) -> None:
-        for i in np.flatnonzero(mask):
-            errors.append(CellError(f.table, int(rows[i]), f.column, str(text.iat[i]), reason, str(srcs[i])))
-
+    c = classify(raw)
+    k = c.kind
+    text = c.text
+    missing = k == MISSING
+    idx = raw.index
     if f.required and present:
-        bad(missing, "required value is missing")
+        ctx.bad(missing, f.column, text, "required value is missing")
+    open_ = ~missing
+    for mask, reason in text_problems(text, open_ & (k == TEXT), identifier=f.column in ID_COLUMNS or f.type == "idlist"):
+        ctx.bad(mask, f.column, text, reason)
+        open_ &= ~mask
+    if k.max(initial=0) == OTHER:
+        obj = open_ & (k == OTHER)
+        ctx.bad(obj, f.column, text, np.array([f"{w} cannot be imported: a cell holds text, a number, a boolean or a date" for w in c.other[obj]], dtype=object))
+        open_ &= ~obj
 
     if f.type in ("float", "int"):
-        if pd.api.types.is_bool_dtype(raw):
-            num = pd.Series(np.full(len(raw), np.nan), index=raw.index)
-            bad(~missing, f"expected a number [{f.unit or '-'}], got a boolean")
-        else:
-            num = pd.to_numeric(raw.where(~pd.Series(missing, index=raw.index)), errors="coerce").astype(float)
-        conv_bad = ~missing & num.isna().to_numpy()
-        bad(conv_bad, f"expected a number{' [' + f.unit + ']' if f.unit else ''}, got text")
-        vals = num.to_numpy()
-        ok = ~missing & ~conv_bad
-        inf = ok & ~np.isfinite(np.where(ok, vals, 0.0))
-        bad(inf, "must be a finite number")
-        ok &= ~inf
-        if f.type == "int":
-            frac = ok & (np.where(ok, vals, 0.0) % 1 != 0)
-            bad(frac, "expected a whole number")
-            ok &= ~frac
-        lo_bad = ok & (np.where(ok, vals, 0.0) < f.min)
-        hi_bad = ok & (np.where(ok, vals, 0.0) > f.max)
-        rng = f"{f.min:g}..{f.max:g}" if math.isfinite(f.max) else f">= {f.min:g}"
-        bad(lo_bad | hi_bad, f"out of range: must be {rng}")
-        ok &= ~(lo_bad | hi_bad)
-        out = pd.Series(np.where(ok, vals, np.nan), index=raw.index, dtype=float)
+        num = _numbers(f, c, text, open_, ctx)
+        out = pd.Series(num, index=idx, dtype=float)
         if f.default != "":
-            out = out.where(~pd.Series(missing, index=raw.index), float(f.default))
-        if f.type == "int":
-            return out.astype("Int64")
-        return out
+            out = out.where(~missing, float(f.default))
+        return out.astype("Int64") if f.type == "int" else out
     if f.type == "bool":
         low = text.str.lower()
-        is_t = low.isin(_TRUE).to_numpy()
-        is_f = low.isin(_FALSE).to_numpy()
-        bad(~missing & ~is_t & ~is_f, "expected yes or no")
+        is_t = open_ & (((k == TEXT) & low.isin(_TRUE).to_numpy()) | ((k == BOOL) & (text == "TRUE").to_numpy()) | ((k == NUMBER) & (c.num == 1)))
+        is_f = open_ & (((k == TEXT) & low.isin(_FALSE).to_numpy()) | ((k == BOOL) & (text == "FALSE").to_numpy()) | ((k == NUMBER) & (c.num == 0)))
+        ctx.bad(open_ & ~is_t & ~is_f, f.column, text, "expected yes or no")
         default = (f.default or "no") in _TRUE
-        return pd.Series(np.where(is_t, True, np.where(is_f, False, default)), index=raw.index, dtype=bool)
-    if f.type in _ENUMS or f.type == "jurisdiction":
+        return pd.Series(np.where(is_t, True, np.where(is_f, False, default)), index=idx, dtype=bool)
+    nontext = open_ & (k != TEXT) & (k != NUMBER)
+    if nontext.any():
+        ctx.bad(nontext, f.column, text, np.array([f"expected text, got {w}" for w in _words(c, nontext)], dtype=object))
+        open_ &= ~nontext
+    if f.type in _ENUMS:
         allowed = jurisdictions if f.type == "jurisdiction" else _ENUMS[f.type]
-        norm = text if f.type == "jurisdiction" else text.str.lower()
+        canon = np.array(allowed, dtype=object)
         if f.type == "jurisdiction":
-            lower_map = {a.lower(): a for a in allowed}
-            norm = text.str.lower().map(lambda v: lower_map.get(v, v))
-        unknown = ~missing & ~norm.isin(allowed).to_numpy()
+            pos = pd.Index([a.lower() for a in allowed]).get_indexer(text.str.lower())
+        else:
+            pos = pd.Index(list(allowed)).get_indexer(text.str.lower())
+        unknown = open_ & (pos < 0)
         what = "jurisdiction" if f.type == "jurisdiction" else f.type.replace("_", " ")
-        bad(unknown, f"unknown {what}: expected one of {', '.join(allowed)}")
-        out = norm.where(~pd.Series(missing | unknown, index=raw.index), None).astype(object)
+        ctx.bad(unknown, f.column, text, f"unknown {what}: expected one of {', '.join(allowed)}")
+        ok = open_ & ~unknown
+        vals = np.where(ok, canon[np.clip(pos, 0, None)] if len(canon) else None, None)
+        out = pd.Series(vals, index=idx, dtype=object)
         if f.default != "":
-            out = out.where(~pd.Series(missing, index=raw.index), f.default)
+            out = out.where(~missing, f.default)
         return out
     if f.type == "currency":
         up = text.str.upper()
-        badc = ~missing & ~up.str.match(_CURRENCY).fillna(False).to_numpy()
-        bad(badc, "expected an ISO 4217 currency code such as EUR")
-        return up.where(~pd.Series(missing | badc, index=raw.index), None).astype(object)
+        badc = open_ & ~up.str.fullmatch(_CURRENCY.pattern.strip("^$")).fillna(False).to_numpy(dtype=bool)
+        ctx.bad(badc, f.column, text, "expected an ISO 4217 currency code such as EUR")
+        ok = open_ & ~badc
+        return pd.Series(np.where(ok, up.to_numpy(dtype=object), None), index=idx, dtype=object)
     # text and idlist
-    out = text.where(~pd.Series(missing, index=raw.index), None).astype(object)
-    if f.type == "idlist":
-        out = out.fillna("").map(lambda v: ";".join(p.strip() for p in str(v).split(";") if p.strip()))
+    if f.type == "idlist":  # parts stripped, empty parts dropped; an empty list is ''
+        text = text.str.replace(r"\s*;\s*", ";", regex=True).str.replace(r";{2,}", ";", regex=True).str.strip(";")
+        return pd.Series(np.where(open_, text.to_numpy(dtype=object), np.where(missing, "", None)), index=idx, dtype=object)
+    return pd.Series(np.where(open_, text.to_numpy(dtype=object), None), index=idx, dtype=object)
+
+
+def _check_extra(name: str, raw: pd.Series, ctx: _Ctx) -> pd.Series:
+    """An extra column, kept as given: text, numbers, booleans; dates, times, durations as ISO text."""
+    c = classify(raw)
+    k = c.kind
+    raw_text = c.raw_text
+    text = c.text
+    bad = np.zeros(len(raw), dtype=bool)
+    for mask, reason in text_problems(text, k == TEXT, identifier=False):
+        ctx.bad(mask, name, text, reason)
+        bad |= mask
+    obj = k == OTHER
+    if obj.any():
+        ctx.bad(obj, name, text, np.array([f"{w} cannot be imported: a cell holds text, a number, a boolean or a date" for w in c.other[obj]], dtype=object))
+        bad |= obj
+    inf = (k == NUMBER) & ~np.isfinite(np.where(k == NUMBER, c.num, 0.0))
+    ctx.bad(inf, name, text, "must be a finite number")
+    bad |= inf
+    value = c.values()
+    ist = k == TEXT
+    if ist.any():
+        value[ist] = raw_text[ist].to_numpy(dtype=object)
+    value[bad | (k == MISSING)] = None
+    return pd.Series(value, index=raw.index, dtype=object)
+
+
+def _headers(raw: pd.DataFrame, ctx: _Ctx, src: str) -> pd.DataFrame:
+    """Refuse repeated and empty headers (empty ones holding values); keep the first of each name."""
+    names = [str(c).strip() for c in raw.columns]
+    raw = raw.set_axis(range(len(names)), axis=1)
+    keep = []
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            if name:
+                ctx.errors.header(ctx.table, name, "column appears more than once", src)
+            continue
+        if not name or name.startswith("Unnamed: "):
+            if raw[i].notna().any() and (classify(raw[i]).kind != MISSING).any():
+                ctx.errors.header(ctx.table, f"(column {i + 1})", "the column holds values but has no header", src)
+            continue
+        seen.add(name)
+        keep.append(i)
+    out = raw[keep]
+    out.columns = [names[i] for i in keep]
     return out
 
 
@@ -291,11 +339,15 @@ def validate(
 ) -> Validated:
     """Validate raw import frames; return typed frames with defaults applied.
 
+    Every check works on whole columns (hash joins for duplicates and references), so the time
+    grows linearly with rows, columns and cell length.
+
     Parameters
     ----------
     enterprises, options : DataFrame or None
         Raw frames in the import format (any dtypes; text cells are parsed).  Extra columns are
-        kept unchanged as attributes.
+        kept as attributes: text, numbers and booleans as given, dates, times and durations as
+        ISO 8601 text.
     known_enterprise_ids : iterable of str
         Enterprises already stored, which options may refer to.
     known_option_keys : iterable of (enterprise_id, option_id)
@@ -314,86 +366,109 @@ def validate(
     Raises
     ------
     ValidationError
-        With every bad cell: missing required column, missing value, wrong type, out of range,
-        unknown category / size class / jurisdiction, duplicate id, option whose enterprise does not
-        exist, ``excludes`` naming an unknown option, eligible investment above the investment.
+        With every bad cell: missing, repeated or unnamed column, missing value, wrong type (a
+        numeric field takes numbers only: no booleans, dates or durations), spreadsheet error
+        value, control character (identifiers: also bidi and zero-width characters), text longer
+        than :data:`~screening.cells.MAX_CELL_CHARS`, out of range (amounts within
+        :data:`~screening.limits.AMOUNT_BOUND`), unknown category / size class / jurisdiction,
+        duplicate id, option whose enterprise does not exist, ``excludes`` naming an unknown
+        option, eligible investment above the investment; more rows or columns than
+        :data:`~screening.limits.MAX_ROWS` / :data:`~screening.limits.MAX_COLUMNS`.
     """
-    errors: list[CellError] = []
+    errors = Collector()
     sources = sources or {}
     juris = tuple(jurisdictions)
     out: dict[str, pd.DataFrame] = {}
+    ctxs: dict[str, _Ctx] = {}
     for table, raw in (("enterprises", enterprises), ("options", options)):
         if raw is None:
             out[table] = pd.DataFrame({c: pd.Series(dtype=object) for c in columns(table)})
+            ctxs[table] = _Ctx(table, np.array([], dtype=np.int64), np.array([], dtype=object), errors)
             continue
         raw = raw.reset_index(drop=True)
-        raw.columns = [str(c).strip() for c in raw.columns]
-        rows = (row_offsets or {}).get(table, np.arange(len(raw)) + 2)
+        rows = np.asarray((row_offsets or {}).get(table, np.arange(len(raw)) + 2), dtype=np.int64)
         srcs = _per_row(sources.get(table, ""), len(raw))
         src = str(srcs[0]) if len(srcs) else ""
-        dup_cols = raw.columns[raw.columns.duplicated()].unique()
-        for c in dup_cols:
-            errors.append(CellError(table, None, c, "", "column appears more than once", src))
-        raw = raw.loc[:, ~raw.columns.duplicated()]
+        ctx = ctxs[table] = _Ctx(table, rows, srcs, errors)
+        if len(raw) > MAX_ROWS or raw.shape[1] > MAX_COLUMNS:
+            what = f"{len(raw):,} rows (at most {MAX_ROWS:,})" if len(raw) > MAX_ROWS else f"{raw.shape[1]:,} columns (at most {MAX_COLUMNS:,})"
+            errors.header(table, "(table)", f"too large: {what}; split the file", src)
+            out[table] = pd.DataFrame({c: pd.Series(dtype=object) for c in columns(table)})
+            continue
+        raw = _headers(raw, ctx, src)
         typed: dict[str, pd.Series] = {}
         for f in fields(table):
-            if f.column not in raw.columns:
+            present = f.column in raw.columns
+            if not present:
                 if f.required:
-                    errors.append(CellError(table, None, f.column, "", "required column is missing", src))
+                    errors.header(table, f.column, "required column is missing", src)
                 col = pd.Series([None] * len(raw), index=raw.index, dtype=object)
             else:
                 col = raw[f.column]
-            typed[f.column] = _check_column(f, col, rows, errors, srcs, juris, present=f.column in raw.columns)
-        frame = pd.DataFrame(typed, index=raw.index)
-        for extra in [c for c in raw.columns if c not in frame.columns]:
-            frame[extra] = raw[extra]
-        frame.attrs["rows"] = rows
-        frame.attrs["srcs"] = srcs
-        out[table] = frame
+            typed[f.column] = _check_column(f, col, ctx, juris, present=present)
+        for extra in [c for c in raw.columns if c not in typed]:
+            typed[extra] = _check_extra(extra, raw[extra], ctx)
+        out[table] = pd.DataFrame(typed, index=raw.index)
 
     ent, opt = out["enterprises"], out["options"]
-    _check_duplicates(ent, "enterprises", errors)
-    _check_duplicates(opt, "options", errors)
-
-    known = set(map(str, known_enterprise_ids)) | set(ent["enterprise_id"].dropna())
+    _check_duplicates(ent, ctxs["enterprises"])
+    _check_duplicates(opt, ctxs["options"])
     if len(opt):
-        rows, srcs = opt.attrs["rows"], opt.attrs["srcs"]
-        eid = opt["enterprise_id"]
-        orphan = eid.notna() & ~eid.isin(known)
-        for i in np.flatnonzero(orphan.to_numpy()):
-            errors.append(CellError("options", int(rows[i]), "enterprise_id", str(eid.iat[i]), "enterprise does not exist", str(srcs[i])))
-        inv, elig = opt["investment"], opt["eligible_investment"]
-        over = (elig > inv + 1e-9).fillna(False).to_numpy()
-        for i in np.flatnonzero(over):
-            errors.append(
-                CellError("options", int(rows[i]), "eligible_investment", f"{elig.iat[i]:g}",
-                          f"out of range: must be 0..investment ({inv.iat[i]:g})", str(srcs[i]))
-            )
-        keys = set(map(tuple, known_option_keys)) | set(zip(opt["enterprise_id"], opt["option_id"]))
-        for i, (e, o, ex) in enumerate(zip(opt["enterprise_id"], opt["option_id"], opt["excludes"])):
-            if not (isinstance(e, str) and isinstance(o, str) and isinstance(ex, str)):
-                continue  # a missing id is reported above
-            for other in filter(None, ex.split(";")):
-                if other == o:
-                    reason = "an option cannot exclude itself"
-                elif (e, other) not in keys:
-                    reason = f"excludes unknown option {other!r} of enterprise {e!r}"
-                else:
-                    continue
-                errors.append(CellError("options", int(rows[i]), "excludes", str(ex), reason, str(srcs[i])))
-
-    if errors:
-        errors.sort(key=lambda e: (e.source, TABLES.index(e.table), -1 if e.row is None else e.row, e.column))
-        raise ValidationError(errors)
+        _check_references(opt, ctxs["options"], ent, known_enterprise_ids, known_option_keys)
+    errors.raise_if_any()
 
     if len(opt):
         opt["depreciation_years"] = opt["depreciation_years"].fillna(opt["lifetime_years"])
         opt["eligible_investment"] = opt["eligible_investment"].fillna(opt["investment"])
         opt["hierarchy"] = opt["hierarchy"].fillna(opt["category"].map(DEFAULT_HIERARCHY))
-    for frame in (ent, opt):
-        frame.attrs.pop("rows", None)
-        frame.attrs.pop("srcs", None)
     return Validated(ent.reset_index(drop=True), opt.reset_index(drop=True))
+
+
+def _key_text(frame: pd.DataFrame, keys: Iterable[str]) -> pd.Series:
+    """A composite key as one text (parts joined by U+001F, which no identifier may hold)."""
+    keys = list(keys)
+    out = frame[keys[0]].astype("str")
+    for k in keys[1:]:
+        out = out + "\x1f" + frame[k].astype("str")
+    return out
+
+
+def _check_references(opt: pd.DataFrame, ctx: _Ctx, ent: pd.DataFrame, known_enterprise_ids: Iterable[str],
+                      known_option_keys: Iterable[tuple[str, str]]) -> None:
+    """Options' enterprises exist; eligible investment within the investment; excludes name options."""
+    eid = opt["enterprise_id"]
+    known = pd.Index(list(map(str, known_enterprise_ids))).append(pd.Index(ent["enterprise_id"].dropna().astype(str))).unique()
+    orphan = eid.notna().to_numpy() & ~eid.isin(known).to_numpy()
+    ctx.bad(orphan, "enterprise_id", eid.astype("str"), "enterprise does not exist")
+    inv, elig = opt["investment"], opt["eligible_investment"]
+    over = (elig > inv + 1e-9).fillna(False).to_numpy(dtype=bool)
+    if over.any():
+        ctx.bad(over, "eligible_investment", _number_text(elig.to_numpy(dtype=float)),
+                np.array([f"out of range: must be 0..investment ({v:g})" for v in inv[over]], dtype=object))
+    ex = opt["excludes"]
+    has = (ex.notna() & eid.notna() & opt["option_id"].notna()).to_numpy() & (ex.fillna("") != "").to_numpy()
+    if not has.any():
+        return
+    pos = np.flatnonzero(has)
+    parts = ex[has].str.split(";").explode()
+    sub = pd.DataFrame({"pos": np.repeat(pos, ex[has].str.count(";").to_numpy() + 1), "other": parts.to_numpy(dtype=object)})
+    sub = sub[sub["other"] != ""]
+    sub["e"] = eid.to_numpy(dtype=object)[sub["pos"]]
+    sub["o"] = opt["option_id"].to_numpy(dtype=object)[sub["pos"]]
+    stored = pd.Index([f"{e}\x1f{o}" for e, o in known_option_keys])
+    keys = stored.append(pd.Index(_key_text(opt[eid.notna() & opt["option_id"].notna()], ["enterprise_id", "option_id"])))
+    self_ = (sub["other"] == sub["o"]).to_numpy()
+    wanted = (sub["e"].astype(str) + "\x1f" + sub["other"].astype(str))
+    unknown = ~self_ & ~wanted.isin(keys).to_numpy()
+    bad = sub[self_ | unknown]
+    if not len(bad):
+        return
+    sel = self_ | unknown
+    reasons = np.where(self_[sel], "an option cannot exclude itself",
+                       "excludes unknown option " + bad["other"].map(repr).to_numpy(dtype=str) + " of enterprise "
+                       + bad["e"].map(repr).to_numpy(dtype=str)).astype(object)
+    # one record per bad reference, as before: row, the excludes text, the reason
+    ctx.bad(bad["pos"].to_numpy(dtype=np.int64), "excludes", ex.astype("str").to_numpy(dtype=object), reasons)
 
 
 def _per_row(source: str | np.ndarray, n: int) -> np.ndarray:
@@ -403,18 +478,28 @@ def _per_row(source: str | np.ndarray, n: int) -> np.ndarray:
     return np.asarray(source, dtype=object)
 
 
-def _check_duplicates(frame: pd.DataFrame, table: str, errors: list[CellError]) -> None:
-    """Report every row whose key repeats an earlier row's key."""
+def _check_duplicates(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    """Report every row whose key repeats an earlier row's key (hash-based: linear in rows)."""
     if not len(frame):
         return
-    keys = list(KEYS[table])
+    keys = list(KEYS[ctx.table])
     sub = frame[keys]
-    dup = sub.notna().all(axis=1) & sub.duplicated(keep="first")
-    rows, srcs = frame.attrs["rows"], frame.attrs["srcs"]
-    for i in np.flatnonzero(dup.to_numpy()):
-        val = " / ".join(str(frame[k].iat[i]) for k in keys)
-        first = int(rows[np.flatnonzero((sub == sub.iloc[i]).all(axis=1).to_numpy())[0]])
-        errors.append(CellError(table, int(rows[i]), keys[-1], val, f"duplicate id (first seen in row {first})", str(srcs[i])))
+    valid = sub.notna().all(axis=1).to_numpy()
+    if not valid.any():
+        return
+    key = _key_text(sub, keys).where(pd.Series(valid, index=sub.index))
+    codes, _ = pd.factorize(key, use_na_sentinel=True)
+    dup = valid & key.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return
+    first_pos = np.full(codes.max() + 1, -1, dtype=np.int64)
+    firsts = np.flatnonzero(valid & ~dup)
+    first_pos[codes[firsts]] = firsts
+    first_rows = ctx.rows[first_pos[codes[dup]]]
+    shown_key = sub[keys[0]].astype("str")
+    for k in keys[1:]:
+        shown_key = shown_key + " / " + sub[k].astype("str")
+    ctx.bad(dup, keys[-1], shown_key, np.char.add(np.char.add("duplicate id (first seen in row ", first_rows.astype(str)), ")").astype(object))
 
 
 def detect_kind(frame: pd.DataFrame) -> str | None:
@@ -425,3 +510,63 @@ def detect_kind(frame: pd.DataFrame) -> str | None:
     if "enterprise_id" in cols and "option_id" not in cols and ({"jurisdiction", "size_class", "name"} & cols):
         return "enterprises"
     return None
+
+
+#: Columns of an assessors' scores file (long format: one score per option, assessor and criterion).
+SCORE_FIELDS: tuple[Field, ...] = (
+    Field("assessor_scores", "enterprise_id", "text", True, "", -math.inf, math.inf, "", "The option's enterprise"),
+    Field("assessor_scores", "option_id", "text", True, "", -math.inf, math.inf, "", "The option scored"),
+    Field("assessor_scores", "assessor", "text", True, "", -math.inf, math.inf, "", "Who scored"),
+    Field("assessor_scores", "criterion", "text", True, "", -math.inf, math.inf, "", "technical_feasibility or implementability"),
+    Field("assessor_scores", "score", "float", True, "", 1.0, 10.0, "score", "The assessor's score"),
+)
+SCORE_CRITERIA: tuple[str, ...] = ("technical_feasibility", "implementability")
+
+
+def validate_scores(
+    frame: pd.DataFrame | None,
+    option_keys: Iterable[tuple[str, str]],
+    *,
+    sources: str | np.ndarray = "",
+    rows: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, ValidationError | None]:
+    """Validate assessors' scores column-wise; return the typed scores and the bad cells (or None).
+
+    Parameters
+    ----------
+    frame : DataFrame or None
+        Raw scores with the columns of :data:`SCORE_FIELDS`.
+    option_keys : iterable of (enterprise_id, option_id)
+        Options that exist (stored or imported with the scores).
+    sources, rows
+        File name(s) and spreadsheet row of each frame row, for the messages.
+    """
+    cols = [f.column for f in SCORE_FIELDS]
+    if frame is None:
+        return pd.DataFrame(columns=cols), None
+    errors = Collector()
+    frame = frame.reset_index(drop=True)
+    rows_ = np.asarray(rows if rows is not None else np.arange(len(frame)) + 2, dtype=np.int64)
+    srcs = _per_row(sources, len(frame))
+    ctx = _Ctx("assessor_scores", rows_, srcs, errors)
+    frame = _headers(frame, ctx, str(srcs[0]) if len(srcs) else "")
+    missing = [c for c in cols if c not in frame.columns]
+    for c in missing:
+        errors.header("assessor_scores", c, "required column is missing", str(srcs[0]) if len(srcs) else "")
+    if missing:
+        return frame, ValidationError(errors.frame())
+    typed = {f.column: _check_column(f, frame[f.column], ctx, JURISDICTIONS) for f in SCORE_FIELDS}
+    out = pd.DataFrame(typed)
+    crit = out["criterion"]
+    unknown = crit.notna().to_numpy() & ~crit.isin(SCORE_CRITERIA).to_numpy()
+    ctx.bad(unknown, "criterion", crit.astype("str"), f"unknown criterion: expected one of {', '.join(SCORE_CRITERIA)}")
+    both = (out["enterprise_id"].notna() & out["option_id"].notna()).to_numpy()
+    known = pd.Index([f"{e}\x1f{o}" for e, o in option_keys])
+    absent = both & ~_key_text(out, ["enterprise_id", "option_id"]).isin(known).to_numpy()
+    if absent.any():
+        ctx.bad(absent, "option_id", out["option_id"].astype("str"),
+                np.array([f"option does not exist for enterprise {e!r}" for e in out["enterprise_id"][absent]], dtype=object))
+    full = out[["enterprise_id", "option_id", "assessor", "criterion"]].notna().all(axis=1).to_numpy()
+    dup = full & out.duplicated(["enterprise_id", "option_id", "assessor", "criterion"]).to_numpy()
+    ctx.bad(dup, "criterion", crit.astype("str"), "duplicate score for this option, assessor and criterion")
+    return out, (ValidationError(errors.frame()) if errors else None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -61,8 +62,75 @@ _lock = threading.Lock()
 _connections: dict[str, duckdb.DuckDBPyConnection] = {}
 
 
+#: Tables a database of the current schema has; one missing means the file was damaged or changed.
+TABLES: tuple[str, ...] = ("meta", "enterprises", "options", "assessor_scores", "appraisals", "scenarios")
+
+
 class StoreError(RuntimeError):
-    """The database cannot be opened or is of a newer schema than this code knows."""
+    """The database cannot be opened, read or written (missing, damaged, newer, disk full), in words."""
+
+
+#: When True, :func:`connect` refuses a path where no database exists yet instead of creating one.
+_must_exist = False
+
+
+def require_existing(flag: bool) -> None:
+    """Refuse (True) or allow (False) creating a new database file on the next :func:`connect`.
+
+    The CLI sets it for commands that only read or change a database named with ``--db`` or
+    ``CPSCREEN_DB``, so a typo in the name is an error instead of a new, empty database.
+    """
+    global _must_exist
+    _must_exist = flag
+
+
+def _path_of(cur: duckdb.DuckDBPyConnection | None) -> str:
+    if cur is None:
+        return "the database"
+    try:
+        row = cur.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+        return f"the database {row[0]}" if row and row[0] else "the database"
+    except Exception:  # noqa: BLE001 - only for the message
+        return "the database"
+
+
+def store_fault(exc: BaseException, cur: duckdb.DuckDBPyConnection | str | os.PathLike[str] | None = None) -> StoreError:
+    """A DuckDB or OS error as a :class:`StoreError` in words: disk full, damaged file, missing table."""
+    where = f"the database {cur}" if isinstance(cur, (str, os.PathLike)) else _path_of(cur)
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    low = text.lower()
+    if "no space left" in low or "disk full" in low or "file too large" in low or "quota" in low:
+        why = "File too large (the file size limit)" if "file too large" in low else "No space left on device"
+        return StoreError(f"cannot write to {where}: {why}; nothing was changed (free space and try again)")
+    if isinstance(exc, duckdb.CatalogException) or "does not exist" in low and "table" in low:
+        return StoreError(f"{where} lacks a table cpscreen keeps ({first[:160]}): it is damaged or was changed by another "
+                          "program; restore a copy or import into a new database")
+    if "invalidated" in low:
+        return StoreError(f"{where} stopped after an earlier write error ({first[:160]}); nothing more was changed: run the command again")
+    if isinstance(exc, (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException)) or "not a valid" in low:
+        return StoreError(f"{where} cannot be read: it is damaged or not a cpscreen database ({first[:160]})")
+    return StoreError(f"{where}: {first[:200]}")
+
+
+def write_transaction(cur: duckdb.DuckDBPyConnection, work: Callable[[], object]) -> None:
+    """Run ``work`` in one transaction: committed whole, or rolled back and reported in words.
+
+    A failed COMMIT (disk full) is reported as itself, not as the "no transaction is active" of
+    the ROLLBACK that follows it.
+    """
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        work()
+        cur.execute("COMMIT")
+    except BaseException as exc:
+        try:
+            cur.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the transaction was already ended by the failure being reported
+        if isinstance(exc, (duckdb.Error, OSError)):
+            raise store_fault(exc, cur) from exc
+        raise
 
 
 def db_path(path: str | os.PathLike[str] | None = None) -> Path:
@@ -85,22 +153,24 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply the migrations the database lacks, each in its own transaction; return the version."""
     current = schema_version(con)
+    if current == 0:
+        have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if have & set(TABLES):
+            raise StoreError(f"{_path_of(con)} has cpscreen tables ({', '.join(sorted(have & set(TABLES)))}) but no schema "
+                             "version: it is damaged or was changed by another program")
     if current > SCHEMA_VERSION:
         raise StoreError(f"database schema version {current} is newer than this cpscreen ({SCHEMA_VERSION}); upgrade cpscreen")
     for version, statements in MIGRATIONS:
         if version <= current:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        def step(version: int = version, statements: list[str] = statements) -> None:
             if version == 1:
                 con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
             for sql in statements:
                 con.execute(sql)
             con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+
+        write_transaction(con, step)
         current = version
     _add_new_fields(con)
     return current
@@ -136,14 +206,45 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
         con = _connections.get(key)
         if con is None:
             if key != ":memory:":
-                p.parent.mkdir(parents=True, exist_ok=True)
+                if _must_exist and not p.exists():
+                    raise StoreError(f"no database at {p}: check --db or CPSCREEN_DB for a typo; import files (or give "
+                                     "--create) to start a new one")
+                if p.exists() and not p.is_file():
+                    raise StoreError(f"cannot open database {p}: not a file")
+                try:
+                    p.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"cannot create database {p}: {exc.strerror or exc}") from exc
             try:
                 con = duckdb.connect(str(p))
-            except duckdb.IOException as exc:
-                raise StoreError(f"cannot open database {p}: {str(exc).splitlines()[0]}") from exc
-            migrate(con)
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open database {p}: {_open_reason(exc)}") from exc
+            try:
+                migrate(con)
+                _check_tables(con, p)
+            except StoreError:
+                con.close()
+                raise
+            except duckdb.Error as exc:
+                con.close()
+                raise store_fault(exc, str(p)) from exc
             _connections[key] = con
         return con
+
+
+def _open_reason(exc: duckdb.Error) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "lock" in text.lower():
+        return f"another program holds it ({text[:160]})"
+    return f"it is damaged or not a cpscreen database ({text[:160]})"
+
+
+def _check_tables(con: duckdb.DuckDBPyConnection, p: Path) -> None:
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    missing = [t for t in TABLES if t not in have]
+    if missing:
+        raise StoreError(f"the database {p} lacks table(s) {', '.join(missing)}: it is damaged or was changed by another "
+                         "program; restore a copy or import into a new database")
 
 
 def cursor(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:

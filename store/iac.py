@@ -44,6 +44,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from screening.errors import CellError
+
 MMBTU_TO_MWH = 0.29307107
 LB_TO_T = 0.00045359237
 GAL_TO_M3 = 0.003785411784
@@ -68,6 +70,13 @@ ASSESS_NAMES = {
 }
 
 
+#: The sheets that make a workbook an IAC workbook.
+IAC_SHEETS = frozenset({"ASSESS", "RECC"})
+#: Columns the RECC and ASSESS sheets must have (the rest are optional).
+RECC_REQUIRED = ("SUPERID", "ID", "ARC2", "IMPCOST", "IMPSTATUS")
+ASSESS_REQUIRED = ("ID",)
+
+
 def is_iac_workbook(path: str | os.PathLike[str]) -> bool:
     """True when the workbook has the sheets ASSESS and RECC."""
     from openpyxl import load_workbook
@@ -77,7 +86,7 @@ def is_iac_workbook(path: str | os.PathLike[str]) -> bool:
     except Exception:
         return False
     try:
-        return {"ASSESS", "RECC"} <= set(wb.sheetnames)
+        return IAC_SHEETS <= set(wb.sheetnames)
     finally:
         wb.close()
 
@@ -128,10 +137,42 @@ def arc_titles(workbook: pd.DataFrame | None, dictionary: str | os.PathLike[str]
     return titles
 
 
-def _size_class(employees: pd.Series) -> pd.Series:
-    e = pd.to_numeric(employees, errors="coerce")
+def _size_class(employees: np.ndarray) -> pd.Series:
+    e = pd.Series(employees, dtype=float)
     out = np.select([e < 10, e < 50, e < 250], ["micro", "small", "medium"], "large")
-    return pd.Series(np.where(e.isna(), "", out), index=employees.index)
+    return pd.Series(np.where(e.isna(), "", out))
+
+
+def _numbers(frame: pd.DataFrame, column: str, table: str, rows: np.ndarray, source: str, errors: list[CellError],
+             unit: str = "") -> np.ndarray:
+    """A numeric column of an IAC sheet (NaN where empty); a cell that is no number is a named error."""
+    from screening.cells import MISSING, NUMBER, TEXT, classify
+    from screening.schema import _parse_numbers
+
+    if column not in frame.columns:
+        return np.full(len(frame), np.nan)
+    c = classify(frame[column])
+    num = c.num.copy()
+    ist = c.kind == TEXT
+    if ist.any():
+        num[ist] = _parse_numbers(c.text[ist])
+    bad = (c.kind != MISSING) & ((c.kind != NUMBER) & ~ist | ~np.isfinite(np.where(c.kind != MISSING, num, 0.0)))
+    for i in np.flatnonzero(bad):
+        what = "must be a finite number" if c.kind[i] in (NUMBER, TEXT) and not np.isnan(num[i]) else f"expected a number{unit}"
+        errors.append(CellError(table, int(rows[i]), column, str(c.text.iat[i]), what, source))
+    return np.where(bad, np.nan, num)
+
+
+def _sheet(book: dict[str, tuple[pd.DataFrame, np.ndarray]], name: str, required: tuple[str, ...], source: str) -> tuple[pd.DataFrame, np.ndarray]:
+    frame, rows = book[name]
+    frame = frame.rename(columns=ASSESS_NAMES) if name == "ASSESS" else frame
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        from store.readers import ImportFileError
+
+        raise ImportFileError(f"{source}[{name}]: column(s) {', '.join(missing)} missing; an IAC workbook's {name} sheet "
+                              f"has {', '.join(required)} (US DOE IAC Database Manual)")
+    return frame, rows
 
 
 def read_iac_workbook(
@@ -145,47 +186,95 @@ def read_iac_workbook(
     Returns
     -------
     enterprises, options : DataFrame
-        Raw frames in the import format (validated later by the importer).
+        Raw frames in the import format (validated later by the importer); ``attrs['rows']``
+        gives each row's sheet row.
     notes : list of str
         What was assumed or flagged, for the import report.
+
+    Raises
+    ------
+    screening.schema.ValidationError
+        A cell of the workbook that should hold a number and does not (cost, savings, amounts).
     """
-    book = pd.read_excel(path, sheet_name=None)
-    assess = book["ASSESS"].rename(columns=ASSESS_NAMES)
-    recc = book["RECC"]
+    from screening.schema import ValidationError
+    from store.readers import read_xlsx
+
+    p = Path(path)
+    errors: list[CellError] = []
+    ent, erows, opt, orows, notes = iac_tables(read_xlsx(p), p.name, errors, arc_dictionary=arc_dictionary, default_lifetime=default_lifetime)
+    if errors:
+        raise ValidationError(errors)
+    ent.attrs["rows"], opt.attrs["rows"] = erows, orows
+    return ent, opt, notes
+
+
+def iac_frames(book: dict[str, tuple[pd.DataFrame, np.ndarray]], name: str, batch: object) -> None:
+    """Add an IAC workbook's enterprises and options (and its bad cells, notes) to a raw batch."""
+    ent, erows, opt, orows, notes = iac_tables(book, name, batch.errors)  # type: ignore[attr-defined]
+    batch.add("enterprises", ent, f"{name}[ASSESS]", erows)  # type: ignore[attr-defined]
+    batch.add("options", opt, f"{name}[RECC]", orows)  # type: ignore[attr-defined]
+    batch.notes.extend(notes)  # type: ignore[attr-defined]
+
+
+def iac_tables(
+    book: dict[str, tuple[pd.DataFrame, np.ndarray]],
+    name: str,
+    errors: list[CellError],
+    *,
+    arc_dictionary: str | os.PathLike[str] | None = None,
+    default_lifetime: int = 10,
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray, list[str]]:
+    """The import-format frames of a read IAC workbook (sheet -> (cells, sheet rows)).
+
+    Returns enterprises, their sheet rows, options, their sheet rows, and the notes; cells that
+    should hold numbers and do not are appended to ``errors``.
+    """
+    assess, arows = _sheet(book, "ASSESS", ASSESS_REQUIRED, name)
+    recc, rrows = _sheet(book, "RECC", RECC_REQUIRED, name)
+    assess = assess.rename(columns=ASSESS_NAMES)
     notes: list[str] = []
-    recc = recc.assign(_sheet_row=np.arange(len(recc)) + 2)
-    keep = recc["SUPERID"].notna() & recc["ID"].notna()
+    keep = (recc["SUPERID"].notna() & recc["ID"].notna()).to_numpy()
     if (~keep).sum():
         notes.append(f"RECC: {(~keep).sum()} summary row(s) without SUPERID skipped")
-    recc = recc[keep].reset_index(drop=True)
-    assess = assess[assess["ID"].notna()].reset_index(drop=True)
+    recc, rrows = recc[keep].reset_index(drop=True), rrows[keep]
+    akeep = assess["ID"].notna().to_numpy()
+    assess, arows = assess[akeep].reset_index(drop=True), arows[akeep]
+    asrc, rsrc = f"{name}[ASSESS]", f"{name}[RECC]"
 
-    products = assess.get("PRODUCTS", pd.Series([""] * len(assess))).fillna("").astype(str)
+    def text(frame: pd.DataFrame, col: str) -> pd.Series:
+        if col not in frame.columns:
+            return pd.Series([""] * len(frame), dtype=object)
+        return frame[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else _arc_text(v) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else str(v).strip())
+
+    ids = text(assess, "ID")
+    products = text(assess, "PRODUCTS")
+    employees = _numbers(assess, "EMPLOYEES", "enterprises", arows, asrc, errors)
     ent = pd.DataFrame(
         {
-            "enterprise_id": assess["ID"].astype(str).str.strip(),
-            "name": ["IAC " + i + (f" ({p.strip()})" if p.strip() else "") for i, p in zip(assess["ID"].astype(str), products)],
+            "enterprise_id": ids,
+            "name": ["IAC " + i + (f" ({p})" if p else "") for i, p in zip(ids, products)],
             "jurisdiction": "US",
-            "size_class": _size_class(assess.get("EMPLOYEES", pd.Series(np.nan, index=assess.index))),
-            "sector": assess.get("NAICS", pd.Series("", index=assess.index)).map(lambda v: "" if pd.isna(v) else str(int(v)) if isinstance(v, (int, float)) else str(v)),
+            "size_class": _size_class(employees),
+            "sector": text(assess, "NAICS"),
             "currency": "USD",
-            "iac_center": assess.get("CENTER", ""),
-            "iac_fy": assess.get("FY", ""),
-            "employees": assess.get("EMPLOYEES", np.nan),
-            "sales_usd": assess.get("SALES", np.nan),
+            "iac_center": assess["CENTER"] if "CENTER" in assess.columns else None,
+            "iac_fy": assess["FY"] if "FY" in assess.columns else None,
+            "employees": employees,
+            "sales_usd": _numbers(assess, "SALES", "enterprises", arows, asrc, errors, " [USD/yr]"),
         }
     )
 
-    titles = arc_titles(book.get("ARC_CODES"), arc_dictionary)
+    arc_book = book.get("ARC_CODES")
+    titles = arc_titles(arc_book[0] if arc_book is not None else None, arc_dictionary)
     codes = recc["ARC2"].map(_arc_text)
     cats = codes.map(arc_category)
-    saved = pd.DataFrame({s: pd.to_numeric(recc.get(f"{s}SAVED"), errors="coerce") for s in STREAMS})
+    saved = pd.DataFrame({s: _numbers(recc, f"{s}SAVED", "options", rrows, rsrc, errors, " [USD/yr]") for s in STREAMS})
     energy = np.zeros(len(recc))
     waste = np.zeros(len(recc))
     water = np.zeros(len(recc))
     for s in STREAMS:
-        code = recc.get(f"{s}SOURCCODE", pd.Series("", index=recc.index)).fillna("").astype(str).str.strip()
-        amount = pd.to_numeric(recc.get(f"{s}CONSERVED"), errors="coerce").fillna(0.0).to_numpy()
+        code = text(recc, f"{s}SOURCCODE")
+        amount = np.nan_to_num(_numbers(recc, f"{s}CONSERVED", "options", rrows, rsrc, errors), nan=0.0)
         energy += np.where(code.isin(ELECTRICITY_KWH), amount / 1000.0, 0.0)
         energy += np.where(code.isin(FUELS_MMBTU), amount * MMBTU_TO_MWH, 0.0)
         waste += np.where(code.isin(WASTE_LB), amount * LB_TO_T, 0.0)
@@ -193,7 +282,7 @@ def read_iac_workbook(
 
     net_energy_increase = np.where(energy < 0, -energy, 0.0)
     energy = np.clip(energy, 0.0, None)
-    cost = pd.to_numeric(recc["IMPCOST"], errors="coerce")
+    cost = pd.Series(_numbers(recc, "IMPCOST", "options", rrows, rsrc, errors, " [USD]"))
     savings = saved.sum(axis=1, min_count=1)
     flags = []
     for c, s, e in zip(cost, savings, net_energy_increase):
@@ -217,11 +306,12 @@ def read_iac_workbook(
         t = _longest(code, titles)
         return f"{t.strip().capitalize() if t and t.isupper() else t} (ARC {code})" if t else f"ARC {code}"
 
-    status = recc["IMPSTATUS"].fillna("").astype(str).str.strip().str.upper().map(lambda v: STATUS.get(v, "proposed"))
+    impstatus = text(recc, "IMPSTATUS")
+    status = impstatus.str.upper().map(lambda v: STATUS.get(v, "proposed"))
     opt = pd.DataFrame(
         {
-            "option_id": recc["SUPERID"].astype(str).str.strip(),
-            "enterprise_id": recc["ID"].astype(str).str.strip(),
+            "option_id": text(recc, "SUPERID"),
+            "enterprise_id": text(recc, "ID"),
             "title": codes.map(title),
             "category": [c for c, _ in cats],
             "investment": cost.clip(lower=0).fillna(0.0),
@@ -233,12 +323,10 @@ def read_iac_workbook(
             "hierarchy": [h for _, h in cats],
             "status": status,
             "arc_code": codes,
-            "iac_impstatus": recc["IMPSTATUS"].fillna("").astype(str),
-            "iac_payback_years": pd.to_numeric(recc.get("PAYBACK"), errors="coerce"),
+            "iac_impstatus": impstatus,
+            "iac_payback_years": _numbers(recc, "PAYBACK", "options", rrows, rsrc, errors, " [yr]"),
             "iac_flag": flags_s,
             "lifetime_assumed": "yes",
         }
     )
-    opt.attrs["rows"] = recc["_sheet_row"].to_numpy()
-    ent.attrs["rows"] = np.arange(len(ent)) + 2
-    return ent, opt, notes
+    return ent, arows, opt, rrows, notes

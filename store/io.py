@@ -28,47 +28,21 @@ import numpy as np
 import pandas as pd
 
 from screening.schema import (
-    CellError,
     ValidationError,
+    Validated,
     columns,
     detect_kind,
     fields,
     validate,
+    validate_scores,
 )
-from screening.formula_escape import escape_frame, unescape_formula, unescape_frame
-from store.writers import csv_text, write_xlsx, xlsx_decode_frame
+from screening.formula_escape import escape_frame, unescape_formula, unescape_frame  # noqa: F401
+from store.writers import csv_text, write_xlsx, xlsx_decode_frame  # noqa: F401
+from store.db import StoreError, store_fault, write_transaction  # noqa: F401 - StoreError re-exported
+from store.readers import SCORE_COLUMNS, ImportFileError, RawBatch, read_files
 
 FORMATS = ("csv", "xlsx", "parquet")
-SCORE_COLUMNS = ("enterprise_id", "option_id", "assessor", "criterion", "score")
 SCORE_CRITERIA = ("technical_feasibility", "implementability")
-
-
-class ImportFileError(ValueError):
-    """A file that cannot be read or whose kind cannot be recognised."""
-
-
-@dataclass
-class RawBatch:
-    """Raw frames read from one or more files, with each row's file and spreadsheet row."""
-
-    frames: dict[str, list[tuple[pd.DataFrame, str]]] = field(
-        default_factory=lambda: {"enterprises": [], "options": [], "assessor_scores": []}
-    )
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, kind: str, frame: pd.DataFrame, source: str) -> None:
-        """Add a frame; its spreadsheet rows are ``frame.attrs['rows']`` or position + 2."""
-        self.frames[kind].append((frame, source))
-
-    def combined(self, kind: str) -> tuple[pd.DataFrame | None, np.ndarray, np.ndarray]:
-        """All frames of one kind stacked, with per-row source names and row numbers."""
-        parts = self.frames[kind]
-        if not parts:
-            return None, np.array([], dtype=object), np.array([], dtype=int)
-        frame = pd.concat([f for f, _ in parts], ignore_index=True, sort=False)
-        srcs = np.concatenate([np.full(len(f), s, dtype=object) for f, s in parts])
-        rows = np.concatenate([np.asarray(f.attrs.get("rows", np.arange(len(f)) + 2)) for f, _ in parts])
-        return frame, srcs, rows
 
 
 @dataclass(frozen=True)
@@ -84,102 +58,10 @@ class ImportReport:
         return {"enterprises": self.enterprises, "options": self.options, "assessor_scores": self.assessor_scores, "notes": list(self.notes)}
 
 
-def _detect(frame: pd.DataFrame) -> str | None:
-    kind = detect_kind(frame)
-    if kind is None and set(SCORE_COLUMNS) <= {str(c).strip() for c in frame.columns}:
-        return "assessor_scores"
-    if kind == "options" and {"assessor", "criterion", "score"} <= {str(c).strip() for c in frame.columns}:
-        return "assessor_scores"
-    return kind
-
-
-def read_files(paths: Sequence[str | os.PathLike[str]]) -> RawBatch:
-    """Read import files; recognise each file's (or sheet's) kind from its columns.
-
-    An XLSX workbook with sheets ASSESS and RECC is read as an official US DOE IAC workbook.
-    """
-    from store.iac import is_iac_workbook, read_iac_workbook
-
-    batch = RawBatch()
-    for p in map(Path, paths):
-        if not p.exists():
-            raise ImportFileError(f"{p}: no such file")
-        suffix = p.suffix.lower()
-        try:
-            if suffix == ".csv":
-                sheets = {p.name: unescape_frame(pd.read_csv(p, dtype=str, keep_default_na=False))}
-            elif suffix in (".xlsx", ".xlsm"):
-                if is_iac_workbook(p):
-                    ent, opt, notes = read_iac_workbook(p)
-                    batch.add("enterprises", ent, f"{p.name}[ASSESS]")
-                    batch.add("options", opt, f"{p.name}[RECC]")
-                    batch.notes.extend(notes)
-                    continue
-                book = pd.read_excel(p, sheet_name=None, dtype=object)
-                sheets = {f"{p.name}[{name}]": unescape_frame(xlsx_decode_frame(df)) for name, df in book.items()}
-            elif suffix == ".parquet":
-                sheets = {p.name: pd.read_parquet(p)}
-            else:
-                raise ImportFileError(f"{p}: unknown file type {suffix!r}; expected .csv, .xlsx or .parquet")
-        except ImportFileError:
-            raise
-        except Exception as exc:  # a corrupt file: say which one and why, in one line
-            raise ImportFileError(f"{p}: cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
-        recognised = 0
-        for name, df in sheets.items():
-            kind = _detect(df)
-            if kind is None:
-                if len(sheets) == 1:
-                    raise ImportFileError(
-                        f"{name}: cannot tell whether it holds enterprises or options: expected an "
-                        f"enterprise_id column with option_id (options) or name/jurisdiction/size_class (enterprises)"
-                    )
-                continue
-            batch.add(kind, df, name)
-            recognised += 1
-        if not recognised:
-            raise ImportFileError(f"{p}: no sheet holds enterprises or options")
-    return batch
-
-
 def _stored_keys(cur: duckdb.DuckDBPyConnection) -> tuple[set[str], set[tuple[str, str]]]:
     ents = {r[0] for r in cur.execute("SELECT enterprise_id FROM enterprises").fetchall()}
     opts = {(r[0], r[1]) for r in cur.execute("SELECT enterprise_id, option_id FROM options").fetchall()}
     return ents, opts
-
-
-def _validate_scores(frame: pd.DataFrame | None, srcs: np.ndarray, rows: np.ndarray, option_keys: set[tuple[str, str]]) -> tuple[pd.DataFrame, list[CellError]]:
-    errors: list[CellError] = []
-    if frame is None:
-        return pd.DataFrame(columns=list(SCORE_COLUMNS)), errors
-    frame = frame.reset_index(drop=True)
-    for c in SCORE_COLUMNS:
-        if c not in frame.columns:
-            errors.append(CellError("assessor_scores", None, c, "", "required column is missing", str(srcs[0]) if len(srcs) else ""))
-    if errors:
-        return frame, errors
-    txt = frame[list(SCORE_COLUMNS)].astype("string").apply(lambda s: s.str.strip()).fillna("")
-    score = pd.to_numeric(txt["score"], errors="coerce")
-    for i in range(len(frame)):
-        e, o, a, c, s = (txt[k].iat[i] for k in SCORE_COLUMNS)
-        def err(col: str, val: str, why: str) -> None:
-            errors.append(CellError("assessor_scores", int(rows[i]), col, val, why, str(srcs[i])))
-        for col in ("enterprise_id", "option_id", "assessor", "criterion"):
-            if txt[col].iat[i] == "":
-                err(col, "", "required value is missing")
-        if c and c not in SCORE_CRITERIA:
-            err("criterion", c, f"unknown criterion: expected one of {', '.join(SCORE_CRITERIA)}")
-        if math.isnan(score.iat[i]):
-            err("score", s, "expected a number, got text" if s else "required value is missing")
-        elif not 1 <= score.iat[i] <= 10:
-            err("score", s, "out of range: must be 1..10")
-        if e and o and (e, o) not in option_keys:
-            err("option_id", o, f"option does not exist for enterprise {e!r}")
-    out = txt.assign(score=score)
-    dup = out.duplicated(["enterprise_id", "option_id", "assessor", "criterion"])
-    for i in np.flatnonzero(dup.to_numpy()):
-        errors.append(CellError("assessor_scores", int(rows[i]), "criterion", out["criterion"].iat[i], "duplicate score for this option, assessor and criterion", str(srcs[i])))
-    return out, errors
 
 
 def import_batch(cur: duckdb.DuckDBPyConnection, batch: RawBatch) -> ImportReport:
@@ -190,10 +72,13 @@ def import_batch(cur: duckdb.DuckDBPyConnection, batch: RawBatch) -> ImportRepor
     ValidationError
         Listing every bad cell of every file; the database is unchanged.
     """
-    known_e, known_o = _stored_keys(cur)
+    try:
+        known_e, known_o = _stored_keys(cur)
+    except duckdb.Error as exc:
+        raise store_fault(exc, cur) from exc
     ent, esrc, erow = batch.combined("enterprises")
     opt, osrc, orow = batch.combined("options")
-    v_errors: list[CellError] = []
+    v_errors: ValidationError | None = None
     try:
         v = validate(
             ent,
@@ -204,31 +89,30 @@ def import_batch(cur: duckdb.DuckDBPyConnection, batch: RawBatch) -> ImportRepor
             row_offsets={"enterprises": erow, "options": orow},
         )
     except ValidationError as exc:
-        v_errors = exc.errors
+        v_errors = exc
         v = None
     sc, ssrc, srow = batch.combined("assessor_scores")
-    new_keys = set() if v is None else set(zip(v.options["enterprise_id"], v.options["option_id"]))
-    scores, s_errors = _validate_scores(sc, ssrc, srow, known_o | new_keys)
-    if v_errors or s_errors:
-        raise ValidationError(v_errors + s_errors)
+    new_keys = [] if v is None else list(zip(v.options["enterprise_id"], v.options["option_id"]))
+    scores, s_errors = validate_scores(sc, [*known_o, *new_keys], sources=ssrc, rows=srow)
+    read_errors = ValidationError(batch.errors) if batch.errors else None
+    if v_errors is not None or s_errors is not None or read_errors is not None:
+        raise ValidationError.merge(read_errors, v_errors, s_errors)
     assert v is not None
-    cur.execute("BEGIN TRANSACTION")
-    try:
-        _upsert(cur, "enterprises", v.enterprises, ["enterprise_id"])
-        _upsert(cur, "options", v.options, ["enterprise_id", "option_id"])
-        if len(scores):
-            cur.register("_new_scores", scores[list(SCORE_COLUMNS)])
-            cur.execute(
-                "DELETE FROM assessor_scores s USING _new_scores n WHERE s.enterprise_id = n.enterprise_id "
-                "AND s.option_id = n.option_id AND s.assessor = n.assessor AND s.criterion = n.criterion"
-            )
-            cur.execute("INSERT INTO assessor_scores SELECT enterprise_id, option_id, assessor, criterion, score FROM _new_scores")
-            cur.unregister("_new_scores")
-        cur.execute("COMMIT")
-    except Exception:
-        cur.execute("ROLLBACK")
-        raise
+    write_transaction(cur, lambda: _write(cur, v, scores))
     return ImportReport(len(v.enterprises), len(v.options), len(scores), tuple(batch.notes))
+
+
+def _write(cur: duckdb.DuckDBPyConnection, v: Validated, scores: pd.DataFrame) -> None:
+    _upsert(cur, "enterprises", v.enterprises, ["enterprise_id"])
+    _upsert(cur, "options", v.options, ["enterprise_id", "option_id"])
+    if len(scores):
+        cur.register("_new_scores", scores[list(SCORE_COLUMNS)])
+        cur.execute(
+            "DELETE FROM assessor_scores s USING _new_scores n WHERE s.enterprise_id = n.enterprise_id "
+            "AND s.option_id = n.option_id AND s.assessor = n.assessor AND s.criterion = n.criterion"
+        )
+        cur.execute("INSERT INTO assessor_scores SELECT enterprise_id, option_id, assessor, criterion, score FROM _new_scores")
+        cur.unregister("_new_scores")
 
 
 def import_files(cur: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLike[str]]) -> ImportReport:
@@ -259,7 +143,8 @@ def _upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key
     out = frame[cols].copy()
     if extra:
         ext = frame[extra].astype(object).where(frame[extra].notna(), None)
-        out["attributes"] = [json.dumps({k: _jsonable(v) for k, v in zip(extra, row) if v is not None}) for row in ext.itertuples(index=False)]
+        out["attributes"] = [json.dumps({k: _jsonable(v) for k, v in zip(extra, row) if v is not None}, allow_nan=False, default=_json_default)
+                             for row in ext.itertuples(index=False)]
     else:
         out["attributes"] = None
     # a replaced row keeps its place in the import order; a new row goes to the end
@@ -274,6 +159,13 @@ def _upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key
     cur.execute(f"DELETE FROM {table} t USING _new_rows n WHERE {cond}")
     cur.execute(f"INSERT INTO {table} ({', '.join(out.columns)}) SELECT {', '.join(out.columns)} FROM _new_rows")
     cur.unregister("_new_rows")
+
+
+def _json_default(v: object) -> object:
+    """ISO text for a date, time or duration that reached an extra column; anything else is refused."""
+    if hasattr(v, "isoformat"):
+        return v.isoformat()  # type: ignore[attr-defined]
+    raise ValueError(f"an extra column holds {type(v).__name__!r}, which cannot be stored")
 
 
 def _jsonable(v: object) -> object:
@@ -510,8 +402,13 @@ def delete_options(cur: duckdb.DuckDBPyConnection, option_ids: Sequence[str], *,
                 if len(kept) != len(listed):
                     cur.execute("UPDATE options SET excludes = ? WHERE enterprise_id = ? AND option_id = ?", [";".join(kept), e, o])
         cur.execute("COMMIT")
-    except Exception:
-        cur.execute("ROLLBACK")
+    except Exception as exc:
+        try:
+            cur.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the failure ended the transaction already; report the failure itself
+        if isinstance(exc, duckdb.Error):
+            raise store_fault(exc, cur) from exc
         raise
     return len(found)
 

@@ -17,6 +17,7 @@ import duckdb
 import streamlit as st
 
 from screening.schema import CATEGORIES, STATUSES, ValidationError, columns
+from store.db import StoreError
 from store.io import (
     ImportFileError,
     UnknownOptionError,
@@ -27,6 +28,7 @@ from store.io import (
     to_export_frame,
 )
 from store.edits import SaveConflictError, StaleEditError, describe_changes, edit_changes, load_options, reapply, save_options
+from store.readers import read_bytes_limit_message
 from store.seed import DEMO_FILES
 from ui import data
 from ui.state import db_cursor, enterprise_id
@@ -46,6 +48,9 @@ with st.expander("Import files (CSV, XLSX, Parquet, or an IAC workbook)", expand
     if st.button("Import", disabled=not uploads, key="import_button"):
         bar = st.progress(0.0, text="Reading files")
         try:
+            too_big = read_bytes_limit_message(sum(up.size for up in uploads))
+            if too_big:
+                raise ImportFileError(f"the files are {too_big}")
             with tempfile.TemporaryDirectory() as tmp:
                 paths = []
                 for up in uploads:
@@ -65,9 +70,14 @@ with st.expander("Import files (CSV, XLSX, Parquet, or an IAC workbook)", expand
             st.rerun()
         except ValidationError as exc:
             bar.empty()
-            st.error(f"Nothing was imported: {len(exc.errors)} bad cell(s). Fix them in the file and import again.")
-            st.dataframe(exc.frame(), hide_index=True, width="stretch")
-        except ImportFileError as exc:
+            errs = exc.frame()
+            shown_n = min(len(errs), 1000)
+            st.error(f"Nothing was imported: {exc.count:,} bad cell(s). Fix them in the file and import again."
+                     + (f" The first {shown_n:,} are shown; download the list for all of them." if shown_n < len(errs) else ""))
+            st.dataframe(errs.head(shown_n), hide_index=True, width="stretch")
+            st.download_button("Download every bad cell (CSV)", data=errs.to_csv(index=False).encode("utf-8"),
+                               file_name="import_errors.csv", mime=MIME["csv"], key="download_import_errors")
+        except (ImportFileError, StoreError) as exc:
             bar.empty()
             st.error(f"Nothing was imported: {exc}")
         except duckdb.TransactionException:  # a write-write conflict with a save in another session
@@ -198,7 +208,7 @@ if b1.button("Save changes", type="primary", disabled=not changed, key="save_opt
         st.session_state["save_errors"] = (exc.errors, edited)
     except StaleEditError:
         st.rerun()  # the next run shows what changed, with the edit kept
-    except SaveConflictError as exc:
+    except (SaveConflictError, StoreError) as exc:
         st.error(f"Not saved: {exc}")
 if msg := st.session_state.pop("save_message", None):
     st.success(msg)
