@@ -186,7 +186,7 @@ def _add_new_fields(con: duckdb.DuckDBPyConnection) -> None:
         have = {r[0] for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
         new = [f for f in fields(table) if f.column not in have]
-        if not new:
+        if not have or not new:  # a missing table is the integrity check's to report, in its words
             continue
         con.execute("BEGIN TRANSACTION")
         try:

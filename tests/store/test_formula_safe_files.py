@@ -13,6 +13,8 @@ import itertools
 import openpyxl
 import pandas as pd
 import pytest
+
+from screening.schema import ValidationError
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -106,14 +108,20 @@ def test_a_bare_cr_in_a_title_is_quoted_so_the_export_imports_again(stored, tmp_
     assert len(pd.read_csv(tmp_path / "out" / "options.csv", dtype=str)) == 3
 
 
-def test_control_characters_and_literal_ooxml_escapes_survive_xlsx(db, tmp_path):
-    import_frames(db, ENT, pd.DataFrame([_opt(title="bell\x07 cr\r _x0041_ end", note="\x01")]))
+def test_carriage_returns_and_literal_ooxml_escapes_survive_xlsx(db, tmp_path):
+    import_frames(db, ENT, pd.DataFrame([_opt(title="tab\t cr\r _x0041_ end", note="line\nbreak")]))
     path = export_dir(db, tmp_path / "out", "xlsx")[0]
-    assert "bell_x0007_ cr_x000D_ _x005F_x0041_ end" in [v for v, _ in _cells(path)]  # as Excel writes them
+    assert "tab\t cr_x000D_ _x005F_x0041_ end" in [v for v, _ in _cells(path)]  # as Excel writes them
     again = cursor(tmp_path / "again.duckdb")
     import_files(again, [str(path)])
-    assert load_table(again, "options")["title"].tolist() == ["bell\x07 cr\r _x0041_ end"]
-    assert load_table(again, "options")["note"].tolist() == ["\x01"]
+    assert load_table(again, "options")["title"].tolist() == ["tab\t cr\r _x0041_ end"]
+    assert load_table(again, "options")["note"].tolist() == ["line\nbreak"]
+
+
+def test_other_control_characters_are_refused_by_name_not_stored(db):
+    # C0 controls other than tab, LF and CR (a bell, SOH) are no text a user typed: refused on import
+    with pytest.raises(ValidationError, match="U\\+0007"):
+        import_frames(db, ENT, pd.DataFrame([_opt(title="bell\x07", note="\x01")]))
 
 
 def test_export_refuses_to_overwrite_a_file_without_force(stored, tmp_path):
@@ -180,12 +188,23 @@ def test_cli_list_csv_imports_back_to_the_same_options(stored, capsys, tmp_path)
 # --- property: any text survives export -> import ---------------------------------------------------
 
 SPECIAL = list("=+-@＝＋－＠'\"\t\r\n ,;\u00a0\u3000\u200b\ufeff\u2028")
-ANY_TEXT = st.text(alphabet=st.one_of(st.sampled_from(SPECIAL), st.characters(blacklist_categories=("Cs",))), min_size=1, max_size=12)
+#: what any text field refuses (screening.cells): C0 controls other than tab, LF and CR, and DEL
+_REFUSED = [chr(c) for c in range(32) if chr(c) not in "\t\n\r"] + ["\x7f"]
+#: what an id refuses besides: tab, line breaks, C1 controls, bidi marks, zero-width characters, BOM
+_ID_REFUSED = _REFUSED + list("\t\n\r\u061c\ufeff") + [chr(c) for c in (*range(0x80, 0xA0), *range(0x200B, 0x2010),
+                                                                   *range(0x202A, 0x202F), *range(0x2060, 0x2065),
+                                                                   *range(0x2066, 0x206A))]
+ANY_TEXT = st.text(alphabet=st.one_of(st.sampled_from(SPECIAL),
+                                      st.characters(blacklist_categories=("Cs",), blacklist_characters=_REFUSED)),
+                   min_size=1, max_size=12)
+ANY_ID = st.text(alphabet=st.one_of(st.sampled_from([c for c in SPECIAL if c not in _ID_REFUSED]),
+                                    st.characters(blacklist_categories=("Cs",), blacklist_characters=_ID_REFUSED)),
+                 min_size=1, max_size=12)
 _round = itertools.count()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(title=ANY_TEXT, note=ANY_TEXT, option_id=ANY_TEXT, fmt=st.sampled_from(["csv", "xlsx"]))
+@given(title=ANY_TEXT, note=ANY_TEXT, option_id=ANY_ID, fmt=st.sampled_from(["csv", "xlsx"]))
 def test_any_text_survives_export_and_import(tmp_path, title, note, option_id, fmt):
     assume(title.strip() and option_id.strip() and ";" not in option_id)
     work = tmp_path / f"r{next(_round)}"
