@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -280,6 +280,8 @@ def _check_column(
         bad(~missing & ~is_t & ~is_f, "expected yes or no")
         default = (f.default or "no") in _TRUE
         return pd.Series(np.where(is_t, True, np.where(is_f, False, default)), index=raw.index, dtype=bool)
+    if f.type == "attribute":
+        return _check_attribute(f, text, missing, bad)
     if f.type in _ENUMS or f.type == "jurisdiction":
         allowed = jurisdictions if f.type == "jurisdiction" else _ENUMS[f.type]
         norm = text if f.type == "jurisdiction" else text.str.lower()
@@ -303,6 +305,23 @@ def _check_column(
     if f.type == "idlist":
         out = out.fillna("").map(lambda v: ";".join(p.strip() for p in str(v).split(";") if p.strip()))
     return out
+
+
+def _check_attribute(f: Field, text: pd.Series, missing: np.ndarray, bad: Callable[[np.ndarray, str], None]) -> pd.Series:
+    """A column a policy pack reads (type ``attribute``): its value must be one the packs list.
+
+    The allowed values come from the packs (:func:`policies.attributes.attribute_values`), so a
+    value a new pack lists is allowed without editing the field table; case is ignored and the
+    pack's spelling kept (``i`` -> ``I``).
+    """
+    from policies.attributes import attribute_values
+
+    allowed = attribute_values().get(f.column, ())
+    canonical = {a.lower(): a for a in allowed}
+    norm = text.str.lower().map(lambda v: canonical.get(v, v))
+    unknown = ~missing & ~norm.isin(allowed).to_numpy()
+    bad(unknown, f"unknown {f.column}: expected one of {', '.join(allowed)} (the values the policy packs read), or empty")
+    return norm.where(~pd.Series(missing | unknown, index=text.index), None).astype(object)
 
 
 def validate(
