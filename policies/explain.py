@@ -76,6 +76,8 @@ def _condition_text(c: Any, i: int, rule_id: str, cur: str) -> str:
             return _missing(c.column, rule_id, f"allowed: {_listing(c.limit)}")
         if c.kind == "size_classes":
             return f"size class {lab} not eligible (eligible: {_listing(c.limit)})"
+        if c.kind == "attributes" and {str(v).lower() for v in c.limit} <= {"yes", "true", "1"}:
+            return f"{c.column} is {lab}: the rule needs {c.column} = yes"
         return f"{word} {lab} is not among {_listing(c.limit)}"
     if c.kind == "requires_all":
         return f"{c.column} is 0 or not given: the rule needs it above 0"
