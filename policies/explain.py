@@ -203,7 +203,7 @@ def _stage_text(rec: dict[str, Any], name: str, before: float, after: float, i: 
             return f"{what} leaves no room: allowed {_money(float(allowed[i]), cur)} in grant equivalent, used by earlier items"
         return f"{what} bound: allowed {_money(float(allowed[i]), cur)} in grant equivalent (formula gave {_money(before, cur)})"
     if name == "min_aid":
-        return f"below min aid {_cap_limit(rec, name, cur)}: the formula gives {_money(before, cur)}"
+        return f"below min aid {_cap_limit(rec, name, cur)}: the amount would be {_money(before, cur)}"
     if name == "per_project":
         return f"capped by per_project cap {_cap_limit(rec, name, cur)} (formula gave {_money(before, cur)})"
     if after <= 0:
