@@ -321,7 +321,7 @@ def _check_attribute(f: Field, text: pd.Series, missing: np.ndarray, bad: Callab
     norm = text.str.lower().map(lambda v: canonical.get(v, v))
     unknown = ~missing & ~norm.isin(allowed).to_numpy()
     bad(unknown, f"unknown {f.column}: expected one of {', '.join(allowed)} (the values the policy packs read), or empty")
-    return norm.where(~pd.Series(missing | unknown, index=text.index), None).astype(object)
+    return norm.astype(object).where(~pd.Series(missing | unknown, index=text.index), None)
 
 
 def validate(
