@@ -4,15 +4,12 @@
 (the ``cpscreen appraise --explain`` contract): ``enterprise_id, option_id, rule_id, applies,
 amount, npv_effect, reason``.
 
-NPV effect [currency] of an applying rule (:func:`npv_effects`), by sequential attribution in
-the pack's order: the option's NPV with the items of the rules before it and this one, minus its
-NPV with the items of the rules before it only, all through the batch cash-flow engine
-(:func:`finance.batch.batch_appraise`, the path of :func:`finance.appraise.appraise`).  The
-effects of an option's rules therefore add up to its ``support_total`` (NPV with all support
-minus NPV without); a rule that does not apply has effect 0.
-
-This valuation is kept in this one function so it can be replaced by the per-item valuation of
-``finance.appraise`` (items' ``cash_value`` and ``npv_effect``) once that exists.
+NPV effect [currency] of an applying rule (:func:`npv_effects`): the item's ``npv_effect`` of
+:func:`finance.valuation.item_values` (marginal attribution in the pack's order through the
+cash-flow engine, with the inputs of :func:`finance.appraise.appraisal_inputs`), the figure
+``cpscreen appraise`` lists per support item.  The effects of an option's rules add up to its
+``support_total`` (NPV with all support minus NPV without); a rule that does not apply has
+effect 0.
 """
 
 from __future__ import annotations
@@ -23,9 +20,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from finance.appraise import _bool, _discount_rates, _enterprise_column, _packs
-from finance.batch import batch_appraise
-from policies import engine
+from finance.appraise import appraisal_inputs
+from finance.valuation import item_values
 from policies.explain import explain_support
 
 __all__ = ["EXPLAIN_RECORD_FIELDS", "explain_appraisal", "npv_effects"]
@@ -59,33 +55,12 @@ def npv_effects(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
         NPV with the earlier ones only. [currency]
     """
     opts = options.reset_index(drop=True)
-    n = len(opts)
-    rows = support["row"].to_numpy(dtype=np.int64) if len(support) else np.zeros(0, dtype=np.int64)
-    if rows.size == 0:
+    if len(support) == 0:
         return np.zeros(0)
-    if np.any(np.diff(rows) < 0):
-        raise ValueError("support table must be sorted by row (as policies.engine.support_table returns it)")
-    k = np.bincount(rows, minlength=n)
-    starts = np.r_[0, np.cumsum(k)[:-1]]
-    q = np.arange(rows.size) - starts[rows]  # the item's place among its option's items
-    copies = k + 1  # copy j of an option holds its first j items, j = 0..k
-    offset = np.r_[0, np.cumsum(copies)[:-1]]
-    src = np.repeat(np.arange(n), copies)
-    # item (r, q) goes into copies j = q+1..k_r of option r
-    item_of = np.repeat(np.arange(rows.size), k[rows] - q)
-    j_item = np.concatenate([np.arange(qq + 1, kk + 1) for qq, kk in zip(q, k[rows])])
-    wide = support.iloc[item_of].reset_index(drop=True).copy()
-    wide["row"] = offset[rows[item_of]] + j_item
-    wide = wide.sort_values("row", kind="stable").reset_index(drop=True)
-    tax = np.asarray(engine.tax_rates(opts, enterprises, on_date), dtype=float)
-    rate = _discount_rates(opts, enterprises, discount_rate)
-    capacity = _bool(_enterprise_column(opts, enterprises, "tax_capacity"), True, "tax_capacity")
-    loss = _packs(opts, enterprises, on_date)[2]
-    big = opts.iloc[src].reset_index(drop=True)
-    res = batch_appraise(big, tax[src], rate[src], capacity[src], wide, loss_carry_forward_years=loss[src])
-    npv = res["npv"].to_numpy(dtype=float)
-    at = offset[rows] + q
-    return npv[at + 1] - npv[at]
+    inp = appraisal_inputs(opts, enterprises, on_date, discount_rate)
+    values = item_values(opts, inp.tax_rate, inp.discount_rate, inp.tax_capacity, support,
+                         loss_carry_forward_years=inp.loss_carry_forward_years)
+    return values.npv_effect
 
 
 def explain_appraisal(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, *,

@@ -26,7 +26,8 @@ def test_appraisal_why_table_is_the_library_explanation(app, seeded_db):
     cur = cursor(seeded_db)
     opts = load_table(cur, "options", "nl_plating")
     ents = load_table(cur, "enterprises")
-    lib = explain_appraisal(opts[opts["option_id"] == "NL-03"], ents, day, discount_rate=0.08)
+    lib = explain_appraisal(opts, ents, day, discount_rate=0.08)
+    lib = lib[lib["option_id"] == "NL-03"]
     assert list(why["reason"]) == list(lib["reason"])
     assert list(why["NPV effect [EUR]"]) == list(lib["npv_effect"])
     mia = why[why["rule"].str.startswith("NL-MIA-2025")].iloc[0]

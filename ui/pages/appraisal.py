@@ -169,7 +169,9 @@ st.subheader("Why, and why not")
 explain_appraisal = data.optional("finance.explain", "explain_appraisal")
 if explain_appraisal is not None:
     try:
-        why = explain_appraisal(pd.DataFrame([option]), pd.DataFrame([enterprise]), day, discount_rate=rate)
+        # the enterprise's batch, as cpscreen appraise: cumulative caps spent by its earlier options
+        why = explain_appraisal(opts, ents, day, discount_rate=rate)
+        why = why[why["option_id"] == option_id]
     except ValueError as exc:
         st.error(f"Cannot explain the support of {option_id}: {exc}")
     else:
