@@ -21,14 +21,15 @@ import numpy as np
 import pandas as pd
 
 from finance.appraise import appraisal_inputs
-from finance.valuation import item_values
+from finance.valuation import ItemValues, item_values
 from policies.explain import explain_support
 
 __all__ = ["EXPLAIN_RECORD_FIELDS", "explain_appraisal", "npv_effects"]
 
 #: Fields of :func:`explain_appraisal` (the CLI contract first, then the rule's pack, name and kind).
 EXPLAIN_RECORD_FIELDS: tuple[str, ...] = ("enterprise_id", "option_id", "rule_id", "applies", "amount", "npv_effect",
-                                          "reason", "pack", "rule_name", "kind")
+                                          "reason", "pack", "rule_name", "kind", "cash_value")
+_TAX_KINDS = ("tax_deduction", "tax_credit", "depreciation", "tax_holiday")
 
 
 def npv_effects(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, support: pd.DataFrame, *,
@@ -54,13 +55,17 @@ def npv_effects(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
         One value per row of ``support``: NPV with this item and the option's earlier ones minus
         NPV with the earlier ones only. [currency]
     """
+    return _values(options, enterprises, on_date, support, discount_rate).npv_effect
+
+
+def _values(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, support: pd.DataFrame,
+            discount_rate: float | None) -> ItemValues:
     opts = options.reset_index(drop=True)
     if len(support) == 0:
-        return np.zeros(0)
+        return ItemValues(np.zeros(0), np.zeros(0))
     inp = appraisal_inputs(opts, enterprises, on_date, discount_rate)
-    values = item_values(opts, inp.tax_rate, inp.discount_rate, inp.tax_capacity, support,
-                         loss_carry_forward_years=inp.loss_carry_forward_years)
-    return values.npv_effect
+    return item_values(opts, inp.tax_rate, inp.discount_rate, inp.tax_capacity, support,
+                       loss_carry_forward_years=inp.loss_carry_forward_years)
 
 
 def explain_appraisal(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, *,
@@ -84,17 +89,28 @@ def explain_appraisal(options: pd.DataFrame, enterprises: pd.DataFrame, on_date:
         Columns :data:`EXPLAIN_RECORD_FIELDS`, one row per option and rule, in option order then
         pack order: ``amount`` [currency] the item's amount (0 where the rule does not apply),
         ``npv_effect`` [currency] (see :func:`npv_effects`; 0 where the rule does not apply),
-        ``reason`` the condition that failed or the term or cap that set the amount.
+        ``reason`` the condition that failed or the term or cap that set the amount (and, for a
+        tax item that saves no tax here, that it is worth nothing), ``cash_value`` [currency] the
+        item's undiscounted value (:func:`finance.valuation.item_values`; 0 where it does not apply).
     """
     opts = options.reset_index(drop=True)
     support, ex = explain_support(opts, enterprises, on_date, params)
     effect = np.zeros(len(ex))
+    cash = np.zeros(len(ex))
     if len(support):
         applies = ex["applies"].to_numpy(dtype=bool)
         item_keys = list(zip(support["row"].to_numpy(), support["instrument_id"].astype(str)))
         ex_keys = list(zip(ex.loc[applies, "row"].to_numpy(), ex.loc[applies, "rule_id"]))
         if item_keys != ex_keys:  # one item per applying rule, in the same order: a broken pass is an error
             raise RuntimeError("support items and applying rules disagree; the engine pass is inconsistent")
-        effect[applies] = npv_effects(opts, enterprises, on_date, support, discount_rate=discount_rate)
+        values = _values(opts, enterprises, on_date, support, discount_rate)
+        effect[applies], cash[applies] = values.npv_effect, values.cash_value
+        # a tax item that saves no tax applies but is worth nothing (neither in cash nor in NPV, unlike
+        # accelerated depreciation, whose cash value is 0 by nature): say so rather than show a bare 0
+        idle = applies & ex["kind"].isin(_TAX_KINDS).to_numpy() & (np.abs(cash) < 0.005) & (np.abs(effect) < 0.005)
+        ex.loc[idle, "reason"] = ex.loc[idle, "reason"] + (
+            "; worth nothing here: no tax is saved over the option's life (its taxable profit never turns "
+            "positive and no other profit absorbs the loss, or earlier items already remove the tax)")
     ex["npv_effect"] = effect
+    ex["cash_value"] = cash
     return ex[list(EXPLAIN_RECORD_FIELDS)]

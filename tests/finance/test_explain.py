@@ -53,3 +53,22 @@ def test_rules_that_do_not_apply_have_no_npv_effect_and_effects_add_up_to_suppor
     # sequential effects telescope to NPV with all support - NPV without
     assert (ex[ex["applies"]].groupby("option_id").size() > 1).sum() >= 3
     np.testing.assert_allclose(total.to_numpy(), res.to_numpy(), rtol=1e-9, atol=1e-6)
+
+
+def test_a_tax_deduction_that_saves_no_tax_says_so():
+    # net savings 5,400/yr - depreciation 6,000/yr: taxable profit never positive, and without tax
+    # capacity no other profit absorbs the loss, so the EIA deduction saves no tax at all
+    opts, ents = _frames({"category": "input_substitution", "investment": 60_000, "annual_savings": 10_400,
+                          "annual_cost_change": 5_000, "energy_saved_mwh": 40},
+                         {"jurisdiction": "NL", "tax_capacity": "no", "tax_rate": ""})
+    ex = explain_appraisal(opts, ents, date(2026, 6, 1)).set_index("rule_id")
+    eia = ex.loc["NL-EIA-2024"]
+    assert eia["applies"] and eia["amount"] == pytest.approx(0.40 * 60_000)
+    assert eia["npv_effect"] == 0 and eia["cash_value"] == 0
+    assert "worth nothing here: no tax is saved" in eia["reason"]
+    # with tax capacity the same deduction saves 25.8 % x 24,000 in year 1, discounted one year at 8 %
+    opts, ents = _frames({"category": "input_substitution", "investment": 60_000, "annual_savings": 10_400,
+                          "annual_cost_change": 5_000, "energy_saved_mwh": 40},
+                         {"jurisdiction": "NL", "tax_capacity": "yes", "tax_rate": 0.258})
+    eia = explain_appraisal(opts, ents, date(2026, 6, 1)).set_index("rule_id").loc["NL-EIA-2024"]
+    assert eia["npv_effect"] == pytest.approx(0.258 * 24_000 / 1.08) and "worth nothing" not in eia["reason"]
