@@ -310,13 +310,13 @@ def _check_column(
 def _check_attribute(f: Field, text: pd.Series, missing: np.ndarray, bad: Callable[[np.ndarray, str], None]) -> pd.Series:
     """A column a policy pack reads (type ``attribute``): its value must be one the packs list.
 
-    The allowed values come from the packs (:func:`policies.attributes.attribute_values`), so a
-    value a new pack lists is allowed without editing the field table; case is ignored and the
+    The allowed values come from the packs (:func:`screening.pack_values.pack_attribute_values`),
+    so a value a new pack lists is allowed without editing the field table; case is ignored and the
     pack's spelling kept (``i`` -> ``I``).
     """
-    from policies.attributes import attribute_values
+    from screening.pack_values import pack_attribute_values
 
-    allowed = attribute_values().get(f.column, ())
+    allowed = pack_attribute_values().get(f.column, ())
     canonical = {a.lower(): a for a in allowed}
     norm = text.str.lower().map(lambda v: canonical.get(v, v))
     unknown = ~missing & ~norm.isin(allowed).to_numpy()

@@ -43,6 +43,12 @@ def test_allowed_values_are_collected_from_the_packs():
     assert {"public_benefit", "industrial_research", "recycling_production", "demonstration", "research"} <= set(vals["project_type"])
 
 
+def test_import_format_reads_the_same_values_as_the_validated_packs():
+    from screening.pack_values import pack_attribute_values
+
+    assert pack_attribute_values() == attribute_values()
+
+
 def _options(**extra: object) -> pd.DataFrame:
     return pd.DataFrame([{"option_id": "o1", "enterprise_id": "e1", "title": "t", "category": "byproduct",
                           "investment": 1000, "annual_savings": 100, "lifetime_years": 5} | extra])
