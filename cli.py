@@ -133,7 +133,7 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.explain:  # one record per option and rule in force: applies, amount, npv_effect, reason
         from finance.explain import explain_appraisal
 
-        return records_of(explain_appraisal(options, enterprises, args.date, discount_rate=args.discount_rate))
+        return explain_appraisal(options, enterprises, args.date, discount_rate=args.discount_rate)
     if args.cash_flow:
         return _cash_flow_records(options, enterprises, args)
     from finance.appraise import SUPPORT_FIELDS, appraise_table

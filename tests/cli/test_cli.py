@@ -266,7 +266,7 @@ def test_appraise_explain_csv_says_why_and_why_not(capsys):
     rows = {r["option_id"]: r for r in csv.DictReader(io.StringIO(out))}
     assert set(rows) == {f"DK-0{i}" for i in range(1, 8)}  # one rule in force, one record per option
     assert next(iter(rows.values())).keys() >= {"enterprise_id", "option_id", "rule_id", "applies", "amount", "npv_effect", "reason"}
-    assert rows["DK-03"]["applies"] == "False" and float(rows["DK-03"]["npv_effect"]) == 0.0
+    assert rows["DK-03"]["applies"].lower() == "false" and float(rows["DK-03"]["npv_effect"]) == 0.0
     assert "none of energy_saved_mwh, co2e_avoided_t is above 0" in rows["DK-03"]["reason"]
     # premium max(0.10 x 150,000 kWh, 500 x 30.3 t) x 10 yr = 151,500 DKK < 40 % x 450,000
     assert float(rows["DK-01"]["amount"]) == pytest.approx(151_500.0)
