@@ -46,7 +46,7 @@ from policies.items import ITEM_COLUMNS, SupportItem
 from policies.kinds import GRANT_EQUIVALENT_FACTOR, KINDS, Batch, ParameterError, Params, cumulative_cap, rate_size_bonus
 from policies.parameters import ceilings_in_force, parameter_bounds, parameters, rules_in_force, split_params
 from policies.parameters import check_parameters as _check_parameters
-from policies.schema import Ceiling, Pack, PackError, Rule, TaxRegime, Value, load_pack
+from policies.schema import Ceiling, Pack, PackError, TaxRegime, Value, load_pack
 
 PACKS_DIR: Path = Path(__file__).resolve().parent / "packs"
 NO_PACK = "none"
