@@ -280,3 +280,16 @@ def test_appraise_explain_refuses_unknown_project_type_with_exit_2(capsys, tmp_p
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "project_type" in err and "recycling_production" in err and "row 11" in err  # header = row 1, DK-03 on line 11
+
+
+def test_appraise_explain_names_a_missing_project_type(capsys):
+    # 2010: the DK §§ 54-55 grants are in force and rate by project_type
+    code, out, err = run(capsys, "appraise", "--explain", "--options", str(OPT), "--enterprises", str(ENT),
+                         "--date", "2010-06-01", "--enterprise", "dk_dairy", "--format", "json")
+    assert code == 0, err
+    by = {(r["option_id"], r["rule_id"]): r for r in json.loads(out)}
+    dk01 = by[("DK-01", "DK-MBL-54-RESEARCH")]
+    assert dk01["applies"] is False and dk01["amount"] == 0
+    assert dk01["reason"].startswith("attribute project_type missing: needed by DK-MBL-54-RESEARCH (allowed: industrial_research")
+    dk03 = by[("DK-03", "DK-MBL-55")]  # recycling_production 25 % + 10 points (medium) of 2,400,000 DKK
+    assert dk03["applies"] is True and dk03["amount"] == pytest.approx(0.35 * 2_400_000)
