@@ -134,6 +134,10 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
     options, enterprises = _load_data(args)
     if options.empty:
         return []
+    if args.explain:  # one record per option and rule in force: applies, amount, npv_effect, reason
+        from finance.explain import explain_appraisal
+
+        return explain_appraisal(options, enterprises, args.date, discount_rate=args.discount_rate)
     if args.cash_flow:
         return _cash_flow_records(options, enterprises, args)
     from finance.appraise import SUPPORT_FIELDS, appraise_table
@@ -415,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the cash flow line by line: one record per option and year t = 0..N (savings, cost_change, "
                         "depreciation, tax_deductions, taxable_profit, tax, support, net_cash_flow, ..., "
                         "discounted_net_cash_flow summing to the option's npv); nothing is stored")
+    p.add_argument("--explain", action="store_true",
+                   help="one record per option and rule in force: enterprise_id, option_id, rule_id, applies, amount, "
+                        "npv_effect, reason (why it applies or not)")
     p.add_argument("--enterprise", metavar="ID", help="only this enterprise's options")
     _common(p)
     p.set_defaults(func=cmd_appraise)

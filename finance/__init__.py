@@ -12,6 +12,8 @@ batch
     The same model for many options at once (2-D arrays, compiled row kernels in :mod:`finance.kernels`).
 appraise
     Library entry: records with and without the support of the pack in force; single-option detail.
+explain
+    Why, and why not: each rule in force per option with its reason and NPV effect (``appraise --explain``).
 portfolio
     Portfolio selection under a budget (separate owner).
 sensitivity

@@ -41,11 +41,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from policies.eligibility import conditions, eligible
 from policies.items import ITEM_COLUMNS, SupportItem
 from policies.kinds import GRANT_EQUIVALENT_FACTOR, KINDS, Batch, ParameterError, Params, cumulative_cap, rate_size_bonus
 from policies.parameters import ceilings_in_force, parameter_bounds, parameters, rules_in_force, split_params
 from policies.parameters import check_parameters as _check_parameters
-from policies.schema import Ceiling, Pack, PackError, Rule, TaxRegime, Value, load_pack
+from policies.schema import Ceiling, Pack, PackError, TaxRegime, Value, load_pack
 
 PACKS_DIR: Path = Path(__file__).resolve().parent / "packs"
 NO_PACK = "none"
@@ -256,37 +257,9 @@ def check_parameters(params: Mapping[str, float] | None, on_date: date, *, progr
     _check_parameters(params, on_date, load_packs() if packs is None else packs, programme=programme)
 
 
-def _eligible(rule: Rule, p: Params, b: Batch) -> np.ndarray:
-    e = rule.eligibility
-    ok = np.ones(b.n, dtype=bool)
-    if e.size_classes is not None:
-        ok &= b.isin("size_class", list(e.size_classes))
-    if e.categories is not None:
-        ok &= b.isin("category", list(e.categories))
-    for q in e.requires_all:
-        ok &= b.quantity(q) > 0
-    if e.requires_any:
-        ok &= np.logical_or.reduce([b.quantity(q) > 0 for q in e.requires_any])
-    for col, values in e.attributes.items():
-        ok &= b.isin(col, values)
-    for col in e.thresholds:
-        ok &= b.numeric(col) >= p(f"eligibility.thresholds.{col}")
-    elig_inv = b.base("eligible_investment")
-    if e.min_investment is not None:
-        ok &= elig_inv >= p("eligibility.min_investment")
-    if e.max_investment is not None:
-        ok &= elig_inv <= p("eligibility.max_investment")
-    if e.min_payback_years is not None:
-        s = b.net_savings()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            payback = np.where(s > 0, b.base("investment") / s, np.inf)
-        ok &= payback >= p("eligibility.min_payback_years")
-    return ok
-
-
 def _run_pack(pack: Pack, packs: Mapping[str, Pack], b: Batch, ent_codes: np.ndarray, tax: np.ndarray,
               on_date: date, overrides: Mapping[str, Mapping[str, float]],
-              trace: dict[str, set[str]] | None) -> list[dict[str, Any]]:
+              trace: dict[str, set[str]] | None, steps: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     pieces: list[dict[str, Any]] = []
     given: dict[str, np.ndarray] = {}
     used: dict[str, np.ndarray] = {}
@@ -298,24 +271,36 @@ def _run_pack(pack: Pack, packs: Mapping[str, Pack], b: Batch, ent_codes: np.nda
             excl.setdefault(o, set()).add(r.id)
     for rule in rules_in_force(pack, on_date):
         p = Params(rule, overrides.get(rule.id, {}))
-        ok = _eligible(rule, p, b)
-        base = b.base(rule.base.of).copy()
+        conds = conditions(rule, p, b)
+        ok = eligible(conds, b.n)
+        rec: dict[str, Any] = {"rule": rule, "pack": pack, "batch": b, "params": p, "conditions": conds,
+                               "eligible": ok.copy(), "base_of": b.base(rule.base.of)}
+        base = rec["base_of"].copy()
         for other in rule.base.net_of:
             if other in given:
                 base = base - given[other]
         if rule.base.net_of_external:
             base = base - b.numeric("other_grants", 0.0)
         base = np.maximum(base, 0.0)
+        rec["base_net"] = base
+        stages: list[tuple[str, np.ndarray, np.ndarray]] = []  # (cap, amount before, after)
         if rule.caps.investment_per_year is not None:
-            base = cumulative_cap(np.where(ok, base, 0.0), ent_codes, p("caps.investment_per_year"))
+            before = np.where(ok, base, 0.0)
+            base = cumulative_cap(before, ent_codes, p("caps.investment_per_year"))
+            rec["base_capped"] = (before, base)
         amount, fields = KINDS[rule.kind](rule, p, b, base)
+        rec.update(base=base, gross=amount, finite=np.isfinite(amount))
         ok &= np.isfinite(amount)
+        excluded: list[tuple[str, np.ndarray]] = []
         for other in excl.get(rule.id, ()):
             if other in given:
+                excluded.append((other, ok & (given[other] > 0)))
                 ok &= ~(given[other] > 0)
+        rec["excluded"] = excluded
         amount = np.where(ok, amount, 0.0)
         if rule.caps.per_project is not None:
-            amount = np.minimum(amount, p("caps.per_project"))
+            before, amount = amount, np.minimum(amount, p("caps.per_project"))
+            stages.append(("per_project", before, amount))
         ceiling_note = np.zeros(b.n, dtype=bool)
         measure = rule.stacking.aid_ceiling
         factor_kind = GRANT_EQUIVALENT_FACTOR.get(rule.kind)
@@ -331,18 +316,26 @@ def _run_pack(pack: Pack, packs: Mapping[str, Pack], b: Batch, ent_codes: np.nda
             with np.errstate(divide="ignore", invalid="ignore"):
                 limit = np.where(factor > 0, head / factor, np.inf)
             ceiling_note = (amount > limit) & bool(ceiling_pack.unverified_reasons(c))
-            amount = np.minimum(amount, limit)
+            before, amount = amount, np.minimum(amount, limit)
+            stages.append(("aid_ceiling", before, amount))
+            rec["ceiling"] = (c, allowed)
         if rule.caps.min_aid is not None:
-            amount = np.where(amount < p("caps.min_aid"), 0.0, amount)
+            before, amount = amount, np.where(amount < p("caps.min_aid"), 0.0, amount)
+            stages.append(("min_aid", before, amount))
         if rule.caps.per_enterprise is not None:
-            amount = cumulative_cap(amount, ent_codes, p("caps.per_enterprise"))
+            before, amount = amount, cumulative_cap(amount, ent_codes, p("caps.per_enterprise"))
+            stages.append(("per_enterprise", before, amount))
         if rule.caps.per_year is not None:
-            amount = cumulative_cap(amount, ent_codes, p("caps.per_year") * rule.timing.spread_years)
+            before, amount = amount, cumulative_cap(amount, ent_codes, p("caps.per_year") * rule.timing.spread_years)
+            stages.append(("per_year", before, amount))
         if rule.kind in ("depreciation", "tax_holiday"):
             emit = ok & (base > 0)
         else:
             emit = ok & (amount > 0)
         given[rule.id] = np.where(emit, amount, 0.0)
+        if steps is not None:
+            rec.update(stages=stages, amount=amount, applies=emit, fields=fields)
+            steps.append(rec)
         if measure is not None and factor_kind is not None and measure in ceilings:
             factor = np.ones(b.n) if factor_kind == "one" else tax
             used[measure] = used.get(measure, np.zeros(b.n)) + given[rule.id] * factor
@@ -400,7 +393,14 @@ _BOOLS = ("unverified", "taxable", "reduces_depreciation_base")
 
 def _support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
                    params: Mapping[str, float] | None = None, *, packs: Mapping[str, Pack] | None = None,
-                   trace: dict[str, set[str]] | None = None) -> pd.DataFrame:
+                   trace: dict[str, set[str]] | None = None, steps: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """The support table; with ``steps``, also each rule's intermediate arrays (for :mod:`policies.explain`).
+
+    Each entry of ``steps`` is one rule of one pack: ``rows`` (positions in ``options``), the
+    rule, its batch and parameters, the eligibility conditions, the base before and after netting
+    and caps, the amount of the formula, the stacking exclusions, the caps in order as (name,
+    before, after), the final amount and whether it applies.
+    """
     packs = load_packs() if packs is None else packs
     overrides = split_params(params, packs, on_date)
     j = _Joined(options, enterprises)
@@ -416,9 +416,12 @@ def _support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: da
         if idx.size == 0:
             continue
         b = Batch(j.options, None if idx.size == j.n else idx, shared, j.enterprises, j.pos)
-        for piece in _run_pack(packs[code], packs, b, ent_codes[idx], tax[idx], on_date, overrides, trace):
+        mark = len(steps) if steps is not None else 0
+        for piece in _run_pack(packs[code], packs, b, ent_codes[idx], tax[idx], on_date, overrides, trace, steps):
             piece["row"] = idx[piece["row"]]
             pieces.append(piece)
+        for rec in (steps or [])[mark:]:
+            rec["rows"] = idx
     return _assemble(pieces)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -251,6 +251,8 @@ def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str,
     if nontext.any():
         ctx.bad(nontext, f.column, text, np.array([f"expected text, got {w}" for w in _words(c, nontext)], dtype=object))
         open_ &= ~nontext
+    if f.type == "attribute":
+        return _check_attribute(f, text, open_, ctx, idx)
     if f.type in _ENUMS:
         allowed = jurisdictions if f.type == "jurisdiction" else _ENUMS[f.type]
         canon = np.array(allowed, dtype=object)
@@ -325,6 +327,27 @@ def _headers(raw: pd.DataFrame, ctx: _Ctx, src: str) -> pd.DataFrame:
     out = raw[keep]
     out.columns = [names[i] for i in keep]
     return out
+
+
+def _check_attribute(f: Field, text: pd.Series, open_: np.ndarray, ctx: _Ctx, idx: pd.Index) -> pd.Series:
+    """A column a policy pack reads (type ``attribute``): its value must be one the packs list.
+
+    The allowed values come from the packs (:func:`screening.pack_values.pack_attribute_values`),
+    so a value a new pack lists is allowed without editing the field table; case is ignored and the
+    pack's spelling kept (``i`` -> ``I``).
+    """
+    from screening.pack_values import pack_attribute_values
+
+    allowed = pack_attribute_values().get(f.column, ())
+    canonical = {a.lower(): a for a in allowed}
+    lower = text.str.lower()
+    pos = pd.Index([a.lower() for a in allowed]).get_indexer(lower)
+    unknown = open_ & (pos < 0)
+    ctx.bad(unknown, f.column, text,
+            f"unknown {f.column}: expected one of {', '.join(allowed)} (the values the policy packs read), or empty")
+    canon = np.array(allowed, dtype=object)
+    ok = open_ & ~unknown
+    return pd.Series(np.where(ok, canon[np.clip(pos, 0, None)] if len(canon) else None, None), index=idx, dtype=object)
 
 
 def validate(

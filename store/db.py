@@ -27,11 +27,35 @@ DEFAULT_DB = ROOT / "data" / "cpscreen.duckdb"
 _SQL_TYPES = {"float": "DOUBLE", "int": "INTEGER", "bool": "BOOLEAN"}
 
 
-def _table_ddl(table: str, key: str) -> str:
-    cols = [f"{f.column} {_SQL_TYPES.get(f.type, 'VARCHAR')}{' NOT NULL' if f.required else ''}" for f in fields(table)]
+#: Import-format columns each migration adds (schema version -> table -> columns); the first is
+#: the field table as released with version 1.  A field added to ``fields.csv`` comes with a new
+#: migration that adds its column (``tests/store`` checks that a new database has every field).
+_COLUMNS_ADDED: dict[int, dict[str, tuple[str, ...]]] = {
+    1: {
+        "enterprises": ("enterprise_id", "name", "jurisdiction", "size_class", "sector", "tax_rate", "discount_rate",
+                        "tax_capacity", "currency", "material_input_t", "product_output_t"),
+        "options": ("option_id", "enterprise_id", "title", "category", "investment", "annual_savings", "annual_cost_change",
+                    "lifetime_years", "depreciation_years", "salvage_value", "eligible_investment", "energy_saved_mwh",
+                    "co2e_avoided_t", "waste_avoided_t", "water_saved_m3", "technical_feasibility", "implementability",
+                    "mandatory", "hierarchy", "excludes", "status"),
+    },
+    # real escalation of savings and cost change, and the option attributes the policy packs read
+    2: {"options": ("savings_escalation", "cost_escalation", "project_type", "mia_tier", "vamil", "environmental_share",
+                    "ghg_saving_share", "ghg_reduction_share", "prevailing_wage", "extra_investment_cost", "other_grants")},
+}
+
+
+def _sql_type(f: object) -> str:
+    return _SQL_TYPES.get(f.type, "VARCHAR")  # type: ignore[attr-defined]
+
+
+def _table_ddl(table: str, key: str, version: int = 1, name: str | None = None) -> str:
+    """CREATE TABLE of ``table`` with the columns of the migrations up to ``version``."""
+    have = {c for v in range(1, version + 1) for c in _COLUMNS_ADDED.get(v, {}).get(table, ())}
+    cols = [f"{f.column} {_sql_type(f)}{' NOT NULL' if f.required else ''}" for f in fields(table) if f.column in have]
     cols.append("attributes JSON")  # extra import columns, kept as given
     cols.append("position INTEGER")  # import order, so exports come back in the order they went in
-    return f"CREATE TABLE {table} ({', '.join(cols)}, PRIMARY KEY ({key}))"
+    return f"CREATE TABLE {name or table} ({', '.join(cols)}, PRIMARY KEY ({key}))"
 
 
 #: Forward migrations: version -> statements.  Never edit a released step; append a new one.
@@ -56,6 +80,46 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         ],
     ),
 ]
+
+
+_KEYS = {"enterprises": "enterprise_id", "options": "enterprise_id, option_id"}
+
+
+def _add_columns(version: int) -> list[str]:
+    """Statements adding a migration's columns, moving values kept among the extra attributes into them.
+
+    Before a column was a field, a file's value for it was kept in ``attributes`` (JSON); the
+    value moves to the new column (text as is, numbers and yes/no converted, a yes/no absent is
+    its default; a number that does not convert is left NULL) and leaves ``attributes``.  The
+    table is rebuilt (DuckDB does not update a table altered in the same transaction).
+    """
+    out: list[str] = []
+    by_name = {f.column: f for t in ("enterprises", "options") for f in fields(t)}
+    for table, added in _COLUMNS_ADDED[version].items():
+        old = [c for v in range(1, version) for c in _COLUMNS_ADDED.get(v, {}).get(table, ())]
+        values, attrs = [], "attributes"
+        for c in added:
+            f = by_name[c]
+            raw = f"json_extract_string(attributes, '$.{c}')"
+            if f.type == "bool":
+                default = "true" if f.default in ("yes", "true", "1") else "false"
+                values.append(f"coalesce(CASE WHEN lower(trim({raw})) IN ('yes', 'y', 'true', '1', '1.0') THEN true "
+                              f"WHEN lower(trim({raw})) IN ('no', 'n', 'false', '0', '0.0') THEN false END, {default})")
+            elif f.type in ("float", "int"):
+                values.append(f"TRY_CAST({raw} AS {_sql_type(f)})")
+            else:
+                values.append(raw)
+            attrs = f"json_merge_patch({attrs}, '{{\"{c}\": null}}')"
+        cols = old + list(added) + ["attributes", "position"]
+        out += [_table_ddl(table, _KEYS[table], version, name=f"{table}_v{version}"),
+                f"INSERT INTO {table}_v{version} ({', '.join(cols)}) SELECT {', '.join(old)}, {', '.join(values)}, "
+                f"CASE WHEN attributes IS NULL THEN NULL ELSE {attrs} END, position FROM {table}",
+                f"DROP TABLE {table}",
+                f"ALTER TABLE {table}_v{version} RENAME TO {table}"]
+    return out
+
+
+MIGRATIONS.append((2, _add_columns(2)))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _lock = threading.Lock()
@@ -172,30 +236,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 
         write_transaction(con, step)
         current = version
-    _add_new_fields(con)
     return current
-
-
-def _add_new_fields(con: duckdb.DuckDBPyConnection) -> None:
-    """Add the optional fields the field table (screening/fields.csv) gained since the file was made.
-
-    New fields are only ever added (DESIGN.md section 5: add, never rename), and optional, so an
-    older file gains them as NULL columns in one transaction; nothing else changes.
-    """
-    for table in ("enterprises", "options"):
-        have = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
-        new = [f for f in fields(table) if f.column not in have]
-        if not have or not new:  # a missing table is the integrity check's to report, in its words
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for f in new:
-                con.execute(f'ALTER TABLE {table} ADD COLUMN "{f.column}" {_SQL_TYPES.get(f.type, "VARCHAR")}')
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
 
 
 def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:

@@ -73,6 +73,10 @@ def column_config(table: str, currency: str | None = None) -> dict[str, Any]:
             cfg[f.column] = st.column_config.NumberColumn(label, help=help_, step=1, format="%d")
         elif f.type == "bool":
             cfg[f.column] = st.column_config.CheckboxColumn(label, help=help_, default=False)
+        elif f.type == "attribute":  # a column the policy packs read: the values they list
+            from policies.attributes import attribute_values
+
+            cfg[f.column] = st.column_config.SelectboxColumn(label, help=help_, options=list(attribute_values().get(f.column, ())))
         elif f.type in CHOICES:
             cfg[f.column] = st.column_config.SelectboxColumn(label, help=help_, options=list(CHOICES[f.type]), required=f.required)
         else:

@@ -234,3 +234,62 @@ def test_appraise_cash_flow_without_support_and_as_csv(seeded, capsys):
     assert list(table[0])[:len(CASH_FLOW_FIELDS)] == CASH_FLOW_FIELDS and len(table) == len(rows)
     second = next(r for r in table if r["year"] == "2")
     assert abs(float(second["discount_factor"]) - 1 / 1.1 ** 2) < 1e-12
+
+
+# ----------------------------------------------------------------------------- appraise --explain
+
+
+def test_appraise_explain_json_records_with_reasons(capsys):
+    code, out, err = run(capsys, "appraise", "--explain", "--options", str(OPT), "--enterprises", str(ENT),
+                         "--date", "2026-06-01", "--format", "json")
+    assert code == 0, err
+    recs = json.loads(out)
+    assert recs and all({"enterprise_id", "option_id", "rule_id", "applies", "amount", "npv_effect", "reason"} <= set(r) for r in recs)
+    by = {(r["option_id"], r["rule_id"]): r for r in recs}
+    mia = by[("NL-03", "NL-MIA-2025")]  # a rule that does not apply, with its reason
+    assert mia["applies"] is False and mia["amount"] == 0 and mia["npv_effect"] == 0
+    assert mia["reason"].startswith("excluded by NL-EIA-2024")
+    missing = by[("NL-06", "NL-MIA-2025")]
+    assert "attribute mia_tier missing" in missing["reason"] and "I, II, III" in missing["reason"]
+    applies = by[("NL-02", "NL-MIA-2025")]
+    assert applies["applies"] is True and applies["amount"] == pytest.approx(0.27 * 45_000)  # tier III, 27 %
+    assert applies["reason"].startswith("mia_tier III: 27 %")
+
+
+def test_appraise_explain_csv_says_why_and_why_not(capsys):
+    code, out, err = run(capsys, "appraise", "--explain", "--options", str(OPT), "--enterprises", str(ENT),
+                         "--date", "2026-06-01", "--enterprise", "dk_dairy", "--format", "csv")
+    assert code == 0, err
+    import csv
+    import io
+
+    rows = {r["option_id"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert set(rows) == {f"DK-0{i}" for i in range(1, 8)}  # one rule in force, one record per option
+    assert next(iter(rows.values())).keys() >= {"enterprise_id", "option_id", "rule_id", "applies", "amount", "npv_effect", "reason"}
+    assert rows["DK-03"]["applies"].lower() == "false" and float(rows["DK-03"]["npv_effect"]) == 0.0
+    assert "none of energy_saved_mwh, co2e_avoided_t is above 0" in rows["DK-03"]["reason"]
+    # premium max(0.10 x 150,000 kWh, 500 x 30.3 t) x 10 yr = 151,500 DKK < 40 % x 450,000
+    assert float(rows["DK-01"]["amount"]) == pytest.approx(151_500.0)
+    assert "lowest-of term 'premium' bound" in rows["DK-01"]["reason"]
+
+
+def test_appraise_explain_refuses_unknown_project_type_with_exit_2(capsys, tmp_path):
+    opt = tmp_path / "opt.csv"
+    opt.write_text(OPT.read_text().replace(",recycling_production,", ",recycling,"))
+    code, out, err = run(capsys, "appraise", "--explain", "--options", str(opt), "--enterprises", str(ENT), "--format", "json")
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "project_type" in err and "recycling_production" in err and "row 11" in err  # header = row 1, DK-03 on line 11
+
+
+def test_appraise_explain_names_a_missing_project_type(capsys):
+    # 2010: the DK §§ 54-55 grants are in force and rate by project_type
+    code, out, err = run(capsys, "appraise", "--explain", "--options", str(OPT), "--enterprises", str(ENT),
+                         "--date", "2010-06-01", "--enterprise", "dk_dairy", "--format", "json")
+    assert code == 0, err
+    by = {(r["option_id"], r["rule_id"]): r for r in json.loads(out)}
+    dk01 = by[("DK-01", "DK-MBL-54-RESEARCH")]
+    assert dk01["applies"] is False and dk01["amount"] == 0
+    assert dk01["reason"].startswith("attribute project_type missing: needed by DK-MBL-54-RESEARCH (allowed: industrial_research")
+    dk03 = by[("DK-03", "DK-MBL-55")]  # recycling_production 25 % + 10 points (medium) of 2,400,000 DKK
+    assert dk03["applies"] is True and dk03["amount"] == pytest.approx(0.35 * 2_400_000)

@@ -164,6 +164,29 @@ else:
     if any(i.unverified for i in res.items):
         st.warning("Some support figures are not verified against a primary source (see 'unverified').")
 
+# --- why, and why not ------------------------------------------------------------------------
+st.subheader("Why, and why not")
+explain_appraisal = data.optional("finance.explain", "explain_appraisal")
+if explain_appraisal is not None:
+    try:
+        # the enterprise's batch, as cpscreen appraise: cumulative caps spent by its earlier options
+        why = explain_appraisal(opts, ents, day, discount_rate=rate)
+        why = why[why["option_id"] == option_id]
+    except ValueError as exc:
+        st.error(f"Cannot explain the support of {option_id}: {exc}")
+    else:
+        if why.empty:
+            st.caption(f"Pack {res.pack or 'none'} has no rule in force on {day.isoformat()}.")
+        else:
+            st.dataframe(pd.DataFrame({
+                "rule": why["rule_id"] + ": " + why["rule_name"], "applies": why["applies"].map({True: "yes", False: "no"}),
+                f"amount [{currency}]": why["amount"], f"NPV effect [{currency}]": why["npv_effect"], "reason": why["reason"],
+            }), hide_index=True, width="stretch", key="why_table",
+                column_config={f"amount [{currency}]": st.column_config.NumberColumn(format="%,.0f"),
+                               f"NPV effect [{currency}]": st.column_config.NumberColumn(format="%,.0f")})
+            st.caption("Every rule of the pack in force on the date. NPV effect: what the rule adds to the NPV after the "
+                       "rules listed before it, so the effects add up to the support's present value above.")
+
 # --- sensitivity ------------------------------------------------------------------------------
 st.subheader("Sensitivity")
 skey = ("sens", version, eid, option_id, day, rate)

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from policies.engine import check_parameters, load_packs, parameter_bounds, parameters, rules_in_force
+from policies.explain import explain
 from programme.budget import GOVERNMENT_DISCOUNT_RATE, baseline, run_programme
 from programme.uptake import DecisionRule
 from ui import charts, data
@@ -176,3 +177,10 @@ with st.expander("Per option"):
         st.caption("Options that exclude each other are alternatives: an enterprise takes up at most one of them, the "
                    "one its decision rule ranks best; the others show the alternative taken instead, and their support "
                    "is what they would have got (not paid).")
+    labels = {f"{e} / {o}": i for i, (e, o) in enumerate(zip(opts["enterprise_id"], opts["option_id"]))}
+    pick = st.selectbox("Why, and why not: option", list(labels), key="why_option")
+    why = explain(opts, sel_ents.assign(jurisdiction=code), day, scenarios[name])
+    st.dataframe(why.loc[why["row"] == labels[pick], ["rule_id", "applies", "amount", "reason"]].rename(
+        columns={"amount": f"amount [{currency}]"}), hide_index=True, width="stretch", key="why_programme")
+    st.caption("Every rule of the programme in force on the date, for this option as if it were in "
+               f"{code}; amounts before per-enterprise caps are shared among the options taken up.")

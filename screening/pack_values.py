@@ -1,0 +1,42 @@
+"""Allowed values of the import format's ``attribute`` fields, read from the policy packs' rule files.
+
+A field of type ``attribute`` in ``fields.csv`` is a column a policy pack reads (``project_type``,
+``mia_tier``): its allowed values are the ones the packs list, in a ``by_type`` rate's ``values``
+or in ``eligibility.attributes``, so a value a new pack lists is allowed on import without editing
+the field table.  The rule files are read here as data (YAML), not through the ``policies``
+package, so that the import format stays below the computation packages; the code-health test
+``tests/policies/test_attribute_fields.py`` checks that this reading equals
+``policies.attributes.attribute_values`` (the validated packs).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+#: The shipped policy packs (``policies/packs/<CODE>/rules.yaml``).
+PACKS_DIR: Path = Path(__file__).resolve().parents[1] / "policies" / "packs"
+
+
+@lru_cache(maxsize=4)
+def pack_attribute_values(root: str = str(PACKS_DIR)) -> dict[str, tuple[str, ...]]:
+    """Allowed values of each text column the packs' rules read (union over packs, first-seen order)."""
+    out: dict[str, list[str]] = {}
+
+    def add(col: object, values: object) -> None:
+        seen = out.setdefault(str(col), [])
+        for v in values or ():  # type: ignore[union-attr]
+            if str(v) not in seen:
+                seen.append(str(v))
+
+    for path in sorted(Path(root).glob("*/rules.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for rule in data.get("rules") or ():
+            for col, values in ((rule.get("eligibility") or {}).get("attributes") or {}).items():
+                add(col, values)
+            rate = rule.get("rate") or {}
+            if rate.get("form") == "by_type":
+                add(rate.get("attribute"), list(rate.get("values") or {}))
+    return {c: tuple(v) for c, v in out.items()}
