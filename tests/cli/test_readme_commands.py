@@ -67,4 +67,8 @@ def test_every_readme_command_runs(workdir, capsys) -> None:
         out, err = capsys.readouterr()
         shown = " ".join(argv)
         assert code == 0, f"README command `cpscreen {shown}` exited {code}: {err.strip()}"
-        assert out.strip(), f"README command `cpscreen {shown}` printed nothing"
+        if "--output" in argv:  # the records go to the file, which must hold them
+            target = workdir / argv[argv.index("--output") + 1]
+            assert target.is_file() and target.stat().st_size > 0, f"README command `cpscreen {shown}` wrote nothing"
+        else:
+            assert out.strip(), f"README command `cpscreen {shown}` printed nothing"
