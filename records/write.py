@@ -207,7 +207,7 @@ def _nested_to_json(table: pa.Table) -> pa.Table:
         sel = ", ".join(
             (f'to_json("{_q(n)}")::VARCHAR AS "{_q(n)}"' if _is_nested(t) else f'"{_q(n)}"')
             for n, t in zip(table.column_names, table.schema.types))
-        return con.execute(f"SELECT {sel} FROM records_out").fetch_arrow_table()
+        return con.execute(f"SELECT {sel} FROM records_out").to_arrow_table()
     finally:
         con.close()
 

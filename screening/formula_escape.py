@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: Characters that start a formula in a spreadsheet, ASCII, full-width and small forms.
@@ -72,7 +73,7 @@ def _apply(s: pd.Series, pattern: re.Pattern[str], change: str) -> pd.Series:
         hit = s.str.match(pattern)
     except AttributeError:  # an object column holding no text at all
         return s
-    mask = hit.fillna(False).astype(bool).to_numpy()
+    mask = np.asarray(hit.to_numpy(dtype=object, na_value=False), dtype=bool)  # non-text cells (NaN) are no formula
     if not mask.any():
         return s
     out = s.copy()

@@ -91,7 +91,7 @@ def test_appraisal_metrics_match_the_library_and_follow_the_option(app, seeded_d
         assert _metric(at, "NPV with support") == f"{res.metrics['npv']:,.0f}"
         table = _frame(at, "with support")
         assert table.loc[0, "without support"] == f"{res.metrics_no_support['npv']:,.0f} EUR"
-    assert len(at.get("vega_lite_chart")) == 2  # cash flow and tornado
+    assert len(at.get("vega_lite_chart")) == 3  # cash flow, tornado and the risk histogram
 
 
 def test_appraisal_discount_rate_changes_the_npv(app):
