@@ -280,15 +280,19 @@ def simulate(
     payback = np.empty((n, draws))
     drawn = {name: np.empty((n, draws)) for name in varying}
     per = max(1, rows_per_chunk // n)
-    ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
+    # each (enterprise, draw) its own enterprise, numbered: only the options' enterprises are copied
+    code, uniq = pd.factorize(opts["enterprise_id"])
+    ent_all = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id", drop=False)
+    ent = ent_all.loc[uniq].reset_index(drop=True)
+    n_ent = len(ent)
     for d0 in range(0, draws, per):
         d = np.arange(d0, min(draws, d0 + per))
         k = d.size
         grid_key = np.tile(key, k)
         grid_draw = np.repeat(d, n)
-        frame = pd.concat([opts] * k, ignore_index=True)
-        frame["enterprise_id"] = np.char.add(np.tile(opts["enterprise_id"].astype(str).to_numpy(), k).astype(str),
-                                             np.char.add("#", grid_draw.astype(str)))
+        frame = opts.iloc[np.tile(np.arange(n), k)].reset_index(drop=True)
+        local = np.repeat(np.arange(k, dtype=np.int64), n)
+        frame["enterprise_id"] = np.tile(code.astype(np.int64), k) + n_ent * local
         z = {name: ndtri(uniforms(seed, grid_key, grid_draw, i)) for i, name in enumerate(UNCERTAIN_INPUTS)}
         if correlation:
             z["annual_cost_change"] = correlation * z["annual_savings"] + np.sqrt(1 - correlation ** 2) * z["annual_cost_change"]
@@ -303,9 +307,8 @@ def simulate(
             # the eligible part keeps its share of the investment
             share = np.tile(_share(opts), k)
             frame["eligible_investment"] = np.where(np.isnan(share), np.nan, share * frame["investment"].to_numpy())
-        ents = pd.concat([ent] * k, ignore_index=True)
-        ents["enterprise_id"] = np.char.add(np.tile(ent["enterprise_id"].astype(str).to_numpy(), k).astype(str),
-                                            np.char.add("#", np.repeat(d, len(ent)).astype(str)))
+        ents = ent.iloc[np.tile(np.arange(n_ent), k)].reset_index(drop=True)
+        ents["enterprise_id"] = np.arange(n_ent * k, dtype=np.int64)
         table = engine.support_table(frame, ents, on_date, params)
         res = batch_appraise(frame, np.tile(inputs.tax_rate, k), np.tile(inputs.discount_rate, k),
                              np.tile(inputs.tax_capacity, k), table,
