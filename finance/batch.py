@@ -430,6 +430,7 @@ def batch_appraise(
     reinvest_rate: float | None = None,
     chunk_rows: int = 16384,
     workers: int = 1,
+    support_total: bool = True,
 ) -> pd.DataFrame:
     """Appraise every option in one pass (compiled row kernels, block by block).
 
@@ -456,6 +457,9 @@ def batch_appraise(
         life). Results do not depend on it.
     workers : int
         Threads working on blocks at once (the compiled kernels release the GIL).
+    support_total : bool
+        Also appraise the supported rows without support for ``support_total`` (False: NaN there,
+        one cash-flow pass less, for callers that need only the figures with support).
 
     Returns
     -------
@@ -497,7 +501,7 @@ def batch_appraise(
         flows = _flows(part, tax[lo:hi], capacity[lo:hi], chunk_sup, loss[lo:hi], bounds=bounds[lo:hi + 1] - a)
         res_support = np.zeros(hi - lo)
         base = flows
-        if chunk_sup:
+        if chunk_sup and (support_total or not payback_basis.with_support):
             # flows without support differ only on the rows that have support items: build those
             # rows alone (every row's flow depends on that row's data only)
             rows = np.flatnonzero(np.diff(bounds[lo:hi + 1]))
@@ -510,7 +514,9 @@ def batch_appraise(
                 base = BatchFlows(net=net0, pre_tax_net=pre0, life=flows.life, investment=flows.investment,
                                   upfront_grants=np.zeros(hi - lo))
         res = _metrics(flows, disc[lo:hi], base, payback_basis, finance_rate, reinvest_rate)
-        if chunk_sup:
+        if not support_total:
+            res_support[:] = np.nan
+        elif chunk_sup:
             npv0 = np.empty(rows.size)
             kernels.npv_rows(_c(sub.net), _c(disc[lo:hi][rows]), _c(sub.life, np.int64), npv0)
             res_support[rows] = res["npv"][rows] - npv0

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from finance.appraise import appraisal_inputs
+from finance.appraise import WORKERS, appraisal_inputs
 from finance.batch import batch_appraise
 from policies import engine
 
@@ -312,7 +312,8 @@ def simulate(
         table = engine.support_table(frame, ents, on_date, params)
         res = batch_appraise(frame, np.tile(inputs.tax_rate, k), np.tile(inputs.discount_rate, k),
                              np.tile(inputs.tax_capacity, k), table,
-                             loss_carry_forward_years=np.tile(inputs.loss_carry_forward_years, k), workers=2)
+                             loss_carry_forward_years=np.tile(inputs.loss_carry_forward_years, k), workers=WORKERS,
+                             support_total=False)
         npv[:, d0:d0 + k] = res["npv"].to_numpy().reshape(k, n).T
         irr[:, d0:d0 + k] = res["irr"].to_numpy().reshape(k, n).T
         payback[:, d0:d0 + k] = res["simple_payback_years"].to_numpy().reshape(k, n).T
