@@ -9,7 +9,7 @@ import streamlit as st
 
 from policies.engine import date_span
 from ui import data
-from ui.state import DATE_KEY, ENTERPRISE_KEY, db_cursor
+from ui.state import DATE_KEY, ENTERPRISE_KEY, db_cursor, kept
 
 st.set_page_config(page_title="cpscreen", page_icon=":material/recycling:", layout="wide")
 
@@ -32,14 +32,12 @@ with st.sidebar:
     if len(ents):
         names = dict(zip(ents["enterprise_id"], ents["name"]))
         ids = list(names)
-        if st.session_state.get(ENTERPRISE_KEY) not in ids:
-            st.session_state[ENTERPRISE_KEY] = ids[0]
-        st.selectbox("Enterprise", ids, format_func=lambda e: names[e] or e, key=ENTERPRISE_KEY)
+        st.selectbox("Enterprise", ids, format_func=lambda e: names[e] or e, **kept(ENTERPRISE_KEY, ids[0], ids))
     else:
-        st.session_state[ENTERPRISE_KEY] = None
+        kept(ENTERPRISE_KEY, None, [None])
         st.caption("No enterprise stored yet: import one on the Options page.")
     first, last = date_span()  # the packs' dates (the widget's default span is only 10 years either side)
-    st.date_input("Appraisal date", value=date.today(), key=DATE_KEY,
+    st.date_input("Appraisal date", **kept(DATE_KEY, date.today()),
                   min_value=min(first, date.today()), max_value=max(date(last.year + 10, 12, 31), date.today()),
                   help="The policy rules and tax rates in force on this date apply to the appraisal.")
 nav.run()

@@ -38,7 +38,7 @@ def test_screening_top_option_matches_the_library_and_moves_with_the_weights(app
     # all weight on investment (lower is better): the cheapest ranked option must come first
     for s in at.slider:
         if s.key and s.key.startswith("w-default-"):
-            s.set_value(100.0 if s.key == "w-default-investment" else 0.0)
+            s.set_value(100.0 if s.key == "w-default-investment@nl_plating" else 0.0)
     at.run()
     assert not at.exception
     ranked = opts[~opts["mandatory"]]
@@ -52,7 +52,7 @@ def test_screening_method_change_reranks_and_flip_points_follow_wsm(app):
     at = app("screening")
     scores_wsm = list(_frame(at, "rank")["option_id"])
     assert any("Flip points" in m.value for m in at.markdown)
-    at.selectbox(key="method").select("vikor").run()
+    at.selectbox(key="method@nl_plating").select("vikor").run()
     assert not at.exception
     assert any("lower is better" in c for c in _frame(at, "rank").columns)
     assert not any("Flip points" in m.value for m in at.markdown)
@@ -72,7 +72,7 @@ def test_screening_shows_the_three_groups_and_assessor_agreement(app):
 
 def test_screening_robustness_shares_are_shares(app):
     at = app("screening")
-    at.select_slider(key="n_draws").set_value(200).run()
+    at.select_slider(key="n_draws@nl_plating").set_value(200).run()
     assert not at.exception
     assert any("200 draws" in c.value for c in at.caption)
 
@@ -85,7 +85,7 @@ def test_appraisal_metrics_match_the_library_and_follow_the_option(app, seeded_d
     opts = load_table(cur, "options", "nl_plating").set_index("option_id")
     ent = load_table(cur, "enterprises").set_index("enterprise_id").loc["nl_plating"].to_dict() | {"enterprise_id": "nl_plating"}
     for oid in ("NL-02", "NL-07"):
-        at.selectbox(key="appraisal_option").select(oid).run()
+        at.selectbox(key="appraisal_option@nl_plating").select(oid).run()
         assert not at.exception
         res = appraise_option(opts.loc[oid].to_dict() | {"option_id": oid}, ent, date.today(), discount_rate=0.08)
         assert _metric(at, "NPV with support") == f"{res.metrics['npv']:,.0f}"
@@ -96,9 +96,9 @@ def test_appraisal_metrics_match_the_library_and_follow_the_option(app, seeded_d
 
 def test_appraisal_discount_rate_changes_the_npv(app):
     at = app("appraisal")
-    at.selectbox(key="appraisal_option").select("NL-02").run()
+    at.selectbox(key="appraisal_option@nl_plating").select("NL-02").run()
     npv8 = _metric(at, "NPV with support")
-    at.number_input(key="discount_rate").set_value(12.0).run()
+    at.number_input(key="discount_rate@nl_plating").set_value(12.0).run()
     assert not at.exception
     assert float(_metric(at, "NPV with support").replace(",", "")) < float(npv8.replace(",", ""))
 
@@ -106,7 +106,7 @@ def test_appraisal_discount_rate_changes_the_npv(app):
 def test_appraisal_shows_support_items_with_sources(app):
     at = app("appraisal")
     at.sidebar.date_input(key="on_date").set_value(date(2025, 6, 1)).run()
-    at.selectbox(key="appraisal_option").select("NL-07").run()
+    at.selectbox(key="appraisal_option@nl_plating").select("NL-07").run()
     assert not at.exception
     items = _frame(at, "source")
     assert {"rule", "kind", "rate", "timing", "source"} <= set(items.columns)

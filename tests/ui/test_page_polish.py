@@ -70,7 +70,7 @@ def test_portfolio_score_uses_the_screening_weights(app, seeded_db):
     at = app("screening")
     for s in at.slider:
         if s.key and s.key.startswith("w-default-"):
-            s.set_value(100.0 if s.key == "w-default-water_saved_m3" else 0.0)
+            s.set_value(100.0 if s.key.startswith("w-default-water_saved_m3@") else 0.0)
     at.run()
     at.switch_page("ui/pages/portfolio.py").run()
     at.radio(key="objective").set_value("score").run()
@@ -102,7 +102,7 @@ def test_options_money_columns_are_labelled_with_the_currency(app):
 
 def test_appraisal_says_which_tornado_rows_have_no_bar(app):
     at = app("appraisal")
-    at.selectbox(key="appraisal_option").select("NL-01").run()  # no investment, no support
+    at.selectbox(key="appraisal_option@nl_plating").select("NL-01").run()  # no investment, no support
     assert not at.exception
     text = _captions(at)
     assert "No bar for investment, support" in text

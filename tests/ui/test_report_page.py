@@ -31,13 +31,13 @@ def _expected_order(seeded_db, method: str, criteria: list[Criterion]) -> list[s
 
 def test_report_follows_the_weights_and_method_set_on_screening(app, seeded_db):
     at = app("screening")
-    at.selectbox(key="method").select("topsis").run()
+    at.selectbox(key="method@nl_plating").select("topsis").run()
     sliders = [s for s in at.slider if s.key and s.key.startswith("w-default-")]
-    columns = [s.key.removeprefix("w-default-") for s in sliders]
+    columns = [s.key.removeprefix("w-default-").removesuffix("@nl_plating") for s in sliders]
     assert "water_saved_m3" in columns and "implementability" in columns
     # three parts water saved, one part implementability, nothing else
     for s in sliders:
-        s.set_value({"water_saved_m3": 75.0, "implementability": 25.0}.get(s.key.removeprefix("w-default-"), 0.0))
+        s.set_value({"water_saved_m3": 75.0, "implementability": 25.0}.get(s.key.removeprefix("w-default-").removesuffix("@nl_plating"), 0.0))
     at.run()
     assert not at.exception
 
@@ -73,8 +73,8 @@ def test_report_uses_the_default_profile_when_screening_was_not_opened(app, seed
 
 def test_screening_restores_the_weights_after_a_visit_to_the_report(app):
     at = app("screening")
-    at.slider(key="w-default-investment").set_value(90.0).run()
+    at.slider(key="w-default-investment@nl_plating").set_value(90.0).run()
     at.switch_page("ui/pages/report.py").run()
     at.switch_page("ui/pages/screening.py").run()
     assert not at.exception
-    assert at.slider(key="w-default-investment").value == 90.0
+    assert at.slider(key="w-default-investment@nl_plating").value == 90.0

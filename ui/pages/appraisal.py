@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts, data
-from ui.state import on_date, require_enterprise
+from ui.state import APPRAISAL_OPTION, choose_appraisal_option, kept, on_date, require_enterprise, scoped
 
 METRICS = [("npv", "NPV", "cur"), ("irr", "IRR", "%"), ("mirr", "MIRR", "%"),
            ("simple_payback_years", "Simple payback", "yr"), ("discounted_payback_years", "Discounted payback", "yr"),
@@ -42,20 +42,23 @@ from finance.sensitivity import npv_sensitivity  # noqa: E402  (needs finance.ap
 
 titles = dict(zip(opts["option_id"], opts["title"]))
 ids = list(titles)
-wanted = st.session_state.pop("goto_option", None) or st.query_params.get("option")
-if wanted in ids:
-    st.session_state["appraisal_option"] = wanted
-if st.session_state.get("appraisal_option") not in ids:
-    st.session_state["appraisal_option"] = ids[0]
 ents = data.enterprises(cur, version)
 enterprise = ents.set_index("enterprise_id").loc[eid].to_dict() | {"enterprise_id": eid}
 currency = enterprise.get("currency") or ""
 default_rate = enterprise.get("discount_rate")
 default_rate = 0.08 if default_rate is None or pd.isna(default_rate) else float(default_rate)
 
+# Both widgets are keyed by the enterprise (a rate or option set for one is never used for the next)
+# and kept across page switches (the Screening page opens an option here with st.switch_page); the
+# rate follows an edit of the enterprise's stored rate.
+if (linked := st.query_params.get("option")) in ids:  # a link to one option (?option=ID): applied once
+    choose_appraisal_option(eid, linked)
+    del st.query_params["option"]
 c1, c2 = st.columns([3, 1])
-option_id = c1.selectbox("Option", ids, format_func=lambda o: f"{o}: {titles[o]}", key="appraisal_option")
-rate = c2.number_input("Discount rate [%/yr]", 0.0, 50.0, round(default_rate * 100, 2), 0.5, key="discount_rate",
+option_id = c1.selectbox("Option", ids, format_func=lambda o: f"{o}: {titles[o]}",
+                         **kept(scoped(APPRAISAL_OPTION, eid), ids[0], ids))
+rate = c2.number_input("Discount rate [%/yr]", 0.0, 50.0, step=0.5,
+                       **kept(scoped("discount_rate", eid), round(default_rate * 100, 2), follow_default=True),
                        help="Real, after tax; default the enterprise's.") / 100
 option = opts.set_index("option_id").loc[option_id].to_dict() | {"option_id": option_id}
 day = on_date()

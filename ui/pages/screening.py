@@ -13,7 +13,15 @@ from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
 from ui import charts, data
 from ui.widgets import METHOD_NAMES, criterion_label, md_text
-from ui.state import RankingChoice, on_date, ranking_choice, require_enterprise, set_ranking_choice
+from ui.state import (
+    RankingChoice,
+    choose_appraisal_option,
+    on_date,
+    ranking_choice,
+    require_enterprise,
+    scoped,
+    set_ranking_choice,
+)
 
 SORT_TITLES = {"implement_now": "Implement now", "study": "Needs study", "rejected": "Rejected", "mandatory": "Mandatory (required by law)"}
 
@@ -27,15 +35,17 @@ if opts.empty:
 titles = dict(zip(opts["option_id"], opts["title"]))
 
 # --- weights and method -------------------------------------------------------------------
-# Widget state is dropped while another page runs: coming back, start from what was set last.
+# Every widget here is keyed by the enterprise, so a profile, method or weight set for one enterprise
+# is never used for the next.  Widget state is dropped while another page runs: coming back, start
+# from what was set last (kept per enterprise by set_ranking_choice).
 last = ranking_choice(eid)
 if last is not None:
-    st.session_state.setdefault("weight_profile", last.profile)
-    st.session_state.setdefault("method", last.method)
+    st.session_state.setdefault(scoped("weight_profile", eid), last.profile)
+    st.session_state.setdefault(scoped("method", eid), last.method)
 c1, c2 = st.columns(2)
-profile = c1.selectbox("Weight profile", list(PROFILES), key="weight_profile",
+profile = c1.selectbox("Weight profile", list(PROFILES), key=scoped("weight_profile", eid),
                        help="A starting set of weights; move the sliders to change them.")
-method = c2.selectbox("Method", list(METHODS), format_func=lambda m: METHOD_NAMES.get(m, m), key="method")
+method = c2.selectbox("Method", list(METHODS), format_func=lambda m: METHOD_NAMES.get(m, m), key=scoped("method", eid))
 derived = add_derived_columns(opts.reset_index(drop=True), ents)
 mandatory = derived["mandatory"].astype(bool) if "mandatory" in derived.columns else pd.Series(False, index=derived.index)
 base_criteria, notes = resolve_profile(derived[~mandatory], profile)
@@ -46,7 +56,7 @@ with st.expander("Weights (relative; normalised to sum to 1 below)", expanded=Tr
     for i, c in enumerate(base_criteria):
         arrow = "higher is better" if c.direction == "max" else "lower is better"
         raw[c.column] = cols[i % len(cols)].slider(
-            f"{criterion_label(c.column)} [%]", 0.0, 100.0, set_before.get(c.column, round(100 * float(c.weight), 1)), 0.1, format="%.1f", key=f"w-{profile}-{c.column}",
+            f"{criterion_label(c.column)} [%]", 0.0, 100.0, set_before.get(c.column, round(100 * float(c.weight), 1)), 0.1, format="%.1f", key=scoped(f"w-{profile}-{c.column}", eid),
             help=f"Column `{c.column}`, {arrow}; relative weight, normalised below")
     total = sum(raw.values())
     if total <= 0:
@@ -89,7 +99,7 @@ t1, t2 = st.columns([3, 1], vertical_alignment="bottom")
 t1.metric("Top-ranked option", str(top["option_id"]), help=md_text(top["title"]))
 t1.markdown(f"**{md_text(top['title'])}**")  # in full: a metric cuts long titles off
 if t2.button("Open its appraisal", key="open_appraisal", icon=":material/payments:"):
-    st.session_state["goto_option"] = top["option_id"]
+    choose_appraisal_option(eid, str(top["option_id"]))
     st.switch_page("ui/pages/appraisal.py")
 score_note = "lower is better (VIKOR Q)" if top["score_direction"] == "lower_is_better" else "higher is better"
 show = ranked[["rank", "option_id", "title", "score", "sort_class", "missing"]].rename(
@@ -112,8 +122,8 @@ else:
 # --- robustness -------------------------------------------------------------------------------------
 st.subheader("Robustness")
 r1, r2 = st.columns(2)
-n_draws = r1.select_slider("Weight draws", [200, 500, 1000, 2000, 5000], value=1000, key="n_draws")
-k = int(r2.number_input("Top k", 1, max(1, len(ranked)), min(3, len(ranked)), key="top_k"))
+n_draws = r1.select_slider("Weight draws", [200, 500, 1000, 2000, 5000], value=1000, key=scoped("n_draws", eid))
+k = int(r2.number_input("Top k", 1, max(1, len(ranked)), min(3, len(ranked)), key=scoped("top_k", eid)))
 spread = 0.5
 rkey = (version, eid, method, tuple((c.column, round(c.weight, 6)) for c in criteria), n_draws, k)
 cache = st.session_state.setdefault("robustness_cache", {})
