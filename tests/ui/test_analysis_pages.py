@@ -120,29 +120,29 @@ def test_appraisal_shows_support_items_with_sources(app):
 def test_portfolio_budget_bounds_the_investment(app):
     at = app("portfolio")
     assert not at.exception
-    at.number_input(key="budget").set_value(150000.0).run()
+    at.number_input(key="budget@nl_plating").set_value(150000.0).run()
     inv_big = float(_metric(at, "Investment").replace(",", ""))
-    at.number_input(key="budget").set_value(130000.0).run()
+    at.number_input(key="budget@nl_plating").set_value(130000.0).run()
     assert not at.exception
     inv_small = float(_metric(at, "Investment").replace(",", ""))
     assert inv_small <= 130000 and inv_big <= 150000
-    at.radio(key="objective").set_value("score").run()
+    at.radio(key="objective@nl_plating").set_value("score").run()
     assert not at.exception
     assert _metric(at, "Summed score")
 
 
 def test_portfolio_budget_below_mandatory_is_explained(app):
     at = app("portfolio")
-    at.number_input(key="budget").set_value(0.0).run()
+    at.number_input(key="budget@nl_plating").set_value(0.0).run()
     assert not at.exception
     assert at.error and "No portfolio" in at.error[0].value
 
 
 def test_portfolio_mac_curve_effect_choice(app):
     at = app("portfolio")
-    effects = at.selectbox(key="mac_effect").options
+    effects = at.selectbox(key="mac_effect@nl_plating").options
     assert len(effects) >= 1
-    at.selectbox(key="mac_effect").select_index(len(effects) - 1).run()
+    at.selectbox(key="mac_effect@nl_plating").select_index(len(effects) - 1).run()
     assert not at.exception
 
 

@@ -28,7 +28,7 @@ def test_category_filter_narrows_the_table(app):
     at = app("options")
     before = len(at.data_editor[0].value)
     assert _caption(at, f"{before} of {before} option(s)")
-    at.multiselect(key="filter_category").select("good_housekeeping").run()
+    at.multiselect(key="filter_category@nl_plating").select("good_housekeeping").run()
     assert not at.exception
     after = at.data_editor[0].value
     assert 0 < len(after) < before
@@ -161,3 +161,12 @@ def test_delete_cancel_and_a_changed_selection_delete_nothing(app, seeded_db):
     at.multiselect(key=f"delete_ids-{eid}").select(second).run()
     assert not at.warning and not any(b.key == "delete_confirm" for b in at.button)
     assert table_fingerprint(cursor(seeded_db)) == before
+
+
+def test_the_csv_templates_are_offered_with_data_stored_too(app):
+    at = app("options")  # the demo data is stored
+    assert not at.exception
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert {"Template: enterprises (CSV)", "Template: options (CSV)"} <= labels
+    at.sidebar.selectbox(key="enterprise_id").select("cn_dyeworks").run()
+    assert {"Template: enterprises (CSV)", "Template: options (CSV)"} <= {b.proto.label for b in at.get("download_button")}

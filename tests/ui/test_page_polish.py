@@ -73,9 +73,9 @@ def test_portfolio_score_uses_the_screening_weights(app, seeded_db):
             s.set_value(100.0 if s.key.startswith("w-default-water_saved_m3@") else 0.0)
     at.run()
     at.switch_page("ui/pages/portfolio.py").run()
-    at.radio(key="objective").set_value("score").run()
+    at.radio(key="objective@nl_plating").set_value("score").run()
     assert not at.exception
-    assert "Screening page's weights" in at.radio(key="objective").format_func("score")
+    assert "Screening page's weights" in at.radio(key="objective@nl_plating").format_func("score")
     cur = cursor(seeded_db)
     opts, ents = load_table(cur, "options", "nl_plating"), load_table(cur, "enterprises")
     metrics = appraise(opts, ents, date.today())[["option_id", "npv", "irr", "npv_ratio", "simple_payback_years",

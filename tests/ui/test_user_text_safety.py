@@ -139,11 +139,11 @@ def test_a_session_without_unsaved_edits_just_shows_the_new_saved_options(app, s
 def test_filters_are_held_while_an_edit_is_unsaved_and_discard_releases_them(app, seeded_db):
     """Changing a filter starts a new table: with an unsaved edit it would vanish without a word."""
     at = app("options")
-    assert not at.multiselect(key="filter_category").disabled
+    assert not at.multiselect(key="filter_category@nl_plating").disabled
     _edit(at, {0: {"annual_savings": 777.0}})
-    assert at.multiselect(key="filter_category").disabled and at.multiselect(key="filter_status").disabled
-    assert "Save or discard your edit first" in at.multiselect(key="filter_category").help
+    assert at.multiselect(key="filter_category@nl_plating").disabled and at.multiselect(key="filter_status@nl_plating").disabled
+    assert "Save or discard your edit first" in at.multiselect(key="filter_category@nl_plating").help
     at.button(key="discard_unsaved").click().run()
     assert not at.exception and at.success and "discarded" in at.success[0].value
-    assert not at.multiselect(key="filter_category").disabled
+    assert not at.multiselect(key="filter_category@nl_plating").disabled
     assert at.button(key="save_options").disabled  # nothing left to save

@@ -31,7 +31,7 @@ from store.edits import SaveConflictError, StaleEditError, describe_changes, edi
 from store.readers import read_bytes_limit_message
 from store.seed import DEMO_FILES
 from ui import data
-from ui.state import db_cursor, enterprise_id
+from ui.state import db_cursor, enterprise_id, scoped
 from ui.widgets import MIME, column_config, error_table, frame_bytes, highlight_errors, md_text
 
 st.title("Options")
@@ -86,13 +86,16 @@ with st.expander("Import files (CSV, XLSX, Parquet, or an IAC workbook)", expand
 if msg := st.session_state.pop("import_message", None):
     st.success(msg)
 
+# The templates are always here (not only on an empty database): a team adding a second enterprise
+# or a new batch of options needs the import columns as much as a first-time user.
+t1, t2, t3 = st.columns(3)
+for col, table in ((t1, "enterprises"), (t2, "options")):
+    col.download_button(f"Template: {table} (CSV)", data=(",".join(columns(table)) + "\n").encode("utf-8"),
+                        file_name=f"{table}_template.csv", mime=MIME["csv"], key=f"template_{table}",
+                        icon=":material/download:", help=f"An empty {table} file with the columns the import expects.")
 if eid is None:
-    st.info("No enterprise is stored yet: import an enterprises file (and its options) above. The templates below "
+    st.info("No enterprise is stored yet: import an enterprises file (and its options) above. The templates "
             "have the columns the import expects (hover a column in the table after import for its meaning and unit).")
-    t1, t2, t3 = st.columns(3)
-    for col, table in ((t1, "enterprises"), (t2, "options")):
-        col.download_button(f"Template: {table} (CSV)", data=(",".join(columns(table)) + "\n").encode("utf-8"),
-                            file_name=f"{table}_template.csv", mime=MIME["csv"], key=f"template_{table}")
     if t3.button("Load the demo data", key="load_demo", help="Three demo enterprises (NL, DK, CN) with their options and scores."):
         report = import_files(cur, [str(p) for p in DEMO_FILES])
         st.session_state["import_message"] = (f"Loaded the demo data: {report.enterprises} enterprise(s), "
@@ -117,9 +120,9 @@ held = _round is not None and _last.startswith(f"options_editor-{eid}-{_round}-"
     or any((st.session_state.get(_last) or {}).get(k) for k in ("edited_rows", "added_rows", "deleted_rows")))
 hold_help = "Save or discard your edit first: another filter starts a new table." if held else None
 f1, f2 = st.columns(2)
-cats = f1.multiselect("Category", list(CATEGORIES), key="filter_category", placeholder="All categories",
+cats = f1.multiselect("Category", list(CATEGORIES), key=scoped("filter_category", eid), placeholder="All categories",
                       disabled=held, help=hold_help)
-stats = f2.multiselect("Status", list(STATUSES), key="filter_status", placeholder="All statuses",
+stats = f2.multiselect("Status", list(STATUSES), key=scoped("filter_status", eid), placeholder="All statuses",
                        disabled=held, help=hold_help)
 
 

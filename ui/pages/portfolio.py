@@ -8,7 +8,7 @@ import streamlit as st
 from finance.portfolio import PortfolioError, marginal_abatement_cost, select_portfolio
 from screening.rank import rank_options
 from ui import charts, data
-from ui.state import on_date, ranking_choice, require_enterprise
+from ui.state import on_date, ranking_choice, require_enterprise, scoped
 
 EFFECTS = {"co2e_avoided_t": ("CO2e avoided", "t CO2e"), "waste_avoided_t": ("Waste avoided", "t waste"),
            "energy_saved_mwh": ("Energy saved", "MWh"), "water_saved_m3": ("Water saved", "m3")}
@@ -26,11 +26,11 @@ if opts.empty:
 total_inv = float(opts["investment"].sum())
 c1, c2 = st.columns(2)
 budget = c1.number_input(f"Capital budget [{currency}]", min_value=0.0, value=float(round(total_inv / 2, -3)),
-                         step=max(1000.0, round(total_inv / 20, -3)), key="budget",
+                         step=max(1000.0, round(total_inv / 20, -3)), key=scoped("budget", eid),
                          format="%.0f", help=f"All options together would need {total_inv:,.0f} {currency}.")
 choice = ranking_choice(eid)
 score_source = "Screening page's weights" if choice is not None else "default weights"
-objective = c2.radio("Maximise", ["npv", "score"], key="objective", horizontal=True,
+objective = c2.radio("Maximise", ["npv", "score"], key=scoped("objective", eid), horizontal=True,
                      format_func=lambda o: {"npv": "NPV (with support)", "score": f"Screening score ({score_source})"}[o],
                      help="The screening score uses the profile, method and weights last set on the Screening page "
                           "(the default profile and weighted sum when it was not opened).")
@@ -88,7 +88,7 @@ avail = [c for c in EFFECTS if c in opts.columns and pd.to_numeric(opts[c], erro
 if not avail:
     st.caption("No option of this enterprise has a yearly environmental effect: no curve to draw.")
 else:
-    effect = st.selectbox("Effect", avail, format_func=lambda c: EFFECTS[c][0], key="mac_effect")
+    effect = st.selectbox("Effect", avail, format_func=lambda c: EFFECTS[c][0], key=scoped("mac_effect", eid))
     rate = ent["discount_rate"] if pd.notna(ent["discount_rate"]) else 0.08
     appraised = data.appraisal(cur, version, eid, on_date())
     eav = opts[["option_id"]].merge(appraised[["option_id", "equivalent_annual_value"]], on="option_id", how="left")
