@@ -15,8 +15,11 @@ def test_delete_an_option_after_confirming(live_app, page, ui):
     count = page.get_by_text(re.compile(r"^\d+ of \d+ option\(s\) of"))
     before = int(count.inner_text().split(" of ")[1].split()[0])
 
-    page.get_by_text("Delete options", exact=True).click()
-    page.locator('[data-testid="stMultiSelect"]', has_text="Options to delete").locator("input").click()
+    # the section is always open (no expander animation to race: see ui/pages/options.py); the
+    # first click must open the list, so the test clicks once and waits for the list, no retries
+    picker = page.locator('[data-testid="stMultiSelect"]', has_text="Options to delete").locator("input")
+    picker.click()
+    page.wait_for_function("el => el.getAttribute('aria-expanded') === 'true'", arg=picker.element_handle())
     page.get_by_role("option", name=re.compile(r"^NL-02: ")).click()
     page.keyboard.press("Escape")
     ui.wait_idle(page)
