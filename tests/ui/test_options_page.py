@@ -133,6 +133,10 @@ def test_delete_asks_first_then_removes_the_options_and_their_scores(app, seeded
     # asked, not done
     assert at.warning and f"Delete 2 option(s) of **{md_text(eid)}**" in at.warning[0].value
     assert table_fingerprint(cursor(seeded_db)) == before
+    # the button stays where it was, disabled, above the question (nothing moves under the next click)
+    assert at.button(key="delete_button").disabled
+    keys = [b.key for b in at.button]
+    assert keys.index("delete_button") < keys.index("delete_confirm") < keys.index("delete_cancel")
     at.button(key="delete_confirm").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.success and f"Deleted 2 option(s): {', '.join(map(md_text, gone))}" in at.success[0].value

@@ -225,9 +225,14 @@ if "save_errors" in st.session_state:
 DELETE_KEY = f"delete_ids-{eid}"
 if st.session_state.pop("delete_done", False):
     st.session_state[DELETE_KEY] = []  # before the widget is drawn: empty the selection
-# A plain bordered section, not an expander: a click into an expander's content while its opening
-# animation runs scrolls the clipped <details>, and that scroll closes the multiselect's list at
-# once (seen 2 times in 5 as a first click that "did not open it", by hand and in the browser test).
+# Two layout rules keep every click here landing where it was aimed (the browser test's first click
+# on the multiselect, and a user's, sometimes did nothing):
+# - a plain bordered section, not an expander: a click into an expander's content while its opening
+#   animation runs scrolled the clipped <details>, and that scroll closed the multiselect's list at once;
+# - the "Delete selected…" button stays in place (disabled) while the confirmation is asked, below
+#   it: replacing it with the confirmation left the old, focused button on the page until the next
+#   press, which removed it and moved "Yes"/"Cancel" up 56 px between mouse-down and mouse-up, so
+#   the press clicked nothing (measured: 4 presses in 8 lost).
 with st.container(border=True, key="delete_section"):
     st.markdown("**Delete options**")
     titles = dict(zip(opts["option_id"], opts["title"]))
@@ -237,10 +242,10 @@ with st.container(border=True, key="delete_section"):
     pending = st.session_state.get("delete_pending") == (eid, tuple(chosen))
     if not pending:  # nothing asked yet, or the selection changed since: ask (again)
         st.session_state.pop("delete_pending", None)
-        if st.button("Delete selected…", disabled=not chosen, key="delete_button", icon=":material/delete:"):
-            st.session_state["delete_pending"] = (eid, tuple(chosen))
-            st.rerun()
-    else:
+    if st.button("Delete selected…", disabled=pending or not chosen, key="delete_button", icon=":material/delete:"):
+        st.session_state["delete_pending"] = (eid, tuple(chosen))
+        st.rerun()
+    if pending:
         n_scores = int(data.scores(cur, version, eid)["option_id"].isin(chosen).sum())
         st.warning(f"Delete {len(chosen)} option(s) of **{md_text(eid)}** ({', '.join(map(md_text, chosen))}) with their {n_scores} assessor "
                    "score(s) and stored appraisals? This cannot be undone; download the table below first to keep a copy.")
