@@ -27,6 +27,7 @@ from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
 from store.writers import xlsx_encode_frame
 from ui.cashflow_view import cash_flow_frame
+from ui.report_columns import KINDS, format_value, present
 
 #: Excel's sheet-name limit. [characters]
 SHEET_NAME_MAX = 31
@@ -167,12 +168,35 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def workbook_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
+def _currency(frames: Mapping[str, pd.DataFrame], currency: str | None) -> str | None:
+    """``currency``, else the one the ``about`` table names."""
+    if currency:
+        return currency
+    about = frames.get("about")
+    if about is not None and {"item", "value"} <= set(about.columns):
+        found = about.loc[about["item"] == "currency", "value"]
+        if len(found) and isinstance(found.iloc[0], str) and found.iloc[0] not in ("", "nan", "None"):
+            return found.iloc[0]
+    return None
+
+
+def workbook_bytes(frames: Mapping[str, pd.DataFrame], currency: str | None = None) -> bytes:
     """An XLSX workbook, one sheet per table; bold headers, columns sized to their content.
 
-    Text cells and headers that a spreadsheet would evaluate as formulas are written as text
+    Headers carry units and the currency and support items read as text, as on the printed page
+    (:func:`ui.report_columns.present`, the one mapping both use); numbers keep their precision
+    under a number format of their kind (``#,##0`` for money, ``0.0%`` for a rate).  Text cells
+    and headers that a spreadsheet would evaluate as formulas are written as text
     (:func:`screening.formula_escape.escape_frame`, the rule of every writer).
+
+    Parameters
+    ----------
+    frames : mapping of str to DataFrame
+        :func:`report_frames` output.
+    currency : str, optional
+        The enterprise's currency for the headers; default the one on the ``about`` sheet.
     """
+    cur = _currency(frames, currency)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         used: set[str] = set()
@@ -181,55 +205,127 @@ def workbook_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
             while sheet in used:
                 sheet = sheet[: SHEET_NAME_MAX - 2] + f"_{len(used)}"
             used.add(sheet)
-            out = frame.copy()
+            out, specs = present(frame, cur)
             for c in out.columns:
                 if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
                     out[c] = out[c].map(_cell)
             out = xlsx_encode_frame(escape_frame(out))  # cells and headers, the rules of every writer (store.writers)
             out.to_excel(xw, sheet_name=sheet, index=False)
             ws = xw.sheets[sheet]
-            for j, col in enumerate(out.columns, start=1):
+            for j, (col, spec) in enumerate(zip(out.columns, specs), start=1):
                 ws.cell(row=1, column=j).font = Font(bold=True)
+                if spec.kind in KINDS:
+                    for i in range(2, len(out) + 2):
+                        ws.cell(row=i, column=j).number_format = KINDS[spec.kind].excel_format
                 width = max([len(str(col))] + [len(str(v)) for v in out[col].head(200)])
                 ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, width + 2))
             ws.freeze_panes = "A2"
     return buf.getvalue()
 
 
-def _fmt(v: Any) -> str:
-    if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"
-    return str(v)
+#: Columns the printed page repeats in each part of a table too wide for the page, in preference order.
+_KEY_COLUMNS = ("option_id", "id", "criterion", "item")
+
+#: Width of the printed page's tables in column units (one unit holds about 11 characters at the
+#: page's 8 pt on the 186 mm between A4's 12 mm margins); a wider table is split into parts.
+PAGE_UNITS = 12
 
 
-def html_report(frames: Mapping[str, pd.DataFrame], title: str) -> str:
-    """A self-contained printable HTML page (the browser's Print gives the PDF)."""
+def _width_units(header_text: str, cells: list[str], numeric: bool) -> float:
+    """Column units a column needs: its longest word must fit (about 8.5 characters of the bold
+    header, 10 of body text or 8 digits of a figure per unit), and long text gets up to 4 units to wrap in."""
+    head = max((len(w) for w in header_text.replace("_", "_ ").split()), default=1) / 8.5
+    body = max((len(w) for c in cells for w in c.replace("_", "_ ").split()), default=1) / (8 if numeric else 10)
+    longest = max((len(c) for c in cells), default=1) / 33
+    return float(min(4.0, max(1.0, head, body, longest)))
+
+
+def _table_parts(headers: list[str], widths: list[float], key: int | None) -> list[list[int]]:
+    """Split column indices into parts of at most :data:`PAGE_UNITS` units, each starting with ``key``."""
+    rest = [j for j in range(len(headers)) if j != key]
+    base = [] if key is None else [key]
+    parts: list[list[int]] = []
+    cur, used = list(base), sum(widths[j] for j in base)
+    for j in rest:
+        if len(cur) > len(base) and used + widths[j] > PAGE_UNITS:
+            parts.append(cur)
+            cur, used = list(base), sum(widths[j] for j in base)
+        cur.append(j)
+        used += widths[j]
+    if len(cur) > len(base) or not parts:
+        parts.append(cur)
+    return parts
+
+
+def _breakable(text: str) -> str:
+    """``text`` escaped, with a line-break opportunity after each underscore (``after_tax+support``)."""
+    return html.escape(text).replace("_", "_<wbr>")
+
+
+_CSS = (
+    "@page{size:A4;margin:12mm}"
+    "body{font-family:system-ui,'DejaVu Sans',sans-serif;font-size:8pt;line-height:1.3;color:#222;margin:0 auto;max-width:186mm}"
+    "h1{font-size:14pt;margin:0 0 4pt}h2{font-size:10.5pt;margin:12pt 0 3pt;border-bottom:1px solid #999;break-after:avoid}"
+    "p.part{margin:6pt 0 2pt;color:#555;font-style:italic}"
+    "table{border-collapse:collapse;width:100%;table-layout:fixed;margin:2pt 0 6pt}"
+    "th,td{border:1px solid #bbb;padding:1.5pt 3pt;text-align:left;vertical-align:top;overflow-wrap:anywhere;word-break:break-word}"
+    "th{background:#eef;font-weight:600;font-size:7.5pt;overflow-wrap:break-word;word-break:normal;hyphens:auto}"
+    "td.n{text-align:right;white-space:nowrap}"
+    "thead{display:table-header-group}tr{break-inside:avoid}"
+    "@media screen{body{margin:2em auto;padding:0 1em}}"
+)
+
+
+def html_report(frames: Mapping[str, pd.DataFrame], title: str, currency: str | None = None) -> str:
+    """A self-contained printable HTML page that fits A4 portrait (the browser's Print gives the PDF).
+
+    Headers carry units and the currency, figures are rounded by their kind, support items read as
+    text (:mod:`ui.report_columns`, as in the workbook).  Tables span the page width with fixed
+    column widths and wrapping text; a table too wide for the page is printed in parts, each
+    repeating the option (or rule) id.  The enterprise id column is left out of the option tables
+    (the page is about one enterprise).  Every text is HTML-escaped.
+
+    Parameters
+    ----------
+    frames : mapping of str to DataFrame
+        :func:`report_frames` output.
+    title : str
+        The page's title (escaped).
+    currency : str, optional
+        The enterprise's currency for the headers; default the one on the ``about`` table.
+    """
+    cur = _currency(frames, currency)
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title><style>",
-        "body{font-family:system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.6em}"
-        "h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #999}"
-        "table{border-collapse:collapse;font-size:.85em;margin:.5em 0}"
-        "th,td{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}"
-        "th{background:#eef}td.n{text-align:right}"
-        "@media print{body{margin:0}h2{page-break-after:avoid}table{page-break-inside:auto}tr{page-break-inside:avoid}}",
-        "</style></head><body>",
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]
     for name, frame in frames.items():
-        parts.append(f"<h2>{html.escape(name.capitalize())}</h2>")
+        parts.append(f"<h2>{html.escape(name[:1].upper() + name[1:])}</h2>")
         if frame.empty:
             parts.append("<p>(none)</p>")
             continue
-        parts.append("<table><thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns) + "</tr></thead><tbody>")
-        for row in frame.itertuples(index=False):
-            cells = []
-            for v in row:
-                num = isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
-                cells.append(f"<td class='n'>{html.escape(_fmt(v))}</td>" if num else f"<td>{html.escape(_fmt(v))}</td>")
-            parts.append("<tr>" + "".join(cells) + "</tr>")
-        parts.append("</tbody></table>")
+        if name != "enterprise" and "enterprise_id" in frame.columns and len(frame.columns) > 1:
+            frame = frame.drop(columns="enterprise_id")
+        shown, specs = present(frame, cur)
+        headers = [str(c) for c in shown.columns]
+        cells = [[format_value(v, spec) for v in shown.iloc[:, j]] for j, spec in enumerate(specs)]
+        widths = [_width_units(h, col, spec.kind is not None) for h, col, spec in zip(headers, cells, specs)]
+        key = next((list(frame.columns).index(k) for k in _KEY_COLUMNS if k in frame.columns), None)
+        groups = _table_parts(headers, widths, key)
+        for g, cols in enumerate(groups, start=1):
+            if len(groups) > 1:
+                parts.append(f"<p class='part'>part {g} of {len(groups)}</p>")
+            total = sum(widths[j] for j in cols)
+            parts.append("<table><colgroup>" + "".join(f"<col style='width:{100 * widths[j] / total:.1f}%'>" for j in cols)
+                         + "</colgroup><thead><tr>" + "".join(f"<th>{_breakable(headers[j])}</th>" for j in cols)
+                         + "</tr></thead><tbody>")
+            for i in range(len(shown)):
+                row = []
+                for j in cols:
+                    text = _breakable(cells[j][i])
+                    row.append(f"<td class='n'>{text}</td>" if specs[j].kind is not None else f"<td>{text}</td>")
+                parts.append("<tr>" + "".join(row) + "</tr>")
+            parts.append("</tbody></table>")
     parts.append("</body></html>")
     return "".join(parts)

@@ -51,7 +51,7 @@ def test_report_follows_the_weights_and_method_set_on_screening(app, seeded_db):
     dirs = dict(zip(criteria_sheet.index, criteria_sheet["direction"]))
     expected = _expected_order(seeded_db, "topsis", [Criterion(c, dirs[c], w) for c, w in
                                                      zip(criteria_sheet.index, criteria_sheet["weight [/1]"])])
-    ranking = _frame(at, "score_direction")
+    ranking = _frame(at, "score direction")
     assert list(ranking["option_id"]) == expected
     assert expected != _expected_order(seeded_db, "wsm", None)  # the test can tell the two apart
     # said in the caption and in the report itself
@@ -67,7 +67,7 @@ def test_report_uses_the_default_profile_when_screening_was_not_opened(app, seed
     at = app("report")
     assert not at.exception
     assert "Screening page was not opened" in " ".join(c.value for c in at.caption)
-    assert list(_frame(at, "score_direction")["option_id"]) == _expected_order(seeded_db, "wsm", None)
+    assert list(_frame(at, "score direction")["option_id"]) == _expected_order(seeded_db, "wsm", None)
     assert "profile 'default'" in _about(at)["ranking"]
 
 

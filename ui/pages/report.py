@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import data
 from ui.report import html_report, report_frames, workbook_bytes
+from ui.report_columns import present
 from ui.state import on_date, ranking_choice, require_enterprise
 from ui.widgets import METHOD_NAMES, MIME, criterion_label
 
@@ -71,7 +72,8 @@ c1.download_button("Download Excel workbook", data=xlsx, file_name=f"cpscreen_{e
 c2.download_button("Download printable HTML report", data=page.encode("utf-8"), file_name=f"cpscreen_{eid}_{day.isoformat()}.html",
                    mime="text/html", key="download_html", help="Open it and print to PDF from the browser.")
 st.markdown("**Sheets:** " + ", ".join(f"{k} ({len(v)} row{'' if len(v) == 1 else 's'})" for k, v in frames.items()))
-with st.expander("Preview"):
+currency = dict(zip(ents["enterprise_id"], ents["currency"])).get(eid)
+with st.expander("Preview (as in the workbook: headers with units, support items as text)"):
     for k, v in frames.items():
         st.markdown(f"**{k}**")
-        st.dataframe(v, hide_index=True, width="stretch")
+        st.dataframe(present(v, currency if isinstance(currency, str) else None)[0], hide_index=True, width="stretch")
