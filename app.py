@@ -4,6 +4,7 @@ Start it with ``bash scripts/run.sh`` (installs, seeds the database, runs ``stre
 """
 
 from datetime import date
+from pathlib import Path
 
 import streamlit as st
 
@@ -11,7 +12,10 @@ from policies.engine import date_span
 from ui import data
 from ui.state import DATE_KEY, ENTERPRISE_KEY, db_cursor, kept
 
-st.set_page_config(page_title="cpscreen", page_icon=":material/recycling:", layout="wide")
+# The favicon is a file shipped here: a ":material/...:" page icon makes the browser fetch it from
+# fonts.gstatic.com, and the app must work offline (issue 10).
+FAVICON = Path(__file__).resolve().parent / "ui" / "assets" / "favicon.png"
+st.set_page_config(page_title="cpscreen", page_icon=str(FAVICON), layout="wide")
 
 pages = [
     st.Page("ui/pages/home.py", title="Overview", icon=":material/home:", default=True),
