@@ -10,6 +10,11 @@ from ui.report_columns import present
 from ui.state import on_date, ranking_choice, require_enterprise
 from ui.widgets import METHOD_NAMES, MIME, criterion_label
 
+#: The preview's number formats per kind of column, the workbook's (ui.report_columns.KINDS) in
+#: Streamlit's notation: a rate stored as a fraction shows in %, as its header says.
+PREVIEW_FORMATS = {"money": "%,.0f", "percent": "percent", "years": "%.1f", "ratio": "%.3f",
+                   "quantity": "%,.1f", "score": "%.1f", "count": "%d"}
+
 st.title("Report")
 cur, version, eid = require_enterprise()
 day = on_date()
@@ -76,4 +81,7 @@ currency = dict(zip(ents["enterprise_id"], ents["currency"])).get(eid)
 with st.expander("Preview (as in the workbook: headers with units, support items as text)"):
     for k, v in frames.items():
         st.markdown(f"**{k}**")
-        st.dataframe(present(v, currency if isinstance(currency, str) else None)[0], hide_index=True, width="stretch")
+        shown, specs = present(v, currency if isinstance(currency, str) else None)
+        st.dataframe(shown, hide_index=True, width="stretch", column_config={
+            h: st.column_config.NumberColumn(h, format=PREVIEW_FORMATS[spec.kind])
+            for h, spec in zip(shown.columns, specs) if spec.kind in PREVIEW_FORMATS})
