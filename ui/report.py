@@ -224,7 +224,7 @@ def workbook_bytes(frames: Mapping[str, pd.DataFrame], currency: str | None = No
 
 
 #: Columns the printed page repeats in each part of a table too wide for the page, in preference order.
-_KEY_COLUMNS = ("option_id", "id", "criterion", "item")
+_KEY_COLUMNS = ("option_id", "Option", "id", "criterion", "item")
 
 #: Width of the printed page's tables in column units (one unit holds about 11 characters at the
 #: page's 8 pt on the 186 mm between A4's 12 mm margins); a wider table is split into parts.

@@ -37,11 +37,11 @@ def test_cash_flow_table_equals_the_pages_own_figures_with_and_without_support(a
     for eid, oids in OPTIONS.items():
         at.sidebar.selectbox(key="enterprise_id").select(eid).run()
         rate = float(ents.loc[eid, "discount_rate"])
-        at.number_input(key="discount_rate").set_value(round(rate * 100, 2)).run()
+        at.number_input(key=f"discount_rate@{eid}").set_value(round(rate * 100, 2)).run()
         currency = ents.loc[eid, "currency"]
         opts = load_table(cur, "options", eid)
         for oid in oids:
-            at.selectbox(key="appraisal_option").select(oid).run()
+            at.selectbox(key=f"appraisal_option@{eid}").select(oid).run()
             assert not at.exception
             # the page's metrics come from the scalar path with the enterprise's items
             res = appraise_in_context(opts, ents.reset_index(), DAY, oid, enterprise_id=eid, discount_rate=rate)
@@ -70,8 +70,8 @@ def test_cash_flow_table_equals_the_pages_own_figures_with_and_without_support(a
 
 def test_cash_flow_follows_the_discount_rate_field(app):
     at = app("appraisal")
-    at.selectbox(key="appraisal_option").select("NL-02").run()
-    at.number_input(key="discount_rate").set_value(12.0).run()
+    at.selectbox(key="appraisal_option@nl_plating").select("NL-02").run()
+    at.number_input(key="discount_rate@nl_plating").set_value(12.0).run()
     assert not at.exception
     table = _frame(at, "cash_flow_with")
     np.testing.assert_allclose(table["Discount factor [/1]"], 1.12 ** -table["Year"].astype(float), rtol=1e-12)

@@ -39,9 +39,9 @@ def test_page_cli_budget_and_report_show_one_npv(app, seeded_db, capsys):
                                                       "--date", ON.isoformat(), "--format", "json")}
         at.sidebar.selectbox(key="enterprise_id").select(eid).run()
         rate = ents.set_index("enterprise_id").loc[eid, "discount_rate"]
-        at.number_input(key="discount_rate").set_value(round(float(rate) * 100, 2)).run()
+        at.number_input(key=f"discount_rate@{eid}").set_value(round(float(rate) * 100, 2)).run()
         for oid in oids:
-            at.selectbox(key="appraisal_option").select(oid).run()
+            at.selectbox(key=f"appraisal_option@{eid}").select(oid).run()
             assert not at.exception
             rec = appraised[oid]
             shown = next(m.value for m in at.metric if m.label.startswith("NPV with support"))

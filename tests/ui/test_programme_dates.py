@@ -43,7 +43,7 @@ def test_appraisal_page_on_the_seed_grant_s_date(app):
     # shows the historical grant: 15 % (the range's stated default) of 45,000
     at = app("appraisal")
     at.sidebar.date_input(key="on_date").set_value(date(1995, 6, 30)).run()
-    at.selectbox(key="appraisal_option").select("NL-02").run()
+    at.selectbox(key="appraisal_option@nl_plating").select("NL-02").run()
     assert not at.exception and not at.error
     items = next(d.value for d in at.dataframe if "source" in d.value.columns)
     assert len(items) == 1 and items["rule"].iloc[0].startswith("NL-CP-GRANT")

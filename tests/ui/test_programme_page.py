@@ -45,7 +45,7 @@ def test_programme_page_budget_by_year_table_download_and_alternatives(app, seed
 def test_portfolio_mac_caption_names_the_alternative(app):
     at = app("portfolio")
     at.sidebar.selectbox(key="enterprise_id").select("dk_dairy").run()
-    at.selectbox(key="mac_effect").select("co2e_avoided_t").run()
+    at.selectbox(key="mac_effect@dk_dairy").select("co2e_avoided_t").run()
     assert not at.exception
     text = " ".join(c.value for c in at.caption)
     assert "Alternatives are not added" in text and "is an alternative to" in text

@@ -25,13 +25,13 @@ def test_cash_flow_sheet_sums_to_the_appraisal_sheets_npv(db):
                                cash_flow=cash_flow_table(opts, ents, DAY))
         book = io.BytesIO(workbook_bytes(frames))
         sheet = pd.read_excel(book, sheet_name="cash flow")
-        appraisal = pd.read_excel(book, sheet_name="appraisal").set_index("option_id")
+        appraisal = pd.read_excel(book, sheet_name="appraisal").set_index("option_id")  # the report's headers (ui.report_columns)
         assert all(c in ("Enterprise", "Option", "Year") or c.endswith(("]",)) for c in sheet.columns)
         assert f"Discounted net cash flow [{currency}]" in sheet.columns
         sums = sheet.groupby("Option")[f"Discounted net cash flow [{currency}]"].sum()
-        np.testing.assert_allclose(sums.reindex(appraisal.index), appraisal["npv"], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(sums.reindex(appraisal.index), appraisal[f"NPV [{currency}]"], rtol=1e-9, atol=1e-6)
         sums0 = sheet.groupby("Option")[f"Discounted net cash flow without support [{currency}]"].sum()
-        np.testing.assert_allclose(sums0.reindex(appraisal.index), appraisal["npv_no_support"], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(sums0.reindex(appraisal.index), appraisal[f"NPV without support [{currency}]"], rtol=1e-9, atol=1e-6)
         # one row per option and year 0..N
         life = opts.set_index("option_id")["lifetime_years"]
         counts = sheet.groupby("Option")["Year"].agg(["min", "max", "count"])

@@ -15,7 +15,7 @@ def test_risk_section_shows_the_library_figures_and_follows_the_spread(app, seed
     at = app("appraisal")
     on = date(2026, 6, 30)
     at.sidebar.date_input(key="on_date").set_value(on).run()
-    at.selectbox(key="appraisal_option").select("NL-02").run()
+    at.selectbox(key="appraisal_option@nl_plating").select("NL-02").run()
     assert not at.exception
     cur = cursor(seeded_db)
     opts = load_table(cur, "options", "nl_plating")
