@@ -17,6 +17,7 @@ PRINTABLE_WIDTH_PX = round((210 - 2 * 12) / 25.4 * 96)
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
     from finance.appraise import appraise
+    from finance.cashflow_table import cash_flow_table
     from policies.catalog import show_pack
     from store.db import close_all, cursor
     from store.io import import_files, load_scores, load_table
@@ -31,7 +32,9 @@ def reports(tmp_path_factory):
         for eid, jur in zip(ents["enterprise_id"], ents["jurisdiction"]):
             opts = load_table(cur, "options", eid)
             frames = report_frames(opts, ents, eid, date(2025, 6, 1), scores=load_scores(cur, eid),
-                                   appraisal=appraise(opts, ents, date(2025, 6, 1)), policy_rules=show_pack(jur), n_draws=200)
+                                   appraisal=appraise(opts, ents, date(2025, 6, 1)), policy_rules=show_pack(jur), n_draws=200,
+                                   cash_flow=cash_flow_table(opts, ents, date(2025, 6, 1)))
+            assert "cash flow" in frames  # the widest table is in
             out[eid] = html_report(frames, f"cpscreen report: {eid}")
         return out
     finally:
