@@ -240,10 +240,10 @@ def _width_units(header_text: str, cells: list[str], numeric: bool) -> float:
     return float(min(4.0, max(1.0, head, body, longest)))
 
 
-def _table_parts(headers: list[str], widths: list[float], key: int | None) -> list[list[int]]:
-    """Split column indices into parts of at most :data:`PAGE_UNITS` units, each starting with ``key``."""
-    rest = [j for j in range(len(headers)) if j != key]
-    base = [] if key is None else [key]
+def _table_parts(headers: list[str], widths: list[float], keys: list[int]) -> list[list[int]]:
+    """Split column indices into parts of at most :data:`PAGE_UNITS` units, each starting with the ``keys`` columns."""
+    rest = [j for j in range(len(headers)) if j not in keys]
+    base = list(keys)
     parts: list[list[int]] = []
     cur, used = list(base), sum(widths[j] for j in base)
     for j in rest:
@@ -311,8 +311,12 @@ def html_report(frames: Mapping[str, pd.DataFrame], title: str, currency: str | 
         headers = [str(c) for c in shown.columns]
         cells = [[format_value(v, spec) for v in shown.iloc[:, j]] for j, spec in enumerate(specs)]
         widths = [_width_units(h, col, spec.kind is not None) for h, col, spec in zip(headers, cells, specs)]
-        key = next((list(frame.columns).index(k) for k in _KEY_COLUMNS if k in frame.columns), None)
-        groups = _table_parts(headers, widths, key)
+        names = list(frame.columns)
+        first = next((k for k in _KEY_COLUMNS if k in names), None)
+        keys = [] if first is None else [names.index(first)]
+        if first is not None and "Year" in names:  # the cash flow sheet: each part names the option and the year
+            keys.append(names.index("Year"))
+        groups = _table_parts(headers, widths, keys)
         for g, cols in enumerate(groups, start=1):
             if len(groups) > 1:
                 parts.append(f"<p class='part'>part {g} of {len(groups)}</p>")
