@@ -63,7 +63,7 @@ with st.expander("Weights (relative; normalised to sum to 1 below)", expanded=Tr
         st.error("All weights are zero: give at least one criterion a positive weight.")
         st.stop()
     criteria = [Criterion(c.column, c.direction, raw[c.column] / total) for c in base_criteria]
-    st.caption("Normalised: " + ", ".join(f"{c.column} {c.weight:.3f}" for c in criteria))
+    st.caption("Normalised: " + ", ".join(f"{criterion_label(c.column)} {c.weight:.3f}" for c in criteria))
 set_ranking_choice(eid, RankingChoice(profile, method, tuple(criteria), tuple(raw.items())))
 for n in notes:
     st.caption(n)
