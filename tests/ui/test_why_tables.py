@@ -20,7 +20,7 @@ def test_appraisal_why_table_is_the_library_explanation(app, seeded_db):
     at = app("appraisal")
     day = date(2026, 6, 1)
     at.sidebar.date_input(key="on_date").set_value(day).run()
-    at.selectbox(key="appraisal_option").select("NL-03").run()
+    at.selectbox(key="appraisal_option@nl_plating").select("NL-03").run()
     assert not at.exception
     why = _frame(at, "why_table")
     cur = cursor(seeded_db)
@@ -37,7 +37,7 @@ def test_appraisal_why_table_is_the_library_explanation(app, seeded_db):
 def test_appraisal_why_table_names_a_missing_attribute(app):
     at = app("appraisal")
     at.sidebar.date_input(key="on_date").set_value(date(2026, 6, 1)).run()
-    at.selectbox(key="appraisal_option").select("NL-06").run()
+    at.selectbox(key="appraisal_option@nl_plating").select("NL-06").run()
     assert not at.exception
     why = _frame(at, "why_table")
     assert why["reason"].str.contains("attribute mia_tier missing").any()
