@@ -22,10 +22,13 @@ Mapping (documented here and in ``iac_categories.csv``):
 - IAC records no economic life: ``lifetime_years`` is set to ``default_lifetime`` (10 years) and the
   attribute ``lifetime_assumed`` says so.
 - A recommendation whose streams add up to more energy used than saved (e.g. a fuel switch) gets
-  ``energy_saved_mwh`` 0 and the flag below (the import format holds savings >= 0).
+  ``energy_saved_mwh`` 0 and the flag below (the import format holds savings >= 0); likewise a
+  waste or water stream that rises gets ``waste_avoided_t`` or ``water_saved_m3`` 0 and a flag.
 - A recommendation without IMPCOST gets investment 0, one without any SAVED value gets savings 0,
   and a negative IMPCOST (a cost reduction) gets investment 0; each such row carries the attribute
   ``iac_flag`` naming the problem, so nothing is dropped silently.
+- A recommendation without an ARC code gets the fallback category (good_housekeeping) and an
+  ``iac_flag`` saying so.
 - Rows of RECC without SUPERID and ID (the workbook's summary lines) are skipped and counted in
   the notes.
 
@@ -267,7 +270,8 @@ def iac_tables(
     arc_book = book.get("ARC_CODES")
     titles = arc_titles(arc_book[0] if arc_book is not None else None, arc_dictionary)
     codes = recc["ARC2"].map(_arc_text)
-    cats = codes.map(arc_category)
+    cat_of = {c: arc_category(c) for c in codes.unique()}
+    cats = codes.map(cat_of)
     saved = pd.DataFrame({s: _numbers(recc, f"{s}SAVED", "options", rrows, rsrc, errors, " [USD/yr]") for s in STREAMS})
     energy = np.zeros(len(recc))
     waste = np.zeros(len(recc))
@@ -282,27 +286,35 @@ def iac_tables(
 
     net_energy_increase = np.where(energy < 0, -energy, 0.0)
     energy = np.clip(energy, 0.0, None)
+    rises = []  # waste and water streams that rise (the import format holds avoided amounts >= 0)
+    for what, unit, amount in (("waste", "t/yr", waste), ("water use", "m3/yr", water)):
+        up = pd.Series(np.where(amount < 0, -amount, 0.0), index=recc.index)
+        rises.append(np.where(up > 0, f"{what} rises by " + up.map(lambda e: f"{e:.6g}") + f" {unit} (set to 0)", ""))
+    waste = np.clip(waste, 0.0, None)
+    water = np.clip(water, 0.0, None)
     cost = pd.Series(_numbers(recc, "IMPCOST", "options", rrows, rsrc, errors, " [USD]"))
     savings = saved.sum(axis=1, min_count=1)
-    flags = []
-    for c, s, e in zip(cost, savings, net_energy_increase):
-        f = []
-        if e > 0:
-            f.append(f"net energy use rises by {e:.3f} MWh/yr (energy saved set to 0)")
-        if pd.isna(c):
-            f.append("no implementation cost given (investment set to 0)")
-        elif c < 0:
-            f.append(f"negative implementation cost {c:g} (investment set to 0)")
-        if pd.isna(s):
-            f.append("no savings given (annual savings set to 0)")
-        flags.append("; ".join(f))
-    flags_s = pd.Series(flags, index=recc.index)
+    energy_up = pd.Series(net_energy_increase, index=recc.index)
+    parts = [
+        np.where(energy_up > 0, "net energy use rises by " + energy_up.map(lambda e: f"{e:.3f}") + " MWh/yr (energy saved set to 0)", ""),
+        *rises,
+        np.select([cost.isna(), cost < 0], ["no implementation cost given (investment set to 0)",
+                                            "negative implementation cost " + cost.map(lambda c: f"{c:g}") + " (investment set to 0)"], ""),
+        np.where(savings.isna(), "no savings given (annual savings set to 0)", ""),
+        np.where(codes == "", f"no ARC code recorded (category {arc_category('')[0]} assumed)", ""),
+    ]
+    # the flags joined with "; ", empty parts left out (no message starts or ends with ";" or " "), by column
+    flags_s = pd.Series(parts[0], index=recc.index, dtype=object)
+    for part in parts[1:]:
+        flags_s = flags_s.str.cat(pd.Series(part, index=recc.index), sep="; ").str.strip("; ")
     nflag = int((flags_s != "").sum())
     if nflag:
-        notes.append(f"RECC: {nflag} recommendation(s) without cost or savings, or with a net energy increase, imported and flagged (attribute iac_flag)")
+        notes.append(f"RECC: {nflag} recommendation(s) without cost, savings or ARC code, or with a net energy increase, imported and flagged (attribute iac_flag)")
     notes.append(f"RECC: lifetime not recorded by IAC; {default_lifetime} years assumed for every option (attribute lifetime_assumed)")
 
     def title(code: str) -> str:
+        if not code:
+            return "IAC recommendation (ARC code not recorded)"
         t = _longest(code, titles)
         return f"{t.strip().capitalize() if t and t.isupper() else t} (ARC {code})" if t else f"ARC {code}"
 
@@ -312,7 +324,7 @@ def iac_tables(
         {
             "option_id": text(recc, "SUPERID"),
             "enterprise_id": text(recc, "ID"),
-            "title": codes.map(title),
+            "title": codes.map({c: title(c) for c in cat_of}),
             "category": [c for c, _ in cats],
             "investment": cost.clip(lower=0).fillna(0.0),
             "annual_savings": savings.fillna(0.0),

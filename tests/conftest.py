@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-SHARED = ROOT.parent / "shared"
+# CPSCREEN_SHARED names the shared folder where it is not the sibling ../shared (e.g. in a git worktree)
+SHARED = Path(os.environ.get("CPSCREEN_SHARED") or ROOT.parent / "shared")
 IAC = SHARED / "data" / "iac"
 DEMO_FILES = [DATA / "demo_enterprises.csv", DATA / "demo_options.csv", DATA / "demo_assessor_scores.csv"]
 
