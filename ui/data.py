@@ -12,7 +12,9 @@ Library calls that do not exist yet are reported with :func:`missing`, never fak
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -144,3 +146,96 @@ def options_with_metrics(_cur: duckdb.DuckDBPyConnection, version: str, enterpri
     if appraised is None or opts.empty:
         return opts
     return opts.merge(appraised[["enterprise_id", "option_id", *METRIC_CRITERIA]], on=["enterprise_id", "option_id"], how="left")
+
+
+# --- the Programme page at national scale --------------------------------------------------------
+#
+# Cached as resources (shared, not copied on each read: a 142,000-option baseline and its results
+# unpickled on every rerun would cost about a second).  Callers must treat what they get as
+# read-only, which the page does (it only draws and filters into new frames).
+
+#: More of a pack's own enterprises than this: the Programme page's multiselect starts empty and
+#: means "all of them" (Streamlit checks each default against the options: quadratic, 28 s at 22,000).
+PICK_ALL_ABOVE: int = 200
+
+
+def members_key(enterprise_ids: Sequence[str]) -> str:
+    """A short digest of a list of enterprise ids (order kept), for cache keys. [hex]"""
+    return hashlib.sha1("\x1f".join(enterprise_ids).encode()).hexdigest()
+
+
+@st.cache_resource(show_spinner="Appraising the options without support ...", max_entries=2)
+def programme_baseline(_cur: duckdb.DuckDBPyConnection, version: str, _enterprise_ids: Sequence[str], members: str,
+                       on_date: date, irr_rule: bool) -> Any:
+    """The no-support baseline (``programme.budget.baseline``) of the chosen enterprises' options.
+
+    Keyed on the data fingerprint, the enterprises (``members`` = :func:`members_key` of
+    ``_enterprise_ids``), the date and whether the decision rule needs IRRs: the programme, its
+    parameters and the rule's limits do not enter, so moving those widgets reuses it.  None when
+    the enterprises have no options.
+    """
+    from programme.budget import baseline
+
+    wanted = set(_enterprise_ids)
+    ents = enterprises(_cur, version)
+    opts = options(_cur, version, None)
+    opts = opts[opts["enterprise_id"].isin(wanted)].reset_index(drop=True)
+    if opts.empty:
+        return None
+    sel = ents[ents["enterprise_id"].isin(wanted)].reset_index(drop=True)
+    return baseline(opts, sel, on_date=on_date, with_irr=True if irr_rule else None)
+
+
+@st.cache_resource(show_spinner="Running the programme ...", max_entries=8)
+def programme_run(_cur: duckdb.DuckDBPyConnection, version: str, _enterprise_ids: Sequence[str], members: str,
+                  on_date: date, pack: str, rule: Any, params: tuple[tuple[str, float], ...], scenario: str) -> Any:
+    """One scenario of a programme (``programme.budget.run_programme``) on the cached baseline."""
+    from programme.budget import run_programme
+
+    base = programme_baseline(_cur, version, _enterprise_ids, members, on_date, rule.kind == "irr")
+    return run_programme(base.options, base.enterprises, pack, params=dict(params), on_date=on_date, rule=rule,
+                         scenario=scenario, base=base)
+
+
+def programme_results(cur: duckdb.DuckDBPyConnection, version: str, enterprise_ids: Sequence[str], on_date: date,
+                      pack: str, rule: Any, scenarios: Mapping[str, Mapping[str, float]]) -> dict[str, Any] | None:
+    """Each scenario's ``ProgrammeResult`` (read-only, cached per scenario), or None without options.
+
+    A widget that changes one scenario's parameter recomputes only that scenario; the baseline is
+    recomputed only when the data, the enterprises or the date change (or the rule starts needing IRRs).
+
+    Raises
+    ------
+    ValueError
+        From the programme (unknown parameter, bad value), naming the problem.
+    """
+    ids = list(enterprise_ids)
+    members = members_key(ids)
+    if programme_baseline(cur, version, ids, members, on_date, rule.kind == "irr") is None:
+        return None
+    return {name: programme_run(cur, version, ids, members, on_date, pack, rule, tuple(sorted(p.items())), name)
+            for name, p in scenarios.items()}
+
+
+def programme_options(cur: duckdb.DuckDBPyConnection, version: str, enterprise_ids: Sequence[str], on_date: date,
+                      rule: Any) -> pd.DataFrame:
+    """The options the cached Programme baseline was built on (read-only), in its row order."""
+    ids = list(enterprise_ids)
+    return programme_baseline(cur, version, ids, members_key(ids), on_date, rule.kind == "irr").options
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _programme_explain(_cur: duckdb.DuckDBPyConnection, version: str, _enterprise_ids: Sequence[str], members: str,
+                       on_date: date, irr_rule: bool, pack: str, params: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+    from policies.explain import explain
+
+    base = programme_baseline(_cur, version, _enterprise_ids, members, on_date, irr_rule)
+    return explain(base.options, base.enterprises.assign(jurisdiction=pack), on_date, dict(params))
+
+
+def programme_explain(cur: duckdb.DuckDBPyConnection, version: str, enterprise_ids: Sequence[str], on_date: date,
+                      rule: Any, pack: str, params: Mapping[str, float]) -> pd.DataFrame:
+    """``policies.explain.explain`` of the Programme page's options as if in ``pack`` (cached, read-only)."""
+    ids = list(enterprise_ids)
+    return _programme_explain(cur, version, ids, members_key(ids), on_date, rule.kind == "irr", pack,
+                              tuple(sorted(params.items())))

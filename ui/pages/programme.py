@@ -6,8 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from policies.engine import check_parameters, load_packs, parameter_bounds, parameters, rules_in_force
-from policies.explain import explain
-from programme.budget import GOVERNMENT_DISCOUNT_RATE, baseline, run_programme
+from programme.budget import GOVERNMENT_DISCOUNT_RATE
 from programme.uptake import DecisionRule
 from ui import charts, data
 from ui.programme_tables import budget_by_year, parameter_label, per_option_table
@@ -49,8 +48,11 @@ code = c1.selectbox("Programme (policy pack)", list(packs), key="programme_pack"
                     index=list(packs).index(start),
                     format_func=lambda c: f"{c}: {packs[c].meta.name}")
 local = [e for e in ents["enterprise_id"] if jurisdiction[e] == code]  # the pack's own enterprises by default
-chosen = c2.multiselect("Enterprises", list(ents["enterprise_id"]), default=local, key=f"programme_enterprises-{code}",
-                        format_func=lambda e: f"{names[e]} ({jurisdiction[e]})")
+many = len(local) > data.PICK_ALL_ABOVE  # national scale: an empty pick means all of them
+chosen = c2.multiselect("Enterprises", list(ents["enterprise_id"]), default=[] if many else local, key=f"programme_enterprises-{code}",
+                        format_func=lambda e: f"{names[e]} ({jurisdiction[e]})",
+                        placeholder=f"All {len(local):,} enterprises of {code}" if many else "Choose enterprises")
+chosen = chosen or (local if many else [])
 pack = packs[code]
 currency = pack.meta.currency
 if not chosen:
@@ -97,32 +99,16 @@ vb = s3.number_input(f"Scenario B [{unit}]" if unit else "Scenario B",
                      value=min(round(base_value * 2, 6) if base_value else 1.0, high), key=f"value_b-{param}", format="%g")
 scenarios = {f"A: {param} = {va:g}": {param: va}, f"B: {param} = {vb:g}": {param: vb}}
 
-opts = data.options(cur, version, None)
-opts = opts[opts["enterprise_id"].isin(chosen)].reset_index(drop=True)
-sel_ents = ents[ents["enterprise_id"].isin(chosen)].reset_index(drop=True)
-if opts.empty:
+try:
+    for p in scenarios.values():
+        check_parameters(p, day, programme=code)  # the engine's refusal, shown before any appraisal runs
+    results = data.programme_results(cur, version, chosen, day, code, rule, scenarios)
+except ValueError as exc:
+    st.error(f"Cannot run the programme: {exc}")
+    st.stop()
+if results is None:
     st.info("The chosen enterprises have no options.")
     st.stop()
-key = ("programme", version, code, tuple(chosen), day, rule, tuple((k, tuple(v.items())) for k, v in scenarios.items()))
-cache = st.session_state.setdefault("programme_cache", {})
-if key not in cache:
-    bar = st.progress(0.0, text=f"Appraising {len(opts)} option(s) without support")
-    try:
-        for p in scenarios.values():
-            check_parameters(p, day, programme=code)  # the engine's refusal, shown before any appraisal runs
-        base = baseline(opts, sel_ents, on_date=day)
-        results = {}
-        for i, (name, p) in enumerate(scenarios.items()):
-            bar.progress((i + 1) / (len(scenarios) + 1), text=f"Scenario {name}")
-            results[name] = run_programme(opts, sel_ents, code, params=p, on_date=day, rule=rule, scenario=name, base=base)
-    except ValueError as exc:
-        bar.empty()
-        st.error(f"Cannot run the programme: {exc}")
-        st.stop()
-    bar.empty()
-    cache.clear()
-    cache[key] = results
-results = cache[key]
 
 def _fmt(v: object, unit: str) -> str:
     if v is None or (isinstance(v, float) and v != v):
@@ -177,9 +163,10 @@ with st.expander("Per option"):
         st.caption("Options that exclude each other are alternatives: an enterprise takes up at most one of them, the "
                    "one its decision rule ranks best; the others show the alternative taken instead, and their support "
                    "is what they would have got (not paid).")
+    opts = data.programme_options(cur, version, chosen, day, rule)
     labels = {f"{e} / {o}": i for i, (e, o) in enumerate(zip(opts["enterprise_id"], opts["option_id"]))}
     pick = st.selectbox("Why, and why not: option", list(labels), key="why_option")
-    why = explain(opts, sel_ents.assign(jurisdiction=code), day, scenarios[name])
+    why = data.programme_explain(cur, version, chosen, day, rule, code, scenarios[name])
     st.dataframe(why.loc[why["row"] == labels[pick], ["rule_id", "applies", "amount", "reason"]].rename(
         columns={"amount": f"amount [{currency}]"}), hide_index=True, width="stretch", key="why_programme")
     st.caption("Every rule of the programme in force on the date, for this option as if it were in "
