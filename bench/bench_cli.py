@@ -1,0 +1,220 @@
+"""End to end at the kernel's speed (issue 11): whole-process timings of the ``cpscreen`` CLI.
+
+Every figure is one child process of ``.venv/bin/cpscreen`` (process start, imports, reading,
+validation, the work, writing), timed with ``time.perf_counter`` around it; its peak resident
+memory is the child's own ``ru_maxrss``, read by a small wrapper process that runs only that one
+child (so one child's peak is never another's).  The inputs are the synthetic options of
+``bench/bench_appraise.py`` (``synthetic()``: lives 5-25 years, NL, CN and DK enterprises),
+written in the import format to a temporary folder.  Printed, from one run:
+
+* ``cpscreen appraise``, N options, Parquet in and out, against the per-option numpy-financial
+  loop (``npf.npv`` + ``npf.irr`` + a simple payback on each option's net cash flow, flows handed
+  over for free), timed on a sample and extrapolated: target >= 20x (aim 50x), peak < 3 GiB;
+* ``cpscreen appraise``, N/5 options, Parquet in, CSV out: >= 20x the loop;
+* ``cpscreen import`` of N options from CSV, against DuckDB's own ``read_csv`` of the same file
+  into a table in this process (the floor for this machine): <= 8x;
+* ``cpscreen rank`` (wsm, default profile, with ``--draws 1000`` robustness where the command has
+  it) of N/10 options: < 5 s;
+* ``cpscreen budget`` of N options x 3 scenarios (three processes, ``--all-jurisdictions``,
+  ``--by summary``, three grant rates): < 15 s in all.
+
+Run: ``.venv/bin/python bench/bench_cli.py [--n 1000000] [--quick] [--sample 2000] [--keep DIR]``.
+``--quick`` uses 2,000 options (a smoke run; the targets are for the full sizes).
+The machine is shared: run it when nothing else is, and read the ratios with that in mind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import numpy_financial as npf
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_appraise import synthetic  # noqa: E402
+
+CPSCREEN = ROOT / ".venv" / "bin" / "cpscreen"
+DATE = "2025-06-01"
+GIB = 2**20  # ru_maxrss is in KiB on Linux
+
+#: Runs one command, then prints (JSON, last line of stdout) its wall time and the peak RSS of that one child.
+WRAPPER = (
+    "import json, resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+    "s = time.perf_counter() - t\n"
+    "print(json.dumps({'rc': r.returncode, 'seconds': s, 'maxrss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+    " 'stderr': r.stderr.decode(errors='replace')[-800:]}))\n"
+)
+
+
+def run_child(args: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Wall time [s] and peak RSS [GiB] of one ``cpscreen`` process (fails loudly on a non-zero exit)."""
+    import os
+
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", WRAPPER, str(CPSCREEN), *args], capture_output=True, text=True,
+                         env={**os.environ, **(env or {})}, check=True)
+    outer = time.perf_counter() - t
+    rec = json.loads(out.stdout.strip().splitlines()[-1])
+    if rec["rc"] != 0:
+        raise SystemExit(f"cpscreen {' '.join(args)} exited {rec['rc']}: {rec['stderr'].strip()}")
+    return {"seconds": rec["seconds"], "outer": outer, "peak_gib": rec["maxrss_kib"] / GIB}
+
+
+def import_format(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """synthetic()'s validated frames as import-format files hold them (yes/no flags, no empty columns)."""
+    ent = enterprises.drop(columns=["tax_rate"]).assign(tax_capacity=np.where(enterprises["tax_capacity"], "yes", "no"))
+    opt = options.assign(mandatory="no")
+    return opt, ent
+
+
+def write(frame: pd.DataFrame, path: Path) -> None:
+    con = duckdb.connect()
+    con.register("f", frame)
+    fmt = "(FORMAT parquet)" if path.suffix == ".parquet" else "(FORMAT csv, HEADER true)"
+    con.execute(f"COPY f TO '{path}' {fmt}")
+    con.close()
+
+
+def loop_seconds_per_option(options: pd.DataFrame, enterprises: pd.DataFrame, sample: int, repeat: int = 3) -> float:
+    """Per-option numpy-financial loop (NPV + IRR + simple payback), flows given free. [s/option]"""
+    from finance.batch import batch_cash_flows
+    from policies import engine
+
+    rng = np.random.default_rng(2)
+    rows = np.sort(rng.choice(len(options), min(sample, len(options)), replace=False))
+    opt = options.iloc[rows].reset_index(drop=True)
+    ents = enterprises[enterprises["enterprise_id"].isin(opt["enterprise_id"])]
+    on = date.fromisoformat(DATE)
+    tax = np.asarray(engine.tax_rates(opt, ents, on), dtype=float)
+    disc = ents.set_index("enterprise_id")["discount_rate"].reindex(opt["enterprise_id"]).to_numpy(dtype=float)
+    cap = ents.set_index("enterprise_id")["tax_capacity"].reindex(opt["enterprise_id"]).to_numpy(dtype=bool)
+    flows = batch_cash_flows(opt, tax, cap, None)
+    nets = [flows.net[i, : flows.life[i] + 1] for i in range(len(opt))]
+    best = np.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for i, v in enumerate(nets):
+            npf.npv(disc[i], v)
+            npf.irr(v)
+            c = np.cumsum(v)  # simple payback: the year cumulative cash turns non-negative, interpolated
+            j = int(np.argmax(c >= 0))
+            _ = None if c[j] < 0 else (0.0 if j == 0 else j - 1 + (-c[j - 1]) / v[j])
+        best = min(best, time.perf_counter() - t)
+    return best / len(nets)
+
+
+def duckdb_read_csv_seconds(path: Path, repeat: int = 3) -> float:
+    """DuckDB's in-process read_csv of ``path`` into a table, best of ``repeat``. [s]"""
+    best = np.inf
+    for _ in range(repeat):
+        con = duckdb.connect()
+        t = time.perf_counter()
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{path}')")
+        best = min(best, time.perf_counter() - t)
+        con.close()
+    return best
+
+
+def has_option(command: str, option: str) -> bool:
+    out = subprocess.run([str(CPSCREEN), command, "--help"], capture_output=True, text=True)
+    return option in out.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1_000_000, help="options for appraise, import and budget (rank: n/10, CSV appraise: n/5)")
+    ap.add_argument("--quick", action="store_true", help="2,000 options: a smoke run (the targets are for the full sizes)")
+    ap.add_argument("--sample", type=int, default=2000, help="options in the timed per-option loop")
+    ap.add_argument("--keep", metavar="DIR", help="write the files to DIR and keep them (default a temporary folder)")
+    args = ap.parse_args(argv)
+    n = 2000 if args.quick else args.n
+    sizes = {"appraise": n, "csv": max(n // 5, 1), "import": n, "rank": max(n // 10, 1), "budget": n}
+    tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cpscreen-bench-cli-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+
+    t = time.perf_counter()
+    options, enterprises = synthetic(n)
+    opt, ent = import_format(options, enterprises)
+    files: dict[str, Path] = {}
+    write(ent, files.setdefault("ent.parquet", tmp / "enterprises.parquet"))
+    write(ent, files.setdefault("ent.csv", tmp / "enterprises.csv"))
+    write(opt, files.setdefault("opt.parquet", tmp / "options.parquet"))
+    write(opt, files.setdefault("opt.csv", tmp / "options.csv"))
+    for what in ("csv", "rank"):
+        part = opt.iloc[: sizes[what]]
+        write(part, files.setdefault(f"{what}.parquet", tmp / f"options_{sizes[what]}.parquet"))
+    print(f"inputs: {n:,} synthetic options of {len(ent):,} enterprises in {tmp} (written in {time.perf_counter() - t:.1f} s)")
+
+    # the kernels compile once per checkout (numba, cached on disk): a small call first, not timed
+    run_child(["appraise", "--options", str(files["rank.parquet"]), "--enterprises", str(files["ent.parquet"]),
+               "--date", DATE, "--format", "parquet", "--output", str(tmp / "warm.parquet")])
+
+    per_option = loop_seconds_per_option(options, enterprises, args.sample)
+    print(f"per-option numpy-financial loop (npv + irr + payback, flows given): {per_option * 1e6:.0f} us/option "
+          f"on {min(args.sample, n):,} options")
+    rows = []
+
+    def line(name: str, r: dict[str, float], target: str, ratio: float | None, ok: bool | None) -> None:
+        rows.append((name, r, target, ratio, ok))
+        ratio_txt = f"{ratio:8.1f}x" if ratio is not None else " " * 9
+        print(f"{name:<44}{r['seconds']:9.2f} s{r['peak_gib']:8.2f} GiB  {ratio_txt}  {target:<22}"
+              f"{'' if ok is None else ('ok' if ok else 'MISSED')}", flush=True)
+
+    print(f"{'command (one process each, end to end)':<44}{'time':>11}{'peak':>12}  {'ratio':>9}  target")
+    ent_pq = str(files["ent.parquet"])
+    r = run_child(["appraise", "--options", str(files["opt.parquet"]), "--enterprises", ent_pq, "--date", DATE,
+                   "--format", "parquet", "--output", str(tmp / "appraised.parquet")])
+    ratio = per_option * sizes["appraise"] / r["seconds"]
+    line(f"appraise {sizes['appraise']:,}, parquet -> parquet", r, ">= 20x loop (aim 50x)", ratio, ratio >= 20 and r["peak_gib"] < 3)
+    print(f"{'':<44}peak RSS target < 3 GiB: {'ok' if r['peak_gib'] < 3 else 'MISSED'}")
+
+    r = run_child(["appraise", "--options", str(files["csv.parquet"]), "--enterprises", ent_pq, "--date", DATE,
+                   "--format", "csv", "--output", str(tmp / "appraised.csv")])
+    ratio = per_option * sizes["csv"] / r["seconds"]
+    line(f"appraise {sizes['csv']:,}, parquet -> csv", r, ">= 20x loop", ratio, ratio >= 20)
+
+    floor = duckdb_read_csv_seconds(files["opt.csv"])
+    db = tmp / "imported.duckdb"
+    db.unlink(missing_ok=True)
+    r = run_child(["import", str(files["ent.csv"]), str(files["opt.csv"]), "--db", str(db)])
+    ratio = r["seconds"] / floor
+    print(f"{'duckdb read_csv of the same options.csv':<44}{floor:9.2f} s (in this process, best of 3)")
+    line(f"import {sizes['import']:,} from csv", r, "<= 8x duckdb read_csv", ratio, ratio <= 8)
+
+    draws = has_option("rank", "--draws")
+    rank_args = ["rank", "--options", str(files["rank.parquet"]), "--enterprises", ent_pq, "--date", DATE,
+                 "--method", "wsm", "--format", "parquet", "--output", str(tmp / "ranked.parquet")]
+    r = run_child(rank_args + (["--draws", "1000"] if draws else []))
+    line(f"rank wsm {sizes['rank']:,}" + (", 1,000 draws" if draws else ", NO robustness (no --draws)"), r, "< 5 s",
+         None, r["seconds"] < 5)
+
+    total = {"seconds": 0.0, "outer": 0.0, "peak_gib": 0.0}
+    for rate in (0.2, 0.3, 0.4):
+        r = run_child(["budget", "--programme", "NL", "--all-jurisdictions", "--param", f"NL-CP-GRANT.rate={rate}",
+                       "--options", str(files["opt.parquet"]), "--enterprises", ent_pq, "--date", DATE, "--by", "summary",
+                       "--format", "json", "--output", str(tmp / f"budget_{rate}.json")])
+        print(f"{'  budget NL-CP-GRANT.rate=' + str(rate):<44}{r['seconds']:9.2f} s{r['peak_gib']:8.2f} GiB")
+        total = {"seconds": total["seconds"] + r["seconds"], "outer": total["outer"] + r["outer"],
+                 "peak_gib": max(total["peak_gib"], r["peak_gib"])}
+    line(f"budget {sizes['budget']:,} x 3 scenarios (sum)", total, "< 15 s", None, total["seconds"] < 15)
+    if args.quick:
+        print("(--quick: small sizes, a smoke run; the targets hold for the full sizes only)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
