@@ -189,7 +189,8 @@ def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:
         options = options.drop(columns=[c for c in keep if c in options.columns]).merge(
             metrics[["enterprise_id", "option_id", *keep]], on=["enterprise_id", "option_id"], how="left"
         )
-    return [plain(r) for r in rank_records(options, enterprises, method=args.method, criteria=args.criteria, scaling=args.scaling, top=args.top, profile=args.profile)]
+    return [plain(r) for r in rank_records(options, enterprises, method=args.method, criteria=args.criteria, scaling=args.scaling,
+                                           top=args.top, profile=args.profile, draws=args.draws, seed=args.seed)]
 
 
 _METRIC_NAMES = (
@@ -436,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scaling", choices=("minmax", "vector", "sum", "none"), help="scaling (default minmax for wsm, vector for topsis)")
     p.add_argument("--profile", default="default", help="named weight profile when --criteria is not given (default 'default')")
     p.add_argument("--top", type=int, metavar="K", help="only the K best options")
+    p.add_argument("--draws", type=int, metavar="N", help="robustness: N weight draws (spread 0.5); records gain share_first "
+                   "and share_top_3, the share of draws in which the option ranks first and in the top 3 [/1]")
+    p.add_argument("--seed", type=int, default=0, help="seed of the --draws (default 0)")
     p.add_argument("--date", type=_date, default=date.today(), help="appraisal date for metric criteria (default today)")
     p.add_argument("--enterprise", metavar="ID", help="only this enterprise's options")
     _common(p)

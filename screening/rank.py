@@ -196,6 +196,8 @@ def rank_records(
     scaling: str | None = None,
     top: int | None = None,
     profile: str = "default",
+    draws: int | None = None,
+    seed: int | None = 0,
 ) -> list[dict]:
     """The records of ``cpscreen rank`` (DESIGN.md section 5), best first.
 
@@ -211,6 +213,11 @@ def rank_records(
     top : int, optional
         Keep the best ``top`` ranked options (mandatory options are then left out).
     profile : str
+    draws : int, optional
+        With robustness: weight draws of :func:`screening.robustness.acceptability` (spread 0.5),
+        adding ``share_first`` and ``share_top_3`` [/1] to each ranked record (None for the unranked).
+    seed : int or None
+        Seed of the draws.
 
     Returns
     -------
@@ -225,8 +232,17 @@ def rank_records(
     """
     if top is not None and (not isinstance(top, (int, np.integer)) or top < 1):
         raise ValueError(f"--top must be a positive integer, got {top!r}")
+    if draws is not None and (not isinstance(draws, (int, np.integer)) or draws < 1):
+        raise ValueError(f"--draws must be a positive integer, got {draws!r}")
     ranking = rank_options(options, enterprises, method=method, criteria=criteria, scaling=scaling, profile=profile)
     t = ranking.table
+    shares: dict[tuple[str, str], tuple[float, float]] = {}
+    if draws is not None:
+        from screening.robustness import acceptability
+
+        acc = acceptability(ranking.prepared, ranking.result.method, ranking.result.scaling, n_draws=int(draws), k=3, seed=seed)
+        keys = ranking.prepared.keys
+        shares = dict(zip(zip(keys["enterprise_id"], keys["option_id"]), zip(acc.first.tolist(), acc.top_k.tolist())))
     order = np.lexsort((np.arange(len(t)), t["rank"].fillna(np.iinfo(np.int64).max).to_numpy(dtype=np.int64)))
     contrib_cols = [c for c in t.columns if c.startswith("contrib:")]
     records: list[dict] = []
@@ -246,6 +262,9 @@ def rank_records(
         }
         if method == "wsm":
             rec["contributions"] = {c[len("contrib:"):]: _num(row[c]) for c in contrib_cols} if ranked else None
+        if draws is not None:
+            got = shares.get((row["enterprise_id"], row["option_id"]))
+            rec["share_first"], rec["share_top_3"] = got if got is not None and ranked else (None, None)
         records.append(rec)
     return records
 

@@ -293,3 +293,22 @@ def test_appraise_explain_names_a_missing_project_type(capsys):
     assert dk01["reason"].startswith("attribute project_type missing: needed by DK-MBL-54-RESEARCH (allowed: industrial_research")
     dk03 = by[("DK-03", "DK-MBL-55")]  # recycling_production 25 % + 10 points (medium) of 2,400,000 DKK
     assert dk03["applies"] is True and dk03["amount"] == pytest.approx(0.35 * 2_400_000)
+def test_rank_draws_give_the_robustness_of_the_screening_page(seeded, capsys):
+    from screening.rank import rank_options, robustness_report
+    from store.io import load_table
+
+    code, out, _ = run(capsys, "rank", "--enterprise", "dk_dairy", "--draws", "200", "--seed", "3", "--format", "json")
+    assert code == 0
+    recs = [r for r in json.loads(out) if r["rank"] is not None]
+    assert sum(r["share_first"] for r in recs) == pytest.approx(1.0)  # one option is first in every draw
+    assert sum(r["share_top_3"] for r in recs) == pytest.approx(3.0)
+    # the same figures as the page's robustness_report on the same ranking (criteria without appraisal metrics)
+    code, out, _ = run(capsys, "rank", "--enterprise", "dk_dairy", "--criteria", "investment:min:1,co2e_avoided_t:max:2",
+                       "--draws", "200", "--seed", "3", "--format", "json")
+    got = {r["option_id"]: r["share_first"] for r in json.loads(out) if r["rank"] is not None}
+    opts = load_table(seeded, "options", "dk_dairy")
+    ranking = rank_options(opts, load_table(seeded, "enterprises"), criteria="investment:min:1,co2e_avoided_t:max:2")
+    acc = robustness_report(ranking, n_draws=200, seed=3)["acceptability"]
+    assert got == dict(zip(acc["option_id"], acc["share_first"]))
+    code, _, err = run(capsys, "rank", "--draws", "0")
+    assert code == 2 and "--draws must be a positive integer" in err
