@@ -128,8 +128,9 @@ def option_risk(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: st
     from finance.risk import simulate, summarise
 
     opts = options(_cur, version, enterprise_id).reset_index(drop=True)
-    sim = simulate(opts, enterprises(_cur, version), on_date, draws=draws, seed=0, spreads=dict(spreads),
-                   discount_rate=discount_rate)
+    ents = enterprises(_cur, version)
+    ents = ents[ents["enterprise_id"] == enterprise_id].reset_index(drop=True)  # its own row: the draws copy it per draw
+    sim = simulate(opts, ents, on_date, draws=draws, seed=0, spreads=dict(spreads), discount_rate=discount_rate)
     i = int(np.flatnonzero(opts["option_id"].astype(str).to_numpy() == str(option_id))[0])
     return summarise(sim, opts).iloc[[i]].reset_index(drop=True), sim.npv[i]
 
