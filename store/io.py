@@ -188,7 +188,11 @@ def load_table(cur: duckdb.DuckDBPyConnection, table: str, enterprise_id: str | 
     df = cur.execute(sql, params).df()
     attrs = df.pop("attributes")
     if attrs.notna().any():
-        extra = pd.DataFrame([json.loads(a) if isinstance(a, str) else {} for a in attrs], index=df.index)
+        # each distinct attribute text parsed once (they repeat: 142,607 IAC options hold a few thousand),
+        # then taken per row; key order and dtypes are those of parsing every row
+        codes, uniques = pd.factorize(attrs, use_na_sentinel=True)
+        parsed = pd.DataFrame([json.loads(a) for a in uniques] + ([{}] if (codes < 0).any() else []))
+        extra = parsed.iloc[np.where(codes < 0, len(uniques), codes)].set_index(df.index)
         df = pd.concat([df, extra], axis=1)
     for f in fields(table):
         if f.type == "int":

@@ -178,3 +178,22 @@ def test_assessor_scores_are_validated(db, tmp_path):
     s = write(tmp_path, "s.csv", "enterprise_id,option_id,assessor,criterion,score\ndk_dairy,DK-01,ann,technical_feasibility,11\ndk_dairy,DK-99,ann,implementability,5\n")
     errs = errors_of(db, s)
     assert [(x.row, x.column) for x in errs] == [(2, "score"), (3, "option_id")]
+
+
+def test_attributes_parsed_once_per_distinct_text_equal_parsing_every_row(db, tmp_path):
+    """load_table parses each distinct attributes text once; the frame equals a per-row json.loads."""
+    import json
+
+    import_files(db, [str(p) for p in DEMO[:2]])  # stored without extra columns: attributes NULL
+    extra = pd.read_csv(DEMO[1], dtype=str, keep_default_na=False).head(3)
+    extra["option_id"] = ["X1", "X2", "X3"]
+    extra["line"] = ["4", "4", "7"]  # an extra column: two rows share one attributes text
+    path = tmp_path / "more.csv"
+    extra.to_csv(path, index=False)
+    import_files(db, [str(path)])
+    got = load_table(db, "options")
+    raw = db.execute("SELECT attributes FROM options ORDER BY position").df()["attributes"]
+    want = pd.DataFrame([json.loads(a) if isinstance(a, str) else {} for a in raw], index=got.index)
+    assert raw.isna().sum() == 23 and raw.nunique() == 2
+    pd.testing.assert_frame_equal(got[list(want.columns)], want)
+    assert got.loc[got["option_id"] == "X3", "line"].item() in ("7", 7)
