@@ -178,7 +178,7 @@ def _cash_flow_records(options: pd.DataFrame, enterprises: pd.DataFrame, args: a
 
 def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Rank options; criteria may name appraisal metrics (npv, irr, simple_payback_years, ...)."""
-    from screening.rank import rank_records
+    from screening.rank import rank_frame
 
     options, enterprises = _load_data(args)
     if options.empty:
@@ -189,8 +189,8 @@ def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:
         options = options.drop(columns=[c for c in keep if c in options.columns]).merge(
             metrics[["enterprise_id", "option_id", *keep]], on=["enterprise_id", "option_id"], how="left"
         )
-    return [plain(r) for r in rank_records(options, enterprises, method=args.method, criteria=args.criteria, scaling=args.scaling,
-                                           top=args.top, profile=args.profile, draws=args.draws, seed=args.seed)]
+    return rank_frame(options, enterprises, method=args.method, criteria=args.criteria, scaling=args.scaling,
+                      top=args.top, profile=args.profile, draws=args.draws, seed=args.seed)
 
 
 _METRIC_NAMES = (

@@ -183,11 +183,18 @@ def _mandatory(frame: pd.DataFrame) -> pd.Series:
     return frame["mandatory"].fillna(False).astype(bool)
 
 
-def _num(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-
 def rank_records(
+    options: pd.DataFrame,
+    enterprises: pd.DataFrame | None,
+    **kwargs: object,
+) -> list[dict]:
+    """The records of ``cpscreen rank`` as plain dicts (:func:`rank_frame` row by row); keywords as there."""
+    from records.plain import plain
+
+    return [plain(r) for r in rank_frame(options, enterprises, **kwargs).to_dict(orient="records")]  # type: ignore[arg-type]
+
+
+def rank_frame(
     options: pd.DataFrame,
     enterprises: pd.DataFrame | None,
     *,
@@ -198,8 +205,8 @@ def rank_records(
     profile: str = "default",
     draws: int | None = None,
     seed: int | None = 0,
-) -> list[dict]:
-    """The records of ``cpscreen rank`` (DESIGN.md section 5), best first.
+) -> pd.DataFrame:
+    """The records of ``cpscreen rank`` (DESIGN.md section 5), best first, as one frame (column-wise).
 
     Parameters
     ----------
@@ -221,9 +228,10 @@ def rank_records(
 
     Returns
     -------
-    list of dict
+    DataFrame
         ``option_id, enterprise_id, rank, score, score_direction, sort_class, sort_reason`` and
-        for wsm ``contributions`` (criterion -> weight x scaled value [/1]); missing values None.
+        for wsm ``contributions`` (criterion -> weight x scaled value [/1], None for the unranked);
+        missing values NaN/NA.
 
     Raises
     ------
@@ -244,29 +252,31 @@ def rank_records(
         keys = ranking.prepared.keys
         shares = dict(zip(zip(keys["enterprise_id"], keys["option_id"]), zip(acc.first.tolist(), acc.top_k.tolist())))
     order = np.lexsort((np.arange(len(t)), t["rank"].fillna(np.iinfo(np.int64).max).to_numpy(dtype=np.int64)))
-    contrib_cols = [c for c in t.columns if c.startswith("contrib:")]
-    records: list[dict] = []
-    for i in order:
-        row = t.iloc[i]
-        ranked = not pd.isna(row["rank"])
-        if top is not None and (not ranked or int(row["rank"]) > top):
-            continue
-        rec: dict = {
-            "option_id": row["option_id"],
-            "enterprise_id": row["enterprise_id"],
-            "rank": int(row["rank"]) if ranked else None,
-            "score": _num(row["score"]),
-            "score_direction": row["score_direction"],
-            "sort_class": row["sort_class"],
-            "sort_reason": row["sort_reason"],
-        }
-        if method == "wsm":
-            rec["contributions"] = {c[len("contrib:"):]: _num(row[c]) for c in contrib_cols} if ranked else None
-        if draws is not None:
-            got = shares.get((row["enterprise_id"], row["option_id"]))
-            rec["share_first"], rec["share_top_3"] = got if got is not None and ranked else (None, None)
-        records.append(rec)
-    return records
+    t = t.iloc[order].reset_index(drop=True)
+    ranked = t["rank"].notna().to_numpy()
+    keep = np.ones(len(t), dtype=bool) if top is None else ranked & (t["rank"].fillna(0).to_numpy() <= top)
+    t, ranked = t[keep].reset_index(drop=True), ranked[keep]
+    out = pd.DataFrame({
+        "option_id": t["option_id"].to_numpy(dtype=object),
+        "enterprise_id": t["enterprise_id"].to_numpy(dtype=object),
+        "rank": pd.array(t["rank"].to_numpy(dtype=float), dtype="Int64"),
+        "score": pd.to_numeric(t["score"], errors="coerce").to_numpy(dtype=float),
+        "score_direction": t["score_direction"].to_numpy(dtype=object),
+        "sort_class": t["sort_class"].to_numpy(dtype=object),
+        "sort_reason": t["sort_reason"].to_numpy(dtype=object),
+    })
+    if method == "wsm":
+        contrib_cols = [c for c in t.columns if c.startswith("contrib:")]
+        names = [c[len("contrib:"):] for c in contrib_cols]
+        values = t[contrib_cols].to_numpy(dtype=float) if contrib_cols else np.zeros((len(t), 0))
+        out["contributions"] = [dict(zip(names, row)) if r else None for row, r in zip(values.tolist(), ranked)]
+    if draws is not None:
+        got = [shares.get(k) for k in zip(t["enterprise_id"], t["option_id"])]
+        first = np.array([g[0] if g is not None else np.nan for g in got], dtype=float)
+        top3 = np.array([g[1] if g is not None else np.nan for g in got], dtype=float)
+        out["share_first"] = np.where(ranked, first, np.nan)
+        out["share_top_3"] = np.where(ranked, top3, np.nan)
+    return out
 
 
 def robustness_report(
