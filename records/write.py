@@ -90,6 +90,9 @@ class Records:
 
 
 def _arrow_column(s: pd.Series) -> pa.Array:
+    if isinstance(s.dtype, pd.ArrowDtype):  # already Arrow (e.g. a map column): as is
+        arr = s.array.__arrow_array__()
+        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     if pd.api.types.is_float_dtype(s.dtype):
         v = s.to_numpy(dtype=float, na_value=np.nan)
         return pa.array(v, mask=~np.isfinite(v), type=pa.float64())

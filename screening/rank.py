@@ -191,7 +191,29 @@ def rank_records(
     """The records of ``cpscreen rank`` as plain dicts (:func:`rank_frame` row by row); keywords as there."""
     from records.plain import plain
 
-    return [plain(r) for r in rank_frame(options, enterprises, **kwargs).to_dict(orient="records")]  # type: ignore[arg-type]
+    frame = rank_frame(options, enterprises, **kwargs)  # type: ignore[arg-type]
+    recs = frame.drop(columns=["contributions"], errors="ignore").to_dict(orient="records")
+    if "contributions" in frame.columns:  # the Arrow map column as dicts
+        for rec, m in zip(recs, frame["contributions"].array.__arrow_array__().to_pylist()):
+            rec["contributions"] = None if m is None else dict(m)
+        recs = [{k: r[k] for k in frame.columns} for r in recs]
+    return [plain(r) for r in recs]
+
+
+def _contribution_maps(names: list[str], values: np.ndarray, ranked: np.ndarray) -> pd.Series:
+    """criterion -> contribution per ranked option (null for the unranked), as an Arrow map column
+    built from the matrix in one step (no dict per option)."""
+    import pyarrow as pa
+
+    n, k = values.shape
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum(np.where(ranked, k, 0))
+    keys = pa.array(np.tile(np.asarray(names, dtype=object), int(ranked.sum())), type=pa.string())
+    flat = values[ranked].ravel()
+    items = pa.array(flat, mask=~np.isfinite(flat), type=pa.float64())
+    arr = pa.MapArray.from_arrays(pa.array(offsets, type=pa.int32()), keys, items,
+                                  mask=pa.array(~ranked))
+    return pd.Series(pd.arrays.ArrowExtensionArray(arr))
 
 
 def rank_frame(
@@ -269,7 +291,7 @@ def rank_frame(
         contrib_cols = [c for c in t.columns if c.startswith("contrib:")]
         names = [c[len("contrib:"):] for c in contrib_cols]
         values = t[contrib_cols].to_numpy(dtype=float) if contrib_cols else np.zeros((len(t), 0))
-        out["contributions"] = [dict(zip(names, row)) if r else None for row, r in zip(values.tolist(), ranked)]
+        out["contributions"] = _contribution_maps(names, values, ranked)
     if draws is not None:
         got = [shares.get(k) for k in zip(t["enterprise_id"], t["option_id"])]
         first = np.array([g[0] if g is not None else np.nan for g in got], dtype=float)
