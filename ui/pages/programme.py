@@ -50,7 +50,7 @@ code = c1.selectbox("Programme (policy pack)", list(packs), key="programme_pack"
 local = [e for e in ents["enterprise_id"] if jurisdiction[e] == code]  # the pack's own enterprises by default
 many = len(local) > data.PICK_ALL_ABOVE  # national scale: an empty pick means all of them
 chosen = c2.multiselect("Enterprises", list(ents["enterprise_id"]), default=[] if many else local, key=f"programme_enterprises-{code}",
-                        format_func=lambda e: f"{names[e]} ({jurisdiction[e]})",
+                        format_func=lambda e: names[e] if f"({jurisdiction[e]})" in str(names[e]) else f"{names[e]} ({jurisdiction[e]})",
                         placeholder=f"All {len(local):,} enterprises of {code}" if many else "Choose enterprises")
 chosen = chosen or (local if many else [])
 pack = packs[code]
@@ -97,7 +97,8 @@ va = s2.number_input(f"Scenario A [{unit}]" if unit else "Scenario A", value=bas
                      help=f"{param_words}; the pack's value is {base_value:g}.")
 vb = s3.number_input(f"Scenario B [{unit}]" if unit else "Scenario B",
                      value=min(round(base_value * 2, 6) if base_value else 1.0, high), key=f"value_b-{param}", format="%g")
-scenarios = {f"A: {param} = {va:g}": {param: va}, f"B: {param} = {vb:g}": {param: vb}}
+# scenarios named by their value (the parameter is named in words above; its CLI name is in the help)
+scenarios = {f"A: {va:g}{' ' + unit if unit else ''}": {param: va}, f"B: {vb:g}{' ' + unit if unit else ''}": {param: vb}}
 
 try:
     for p in scenarios.values():
