@@ -42,6 +42,7 @@ c1, c2 = st.columns([1, 2])
 live = [c for c in packs if parameters(packs[c], day)]
 jurisdiction = dict(zip(ents["enterprise_id"], ents["jurisdiction"]))
 names = dict(zip(ents["enterprise_id"], ents["name"]))
+enterprise_names = dict(names)  # `names` is reused below for the parameters
 home = jurisdiction.get(enterprise_id())
 start = home if home in live else (live[0] if live else next(iter(packs)))  # the sidebar enterprise's pack first
 code = c1.selectbox("Programme (policy pack)", list(packs), key="programme_pack",
@@ -164,10 +165,16 @@ with st.expander("Per option"):
         st.caption("Options that exclude each other are alternatives: an enterprise takes up at most one of them, the "
                    "one its decision rule ranks best; the others show the alternative taken instead, and their support "
                    "is what they would have got (not paid).")
+    # the reasons of one enterprise's options at a time: at national scale a list of every option (and
+    # explaining them all) would cost seconds on each rerun; caps are per enterprise, so its reasons are whole
     opts = data.programme_options(cur, version, chosen, day, rule)
-    labels = {f"{e} / {o}": i for i, (e, o) in enumerate(zip(opts["enterprise_id"], opts["option_id"]))}
-    pick = st.selectbox("Why, and why not: option", list(labels), key="why_option")
-    why = data.programme_explain(cur, version, chosen, day, rule, code, scenarios[name])
+    w1, w2 = st.columns(2)
+    why_ent = w1.selectbox("Why, and why not: enterprise", list(pd.unique(opts["enterprise_id"])), key="why_enterprise",
+                           format_func=lambda e: f"{enterprise_names.get(e, e)}")
+    mine = opts[opts["enterprise_id"] == why_ent].reset_index(drop=True)
+    labels = {f"{why_ent} / {o}": i for i, o in enumerate(mine["option_id"])}
+    pick = w2.selectbox("option", list(labels), key="why_option")
+    why = data.programme_explain(cur, version, [why_ent], day, rule, code, scenarios[name])
     st.dataframe(why.loc[why["row"] == labels[pick], ["rule_id", "applies", "amount", "reason"]].rename(
         columns={"amount": f"amount [{currency}]"}), hide_index=True, width="stretch", key="why_programme")
     st.caption("Every rule of the programme in force on the date, for this option as if it were in "
