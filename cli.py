@@ -12,7 +12,6 @@ The command names and record fields are a public interface: add, never rename.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence

@@ -125,7 +125,10 @@ def check_parameters(params: Mapping[str, float] | None, on_date: date, packs: M
         Unknown names, values outside a range, a rule or ceiling not in force on the date (with
         its validity dates), a ceiling no rule in force is held to, or a rule of another pack.
     """
-    packs = load_packs() if packs is None else packs
+    if packs is None:
+        from policies.engine import load_packs  # the engine imports this module
+
+        packs = load_packs()
     out = split_params(params, packs, on_date)
     if programme is None or programme not in packs:
         return

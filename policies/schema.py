@@ -625,14 +625,14 @@ def validate(model: type[BaseModel], data: Any, path: Path, rule: str) -> Any:
 _VALUES_CACHE: dict[tuple[int, str], tuple[BaseModel, list[tuple[str, "Value"]]]] = {}
 
 
-def iter_ranges(model: BaseModel, prefix: str = "") -> list[tuple[str, RangeValue]]:
-    """Every :class:`RangeValue` in a model, with its dotted path (``depreciation.first_year_share``)."""
-    out: list[tuple[str, RangeValue]] = []
+def _collect(model: BaseModel, prefix: str, leaf: type, stop: tuple[type, ...] = ()) -> list[tuple[str, Any]]:
+    """Every ``leaf`` in a model with its dotted path, not descending into ``stop`` types."""
+    out: list[tuple[str, Any]] = []
 
     def walk(obj: Any, path: str) -> None:
-        if isinstance(obj, RangeValue):
+        if isinstance(obj, leaf):
             out.append((path, obj))
-        elif isinstance(obj, Value):
+        elif stop and isinstance(obj, stop):
             return
         elif isinstance(obj, Term):
             for name in type(obj).model_fields:
@@ -651,6 +651,11 @@ def iter_ranges(model: BaseModel, prefix: str = "") -> list[tuple[str, RangeValu
     return out
 
 
+def iter_ranges(model: BaseModel, prefix: str = "") -> list[tuple[str, RangeValue]]:
+    """Every :class:`RangeValue` in a model, with its dotted path (``depreciation.first_year_share``)."""
+    return _collect(model, prefix, RangeValue, (Value,))
+
+
 def iter_values(model: BaseModel, prefix: str = "") -> list[tuple[str, Value]]:
     """Every :class:`Value` in a model, with its dotted path (``rate.values.applied``).
 
@@ -660,25 +665,7 @@ def iter_values(model: BaseModel, prefix: str = "") -> list[tuple[str, Value]]:
     hit = _VALUES_CACHE.get(key)
     if hit is not None and hit[0] is model:
         return hit[1]
-    out: list[tuple[str, Value]] = []
-
-    def walk(obj: Any, path: str) -> None:
-        if isinstance(obj, Value):
-            out.append((path, obj))
-        elif isinstance(obj, Term):
-            for name in type(obj).model_fields:
-                walk(getattr(obj, name), f"{path}.{obj.name}.{name}" if name != "highest_of" else f"{path}.{obj.name}")
-        elif isinstance(obj, BaseModel):
-            for name in type(obj).model_fields:
-                walk(getattr(obj, name), f"{path}.{name}" if path else name)
-        elif isinstance(obj, dict):
-            for k, v in obj.items():
-                walk(v, f"{path}.{k}")
-        elif isinstance(obj, list):
-            for v in obj:
-                walk(v, path)
-
-    walk(model, prefix)
+    out = _collect(model, prefix, Value)
     if len(_VALUES_CACHE) > 10000:
         _VALUES_CACHE.clear()
     _VALUES_CACHE[key] = (model, out)

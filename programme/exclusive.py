@@ -83,7 +83,6 @@ import numpy as np
 import pandas as pd
 
 from programme.uptake import DecisionRule, uptake_probability
-from screening.excludes import exclusive_groups
 
 __all__ = ["ExclusiveChoice", "rank_score", "choose_one", "member_rank", "take_rows", "PER_OPTION_FRAMES"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -339,7 +339,6 @@ def _check_attribute(f: Field, text: pd.Series, open_: np.ndarray, ctx: _Ctx, id
     from screening.pack_values import pack_attribute_values
 
     allowed = pack_attribute_values().get(f.column, ())
-    canonical = {a.lower(): a for a in allowed}
     lower = text.str.lower()
     pos = pd.Index([a.lower() for a in allowed]).get_indexer(lower)
     unknown = open_ & (pos < 0)

@@ -20,7 +20,7 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from typing import IO
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -31,13 +31,12 @@ from screening.schema import (
     ValidationError,
     Validated,
     columns,
-    detect_kind,
     fields,
     validate,
     validate_scores,
 )
-from screening.formula_escape import escape_frame, unescape_formula, unescape_frame  # noqa: F401
-from store.writers import csv_text, write_xlsx, xlsx_decode_frame  # noqa: F401
+from screening.formula_escape import escape_frame, unescape_formula  # noqa: F401 - unescape_formula re-exported
+from store.writers import csv_text, write_xlsx
 from store.db import StoreError, store_fault, write_transaction  # noqa: F401 - StoreError re-exported
 from store.readers import SCORE_COLUMNS, ImportFileError, RawBatch, read_files
 
