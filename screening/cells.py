@@ -136,8 +136,28 @@ def _number_text(num: np.ndarray, ints: np.ndarray | None = None) -> np.ndarray:
     return np.asarray(pc.cast(arr, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def classify(s: pd.Series) -> Cells:
-    """Classify every cell of a raw column (see :class:`Cells`)."""
+    """Classify every cell of a raw column (see :class:`Cells`).
+
+    A text cell holding a lone surrogate (possible in a frame from Parquet or the editor, never in
+    a UTF-8 file) is no valid Unicode text: it is an ``OTHER`` cell in words, which every field
+    refuses by name; the scan runs only when Arrow refuses the column.
+    """
+    try:
+        return _classify(s)
+    except UnicodeEncodeError:
+        bad = np.array([isinstance(v, str) and _SURROGATE.search(v) is not None for v in s.to_numpy(dtype=object)],
+                       dtype=bool)
+        cells = _classify(s.astype(object).where(~pd.Series(bad, index=s.index), None))
+        cells.kind[bad] = OTHER
+        cells.other[bad] = "text with a lone surrogate (not valid Unicode)"
+        return cells
+
+
+def _classify(s: pd.Series) -> Cells:
     n = len(s)
     idx = s.index
     if isinstance(s.dtype, pd.CategoricalDtype):

@@ -101,7 +101,7 @@ ROWS = st.lists(st.dictionaries(st.sampled_from(OPTION_COLS), TYPED, max_size=4)
 @given(rows=ROWS)
 def test_xlsx_cells_of_any_type_never_crash_and_never_store_half(db, rows):
     _base(db)
-    frame = pd.DataFrame(_option_rows(rows))
+    frame = pd.DataFrame(_option_rows(rows), dtype=object)
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "o.xlsx"
         wb = openpyxl.Workbook()
@@ -124,7 +124,7 @@ def test_xlsx_cells_of_any_type_never_crash_and_never_store_half(db, rows):
 @given(rows=ROWS)
 def test_parquet_and_editor_frames_of_any_type_never_crash_and_never_store_half(db, rows):
     _base(db)
-    frame = pd.DataFrame(_option_rows(rows))
+    frame = pd.DataFrame(_option_rows(rows), dtype=object)
     before = table_fingerprint(db)
     try:
         import_frames(db, options=frame.astype(object), source="table")

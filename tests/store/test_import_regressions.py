@@ -152,3 +152,16 @@ def test_a_dropped_table_is_one_store_error(tmp_path):
     with pytest.raises(StoreError, match="lacks table"):
         cursor(p)
     close_all()
+
+
+def test_a_lone_surrogate_in_an_editor_frame_is_a_named_error_not_a_crash(base):
+    # a frame from the Options editor (or pandas) can hold a lone surrogate, which no UTF-8 file can
+    from store.io import import_frames
+
+    before = table_fingerprint(base)
+    frame = pd.DataFrame([{"option_id": "O2", "enterprise_id": "E1", "title": "bad \ud800", "category": "good_housekeeping",
+                           "investment": 10, "annual_savings": 5, "lifetime_years": 5}], dtype=object)
+    with pytest.raises(ValidationError) as exc:
+        import_frames(base, options=frame, source="table")
+    assert table_fingerprint(base) == before
+    assert [(e.column, "lone surrogate" in e.reason) for e in exc.value.errors] == [("title", True)]
