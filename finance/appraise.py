@@ -154,6 +154,14 @@ class AppraisalInputs:
         Pack code (the enterprise's jurisdiction) and its version.
     loss_carry_forward_years : ndarray
         The pack's loss carry-forward limit without tax capacity, NaN = none. [yr]
+    tax_rate_by_year : ndarray, shape (n, max life + 1), or None
+        The rate in force in each year t of the life (year t of an option appraised on D: the
+        rate in force on D + t years, :func:`policies.engine.tax_rates_by_year`); None where
+        no option's rate changes over its life. [/1]
+    depreciation_schedule : ndarray, shape (n, max life + 1), or None
+        Cumulative tax depreciation share at the end of each year t of the options with an
+        ``asset_class`` (NaN rows: straight line), :func:`policies.schedules.depreciation_schedules`;
+        None where no option has one. [/1]
     """
 
     tax_rate: np.ndarray
@@ -162,6 +170,15 @@ class AppraisalInputs:
     pack: np.ndarray
     pack_version: np.ndarray
     loss_carry_forward_years: np.ndarray
+    tax_rate_by_year: np.ndarray | None = None
+    depreciation_schedule: np.ndarray | None = None
+
+    def years(self, rows: np.ndarray | slice | None = None) -> dict[str, np.ndarray | None]:
+        """The year arrays as keywords of the batch functions (``rows``: a subset, in that order)."""
+        def pick(values: np.ndarray | None) -> np.ndarray | None:
+            return values if values is None or rows is None else values[rows]
+
+        return {"tax_rate_by_year": pick(self.tax_rate_by_year), "depreciation_schedule": pick(self.depreciation_schedule)}
 
 
 def appraisal_inputs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
@@ -189,7 +206,19 @@ def appraisal_inputs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: 
     rate = _discount_rates(options, enterprises, discount_rate, pos)
     capacity = _bool(_enterprise_column(options, enterprises, "tax_capacity", pos), True, "tax_capacity")
     codes, versions, loss = _packs(options, enterprises, on_date, pos)
-    return AppraisalInputs(tax, rate, capacity, codes, versions, loss)
+    width = _width(options)
+    by_year = engine.tax_rates_by_year(options, enterprises, on_date, width)
+    dep = engine.depreciation_schedules(options, enterprises, on_date, width)
+    return AppraisalInputs(tax, rate, capacity, codes, versions, loss, by_year, dep)
+
+
+def _width(options: pd.DataFrame) -> int:
+    """Years 0..N of the longest life (the fields are validated later, by the paths that read them)."""
+    if "lifetime_years" not in options.columns or not len(options):
+        return 1
+    life = pd.to_numeric(options["lifetime_years"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    life = life[np.isfinite(life)]
+    return int(np.clip(np.ceil(life.max()), 1, 50)) + 1 if life.size else 1
 
 
 def _support_lists(table: pd.DataFrame, n: int) -> list[list[dict[str, Any]]]:
@@ -283,11 +312,11 @@ def appraise_table(
         table = engine.support_table(opts, enterprises, on_date, params)
     else:
         table = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
-    kw = dict(payback_basis=payback_basis, loss_carry_forward_years=loss, workers=WORKERS)
+    kw = dict(payback_basis=payback_basis, loss_carry_forward_years=loss, workers=WORKERS, **inputs.years())
     plain = batch_appraise(opts, tax, rate, capacity, None, **kw)  # type: ignore[arg-type]
     supported = batch_appraise(opts, tax, rate, capacity, table, **kw) if len(table) else plain  # type: ignore[arg-type]
     if len(table):
-        values = item_values(opts, tax, rate, capacity, table, loss_carry_forward_years=loss)
+        values = item_values(opts, tax, rate, capacity, table, loss_carry_forward_years=loss, **inputs.years())
         table = table.assign(cash_value=values.cash_value, npv_effect=values.npv_effect)
     out = pd.DataFrame({
         "enterprise_id": opts["enterprise_id"].to_numpy(),
@@ -353,10 +382,11 @@ ITEM_VALUE_COLUMNS: tuple[str, ...] = ("instrument_id", "name", "kind", "amount"
 
 
 def _item_value_table(opt: Mapping[str, Any], items: list[SupportItem], tax: float, rate: float, capacity: bool,
-                      loss: float) -> pd.DataFrame:
+                      loss: float, years: Mapping[str, np.ndarray | None] | None = None) -> pd.DataFrame:
     frame = pd.DataFrame([{k: v for k, v in it.as_record().items()} for it in items], columns=[c for c in ITEM_COLUMNS if c != "row"])
     frame.insert(0, "row", 0)
-    values = item_values(pd.DataFrame([dict(opt)]), tax, rate, capacity, frame, loss_carry_forward_years=loss)
+    values = item_values(pd.DataFrame([dict(opt)]), tax, rate, capacity, frame, loss_carry_forward_years=loss,
+                         **(years or {}))
     return frame.assign(cash_value=values.cash_value, npv_effect=values.npv_effect)[list(ITEM_VALUE_COLUMNS)]
 
 
@@ -399,8 +429,11 @@ def appraise_option(
     elif items is None:
         items = list(engine.support_items(opt, ent, on_date, params))
     where = f"option {opt.get('option_id', '?')!r}"
-    flows = cash_flow(opt, tax, items, capacity, discount_rate=rate, loss_carry_forward_years=loss_years, where=where)
-    flows0 = cash_flow(opt, tax, (), capacity, discount_rate=rate, loss_carry_forward_years=loss_years, where=where)
+    by_year = tax if inputs.tax_rate_by_year is None else inputs.tax_rate_by_year[0]
+    dep = None if inputs.depreciation_schedule is None else inputs.depreciation_schedule[0]
+    kw: dict[str, Any] = dict(discount_rate=rate, loss_carry_forward_years=loss_years, where=where, depreciation_schedule=dep)
+    flows = cash_flow(opt, by_year, items, capacity, **kw)
+    flows0 = cash_flow(opt, by_year, (), capacity, **kw)
     m = metrics(flows, rate, payback_flows=flows0, basis=payback_basis)
     m0 = metrics(flows0, rate, basis=payback_basis)
     for mm in (m, m0):
@@ -411,7 +444,7 @@ def appraise_option(
         flows=flows, flows_no_support=flows0, metrics=m, metrics_no_support=m0, items=items,
         support_total=float(m["npv"] - m0["npv"]), tax_rate=tax, discount_rate=rate, tax_capacity=capacity,
         pack=str(codes[0]), pack_version=versions[0], payback_basis=payback_basis,
-        item_values=_item_value_table(opt, list(items), tax, rate, capacity, float(loss[0])),
+        item_values=_item_value_table(opt, list(items), tax, rate, capacity, float(loss[0]), inputs.years()),
     )
 
 

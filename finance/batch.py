@@ -225,6 +225,8 @@ def batch_cash_flows(
     support: pd.DataFrame | None = None,
     *,
     loss_carry_forward_years: int | None | npt.ArrayLike = None,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
 ) -> BatchFlows:
     """After-tax cash flows of all options as a 2-D array (model of :func:`finance.cashflow.cash_flow`).
 
@@ -241,6 +243,14 @@ def batch_cash_flows(
     loss_carry_forward_years : int, None or array_like of shape (n,)
         Loss carry-forward limit without tax capacity (None or NaN = no limit), one value for
         all options or one per option. [yr]
+    tax_rate_by_year : ndarray, shape (n, >= max life + 1), optional
+        The tax rate in force in each year t of each option's life [/1], where it changes (a
+        pack's schedule, :func:`policies.schedules.tax_rates_by_year`); None = ``tax_rate`` in
+        every year.
+    depreciation_schedule : ndarray, shape (n, >= max life + 1), optional
+        Cumulative tax depreciation share at the end of each year t [/1] (an asset class's
+        schedule, :func:`policies.schedules.depreciation_schedules`); a row with NaN in column 0
+        = straight line over ``depreciation_years``; None = straight line for all.
 
     Returns
     -------
@@ -254,12 +264,49 @@ def batch_cash_flows(
     sup = _support_arrays(support, n, arr["lifetime_years"])
     loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
                                       dtype=float), (n,))
-    return _flows(arr, rate, capacity, sup, loss)
+    years = year_arrays(tax_rate_by_year, depreciation_schedule, arr["lifetime_years"])
+    return _flows(arr, rate, capacity, sup, loss, rate_year=years[0], dep_cum=years[1])
+
+
+def year_arrays(tax_rate_by_year: np.ndarray | None, depreciation_schedule: np.ndarray | None,
+                life: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Check the optional (n, T) year arrays against the options' lives: tax rates in 0..1 over
+    each life, cumulative depreciation shares in 0..1 (NaN rows = straight line).
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad row.
+    """
+    n = life.size
+    out: list[np.ndarray | None] = []
+    for name, values in (("tax_rate_by_year", tax_rate_by_year), ("depreciation_schedule", depreciation_schedule)):
+        if values is None:
+            out.append(None)
+            continue
+        values = np.asarray(values, dtype=float)
+        need = int(life.max()) + 1 if n else 1
+        if values.ndim != 2 or values.shape[0] != n or values.shape[1] < need:
+            raise ValueError(f"{name}: expected shape ({n}, >= {need}) (options x years 0..max life), got {values.shape}")
+        alive = np.arange(values.shape[1])[None, :] <= life[:, None]
+        if name == "tax_rate_by_year":
+            bad = (alive & ~((values >= 0) & (values <= 1))).any(axis=1)
+            _check(bad, name, "must hold rates in 0..1 over the option's life", values[:, 0])
+        else:
+            plain = np.isnan(values[:, 0])
+            bad = ~plain & (alive & ~((values >= 0) & (values <= 1))).any(axis=1)
+            _check(bad, name, "must hold cumulative shares in 0..1 over the option's life", values[:, 0])
+        out.append(values)
+    return out[0], out[1]
 
 
 def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, sup: dict[str, np.ndarray],
-           loss_limit: np.ndarray, width: int | None = None, bounds: np.ndarray | None = None) -> BatchFlows:
+           loss_limit: np.ndarray, width: int | None = None, bounds: np.ndarray | None = None, *,
+           rate_year: np.ndarray | None = None, dep_cum: np.ndarray | None = None) -> BatchFlows:
     """Kernel of :func:`batch_cash_flows` on validated arrays (``width`` >= max life + 1 if given).
+
+    ``rate_year`` and ``dep_cum`` are the rows' (n, >= max life + 1) tax rates by year and
+    cumulative depreciation shares (checked by :func:`year_arrays`), None = not used.
 
     The row loop runs compiled (:func:`finance.kernels.cash_flow_rows`).  Items are grouped by row
     here (a stable sort keeps their order within a row), unless ``bounds`` (n + 1 offsets: row i's
@@ -287,7 +334,8 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
         as_float["savings_escalation"], as_float["cost_escalation"],
         life, _c(arr["depreciation_years"], np.int64), _c(rate), _c(capacity, np.bool_),
         _c(np.where(np.isnan(loss_limit), np.inf, loss_limit)), _c(bounds, np.int64),
-        *(items[k] for k in _KERNEL_ITEMS), net, pre_tax, upfront)
+        *(items[k] for k in _KERNEL_ITEMS), net, pre_tax, upfront,
+        _NO_YEARS if rate_year is None else _c(rate_year), _NO_YEARS if dep_cum is None else _c(dep_cum))
     return BatchFlows(net=net, pre_tax_net=pre_tax, life=life, investment=arr["investment"], upfront_grants=upfront)
 
 
@@ -299,6 +347,9 @@ _KERNEL_ITEMS: tuple[str, ...] = (
     "loan_years",
 )
 _ITEM_DTYPES: dict[str, type] = {"kind_code": np.int8, "year": np.int64, "spread_years": np.int64}
+
+#: The kernel's empty (0, 0) year array: no tax-rate schedule, no depreciation schedule.
+_NO_YEARS: np.ndarray = np.zeros((0, 0))
 
 
 def batch_irr(values: np.ndarray, *, max_iter: int = 200, tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
@@ -431,6 +482,8 @@ def batch_appraise(
     chunk_rows: int = 16384,
     workers: int = 1,
     support_total: bool = True,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Appraise every option in one pass (compiled row kernels, block by block).
 
@@ -460,6 +513,9 @@ def batch_appraise(
     support_total : bool
         Also appraise the supported rows without support for ``support_total`` (False: NaN there,
         one cash-flow pass less, for callers that need only the figures with support).
+    tax_rate_by_year, depreciation_schedule : ndarray, shape (n, >= max life + 1), optional
+        Tax rate in force in each year [/1] and cumulative depreciation share [/1] per option, as
+        for :func:`batch_cash_flows`.
 
     Returns
     -------
@@ -484,6 +540,14 @@ def batch_appraise(
     loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
                                       dtype=float), (n,))
     sup = _support_arrays(support, n, arr["lifetime_years"])
+    rate_year, dep_cum = year_arrays(tax_rate_by_year, depreciation_schedule, arr["lifetime_years"])
+
+    def rows_of(values: np.ndarray | None, lo: int, hi: int, pick: np.ndarray | None = None) -> np.ndarray | None:
+        if values is None:
+            return None
+        part = values[lo:hi]
+        return part if pick is None else part[pick]
+
     # blocks of consecutive options (the kernels stop at each option's life, so mixing lives costs
     # no work); support items grouped by option so that each block takes a contiguous slice
     if sup:
@@ -498,7 +562,8 @@ def batch_appraise(
         part = {k: v[lo:hi] for k, v in arr.items()}
         a, b = bounds[lo], bounds[hi]
         chunk_sup = {k: v[a:b] for k, v in sup.items()} if b > a else {}
-        flows = _flows(part, tax[lo:hi], capacity[lo:hi], chunk_sup, loss[lo:hi], bounds=bounds[lo:hi + 1] - a)
+        flows = _flows(part, tax[lo:hi], capacity[lo:hi], chunk_sup, loss[lo:hi], bounds=bounds[lo:hi + 1] - a,
+                       rate_year=rows_of(rate_year, lo, hi), dep_cum=rows_of(dep_cum, lo, hi))
         res_support = np.zeros(hi - lo)
         base = flows
         if chunk_sup and (support_total or not payback_basis.with_support):
@@ -507,7 +572,8 @@ def batch_appraise(
             rows = np.flatnonzero(np.diff(bounds[lo:hi + 1]))
             width = flows.net.shape[1]
             sub = _flows({k: v[rows] for k, v in part.items()}, tax[lo:hi][rows], capacity[lo:hi][rows], {},
-                         loss[lo:hi][rows], width)
+                         loss[lo:hi][rows], width, rate_year=rows_of(rate_year, lo, hi, rows),
+                         dep_cum=rows_of(dep_cum, lo, hi, rows))
             if not payback_basis.with_support:  # payback is measured without support: whole matrices
                 net0, pre0 = flows.net.copy(), flows.pre_tax_net.copy()
                 net0[rows], pre0[rows] = sub.net, sub.pre_tax_net

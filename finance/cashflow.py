@@ -17,10 +17,12 @@ Conventions (DESIGN.md section 3)
   amount x (1 + g)^(t - 1) with g = ``savings_escalation`` / ``cost_escalation`` (real, per year;
   default 0: constant yearly flows).
 * Taxable profit = savings + cost_change - depreciation - deductions + taxable grants + salvage
-  gain. Tax = taxable profit x tax rate x holiday factor of the year.
+  gain. Tax = taxable profit x tax rate x holiday factor of the year; the tax rate may be one
+  for the whole life or the rate in force in each year (a pack's schedule that changes).
 * Depreciation: straight line over ``depreciation_years`` on the depreciable base (investment minus
-  grants flagged ``reduces_depreciation_base``, floored at 0), or the schedule of a
-  ``depreciation`` item.  If the option's life ends before the base is fully depreciated, the
+  grants flagged ``reduces_depreciation_base``, floored at 0), or an asset class's schedule (the
+  pack's ``tax.depreciation``: declining balance, MACRS tables, pools), or the schedule of a
+  ``depreciation`` item (which overrides the others).  If the option's life ends before the base is fully depreciated, the
   remaining book value is written off at t = N, so the book value at t = N is always 0.
 * Salvage: received at t = N and taxed in full as a gain over the (zero) remaining book value.
 * ``tax_capacity=True``: the enterprise has other profits, so a negative tax (a saving) is realised
@@ -200,16 +202,22 @@ def _spread(item: SupportItem, life: int, where: str) -> np.ndarray:
     return out
 
 
-def depreciation_shares(depreciation_years: int, life: int, item: SupportItem | None = None) -> np.ndarray:
+def depreciation_shares(depreciation_years: int, life: int, item: SupportItem | None = None,
+                        cumulative: Sequence[float] | np.ndarray | None = None) -> np.ndarray:
     """Share of the depreciable base depreciated in each period t = 0..life. [/1]
 
-    Straight line ``1 / depreciation_years`` per year, or a ``depreciation`` item's schedule
-    (``first_year_share`` in year 1, then ``later_share`` per year, NaN = straight line of the
-    remainder over ``depreciation_years - 1`` years).  The cumulative share is capped at 1 and set
-    to 1 at t = life (write-off of the remaining book value), so the shares sum to 1.
+    Straight line ``1 / depreciation_years`` per year, an asset class's schedule ``cumulative``
+    (cumulative share at the end of each year t = 0..life or more, 0 at t = 0:
+    :func:`policies.schedules.depreciation_schedules`), or a ``depreciation`` item's schedule,
+    which overrides both (``first_year_share`` in year 1, then ``later_share`` per year, NaN =
+    straight line of the remainder over ``depreciation_years - 1`` years).  The cumulative share
+    is capped at 1 and set to 1 at t = life (write-off of the remaining book value), so the
+    shares sum to 1.
     """
     t = np.arange(life + 1, dtype=float)
-    if item is None or math.isnan(item.first_year_share):
+    if (item is None or math.isnan(item.first_year_share)) and cumulative is not None and not math.isnan(cumulative[0]):
+        cum = np.minimum(np.asarray(cumulative, dtype=float)[:life + 1], 1.0)
+    elif item is None or math.isnan(item.first_year_share):
         cum = np.minimum(t / depreciation_years, 1.0)
     else:
         first = item.first_year_share
@@ -240,13 +248,14 @@ def _expires(arising: int, years: int | None, life: int) -> int:
 
 def cash_flow(
     option: Mapping[str, Any],
-    tax_rate: float,
+    tax_rate: float | Sequence[float] | np.ndarray,
     items: Sequence[SupportItem] = (),
     tax_capacity: bool = True,
     *,
     discount_rate: float | None = None,
     loss_carry_forward_years: int | None = None,
     where: str = "option",
+    depreciation_schedule: Sequence[float] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """After-tax cash flow of one option, year by year, with its support items.
 
@@ -257,8 +266,10 @@ def cash_flow(
         [currency/yr], ``lifetime_years`` [yr], and optionally ``annual_cost_change``
         [currency/yr], ``salvage_value`` [currency], ``depreciation_years`` [yr],
         ``discount_rate`` [/1].
-    tax_rate : float
-        Corporate income tax rate on the incremental profit. [/1]
+    tax_rate : float or sequence of float
+        Corporate income tax rate on the incremental profit [/1]: one rate for every year, or the
+        rate in force in each year t = 0..N (or more; a pack's schedule that changes,
+        :func:`policies.schedules.tax_rates_by_year`).
     items : sequence of SupportItem
         Support items for this option (see :mod:`policies.items` for each kind).
     tax_capacity : bool
@@ -272,6 +283,9 @@ def cash_flow(
         [yr]
     where : str
         How to name the option in error messages.
+    depreciation_schedule : sequence of float, optional
+        Cumulative tax depreciation share at the end of each year t = 0..N or more [/1] (an asset
+        class's schedule); NaN at t = 0 or None = straight line over ``depreciation_years``.
 
     Returns
     -------
@@ -290,13 +304,21 @@ def cash_flow(
        F = (P - D)(1 - t) + D is this model with straight-line depreciation and no support.
     """
     terms = option_terms(option, where)
-    if not (0.0 <= float(tax_rate) <= 1.0):
+    n = int(terms["lifetime_years"])
+    if np.ndim(tax_rate) == 0:
+        year_rates = np.full(n + 1, float(tax_rate))  # type: ignore[arg-type]
+    else:
+        year_rates = np.asarray(tax_rate, dtype=float)[:n + 1]
+        if year_rates.size < n + 1:
+            raise ValueError(f"{where}: tax_rate by year needs {n + 1} values (t = 0..{n}), got {year_rates.size}")
+    if not ((year_rates >= 0.0) & (year_rates <= 1.0)).all():
         raise ValueError(f"{where}: tax_rate must be in 0..1, got {tax_rate!r}")
+    if depreciation_schedule is not None and len(depreciation_schedule) < n + 1:
+        raise ValueError(f"{where}: depreciation_schedule needs {n + 1} values (t = 0..{n}), got {len(depreciation_schedule)}")
     if discount_rate is None:
         discount_rate = _num(option, "discount_rate", 0.08, where)
     if not discount_rate > -1:
         raise ValueError(f"{where}: discount_rate must be > -1, got {discount_rate!r}")
-    n = int(terms["lifetime_years"])
     t = np.arange(n + 1)
     investment = np.zeros(n + 1)
     investment[0] = -terms["investment"]
@@ -336,8 +358,8 @@ def cash_flow(
         elif it.kind == "soft_loan":
             loan += loan_flows(it.amount, it.loan_rate, it.loan_years, it.year, n)
     base = max(terms["investment"] - base_reduction, 0.0)
-    depreciation = base * depreciation_shares(int(terms["depreciation_years"]), n, dep_item)
-    rate = float(tax_rate) * holiday_factors(items, n)
+    depreciation = base * depreciation_shares(int(terms["depreciation_years"]), n, dep_item, depreciation_schedule)
+    rate = year_rates * holiday_factors(items, n)
 
     taxable = savings + cost_change - depreciation - deductions + taxable_grants + salvage
     credit_arising = np.zeros(n + 1)

@@ -63,7 +63,7 @@ import pandas as pd
 
 from finance import kernels
 from finance.appraise import DEFAULT_DISCOUNT_RATE, _enterprise_column, _float, appraisal_inputs
-from finance.batch import _support_arrays, batch_cash_flows, option_arrays
+from finance.batch import _support_arrays, batch_cash_flows, option_arrays, year_arrays
 from finance.valuation import item_values
 from policies import engine
 from policies.items import ITEM_COLUMNS
@@ -151,10 +151,13 @@ def batch_lines(
     support: pd.DataFrame | None = None,
     *,
     loss_carry_forward_years: int | None | npt.ArrayLike = None,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
 ) -> BatchLines:
     """Every line of every option's cash flow (the model of :func:`finance.cashflow.cash_flow`).
 
-    Parameters are those of :func:`finance.batch.batch_cash_flows`.  ``net`` and the pre-tax flow
+    Parameters are those of :func:`finance.batch.batch_cash_flows` (with the tax rate in force
+    in each year and an asset class's depreciation schedule where given).  ``net`` and the pre-tax flow
     are that function's (the engine of the metrics); ``tax`` = pre-tax - net and ``support_paid`` =
     pre-tax - (-investment + savings - cost_change + salvage) follow from them exactly; the
     non-cash lines are built here from the same validated arrays.
@@ -163,9 +166,11 @@ def batch_lines(
     -------
     BatchLines
     """
-    flows = batch_cash_flows(options, tax_rate, tax_capacity, support, loss_carry_forward_years=loss_carry_forward_years)
+    flows = batch_cash_flows(options, tax_rate, tax_capacity, support, loss_carry_forward_years=loss_carry_forward_years,
+                             tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule)
     arr = option_arrays(options)
     n, width = flows.net.shape
+    rate_year, dep_cum = year_arrays(tax_rate_by_year, depreciation_schedule, arr["lifetime_years"])
     life = flows.life
     t = np.arange(width)[None, :]
     alive = t <= life[:, None]
@@ -209,16 +214,21 @@ def batch_lines(
     later = np.where(has_schedule & np.isnan(later), (1.0 - first) / np.maximum(years[:, 0] - 1.0, 1.0), later)
     with np.errstate(invalid="ignore"):
         scheduled = np.where(t == 0, 0.0, np.minimum(first[:, None] + (t - 1) * later[:, None], 1.0))
-    cum = np.where(has_schedule[:, None], scheduled, np.minimum(t / years, 1.0))
+    straight = np.minimum(t / years, 1.0)
+    if dep_cum is not None:  # an asset class's schedule where the row has one
+        cls = dep_cum[:, :width]
+        straight = np.where(np.isnan(cls[:, :1]), straight, np.minimum(cls, 1.0))
+    cum = np.where(has_schedule[:, None], scheduled, straight)
     cum = np.where(t >= life[:, None], 1.0, cum)
     depreciation = np.where(alive, np.diff(cum, axis=1, prepend=0.0) * base[:, None], 0.0)
     taxable = np.where(alive, operating + salvage - depreciation - deductions + taxed_grants, 0.0)
     rate = np.broadcast_to(np.asarray(tax_rate, dtype=float), (n,))
+    year_rate = rate[:, None] if rate_year is None else rate_year[:, :width]
     return BatchLines(
         life=life, investment=investment,
         savings=savings, cost_change=cost_change,
         depreciation=depreciation, tax_deductions=np.where(alive, deductions, 0.0), taxable_profit=taxable,
-        tax_rate=np.where(alive, rate[:, None] * factor, 0.0),
+        tax_rate=np.where(alive, year_rate * factor, 0.0),
         tax=flows.pre_tax_net - flows.net, support_paid=np.where(alive, flows.pre_tax_net - base_flow, 0.0),
         salvage=salvage, net=flows.net,
     )
@@ -363,7 +373,7 @@ def cash_flow_table(
         table = engine.support_table(opts, enterprises, on_date, params).reset_index(drop=True)
     else:
         table = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
-    kw = dict(loss_carry_forward_years=loss)
+    kw = dict(loss_carry_forward_years=loss, **resolved.years())
     plain = batch_lines(opts, tax, capacity, None, **kw)  # type: ignore[arg-type]
     lines = batch_lines(opts, tax, capacity, table, **kw) if len(table) else plain  # type: ignore[arg-type]
     option_ids = opts["option_id"].to_numpy(dtype=object) if "option_id" in opts.columns else np.arange(n).astype(str)

@@ -65,7 +65,7 @@ def _values(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, sup
         return ItemValues(np.zeros(0), np.zeros(0))
     inp = appraisal_inputs(opts, enterprises, on_date, discount_rate)
     return item_values(opts, inp.tax_rate, inp.discount_rate, inp.tax_capacity, support,
-                       loss_carry_forward_years=inp.loss_carry_forward_years)
+                       loss_carry_forward_years=inp.loss_carry_forward_years, **inp.years())
 
 
 def explain_appraisal(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, *,

@@ -411,7 +411,7 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
                    first_share: np.ndarray, later_share: np.ndarray, exempt: np.ndarray, reduced: np.ndarray,
                    reduced_factor: np.ndarray, carry_years: np.ndarray, loan_rate: np.ndarray,
                    loan_years: np.ndarray, net: np.ndarray, pre_tax: np.ndarray,
-                   upfront: np.ndarray) -> None:  # pragma: no cover - compiled
+                   upfront: np.ndarray, rate_year: np.ndarray, dep_cum: np.ndarray) -> None:  # pragma: no cover - compiled
     """After-tax and pre-tax cash flow of every option (the model of :func:`finance.cashflow.cash_flow`).
 
     ``savings`` and ``cost_change`` are year-1 amounts, escalated by ``sav_growth`` and
@@ -420,6 +420,12 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
     GRANT..LOAN).  Writes ``net`` and ``pre_tax`` (n, T), zero beyond each life, and the grants
     paid at t = 0 into ``upfront``.  Amounts [currency], rates [/1], years [yr]; items are
     validated by the caller (:func:`finance.batch._support_arrays`).
+
+    ``rate_year`` (n, >= T) is the tax rate in force in each year of each option's life [/1]
+    (a schedule that changes); an empty (0, 0) array means ``rate`` in every year.  ``dep_cum``
+    (n, >= T) is each option's cumulative tax depreciation share at the end of year t [/1] (an
+    asset class's schedule; 0 at t = 0); a row whose column 0 is NaN, or an empty (0, 0) array,
+    means straight line over ``dep_years``.  A ``depreciation`` support item overrides both.
     """
     n, width = net.shape
     taxable = np.empty(width)
@@ -427,10 +433,12 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
     tax_flow = np.empty(width)
     losses = np.empty(width)
     credits = np.empty(width)
+    by_year = rate_year.shape[0] > 0
     for i in range(n):
         life_i = life[i]
         end = life_i + 1
         lo, hi = bounds[i], bounds[i + 1]
+        scheduled = dep_cum.shape[0] > 0 and not np.isnan(dep_cum[i, 0])
         row, pre = net[i], pre_tax[i]
         # year-1 amounts escalated: year t = amount x (1 + g)^(t - 1)
         s_t, c_t = savings[i], cost_change[i]
@@ -507,6 +515,8 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
                 cum = 1.0
             elif not np.isnan(first):
                 cum = 0.0 if t == 0 else min(first + (t - 1) * later, 1.0)
+            elif scheduled:
+                cum = min(dep_cum[i, t], 1.0)
             else:
                 cum = min(t / d_years, 1.0)
             taxable[t] -= (cum - prev) * base if t > 0 else cum * base
@@ -515,14 +525,14 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
                 has_loss = True
         if not capacity[i] and (has_loss or has_credit):
             for t in range(end):
-                factor[t] = rate[i] * factor[t]
+                factor[t] = (rate_year[i, t] if by_year else rate[i]) * factor[t]
             _carry_forward(taxable, factor, life_i, loss_limit[i], lo, hi, kind, amount, year, spread,
                            carry_years, losses, credits, tax_flow)
             for t in range(end):
                 row[t] += tax_flow[t]
         else:
             for t in range(end):
-                row[t] += -(rate[i] * factor[t]) * taxable[t]
+                row[t] += -((rate_year[i, t] if by_year else rate[i]) * factor[t]) * taxable[t]
             for k in range(lo, hi):  # credits used in the year they arise
                 if kind[k] == CREDIT:
                     piece = amount[k] / spread[k]

@@ -310,10 +310,14 @@ def simulate(
         ents = ent.iloc[np.tile(np.arange(n_ent), k)].reset_index(drop=True)
         ents["enterprise_id"] = np.arange(n_ent * k, dtype=np.int64)
         table = engine.support_table(frame, ents, on_date, params)
+        # tax rates by year and depreciation schedules over the drawn lives
+        width = int(pd.to_numeric(frame["lifetime_years"]).max()) + 1
+        years = {"tax_rate_by_year": engine.tax_rates_by_year(frame, ents, on_date, width),
+                 "depreciation_schedule": engine.depreciation_schedules(frame, ents, on_date, width)}
         res = batch_appraise(frame, np.tile(inputs.tax_rate, k), np.tile(inputs.discount_rate, k),
                              np.tile(inputs.tax_capacity, k), table,
                              loss_carry_forward_years=np.tile(inputs.loss_carry_forward_years, k), workers=WORKERS,
-                             support_total=False)
+                             support_total=False, **years)
         npv[:, d0:d0 + k] = res["npv"].to_numpy().reshape(k, n).T
         irr[:, d0:d0 + k] = res["irr"].to_numpy().reshape(k, n).T
         payback[:, d0:d0 + k] = res["simple_payback_years"].to_numpy().reshape(k, n).T

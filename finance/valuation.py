@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from finance.batch import _flows, _support_arrays, option_arrays
+from finance.batch import _flows, _support_arrays, option_arrays, year_arrays
 
 __all__ = ["ItemValues", "item_values"]
 
@@ -76,6 +76,8 @@ def item_values(
     *,
     loss_carry_forward_years: int | None | npt.ArrayLike = None,
     by_year: bool = False,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
 ) -> ItemValues:
     """Cash value and NPV effect of every support item, by marginal attribution in table order.
 
@@ -95,6 +97,10 @@ def item_values(
         Loss carry-forward limit without tax capacity (None/NaN = no limit). [yr]
     by_year : bool
         Also return the per-period changes.
+    tax_rate_by_year, depreciation_schedule : ndarray, shape (n, >= max life + 1), optional
+        Tax rate in force in each year [/1] and cumulative depreciation share [/1] per option
+        (:func:`finance.batch.batch_cash_flows`); a tax item is then worth the tax it saves at
+        the rate of the year it saves it.
 
     Returns
     -------
@@ -122,6 +128,15 @@ def item_values(
     loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
                                       dtype=float), (n,))
     sup = _support_arrays(support, n, life)
+    rate_year, dep_cum = year_arrays(tax_rate_by_year, depreciation_schedule, life)
+    if rate_year is not None:
+        rate_year = rate_year[:, :width]
+    if dep_cum is not None:
+        dep_cum = dep_cum[:, :width]
+
+    def rows_of(values: np.ndarray | None, have: np.ndarray) -> np.ndarray | None:
+        return None if values is None else values[have]
+
     # items grouped by option (a stable sort keeps the table order within an option); `pos` maps
     # each sorted item back to its row of the table
     pos = np.argsort(sup["row"], kind="stable")
@@ -136,7 +151,8 @@ def item_values(
         have = rows[items]
         part = {name: v[have] for name, v in arr.items()}
         if prev is None:
-            base = _flows(part, tax[have], capacity[have], {}, loss[have], width).net
+            base = _flows(part, tax[have], capacity[have], {}, loss[have], width,
+                          rate_year=rows_of(rate_year, have), dep_cum=rows_of(dep_cum, have)).net
         else:
             base = prev[np.searchsorted(prev_rows, have)]
         # the items of rank <= k of those options, still grouped by option: offsets per option
@@ -145,7 +161,8 @@ def item_values(
             keep &= np.isin(rows, have, assume_unique=False)
         sub = {name: v[keep] for name, v in sup.items()}
         bounds = np.searchsorted(sub["row"], np.append(have, n))
-        net = _flows(part, tax[have], capacity[have], sub, loss[have], width, bounds=bounds).net
+        net = _flows(part, tax[have], capacity[have], sub, loss[have], width, bounds=bounds,
+                     rate_year=rows_of(rate_year, have), dep_cum=rows_of(dep_cum, have)).net
         delta = net - base
         factor = np.exp(-np.arange(width)[None, :] * np.log1p(disc[have])[:, None])
         at = pos[items]

@@ -73,6 +73,10 @@ def attributes_read(packs: Mapping[str, Pack] | None = None) -> dict[str, Attrib
         for c in pack.ceilings:
             if c.base_of == "extra_investment_cost":
                 use("extra_investment_cost", "number", c.id)
+    for code in sorted(packs):  # depreciation classes (policies.schedules), after the rules' columns
+        tax = packs[code].meta.tax
+        if tax is not None and tax.depreciation:
+            use("asset_class", "text", f"{code} tax.depreciation", list(tax.depreciation))
     return out
 
 

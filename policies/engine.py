@@ -54,7 +54,8 @@ NO_PACK = "none"
 __all__ = [
     "PACKS_DIR", "NO_PACK", "ParameterError", "load_packs", "rules_in_force", "ceilings_in_force",
     "corporate_rate", "tax_regime", "tax_rates", "support_table", "support_items", "unread_parameters",
-    "NoTaxRateError", "check_parameters", "parameters", "parameter_bounds", "date_span",
+    "NoTaxRateError", "check_parameters", "parameters", "parameter_bounds", "date_span", "tax_rates_by_year",
+    "depreciation_schedules",
 ]
 
 
@@ -248,6 +249,24 @@ def tax_rates(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
     j = _Joined(options, enterprises)
     codes, labels = j.jurisdictions(packs)
     return _rates(j, codes, labels, packs, on_date, strict=True)
+
+
+def tax_rates_by_year(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, width: int,
+                      packs: Mapping[str, Pack] | None = None) -> np.ndarray | None:
+    """The rate in force in each year t = 0..width-1 of every option's life [/1], None where none
+    changes (:func:`policies.schedules.tax_rates_by_year`)."""
+    from policies import schedules
+
+    return schedules.tax_rates_by_year(options, enterprises, on_date, width, packs)
+
+
+def depreciation_schedules(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, width: int,
+                           packs: Mapping[str, Pack] | None = None) -> np.ndarray | None:
+    """Cumulative tax depreciation share by year of the options with an ``asset_class`` [/1], None
+    where none has one (:func:`policies.schedules.depreciation_schedules`)."""
+    from policies import schedules
+
+    return schedules.depreciation_schedules(options, enterprises, on_date, width, packs)
 
 
 def check_parameters(params: Mapping[str, float] | None, on_date: date, *, programme: str | None = None,

@@ -35,6 +35,7 @@ References
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from pathlib import Path
@@ -203,6 +204,68 @@ def _dated(v: list[Any], what: str) -> list[Any]:
     return v
 
 
+class PercentTable(_Strict):
+    """A published table of yearly shares in percent of the cost, with its source:
+    ``{percent: [33.33, 44.45, 14.81, 7.41], ref: irs-p946}`` (year 1 first). [%]"""
+
+    percent: list[float] = Field(min_length=1)
+    ref: str
+    unverified: str | None = None
+
+    @field_validator("percent")
+    @classmethod
+    def _sums_to_100(cls, v: list[float]) -> list[float]:
+        if any(not (0 <= x <= 100) for x in v):
+            raise ValueError(f"every share must be in 0..100 %, got {v}")
+        if abs(math.fsum(v) - 100.0) > 1e-9:
+            raise ValueError(f"the shares must sum to 100 %, got {math.fsum(v):.6f} %")
+        return v
+
+
+class DepreciationEntry(_Strict):
+    """How an asset class is depreciated for tax, for assets acquired from a date (until the next entry).
+
+    ``method``: ``straight_line`` (over ``years``, default the option's ``depreciation_years``),
+    ``declining_balance`` (``rate`` of the remaining book value a year, or with ``multiple`` the
+    lower of ``multiple`` x the straight-line rate and ``rate``; a ``first_year`` allowance in
+    year 1 instead; ``switch_to_straight_line`` takes the remaining book value over the remaining
+    years when that is more), or ``table`` (the published yearly shares ``shares``).  The book
+    value left at the end of the option's life is written off then (DESIGN.md section 3).
+    """
+
+    from_: IsoDate = Field(alias="from")
+    method: Literal["straight_line", "declining_balance", "table"]
+    rate: Value | None = None
+    multiple: Value | None = None
+    first_year: Value | None = None
+    switch_to_straight_line: bool = False
+    years: Value | None = None
+    shares: PercentTable | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _fields_of_method(self) -> "DepreciationEntry":
+        given = {k for k in ("rate", "multiple", "first_year", "years", "shares") if getattr(self, k) is not None}
+        allowed = {"straight_line": {"years"}, "table": {"shares"},
+                   "declining_balance": {"rate", "multiple", "first_year", "years"}}[self.method]
+        extra = sorted(given - allowed)
+        if extra:
+            raise ValueError(f"method {self.method!r} reads no {extra} (it would change nothing)")
+        if self.method == "table" and self.shares is None:
+            raise ValueError("method 'table' needs 'shares'")
+        if self.method == "declining_balance" and self.rate is None:
+            raise ValueError("method 'declining_balance' needs 'rate' (the cap where 'multiple' is given)")
+        if self.switch_to_straight_line and self.method != "declining_balance":
+            raise ValueError("switch_to_straight_line applies to method 'declining_balance' only")
+        if self.years is not None and not (self.years.value >= 1 and float(self.years.value).is_integer()):
+            raise ValueError(f"years must be an integer >= 1, got {self.years.value}")
+        for name in ("rate", "first_year"):
+            v = getattr(self, name)
+            if v is not None and v.value > 1:
+                raise ValueError(f"{name} is a share of the cost in 0..1, got {v.value}")
+        return self
+
+
 class TaxRegime(_Strict):
     """Corporate income tax of a jurisdiction.
 
@@ -215,7 +278,17 @@ class TaxRegime(_Strict):
 
     corporate_rate: list[RateEntry] = Field(min_length=1)
     loss_carry_forward_years: Value | list[LossEntry] | None = None
+    depreciation: dict[str, list[DepreciationEntry]] = Field(default_factory=dict)
     note: str = ""
+
+    @field_validator("depreciation")
+    @classmethod
+    def _sorted_classes(cls, v: dict[str, list[DepreciationEntry]]) -> dict[str, list[DepreciationEntry]]:
+        for name, entries in v.items():
+            if not entries:
+                raise ValueError(f"depreciation class {name!r} needs at least one entry")
+            _dated(entries, f"depreciation.{name}")
+        return v
 
     @field_validator("corporate_rate")
     @classmethod
@@ -729,6 +802,11 @@ def load_pack(folder: Path) -> Pack:
         for path, v in iter_values(meta.tax, "tax"):
             if v.ref not in meta.sources:
                 raise PackError(f"{meta_path}: rule -: field {path}.ref: unknown source {v.ref!r}; declared: {sorted(meta.sources)}")
+        for name, entries in meta.tax.depreciation.items():
+            for e in entries:
+                if e.shares is not None and e.shares.ref not in meta.sources:
+                    raise PackError(f"{meta_path}: rule -: field tax.depreciation.{name}.shares.ref: unknown source "
+                                    f"{e.shares.ref!r}; declared: {sorted(meta.sources)}")
     rules_path = folder / "rules.yaml"
     raw = read_yaml(rules_path) if rules_path.exists() else {}
     if not isinstance(raw, dict) or set(raw) - {"rules", "ceilings"}:

@@ -71,7 +71,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finance.appraise import appraisal_inputs
+from finance.appraise import AppraisalInputs, appraisal_inputs
 from finance.batch import batch_cash_flows
 from programme.appraisal import decision_metrics, payback_from_cumulative
 from policies.engine import load_packs, rules_in_force, support_table
@@ -132,6 +132,13 @@ class Baseline:
     enterprise_tax_rate: pd.Series
     enterprise_code: np.ndarray
     loss_carry_forward_years: np.ndarray  # per option, the regime's limit without tax capacity, NaN = none [yr]
+    inputs: AppraisalInputs | None = None  # the resolved inputs (tax rates by year, depreciation schedules)
+
+    def years(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray | None]:
+        """Tax rates by year and depreciation schedules of the options (at ``rows``), as batch keywords."""
+        if self.inputs is None:
+            return {"tax_rate_by_year": None, "depreciation_schedule": None}
+        return self.inputs.years(rows)
 
 
 @dataclass(frozen=True)
@@ -194,14 +201,14 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"options row {i}: field 'discount_rate' is {disc[i]!r} (expected a number > -1)")
-    flows = batch_cash_flows(opt, tax, cap, None, loss_carry_forward_years=loss)
+    flows = batch_cash_flows(opt, tax, cap, None, loss_carry_forward_years=loss, **inputs.years())
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
     m = decision_metrics(flows.net, flows.life, disc, with_irr=irr)
     codes = pd.factorize(opt["enterprise_id"])[0].astype(np.int64)
     ent_ids, first = np.unique(codes, return_index=True)
     ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
     return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, np.cumsum(flows.net, axis=1), flows.life, irr, ent_rate,
-                    codes, loss)
+                    codes, loss, inputs)
 
 
 def _probabilities(rule: DecisionRule, m: pd.DataFrame) -> np.ndarray:
@@ -312,7 +319,7 @@ def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.Data
     opt = b.options if whole else b.options.iloc[rows].reset_index(drop=True)
     sup = support.assign(row=rows_s)
     flows = batch_cash_flows(opt, b.tax_rate[rows], b.tax_capacity[rows], sup,
-                             loss_carry_forward_years=b.loss_carry_forward_years[rows])
+                             loss_carry_forward_years=b.loss_carry_forward_years[rows], **b.years(None if whole else rows))
     return decision_metrics(flows.net, flows.life, b.discount_rate[rows], with_irr=b.with_irr)
 
 
@@ -682,7 +689,7 @@ def run_programme(
     dw_p = np.minimum(p0, p1)
 
     out = outlay_table(support, opt, b.tax_rate, tax_capacity=b.tax_capacity,
-                       loss_carry_forward_years=b.loss_carry_forward_years)
+                       loss_carry_forward_years=b.loss_carry_forward_years, **b.years())
     rows = out["row"].to_numpy()
     amt = out["outlay"].to_numpy()
     gross = np.bincount(rows, weights=amt, minlength=n)

@@ -117,7 +117,9 @@ def _dense(rows: np.ndarray, ids: pd.Categorical, kinds: pd.Categorical, mat: np
 
 def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndarray, *,
                  tax_capacity: bool | np.ndarray = True,
-                 loss_carry_forward_years: int | None | np.ndarray = None) -> pd.DataFrame:
+                 loss_carry_forward_years: int | None | np.ndarray = None,
+                 tax_rate_by_year: np.ndarray | None = None,
+                 depreciation_schedule: np.ndarray | None = None) -> pd.DataFrame:
     """Public outlay of every support item in every period it costs money.
 
     Parameters
@@ -136,6 +138,10 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         costing of tax expenditure reports). Per option or one for all.
     loss_carry_forward_years : int, None or numpy.ndarray
         The tax regime's loss carry-forward limit without tax capacity (None/NaN = none). [yr]
+    tax_rate_by_year, depreciation_schedule : numpy.ndarray, shape (n, >= max life + 1), optional
+        The tax rate in force in each year [/1] and the cumulative depreciation share [/1] per
+        option (:func:`finance.batch.batch_cash_flows`): tax forgone in year t is costed at the
+        rate of year t.
 
     Returns
     -------
@@ -213,7 +219,8 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         with_tax[rows[tax_kinds]] = True
         sub = np.flatnonzero(with_tax[rows])  # every item of those options, in table order
         values = item_values(options.reset_index(drop=True), tax_rate, 0.0, tax_capacity, support.iloc[sub],
-                             loss_carry_forward_years=loss_carry_forward_years, by_year=True)
+                             loss_carry_forward_years=loss_carry_forward_years, by_year=True,
+                             tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule)
         mine = tax_kinds[sub]
         at = sub[mine]
         parts.append(_dense(rows[at], *label(ids[at], kcode[at]), values.by_year[mine]))

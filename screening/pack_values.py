@@ -2,7 +2,8 @@
 
 A field of type ``attribute`` in ``fields.csv`` is a column a policy pack reads (``project_type``,
 ``mia_tier``): its allowed values are the ones the packs list, in a ``by_type`` rate's ``values``
-or in ``eligibility.attributes``, so a value a new pack lists is allowed on import without editing
+or in ``eligibility.attributes``, and ``asset_class`` the depreciation classes of the packs'
+``tax.depreciation`` (``pack.yaml``), so a value a new pack lists is allowed on import without editing
 the field table.  The rule files are read here as data (YAML), not through the ``policies``
 package, so that the import format stays below the computation packages; the code-health test
 ``tests/policies/test_attribute_fields.py`` checks that this reading equals
@@ -39,4 +40,9 @@ def pack_attribute_values(root: str = str(PACKS_DIR)) -> dict[str, tuple[str, ..
             rate = rule.get("rate") or {}
             if rate.get("form") == "by_type":
                 add(rate.get("attribute"), list(rate.get("values") or {}))
+    for path in sorted(Path(root).glob("*/pack.yaml")):  # depreciation classes: the option's asset_class
+        meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        classes = ((meta.get("tax") or {}).get("depreciation") or {})
+        if classes:
+            add("asset_class", list(classes))
     return {c: tuple(v) for c, v in out.items()}

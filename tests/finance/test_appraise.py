@@ -47,6 +47,9 @@ def fake_engine(monkeypatch):
     monkeypatch.setattr(engine, "load_packs", lambda: {"XX": SimpleNamespace(version="2025-01-01")})
     monkeypatch.setattr(engine, "tax_regime", lambda code, on: {"loss_carry_forward_years": 3 if code == "XX" else None},
                         raising=False)
+    # a constant rate over the life and straight-line depreciation: no year arrays
+    monkeypatch.setattr(engine, "tax_rates_by_year", lambda *a, **k: None)
+    monkeypatch.setattr(engine, "depreciation_schedules", lambda *a, **k: None)
 
 
 ENTERPRISES = pd.DataFrame({
