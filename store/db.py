@@ -42,6 +42,8 @@ _COLUMNS_ADDED: dict[int, dict[str, tuple[str, ...]]] = {
     # real escalation of savings and cost change, and the option attributes the policy packs read
     2: {"options": ("savings_escalation", "cost_escalation", "project_type", "mia_tier", "vamil", "environmental_share",
                     "ghg_saving_share", "ghg_reduction_share", "prevailing_wage", "extra_investment_cost", "other_grants")},
+    # the asset's tax depreciation class in its pack (policies.schedules)
+    3: {"options": ("asset_class",)},
 }
 
 
@@ -120,6 +122,7 @@ def _add_columns(version: int) -> list[str]:
 
 
 MIGRATIONS.append((2, _add_columns(2)))
+MIGRATIONS.append((3, _add_columns(3)))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _lock = threading.Lock()

@@ -26,25 +26,24 @@ def seeded(db):
     return db
 
 
-def _annuity(rate: float, years: int) -> float:
-    return (1 - (1 + rate) ** -years) / rate
-
-
 def test_nl_grant_on_1995_by_hand(seeded, capsys) -> None:
     code, out, err = run(capsys, "appraise", "--date", "1995-06-30", "--format", "json")
     assert code == 0, err
     recs = {r["option_id"]: r for r in json.loads(out)}
     r = recs["NL-02"]  # counter-current rinsing: investment 45,000, savings 20,000/yr, 12 years, 8 %
     assert [(s["instrument_id"], s["amount"]) for s in r["support"]] == [("NL-CP-GRANT", pytest.approx(0.15 * 45000))]
-    # By hand, NL corporate tax 35 % in 1995; the grant reduces the depreciation base.
-    a = _annuity(0.08, 12)
-    tax = 0.35
-    no_support = -45000 + (20000 - tax * (20000 - 45000 / 12)) * a
-    with_grant = -45000 + 6750 + (20000 - tax * (20000 - (45000 - 6750) / 12)) * a
-    assert r["npv_no_support"] == pytest.approx(no_support, rel=1e-9)   # 62,860.6
+    # By hand, with the NL corporate rate in force in each year of the life (appraised 30 June 1995,
+    # year t on 30 June 1995 + t): 35 % to 2001, 34.5 % 2002-2004, 31.5 % 2005, 29.6 % 2006, 25.5 %
+    # 2007; the grant reduces the depreciation base.
+    rates = [0.35] * 6 + [0.345] * 3 + [0.315, 0.296, 0.255]
+    v = [1.08 ** -t for t in range(1, 13)]
+    no_support = -45000 + sum((20000 - r * (20000 - 45000 / 12)) * d for r, d in zip(rates, v))
+    with_grant = -45000 + 6750 + sum((20000 - r * (20000 - (45000 - 6750) / 12)) * d for r, d in zip(rates, v))
+    assert r["npv_no_support"] == pytest.approx(no_support, rel=1e-9)
     assert r["npv"] == pytest.approx(with_grant, rel=1e-9)
-    assert r["support_total"] == pytest.approx(6750 - tax * 6750 / 12 * a, rel=1e-9)  # 5,266.3
-    assert r["support_total"] == pytest.approx(5266.34, abs=0.01)
+    assert r["support_total"] == pytest.approx(6750 - sum(rt * 6750 / 12 * d for rt, d in zip(rates, v)), rel=1e-9)
+    # with 35 % over the whole life the support was 5,266.34; the later, lower rates take less of the grant back
+    assert r["support_total"] == pytest.approx(5314.27, abs=0.01)
     assert recs["NL-01"]["support"] == []  # good housekeeping is not eligible
     assert all(x["pack"] == "NL" for x in recs.values() if x["enterprise_id"] == "nl_plating")
 
@@ -80,15 +79,18 @@ def test_seed_rules_appraise_on_their_dates(tmp_path, capsys, jurisdiction, day,
 
 def test_de_7d_support_by_hand(tmp_path, capsys) -> None:
     # 60 % of 100,000 in year 1, then 10 % a year (years 2-5); straight line would be 10,000 a
-    # year for 10 years.  Combined tax 60 % in 1985; support = tax x PV of the depreciation timing.
+    # year for 10 years.  Support = sum of the year's combined tax rate x the depreciation moved into
+    # that year, discounted; the rate of year t is the one in force on 30 June 1985 + t (60 % to
+    # 1989, then the compilation's yearly combined rates 1990-1995).
     option = {"category": "end_of_pipe", "investment": 100000, "environmental_share": 0.8}
     code, out, err = run(capsys, "appraise", "--date", "1985-06-30", "--format", "json", *_files(tmp_path, "DE", "large", [option]))
     assert code == 0, err
     (r,) = json.loads(out)
     fast = [60000, 10000, 10000, 10000, 10000] + [0] * 5
     slow = [10000] * 10
-    pv = sum((f - s) / 1.08 ** t for t, (f, s) in enumerate(zip(fast, slow), start=1))
-    assert r["support_total"] == pytest.approx(0.60 * pv, rel=1e-9)
+    rates = [0.60] * 4 + [0.545455, 0.5625, 0.581522, 0.565217, 0.521739, 0.551087]
+    value = sum(rt * (f - s) / 1.08 ** t for t, (rt, f, s) in enumerate(zip(rates, fast, slow), start=1))
+    assert r["support_total"] == pytest.approx(value, rel=1e-9)
 
 
 def test_date_without_a_tax_rate_exits_2_naming_the_fix(seeded, tmp_path, capsys) -> None:

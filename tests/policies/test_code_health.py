@@ -152,7 +152,9 @@ def test_confirmed_rule_is_not_flagged() -> None:
 
 def test_unverified_tax_rate_is_flagged_in_list() -> None:
     rows = {r["code"]: r for r in list_packs(date(2025, 1, 1))}
-    assert rows["US"]["tax_rate"] == 0.21 and rows["US"]["tax_rate_unverified"] != ""
+    assert rows["CN"]["tax_rate"] == 0.25 and rows["CN"]["tax_rate_unverified"] != ""
+    # US 21 %: read in § 11(b) itself (2026-12), no longer flagged
+    assert rows["US"]["tax_rate"] == 0.21 and rows["US"]["tax_rate_unverified"] == ""
     assert rows["UK"]["tax_rate"] == 0.25 and rows["UK"]["tax_rate_unverified"] == ""
     assert rows["EU"]["tax_rate"] is None
 
