@@ -360,6 +360,9 @@ class OptionAppraisal:
     tax_capacity : bool
     pack, pack_version : str or None
     payback_basis : PaybackBasis
+    tax_rate_by_year, depreciation_schedule : ndarray or None
+        The rate in force in each year t = 0..N [/1] where it changes over the life, and the
+        asset class's cumulative depreciation share by year [/1] (:class:`AppraisalInputs`).
     """
 
     flows: pd.DataFrame
@@ -375,6 +378,8 @@ class OptionAppraisal:
     pack_version: str | None
     payback_basis: PaybackBasis = field(default_factory=PaybackBasis)
     item_values: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ITEM_VALUE_COLUMNS)))
+    tax_rate_by_year: np.ndarray | None = None
+    depreciation_schedule: np.ndarray | None = None
 
 
 #: Columns of :attr:`OptionAppraisal.item_values`.
@@ -445,6 +450,8 @@ def appraise_option(
         support_total=float(m["npv"] - m0["npv"]), tax_rate=tax, discount_rate=rate, tax_capacity=capacity,
         pack=str(codes[0]), pack_version=versions[0], payback_basis=payback_basis,
         item_values=_item_value_table(opt, list(items), tax, rate, capacity, float(loss[0]), inputs.years()),
+        tax_rate_by_year=None if inputs.tax_rate_by_year is None else inputs.tax_rate_by_year[0],
+        depreciation_schedule=dep,
     )
 
 

@@ -72,8 +72,10 @@ def _loss_years(base: OptionAppraisal, on_date: date) -> int | None:
 
 
 def _support_npv(option: Mapping[str, Any], base: OptionAppraisal, items: list[SupportItem], loss_years: int | None) -> float:
-    flows = cash_flow(dict(option), base.tax_rate, items, base.tax_capacity, discount_rate=base.discount_rate,
-                      loss_carry_forward_years=loss_years, where=f"option {option.get('option_id', '?')!r}")
+    rate = base.tax_rate if base.tax_rate_by_year is None else base.tax_rate_by_year  # as the base appraisal
+    flows = cash_flow(dict(option), rate, items, base.tax_capacity, discount_rate=base.discount_rate,
+                      loss_carry_forward_years=loss_years, where=f"option {option.get('option_id', '?')!r}",
+                      depreciation_schedule=base.depreciation_schedule)
     return float(metrics(flows, base.discount_rate)["npv"])
 
 

@@ -147,3 +147,19 @@ def test_bad_year_arrays_are_refused_naming_the_row():
         batch_cash_flows(opts, 0.3, tax_rate_by_year=np.full((1, 9), 1.5))
     with pytest.raises(ValueError, match=r"tax_rate by year needs 9 values"):
         cash_flow(opts.iloc[0].to_dict(), [0.3] * 4)
+
+
+def test_the_tornado_support_row_uses_the_same_rates_and_schedule_as_the_appraisal():
+    from finance.sensitivity import npv_sensitivity
+
+    # DE, appraised 2026: the grant of EEW module 1 (small firm, cross-cutting technology) on a
+    # declining-balance asset; the support row re-runs the base cash flow and must find the base NPV
+    option = one("de", category="equipment_modification", asset_class="movable_declining_balance", investment=100000.0,
+                 annual_savings=30000.0, energy_saved_mwh=50.0).iloc[0].to_dict()
+    enterprise = {**ENTERPRISES.iloc[0].to_dict(), "size_class": "small"}
+    base = appraise_option(option, enterprise, date(2026, 6, 1))
+    assert [i.instrument_id for i in base.items] == ["DE-EEW-M1-2024"]  # 25 % grant, reduces the base
+    assert base.tax_rate_by_year is not None and base.depreciation_schedule is not None
+    table = npv_sensitivity(option, enterprise, date(2026, 6, 1), base)
+    row = table[table["input"] == "support"].iloc[0]
+    assert not np.isnan(row["npv_low"]) and row["npv_low"] < base.metrics["npv"] < row["npv_high"]
