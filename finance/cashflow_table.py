@@ -319,6 +319,17 @@ def _tax_rate_sources(opts: pd.DataFrame, enterprises: pd.DataFrame, codes: np.n
     return np.where(np.isnan(override), out, "enterprise override (the enterprise's tax_rate)")
 
 
+def _changing(sources: np.ndarray, by_year: np.ndarray | None, life: np.ndarray) -> np.ndarray:
+    """The sources, saying where the rate changes over the option's life (the year's rate is in its line)."""
+    if by_year is None:
+        return sources
+    alive = np.arange(by_year.shape[1])[None, :] <= life[:, None]
+    first = by_year[:, :1]
+    changes = (alive & (by_year != first)).any(axis=1)
+    note = "; the rate changes over the life: each year's rate is in the tax_rate line"
+    return np.where(changes, sources.astype(object) + note, sources).astype(object)
+
+
 def _discount_rate_sources(opts: pd.DataFrame, enterprises: pd.DataFrame, discount_rate: float | None) -> np.ndarray:
     """Where each option's discount rate comes from (the order of :func:`finance.appraise._discount_rates`)."""
     n = len(opts)
@@ -407,7 +418,8 @@ def cash_flow_table(
         "annual_savings": arr["annual_savings"], "annual_cost_change": arr["annual_cost_change"],
         "lifetime_years": arr["lifetime_years"], "depreciation_years": arr["depreciation_years"],
         "salvage_value": arr["salvage_value"], "tax_rate": tax,
-        "tax_rate_source": _tax_rate_sources(opts, enterprises, codes, versions, on_date),
+        "tax_rate_source": _changing(_tax_rate_sources(opts, enterprises, codes, versions, on_date),
+                                     resolved.tax_rate_by_year, lines.life),
         "discount_rate": rate, "discount_rate_source": _discount_rate_sources(opts, enterprises, discount_rate),
         "tax_capacity": capacity, "loss_carry_forward_years": loss, "pack": codes, "pack_version": versions,
     }, columns=list(INPUT_COLUMNS))

@@ -163,3 +163,11 @@ def test_the_tornado_support_row_uses_the_same_rates_and_schedule_as_the_apprais
     table = npv_sensitivity(option, enterprise, date(2026, 6, 1), base)
     row = table[table["input"] == "support"].iloc[0]
     assert not np.isnan(row["npv_low"]) and row["npv_low"] < base.metrics["npv"] < row["npv_high"]
+
+
+def test_the_inputs_say_when_the_rate_changes_over_the_life():
+    table = cash_flow_table(pd.concat([one("de"), one("us", option_id="p")], ignore_index=True), ENTERPRISES,
+                            date(2026, 6, 1))
+    src = table.inputs["tax_rate_source"].tolist()
+    assert src[0].endswith("the rate changes over the life: each year's rate is in the tax_rate line")
+    assert "changes" not in src[1]
