@@ -193,9 +193,12 @@ def depreciation_schedules(options: pd.DataFrame, enterprises: pd.DataFrame, on_
     if "asset_class" not in options.columns:
         return None
     opts = options.reset_index(drop=True)
-    cls = opts["asset_class"].astype(object).where(opts["asset_class"].notna(), None).to_numpy(dtype=object)
-    given = np.array([c is not None and str(c).strip() != "" for c in cls], dtype=bool)
-    if not given.any():
+    # each distinct class name once (a column holds a handful): its code, -1 where empty
+    raw, names = pd.factorize(opts["asset_class"], use_na_sentinel=True)
+    names = [str(c).strip() for c in names]
+    empty = np.array([c == "" for c in names] + [True], dtype=bool)  # the last entry: the NA code -1
+    cls = np.where(empty[raw], -1, raw)
+    if (cls < 0).all():
         return None
     packs = load_packs() if packs is None else packs
     j = _Joined(opts, enterprises)
@@ -204,18 +207,20 @@ def depreciation_schedules(options: pd.DataFrame, enterprises: pd.DataFrame, on_
     life = pd.to_numeric(opts["lifetime_years"], errors="coerce").to_numpy(dtype=float)
     years = life if dep is None else np.where(dep.isna().to_numpy(), life, dep.to_numpy(dtype=float, na_value=np.nan))
     out = np.full((len(opts), width), np.nan)
-    memo: dict[tuple[str, str, float], np.ndarray] = {}
-    for i in np.flatnonzero(given):
-        code = labels[codes[i]]
-        if code == NO_PACK:
-            continue
-        name = str(cls[i]).strip()
-        key = (code, name, float(years[i]))
-        if key not in memo:
-            try:
-                entry = class_entry(packs[code], name, on_date)
-            except ValueError as exc:
-                raise ValueError(f"options row {int(i)}: field 'asset_class': {exc}") from None
-            memo[key] = cumulative_shares(entry, int(years[i]), width)
-        out[i] = memo[key]
+    taxed = np.array([code != NO_PACK for code in labels], dtype=bool)[codes]
+    rows = np.flatnonzero((cls >= 0) & taxed)
+    # one schedule per distinct (pack, class, tax life); each option takes its group's row
+    y = np.nan_to_num(years[rows], nan=0.0).astype(np.int64)
+    key = (codes[rows].astype(np.int64) * (len(names) + 1) + cls[rows]) * 1000 + y
+    uniq, first, group = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(group, kind="stable")
+    members = np.split(rows[order], np.cumsum(np.bincount(group, minlength=uniq.size))[:-1])
+    for k in range(uniq.size):
+        i = int(rows[first[k]])
+        code, name = labels[codes[i]], names[cls[i]]
+        try:
+            entry = class_entry(packs[code], name, on_date)
+        except ValueError as exc:
+            raise ValueError(f"options row {i}: field 'asset_class': {exc}") from None
+        out[members[k]] = cumulative_shares(entry, int(years[i]), width)
     return out if not np.isnan(out[:, 0]).all() else None
