@@ -41,6 +41,7 @@ import pandas as pd
 
 from finance.batch import BATCH_COLUMNS, UNIT_COLUMNS, batch_appraise
 from finance.cashflow import cash_flow
+from finance.equity import EQUITY_COLUMNS, equity_appraise, option_equity
 from finance.metrics import PaybackBasis, cost_per_unit, metrics
 from finance.valuation import item_values
 from policies import engine
@@ -104,6 +105,18 @@ def _bool(values: np.ndarray, default: bool, field_name: str) -> np.ndarray:
 
 def _float(values: np.ndarray) -> np.ndarray:
     return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def with_inflation(options: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
+    """The options with the column ``inflation`` [/1 per yr]: their enterprise's (0 where it has none).
+
+    General inflation is an enterprise field; the cash-flow model reads it from each option's row
+    (:mod:`finance.inflation`).  An ``inflation`` column the options carry is replaced.
+    """
+    ent = _float(_enterprise_column(options, enterprises, "inflation"))
+    if np.isnan(ent).all() and "inflation" not in options.columns:
+        return options
+    return options.assign(inflation=np.where(np.isnan(ent), 0.0, ent))
 
 
 def _discount_rates(options: pd.DataFrame, enterprises: pd.DataFrame, discount_rate: float | None,
@@ -295,7 +308,8 @@ def appraise_table(
         One row per option, in input order: ``enterprise_id``, ``option_id``, the metrics
         (:data:`METRICS_BOTH_WAYS`: NPV [currency], IRR and MIRR [/1], paybacks [yr] NaN = never,
         ratios [/1], EAV [currency/yr]), the same with suffix ``_no_support``, ``support_total``
-        [currency], ``pack``, ``pack_version``, ``payback_basis``, and cost per unit columns where
+        [currency], the equity figures with support (:data:`finance.equity.EQUITY_COLUMNS`, NaN
+        without debt), ``pack``, ``pack_version``, ``payback_basis``, and cost per unit columns where
         the options carry the environmental quantities [currency/unit].
     DataFrame
         The support items, one row per (option, item): ``row`` (the option's position) and
@@ -305,6 +319,7 @@ def appraise_table(
     if "enterprise_id" not in opts.columns:
         raise ValueError("options: missing column 'enterprise_id'")
     n = len(opts)
+    opts = with_inflation(opts, enterprises)
     inputs = appraisal_inputs(opts, enterprises, on_date, discount_rate)
     tax, rate, capacity = inputs.tax_rate, inputs.discount_rate, inputs.tax_capacity
     codes, versions, loss = inputs.pack, inputs.pack_version, inputs.loss_carry_forward_years
@@ -327,6 +342,9 @@ def appraise_table(
     for col in METRICS_BOTH_WAYS:
         out[f"{col}_no_support"] = plain[col].to_numpy()
     out["support_total"] = supported["support_total"].to_numpy()
+    equity = equity_appraise(opts, tax, rate, capacity, table if len(table) else None, loss_carry_forward_years=loss)
+    for col in EQUITY_COLUMNS:  # the equity flow with debt (finance.financing); NaN without debt
+        out[col] = equity[col].to_numpy()
     out["pack"] = codes
     out["pack_version"] = versions
     out["payback_basis"] = payback_basis.label
@@ -363,6 +381,11 @@ class OptionAppraisal:
     tax_rate_by_year, depreciation_schedule : ndarray or None
         The rate in force in each year t = 0..N [/1] where it changes over the life, and the
         asset class's cumulative depreciation share by year [/1] (:class:`AppraisalInputs`).
+    equity : dict
+        :data:`finance.equity.EQUITY_COLUMNS` of the equity flow with support (``flows["equity"]``;
+        NaN, reason 'no debt', without debt); payback None where never reached.
+    inflation : float
+        The enterprise's general inflation. [/1 per yr]
     """
 
     flows: pd.DataFrame
@@ -380,6 +403,8 @@ class OptionAppraisal:
     item_values: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ITEM_VALUE_COLUMNS)))
     tax_rate_by_year: np.ndarray | None = None
     depreciation_schedule: np.ndarray | None = None
+    equity: dict[str, Any] = field(default_factory=dict)
+    inflation: float = 0.0
 
 
 #: Columns of :attr:`OptionAppraisal.item_values`.
@@ -423,6 +448,8 @@ def appraise_option(
     ent = dict(enterprise)
     opt.setdefault("enterprise_id", ent.get("enterprise_id", "_"))
     ent.setdefault("enterprise_id", opt["enterprise_id"])
+    inflation = _float(np.array([ent.get("inflation")], dtype=object))[0]
+    opt["inflation"] = 0.0 if math.isnan(inflation) else float(inflation)
     opts, ents = pd.DataFrame([opt]), pd.DataFrame([ent])
     inputs = appraisal_inputs(opts, ents, on_date, discount_rate)
     tax, rate = float(inputs.tax_rate[0]), float(inputs.discount_rate[0])
@@ -447,6 +474,7 @@ def appraise_option(
                 mm[name] = cost_per_unit(mm["equivalent_annual_value"], float(opt[col]) if opt[col] is not None else math.nan)
     return OptionAppraisal(
         flows=flows, flows_no_support=flows0, metrics=m, metrics_no_support=m0, items=items,
+        equity=option_equity(flows, rate), inflation=float(opt["inflation"]),
         support_total=float(m["npv"] - m0["npv"]), tax_rate=tax, discount_rate=rate, tax_capacity=capacity,
         pack=str(codes[0]), pack_version=versions[0], payback_basis=payback_basis,
         item_values=_item_value_table(opt, list(items), tax, rate, capacity, float(loss[0]), inputs.years()),

@@ -120,7 +120,9 @@ def option_arrays(options: pd.DataFrame) -> dict[str, np.ndarray]:
 
     Returns ``investment`` [currency], ``annual_savings``, ``annual_cost_change``
     [currency/yr] (year-1 amounts), ``salvage_value`` [currency], ``lifetime_years``,
-    ``depreciation_years`` [yr], ``savings_escalation``, ``cost_escalation`` [/1 per yr].
+    ``depreciation_years`` [yr], ``savings_escalation``, ``cost_escalation`` [/1 per yr] and
+    ``inflation`` [/1 per yr] (the enterprise's, a column :func:`finance.appraise.with_inflation`
+    puts on the options; default 0).
 
     Raises
     ------
@@ -136,6 +138,8 @@ def option_arrays(options: pd.DataFrame) -> dict[str, np.ndarray]:
     dep = np.where(np.isnan(dep), life, dep)
     g_sav = _column(options, "savings_escalation", 0.0)
     g_cost = _column(options, "cost_escalation", 0.0)
+    infl = _column(options, "inflation", 0.0)  # the enterprise's, set on the rows by finance.appraise
+    _check(~(np.isfinite(infl) & (infl > -1) & (infl <= 1)), "inflation", "must be a rate in (-1, 1] per year", infl)
     for name, arr in (("savings_escalation", g_sav), ("cost_escalation", g_cost)):
         _check(~(np.isfinite(arr) & (arr > -1) & (arr <= 1)), name, "must be a rate in (-1, 1] per year", arr)
     _check(~(np.isfinite(inv) & (inv >= 0)), "investment", "must be finite and >= 0", inv)
@@ -149,7 +153,7 @@ def option_arrays(options: pd.DataFrame) -> dict[str, np.ndarray]:
         "investment": inv, "annual_savings": sav, "annual_cost_change": cost,
         "salvage_value": salv, "lifetime_years": life.astype(np.int64),
         "depreciation_years": dep.astype(np.int64),
-        "savings_escalation": g_sav, "cost_escalation": g_cost,
+        "savings_escalation": g_sav, "cost_escalation": g_cost, "inflation": infl,
     }
 
 
@@ -302,7 +306,8 @@ def year_arrays(tax_rate_by_year: np.ndarray | None, depreciation_schedule: np.n
 
 def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, sup: dict[str, np.ndarray],
            loss_limit: np.ndarray, width: int | None = None, bounds: np.ndarray | None = None, *,
-           rate_year: np.ndarray | None = None, dep_cum: np.ndarray | None = None) -> BatchFlows:
+           rate_year: np.ndarray | None = None, dep_cum: np.ndarray | None = None,
+           debt: tuple[np.ndarray, np.ndarray] | None = None) -> BatchFlows:
     """Kernel of :func:`batch_cash_flows` on validated arrays (``width`` >= max life + 1 if given).
 
     ``rate_year`` and ``dep_cum`` are the rows' (n, >= max life + 1) tax rates by year and
@@ -311,6 +316,8 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
     The row loop runs compiled (:func:`finance.kernels.cash_flow_rows`).  Items are grouped by row
     here (a stable sort keeps their order within a row), unless ``bounds`` (n + 1 offsets: row i's
     items are ``bounds[i]..bounds[i+1]-1``) says they already are; ``sup["row"]`` is then not read.
+    ``debt``: the real debt cash and interest deduction (n, width) of
+    :func:`finance.financing.debt_rows`, for the equity flow.
     """
     n = arr["investment"].size
     life = _c(arr["lifetime_years"], np.int64)
@@ -335,7 +342,9 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
         life, _c(arr["depreciation_years"], np.int64), _c(rate), _c(capacity, np.bool_),
         _c(np.where(np.isnan(loss_limit), np.inf, loss_limit)), _c(bounds, np.int64),
         *(items[k] for k in _KERNEL_ITEMS), net, pre_tax, upfront,
-        _NO_YEARS if rate_year is None else _c(rate_year), _NO_YEARS if dep_cum is None else _c(dep_cum))
+        _NO_YEARS if rate_year is None else _c(rate_year), _NO_YEARS if dep_cum is None else _c(dep_cum),
+        _c(arr["inflation"]) if "inflation" in arr else np.zeros(n),
+        *((_c(debt[0]), _c(debt[1])) if debt is not None else (np.zeros((0, 0)), np.zeros((0, 0)))))
     return BatchFlows(net=net, pre_tax_net=pre_tax, life=life, investment=arr["investment"], upfront_grants=upfront)
 
 

@@ -37,8 +37,18 @@ Conventions (DESIGN.md section 3)
   ``reduced_years`` years (t = 0 always 1); several holidays multiply.
 * Soft loan: principal received in the item's year (normally 0), repaid as an annuity over
   ``loan_years`` at ``loan_rate`` starting the next year; any principal still outstanding at t = N
-  is repaid at t = N.  Interest is not deducted from taxable profit (the item's value is the
-  interest saved against the discount rate, as the contract in ``policies.items`` says).
+  is repaid at t = N (:func:`finance.financing.amortise`, the one amortisation).  Interest is not
+  deducted from taxable profit (the item's value is the interest saved against the discount
+  rate, as the contract in ``policies.items`` says).
+* Inflation: ``inflation`` i (the enterprise's, per year; default 0) leaves the real flows and the
+  real discount rate as they are; the nominal lines lose real value: depreciation enters taxable
+  profit as depreciation x (1 + i)**-t (the ``depreciation`` column stays the nominal figure the
+  law allows) and loan payments are deflated likewise (:mod:`finance.inflation`).
+* Debt (:mod:`finance.financing`): with ``debt_share`` > 0 the columns ``interest`` and
+  ``principal`` (real), ``equity`` (the equity cash flow: net + drawdown - interest - principal,
+  with the tax recomputed with interest deducted) and ``dscr`` are filled; without debt
+  ``interest`` and ``principal`` are 0 and ``equity``, ``dscr`` NaN.  ``net`` is the project's
+  (unlevered) flow either way.
 * Grants, deductions and credits dated after t = N are an error.
 
 References
@@ -61,13 +71,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from finance.financing import amortise, annuity_payment, loan_flows, option_debt
+from finance.inflation import deflator
 from policies.items import SupportItem
+
+__all__ = ["CASH_FLOW_COLUMNS", "OPTION_FIELDS", "annuity_payment", "cash_flow", "depreciation_shares",
+           "holiday_factors", "loan_flows", "option_terms"]
 
 #: Columns of the table returned by :func:`cash_flow`, in order.
 CASH_FLOW_COLUMNS: tuple[str, ...] = (
     "t", "investment", "grants", "savings", "cost_change", "depreciation", "deductions",
     "taxable_profit", "tax_rate", "tax", "credits", "salvage", "loan", "pre_tax_net", "net",
-    "cumulative", "discounted", "discounted_cumulative",
+    "cumulative", "discounted", "discounted_cumulative", "interest", "principal", "equity", "dscr",
 )
 
 #: Option fields read by the cash flow, with the default used where a field is absent or NaN.
@@ -80,6 +95,7 @@ OPTION_FIELDS: dict[str, float | None] = {
     "depreciation_years": math.nan,  # NaN -> lifetime_years
     "savings_escalation": 0.0,  # real growth of the savings per year [/1]
     "cost_escalation": 0.0,  # real growth of the cost change per year [/1]
+    "inflation": 0.0,  # the enterprise's general inflation, set on the option by finance.appraise [/1]
 }
 
 
@@ -124,7 +140,7 @@ def option_terms(option: Mapping[str, Any], where: str = "option") -> dict[str, 
     for key in ("annual_savings", "annual_cost_change"):
         if not math.isfinite(out[key]):
             raise ValueError(f"{where}: field {key!r} must be finite, got {out[key]!r}")
-    for key in ("savings_escalation", "cost_escalation"):
+    for key in ("savings_escalation", "cost_escalation", "inflation"):
         if not (math.isfinite(out[key]) and -1 < out[key] <= 1):
             raise ValueError(f"{where}: field {key!r} must be a rate in (-1, 1] per year, got {out[key]!r}")
     life = out["lifetime_years"]
@@ -138,56 +154,6 @@ def option_terms(option: Mapping[str, Any], where: str = "option") -> dict[str, 
         raise ValueError(f"{where}: field 'depreciation_years' must be an integer 1..50, got {dep!r}")
     out["depreciation_years"] = int(dep)
     return out
-
-
-def annuity_payment(principal: float, rate: float, years: int) -> float:
-    """Level yearly payment that repays ``principal`` over ``years`` at ``rate``.
-
-    Parameters
-    ----------
-    principal : float
-        Loan principal. [currency]
-    rate : float
-        Loan interest rate. [/1 per yr]
-    years : int
-        Number of yearly payments. [yr]
-
-    Returns
-    -------
-    float
-        Payment per year. [currency/yr]
-
-    References
-    ----------
-    .. [1] numpy-financial ``pmt``: ``pmt = -pv * r / (1 - (1 + r)**-n)``.
-    """
-    if years < 1:
-        raise ValueError(f"loan_years must be >= 1, got {years}")
-    if rate == 0:
-        return principal / years
-    return principal * rate / (1.0 - (1.0 + rate) ** -years)
-
-
-def loan_flows(principal: float, rate: float, years: int, start: int, life: int) -> np.ndarray:
-    """Cash flows of a soft loan over t = 0..life (principal in +, repayments -).
-
-    Principal is received at ``start``; annuity payments fall in start+1..start+years; whatever
-    principal is outstanding at t = life is repaid then (balloon). [currency]
-    """
-    flows = np.zeros(life + 1)
-    if principal == 0:
-        return flows
-    if start > life:
-        raise ValueError(f"soft loan received in year {start}, after the option's life {life}")
-    pay = annuity_payment(principal, rate, years)
-    flows[start] += principal
-    balance = principal
-    for t in range(start + 1, min(start + years, life) + 1):
-        balance = balance * (1.0 + rate) - pay
-        flows[t] -= pay
-    if start + years > life:
-        flows[life] -= balance
-    return flows
 
 
 def _spread(item: SupportItem, life: int, where: str) -> np.ndarray:
@@ -244,6 +210,43 @@ def holiday_factors(items: Sequence[SupportItem], life: int) -> np.ndarray:
 
 def _expires(arising: int, years: int | None, life: int) -> int:
     return life if years is None else min(arising + int(years), life)
+
+
+def _tax(taxable: np.ndarray, rate: np.ndarray, credit_lots: list[tuple[int, int, float]], tax_capacity: bool,
+         loss_carry_forward_years: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Tax cash flow (-payable, + a saving realised) and credits used per year (module docstring)."""
+    n = len(taxable) - 1
+    credit_arising = np.zeros(n + 1)
+    for year, _, amount in credit_lots:
+        credit_arising[year] += amount
+    if tax_capacity:
+        tax = -rate * taxable
+        credits = credit_arising
+    else:
+        tax = np.zeros(n + 1)
+        credits = np.zeros(n + 1)
+        losses: list[list[float]] = []  # [arising year, remaining]
+        lots = [[a, e, x] for a, e, x in credit_lots]
+        for y in range(n + 1):
+            profit = taxable[y]
+            if profit < 0:
+                losses.append([y, -profit])
+                profit = 0.0
+            else:
+                for lot in losses:  # oldest first
+                    if loss_carry_forward_years is not None and y - lot[0] > loss_carry_forward_years:
+                        continue
+                    use = min(lot[1], profit)
+                    lot[1] -= use
+                    profit -= use
+            payable = rate[y] * profit
+            for lot in sorted((lt for lt in lots if lt[0] <= y <= lt[1]), key=lambda lt: lt[1]):
+                use = min(lot[2], payable)
+                lot[2] -= use
+                payable -= use
+                credits[y] += use
+            tax[y] = -(payable + credits[y])
+    return tax, credits
 
 
 def cash_flow(
@@ -356,45 +359,31 @@ def cash_flow(
                                  f"({dep_item.instrument_id!r}, {it.instrument_id!r})")
             dep_item = it
         elif it.kind == "soft_loan":
-            loan += loan_flows(it.amount, it.loan_rate, it.loan_years, it.year, n)
+            loan += loan_flows(it.amount, it.loan_rate, it.loan_years, it.year, n, terms["inflation"])
     base = max(terms["investment"] - base_reduction, 0.0)
     depreciation = base * depreciation_shares(int(terms["depreciation_years"]), n, dep_item, depreciation_schedule)
     rate = year_rates * holiday_factors(items, n)
 
-    taxable = savings + cost_change - depreciation - deductions + taxable_grants + salvage
-    credit_arising = np.zeros(n + 1)
-    for year, _, amount in credit_lots:
-        credit_arising[year] += amount
-    if tax_capacity:
-        tax = -rate * taxable
-        credits = credit_arising
-    else:
-        tax = np.zeros(n + 1)
-        credits = np.zeros(n + 1)
-        losses: list[list[float]] = []  # [arising year, remaining]
-        lots = [[a, e, x] for a, e, x in credit_lots]
-        for y in range(n + 1):
-            profit = taxable[y]
-            if profit < 0:
-                losses.append([y, -profit])
-                profit = 0.0
-            else:
-                for lot in losses:  # oldest first
-                    if loss_carry_forward_years is not None and y - lot[0] > loss_carry_forward_years:
-                        continue
-                    use = min(lot[1], profit)
-                    lot[1] -= use
-                    profit -= use
-            payable = rate[y] * profit
-            for lot in sorted((lt for lt in lots if lt[0] <= y <= lt[1]), key=lambda lt: lt[1]):
-                use = min(lot[2], payable)
-                lot[2] -= use
-                payable -= use
-                credits[y] += use
-            tax[y] = -(payable + credits[y])
+    defl = np.empty(n + 1)
+    deflator(terms["inflation"], n + 1, defl)  # nominal depreciation and loan payments in real terms
+    taxable = savings + cost_change - depreciation * defl - deductions + taxable_grants + salvage
+    tax, credits = _tax(taxable, rate, credit_lots, tax_capacity, loss_carry_forward_years)
     net = investment + grants + savings + cost_change + tax + credits + salvage + loan
     disc = (1.0 + discount_rate) ** -t.astype(float)
     discounted = net * disc
+    interest, principal = np.zeros(n + 1), np.zeros(n + 1)
+    equity, dscr = np.full(n + 1, np.nan), np.full(n + 1, np.nan)
+    debt = option_debt(option, where)
+    if debt is not None:  # the equity flow: drawdown, debt service, interest deducted (finance.financing)
+        p = debt["share"] * terms["investment"]
+        amortise(p, debt["rate"], debt["term"], 0, n, debt["linear"], interest, principal)
+        interest, principal = interest * defl, principal * defl
+        tax_e, credits_e = _tax(taxable - interest, rate, credit_lots, tax_capacity, loss_carry_forward_years)
+        equity = net - tax - credits + tax_e + credits_e - interest - principal
+        equity[0] += p
+        service = interest + principal
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dscr = np.where((t >= 1) & (service > 0), (equity + service) / service, np.nan)
     return pd.DataFrame(
         {
             "t": t,
@@ -415,6 +404,10 @@ def cash_flow(
             "cumulative": np.cumsum(net),
             "discounted": discounted,
             "discounted_cumulative": np.cumsum(discounted),
+            "interest": interest,
+            "principal": principal,
+            "equity": equity,
+            "dscr": dscr,
         },
         columns=list(CASH_FLOW_COLUMNS),
     )

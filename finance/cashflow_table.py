@@ -29,6 +29,13 @@ Lines (amounts [currency], in the enterprise's currency; t = 0 is the investment
 ``support``         the support's effect on the year's net cash flow (cash paid plus tax saved):
                     net_cash_flow - net_cash_flow_no_support; its discounted sum is the option's
                     ``support_total``.
+``interest``, ``principal``  the option's debt (:mod:`finance.financing`): interest paid and principal
+                    repaid, deflated to real terms where the enterprise has ``inflation``; null
+                    (NaN) for options without debt.
+``equity_cash_flow`` the equity cash flow: net_cash_flow + drawdown - interest - principal, the tax
+                    recomputed with the interest deducted (the kernel's, :mod:`finance.equity`).
+``dscr``            debt service coverage (equity + debt service) / debt service, in years with
+                    debt service [/1].
 ``cumulative_net_cash_flow``, ``discount_factor`` = (1 + r)**-t [/1], ``discounted_net_cash_flow``
                     (sums to the option's ``npv``), ``net_cash_flow_no_support`` and
                     ``discounted_net_cash_flow_no_support`` (sums to ``npv_no_support``).
@@ -62,8 +69,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from finance import kernels
-from finance.appraise import DEFAULT_DISCOUNT_RATE, _enterprise_column, _float, appraisal_inputs
+from finance.appraise import DEFAULT_DISCOUNT_RATE, _enterprise_column, _float, appraisal_inputs, with_inflation
 from finance.batch import _support_arrays, batch_cash_flows, option_arrays, year_arrays
+from finance.equity import equity_flows
+from finance.inflation import deflators
 from finance.valuation import item_values
 from policies import engine
 from policies.items import ITEM_COLUMNS
@@ -73,12 +82,12 @@ from policies.items import ITEM_COLUMNS
 CONTRACT_COLUMNS: tuple[str, ...] = (
     "enterprise_id", "option_id", "year", "savings", "cost_change", "depreciation", "tax_deductions",
     "taxable_profit", "tax", "support", "net_cash_flow", "cumulative_net_cash_flow", "discount_factor",
-    "discounted_net_cash_flow", "net_cash_flow_no_support",
+    "discounted_net_cash_flow", "net_cash_flow_no_support", "interest", "principal", "equity_cash_flow",
 )
 
 #: Every column of :attr:`CashFlowTable.lines`: the contract's, then the extra lines.
 LINE_COLUMNS: tuple[str, ...] = CONTRACT_COLUMNS + (
-    "investment", "salvage", "support_paid", "tax_rate", "discounted_net_cash_flow_no_support",
+    "investment", "salvage", "support_paid", "tax_rate", "discounted_net_cash_flow_no_support", "dscr",
 )
 
 #: Columns of :attr:`CashFlowTable.items`.
@@ -115,6 +124,10 @@ class BatchLines:
         ndarray, shape (n, T); the lines of the module docstring. [currency]
     tax_rate : ndarray, shape (n, T)
         The year's tax rate after holidays. [/1]
+    interest, principal, equity, dscr : ndarray, shape (n, T)
+        The debt's interest and principal (real), the equity cash flow [currency] and the DSCR
+        [/1] of :func:`finance.equity.equity_flows` (the kernel's, bit for bit); NaN on the rows
+        of options without debt.
     """
 
     life: np.ndarray
@@ -129,6 +142,10 @@ class BatchLines:
     support_paid: np.ndarray
     salvage: np.ndarray
     net: np.ndarray
+    interest: np.ndarray | None = None
+    principal: np.ndarray | None = None
+    equity: np.ndarray | None = None
+    dscr: np.ndarray | None = None
 
 
 def _scatter_spread(sup: dict[str, np.ndarray], pick: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -221,16 +238,24 @@ def batch_lines(
     cum = np.where(has_schedule[:, None], scheduled, straight)
     cum = np.where(t >= life[:, None], 1.0, cum)
     depreciation = np.where(alive, np.diff(cum, axis=1, prepend=0.0) * base[:, None], 0.0)
-    taxable = np.where(alive, operating + salvage - depreciation - deductions + taxed_grants, 0.0)
+    # depreciation is nominal: its real deduction is deflated by (1 + inflation)**-t (finance.inflation)
+    real_depreciation = depreciation * deflators(arr["inflation"], width) if np.any(arr["inflation"]) else depreciation
+    taxable = np.where(alive, operating + salvage - real_depreciation - deductions + taxed_grants, 0.0)
     rate = np.broadcast_to(np.asarray(tax_rate, dtype=float), (n,))
     year_rate = rate[:, None] if rate_year is None else rate_year[:, :width]
+    debt = {k: np.full((n, width), np.nan) for k in ("interest", "principal", "equity", "dscr")}
+    eq = equity_flows(options, tax_rate, tax_capacity, support, loss_carry_forward_years=loss_carry_forward_years)
+    if eq.rows.size:
+        w = eq.equity.shape[1]
+        for k in debt:
+            debt[k][eq.rows, :w] = np.where(t[:, :w] <= eq.life[:, None], getattr(eq, k), np.nan)
     return BatchLines(
         life=life, investment=investment,
         savings=savings, cost_change=cost_change,
         depreciation=depreciation, tax_deductions=np.where(alive, deductions, 0.0), taxable_profit=taxable,
         tax_rate=np.where(alive, year_rate * factor, 0.0),
         tax=flows.pre_tax_net - flows.net, support_paid=np.where(alive, flows.pre_tax_net - base_flow, 0.0),
-        salvage=salvage, net=flows.net,
+        salvage=salvage, net=flows.net, **debt,
     )
 
 
@@ -286,7 +311,10 @@ def _long(lines: BatchLines, keys: dict[str, np.ndarray], rate: np.ndarray, plai
     cols["discount_factor"] = np.broadcast_to(factor, (n, width))[alive]
     cols["discounted_net_cash_flow"] = (lines.net * factor)[alive]
     cols["net_cash_flow_no_support"] = plain.net[alive]
-    for name in ("investment", "salvage", "support_paid", "tax_rate"):
+    for name in ("interest", "principal"):
+        cols[name] = getattr(lines, name)[alive]
+    cols["equity_cash_flow"] = lines.equity[alive]
+    for name in ("investment", "salvage", "support_paid", "tax_rate", "dscr"):
         cols[name] = getattr(lines, name)[alive]
     cols["discounted_net_cash_flow_no_support"] = (plain.net * factor)[alive]
     return pd.DataFrame(cols, columns=list(LINE_COLUMNS))
@@ -377,6 +405,7 @@ def cash_flow_table(
     if "enterprise_id" not in opts.columns:
         raise ValueError("options: missing column 'enterprise_id'")
     n = len(opts)
+    opts = with_inflation(opts, enterprises)
     resolved = appraisal_inputs(opts, enterprises, on_date, discount_rate)  # as appraise resolves them
     tax, rate, capacity = resolved.tax_rate, resolved.discount_rate, resolved.tax_capacity
     codes, versions, loss = resolved.pack, resolved.pack_version, resolved.loss_carry_forward_years

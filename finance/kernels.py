@@ -43,6 +43,8 @@ import math
 import numpy as np
 from numba import njit
 
+from finance.financing import amortise
+from finance.inflation import deflator
 from finance.metrics import IRR_MAX, IRR_MIN, SIGN_TOLERANCE
 from policies.items import SUPPORT_KINDS
 
@@ -411,7 +413,8 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
                    first_share: np.ndarray, later_share: np.ndarray, exempt: np.ndarray, reduced: np.ndarray,
                    reduced_factor: np.ndarray, carry_years: np.ndarray, loan_rate: np.ndarray,
                    loan_years: np.ndarray, net: np.ndarray, pre_tax: np.ndarray,
-                   upfront: np.ndarray, rate_year: np.ndarray, dep_cum: np.ndarray) -> None:  # pragma: no cover - compiled
+                   upfront: np.ndarray, rate_year: np.ndarray, dep_cum: np.ndarray, inflation: np.ndarray,
+                   debt_cash: np.ndarray, debt_deduction: np.ndarray) -> None:  # pragma: no cover - compiled
     """After-tax and pre-tax cash flow of every option (the model of :func:`finance.cashflow.cash_flow`).
 
     ``savings`` and ``cost_change`` are year-1 amounts, escalated by ``sav_growth`` and
@@ -426,6 +429,12 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
     (n, >= T) is each option's cumulative tax depreciation share at the end of year t [/1] (an
     asset class's schedule; 0 at t = 0); a row whose column 0 is NaN, or an empty (0, 0) array,
     means straight line over ``dep_years``.  A ``depreciation`` support item overrides both.
+
+    ``inflation`` (n,) [/1 per yr] deflates the nominal lines by (1 + i)**-t: depreciation in
+    taxable profit and the soft loans' payments (:mod:`finance.inflation`).  ``debt_cash`` and
+    ``debt_deduction`` (n, T), or shape (0, 0) for none, are the option's own debt in real terms
+    (:func:`finance.financing.debt_rows`): cash added to the flow before and after tax, interest
+    deducted from taxable profit (the equity flow of :func:`finance.equity.equity_appraise`).
     """
     n, width = net.shape
     taxable = np.empty(width)
@@ -434,9 +443,15 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
     losses = np.empty(width)
     credits = np.empty(width)
     by_year = rate_year.shape[0] > 0
+    defl = np.empty(width)
+    before = np.empty(width)
+    loan_interest = np.empty(width)
+    loan_repaid = np.empty(width)
+    with_debt = debt_cash.shape[0] > 0
     for i in range(n):
         life_i = life[i]
         end = life_i + 1
+        deflator(inflation[i], end, defl)  # all 1.0 at zero inflation (x * 1.0 is exact)
         lo, hi = bounds[i], bounds[i + 1]
         scheduled = dep_cum.shape[0] > 0 and not np.isnan(dep_cum[i, 0])
         row, pre = net[i], pre_tax[i]
@@ -477,20 +492,16 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
                 if c == GRANT and reduces[k] != 0:
                     base -= amount[k]
             elif c == LOAN and amount[k] != 0:  # cash in and out, not taxed here
-                p, r, years, start = amount[k], loan_rate[k], loan_years[k], year[k]
-                pay = p / years if r == 0 else p * r / (1.0 - (1.0 + r) ** -years)
-                last = min(start + years, life_i)
-                row[start] += p
-                pre[start] += p
-                for t in range(start + 1, int(last) + 1):
-                    row[t] -= pay
-                    pre[t] -= pay
-                if start + years > life_i:  # balloon: the balance outstanding at the end of life
-                    q = min(life_i - start, years)
-                    growth = (1.0 + r) ** q
-                    balance = p - pay * q if r == 0 else p * growth - pay * (growth - 1.0) / r
-                    row[life_i] -= balance
-                    pre[life_i] -= balance
+                start = year[k]
+                loan_interest[:end] = 0.0
+                loan_repaid[:end] = 0.0
+                amortise(amount[k], loan_rate[k], int(loan_years[k]), start, life_i, False, loan_interest, loan_repaid)
+                row[start] += amount[k] * defl[start]
+                pre[start] += amount[k] * defl[start]
+                for t in range(start + 1, end):
+                    paid = (loan_interest[t] + loan_repaid[t]) * defl[t]
+                    row[t] -= paid
+                    pre[t] -= paid
             elif c == DEPRECIATION and not np.isnan(first_share[k]):
                 first, later = first_share[k], later_share[k]
             elif c == HOLIDAY:
@@ -503,6 +514,15 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
             elif c == CREDIT:
                 has_credit = True
         base = max(base, 0.0)
+        if with_debt:  # the option's own debt (equity flow): cash, and interest deducted
+            for t in range(end):
+                row[t] += debt_cash[i, t]
+                pre[t] += debt_cash[i, t]
+                taxable[t] -= debt_deduction[i, t]
+        inflated = inflation[i] != 0.0
+        if inflated:
+            for t in range(end):
+                before[t] = taxable[t]
         # depreciation: cumulative share C(t), capped at 1 and 1 from t = N on; the share of year t
         # is C(t) - C(t - 1) of the base
         d_years = float(dep_years[i])
@@ -523,6 +543,12 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
             prev = cum
             if taxable[t] < 0:
                 has_loss = True
+        if inflated:  # depreciation is nominal: its real deduction is deflated by (1 + i)**-t
+            has_loss = False
+            for t in range(end):
+                taxable[t] = before[t] - (before[t] - taxable[t]) * defl[t]
+                if taxable[t] < 0:
+                    has_loss = True
         if not capacity[i] and (has_loss or has_credit):
             for t in range(end):
                 factor[t] = (rate_year[i, t] if by_year else rate[i]) * factor[t]
