@@ -45,11 +45,12 @@ import pandas as pd
 from numba import njit
 
 from finance.inflation import deflator
+from screening.schema import DEBT_REPAYMENTS
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 #: Ways to repay the option's debt (``debt_repayment``).
-REPAYMENTS: tuple[str, ...] = ("annuity", "linear")
+REPAYMENTS: tuple[str, ...] = DEBT_REPAYMENTS
 
 #: Option fields of the debt model.
 DEBT_FIELDS: tuple[str, ...] = ("debt_share", "debt_rate", "debt_term_years", "debt_repayment")

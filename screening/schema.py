@@ -61,12 +61,16 @@ DEFAULT_HIERARCHY: dict[str, str] = {
     "end_of_pipe": "treat",
 }
 
+#: How an option's own debt is repaid (``debt_repayment``; the model is :mod:`finance.financing`).
+DEBT_REPAYMENTS: tuple[str, ...] = ("annuity", "linear")
+
 _ENUMS: dict[str, tuple[str, ...]] = {
     "category": CATEGORIES,
     "size_class": SIZE_CLASSES,
     "hierarchy": HIERARCHY,
     "status": STATUSES,
     "jurisdiction": JURISDICTIONS,
+    "debt_repayment": DEBT_REPAYMENTS,
 }
 _TRUE = {"yes", "y", "true", "1", "1.0"}
 _FALSE = {"no", "n", "false", "0", "0.0"}

@@ -44,6 +44,8 @@ _COLUMNS_ADDED: dict[int, dict[str, tuple[str, ...]]] = {
                     "ghg_saving_share", "ghg_reduction_share", "prevailing_wage", "extra_investment_cost", "other_grants")},
     # the asset's tax depreciation class in its pack (policies.schedules)
     3: {"options": ("asset_class",)},
+    # general inflation of the enterprise; the option's own debt (finance.financing)
+    4: {"enterprises": ("inflation",), "options": ("debt_share", "debt_rate", "debt_term_years", "debt_repayment")},
 }
 
 
@@ -123,6 +125,7 @@ def _add_columns(version: int) -> list[str]:
 
 MIGRATIONS.append((2, _add_columns(2)))
 MIGRATIONS.append((3, _add_columns(3)))
+MIGRATIONS.append((4, _add_columns(4)))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _lock = threading.Lock()
