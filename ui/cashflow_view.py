@@ -31,7 +31,14 @@ LINE_HEADERS: dict[str, str] = {
     "support": "Support: change in net cash flow [{cur}]",
     "net_cash_flow_no_support": "Net cash flow without support [{cur}]",
     "discounted_net_cash_flow_no_support": "Discounted net cash flow without support [{cur}]",
+    "interest": "Debt interest [{cur}]",
+    "principal": "Debt principal repaid [{cur}]",
+    "equity_cash_flow": "Equity cash flow [{cur}]",
+    "dscr": "Debt service coverage [/1]",
 }
+
+#: Lines of the option's own debt: left out where no option of the table has debt (all null).
+DEBT_LINES: tuple[str, ...] = ("interest", "principal", "equity_cash_flow", "dscr")
 
 #: Header of one support item's column; ``{item}`` is its instrument id.
 ITEM_HEADER = "Support item {item}: cash [{cur}]"
@@ -61,7 +68,8 @@ def cash_flow_frame(lines: pd.DataFrame, currency: str, items: pd.DataFrame | No
         Leave out :data:`WITHOUT_SUPPORT_DROPPED` (the table without support).
     """
     cur = currency or "cur."
-    keep = [c for c in LINE_HEADERS if c in lines.columns and not (without_support and c in WITHOUT_SUPPORT_DROPPED)]
+    keep = [c for c in LINE_HEADERS if c in lines.columns and not (without_support and c in WITHOUT_SUPPORT_DROPPED)
+            and not (c in DEBT_LINES and lines[c].isna().all())]
     out = lines[keep].rename(columns={c: LINE_HEADERS[c].format(cur=cur) for c in keep}).reset_index(drop=True)
     if items is not None and len(items) and not without_support:
         wide = items.pivot_table(index=["enterprise_id", "option_id", "year"], columns="instrument_id", values="cash",

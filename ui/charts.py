@@ -282,3 +282,21 @@ def npv_distribution_chart(npv: np.ndarray, currency: str, *, bins: int = 40,
     rules = alt.Chart(q).mark_rule(color="#000000", strokeDash=[4, 3]).encode(
         x="npv:Q", tooltip=["percentile:N", alt.Tooltip("npv:Q", format=",.0f")])
     return (bars + rules).properties(title=title)
+
+
+def dscr_chart(frame: pd.DataFrame, title: str = "Debt service coverage ratio") -> alt.LayerChart:
+    """DSCR by year with the break-even line at 1 (cash after tax just covers the debt service).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``year`` [yr] and ``dscr`` [/1] (years without debt service left out).
+    """
+    _require(frame, ["year", "dscr"], "dscr_chart")
+    bars = alt.Chart(frame, title=title).mark_bar().encode(
+        x=alt.X("year:O", title="Year [yr]"),
+        y=alt.Y("dscr:Q", title="DSCR [/1]"),
+        tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("dscr:Q", title="DSCR", format=".2f")],
+    )
+    one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#b00", strokeDash=[4, 3]).encode(y="y:Q")
+    return alt.layer(bars, one)

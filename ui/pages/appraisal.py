@@ -93,6 +93,35 @@ if not float(option.get("investment") or 0.0) > 0:
     st.caption("No investment: the NPV ratio and the benefit-cost ratio divide by the investment, so they are not defined; "
                "the payback is immediate.")
 
+# --- financing: the equity flow beside the project's (finance.financing) ------------------------
+if not math.isnan(float(res.equity.get("equity_npv", math.nan))):
+    st.subheader("Financing: equity")
+    e1, e2, e3, e4 = st.columns(4)
+    e1.metric(f"Equity NPV [{currency}]", f"{res.equity['equity_npv']:,.0f}",
+              delta=f"{res.equity['equity_npv'] - res.metrics['npv']:,.0f} against the project NPV")
+    e2.metric("Equity IRR", _show(res.equity["equity_irr"], "%", currency))
+    e3.metric("Equity payback", _show(res.equity["equity_payback_years"], "yr", currency))
+    e4.metric("Minimum DSCR", _show(res.equity["min_dscr"], "/1", currency))
+    if res.equity.get("equity_irr_reason"):
+        st.caption(f"Equity IRR: {res.equity['equity_irr_reason']}")
+    cover = res.flows[["t", "dscr"]].rename(columns={"t": "year"}).dropna()
+    st.altair_chart(charts.dscr_chart(cover), width="stretch")
+    st.caption("The project figures above are those of the whole investment (unlevered). The equity flow adds the "
+               "debt drawn at year 0 and subtracts interest and principal, with the interest deducted from taxable "
+               "profit; DSCR = cash after tax available for debt service / debt service, in the years with debt service.")
+
+if res.inflation:
+    from finance.inflation import nominal
+
+    if st.toggle(f"Show nominal flows (inflation {res.inflation:.1%}/yr)", key=scoped("nominal_flows", eid)):
+        shown = pd.DataFrame({"Year": res.flows["t"], f"Net cash flow, real [{currency}]": res.flows["net"],
+                              f"Net cash flow, nominal [{currency}]": nominal(res.flows["net"].to_numpy(), res.inflation)})
+        if res.flows["equity"].notna().any():
+            shown[f"Equity cash flow, nominal [{currency}]"] = nominal(res.flows["equity"].to_numpy(), res.inflation)
+        st.dataframe(shown, hide_index=True, width="stretch", key="nominal_flows")
+    st.caption("Flows and the discount rate are real (money of year 0). Tax depreciation and loan payments are fixed "
+               "in money of the day, so their real value falls by (1 + inflation)^-t.")
+
 # --- cash flow chart --------------------------------------------------------------------------
 flows = pd.concat([
     res.flows[["t", "cumulative"]].assign(case=charts.WITH_SUPPORT),
