@@ -638,6 +638,10 @@ def warm_up() -> float:
         "loan_years": [0, 0, 0, 0, 0, 3, 0], "carry_forward_years": [np.nan] * 6 + [5.0],
     })
     batch_appraise(options, 0.25, 0.08, np.array([True, False]), support)
+    from finance.equity import equity_appraise  # the equity flow's kernels (debt, deflator) too
+
+    equity_appraise(options.assign(debt_share=0.5, debt_rate=0.05, debt_term_years=3, inflation=0.02), 0.25, 0.08,
+                    np.array([True, False]), support)
     return time.perf_counter() - start
 
 

@@ -20,7 +20,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from finance.appraise import appraisal_inputs
+from finance.appraise import appraisal_inputs, with_inflation
 from finance.valuation import ItemValues, item_values
 from policies.explain import explain_support
 
@@ -60,7 +60,7 @@ def npv_effects(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
 
 def _values(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, support: pd.DataFrame,
             discount_rate: float | None) -> ItemValues:
-    opts = options.reset_index(drop=True)
+    opts = with_inflation(options.reset_index(drop=True), enterprises)  # as appraise: the enterprise's inflation
     if len(support) == 0:
         return ItemValues(np.zeros(0), np.zeros(0))
     inp = appraisal_inputs(opts, enterprises, on_date, discount_rate)
