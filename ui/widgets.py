@@ -9,11 +9,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from screening.schema import CATEGORIES, HIERARCHY, JURISDICTIONS, SIZE_CLASSES, STATUSES, CellError, fields
+from screening.schema import (CATEGORIES, DEBT_REPAYMENTS, HIERARCHY, JURISDICTIONS, SIZE_CLASSES, STATUSES, CellError,
+                              fields)
 from store.writers import csv_text, write_xlsx
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "category": CATEGORIES, "size_class": SIZE_CLASSES, "hierarchy": HIERARCHY, "status": STATUSES, "jurisdiction": JURISDICTIONS,
+    "debt_repayment": DEBT_REPAYMENTS,
 }
 
 #: Readable names of the MCDA methods (:data:`screening.mcda.METHODS`), for selectboxes and captions.
