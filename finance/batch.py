@@ -307,7 +307,7 @@ def year_arrays(tax_rate_by_year: np.ndarray | None, depreciation_schedule: np.n
 def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, sup: dict[str, np.ndarray],
            loss_limit: np.ndarray, width: int | None = None, bounds: np.ndarray | None = None, *,
            rate_year: np.ndarray | None = None, dep_cum: np.ndarray | None = None,
-           debt: tuple[np.ndarray, np.ndarray] | None = None) -> BatchFlows:
+           debt: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> BatchFlows:
     """Kernel of :func:`batch_cash_flows` on validated arrays (``width`` >= max life + 1 if given).
 
     ``rate_year`` and ``dep_cum`` are the rows' (n, >= max life + 1) tax rates by year and
@@ -316,7 +316,7 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
     The row loop runs compiled (:func:`finance.kernels.cash_flow_rows`).  Items are grouped by row
     here (a stable sort keeps their order within a row), unless ``bounds`` (n + 1 offsets: row i's
     items are ``bounds[i]..bounds[i+1]-1``) says they already are; ``sup["row"]`` is then not read.
-    ``debt``: the real debt cash and interest deduction (n, width) of
+    ``debt``: the drawdown (n,), interest and principal repaid (n, width), real, of
     :func:`finance.financing.debt_rows`, for the equity flow.
     """
     n = arr["investment"].size
@@ -344,7 +344,8 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
         *(items[k] for k in _KERNEL_ITEMS), net, pre_tax, upfront,
         _NO_YEARS if rate_year is None else _c(rate_year), _NO_YEARS if dep_cum is None else _c(dep_cum),
         _c(arr["inflation"]) if "inflation" in arr else np.zeros(n),
-        *((_c(debt[0]), _c(debt[1])) if debt is not None else (np.zeros((0, 0)), np.zeros((0, 0)))))
+        *((_c(debt[0]), _c(debt[1]), _c(debt[2])) if debt is not None
+          else (np.zeros(0), np.zeros((0, 0)), np.zeros((0, 0)))))
     return BatchFlows(net=net, pre_tax_net=pre_tax, life=life, investment=arr["investment"], upfront_grants=upfront)
 
 

@@ -24,7 +24,6 @@ import pandas as pd
 from finance import kernels
 from finance.batch import _c, _flows, _support_arrays, batch_irr, option_arrays
 from finance.financing import debt_rows, debt_terms, dscr
-from finance.inflation import deflators
 from finance.metrics import irr, npv, payback
 
 #: Columns of :func:`equity_appraise` (the first four are the ``cpscreen appraise`` contract's).
@@ -92,15 +91,12 @@ def equity_flows(
         sup["row"] = np.searchsorted(rows, sup["row"]).astype(np.int64)
         if not keep.any():
             sup = {}
-    shape = (rows.size, width)
-    interest_n, repaid_n, cash, deduction = (np.empty(shape) for _ in range(4))
+    draw, interest, principal = np.empty(rows.size), np.empty((rows.size, width)), np.empty((rows.size, width))
     debt_rows(_c(part["investment"]), _c(terms["share"][rows]), _c(terms["rate"][rows]),
               _c(terms["term"][rows], np.int64), _c(terms["linear"][rows], np.bool_), life,
-              _c(part["inflation"]), interest_n, repaid_n, cash, deduction)
-    flows = _flows(part, tax[rows], capacity[rows], sup, loss[rows], width, debt=(cash, deduction))
-    d = deflators(part["inflation"], width)
-    interest, principal = interest_n * d, repaid_n * d  # as the kernel's deduction: bit for bit
-    per_year, minimum = dscr(flows.net, interest + principal)
+              _c(part["inflation"]), draw, interest, principal)
+    flows = _flows(part, tax[rows], capacity[rows], sup, loss[rows], width, debt=(draw, interest, principal))
+    per_year, minimum = dscr(flows.net, interest, principal, life)
     return EquityFlows(rows=rows, life=life, equity=flows.net, interest=interest, principal=principal,
                        dscr=per_year, min_dscr=minimum)
 

@@ -167,11 +167,11 @@ def debt_terms(options: pd.DataFrame) -> dict[str, np.ndarray]:
         if name not in options.columns:
             return np.full(n, np.nan)
         values = pd.to_numeric(options[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        raw = options[name].to_numpy(dtype=object)
-        bad = np.isnan(values) & pd.notna(raw) & (pd.Series(raw, dtype=object).astype(str).str.strip() != "").to_numpy()
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"options row {i}: field {name!r} must be a number, got {raw[i]!r}")
+        if np.isnan(values).any():  # text that is not a number (blank text counts as missing)
+            raw = options[name].to_numpy(dtype=object)
+            for i in np.flatnonzero(np.isnan(values) & pd.notna(raw)):
+                if str(raw[i]).strip() not in ("", "nan"):
+                    raise ValueError(f"options row {int(i)}: field {name!r} must be a number, got {raw[i]!r}")
         return values
 
     share, rate, term = col("debt_share"), col("debt_rate"), col("debt_term_years")
@@ -220,49 +220,68 @@ def option_debt(option: Mapping[str, Any], where: str = "option") -> dict[str, A
 
 @njit(**_JIT)
 def debt_rows(investment: np.ndarray, share: np.ndarray, rate: np.ndarray, term: np.ndarray, linear: np.ndarray,
-              life: np.ndarray, inflation: np.ndarray, interest: np.ndarray, repaid: np.ndarray,
-              cash: np.ndarray, deduction: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Debt lines of every row, shape (n, T), zero beyond each life.
+              life: np.ndarray, inflation: np.ndarray, draw: np.ndarray, interest: np.ndarray,
+              repaid: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Debt lines of every row in real terms: ``draw`` (n,), ``interest`` and ``repaid`` (n, T).
 
-    ``interest`` and ``repaid`` nominal (:func:`amortise` of P = share x investment drawn at
-    t = 0); ``cash`` = deflated (drawdown - interest - repaid) and ``deduction`` = deflated
-    interest, the real lines the cash-flow kernel adds (:func:`finance.kernels.cash_flow_rows`).
+    P = share x investment is drawn at t = 0 (``draw``); :func:`amortise` gives the nominal
+    interest and principal repaid, deflated here by (1 + inflation)**-t.  Zero beyond each life.
+    These are the lines the cash-flow kernel adds for the equity flow
+    (:func:`finance.kernels.cash_flow_rows`: cash draw - interest - repaid, interest deducted).
     """
-    n, width = cash.shape
+    n, width = interest.shape
     d = np.empty(width)
     for i in range(n):
         interest[i, :] = 0.0
         repaid[i, :] = 0.0
-        cash[i, :] = 0.0
-        deduction[i, :] = 0.0
-        p = share[i] * investment[i]
+        draw[i] = share[i] * investment[i]
         end = life[i] + 1
-        amortise(p, rate[i], term[i], 0, life[i], linear[i], interest[i], repaid[i])
-        deflator(inflation[i], end, d)
-        cash[i, 0] = p
-        for t in range(1, end):
-            cash[i, t] = -(interest[i, t] + repaid[i, t]) * d[t]
-            deduction[i, t] = interest[i, t] * d[t]
+        amortise(draw[i], rate[i], term[i], 0, life[i], linear[i], interest[i], repaid[i])
+        if inflation[i] != 0.0:
+            deflator(inflation[i], end, d)
+            for t in range(1, end):
+                interest[i, t] *= d[t]
+                repaid[i, t] *= d[t]
 
 
-def dscr(equity: np.ndarray, service: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@njit(**_JIT)
+def _dscr_rows(equity: np.ndarray, interest: np.ndarray, repaid: np.ndarray, life: np.ndarray,
+               per_year: np.ndarray, minimum: np.ndarray) -> None:  # pragma: no cover - compiled
+    n, width = equity.shape
+    for i in range(n):
+        low = np.inf
+        per_year[i, 0] = np.nan
+        for t in range(1, width):
+            service = interest[i, t] + repaid[i, t]
+            if t <= life[i] and service > 0:
+                v = (equity[i, t] + service) / service
+                per_year[i, t] = v
+                low = min(low, v)
+            else:
+                per_year[i, t] = np.nan
+        minimum[i] = low if np.isfinite(low) else np.nan
+
+
+def dscr(equity: np.ndarray, interest: np.ndarray, repaid: np.ndarray,
+         life: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """DSCR per year and its minimum: (equity_t + service_t) / service_t where service_t > 0.
 
     Parameters
     ----------
-    equity, service : ndarray, shape (n, T)
-        Equity cash flow and debt service (interest + principal), both real. [currency]
+    equity, interest, repaid : ndarray, shape (n, T)
+        Equity cash flow, interest and principal repaid, all real. [currency]
+    life : ndarray of int, shape (n,)
+        [yr]
 
     Returns
     -------
     per_year : ndarray, shape (n, T)
-        NaN in years without debt service (t = 0 always). [/1]
+        NaN in years without debt service (t = 0 always) and beyond the life. [/1]
     minimum : ndarray, shape (n,)
         NaN where no year has debt service. [/1]
     """
-    pay = service > 0
-    pay[:, :1] = False
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_year = np.where(pay, (equity + service) / np.where(pay, service, 1.0), np.nan)
-    minimum = np.where(pay.any(axis=1), np.nanmin(np.where(pay, per_year, np.inf), axis=1), np.nan)
+    per_year = np.empty(equity.shape)
+    minimum = np.empty(equity.shape[0])
+    _dscr_rows(np.ascontiguousarray(equity), np.ascontiguousarray(interest), np.ascontiguousarray(repaid),
+               np.ascontiguousarray(life, dtype=np.int64), per_year, minimum)
     return per_year, minimum

@@ -414,7 +414,8 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
                    reduced_factor: np.ndarray, carry_years: np.ndarray, loan_rate: np.ndarray,
                    loan_years: np.ndarray, net: np.ndarray, pre_tax: np.ndarray,
                    upfront: np.ndarray, rate_year: np.ndarray, dep_cum: np.ndarray, inflation: np.ndarray,
-                   debt_cash: np.ndarray, debt_deduction: np.ndarray) -> None:  # pragma: no cover - compiled
+                   debt_draw: np.ndarray, debt_interest: np.ndarray,
+                   debt_repaid: np.ndarray) -> None:  # pragma: no cover - compiled
     """After-tax and pre-tax cash flow of every option (the model of :func:`finance.cashflow.cash_flow`).
 
     ``savings`` and ``cost_change`` are year-1 amounts, escalated by ``sav_growth`` and
@@ -431,10 +432,11 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
     means straight line over ``dep_years``.  A ``depreciation`` support item overrides both.
 
     ``inflation`` (n,) [/1 per yr] deflates the nominal lines by (1 + i)**-t: depreciation in
-    taxable profit and the soft loans' payments (:mod:`finance.inflation`).  ``debt_cash`` and
-    ``debt_deduction`` (n, T), or shape (0, 0) for none, are the option's own debt in real terms
-    (:func:`finance.financing.debt_rows`): cash added to the flow before and after tax, interest
-    deducted from taxable profit (the equity flow of :func:`finance.equity.equity_appraise`).
+    taxable profit and the soft loans' payments (:mod:`finance.inflation`).  ``debt_draw`` (n,),
+    ``debt_interest`` and ``debt_repaid`` (n, T), or empty for none, are the option's own debt in
+    real terms (:func:`finance.financing.debt_rows`): drawn at t = 0, interest and principal paid
+    out before and after tax, interest deducted from taxable profit (the equity flow of
+    :func:`finance.equity.equity_appraise`).
     """
     n, width = net.shape
     taxable = np.empty(width)
@@ -447,7 +449,7 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
     before = np.empty(width)
     loan_interest = np.empty(width)
     loan_repaid = np.empty(width)
-    with_debt = debt_cash.shape[0] > 0
+    with_debt = debt_draw.shape[0] > 0
     for i in range(n):
         life_i = life[i]
         end = life_i + 1
@@ -515,10 +517,13 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
                 has_credit = True
         base = max(base, 0.0)
         if with_debt:  # the option's own debt (equity flow): cash, and interest deducted
-            for t in range(end):
-                row[t] += debt_cash[i, t]
-                pre[t] += debt_cash[i, t]
-                taxable[t] -= debt_deduction[i, t]
+            row[0] += debt_draw[i]
+            pre[0] += debt_draw[i]
+            for t in range(1, end):
+                paid = debt_interest[i, t] + debt_repaid[i, t]
+                row[t] -= paid
+                pre[t] -= paid
+                taxable[t] -= debt_interest[i, t]
         inflated = inflation[i] != 0.0
         if inflated:
             for t in range(end):
