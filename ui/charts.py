@@ -294,7 +294,7 @@ def dscr_chart(frame: pd.DataFrame, title: str = "Debt service coverage ratio") 
     """
     _require(frame, ["year", "dscr"], "dscr_chart")
     bars = alt.Chart(frame, title=title).mark_bar().encode(
-        x=alt.X("year:O", title="Year [yr]"),
+        x=alt.X("year:O", title="Year [yr]", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("dscr:Q", title="DSCR [/1]"),
         tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("dscr:Q", title="DSCR", format=".2f")],
     )

@@ -117,8 +117,10 @@ if res.inflation:
         shown = pd.DataFrame({"Year": res.flows["t"], f"Net cash flow, real [{currency}]": res.flows["net"],
                               f"Net cash flow, nominal [{currency}]": nominal(res.flows["net"].to_numpy(), res.inflation)})
         if res.flows["equity"].notna().any():
+            shown[f"Equity cash flow, real [{currency}]"] = res.flows["equity"]
             shown[f"Equity cash flow, nominal [{currency}]"] = nominal(res.flows["equity"].to_numpy(), res.inflation)
-        st.dataframe(shown, hide_index=True, width="stretch", key="nominal_flows")
+        st.dataframe(shown, hide_index=True, width="stretch", key="nominal_flows",
+                     column_config={c: st.column_config.NumberColumn(format="%,.0f") for c in shown.columns if c != "Year"})
     st.caption("Flows and the discount rate are real (money of year 0). Tax depreciation and loan payments are fixed "
                "in money of the day, so their real value falls by (1 + inflation)^-t.")
 
