@@ -85,6 +85,12 @@ COLUMNS: dict[str, ColumnSpec] = {
     "equivalent_annual_value": ColumnSpec("equivalent annual value [{cur}/yr]", "money"),
     "irr_reason": ColumnSpec("IRR note"),
     "support_total": ColumnSpec("support, present value [{cur}]", "money"),
+    "equity_npv": ColumnSpec("equity NPV [{cur}]", "money"),
+    # missing: no debt, or never reached / no IRR (the equity IRR note says which)
+    "equity_irr": ColumnSpec("equity IRR [%]", "percent"),
+    "equity_payback_years": ColumnSpec("equity payback [yr]", "years"),
+    "min_dscr": ColumnSpec("minimum debt service coverage [/1]", "ratio"),
+    "equity_irr_reason": ColumnSpec("equity IRR note"),
     "support": ColumnSpec("support items"),
     "pack": ColumnSpec("policy pack"),
     "pack_version": ColumnSpec("pack version"),
