@@ -20,6 +20,12 @@ sensitivity
     One-at-a-time NPV sensitivity of one option (the Appraisal page's tornado chart).
 kernels
     Compiled (numba) row loops behind ``batch``: cash flows, discounted sums, paybacks, IRR.
+financing
+    Debt: the one amortisation (annuity or linear) of the option's debt and the packs' soft loans; DSCR.
+equity
+    The equity cash flow of the options with debt (the kernel again, interest deducted): equity NPV, IRR, payback.
+inflation
+    The deflator (1 + i)**-t for what is fixed in money of the day (tax depreciation, loan payments).
 
 Conventions: periods t = 0..N at period ends, t = 0 undiscounted (numpy-financial, not Excel's
 NPV()); amounts nominal in the enterprise's currency; rates as fractions.
