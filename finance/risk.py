@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from finance.appraise import WORKERS, appraisal_inputs
+from finance.appraise import WORKERS, appraisal_inputs, with_inflation
 from finance.batch import batch_appraise
 from policies import engine
 
@@ -268,7 +268,7 @@ def simulate(
 ) -> Draws:
     """Every draw's NPV, IRR and payback (the matrices :func:`risk` summarises); parameters as there."""
     draws, spreads = _checked(draws, spreads, correlation)
-    opts = options.reset_index(drop=True)
+    opts = with_inflation(options.reset_index(drop=True), enterprises)  # as appraise: the enterprise's inflation
     n = len(opts)
     bounds = {name: _bounds(opts, name, spreads.get(name)) for name in UNCERTAIN_INPUTS}
     varying = [name for name in UNCERTAIN_INPUTS if bounds[name].uncertain]

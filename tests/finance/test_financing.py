@@ -223,3 +223,13 @@ def test_bad_debt_terms_are_refused_by_name(fields, message):
         debt_terms(pd.DataFrame([_option(**fields)]))
     with pytest.raises(ValueError, match=message):
         cash_flow(_option(**fields), 0.2)
+
+
+def test_risk_draws_use_the_enterprises_inflation_as_appraise_does():
+    from finance.risk import UNCERTAIN_INPUTS, simulate
+
+    opts, ents = _frames()
+    on = date(2026, 6, 30)  # no spread: every draw is the appraisal itself
+    sim = simulate(opts, ents, on, draws=4, seed=1, spreads=dict.fromkeys(UNCERTAIN_INPUTS, 0.0))
+    npv_appraise = appraise_table(opts, ents, on)[0]["npv"].to_numpy()
+    assert sim.npv[:, 0] == pytest.approx(npv_appraise, rel=1e-9)
