@@ -342,7 +342,8 @@ def appraise_table(
     for col in METRICS_BOTH_WAYS:
         out[f"{col}_no_support"] = plain[col].to_numpy()
     out["support_total"] = supported["support_total"].to_numpy()
-    equity = equity_appraise(opts, tax, rate, capacity, table if len(table) else None, loss_carry_forward_years=loss)
+    equity = equity_appraise(opts, tax, rate, capacity, table if len(table) else None, loss_carry_forward_years=loss,
+                             **inputs.years())
     for col in EQUITY_COLUMNS:  # the equity flow with debt (finance.financing); NaN without debt
         out[col] = equity[col].to_numpy()
     out["pack"] = codes

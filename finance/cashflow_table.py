@@ -244,7 +244,8 @@ def batch_lines(
     rate = np.broadcast_to(np.asarray(tax_rate, dtype=float), (n,))
     year_rate = rate[:, None] if rate_year is None else rate_year[:, :width]
     debt = {k: np.full((n, width), np.nan) for k in ("interest", "principal", "equity", "dscr")}
-    eq = equity_flows(options, tax_rate, tax_capacity, support, loss_carry_forward_years=loss_carry_forward_years)
+    eq = equity_flows(options, tax_rate, tax_capacity, support, loss_carry_forward_years=loss_carry_forward_years,
+                      tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule)
     if eq.rows.size:
         w = eq.equity.shape[1]
         for k in debt:

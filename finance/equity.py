@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from finance import kernels
-from finance.batch import _c, _flows, _support_arrays, batch_irr, option_arrays
+from finance.batch import _c, _flows, _support_arrays, batch_irr, option_arrays, year_arrays
 from finance.financing import debt_rows, debt_terms, dscr
 from finance.metrics import irr, npv, payback
 
@@ -66,8 +66,11 @@ def equity_flows(
     support: pd.DataFrame | None = None,
     *,
     loss_carry_forward_years: int | None | npt.ArrayLike = None,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
 ) -> EquityFlows:
-    """Equity cash flows of the options that have debt (parameters of :func:`finance.batch.batch_cash_flows`).
+    """Equity cash flows of the options that have debt (parameters of :func:`finance.batch.batch_cash_flows`,
+    with the tax rate in force in each year and the asset classes' depreciation schedules).
 
     Returns
     -------
@@ -82,6 +85,7 @@ def equity_flows(
     loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
                                       dtype=float), (n,))
     sup = _support_arrays(support, n, arr["lifetime_years"])
+    rate_year, dep_cum = year_arrays(tax_rate_by_year, depreciation_schedule, arr["lifetime_years"])
     part = {k: v[rows] for k, v in arr.items()}
     life = _c(part["lifetime_years"], np.int64)
     width = int(life.max()) + 1 if rows.size else 1
@@ -95,7 +99,9 @@ def equity_flows(
     debt_rows(_c(part["investment"]), _c(terms["share"][rows]), _c(terms["rate"][rows]),
               _c(terms["term"][rows], np.int64), _c(terms["linear"][rows], np.bool_), life,
               _c(part["inflation"]), draw, interest, principal)
-    flows = _flows(part, tax[rows], capacity[rows], sup, loss[rows], width, debt=(draw, interest, principal))
+    flows = _flows(part, tax[rows], capacity[rows], sup, loss[rows], width, debt=(draw, interest, principal),
+                   rate_year=None if rate_year is None else rate_year[rows],
+                   dep_cum=None if dep_cum is None else dep_cum[rows])
     per_year, minimum = dscr(flows.net, interest, principal, life)
     return EquityFlows(rows=rows, life=life, equity=flows.net, interest=interest, principal=principal,
                        dscr=per_year, min_dscr=minimum)
@@ -137,6 +143,8 @@ def equity_appraise(
     support: pd.DataFrame | None = None,
     *,
     loss_carry_forward_years: int | None | npt.ArrayLike = None,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Equity NPV, IRR, payback and minimum DSCR of every option (NaN without debt).
 
@@ -149,7 +157,8 @@ def equity_appraise(
         ``equity_irr`` [/1], ``equity_payback_years`` [yr] (NaN = never), ``min_dscr`` [/1],
         ``equity_irr_reason`` ('' where defined, 'no debt' without debt).
     """
-    flows = equity_flows(options, tax_rate, tax_capacity, support, loss_carry_forward_years=loss_carry_forward_years)
+    flows = equity_flows(options, tax_rate, tax_capacity, support, loss_carry_forward_years=loss_carry_forward_years,
+                         tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule)
     out = equity_metrics(flows, discount_rate, len(options))
     out.index = options.index
     return out

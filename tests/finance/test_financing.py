@@ -101,6 +101,21 @@ def test_interest_tax_shield_closed_form_linear_debt():
     assert npv(R, flows["equity"]) - npv(R, flows["net"]) == pytest.approx(shield, rel=1e-10)
 
 
+def test_interest_shield_at_the_rate_in_force_each_year():
+    # a tax rate that changes over the life: the shield of year t is tau_t x interest_t
+    share, m = 0.5, 6
+    p = share * I
+    rates = np.array([0.3] * 4 + [0.15] * (N - 3))
+    opt = _option(debt_share=share, debt_rate=R, debt_term_years=m, debt_repayment="linear")
+    shield = sum(rates[t] * R * p * (m - t + 1) / m * (1 + R) ** -t for t in range(1, m + 1))
+    frame = pd.DataFrame([opt])
+    kw = dict(tax_rate_by_year=rates[None, :])
+    got = equity_appraise(frame, 0.3, R, True, **kw)["equity_npv"].iloc[0] - batch_appraise(frame, 0.3, R, True, **kw)["npv"].iloc[0]
+    assert got == pytest.approx(shield, rel=1e-10)
+    flows = cash_flow(opt, rates, discount_rate=R)
+    assert npv(R, flows["equity"]) - npv(R, flows["net"]) == pytest.approx(shield, rel=1e-10)
+
+
 def test_dscr_by_hand():
     # no tax, constant savings 18,000, annuity of 60,000 at 5 % over 8 years: pay = 60,000 x 0.05 /
     # (1 - 1.05^-8) = 9,283.31; DSCR = 18,000 / 9,283.31 = 1.93896 in years 1..8, none after
@@ -154,14 +169,21 @@ def test_batch_kernel_equals_scalar_path_on_random_cases():
     tax = rng.uniform(0, 0.4, n)
     cap = rng.random(n) < 0.5
     loss = np.where(rng.random(n) < 0.5, np.nan, rng.integers(1, 6, n).astype(float))
-    flows = batch_cash_flows(opts, tax, cap, support, loss_carry_forward_years=loss)
-    eq = equity_flows(opts, tax, cap, support, loss_carry_forward_years=loss)
+    # the tax rate in force in each year and asset-class depreciation schedules (NaN rows: straight line)
+    width = int(opts["lifetime_years"].max()) + 1
+    by_year = np.where(rng.random((n, 1)) < 0.5, tax[:, None], rng.uniform(0, 0.4, (n, width)))
+    steps = rng.uniform(0, 1, (n, width))
+    steps[:, 0] = 0
+    dep = np.where(rng.random((n, 1)) < 0.5, np.nan, np.minimum(np.cumsum(steps, axis=1) / 4, 1.0))
+    years = dict(tax_rate_by_year=by_year, depreciation_schedule=dep)
+    flows = batch_cash_flows(opts, tax, cap, support, loss_carry_forward_years=loss, **years)
+    eq = equity_flows(opts, tax, cap, support, loss_carry_forward_years=loss, **years)
     pos = {int(r): k for k, r in enumerate(eq.rows)}
     checked = 0
     for i in range(n):
         lf = None if np.isnan(loss[i]) else int(loss[i])
-        one = cash_flow(opts.iloc[i].to_dict(), float(tax[i]), items[i], bool(cap[i]), discount_rate=R,
-                        loss_carry_forward_years=lf)
+        one = cash_flow(opts.iloc[i].to_dict(), by_year[i], items[i], bool(cap[i]), discount_rate=R,
+                        loss_carry_forward_years=lf, depreciation_schedule=dep[i])
         life = len(one)
         assert flows.net[i, :life] == pytest.approx(one["net"].to_numpy(), rel=1e-9, abs=1e-6)
         if i in pos:
