@@ -305,6 +305,32 @@ class TaxRegime(_Strict):
         return v
 
 
+class CostClasses(_Strict):
+    """Investment thresholds of the preliminary sort's cost classes, in the pack's currency.
+
+    Read by ``screening.cost_classes`` (as data, below this package); validated here.
+
+    Attributes
+    ----------
+    low_upper : Value
+        Investment below this is low cost. [pack currency]
+    high_lower : Value
+        Investment at or above this is high cost; between the two, medium. [pack currency]
+    note : str
+        Where the figures come from (an assumption says so).
+    """
+
+    low_upper: Value
+    high_lower: Value
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "CostClasses":
+        if not 0 < self.low_upper.value < self.high_lower.value:
+            raise ValueError(f"expected 0 < low_upper < high_lower, got {self.low_upper.value} and {self.high_lower.value}")
+        return self
+
+
 class PackMeta(_Strict):
     """Contents of ``pack.yaml``."""
 
@@ -316,6 +342,7 @@ class PackMeta(_Strict):
     sources: dict[str, Source] = Field(min_length=1)
     tax: TaxRegime | None = None
     aid_ceiling_pack: str | None = None
+    cost_classes: CostClasses | None = None
 
 
 # ---------------------------------------------------------------- rates
@@ -798,8 +825,10 @@ def load_pack(folder: Path) -> Pack:
     meta = validate(PackMeta, read_yaml(meta_path), meta_path, "-")
     if meta.code != folder.name:
         raise PackError(f"{meta_path}: rule -: field code: {meta.code!r} differs from the folder name {folder.name!r}")
-    if meta.tax is not None:
-        for path, v in iter_values(meta.tax, "tax"):
+    for block, name in ((meta.tax, "tax"), (meta.cost_classes, "cost_classes")):
+        if block is None:
+            continue
+        for path, v in iter_values(block, name):
             if v.ref not in meta.sources:
                 raise PackError(f"{meta_path}: rule -: field {path}.ref: unknown source {v.ref!r}; declared: {sorted(meta.sources)}")
         for name, entries in meta.tax.depreciation.items():

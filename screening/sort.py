@@ -9,12 +9,16 @@ study, and those rejected [1]_.  The rules here are data (:class:`SortRules`); t
 * no- or low-cost options with positive net savings and payback under one year -> ``implement_now``;
 * the rest -> ``study``.
 
-Cost classes are set by investment thresholds per currency: the Chinese audit practice uses
-low < 100 000 CNY <= medium < 1 000 000 CNY <= high [2]_; an investment of zero is ``no`` cost.
+Cost classes are set by investment thresholds of the enterprise's policy pack (its
+``jurisdiction``), in the pack's currency (``screening.cost_classes``): the Chinese audit practice
+uses low < 100 000 CNY <= medium < 1 000 000 CNY <= high [2]_; the other packs state theirs as an
+assumption (the Chinese thresholds at the ECB rate of 2025-02-28, rounded).  An enterprise whose
+currency differs from its pack's, or without a pack, uses the thresholds of its currency where the
+packs in that currency agree.  An investment of zero is ``no`` cost.
 The payback norms by cost class follow the audit handbook's guidance (about 2-3 years for medium
 cost, 5 years for higher and 10 years for high-cost options) [2]_; with three classes the default
 set uses 3 years up to medium cost and 10 years for high cost.  For a currency without thresholds
-the cost class is ``unknown``: such an option can still be implemented now on payback and savings
+(none of the shipped packs' currencies) the cost class is ``unknown``: such an option can still be implemented now on payback and savings
 alone, and is vetoed on the widest payback norm (10 years).
 
 References
@@ -36,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from screening.cost_classes import PackCostClasses, currency_thresholds, pack_cost_classes
 from screening.criteria import FALLBACK_PAYBACK, simple_payback_pretax
 
 SORT_CLASSES: tuple[str, ...] = ("implement_now", "study", "rejected", "mandatory")
@@ -43,7 +48,11 @@ COST_CLASSES: tuple[str, ...] = ("no", "low", "medium", "high", "unknown")
 
 
 def _default_thresholds() -> dict[str, tuple[float, float]]:
-    return {"CNY": (100_000.0, 1_000_000.0)}
+    return currency_thresholds()
+
+
+def _default_pack_thresholds() -> dict[str, PackCostClasses]:
+    return dict(pack_cost_classes())
 
 
 def _default_norms() -> dict[str, float]:
@@ -58,7 +67,10 @@ class SortRules:
     ----------
     cost_thresholds : mapping currency -> (low_upper, high_lower)
         Investment below ``low_upper`` is low cost, at or above ``high_lower`` high cost, between
-        them medium. [currency]
+        them medium; used where the enterprise's pack states none in its currency (default: the
+        packs' thresholds by currency). [currency]
+    pack_thresholds : mapping pack code -> PackCostClasses
+        Each pack's thresholds in its currency (default: the shipped packs' ``cost_classes``).
     implement_now_classes : tuple of str
         Cost classes that may be implemented now.
     implement_now_max_payback_years : float
@@ -76,6 +88,7 @@ class SortRules:
     """
 
     cost_thresholds: Mapping[str, tuple[float, float]] = field(default_factory=_default_thresholds)
+    pack_thresholds: Mapping[str, PackCostClasses] = field(default_factory=_default_pack_thresholds)
     implement_now_classes: tuple[str, ...] = ("no", "low", "unknown")
     implement_now_max_payback_years: float = 1.0
     max_payback_years: Mapping[str, float] = field(default_factory=_default_norms)
@@ -85,7 +98,8 @@ class SortRules:
     default_currency: str | None = None
 
 
-def cost_class(investment: float, currency: str | None, rules: SortRules | None = None) -> str:
+def cost_class(investment: float, currency: str | None, rules: SortRules | None = None,
+               pack: str | None = None) -> str:
     """Cost class of one investment: ``no``, ``low``, ``medium``, ``high`` or ``unknown``.
 
     Parameters
@@ -95,16 +109,19 @@ def cost_class(investment: float, currency: str | None, rules: SortRules | None 
     currency : str or None
         ISO 4217 code of the investment.
     rules : SortRules, optional
-        Thresholds per currency (default: CNY 100 000 / 1 000 000).
+        Thresholds per pack and per currency (default: the shipped packs').
+    pack : str or None
+        The enterprise's pack code (``jurisdiction``); its thresholds apply when in ``currency``.
     """
     rules = rules or SortRules()
     if investment is None or (isinstance(investment, float) and math.isnan(investment)):
         return "unknown"
     if investment == 0:
         return "no"
-    if currency not in rules.cost_thresholds:
+    pair = _thresholds(currency, pack, rules)[0]
+    if pair is None:
         return "unknown"
-    low_upper, high_lower = rules.cost_thresholds[currency]
+    low_upper, high_lower = pair
     if investment < low_upper:
         return "low"
     if investment < high_lower:
@@ -112,14 +129,33 @@ def cost_class(investment: float, currency: str | None, rules: SortRules | None 
     return "high"
 
 
+def _thresholds(currency: str | None, pack: str | None, rules: SortRules) -> tuple[tuple[float, float] | None, str]:
+    """The (low_upper, high_lower) pair for an option and the words saying whose it is."""
+    own = rules.pack_thresholds.get(pack) if pack is not None else None
+    if own is not None and own.currency == currency:
+        return (own.low_upper, own.high_lower), own.describe()
+    if currency in rules.cost_thresholds:
+        lo, hi = rules.cost_thresholds[currency]
+        why = f"{pack} pack states none in {currency}; " if own is not None else ""
+        return (lo, hi), f"{why}{currency} thresholds: low < {lo:,.0f} <= medium < {hi:,.0f} <= high"
+    return None, f"no cost-class thresholds for currency {currency or 'none'}" + (f" (pack {pack})" if pack else "")
+
+
+def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame | None, col: str) -> pd.Series:
+    if col in options.columns:
+        return options[col].astype("object")
+    if enterprises is not None and col in enterprises.columns and "enterprise_id" in options.columns:
+        table = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")[col]
+        return options["enterprise_id"].map(table).astype("object")
+    return pd.Series([None] * len(options), index=options.index, dtype="object")
+
+
 def _currency(options: pd.DataFrame, enterprises: pd.DataFrame | None, rules: SortRules) -> pd.Series:
-    if "currency" in options.columns:
-        cur = options["currency"].astype("object")
-    elif enterprises is not None and "currency" in enterprises.columns:
-        table = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")["currency"]
-        cur = options["enterprise_id"].map(table).astype("object")
-    else:
-        cur = pd.Series([None] * len(options), index=options.index, dtype="object")
+    """Each option's currency: its enterprise's, else its pack's, else ``rules.default_currency``."""
+    cur = _enterprise_column(options, enterprises, "currency")
+    pack = _enterprise_column(options, enterprises, "jurisdiction")
+    pack_cur = pack.map(lambda p: rules.pack_thresholds[p].currency if p in rules.pack_thresholds else None)
+    cur = cur.where(cur.notna() & (cur != ""), pack_cur)
     return cur.where(cur.notna() & (cur != ""), rules.default_currency)
 
 
@@ -139,14 +175,15 @@ def preliminary_sort(
         used where present, else the pre-tax fallback ``investment / (annual_savings -
         annual_cost_change)``.
     enterprises : DataFrame, optional
-        For each enterprise's ``currency``.
+        For each enterprise's ``currency`` and ``jurisdiction`` (its pack's cost classes).
     rules : SortRules, optional
         The rules (default :class:`SortRules`).
 
     Returns
     -------
     DataFrame
-        Same index as ``options``, columns ``cost_class``, ``payback_years`` [yr] (the one used),
+        Same index as ``options``, columns ``cost_class``, ``cost_class_basis`` (whose thresholds:
+        the pack's, the currency's, or none with the reason), ``payback_years`` [yr] (the one used),
         ``sort_class`` and ``sort_reason``.
     """
     rules = rules or SortRules()
@@ -173,14 +210,18 @@ def preliminary_sort(
         else np.full(n, np.nan)
     )
     currency = _currency(options, enterprises, rules).to_numpy()
+    packs = _enterprise_column(options, enterprises, "jurisdiction").to_numpy()
     enterprise = options["enterprise_id"].astype(str).to_numpy() if "enterprise_id" in options.columns else np.full(n, "")
 
     classes: list[str] = []
+    basis: list[str] = []
     sort_class: list[str] = []
     reasons: list[str] = []
     for i in range(n):
-        cc = cost_class(float(investment[i]), currency[i], rules)
+        pack = packs[i] if isinstance(packs[i], str) else None
+        cc = cost_class(float(investment[i]), currency[i], rules, pack)
         classes.append(cc)
+        basis.append(_thresholds(currency[i], pack, rules)[1])
         pb = float(payback[i])
         if mandatory[i]:
             sort_class.append("mandatory")
@@ -222,6 +263,7 @@ def preliminary_sort(
         sort_class.append("study")
         reasons.append("needs study: " + ", ".join(why) if why else "needs study")
     return pd.DataFrame(
-        {"cost_class": classes, "payback_years": payback, "sort_class": sort_class, "sort_reason": reasons},
+        {"cost_class": classes, "cost_class_basis": basis, "payback_years": payback,
+         "sort_class": sort_class, "sort_reason": reasons},
         index=options.index,
     )

@@ -44,9 +44,11 @@ def test_cost_classes_of_the_chinese_audit_practice(investment, expected):
 
 
 def test_cost_class_unknown_without_thresholds_for_the_currency_never_a_silent_rescale():
-    assert cost_class(50_000, "EUR") == "unknown"
-    assert cost_class(0, "EUR") == "no"
-    assert cost_class(50_000, "EUR", SortRules(cost_thresholds={"EUR": (10_000, 100_000)})) == "medium"
+    assert cost_class(50_000, "JPY") == "unknown"  # no pack states thresholds in yen
+    assert cost_class(0, "JPY") == "no"
+    assert cost_class(50_000, "JPY", SortRules(cost_thresholds={"JPY": (10_000, 100_000)})) == "medium"
+    # thresholds given by the caller replace the packs': EUR 50 000 is medium here, medium too by the packs
+    assert cost_class(12_000, "EUR", SortRules(cost_thresholds={"EUR": (10_000, 100_000)}, pack_thresholds={})) == "medium"
 
 
 def test_preliminary_sort_default_rules_each_with_its_reason():
