@@ -434,7 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("wsm", "topsis", "vikor", "wpm"), default="wsm", help="MCDA method (default wsm)")
     p.add_argument("--criteria", metavar="SPEC", help="COL:max|min:WEIGHT[,...] (default: the weight profile)")
     p.add_argument("--scaling", choices=("minmax", "vector", "sum", "none"), help="scaling (default minmax for wsm, vector for topsis)")
-    p.add_argument("--profile", default="default", help="named weight profile when --criteria is not given (default 'default')")
+    from screening.criteria import PROFILE_HELP
+
+    p.add_argument("--profile", default="default", help="named weight profile when --criteria is not given (default 'default'): "
+                   + "; ".join(f"{k}: {v}" for k, v in PROFILE_HELP.items()))
     p.add_argument("--top", type=int, metavar="K", help="only the K best options")
     p.add_argument("--draws", type=int, metavar="N", help="robustness: N weight draws (spread 0.5); records gain share_first "
                    "and share_top_3, the share of draws in which the option ranks first and in the top 3 [/1]")

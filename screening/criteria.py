@@ -24,6 +24,15 @@ References
    as given in the project's seed material (DESIGN.md section 2, enterprises table).
 .. [3] BASF's four-step order of environmental measures: avoid at source, reuse in the process,
    recover heat, treat at the end of the pipe (DESIGN.md section 2, options table).
+.. [4] UNEP / UNIDO (1995), Guidance Materials for the UNIDO/UNEP National Cleaner Production
+   Centres, section 5.4 "Evaluation and feasibility study": the options "should all be evaluated
+   according to their technical, economic and environmental merit" (preliminary, technical,
+   economic and environmental evaluation, then selection of viable options); as reproduced at
+   https://1library.net/article/evaluation-feasibility-study-cleaner-production-assessment.qvgonllq
+.. [5] Lao National Cleaner Production Centre, CP assessment step 4 "Selecting cleaner production
+   options": "The results of the technical, financial and environmental evaluation have to be
+   combined in order to select the best options. This can be done using the weighed sum method."
+   http://laocpc.org/index.php/cp-assessment-3/step4-selecting-cleaner-production-options
 """
 
 from __future__ import annotations
@@ -91,6 +100,7 @@ KNOWN_DIRECTIONS: dict[str, str] = {
     "hierarchy_score": "max",
     "technical_feasibility": "max",
     "implementability": "max",
+    "observed_uptake": "max",
 }
 
 
@@ -119,31 +129,40 @@ class Group:
 
 _ENVIRONMENT = ("energy_saved_mwh", "co2e_avoided_t", "waste_avoided_t", "water_saved_m3", "elf_reduction", "hierarchy_score")
 _PAYBACK = ("simple_payback_years", FALLBACK_PAYBACK)
+_NET_VALUE = ("npv", "net_annual_savings")
 
 #: Named weight profiles (editable: pass your own groups to :func:`resolve_profile`).
 #:
+#: ``default``: the cleaner-production assessment method's own emphasis.  In the UNEP/UNIDO method
+#: every option is evaluated on its technical, economic and environmental merit (phase IV,
+#: evaluation and feasibility study) [4]_, and the three evaluations are combined into one choice
+#: by the weighted-sum method [5]_.  With no reason in the method to put one dimension above
+#: another, the default gives each a third: environmental effect 1/3 (shared by the
+#: environmental criteria present), economics 1/3 (payback, net value and investment 1/9 each:
+#: net value is the NPV where the appraisal is present, else the net yearly savings, so that an
+#: option that loses money every year counts as worse than a slow one; the method's economic
+#: evaluation names payback, NPV and IRR), technical 1/3 (technical feasibility and
+#: implementability 1/6 each).  The equal split is this project's reading of the method, not a
+#: figure printed in it.
+#:
 #: ``handbook``: the audit handbooks' weighted-sum emphasis [1]_: environmental effect 0.35,
 #: economics 0.35 (payback and investment 0.175 each), technical feasibility 0.15,
-#: implementability 0.15.  These group weights are this project's reading of that emphasis
-#: (environment and economics first), not figures printed in a handbook.
+#: implementability 0.15 (this project's reading of that emphasis).
 #:
-#: ``default``: the same four groups, with the split between environmental effect and economics
-#: set on real decisions: on the training years of the IAC data (FY < 2010; 104 027 implemented or
-#: rejected recommendations, ``bench/iac_ranking_auc.py``) the environmental share of
-#: (environment + economics) was taken as the largest value of the grid 0, 0.02, 0.05, 0.1, 0.2,
-#: 0.35, 0.5 whose ranking still separates implemented from rejected options at least as well as
-#: the best single criterion (investment, ROC AUC 0.549): 0.05.  Economics is 0.665 (payback and
-#: investment 0.3325 each: the two criteria that best separate on their own, and together better
-#: than either), environmental effect 0.035, technical feasibility and implementability 0.15
-#: each.  The test years (FY >= 2010) were not used to choose.  Plants decide on economics;
-#: ``handbook`` ranks with the environmental emphasis instead.
+#: ``observed``: what plants like yours implemented.  One criterion, ``observed_uptake``: the
+#: probability of implementation by a logistic model of US DOE IAC decisions fitted on FY < 2010
+#: and reported on FY >= 2010 (``screening/observed.py``, ``scripts/fit_observed_profile.py``),
+#: from import-format fields only.  A description of what plants do, never the default.
+#:
+#: ``economic`` and ``environmental``: one side only.
 PROFILES: dict[str, tuple[Group, ...]] = {
     "default": (
-        Group("environmental effect", 0.035, _ENVIRONMENT),
-        Group("economics: payback", 0.3325, _PAYBACK, first_present_only=True),
-        Group("economics: investment", 0.3325, ("investment",)),
-        Group("technical feasibility", 0.15, ("technical_feasibility",)),
-        Group("implementability", 0.15, ("implementability",)),
+        Group("environmental effect", 1 / 3, _ENVIRONMENT),
+        Group("economics: payback", 1 / 9, _PAYBACK, first_present_only=True),
+        Group("economics: net value", 1 / 9, _NET_VALUE, first_present_only=True),
+        Group("economics: investment", 1 / 9, ("investment",)),
+        Group("technical feasibility", 1 / 6, ("technical_feasibility",)),
+        Group("implementability", 1 / 6, ("implementability",)),
     ),
     "handbook": (
         Group("environmental effect", 0.35, _ENVIRONMENT),
@@ -152,11 +171,22 @@ PROFILES: dict[str, tuple[Group, ...]] = {
         Group("technical feasibility", 0.15, ("technical_feasibility",)),
         Group("implementability", 0.15, ("implementability",)),
     ),
+    "observed": (Group("uptake at similar US plants (IAC decisions)", 1.0, ("observed_uptake",)),),
     "economic": (
         Group("payback", 0.5, _PAYBACK, first_present_only=True),
         Group("investment", 0.5, ("investment",)),
     ),
     "environmental": (Group("environmental effect", 1.0, _ENVIRONMENT),),
+}
+
+#: One line per profile, for the CLI's and the Screening page's help.
+PROFILE_HELP: dict[str, str] = {
+    "default": "the cleaner-production assessment's emphasis: technical, economic and environmental merit a third each "
+               "(UNEP/UNIDO evaluation and feasibility phase, combined by weighted sum)",
+    "handbook": "audit handbooks' weighted sum: environment 0.35, economics 0.35, technical feasibility 0.15, implementability 0.15",
+    "observed": "what plants like yours implemented: fitted on US DOE IAC decisions before FY2010 (not advice)",
+    "economic": "payback and investment only",
+    "environmental": "environmental effects only",
 }
 
 
@@ -318,8 +348,8 @@ def hierarchy_score(options: pd.DataFrame) -> pd.Series:
 
 
 def add_derived_columns(options: pd.DataFrame, enterprises: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Options with ``simple_payback_pretax_years``, ``net_annual_savings``, ``elf_reduction``
-    and ``hierarchy_score`` added (existing columns of those names are kept as given)."""
+    """Options with ``simple_payback_pretax_years``, ``net_annual_savings``, ``elf_reduction``,
+    ``hierarchy_score`` and ``observed_uptake`` added (existing columns of those names are kept as given)."""
     out = options.copy()
     if {"investment", "annual_savings"} <= set(out.columns):
         if FALLBACK_PAYBACK not in out.columns:
@@ -334,4 +364,8 @@ def add_derived_columns(options: pd.DataFrame, enterprises: pd.DataFrame | None 
         out["elf_reduction"] = elf_reduction(out, enterprises)
     if "hierarchy_score" not in out.columns:
         out["hierarchy_score"] = hierarchy_score(out)
+    if "observed_uptake" not in out.columns and {"investment", "annual_savings"} <= set(out.columns):
+        from screening.observed import observed_uptake  # the fitted IAC model (profile 'observed')
+
+        out["observed_uptake"] = observed_uptake(out, enterprises)
     return out

@@ -74,9 +74,10 @@ def test_rank_records_contract_wsm_default_profile():
     assert law["option_id"] == "law" and law["rank"] is None and law["sort_class"] == "mandatory"
     assert law["score"] is None and law["contributions"] is None
     assert json.loads(json.dumps(recs)) == recs  # plain JSON, null for missing
-    # default profile on raw data: fallback payback and investment, environment incl. ELF and BASF step
+    # default profile on raw data: fallback payback, net value (the appraisal's NPV) and investment,
+    # environment incl. ELF and BASF step
     assert set(ranked[0]["contributions"]) == {
-        "co2e_avoided_t", "waste_avoided_t", "elf_reduction", "hierarchy_score", FALLBACK_PAYBACK, "investment"
+        "co2e_avoided_t", "waste_avoided_t", "elf_reduction", "hierarchy_score", FALLBACK_PAYBACK, "npv", "investment"
     }
 
 

@@ -125,7 +125,7 @@ def test_hierarchy_score_prevention_first_from_category_or_own_value():
 def test_default_profile_on_raw_import_data_uses_the_fallback_payback():
     o = add_derived_columns(options(investment=[10.0, 20.0], annual_savings=[5.0, 5.0]), ENT)
     crit, notes = resolve_profile(o)
-    assert [c.column for c in crit] == [FALLBACK_PAYBACK, "investment"]
+    assert [c.column for c in crit] == [FALLBACK_PAYBACK, "net_annual_savings", "investment"]
     assert sum(c.weight for c in crit) == pytest.approx(1.0)
     assert any("environmental effect" in n for n in notes)
 
@@ -166,7 +166,15 @@ def test_default_profile_weights_as_documented():
         o[col] = vals
     crit, _ = resolve_profile(add_derived_columns(o, None).assign(hierarchy_score=np.nan))
     w = {c.column: c.weight for c in crit}
-    assert w == pytest.approx({"energy_saved_mwh": 0.035, FALLBACK_PAYBACK: 0.3325, "investment": 0.3325,
-                               "technical_feasibility": 0.15, "implementability": 0.15})
-    # environmental share of (environment + economics) is the 0.05 chosen on the IAC train years
-    assert w["energy_saved_mwh"] / (w["energy_saved_mwh"] + w[FALLBACK_PAYBACK] + w["investment"]) == pytest.approx(0.05)
+    # UNEP/UNIDO: technical, economic and environmental merit a third each; economics split over
+    # payback, net value (net yearly savings without an appraisal) and investment
+    assert w == pytest.approx({"energy_saved_mwh": 1 / 3, FALLBACK_PAYBACK: 1 / 9, "net_annual_savings": 1 / 9,
+                               "investment": 1 / 9, "technical_feasibility": 1 / 6, "implementability": 1 / 6})
+    env = w["energy_saved_mwh"]
+    assert env == pytest.approx(w[FALLBACK_PAYBACK] + w["net_annual_savings"] + w["investment"])  # as much as economics
+
+
+def test_default_profile_prefers_the_appraisal_npv_as_net_value():
+    o = options(investment=[10.0, 20.0], annual_savings=[5.0, 5.0]).assign(npv=[3.0, -1.0])
+    crit, _ = resolve_profile(add_derived_columns(o, None))
+    assert "npv" in {c.column for c in crit} and "net_annual_savings" not in {c.column for c in crit}
