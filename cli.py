@@ -192,6 +192,31 @@ def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:
                       top=args.top, profile=args.profile, draws=args.draws, seed=args.seed)
 
 
+def cmd_suggest(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Measures recommended at similar US plants (US DOE IAC aggregates), for one enterprise."""
+    from screening.suggest import EXTRA, FIELDS, suggest
+
+    if getattr(args, "enterprises", None) and not getattr(args, "options", None):
+        from screening.schema import validate
+        from store.io import read_files
+
+        batch = read_files([args.enterprises])
+        ent, esrc, erow = batch.combined("enterprises")
+        if ent is None:
+            raise UsageError(f"{args.enterprises}: holds no enterprises (expected columns enterprise_id, name, jurisdiction, size_class)")
+        enterprises = validate(ent, None, sources={"enterprises": esrc}, row_offsets={"enterprises": erow}).enterprises
+    else:
+        _, enterprises = _load_data(argparse.Namespace(**{**vars(args), "enterprise": None}))
+    row = enterprises[enterprises["enterprise_id"].astype(str) == args.enterprise]
+    if row.empty:
+        raise UsageError(f"unknown enterprise {args.enterprise!r}")
+    try:
+        frame = suggest(row.iloc[0].to_dict(), top=args.top)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return [plain({k: r[k] for k in (*FIELDS, *EXTRA)}) for r in frame.to_dict(orient="records")]
+
+
 _METRIC_NAMES = (
     "npv", "irr", "mirr", "simple_payback_years", "discounted_payback_years", "npv_ratio", "benefit_cost_ratio",
     "equivalent_annual_value", "support_total", "npv_no_support", "irr_no_support", "simple_payback_years_no_support",
@@ -400,6 +425,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="database file (default: $CPSCREEN_DB or data/cpscreen.duckdb); must exist")
     _db_flags(p)
     p.set_defaults(func=cmd_export, format="table")
+
+    p = sub.add_parser("suggest", help="measures recommended at similar US plants (US DOE IAC), for one enterprise",
+                       description="Suggestions from real plants: per ARC code, the number of IAC recommendations at plants "
+                       "of the enterprise's sector (NACE -> SIC major group, data/sector_map.csv) and size, the share "
+                       "implemented, and median cost, savings and payback, USD converted into the enterprise's currency "
+                       "at the ECB rates of 2025-02-28. Records: arc_code, title, category, recommended, implemented_share, "
+                       "median_investment, median_annual_savings, median_payback_years, currency, level, basis, usd_rate.")
+    p.add_argument("--enterprise", metavar="ID", required=True, help="the enterprise")
+    p.add_argument("--top", type=int, metavar="K", default=10, help="number of suggestions (default 10)")
+    _common(p)
+    p.set_defaults(func=cmd_suggest)
 
     p = sub.add_parser("list", help="one record per stored option (import-format columns)",
                        description="List options in the import format, from the database or from files.")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from screening.assessors import agreement
-from screening.criteria import PROFILES, Criterion, add_derived_columns, resolve_profile
+from screening.criteria import PROFILE_HELP, PROFILES, Criterion, add_derived_columns, resolve_profile
 from screening.mcda import METHODS
 from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
@@ -44,7 +44,8 @@ if last is not None:
     st.session_state.setdefault(scoped("method", eid), last.method)
 c1, c2 = st.columns(2)
 profile = c1.selectbox("Weight profile", list(PROFILES), key=scoped("weight_profile", eid),
-                       help="A starting set of weights; move the sliders to change them.")
+                       help="A starting set of weights; move the sliders to change them. "
+                       + " ".join(f"**{k}**: {v}." for k, v in PROFILE_HELP.items()))
 method = c2.selectbox("Method", list(METHODS), format_func=lambda m: METHOD_NAMES.get(m, m), key=scoped("method", eid))
 derived = add_derived_columns(opts.reset_index(drop=True), ents)
 mandatory = derived["mandatory"].astype(bool) if "mandatory" in derived.columns else pd.Series(False, index=derived.index)
@@ -109,6 +110,23 @@ if ranking.notes:
     with st.expander(f"Notes on the criteria ({len(ranking.notes)}): missing values and how they were scored"):
         for n in ranking.notes:
             st.caption(n)
+
+# --- the team's priorities beside real uptake (profile 'observed') -------------------------------------
+with st.expander("Your ranking beside what plants like yours implemented (profile 'observed')"):
+    st.caption(PROFILE_HELP["observed"] + ": the probability that a US plant of this size implemented an option "
+               "with this cost, savings, payback, effects and category (US DOE IAC decisions; figures converted to USD "
+               "at the ECB rates of 2025-02-28). Where the two ranks part, the team's priorities and real uptake differ.")
+    try:
+        seen = rank_options(opts, ents, method="wsm", profile="observed").table.set_index("option_id")
+    except ValueError as exc:
+        st.error(f"Cannot rank by profile 'observed': {exc}")
+    else:
+        side = ranked[["option_id", "title", "rank"]].rename(columns={"rank": "your rank"})
+        side["observed rank"] = side["option_id"].map(seen["rank"]).astype("Int64")
+        side["implemented at similar plants [/1]"] = side["option_id"].map(derived.set_index("option_id")["observed_uptake"])
+        side["ranks apart"] = (side["observed rank"] - side["your rank"]).astype("Int64")
+        st.dataframe(side, hide_index=True, width="stretch", key="observed_side_by_side",
+                     column_config={"implemented at similar plants [/1]": st.column_config.NumberColumn(format="%.2f")})
 
 contrib_cols = [c for c in ranked.columns if c.startswith("contrib:")]
 if contrib_cols:
