@@ -40,7 +40,7 @@ LEVEL_ORDER = {"sector_size": 0, "sector": 1, "all": 2}
 #: The record fields of ``cpscreen suggest`` (DESIGN.md section 5), then the added ones.
 FIELDS = ("arc_code", "title", "category", "recommended", "implemented_share", "median_investment",
           "median_annual_savings", "median_payback_years", "currency")
-EXTRA = ("level", "basis", "usd_rate")
+EXTRA = ("level", "group", "basis", "usd_rate")
 
 
 @lru_cache(maxsize=2)
@@ -101,7 +101,7 @@ def suggest(enterprise: Mapping[str, object], top: int | None = 10, table: pd.Da
     DataFrame
         One row per ARC code with :data:`FIELDS` (medians in the enterprise's currency: investment
         [currency], yearly savings [currency/yr], payback [yr]; implemented share [/1]) and
-        ``level`` (sector_size, sector or all), ``basis`` (the group in words) and ``usd_rate``
+        ``level`` (sector_size, sector or all), ``group`` (short), ``basis`` (the group in words) and ``usd_rate``
         [currency/USD].
 
     Raises
@@ -142,6 +142,8 @@ def suggest(enterprise: Mapping[str, object], top: int | None = 10, table: pd.Da
         "median_payback_years": rows["median_payback_years"].astype("float64"),
         "currency": currency,
         "level": rows["level"].astype(str),
+        "group": [{"sector_size": f"SIC {r['sic2']}, {r['size_class']}", "sector": f"SIC {r['sic2']}, all sizes",
+                   "all": "all US plants"}[r["level"]] for _, r in rows.iterrows()],
         "basis": [basis(r) for _, r in rows.iterrows()],
         "usd_rate": rate,
     })

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import streamlit as st
 
 from screening.schema import CATEGORIES, STATUSES, ValidationError, columns
@@ -278,3 +279,64 @@ d2.download_button(
     mime=MIME[fmt],
     key="download_options",
 )
+
+# --- suggestions from real plants (US DOE IAC aggregates) ---------------------------------------
+st.subheader("Suggestions from real plants")
+_ent = ents[ents["enterprise_id"] == eid]
+if _ent.empty:
+    st.caption("No enterprise chosen.")
+else:
+    from screening.suggest import as_option, conversion_note, sic_major_groups, suggest
+
+    _e = _ent.iloc[0].to_dict()
+    _majors = sic_major_groups(_e.get("sector"))
+    st.caption(f"Measures US DOE Industrial Assessment Centers recommended at plants like this one "
+               f"(sector {md_text(_e.get('sector') or 'not given')} -> SIC major group "
+               f"{', '.join(_majors) if _majors else 'none: all plants'}, size {md_text(_e.get('size_class'))}): how often, "
+               f"how many plants implemented them, and their median cost, savings and payback. "
+               f"{conversion_note(str(_e.get('currency') or ''))}")
+    try:
+        _sug = suggest(_e, top=st.columns([1, 4])[0].number_input("Suggestions shown", 5, 50, 10, 5, key=scoped("suggest_top", eid)))
+    except ValueError as exc:
+        st.error(f"No suggestions: {exc}")
+    else:
+        _cur = _e.get("currency")
+        st.dataframe(
+            _sug[["arc_code", "title", "group", "recommended", "implemented_share", "median_investment",
+                  "median_annual_savings", "median_payback_years", "category"]],
+            hide_index=True, width="stretch", key="suggestions_table",
+            column_config={
+                "arc_code": st.column_config.TextColumn("ARC"),
+                "title": st.column_config.TextColumn("measure", width="medium"),
+                "recommended": st.column_config.NumberColumn("recommended", help="IAC recommendations in the group compared with"),
+                "group": st.column_config.TextColumn("compared with", help="the most specific group of US plants with at "
+                                                     "least 5 recommendations of the measure: sector and size, sector, or all"),
+                "implemented_share": st.column_config.NumberColumn("implemented", format="%.2f",
+                                                                   help="share of the decided recommendations the plants implemented"),
+                "median_investment": st.column_config.NumberColumn(f"median cost [{_cur}]", format="%,.0f"),
+                "median_annual_savings": st.column_config.NumberColumn(f"savings [{_cur}/yr]", format="%,.0f",
+                                                                      help="median yearly savings"),
+                "median_payback_years": st.column_config.NumberColumn("payback [yr]", format="%.1f", help="median simple payback"),
+            })
+        s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
+        _pick = s1.selectbox("Add a suggestion as an option", list(range(len(_sug))), key=scoped("suggest_pick", eid),
+                             format_func=lambda i: f"ARC {_sug.loc[i, 'arc_code']}: {_sug.loc[i, 'title']}",
+                             help="It becomes an option with status proposed, its figures the IAC medians, "
+                                  "flagged as typical values (attribute typical_values); a 10-year life is assumed.")
+        if s2.button("Add as option", key="suggest_add", icon=":material/add:"):
+            _taken = set(opts["option_id"].astype(str))
+            _n = 1
+            while f"IAC-{_sug.loc[_pick, 'arc_code']}-{_n}" in _taken:
+                _n += 1
+            _row = as_option(_sug.loc[_pick], eid, f"IAC-{_sug.loc[_pick, 'arc_code']}-{_n}")
+            try:
+                save_options(cur, eid, pd.DataFrame([_row]), snap.revision, base=snap.options)
+            except ValidationError as exc:
+                st.error(f"Not added: {exc}")
+            except (StaleEditError, SaveConflictError, StoreError) as exc:
+                st.error(f"Not added: {exc}")
+            else:
+                st.session_state["suggest_message"] = f"Added {_row['option_id']} (typical values: replace them with your own)."
+                st.rerun()
+    if msg := st.session_state.pop("suggest_message", None):
+        st.success(msg)

@@ -113,9 +113,10 @@ if ranking.notes:
 
 # --- the team's priorities beside real uptake (profile 'observed') -------------------------------------
 with st.expander("Your ranking beside what plants like yours implemented (profile 'observed')"):
-    st.caption(PROFILE_HELP["observed"] + ": the probability that a US plant of this size implemented an option "
-               "with this cost, savings, payback, effects and category (US DOE IAC decisions; figures converted to USD "
-               "at the ECB rates of 2025-02-28). Where the two ranks part, the team's priorities and real uptake differ.")
+    st.caption("Profile 'observed' ranks by the probability that a US plant of this size implemented an option with "
+               "this cost, savings, payback, effects and category: a logistic model fitted on US DOE IAC decisions before "
+               "FY2010 (figures converted to USD at the ECB rates of 2025-02-28). It describes what plants did, not what "
+               "they should do. Where the two ranks part, the team's priorities and real uptake differ.")
     try:
         seen = rank_options(opts, ents, method="wsm", profile="observed").table.set_index("option_id")
     except ValueError as exc:

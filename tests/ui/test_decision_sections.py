@@ -1,0 +1,47 @@
+"""Options page's suggestions from real plants and the Screening page's two rankings side by side.
+
+Checked against the library (screening.suggest, screening.rank with profile 'observed') on the
+same stored data: one number, one source.
+"""
+
+from __future__ import annotations
+
+from screening.rank import rank_options
+from screening.suggest import suggest
+from store.db import cursor
+from store.io import load_table
+
+
+def _frame(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_options_page_suggestions_match_the_library_and_add_a_proposed_typical_option(app, seeded_db):
+    at = app("options")
+    assert not at.exception
+    cur = cursor(seeded_db)
+    ent = load_table(cur, "enterprises").set_index("enterprise_id").loc["nl_plating"].to_dict() | {"enterprise_id": "nl_plating"}
+    shown = _frame(at, "group")
+    lib = suggest(ent, top=10)
+    assert list(shown["arc_code"]) == list(lib["arc_code"])
+    assert shown["median_investment"].tolist() == lib["median_investment"].tolist()
+    assert any("converted from USD at 1 USD = " in c.value and "EUR" in c.value for c in at.caption)
+    before = len(load_table(cur, "options", "nl_plating"))
+    at.button(key="suggest_add").click().run()
+    assert not at.exception
+    after = load_table(cur, "options", "nl_plating")
+    assert len(after) == before + 1
+    new = after[after["option_id"] == f"IAC-{lib.loc[0, 'arc_code']}-1"].iloc[0]
+    assert new["status"] == "proposed" and "typical values" in new["title"]
+    assert new["investment"] == lib.loc[0, "median_investment"]
+
+
+def test_screening_shows_the_observed_ranking_beside_the_teams(app, seeded_db):
+    at = app("screening")
+    assert not at.exception
+    side = _frame(at, "observed rank")
+    cur = cursor(seeded_db)
+    opts, ents = load_table(cur, "options", "nl_plating"), load_table(cur, "enterprises")
+    seen = rank_options(opts, ents, profile="observed").table.set_index("option_id")["rank"]
+    assert side.set_index("option_id")["observed rank"].astype(int).to_dict() == seen.dropna().astype(int).to_dict()
+    assert (side["ranks apart"] == side["observed rank"] - side["your rank"]).all()
