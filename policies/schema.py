@@ -825,10 +825,12 @@ def load_pack(folder: Path) -> Pack:
     meta = validate(PackMeta, read_yaml(meta_path), meta_path, "-")
     if meta.code != folder.name:
         raise PackError(f"{meta_path}: rule -: field code: {meta.code!r} differs from the folder name {folder.name!r}")
-    for block, name in ((meta.tax, "tax"), (meta.cost_classes, "cost_classes")):
-        if block is None:
-            continue
-        for path, v in iter_values(block, name):
+    if meta.cost_classes is not None:
+        for path, v in iter_values(meta.cost_classes, "cost_classes"):
+            if v.ref not in meta.sources:
+                raise PackError(f"{meta_path}: rule -: field {path}.ref: unknown source {v.ref!r}; declared: {sorted(meta.sources)}")
+    if meta.tax is not None:
+        for path, v in iter_values(meta.tax, "tax"):
             if v.ref not in meta.sources:
                 raise PackError(f"{meta_path}: rule -: field {path}.ref: unknown source {v.ref!r}; declared: {sorted(meta.sources)}")
         for name, entries in meta.tax.depreciation.items():

@@ -17,7 +17,7 @@ def _frame(at, column: str):
 
 
 def test_options_page_suggestions_match_the_library_and_add_a_proposed_typical_option(app, seeded_db):
-    at = app("options")
+    at = app("options", timeout=120)
     assert not at.exception
     cur = cursor(seeded_db)
     ent = load_table(cur, "enterprises").set_index("enterprise_id").loc["nl_plating"].to_dict() | {"enterprise_id": "nl_plating"}
@@ -37,7 +37,7 @@ def test_options_page_suggestions_match_the_library_and_add_a_proposed_typical_o
 
 
 def test_screening_shows_the_observed_ranking_beside_the_teams(app, seeded_db):
-    at = app("screening")
+    at = app("screening", timeout=120)
     assert not at.exception
     side = _frame(at, "observed rank")
     cur = cursor(seeded_db)
