@@ -46,6 +46,9 @@ _COLUMNS_ADDED: dict[int, dict[str, tuple[str, ...]]] = {
     3: {"options": ("asset_class",)},
     # general inflation of the enterprise; the option's own debt (finance.financing)
     4: {"enterprises": ("inflation",), "options": ("debt_share", "debt_rate", "debt_term_years", "debt_repayment")},
+    # implementation tracking: what was spent and saved once implemented (issue 15 item 3)
+    5: {"options": ("implemented_on", "actual_investment", "actual_annual_savings", "actual_energy_saved_mwh",
+                    "actual_co2e_avoided_t")},
 }
 
 
@@ -126,6 +129,7 @@ def _add_columns(version: int) -> list[str]:
 MIGRATIONS.append((2, _add_columns(2)))
 MIGRATIONS.append((3, _add_columns(3)))
 MIGRATIONS.append((4, _add_columns(4)))
+MIGRATIONS.append((5, _add_columns(5)))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _lock = threading.Lock()

@@ -300,3 +300,19 @@ def dscr_chart(frame: pd.DataFrame, title: str = "Debt service coverage ratio") 
     )
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#b00", strokeDash=[4, 3]).encode(y="y:Q")
     return alt.layer(bars, one)
+
+
+def actual_ratio_chart(table: pd.DataFrame, *, title: str = "Actual / predicted per implemented option") -> alt.Chart:
+    """Bars of actual / predicted [/1] per option and figure, with the line at 1 (as predicted)."""
+    _require(table, ["option_id", "figure", "ratio"], "actual_ratio_chart")
+    data = table[table["ratio"].notna()]
+    bars = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("option_id:N", title="Option"),
+        x=alt.X("ratio:Q", title="actual / predicted [/1]"),
+        color=alt.Color("figure:N", title="Figure"),
+        yOffset="figure:N",
+        tooltip=["option_id", "figure", alt.Tooltip("predicted:Q", format=",.4g"), alt.Tooltip("actual:Q", format=",.4g"),
+                 alt.Tooltip("ratio:Q", format=".3f")],
+    )
+    one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 3]).encode(x="x:Q")
+    return (bars + one).properties(title=title)

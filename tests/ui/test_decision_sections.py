@@ -45,3 +45,18 @@ def test_screening_shows_the_observed_ranking_beside_the_teams(app, seeded_db):
     seen = rank_options(opts, ents, profile="observed").table.set_index("option_id")["rank"]
     assert side.set_index("option_id")["observed rank"].astype(int).to_dict() == seen.dropna().astype(int).to_dict()
     assert (side["ranks apart"] == side["observed rank"] - side["your rank"]).all()
+
+
+def test_overview_shows_predicted_against_actual_from_the_library(app, seeded_db):
+    from screening.implementation import predicted_vs_actual, totals
+
+    cur = cursor(seeded_db)
+    cur.execute("UPDATE options SET status = 'implemented', implemented_on = '2026-06-01', actual_investment = 9000, "
+                "actual_annual_savings = 8000 WHERE option_id = 'NL-05'")
+    at = app(timeout=120)
+    assert not at.exception
+    shown = _frame(at, "options")
+    lib = totals(predicted_vs_actual(load_table(cur, "options"), load_table(cur, "enterprises")))
+    assert shown["ratio"].tolist() == lib["ratio"].tolist()
+    assert shown.set_index("figure").loc["investment", "ratio"] == 9000 / 8000  # NL-05: 8 000 EUR predicted
+    assert shown.set_index("figure").loc["investment", "unit"] == "EUR"

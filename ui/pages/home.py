@@ -33,3 +33,33 @@ for path, label, what in STEPS:
     a, b = st.columns([1, 4], vertical_alignment="center")
     a.page_link(path, label=label)
     b.markdown(what)
+
+# --- implementation tracking: predicted against actual ------------------------------------------
+if counts["options"]:
+    from screening.implementation import predicted_vs_actual, totals
+    from store.io import load_table
+    from ui import charts
+    from ui.state import enterprise_id
+
+    st.subheader("Implemented: predicted against actual")
+    _all = load_table(cur, "options")
+    _table = predicted_vs_actual(_all, load_table(cur, "enterprises"))
+    if _table.empty:
+        st.caption("No option is implemented yet. Set an option's status to implemented on the Options page and record "
+                   "implemented_on, actual_investment, actual_annual_savings (and actual effects) to compare.")
+    else:
+        _tot = totals(_table)
+        st.caption("All stored enterprises (programme view): sums over the implemented options that record both figures, "
+                   "money per currency; ratio = actual / predicted of the sums.")
+        if _tot.empty:
+            st.caption("No implemented option records an actual figure yet.")
+        else:
+            st.dataframe(_tot, hide_index=True, width="stretch", key="actual_totals",
+                         column_config={"ratio": st.column_config.NumberColumn("actual / predicted", format="%.3f")})
+        _eid = enterprise_id()
+        _mine = _table[_table["enterprise_id"] == _eid] if _eid else _table
+        st.caption(f"Per option{f' of {_eid}' if _eid else ''}.")
+        st.dataframe(_mine.drop(columns=["enterprise_id"]), hide_index=True, width="stretch", key="actual_per_option",
+                     column_config={"ratio": st.column_config.NumberColumn("actual / predicted", format="%.3f")})
+        if _mine["ratio"].notna().any():
+            st.altair_chart(charts.actual_ratio_chart(_mine), width="stretch")
