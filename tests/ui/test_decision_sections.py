@@ -60,3 +60,13 @@ def test_overview_shows_predicted_against_actual_from_the_library(app, seeded_db
     assert shown["ratio"].tolist() == lib["ratio"].tolist()
     assert shown.set_index("figure").loc["investment", "ratio"] == 9000 / 8000  # NL-05: 8 000 EUR predicted
     assert shown.set_index("figure").loc["investment", "unit"] == "EUR"
+
+
+def test_screening_page_ranks_by_profile_observed_when_chosen(app, seeded_db):
+    at = app("screening", timeout=120)
+    at.selectbox(key="weight_profile@nl_plating").set_value("observed").run()
+    assert not at.exception
+    cur = cursor(seeded_db)
+    opts, ents = load_table(cur, "options", "nl_plating"), load_table(cur, "enterprises")
+    top = rank_options(opts, ents, profile="observed").table.sort_values("rank").iloc[0]["option_id"]
+    assert next(m.value for m in at.metric if m.label.startswith("Top-ranked option")) == top
