@@ -1,4 +1,9 @@
-"""How well does the default weight profile separate implemented from not implemented options?
+"""How well do the weight profiles separate implemented from not implemented options?
+
+Since issue 15 the default profile follows the cleaner-production assessment (a third each for
+technical, economic and environmental merit) and is not chosen on these data; the fit of real
+uptake is profile ``observed`` (``scripts/fit_observed_profile.py``, held-out ROC AUC printed
+there).  The share search below is how the former default was chosen, kept for the record.
 
 Ranks the shared IAC recommendations (US DOE ITAC database, primary resource stream only, FY1981-
 2025) with the default profile (weighted sum of min-max scaled criteria) and reports the ROC AUC
