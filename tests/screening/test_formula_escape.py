@@ -73,5 +73,8 @@ def test_series_and_scalar_escape_agree(texts):
     s = pd.Series(texts, dtype=object)
     assert escape_formula(s).tolist() == [escape_text(t) for t in texts]
     assert unescape_formula(escape_formula(s)).tolist() == texts
-    st_ = pd.Series(texts, dtype="string")
-    assert unescape_formula(escape_formula(st_)).tolist() == texts
+    # pandas' string dtype is Arrow-backed (UTF-8): a lone surrogate cannot be held in it at all
+    # (the constructor raises), so that half runs on the texts such a column can hold
+    encodable = [t for t in texts if not any(0xD800 <= ord(c) <= 0xDFFF for c in t)]
+    st_ = pd.Series(encodable, dtype="string")
+    assert unescape_formula(escape_formula(st_)).tolist() == encodable
