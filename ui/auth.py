@@ -170,7 +170,7 @@ def gate() -> AuthSettings | None:
     cfg = settings()
     if cfg is None:
         return None
-    if not st.user.is_logged_in:
+    if not st.user.get("is_logged_in"):  # absent (a session without the cookie) counts as signed out
         _sign_in_screen(cfg, None)
         st.stop()
     claims = st.user.to_dict()
