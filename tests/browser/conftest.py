@@ -232,11 +232,12 @@ class SignedInApp:
         self.provider.stop()
 
 
-def start_signed_in_app(tmp: Path) -> SignedInApp:
-    """A provider and the app configured for it through a secrets file written in ``tmp`` (new secrets each time)."""
+def start_signed_in_app(tmp: Path, users=OIDC_USERS) -> SignedInApp:
+    """A provider knowing ``users`` and the app configured for it through a secrets file written in ``tmp``
+    (new secrets each time)."""
     import secrets as pysecrets
 
-    provider = start_oidc_provider(tmp)
+    provider = start_oidc_provider(tmp, users)
     try:
         port = _free_port()
         cookie_secret = pysecrets.token_hex(32)
