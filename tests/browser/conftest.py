@@ -184,8 +184,8 @@ class OidcProvider:
         stop_process_group(self.proc)
 
 
-def start_oidc_provider(tmp: Path, users=OIDC_USERS, token_max_age: int = 3600) -> OidcProvider:
-    """Start the provider on a free loopback port; return once its discovery document answers."""
+def start_oidc_provider(tmp: Path, users=OIDC_USERS, token_max_age: int = 3600, *, wait: bool = True) -> OidcProvider:
+    """Start the provider on a free loopback port; with ``wait``, return once its discovery document answers."""
     import json
 
     port = _free_port()
@@ -197,19 +197,30 @@ def start_oidc_provider(tmp: Path, users=OIDC_USERS, token_max_age: int = 3600) 
     proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
                             env={**os.environ, "NO_COLOR": "1"})
     provider = OidcProvider(f"http://127.0.0.1:{port}", proc, log)
+    if wait:
+        wait_for_provider(provider)
+    return provider
+
+
+def wait_for_provider(provider: OidcProvider) -> None:
+    """Return once the provider's discovery document answers; stop it and raise after STARTUP_TIMEOUT."""
+    import json
+
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the OpenID Connect provider exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        if provider.proc.poll() is not None:
+            raise RuntimeError(f"the OpenID Connect provider exited with {provider.proc.returncode}:\n"
+                               f"{provider.log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"{provider.url}/.well-known/openid-configuration", timeout=2) as r:
                 if json.load(r).get("issuer"):
-                    return provider
+                    return
         except OSError:
             pass
         time.sleep(0.2)
     provider.stop()
-    raise RuntimeError(f"the OpenID Connect provider did not answer within {STARTUP_TIMEOUT:.0f} s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"the OpenID Connect provider did not answer within {STARTUP_TIMEOUT:.0f} s:\n"
+                       f"{provider.log.read_text()[-3000:]}")
 
 
 @dataclass
@@ -237,7 +248,7 @@ def start_signed_in_app(tmp: Path, users=OIDC_USERS) -> SignedInApp:
     (new secrets each time)."""
     import secrets as pysecrets
 
-    provider = start_oidc_provider(tmp, users)
+    provider = start_oidc_provider(tmp, users, wait=False)  # starts while the database is seeded and the app starts
     try:
         port = _free_port()
         cookie_secret = pysecrets.token_hex(32)
@@ -249,7 +260,13 @@ client_id = "cpscreen-test"
 client_secret = "{pysecrets.token_hex(16)}"
 server_metadata_url = "{provider.url}/.well-known/openid-configuration"
 ''', encoding="utf-8")
-        return SignedInApp(start_app(tmp, secrets=path, port=port), provider, cookie_secret)
+        app = start_app(tmp, secrets=path, port=port)
+        try:
+            wait_for_provider(provider)
+        except BaseException:
+            app.stop()
+            raise
+        return SignedInApp(app, provider, cookie_secret)
     except BaseException:
         provider.stop()
         raise

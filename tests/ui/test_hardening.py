@@ -97,7 +97,7 @@ def test_the_secrets_file_is_ignored_and_none_is_tracked():
     assert ignored.returncode == 0, ".streamlit/secrets.toml is not ignored by git"
 
 
-#: ``cookie_secret = "..."`` / ``client_secret: '...'`` with a literal value.
+#: A cookie or client secret given a literal quoted value (after = or :).
 _SECRET_ASSIGNMENT = re.compile(r"""\b(cookie_secret|client_secret)\b\s*[=:]\s*["']([^"'\n]+)["']""")
 
 
