@@ -277,7 +277,7 @@ def sign_in(page, app_url: str, sub: str) -> None:
     page.goto(app_url)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("button", name=sub, exact=True).click()  # the provider's one-click user
-    page.get_by_role("heading", name="cpscreen", level=1).wait_for()
+    page.get_by_role("heading", name="cpscreen", level=1, exact=True).wait_for()
     wait_idle(page)
 
 
