@@ -9,13 +9,14 @@ from pathlib import Path
 import streamlit as st
 
 from policies.engine import date_span
-from ui import data
+from ui import auth, data
 from ui.state import DATE_KEY, ENTERPRISE_KEY, db_cursor, kept
 
 # The favicon is a file shipped here: a ":material/...:" page icon makes the browser fetch it from
 # fonts.gstatic.com, and the app must work offline (issue 10).
 FAVICON = Path(__file__).resolve().parent / "ui" / "assets" / "favicon.png"
 st.set_page_config(page_title="cpscreen", page_icon=str(FAVICON), layout="wide")
+signin = auth.gate()  # with [auth] in the secrets: nothing below runs until the visitor has signed in
 
 pages = [
     st.Page("ui/pages/home.py", title="Overview", icon=":material/home:", default=True),
@@ -33,6 +34,7 @@ data.warm_up()
 cur = db_cursor()
 ents = data.enterprises(cur, data.data_version(cur))
 with st.sidebar:
+    auth.sidebar(signin)
     if len(ents):
         names = dict(zip(ents["enterprise_id"], ents["name"]))
         ids = list(names)

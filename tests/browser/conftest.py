@@ -50,24 +50,32 @@ class LiveApp:
 
     def stop(self) -> None:
         """Stop the server (and its children); idempotent."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop_process_group(self.proc)
 
 
-def start_app(tmp: Path) -> LiveApp:
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the process group ``proc`` leads (SIGKILL after 10 s); idempotent."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def start_app(tmp: Path, *, secrets: Path | None = None, port: int | None = None) -> LiveApp:
+    """Seed a database in ``tmp`` and serve the app on it; ``secrets`` is the only secrets file it reads
+    (none by default: local single-user mode, whatever secrets the developer's machine holds)."""
     db = tmp / "browser.duckdb"
     env = {**os.environ, "CPSCREEN_DB": str(db), "PYTHONUNBUFFERED": "1"}
     subprocess.run([sys.executable, "-m", "store.seed"], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = port or _free_port()
     log = tmp / "streamlit.log"
     streamlit = Path(sys.executable).with_name("streamlit")
     cmd = [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           "--secrets.files", str(secrets or tmp / "no-secrets.toml")]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     app = LiveApp(url, db, proc, log)
@@ -153,3 +161,136 @@ def ui():
     from types import SimpleNamespace
 
     return SimpleNamespace(go=go, wait_idle=wait_idle, screenshot_on_failure=screenshot_on_failure)
+
+
+# --- sign-in (issue 14): a real OpenID Connect provider on loopback and the app configured for it ---
+
+#: The users the test provider signs in with one click (its "predefined users"), with their claims.
+OIDC_USERS = (
+    {"sub": "alice", "email": "alice@example.org", "name": "Alice Example"},
+    {"sub": "bob", "email": "bob@example.org", "name": "Bob Example"},
+)
+
+
+@dataclass
+class OidcProvider:
+    """``oidc-provider-mock`` (Authlib's OpenID Connect server, PyPI) serving on 127.0.0.1 in its own process."""
+
+    url: str
+    proc: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        stop_process_group(self.proc)
+
+
+def start_oidc_provider(tmp: Path, users=OIDC_USERS, token_max_age: int = 3600, *, wait: bool = True) -> OidcProvider:
+    """Start the provider on a free loopback port; with ``wait``, return once its discovery document answers."""
+    import json
+
+    port = _free_port()
+    log = tmp / "oidc.log"
+    cmd = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port),
+           "--token-max-age", str(token_max_age)]
+    for user in users:
+        cmd += ["--user-claims", json.dumps(user)]
+    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "NO_COLOR": "1"})
+    provider = OidcProvider(f"http://127.0.0.1:{port}", proc, log)
+    if wait:
+        wait_for_provider(provider)
+    return provider
+
+
+def wait_for_provider(provider: OidcProvider) -> None:
+    """Return once the provider's discovery document answers; stop it and raise after STARTUP_TIMEOUT."""
+    import json
+
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if provider.proc.poll() is not None:
+            raise RuntimeError(f"the OpenID Connect provider exited with {provider.proc.returncode}:\n"
+                               f"{provider.log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{provider.url}/.well-known/openid-configuration", timeout=2) as r:
+                if json.load(r).get("issuer"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    provider.stop()
+    raise RuntimeError(f"the OpenID Connect provider did not answer within {STARTUP_TIMEOUT:.0f} s:\n"
+                       f"{provider.log.read_text()[-3000:]}")
+
+
+@dataclass
+class SignedInApp:
+    """The app with ``[auth]`` pointing at ``provider``; ``cookie_secret`` signs its identity cookies."""
+
+    app: LiveApp
+    provider: OidcProvider
+    cookie_secret: str
+
+    @property
+    def url(self) -> str:
+        return self.app.url
+
+    def stop(self) -> None:
+        for proc in (self.app.proc, self.provider.proc):  # both told at once: shutdowns overlap
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        self.app.stop()
+        self.provider.stop()
+
+
+def start_signed_in_app(tmp: Path, users=OIDC_USERS) -> SignedInApp:
+    """A provider knowing ``users`` and the app configured for it through a secrets file written in ``tmp``
+    (new secrets each time)."""
+    import secrets as pysecrets
+
+    provider = start_oidc_provider(tmp, users, wait=False)  # starts while the database is seeded and the app starts
+    try:
+        port = _free_port()
+        cookie_secret = pysecrets.token_hex(32)
+        path = tmp / "secrets.toml"
+        path.write_text(f'''[auth]
+redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
+cookie_secret = "{cookie_secret}"
+client_id = "cpscreen-test"
+client_secret = "{pysecrets.token_hex(16)}"
+server_metadata_url = "{provider.url}/.well-known/openid-configuration"
+''', encoding="utf-8")
+        app = start_app(tmp, secrets=path, port=port)
+        try:
+            wait_for_provider(provider)
+        except BaseException:
+            app.stop()
+            raise
+        return SignedInApp(app, provider, cookie_secret)
+    except BaseException:
+        provider.stop()
+        raise
+
+
+def sign_in(page, app_url: str, sub: str) -> None:
+    """Open the app, press *Sign in*, choose ``sub`` at the provider, and wait for the Overview page."""
+    page.goto(app_url)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_role("button", name=sub, exact=True).click()  # the provider's one-click user
+    page.get_by_role("heading", name="cpscreen", level=1, exact=True).wait_for()
+    wait_idle(page)
+
+
+@pytest.fixture(scope="module")
+def signed_in_app(tmp_path_factory):
+    app = start_signed_in_app(tmp_path_factory.mktemp("signed_in_app"))
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def auth_ui():
+    """The sign-in helpers above, for test modules."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(sign_in=sign_in, users=OIDC_USERS)
