@@ -11,7 +11,7 @@ including those the preliminary sort rejects (their ``sort_class`` says so).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -227,6 +227,7 @@ def rank_frame(
     profile: str = "default",
     draws: int | None = None,
     seed: int | None = 0,
+    input_draws: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The records of ``cpscreen rank`` (DESIGN.md section 5), best first, as one frame (column-wise).
 
@@ -247,6 +248,10 @@ def rank_frame(
         adding ``share_first`` and ``share_top_3`` [/1] to each ranked record (None for the unranked).
     seed : int or None
         Seed of the draws.
+    input_draws : Mapping[str, ndarray], optional
+        Robustness to the inputs: criterion column -> drawn values, shape (options, draws), rows as
+        ``options`` (:func:`screening.input_robustness.criterion_draws` of ``finance.risk``'s draws),
+        adding ``share_first_inputs`` and ``share_top_3_inputs`` [/1] (None for the unranked).
 
     Returns
     -------
@@ -292,6 +297,14 @@ def rank_frame(
         out["contributions"] = _contribution_maps(names, values, ranked)
     if acc is not None:
         out["share_first"], out["share_top_3"] = _by_key(ranking.prepared.keys, t, ranked, acc.first, acc.top_k)
+    if input_draws is not None:
+        from screening.input_robustness import input_acceptability
+
+        pos = np.flatnonzero(~_mandatory(options.reset_index(drop=True)).to_numpy())  # the ranked rows, in order
+        acc_in = input_acceptability(ranking.prepared, ranking.result.method, ranking.result.scaling,
+                                     {c: np.asarray(v)[pos] for c, v in input_draws.items()}, k=3)
+        out["share_first_inputs"], out["share_top_3_inputs"] = _by_key(ranking.prepared.keys, t, ranked, acc_in.first,
+                                                                       acc_in.top_k)
     return out
 
 
