@@ -188,8 +188,20 @@ def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:
         options = options.drop(columns=[c for c in keep if c in options.columns]).merge(
             metrics[["enterprise_id", "option_id", *keep]], on=["enterprise_id", "option_id"], how="left"
         )
+    input_draws = None
+    if args.input_draws is not None:
+        if args.input_draws < 2:
+            raise UsageError(f"--input-draws must be a whole number >= 2, got {args.input_draws}")
+        from finance.risk import simulate
+        from screening.input_robustness import criterion_draws
+
+        sim = simulate(options, enterprises, args.date, draws=args.input_draws, seed=args.seed)
+        base = {c: pd.to_numeric(options[c], errors="coerce").to_numpy(dtype=float)
+                for c in ("investment", "annual_savings", "annual_cost_change") if c in options.columns}
+        input_draws = criterion_draws({"npv": sim.npv, "irr": sim.irr, "simple_payback_years": sim.simple_payback_years},
+                                      sim.inputs, base)
     return rank_frame(options, enterprises, method=args.method, criteria=args.criteria, scaling=args.scaling,
-                      top=args.top, profile=args.profile, draws=args.draws, seed=args.seed)
+                      top=args.top, profile=args.profile, draws=args.draws, seed=args.seed, input_draws=input_draws)
 
 
 def cmd_suggest(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -478,6 +490,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=int, metavar="N", help="robustness: N weight draws (spread 0.5); records gain share_first "
                    "and share_top_3, the share of draws in which the option ranks first and in the top 3 [/1]")
     p.add_argument("--seed", type=int, default=0, help="seed of the --draws (default 0)")
+    p.add_argument("--input-draws", type=int, metavar="N", dest="input_draws",
+                   help="robustness to the inputs: N draws of each option's investment, savings, cost change and "
+                        "lifetime (as cpscreen risk, default spreads, --seed), each appraised and ranked; records gain "
+                        "share_first_inputs and share_top_3_inputs [/1]")
     p.add_argument("--date", type=_date, default=date.today(), help="appraisal date for metric criteria (default today)")
     p.add_argument("--enterprise", metavar="ID", help="only this enterprise's options")
     _common(p)

@@ -78,6 +78,7 @@ def item_values(
     by_year: bool = False,
     tax_rate_by_year: np.ndarray | None = None,
     depreciation_schedule: np.ndarray | None = None,
+    net_without: np.ndarray | None = None,
 ) -> ItemValues:
     """Cash value and NPV effect of every support item, by marginal attribution in table order.
 
@@ -101,6 +102,10 @@ def item_values(
         Tax rate in force in each year [/1] and cumulative depreciation share [/1] per option
         (:func:`finance.batch.batch_cash_flows`); a tax item is then worth the tax it saves at
         the rate of the year it saves it.
+    net_without : ndarray, shape (n, >= max life + 1), optional
+        Net flows of every option without support, as :func:`finance.batch.batch_cash_flows`
+        gives them for the same inputs (e.g. a programme's baseline): reused instead of computed
+        again (the same kernel on the same rows, so the values are the same). [currency]
 
     Returns
     -------
@@ -150,7 +155,9 @@ def item_values(
         items = np.flatnonzero(rank == k)  # sorted by row: one item per option that has a k-th item
         have = rows[items]
         part = {name: v[have] for name, v in arr.items()}
-        if prev is None:
+        if prev is None and net_without is not None:
+            base = np.asarray(net_without)[have, :width]
+        elif prev is None:
             base = _flows(part, tax[have], capacity[have], {}, loss[have], width,
                           rate_year=rows_of(rate_year, have), dep_cum=rows_of(dep_cum, have)).net
         else:

@@ -204,9 +204,11 @@ class _Joined:
 
     def jurisdictions(self, packs: Mapping[str, Pack]) -> tuple[np.ndarray, list[str]]:
         """(codes per option, pack code per code); unknown codes raise naming the row."""
-        labels = self.enterprises["jurisdiction"].astype(str).tolist()
-        uniq = list(dict.fromkeys(labels))
-        ent_code = np.array([uniq.index(j) for j in labels], dtype=np.int64) if len(uniq) < 64 else pd.factorize(pd.Series(labels))[0]
+        # codes in the order of first appearance (pd.factorize), columnar: a list.index per row took
+        # about 1 s per engine run on a million options
+        ent_code, found = pd.factorize(self.enterprises["jurisdiction"].astype(str).to_numpy(dtype=object))
+        ent_code = np.asarray(ent_code, dtype=np.int64)
+        uniq = [str(u) for u in found]
         codes = ent_code[self.pos]
         for k, j in enumerate(uniq):
             if j != NO_PACK and j not in packs:

@@ -689,7 +689,7 @@ def run_programme(
     dw_p = np.minimum(p0, p1)
 
     out = outlay_table(support, opt, b.tax_rate, tax_capacity=b.tax_capacity,
-                       loss_carry_forward_years=b.loss_carry_forward_years, **b.years())
+                       loss_carry_forward_years=b.loss_carry_forward_years, net_without=b.net, **b.years())
     rows = out["row"].to_numpy()
     amt = out["outlay"].to_numpy()
     gross = np.bincount(rows, weights=amt, minlength=n)

@@ -119,7 +119,8 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
                  tax_capacity: bool | np.ndarray = True,
                  loss_carry_forward_years: int | None | np.ndarray = None,
                  tax_rate_by_year: np.ndarray | None = None,
-                 depreciation_schedule: np.ndarray | None = None) -> pd.DataFrame:
+                 depreciation_schedule: np.ndarray | None = None,
+                 net_without: np.ndarray | None = None) -> pd.DataFrame:
     """Public outlay of every support item in every period it costs money.
 
     Parameters
@@ -142,6 +143,9 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         The tax rate in force in each year [/1] and the cumulative depreciation share [/1] per
         option (:func:`finance.batch.batch_cash_flows`): tax forgone in year t is costed at the
         rate of year t.
+    net_without : numpy.ndarray, optional
+        Net flows of every option without support for these inputs (``finance.batch``), reused by
+        ``finance.valuation.item_values`` instead of computed again. [currency]
 
     Returns
     -------
@@ -220,7 +224,8 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         sub = np.flatnonzero(with_tax[rows])  # every item of those options, in table order
         values = item_values(options.reset_index(drop=True), tax_rate, 0.0, tax_capacity, support.iloc[sub],
                              loss_carry_forward_years=loss_carry_forward_years, by_year=True,
-                             tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule)
+                             tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule,
+                             net_without=net_without)
         mine = tax_kinds[sub]
         at = sub[mine]
         parts.append(_dense(rows[at], *label(ids[at], kcode[at]), values.by_year[mine]))

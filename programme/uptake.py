@@ -46,7 +46,6 @@ from typing import Literal, Mapping
 import numpy as np
 import pandas as pd
 from scipy.special import expit
-from scipy.stats import rankdata
 
 __all__ = [
     "DecisionRule",
@@ -312,6 +311,8 @@ def roc_auc(score: np.ndarray, y: np.ndarray) -> float:
     n0 = int(len(yy) - n1)
     if n1 == 0 or n0 == 0:
         raise ValueError(f"AUC needs both classes (got {n1} positives and {n0} negatives)")
+    from scipy.stats import rankdata  # scipy.stats takes ~3 s to import; only this needs it (issue 11)
+
     r = rankdata(s)
     return float((r[yy].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 

@@ -44,13 +44,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import skcriteria as skc
-from skcriteria.agg.simple import WeightedProductModel, WeightedSumModel
-from skcriteria.agg.topsis import TOPSIS
-from skcriteria.agg.vikor import VIKOR
-from skcriteria.pipelines import mkpipe
-from skcriteria.preprocessing.invert_objectives import InvertMinimize, MinMaxInverter
-from skcriteria.preprocessing.scalers import MinMaxScaler, SumScaler, VectorScaler
 
 from screening.criteria import Criterion, normalise_weights
 
@@ -254,6 +247,8 @@ def _objectives(prep: Prepared) -> list[int]:
 
 
 def _dm(matrix: np.ndarray, objectives: Sequence[int], weights: np.ndarray, names: Sequence[str]):
+    import skcriteria as skc  # imported where needed: about 3 s at process start (issue 11)
+
     return skc.mkdm(
         matrix=matrix,
         objectives=list(objectives),
@@ -266,6 +261,15 @@ def _dm(matrix: np.ndarray, objectives: Sequence[int], weights: np.ndarray, name
 def build_pipeline(method: str, scaling: str) -> object:
     """The scikit-criteria pipeline of a method and scaling (inputs must already be positive
     where the method divides or takes logarithms)."""
+    # imported here, not at module level: scikit-criteria (with scipy.stats and seaborn) takes
+    # about 3 s to import, and the default weighted sum with min-max scaling does not need it
+    from skcriteria.agg.simple import WeightedProductModel, WeightedSumModel
+    from skcriteria.agg.topsis import TOPSIS
+    from skcriteria.agg.vikor import VIKOR
+    from skcriteria.pipelines import mkpipe
+    from skcriteria.preprocessing.invert_objectives import InvertMinimize, MinMaxInverter
+    from skcriteria.preprocessing.scalers import MinMaxScaler, SumScaler, VectorScaler
+
     scaler = {
         "vector": VectorScaler(target="matrix"),
         "sum": SumScaler(target="matrix"),
@@ -305,6 +309,38 @@ def input_matrix(prep: Prepared, method: str, scaling: str) -> tuple[np.ndarray,
     if needs_positive:
         return make_positive(prep.matrix, names)
     return prep.matrix, []
+
+
+def minmax_invert(matrix: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """Min-max scaling with cost criteria inverted, columnar (scikit-criteria's ``MinMaxInverter``).
+
+    Benefit criteria ``(x - min) / (max - min)``, cost criteria ``(x - max) / (min - max)``; a
+    constant column gives 0 (NaN replaced by 0, as scikit-criteria does).  The same operations in
+    the same order as ``skcriteria.preprocessing.invert_objectives.MinMaxInverter._invert``, so
+    the values are identical (tests/screening/test_methods.py compares them).
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (n, m)
+        Criteria values. [criterion units]
+    signs : ndarray, shape (m,)
+        +1 to maximise, -1 to minimise.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        Every criterion in [0, 1], higher is better. [/1]
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    cost = np.asarray(signs) < 0
+    benefit = ~cost
+    out = np.empty_like(matrix, dtype=float)
+    maxs = np.max(matrix, axis=0)
+    mins = np.min(matrix, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[:, cost] = (matrix[:, cost] - maxs[cost]) / (mins[cost] - maxs[cost])
+        out[:, benefit] = (matrix[:, benefit] - mins[benefit]) / (maxs[benefit] - mins[benefit])
+    return np.nan_to_num(out, nan=0.0)
 
 
 def tie_break_rank(score: np.ndarray, tie_order: np.ndarray, higher_is_better: bool = True) -> np.ndarray:
@@ -367,6 +403,15 @@ def evaluate(prep: Prepared, method: str = "wsm", scaling: str | None = None) ->
         return MethodResult(method, scaling, score, direction, tie_break_rank(score, prep.tie_order), contrib, prep.matrix, notes)
     matrix, shift_notes = input_matrix(prep, method, scaling)
     notes.extend(shift_notes)
+    if method == "wsm" and scaling == "minmax":
+        # the default, columnar without scikit-criteria: its pipeline is MinMaxInverter then
+        # WeightedSumModel (np.inner of the scaled matrix and the weights); equal to it, tested
+        scaled = minmax_invert(matrix, prep.signs)
+        # column-major as scikit-criteria holds it (its DataFrame), so np.inner sums in the same order
+        score = np.asarray(np.inner(np.asfortranarray(scaled), prep.weights), dtype=float).reshape(n)
+        rank = tie_break_rank(score, prep.tie_order)
+        contributions = pd.DataFrame(scaled * prep.weights, columns=names)
+        return MethodResult(method, scaling, score, direction, rank, contributions, scaled, notes)
     pipe = build_pipeline(method, scaling)
     dm = _dm(matrix, _objectives(prep), prep.weights, names)
     with warnings.catch_warnings():

@@ -11,7 +11,7 @@ including those the preliminary sort rejects (their ``sort_class`` says so).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -227,6 +227,7 @@ def rank_frame(
     profile: str = "default",
     draws: int | None = None,
     seed: int | None = 0,
+    input_draws: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The records of ``cpscreen rank`` (DESIGN.md section 5), best first, as one frame (column-wise).
 
@@ -247,6 +248,10 @@ def rank_frame(
         adding ``share_first`` and ``share_top_3`` [/1] to each ranked record (None for the unranked).
     seed : int or None
         Seed of the draws.
+    input_draws : Mapping[str, ndarray], optional
+        Robustness to the inputs: criterion column -> drawn values, shape (options, draws), rows as
+        ``options`` (:func:`screening.input_robustness.criterion_draws` of ``finance.risk``'s draws),
+        adding ``share_first_inputs`` and ``share_top_3_inputs`` [/1] (None for the unranked).
 
     Returns
     -------
@@ -266,13 +271,11 @@ def rank_frame(
         raise ValueError(f"--draws must be a positive integer, got {draws!r}")
     ranking = rank_options(options, enterprises, method=method, criteria=criteria, scaling=scaling, profile=profile)
     t = ranking.table
-    shares: dict[tuple[str, str], tuple[float, float]] = {}
+    acc = None
     if draws is not None:
         from screening.robustness import acceptability
 
         acc = acceptability(ranking.prepared, ranking.result.method, ranking.result.scaling, n_draws=int(draws), k=3, seed=seed)
-        keys = ranking.prepared.keys
-        shares = dict(zip(zip(keys["enterprise_id"], keys["option_id"]), zip(acc.first.tolist(), acc.top_k.tolist())))
     order = np.lexsort((np.arange(len(t)), t["rank"].fillna(np.iinfo(np.int64).max).to_numpy(dtype=np.int64)))
     t = t.iloc[order].reset_index(drop=True)
     ranked = t["rank"].notna().to_numpy()
@@ -292,12 +295,33 @@ def rank_frame(
         names = [c[len("contrib:"):] for c in contrib_cols]
         values = t[contrib_cols].to_numpy(dtype=float) if contrib_cols else np.zeros((len(t), 0))
         out["contributions"] = _contribution_maps(names, values, ranked)
-    if draws is not None:
-        got = [shares.get(k) for k in zip(t["enterprise_id"], t["option_id"])]
-        first = np.array([g[0] if g is not None else np.nan for g in got], dtype=float)
-        top3 = np.array([g[1] if g is not None else np.nan for g in got], dtype=float)
-        out["share_first"] = np.where(ranked, first, np.nan)
-        out["share_top_3"] = np.where(ranked, top3, np.nan)
+    if acc is not None:
+        out["share_first"], out["share_top_3"] = _by_key(ranking.prepared.keys, t, ranked, acc.first, acc.top_k)
+    if input_draws is not None:
+        from screening.input_robustness import input_acceptability
+
+        pos = np.flatnonzero(~_mandatory(options.reset_index(drop=True)).to_numpy())  # the ranked rows, in order
+        acc_in = input_acceptability(ranking.prepared, ranking.result.method, ranking.result.scaling,
+                                     {c: np.asarray(v)[pos] for c, v in input_draws.items()}, k=3)
+        out["share_first_inputs"], out["share_top_3_inputs"] = _by_key(ranking.prepared.keys, t, ranked, acc_in.first,
+                                                                       acc_in.top_k)
+    return out
+
+
+def _by_key(keys: pd.DataFrame, t: pd.DataFrame, ranked: np.ndarray, *values: np.ndarray) -> list[np.ndarray]:
+    """Per-option ``values`` (positional on the prepared ``keys``) reordered to the rows of ``t``
+    by (enterprise_id, option_id); NaN for the rows not ranked."""
+    index = pd.MultiIndex.from_arrays([keys["enterprise_id"].astype(str), keys["option_id"].astype(str)])
+    last = ~index.duplicated(keep="last")  # a key given twice: its last row (as a dict would hold it)
+    index, where = index[last], np.flatnonzero(last)
+    pos = index.get_indexer(pd.MultiIndex.from_arrays([t["enterprise_id"].astype(str), t["option_id"].astype(str)]))
+    found = ranked & (pos >= 0)
+    pos = np.where(pos >= 0, where[np.maximum(pos, 0)], -1)
+    out = []
+    for v in values:
+        col = np.full(len(t), np.nan)
+        col[found] = np.asarray(v, dtype=float)[pos[found]]
+        out.append(col)
     return out
 
 

@@ -135,6 +135,24 @@ def option_risk(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: st
     return summarise(sim, opts).iloc[[i]].reset_index(drop=True), sim.npv[i]
 
 
+@st.cache_data(show_spinner="Drawing the options' uncertain inputs", max_entries=8)
+def criterion_draws(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str, on_date: date,
+                    draws: int) -> dict[str, np.ndarray]:
+    """Every option of the enterprise drawn by ``finance.risk`` (default spreads or the option's own
+    bounds), as criterion columns -> (options, draws) (``screening.input_robustness.criterion_draws``),
+    rows in the order of :func:`options`."""
+    from finance.risk import simulate
+    from screening.input_robustness import criterion_draws as to_criteria
+
+    opts = options(_cur, version, enterprise_id).reset_index(drop=True)
+    ents = enterprises(_cur, version)
+    ents = ents[ents["enterprise_id"] == enterprise_id].reset_index(drop=True)
+    sim = simulate(opts, ents, on_date, draws=draws, seed=0)
+    base = {c: pd.to_numeric(opts[c], errors="coerce").to_numpy(dtype=float)
+            for c in ("investment", "annual_savings", "annual_cost_change") if c in opts.columns}
+    return to_criteria({"npv": sim.npv, "irr": sim.irr, "simple_payback_years": sim.simple_payback_years}, sim.inputs, base)
+
+
 #: Appraisal metrics offered to the screening as criteria (DESIGN.md section 4: NPV, payback ...).
 METRIC_CRITERIA: tuple[str, ...] = ("npv", "irr", "npv_ratio", "simple_payback_years", "discounted_payback_years")
 

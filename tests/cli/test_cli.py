@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cli import main
@@ -312,3 +313,32 @@ def test_rank_draws_give_the_robustness_of_the_screening_page(seeded, capsys):
     assert got == dict(zip(acc["option_id"], acc["share_first"]))
     code, _, err = run(capsys, "rank", "--draws", "0")
     assert code == 2 and "--draws must be a positive integer" in err
+
+
+def test_rank_input_draws_add_fields_with_the_screening_pages_computation(seeded, capsys):
+    from datetime import date
+
+    from finance.risk import simulate
+    from screening.input_robustness import criterion_draws, input_acceptability
+    from screening.rank import rank_options
+    from store.io import load_table
+
+    crit = "investment:min:1,co2e_avoided_t:max:2,annual_savings:max:1"
+    code, out, _ = run(capsys, "rank", "--enterprise", "dk_dairy", "--criteria", crit, "--input-draws", "50",
+                       "--seed", "2", "--date", "2026-06-30", "--format", "json")
+    assert code == 0
+    recs = [r for r in json.loads(out) if r["rank"] is not None]
+    assert {"share_first_inputs", "share_top_3_inputs", "rank", "score"} <= set(recs[0])  # added, nothing renamed
+    assert sum(r["share_first_inputs"] for r in recs) == pytest.approx(1.0)
+    # the same figures as the library path the Screening page takes
+    opts = load_table(seeded, "options", "dk_dairy")
+    ents = load_table(seeded, "enterprises")
+    sim = simulate(opts, ents, date(2026, 6, 30), draws=50, seed=2)
+    d = criterion_draws({"npv": sim.npv}, sim.inputs, {c: opts[c].to_numpy(dtype=float) for c in ("investment",)})
+    ranking = rank_options(opts, ents, criteria=crit)
+    ranked = ~opts["mandatory"].fillna(False).astype(bool).to_numpy() if "mandatory" in opts else np.ones(len(opts), bool)
+    acc = input_acceptability(ranking.prepared, "wsm", None, {c: v[ranked] for c, v in d.items()})
+    want = dict(zip(ranking.prepared.keys["option_id"], acc.first))
+    assert {r["option_id"]: r["share_first_inputs"] for r in recs} == want
+    code, _, err = run(capsys, "rank", "--input-draws", "1")
+    assert code == 2 and "--input-draws must be a whole number >= 2" in err

@@ -93,6 +93,15 @@ def test_item_effects_add_up_to_support_total_on_random_options():
             rows.append(table([chosen[k]], row=i))
     support = pd.concat(rows, ignore_index=True)
     v = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=7)
+    # the flows without support handed in (a programme's baseline) give the same values, bit for bit
+    from finance.batch import batch_cash_flows
+
+    net0 = batch_cash_flows(opts, tax, cap, None, loss_carry_forward_years=np.full(n, 7.0)).net
+    w = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=7, by_year=True, net_without=net0)
+    u = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=7, by_year=True)
+    np.testing.assert_array_equal(w.npv_effect, v.npv_effect)
+    np.testing.assert_array_equal(w.cash_value, u.cash_value)
+    np.testing.assert_array_equal(w.by_year, u.by_year)
     total = batch_appraise(opts, tax, rate, cap, support, loss_carry_forward_years=7)["support_total"].to_numpy()
     per_option = np.bincount(support["row"].to_numpy(dtype=np.int64), weights=v.npv_effect, minlength=n)
     assert per_option == pytest.approx(total, rel=1e-9, abs=1e-6)

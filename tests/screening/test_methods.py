@@ -177,3 +177,36 @@ def test_bad_criteria_raise_clear_errors():
         evaluate(prepare(frame, [Criterion("x", "max", 1)]), "ahp")
     with pytest.raises(ValueError, match="unknown scaling 'log'"):
         evaluate(prepare(frame, [Criterion("x", "max", 1)]), "wsm", "log")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_columnar_minmax_wsm_is_identical_to_the_scikit_criteria_pipeline(seed):
+    # the default path runs without scikit-criteria (its import costs seconds); the second method
+    # is scikit-criteria's own MinMaxInverter + WeightedSumModel: same scaled matrix and scores, bit for bit
+    rng = np.random.default_rng(seed)
+    n = 200
+    X = np.column_stack([rng.normal(0, 1e4, n), rng.uniform(-5, 5, n), rng.integers(0, 3, n).astype(float),
+                         rng.lognormal(0, 2, n)])
+    frame = pd.DataFrame(X, columns=list("pqrs"))
+    frame.insert(0, "option_id", [f"o{i}" for i in range(n)])
+    crit = [Criterion("p", "max", 1), Criterion("q", "min", 2.5), Criterion("r", "max", 0.7), Criterion("s", "min", 4)]
+    prep = prepare(frame, crit)
+    res = evaluate(prep, "wsm")
+    dm = skc.mkdm(prep.matrix, objectives=list(prep.signs), weights=list(prep.weights))
+    pipe = mkpipe(MinMaxInverter(), WeightedSumModel())
+    ref = pipe.evaluate(dm)
+    np.testing.assert_array_equal(res.scaled, pipe.steps[0][1].transform(dm).matrix.to_numpy(dtype=float))
+    np.testing.assert_array_equal(res.score, np.asarray(ref.e_.score, dtype=float))
+
+
+def test_the_default_ranking_does_not_import_scikit_criteria():
+    import subprocess
+    import sys
+
+    code = ("import sys, pandas as pd; from screening.criteria import Criterion; from screening.mcda import evaluate, prepare;"
+            "f = pd.DataFrame({'option_id': ['a', 'b', 'c'], 'x': [1.0, 2.0, 3.0], 'y': [3.0, 1.0, 2.0]});"
+            "evaluate(prepare(f, [Criterion('x', 'max', 1), Criterion('y', 'min', 1)]), 'wsm');"
+            "print('skcriteria' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "False"

@@ -155,3 +155,44 @@ def test_method_agreement_is_one_on_itself_and_symmetric():
     frame = pd.DataFrame({"option_id": list("abcdef"), "x": [3.0, 1.0, 4.0, 1.5, 5.0, 9.0]})
     tau1 = method_agreement(prepare(frame, [Criterion("x", "max", 1)]))
     np.testing.assert_allclose(tau1.to_numpy(), 1.0)
+
+
+def _acceptability_by_full_sort(prep, method, n_draws, spread, k, seed):
+    """Second method: every option's place in every draw by a full stable sort of the scores
+    (ties to the static tie order), no pruning."""
+    from screening.robustness import Kernel
+
+    ker = kernel(prep, method)
+    perm = prep.tie_order
+    S = Kernel(ker.method, ker.scaled[perm], ker.signs).scores(draw_weights(prep.weights, n_draws, spread, seed))
+    S = np.where(np.isnan(S), -np.inf, S)
+    n = S.shape[0]
+    order = np.argsort(-S, axis=0, kind="stable")
+    first, top = np.zeros(n), np.zeros(n)
+    first[perm] = np.bincount(order[0], minlength=n) / n_draws
+    top[perm] = np.bincount(order[: min(k, n)].ravel(), minlength=n) / n_draws
+    return first, top
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("case", range(6))
+def test_pruned_top_k_equals_a_full_sort_of_every_draw(method, case):
+    # many options (the probe is a small part of them), clustered and tied scores included
+    rng = np.random.default_rng(100 + case)
+    n = [300, 2000, 70, 5000, 400, 1200][case]
+    frame = pd.DataFrame({
+        "option_id": [f"o{i:05d}" for i in range(n)],
+        "npv": rng.uniform(1, 1000, n) if case % 2 else np.round(rng.uniform(1, 10, n)),  # ties when rounded
+        "payback": rng.uniform(0.2, 12, n),
+        "co2": rng.lognormal(1, 1.5, n),
+        "feas": rng.integers(1, 11, n).astype(float),
+    })
+    if case == 4:  # a block of identical options at the top
+        frame.loc[:49, ["npv", "payback", "co2", "feas"]] = [2000.0, 0.1, 500.0, 10.0]
+    crit = [Criterion("npv", "max", 3), Criterion("payback", "min", 2), Criterion("co2", "max", 4), Criterion("feas", "max", 1)]
+    prep = prepare(frame, crit)
+    k = [3, 3, 10, 1, 3, 5][case]
+    acc = acceptability(prep, method, n_draws=150, spread=[0.5, 0.9, 0.5, 1.0, 0.3, 0.5][case], k=k, seed=case)
+    first, top = _acceptability_by_full_sort(prep, method, 150, acc.spread, k, case)
+    np.testing.assert_array_equal(acc.first, first)
+    np.testing.assert_array_equal(acc.top_k, top)

@@ -77,6 +77,18 @@ def test_screening_robustness_shares_are_shares(app):
     assert any("200 draws" in c.value for c in at.caption)
 
 
+def test_screening_input_uncertainty_shares_are_shares_beside_the_weight_ones(app):
+    at = app("screening")
+    at.select_slider(key="n_input_draws@nl_plating").set_value(100).run()
+    assert not at.exception
+    assert any("100 draws of each option's inputs" in c.value for c in at.caption)
+    acc = next(iter(at.session_state["input_robustness_cache"].values()))
+    assert acc.n_draws == 100 and acc.first.sum() == 1.0 and abs(acc.top_k.sum() - acc.k) < 1e-9
+    assert "simple_payback_years" in acc.varied  # the default profile's payback comes from the drawn appraisal
+    specs = [str(getattr(c, "spec", "")) for c in at.get("vega_lite_chart")]
+    assert any("Weights uncertain" in t for t in specs) and any("Inputs uncertain" in t for t in specs)
+
+
 # --- Appraisal ----------------------------------------------------------------------------------
 
 def test_appraisal_metrics_match_the_library_and_follow_the_option(app, seeded_db):

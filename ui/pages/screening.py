@@ -6,10 +6,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from finance.risk import DEFAULT_SPREADS
 from screening.assessors import agreement
 from screening.criteria import PROFILE_HELP, PROFILES, Criterion, add_derived_columns, resolve_profile
 from screening.mcda import METHODS
 from screening.rank import rank_options
+from screening.input_robustness import input_acceptability
 from screening.robustness import acceptability, flip_points
 from ui import charts, data
 from ui.widgets import METHOD_NAMES, criterion_label, md_text
@@ -140,7 +142,7 @@ else:
 
 # --- robustness -------------------------------------------------------------------------------------
 st.subheader("Robustness")
-r1, r2 = st.columns(2)
+r1, r3, r2 = st.columns(3)
 n_draws = r1.select_slider("Weight draws", [200, 500, 1000, 2000, 5000], value=1000, key=scoped("n_draws", eid))
 k = int(r2.number_input("Top k", 1, max(1, len(ranked)), min(3, len(ranked)), key=scoped("top_k", eid)))
 spread = 0.5
@@ -168,8 +170,36 @@ if rkey not in cache:
 first, topk = cache[rkey]
 ids = ranking.prepared.keys["option_id"].to_numpy()
 shares = pd.DataFrame({"option": ids, "share_first": first, "share_top_k": topk})
-st.altair_chart(charts.robustness_chart(shares, top_k=k), width="stretch")
-st.caption(f"Each weight varied uniformly by ±{spread:.0%} of its value, then renormalised; {n_draws} draws.")
+w_col, i_col = st.columns(2)
+w_col.altair_chart(charts.robustness_chart(shares, top_k=k, title="Weights uncertain"), width="stretch")
+w_col.caption(f"Each weight varied uniformly by ±{spread:.0%} of its value, then renormalised; {n_draws} draws.")
+
+# the same ranking with the options' inputs uncertain (finance.risk draws, re-ranked per draw)
+n_input = int(r3.select_slider("Input draws", [100, 200, 500, 1000], value=200, key=scoped("n_input_draws", eid),
+                               help="Draws of each option's investment, savings, cost change and lifetime (finance.risk), "
+                                    "each appraised and the options ranked again with these weights and method"))
+ikey = (rkey, n_input)
+icache = st.session_state.setdefault("input_robustness_cache", {})
+if ikey not in icache:
+    drawn = data.criterion_draws(cur, version, eid, on_date(), n_input)
+    pos = np.flatnonzero(~mandatory.to_numpy())  # the ranked options, in the ranking's order
+    with st.spinner(f"Ranking the options in {n_input} input draws"):
+        acc_in = input_acceptability(ranking.prepared, ranking.result.method, ranking.result.scaling,
+                                     {c: v[pos] for c, v in drawn.items()}, k=k)
+    icache.clear()  # keep one result per session
+    icache[ikey] = acc_in
+acc_in = icache[ikey]
+shares_in = pd.DataFrame({"option": ids, "share_first": acc_in.first, "share_top_k": acc_in.top_k})
+if acc_in.varied:
+    i_col.altair_chart(charts.robustness_chart(shares_in, top_k=k, title="Inputs uncertain"), width="stretch")
+    spreads = ", ".join(f"{name.replace('_', ' ')} ±{p:.0%}" for name, p in DEFAULT_SPREADS.items())
+    i_col.caption(f"{n_input} draws of each option's inputs, triangular around its values (its own low/high columns "
+                  f"where given, else {spreads}), each appraised with its support; criteria that move with them: "
+                  f"{', '.join(map(criterion_label, acc_in.varied))}. The other {len(acc_in.fixed)} criteria keep "
+                  "their values.")
+else:
+    i_col.caption("None of the chosen criteria depends on the uncertain inputs (investment, savings, cost change, "
+                  "lifetime and the NPV, IRR and payback they give): input uncertainty cannot change this ranking.")
 if method == "wsm":
     flips = flip_points(ranking.prepared)
     st.markdown("**Flip points**: how far each weight can move before the top option changes")
