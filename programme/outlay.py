@@ -19,7 +19,9 @@ costs, in the period it costs it:
     forgoes no tax).
 ``soft_loan``
     Cash view: principal paid out in ``year`` (+), annuity repayments at ``loan_rate`` over
-    ``loan_years`` (-), the balance still due repaid at t = N (as in ``finance.cashflow``).
+    ``loan_years`` (-), the balance still due repaid at t = N: the enterprise's loan lines, from
+    the one amortisation :func:`finance.financing.amortise`, nominal payments deflated by the
+    option's ``inflation`` (:mod:`finance.inflation`) as the appraisal does.
 
 Tax expenditures are costed by the revenue-forgone method.  With ``tax_capacity`` (the default,
 the standard static costing of tax expenditure reports) the benefit is used in the year it arises;
@@ -60,7 +62,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
+from finance.financing import amortise
+from finance.inflation import deflator
 from finance.valuation import item_values
 from policies.items import ITEM_COLUMNS
 
@@ -104,6 +109,26 @@ def present_value_factor(t: np.ndarray, rate: float) -> np.ndarray:
     return np.exp(-np.asarray(t, dtype=float) * np.log1p(g))
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _loan_rows(principal: np.ndarray, rate: np.ndarray, years: np.ndarray, start: np.ndarray, life: np.ndarray,
+               inflation: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Cash view of each soft loan into ``out`` (n, T): principal out at ``start`` (+), interest and
+    principal repaid (-) from :func:`finance.financing.amortise` (the enterprise's schedule, balloon
+    at t = life), nominal amounts deflated by (1 + inflation)**-t as :func:`finance.financing.loan_flows`."""
+    width = out.shape[1]
+    interest = np.empty(width)
+    repaid = np.empty(width)
+    d = np.empty(width)
+    for k in range(principal.size):
+        interest[:] = 0.0
+        repaid[:] = 0.0
+        amortise(principal[k], rate[k], years[k], start[k], life[k], False, interest, repaid)
+        deflator(inflation[k], width, d)
+        out[k, start[k]] += principal[k] * d[start[k]]
+        for t in range(start[k] + 1, life[k] + 1):
+            out[k, t] -= (interest[t] + repaid[t]) * d[t]
+
+
 def _col(support: pd.DataFrame, name: str, default: float) -> np.ndarray:
     if name not in support.columns:
         return np.full(len(support), default, dtype=float)
@@ -131,7 +156,8 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         ``row`` is the option's position in ``options``.
     options : pandas.DataFrame
         Validated options (``investment``, ``annual_savings``, ``lifetime_years``, and optionally
-        ``annual_cost_change``, ``salvage_value``, ``depreciation_years``).
+        ``annual_cost_change``, ``salvage_value``, ``depreciation_years``, ``inflation`` [/1 per
+        yr], the enterprise's, set by :func:`finance.appraise.with_inflation`).
     tax_rate : numpy.ndarray
         Tax rate per option (position-aligned with ``options``). [/1]
     tax_capacity : bool or numpy.ndarray
@@ -230,26 +256,21 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         at = sub[mine]
         parts.append(_dense(rows[at], *label(ids[at], kcode[at]), values.by_year[mine]))
 
-    loan = np.flatnonzero(is_kind("soft_loan"))
+    loan = np.flatnonzero(is_kind("soft_loan") & (amount != 0))
     if len(loan):
-        T = int(life[loan].max()) + 1
-        t = np.arange(T, dtype=float)[None, :]
-        n = life[loan][:, None]
-        p = amount[loan][:, None]
-        lr = _col(support, "loan_rate", 0.0)[loan][:, None]
-        ly = np.maximum(_col(support, "loan_years", 0)[loan][:, None], 1)
-        y0 = year[loan][:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pay = np.where(lr == 0, p / ly, p * lr / (1.0 - (1.0 + lr) ** -ly))
-        k = t - y0  # payments made by period t
-        paying = (k >= 1) & (k <= ly) & (t <= n)
-        mat = np.where(t == y0, p, 0.0) - np.where(paying, pay, 0.0)
-        # balloon: balance after the payments made by t = N, when the term runs past the life
-        kn = np.minimum(n - y0, ly)
-        g = (1.0 + lr) ** kn
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bal = np.where(lr == 0, p - pay * kn, p * g - pay * (g - 1.0) / lr)
-        mat = mat - np.where((t == n) & (y0 + ly > n), bal, 0.0)
+        ly = _col(support, "loan_years", 0)[loan]
+        bad = ~(ly >= 1) | (ly != np.round(np.nan_to_num(ly)))
+        if bad.any():
+            i = int(loan[np.flatnonzero(bad)[0]])
+            raise ValueError(f"support row {i} ({support['instrument_id'].iloc[i]!r}, soft_loan): field 'loan_years' is {ly[np.flatnonzero(bad)[0]]!r} (expected an integer >= 1)")
+        late = year[loan] > life[loan]
+        if late.any():
+            i = int(loan[np.flatnonzero(late)[0]])
+            raise ValueError(f"support row {i} ({support['instrument_id'].iloc[i]!r}, soft_loan): received in year {year[i]}, after the option's life of {life[i]} years")
+        infl = _col(options.reset_index(drop=True), "inflation", 0.0)[rows[loan]]
+        mat = np.zeros((len(loan), int(life[loan].max()) + 1))
+        _loan_rows(amount[loan], _col(support, "loan_rate", 0.0)[loan], ly.astype(np.int64), year[loan],
+                   life[loan], np.nan_to_num(infl), mat)
         parts.append(_dense(rows[loan], *label(ids[loan], kcode[loan]), mat))
 
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]

@@ -76,3 +76,24 @@ def test_rows_map_to_their_options():
     t = pd.concat([table([item(kind="tax_deduction", amount=100.0, year=1)], row=1)])
     out = outlay_table(t, opts, np.array([0.1, 0.3]))
     assert out[["row", "t", "outlay"]].values.tolist() == [[1, 1, 30.0]]
+
+
+@pytest.mark.parametrize("years, start, inflation", [(3, 0, 0.0), (10, 0, 0.0), (4, 2, 0.03), (10, 1, 0.02)])
+def test_soft_loan_lines_are_financings_schedule(years, start, inflation):
+    """Second method: finance.financing.loan_flows (the one amortisation), with the option's inflation."""
+    from finance.financing import loan_flows
+
+    it = item(kind="soft_loan", amount=5000.0, year=start, loan_rate=0.04, loan_years=years)
+    opt = pd.DataFrame([{**OPTION, "inflation": inflation}])
+    out = outlay_table(table([it]), opt, np.array([0.25]))
+    expected = loan_flows(5000.0, 0.04, years, start, 6, inflation)
+    assert schedule(out, 6) == pytest.approx(expected, rel=1e-12, abs=1e-9)
+    if inflation == 0.0 and start == 0:  # annuity by hand: payment P r / (1 - (1 + r)^-m)
+        pay = 5000.0 * 0.04 / (1 - 1.04 ** -years)
+        assert schedule(out, 6)[1] == pytest.approx(-pay, rel=1e-12)
+
+
+def test_soft_loan_without_a_term_is_refused_by_name():
+    it = item(kind="soft_loan", amount=5000.0, year=0, loan_rate=0.04, loan_years=0)
+    with pytest.raises(ValueError, match="support row 0.*loan_years"):
+        outlay_table(table([it]), pd.DataFrame([OPTION]), np.array([0.25]))
