@@ -71,7 +71,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finance.appraise import AppraisalInputs, appraisal_inputs
+from finance.appraise import AppraisalInputs, appraisal_inputs, with_inflation
 from finance.batch import batch_cash_flows
 from programme.appraisal import decision_metrics, payback_from_cumulative
 from policies.engine import load_packs, rules_in_force, support_table
@@ -192,8 +192,10 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
     -------
     Baseline
     """
-    opt = options.reset_index(drop=True)
-    # the same inputs as finance.appraise (one resolution of tax, discount rate, capacity, carry-forward)
+    # the enterprise's inflation on each option's row, as finance.appraise sets it (the kernels read it there)
+    opt = with_inflation(options.reset_index(drop=True), enterprises)
+    # the same inputs as finance.appraise (one resolution of tax, discount rate, capacity, carry-forward,
+    # tax rates by year and depreciation schedules)
     inputs = appraisal_inputs(opt, enterprises, on_date)
     tax, disc, cap = inputs.tax_rate, inputs.discount_rate, inputs.tax_capacity
     loss = inputs.loss_carry_forward_years

@@ -184,3 +184,33 @@ def test_cn_tax_holiday_is_costed_and_valued_on_every_path(tmp_path):
     assert hol["outlay_if_all"].sum() > 0
     assert by.loc["CN-01", "support"] == pytest.approx(sum(
         s["amount"] if s["kind"] == "grant" else s["cash_value"] for s in items.values()))
+
+
+def test_budget_and_appraise_agree_with_inflation_tax_by_year_and_asset_classes():
+    """``budget --by option`` and ``appraise`` on options where every input of the full model counts:
+    the enterprise's inflation (depreciation's real erosion), the DE 2028-32 rate cuts over the life,
+    and depreciation by asset class (DE declining balance, US MACRS, UK pool, DK balance)."""
+    on = date(2026, 6, 30)
+    ents = pd.DataFrame({"enterprise_id": ["de", "us", "uk", "dk", "de0"], "name": list("abcde"),
+                         "jurisdiction": ["DE", "US", "UK", "DK", "DE"],
+                         "size_class": ["small", "medium", "large", "small", "small"],
+                         "discount_rate": [0.08, 0.06, 0.1, 0.07, 0.08], "inflation": [0.02, 0.03, 0.025, 0.04, None]})
+    rows = [("de", "movable_declining_balance"), ("us", "macrs_5"), ("uk", "main_pool"), ("dk", "balance_25"),
+            ("de0", "movable_declining_balance"), ("de", None), ("us", "macrs_7")]
+    opts = pd.DataFrame([{"option_id": f"o{i}", "enterprise_id": e, "title": "t", "category": "equipment_modification",
+                          "investment": 80_000.0 + 5_000 * i, "annual_savings": 21_000.0 - 800 * i,
+                          "annual_cost_change": 1_000.0, "lifetime_years": 8 + i, "co2e_avoided_t": 10.0,
+                          "asset_class": c} for i, (e, c) in enumerate(rows)])
+    rec = appraise(opts, ents, on).set_index("option_id")
+    # the inputs matter: without inflation and asset classes appraise gives other NPVs
+    plain = appraise(opts.drop(columns="asset_class"), ents.drop(columns="inflation"), on).set_index("option_id")
+    assert not np.allclose(plain["npv_no_support"].to_numpy(), rec["npv_no_support"].to_numpy(), rtol=1e-6)
+    for pack in sorted(set(ents["jurisdiction"])):
+        mine = ents[ents["jurisdiction"] == pack]
+        o = opts[opts["enterprise_id"].isin(mine["enterprise_id"])].reset_index(drop=True)
+        by = run_programme(o, mine, pack, on_date=on, rule=TAKE_ALL).by_option.set_index("option_id")
+        for oid in o["option_id"]:
+            r = rec.loc[oid]
+            for m in ("npv", "npv_no_support", "simple_payback_years", "irr"):
+                assert close(float(by.loc[oid, m]), float(r[m])), (pack, oid, m, by.loc[oid, m], r[m])
+            assert close(float(by.loc[oid, "support_value"]), float(r["support_total"])), (pack, oid)
