@@ -65,6 +65,9 @@ def appraise_metrics(
     *,
     discount_rate: np.ndarray | None = None,
     tax_capacity: np.ndarray | None = None,
+    loss_carry_forward_years: np.ndarray | None = None,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """NPV, IRR and simple payback of every option with the given support.
 
@@ -80,6 +83,13 @@ def appraise_metrics(
         Per option [/1]; default the options' ``discount_rate`` column, else 0.08.
     tax_capacity : numpy.ndarray, optional
         Per option (bool); default the options' ``tax_capacity`` column, else True.
+    loss_carry_forward_years : numpy.ndarray, optional
+        The regime's loss carry-forward limit without tax capacity, NaN = none. [yr]
+    tax_rate_by_year, depreciation_schedule : numpy.ndarray, shape (n, >= max life + 1), optional
+        The tax rate in force in each year [/1] and the cumulative depreciation share [/1] per
+        option, as :class:`finance.appraise.AppraisalInputs` resolves them (``inputs.years()``);
+        the options' ``inflation`` column (:func:`finance.appraise.with_inflation`) is read from
+        the rows.  With them the metrics are the appraisal's (``cpscreen appraise``).
 
     Returns
     -------
@@ -96,7 +106,9 @@ def appraise_metrics(
         tax_capacity = (opt["tax_capacity"].fillna(True).astype(bool).to_numpy()
                         if "tax_capacity" in opt.columns else np.ones(n, dtype=bool))
     flows = batch_cash_flows(opt, np.asarray(tax_rate, dtype=float), np.asarray(tax_capacity, dtype=bool),
-                             support if support is not None and len(support) else None)
+                             support if support is not None and len(support) else None,
+                             loss_carry_forward_years=loss_carry_forward_years, tax_rate_by_year=tax_rate_by_year,
+                             depreciation_schedule=depreciation_schedule)
     m = batch_metrics(flows, np.asarray(discount_rate, dtype=float))
     return m[list(METRICS)].reset_index(drop=True)
 

@@ -37,6 +37,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -91,12 +92,13 @@ def _merge(support: pd.DataFrame | None, rows: np.ndarray, amounts: np.ndarray, 
 
 
 def _score(options: pd.DataFrame, support: pd.DataFrame | None, tax_rate: np.ndarray, g: np.ndarray,
-           target: Target, disc: np.ndarray, cap: np.ndarray, taxable: bool, reduces: bool) -> np.ndarray:
+           target: Target, disc: np.ndarray, cap: np.ndarray, taxable: bool, reduces: bool,
+           years: Mapping[str, np.ndarray | None]) -> np.ndarray:
     """f(G) per option: >= 0 passes; NaN where undefined (payback never reached)."""
     rows = np.arange(len(options))
     sup = _merge(support, rows, g, taxable, reduces)
     rate = np.full(len(options), target.hurdle) if target.kind == "irr" else disc
-    m = appraise_metrics(options, sup, tax_rate, discount_rate=rate, tax_capacity=cap)
+    m = appraise_metrics(options, sup, tax_rate, discount_rate=rate, tax_capacity=cap, **years)
     if target.kind == "payback":
         return target.years - m["simple_payback_years"].to_numpy()
     return m["npv"].to_numpy()
@@ -113,6 +115,9 @@ def required_grant(
     reduces_depreciation_base: bool = False,
     tol: float = 1e-9,
     max_iter: int = 100,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
+    loss_carry_forward_years: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Smallest up-front grant per option that makes it pass ``target``.
 
@@ -134,6 +139,13 @@ def required_grant(
         Convergence: |f| <= tol x scale (scale = max(1, eligible) for NPV targets, 1 for payback),
         or bracket width <= tol x max(1, eligible). [/1]
     max_iter : int
+    tax_rate_by_year, depreciation_schedule : numpy.ndarray, shape (n, >= max life + 1), optional
+        The tax rate in force in each year of the life [/1] and the cumulative depreciation share
+        [/1] per option, and ``loss_carry_forward_years`` [yr] (NaN = none): what
+        :func:`finance.appraise.appraisal_inputs` resolves (``inputs.years()``).  Pass them, and
+        options with the enterprise's ``inflation`` (:func:`finance.appraise.with_inflation`), so
+        that the grant is found on the appraisal's cash flow; ``tax_rate`` alone is one rate for
+        the whole life with straight-line depreciation.
 
     Returns
     -------
@@ -155,7 +167,9 @@ def required_grant(
     if not 0 < max_rate <= 10:
         raise ValueError(f"max_rate is {max_rate!r} (expected 0 < max_rate <= 10)")
     hi = max_rate * el
-    score = lambda g: _score(opt, support, tax_rate, g, target, disc, cap, taxable, reduces_depreciation_base)  # noqa: E731
+    years = {"tax_rate_by_year": tax_rate_by_year, "depreciation_schedule": depreciation_schedule,
+             "loss_carry_forward_years": loss_carry_forward_years}
+    score = lambda g: _score(opt, support, tax_rate, g, target, disc, cap, taxable, reduces_depreciation_base, years)  # noqa: E731
     f_lo = score(np.zeros(n))
     passes0 = np.nan_to_num(f_lo, nan=-1.0) >= 0
     f_hi = score(hi)
@@ -240,6 +254,9 @@ def programme_rate(
     support: pd.DataFrame | None = None,
     max_rate: float = 1.0,
     tol: float = 1e-9,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
+    loss_carry_forward_years: np.ndarray | None = None,
 ) -> ProgrammeRate:
     """Smallest uniform grant rate at which the expected uptake reaches ``target_uptake``.
 
@@ -259,6 +276,13 @@ def programme_rate(
         Largest rate considered. [/1]
     tol : float
         Rate tolerance of the logistic search. [/1]
+    tax_rate_by_year, depreciation_schedule : numpy.ndarray, shape (n, >= max life + 1), optional
+        The tax rate in force in each year of the life [/1] and the cumulative depreciation share
+        [/1] per option, and ``loss_carry_forward_years`` [yr] (NaN = none): what
+        :func:`finance.appraise.appraisal_inputs` resolves (``inputs.years()``).  Pass them, and
+        options with the enterprise's ``inflation`` (:func:`finance.appraise.with_inflation`), so
+        that the grant is found on the appraisal's cash flow; ``tax_rate`` alone is one rate for
+        the whole life with straight-line depreciation.
 
     Returns
     -------
@@ -273,7 +297,9 @@ def programme_rate(
     if rule.kind != "logistic":
         tgt = {"payback": Target("payback", years=rule.payback_limit), "npv": Target("npv"),
                "irr": Target("irr", hurdle=rule.hurdle)}[rule.kind]
-        per = required_grant(opt, tax_rate, tgt, support=support, max_rate=max_rate)
+        per = required_grant(opt, tax_rate, tgt, support=support, max_rate=max_rate, tax_rate_by_year=tax_rate_by_year,
+                             depreciation_schedule=depreciation_schedule,
+                             loss_carry_forward_years=loss_carry_forward_years)
         r = per["rate"].to_numpy()
         r = np.where(per["grant"].to_numpy() == 0, 0.0, r)
         k = int(np.ceil(need - 1e-9))
@@ -292,7 +318,9 @@ def programme_rate(
 
     def probs(r: float) -> np.ndarray:
         sup = _merge(support, np.arange(n), r * el, False, False)
-        m = appraise_metrics(opt, sup, tax_rate, discount_rate=disc, tax_capacity=cap)
+        m = appraise_metrics(opt, sup, tax_rate, discount_rate=disc, tax_capacity=cap, tax_rate_by_year=tax_rate_by_year,
+                             depreciation_schedule=depreciation_schedule,
+                             loss_carry_forward_years=loss_carry_forward_years)
         return uptake_probability(rule, payback=m["simple_payback_years"].to_numpy(), npv=m["npv"].to_numpy(), irr=m["irr"].to_numpy())
 
     p0 = probs(0.0)

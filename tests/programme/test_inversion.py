@@ -88,3 +88,37 @@ def test_programme_rate_logistic_reaches_expected_uptake():
     # at rate r: paybacks (1000 - 1000 r) / 250 and / 200; expected uptake 1
     pb = (1000 - 1000 * pr.rate) / np.array([250.0, 200.0])
     assert (1 / (1 + np.exp(-(2 - 0.5 * pb)))).sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_required_grant_hits_the_target_on_the_appraisals_cash_flow():
+    """With the enterprise's inflation, the tax rate in force in each year (DE 2028-32 cuts) and
+    depreciation by asset class, the grant found makes the appraisal's own metric hit the target
+    (second method: finance.batch.batch_appraise, the pass cpscreen appraise runs, with that grant)."""
+    from datetime import date
+
+    from finance.appraise import appraisal_inputs, with_inflation
+    from finance.batch import batch_appraise
+
+    on = date(2026, 6, 30)
+    ents = pd.DataFrame({"enterprise_id": ["de", "us"], "name": ["a", "b"], "jurisdiction": ["DE", "US"],
+                         "size_class": ["small", "large"], "discount_rate": [0.08, 0.06], "inflation": [0.02, 0.03]})
+    opts = pd.DataFrame([{"option_id": f"o{i}", "enterprise_id": e, "title": "t", "category": "equipment_modification",
+                          "investment": 100_000.0, "annual_savings": s, "lifetime_years": 10, "asset_class": c}
+                         for i, (e, s, c) in enumerate([("de", 12_000.0, "movable_declining_balance"),
+                                                        ("us", 11_000.0, "macrs_7"), ("de", 13_000.0, None)])])
+    opts = with_inflation(opts, ents)
+    inputs = appraisal_inputs(opts, ents, on)
+    assert inputs.tax_rate_by_year is not None and inputs.depreciation_schedule is not None
+    opts = opts.assign(discount_rate=inputs.discount_rate, tax_capacity=inputs.tax_capacity)
+    kw = dict(loss_carry_forward_years=inputs.loss_carry_forward_years, **inputs.years())
+    for target, metric, want in ((Target("npv"), "npv", 0.0), (Target("payback", years=5.0), "simple_payback_years", 5.0),
+                                 (Target("irr", hurdle=0.12), "irr", 0.12)):
+        res = required_grant(opts, inputs.tax_rate, target, tol=1e-12, **kw)  # |f| <= tol x eligible
+        g = res["grant"].to_numpy()
+        assert (g > 0).all() and not res["passes_without"].any(), res
+        m = batch_appraise(opts, inputs.tax_rate, inputs.discount_rate, inputs.tax_capacity,
+                           grant_rows(np.arange(len(opts)), g), **kw)
+        assert m[metric].to_numpy() == pytest.approx(np.full(len(opts), want), abs=1e-6), (metric, m[metric])
+        # the single tax rate and straight line give another grant: the year arrays count
+        flat = required_grant(opts.drop(columns="inflation"), inputs.tax_rate, target)["grant"].to_numpy()
+        assert not np.allclose(flat, g, rtol=1e-6), metric
