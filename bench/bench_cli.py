@@ -18,7 +18,8 @@ written in the import format to a temporary folder.  Printed, from one run:
 * ``cpscreen budget`` of N options x 3 scenarios (three processes, ``--all-jurisdictions``,
   ``--by summary``, three EIA deduction rates): < 15 s in all.
 
-Run: ``.venv/bin/python bench/bench_cli.py [--n 1000000] [--quick] [--sample 2000] [--keep DIR]``.
+Run: ``.venv/bin/python bench/bench_cli.py [--n 1000000] [--quick] [--sample 2000] [--keep DIR [--reuse]]
+[--only appraise|csv|import|rank|budget ...]``.
 ``--quick`` uses 2,000 options (a smoke run; the targets are for the full sizes).
 The machine is shared: run it when nothing else is, and read the ratios with that in mind.
 """
@@ -136,38 +137,52 @@ def has_option(command: str, option: str) -> bool:
     return option in out.stdout
 
 
+#: The benchmark's sections, each one or more cpscreen processes.
+SECTIONS = ("appraise", "csv", "import", "rank", "budget")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="options for appraise, import and budget (rank: n/10, CSV appraise: n/5)")
     ap.add_argument("--quick", action="store_true", help="2,000 options: a smoke run (the targets are for the full sizes)")
     ap.add_argument("--sample", type=int, default=2000, help="options in the timed per-option loop")
     ap.add_argument("--keep", metavar="DIR", help="write the files to DIR and keep them (default a temporary folder)")
+    ap.add_argument("--only", choices=SECTIONS, action="append",
+                    help="run only this section (repeatable; default all): " + ", ".join(SECTIONS))
+    ap.add_argument("--reuse", action="store_true", help="with --keep: reuse the input files already in DIR")
     args = ap.parse_args(argv)
     n = 2000 if args.quick else args.n
     sizes = {"appraise": n, "csv": max(n // 5, 1), "import": n, "rank": max(n // 10, 1), "budget": n}
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cpscreen-bench-cli-"))
     tmp.mkdir(parents=True, exist_ok=True)
 
+    only = set(args.only or SECTIONS)
     t = time.perf_counter()
     options, enterprises = synthetic(n)
     opt, ent = import_format(options, enterprises)
-    files: dict[str, Path] = {}
-    write(ent, files.setdefault("ent.parquet", tmp / "enterprises.parquet"))
-    write(ent, files.setdefault("ent.csv", tmp / "enterprises.csv"))
-    write(opt, files.setdefault("opt.parquet", tmp / "options.parquet"))
-    write(opt, files.setdefault("opt.csv", tmp / "options.csv"))
-    for what in ("csv", "rank"):
-        part = opt.iloc[: sizes[what]]
-        write(part, files.setdefault(f"{what}.parquet", tmp / f"options_{sizes[what]}.parquet"))
-    print(f"inputs: {n:,} synthetic options of {len(ent):,} enterprises in {tmp} (written in {time.perf_counter() - t:.1f} s)")
+    files = {"ent.parquet": tmp / "enterprises.parquet", "ent.csv": tmp / "enterprises.csv",
+             "opt.parquet": tmp / "options.parquet", "opt.csv": tmp / "options.csv",
+             **{f"{what}.parquet": tmp / f"options_{sizes[what]}.parquet" for what in ("csv", "rank")}}
+    if args.reuse and args.keep and all(p.exists() for p in files.values()):
+        print(f"inputs: {n:,} synthetic options of {len(ent):,} enterprises, reused from {tmp}")
+    else:
+        write(ent, files["ent.parquet"])
+        write(ent, files["ent.csv"])
+        write(opt, files["opt.parquet"])
+        write(opt, files["opt.csv"])
+        for what in ("csv", "rank"):
+            write(opt.iloc[: sizes[what]], files[f"{what}.parquet"])
+        print(f"inputs: {n:,} synthetic options of {len(ent):,} enterprises in {tmp} (written in {time.perf_counter() - t:.1f} s)")
 
     # the kernels compile once per checkout (numba, cached on disk): a small call first, not timed
     run_child(["appraise", "--options", str(files["rank.parquet"]), "--enterprises", str(files["ent.parquet"]),
                "--date", DATE, "--format", "parquet", "--output", str(tmp / "warm.parquet")])
 
-    per_option = loop_seconds_per_option(options, enterprises, args.sample)
-    print(f"per-option numpy-financial loop (npv + irr + payback, flows given): {per_option * 1e6:.0f} us/option "
-          f"on {min(args.sample, n):,} options")
+    per_option = 0.0
+    if only & {"appraise", "csv"}:
+        per_option = loop_seconds_per_option(options, enterprises, args.sample)
+        print(f"per-option numpy-financial loop (npv + irr + payback, flows given): {per_option * 1e6:.0f} us/option "
+              f"on {min(args.sample, n):,} options")
     rows = []
 
     def line(name: str, r: dict[str, float], target: str, ratio: float | None, ok: bool | None) -> None:
@@ -178,41 +193,46 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"{'command (one process each, end to end)':<44}{'time':>11}{'peak':>12}  {'ratio':>9}  target")
     ent_pq = str(files["ent.parquet"])
-    r = run_child(["appraise", "--options", str(files["opt.parquet"]), "--enterprises", ent_pq, "--date", DATE,
-                   "--format", "parquet", "--output", str(tmp / "appraised.parquet")])
-    ratio = per_option * sizes["appraise"] / r["seconds"]
-    line(f"appraise {sizes['appraise']:,}, parquet -> parquet", r, ">= 20x loop (aim 50x)", ratio, ratio >= 20 and r["peak_gib"] < 3)
-    print(f"{'':<44}peak RSS target < 3 GiB: {'ok' if r['peak_gib'] < 3 else 'MISSED'}")
+    if "appraise" in only:
+        r = run_child(["appraise", "--options", str(files["opt.parquet"]), "--enterprises", ent_pq, "--date", DATE,
+                       "--format", "parquet", "--output", str(tmp / "appraised.parquet")])
+        ratio = per_option * sizes["appraise"] / r["seconds"]
+        line(f"appraise {sizes['appraise']:,}, parquet -> parquet", r, ">= 20x loop (aim 50x)", ratio, ratio >= 20 and r["peak_gib"] < 3)
+        print(f"{'':<44}peak RSS target < 3 GiB: {'ok' if r['peak_gib'] < 3 else 'MISSED'}")
 
-    r = run_child(["appraise", "--options", str(files["csv.parquet"]), "--enterprises", ent_pq, "--date", DATE,
-                   "--format", "csv", "--output", str(tmp / "appraised.csv")])
-    ratio = per_option * sizes["csv"] / r["seconds"]
-    line(f"appraise {sizes['csv']:,}, parquet -> csv", r, ">= 20x loop", ratio, ratio >= 20)
+    if "csv" in only:
+        r = run_child(["appraise", "--options", str(files["csv.parquet"]), "--enterprises", ent_pq, "--date", DATE,
+                       "--format", "csv", "--output", str(tmp / "appraised.csv")])
+        ratio = per_option * sizes["csv"] / r["seconds"]
+        line(f"appraise {sizes['csv']:,}, parquet -> csv", r, ">= 20x loop", ratio, ratio >= 20)
 
-    floor = duckdb_read_csv_seconds(files["opt.csv"])
-    db = tmp / "imported.duckdb"
-    db.unlink(missing_ok=True)
-    r = run_child(["import", str(files["ent.csv"]), str(files["opt.csv"]), "--db", str(db)])
-    ratio = r["seconds"] / floor
-    print(f"{'duckdb read_csv of the same options.csv':<44}{floor:9.2f} s (in this process, best of 3)")
-    line(f"import {sizes['import']:,} from csv", r, "<= 8x duckdb read_csv", ratio, ratio <= 8)
+    if "import" in only:
+        floor = duckdb_read_csv_seconds(files["opt.csv"])
+        db = tmp / "imported.duckdb"
+        db.unlink(missing_ok=True)
+        r = run_child(["import", str(files["ent.csv"]), str(files["opt.csv"]), "--db", str(db)])
+        ratio = r["seconds"] / floor
+        print(f"{'duckdb read_csv of the same options.csv':<44}{floor:9.2f} s (in this process, best of 3)")
+        line(f"import {sizes['import']:,} from csv", r, "<= 8x duckdb read_csv", ratio, ratio <= 8)
 
-    draws = has_option("rank", "--draws")
-    rank_args = ["rank", "--options", str(files["rank.parquet"]), "--enterprises", ent_pq, "--date", DATE,
-                 "--method", "wsm", "--format", "parquet", "--output", str(tmp / "ranked.parquet")]
-    r = run_child(rank_args + (["--draws", "1000"] if draws else []))
-    line(f"rank wsm {sizes['rank']:,}" + (", 1,000 draws" if draws else ", NO robustness (no --draws)"), r, "< 5 s",
-         None, r["seconds"] < 5)
+    if "rank" in only:
+        draws = has_option("rank", "--draws")
+        rank_args = ["rank", "--options", str(files["rank.parquet"]), "--enterprises", ent_pq, "--date", DATE,
+                     "--method", "wsm", "--format", "parquet", "--output", str(tmp / "ranked.parquet")]
+        r = run_child(rank_args + (["--draws", "1000"] if draws else []))
+        line(f"rank wsm {sizes['rank']:,}" + (", 1,000 draws" if draws else ", NO robustness (no --draws)"), r, "< 5 s",
+             None, r["seconds"] < 5)
 
-    total = {"seconds": 0.0, "outer": 0.0, "peak_gib": 0.0}
-    for rate in SCENARIO_RATES:
-        r = run_child(["budget", "--programme", "NL", "--all-jurisdictions", "--param", f"{SCENARIO_PARAM}={rate}",
-                       "--options", str(files["opt.parquet"]), "--enterprises", ent_pq, "--date", DATE, "--by", "summary",
-                       "--format", "json", "--output", str(tmp / f"budget_{rate}.json")])
-        print(f"{'  budget ' + SCENARIO_PARAM + '=' + str(rate):<44}{r['seconds']:9.2f} s{r['peak_gib']:8.2f} GiB")
-        total = {"seconds": total["seconds"] + r["seconds"], "outer": total["outer"] + r["outer"],
-                 "peak_gib": max(total["peak_gib"], r["peak_gib"])}
-    line(f"budget {sizes['budget']:,} x 3 scenarios (sum)", total, "< 15 s", None, total["seconds"] < 15)
+    if "budget" in only:
+        total = {"seconds": 0.0, "outer": 0.0, "peak_gib": 0.0}
+        for rate in SCENARIO_RATES:
+            r = run_child(["budget", "--programme", "NL", "--all-jurisdictions", "--param", f"{SCENARIO_PARAM}={rate}",
+                           "--options", str(files["opt.parquet"]), "--enterprises", ent_pq, "--date", DATE, "--by", "summary",
+                           "--format", "json", "--output", str(tmp / f"budget_{rate}.json")])
+            print(f"{'  budget ' + SCENARIO_PARAM + '=' + str(rate):<44}{r['seconds']:9.2f} s{r['peak_gib']:8.2f} GiB")
+            total = {"seconds": total["seconds"] + r["seconds"], "outer": total["outer"] + r["outer"],
+                     "peak_gib": max(total["peak_gib"], r["peak_gib"])}
+        line(f"budget {sizes['budget']:,} x 3 scenarios (sum)", total, "< 15 s", None, total["seconds"] < 15)
     if args.quick:
         print("(--quick: small sizes, a smoke run; the targets hold for the full sizes only)")
     return 0

@@ -66,14 +66,45 @@ def unescape_text(value: Any) -> Any:
     return value
 
 
+#: What the first character of a cell must be for each pattern to match at all (an RE2 class Arrow
+#: tests over the whole column at once): ``_ESCAPED`` starts with an apostrophe; ``_NEEDS`` with an
+#: apostrophe, a blank or a trigger, none of which is an ASCII letter, digit or underscore.
+_FIRST: dict[str, str] = {"drop": "^'", "add": "^[^A-Za-z0-9_]"}
+
+
+def _candidates(s: pd.Series, change: str) -> np.ndarray | None:
+    """Cells whose first character lets the pattern match (a superset of the matches), from one Arrow
+    scan; None where the column is not plain text (then every cell goes through the pattern)."""
+    if not (pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype)):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(s, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+        return None
+    return np.asarray(pc.fill_null(pc.match_substring_regex(arr, _FIRST[change]), False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _apply(s: pd.Series, pattern: re.Pattern[str], change: str) -> pd.Series:
     if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
         return s
-    try:
-        hit = s.str.match(pattern)
-    except AttributeError:  # an object column holding no text at all
-        return s
-    mask = np.asarray(hit.to_numpy(dtype=object, na_value=False), dtype=bool)  # non-text cells (NaN) are no formula
+    maybe = _candidates(s, change)
+    if maybe is not None:
+        if not maybe.any():
+            return s
+        # only the candidates go through Python's pattern (Unicode blanks, as before)
+        sub = s[maybe]
+        hit = np.zeros(len(s), dtype=bool)
+        hit[np.flatnonzero(maybe)] = np.asarray(sub.str.match(pattern).to_numpy(dtype=object, na_value=False), dtype=bool)
+        mask = hit
+    else:
+        try:
+            hit = s.str.match(pattern)
+        except AttributeError:  # an object column holding no text at all
+            return s
+        mask = np.asarray(hit.to_numpy(dtype=object, na_value=False), dtype=bool)  # non-text cells (NaN) are no formula
     if not mask.any():
         return s
     out = s.copy()

@@ -73,5 +73,7 @@ def test_series_and_scalar_escape_agree(texts):
     s = pd.Series(texts, dtype=object)
     assert escape_formula(s).tolist() == [escape_text(t) for t in texts]
     assert unescape_formula(escape_formula(s)).tolist() == texts
-    st_ = pd.Series(texts, dtype="string")
-    assert unescape_formula(escape_formula(st_)).tolist() == texts
+    valid = [t for t in texts if not any("\ud800" <= ch <= "\udfff" for ch in t)]  # Arrow strings hold no lone surrogate
+    st_ = pd.Series(valid, dtype="string")
+    assert unescape_formula(escape_formula(st_)).tolist() == valid
+    assert escape_formula(pd.Series(valid, dtype="str")).tolist() == [escape_text(t) for t in valid]
