@@ -102,6 +102,17 @@ def _arrow_column(s: pd.Series) -> pa.Array:
         return pa.array(s, from_pandas=True)
     if isinstance(s.dtype, pd.CategoricalDtype):
         return pa.array(s.astype(object).where(s.notna(), None), from_pandas=True)
+    if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+        return pa.array(s, from_pandas=True)  # text only: no cell to look at
+    if pd.api.types.is_object_dtype(s.dtype):
+        # Arrow infers the type in C; only mappings (a struct to Arrow) and mixed cells need the slow paths
+        try:
+            arr = pa.array(s, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            arr = None
+        if arr is not None and not (pa.types.is_struct(arr.type) or pa.types.is_list(arr.type)
+                                    or pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type)):
+            return arr
     values = s.to_numpy(dtype=object)
     present = [v for v in values if v is not None and not (isinstance(v, float) and v != v)]
     if present and all(isinstance(v, Mapping) for v in present):

@@ -150,7 +150,7 @@ class _Ctx:
     srcs: np.ndarray
     errors: Collector
 
-    def bad(self, mask: np.ndarray, column: str, values: pd.Series | np.ndarray, reason: str | np.ndarray) -> None:
+    def bad(self, mask: np.ndarray, column: str, values: pd.Series | np.ndarray | Cells, reason: str | np.ndarray) -> None:
         self.errors.cells(self.table, mask, self.rows, self.srcs, column, values, reason)
 
 
@@ -169,13 +169,16 @@ def _bounds(f: Field) -> tuple[float, float]:
     return lo, hi
 
 
-def _numbers(f: Field, c: Cells, text: pd.Series, open_: np.ndarray, ctx: _Ctx) -> np.ndarray:
-    """Numbers of a numeric field; refuses text, booleans, dates, durations, objects, non-finite values."""
+def _numbers(f: Field, c: Cells, open_: np.ndarray, ctx: _Ctx) -> np.ndarray:
+    """Numbers of a numeric field; refuses text, booleans, dates, durations, objects, non-finite values.
+
+    Error values are the cells' text (``c``: made for the bad cells only)."""
+    text = c
     num = c.num.copy()
     k = c.kind
     ist = open_ & (k == TEXT)
     if ist.any():
-        num[ist] = _parse_numbers(text[ist])
+        num[ist] = _parse_numbers(c.text[ist])
         badt = ist & np.isnan(num)
         ctx.bad(badt, f.column, text, f"expected a number{_unit(f)}, got text")
         open_ &= ~badt
@@ -224,26 +227,28 @@ def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str,
     """
     c = classify(raw)
     k = c.kind
-    text = c.text
     missing = k == MISSING
     idx = raw.index
     if f.required and present:
-        ctx.bad(missing, f.column, text, "required value is missing")
+        ctx.bad(missing, f.column, c, "required value is missing")
     open_ = ~missing
-    for mask, reason in text_problems(text, open_ & (k == TEXT), identifier=f.column in ID_COLUMNS or f.type == "idlist"):
-        ctx.bad(mask, f.column, text, reason)
-        open_ &= ~mask
+    is_text = open_ & (k == TEXT)
+    if is_text.any():
+        for mask, reason in text_problems(c.text, is_text, identifier=f.column in ID_COLUMNS or f.type == "idlist"):
+            ctx.bad(mask, f.column, c, reason)
+            open_ &= ~mask
     if k.max(initial=0) == OTHER:
         obj = open_ & (k == OTHER)
-        ctx.bad(obj, f.column, text, np.array([f"{w} cannot be imported: a cell holds text, a number, a boolean or a date" for w in c.other[obj]], dtype=object))
+        ctx.bad(obj, f.column, c, np.array([f"{w} cannot be imported: a cell holds text, a number, a boolean or a date" for w in c.other[obj]], dtype=object))
         open_ &= ~obj
 
     if f.type in ("float", "int"):
-        num = _numbers(f, c, text, open_, ctx)
+        num = _numbers(f, c, open_, ctx)
         out = pd.Series(num, index=idx, dtype=float)
         if f.default != "":
             out = out.where(~missing, float(f.default))
         return out.astype("Int64") if f.type == "int" else out
+    text = c.text
     if f.type == "bool":
         low = text.str.lower()
         is_t = open_ & (((k == TEXT) & low.isin(_TRUE).to_numpy()) | ((k == BOOL) & (text == "TRUE").to_numpy()) | ((k == NUMBER) & (c.num == 1)))
@@ -286,14 +291,31 @@ def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str,
     return pd.Series(np.where(open_, text.to_numpy(dtype=object), None), index=idx, dtype=object)
 
 
+def absent_column(f: Field, index: pd.Index) -> pd.Series:
+    """The typed column of a field the file does not have: what :func:`_check_column` makes of a
+    column of empty cells (the default, else missing), without looking at a cell.  A required
+    column that is absent is reported once, as a header error, by the caller."""
+    n = len(index)
+    if f.type in ("float", "int"):
+        out = pd.Series(np.full(n, float(f.default) if f.default != "" else np.nan), index=index, dtype=float)
+        return out.astype("Int64") if f.type == "int" else out
+    if f.type == "bool":
+        return pd.Series(np.full(n, (f.default or "no") in _TRUE), index=index, dtype=bool)
+    if f.type == "idlist":
+        return pd.Series(np.full(n, "", dtype=object), index=index, dtype=object)
+    if f.type in _ENUMS and f.default != "":
+        return pd.Series(np.full(n, f.default, dtype=object), index=index, dtype=object)
+    return pd.Series(np.full(n, None, dtype=object), index=index, dtype=object)
+
+
 def _check_extra(name: str, raw: pd.Series, ctx: _Ctx) -> pd.Series:
     """An extra column, kept as given: text, numbers, booleans; dates, times, durations as ISO text."""
     c = classify(raw)
     k = c.kind
-    raw_text = c.raw_text
-    text = c.text
+    text = c  # the cells' text, made for bad cells only
     bad = np.zeros(len(raw), dtype=bool)
-    for mask, reason in text_problems(text, k == TEXT, identifier=False):
+    ist = k == TEXT
+    for mask, reason in (text_problems(c.text, ist, identifier=False) if ist.any() else []):
         ctx.bad(mask, name, text, reason)
         bad |= mask
     obj = k == OTHER
@@ -304,9 +326,8 @@ def _check_extra(name: str, raw: pd.Series, ctx: _Ctx) -> pd.Series:
     ctx.bad(inf, name, text, "must be a finite number")
     bad |= inf
     value = c.values()
-    ist = k == TEXT
     if ist.any():
-        value[ist] = raw_text[ist].to_numpy(dtype=object)
+        value[ist] = c.raw_text[ist].to_numpy(dtype=object)
     value[bad | (k == MISSING)] = None
     return pd.Series(value, index=raw.index, dtype=object)
 
@@ -428,10 +449,9 @@ def validate(
             if not present:
                 if f.required:
                     errors.header(table, f.column, "required column is missing", src)
-                col = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+                typed[f.column] = absent_column(f, raw.index)
             else:
-                col = raw[f.column]
-            typed[f.column] = _check_column(f, col, ctx, juris, present=present)
+                typed[f.column] = _check_column(f, raw[f.column], ctx, juris)
         for extra in [c for c in raw.columns if c not in typed]:
             typed[extra] = _check_extra(extra, raw[extra], ctx)
         out[table] = pd.DataFrame(typed, index=raw.index)
