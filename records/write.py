@@ -173,19 +173,22 @@ def as_records(x: Records | pd.DataFrame | Sequence[Mapping[str, Any]]) -> Recor
 
 def _escape_csv(table: pa.Table) -> pa.Table:
     """Formula-escape every text cell and header (the one escape function of the import format)."""
+    from screening.formula_escape import NEEDS_FIRST, escape_text
     from screening.schema import escape_formula
 
     names = [str(escape_formula(pd.Series([c], dtype=object)).iloc[0]) for c in table.column_names]
     cols = []
     for col in table.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            # only cells not starting with a letter, digit or underscore can be formulas: test those alone
-            maybe = pc.fill_null(pc.match_substring_regex(col, r"^[^A-Za-z0-9_]"), False)
+            # only cells whose first character can begin a formula start (NEEDS_FIRST, one Arrow scan)
+            # go through the escape; nested columns' JSON text starts with [ and is left alone
+            maybe = pc.fill_null(pc.match_substring_regex(col, NEEDS_FIRST), False)
             if pc.any(maybe).as_py():
-                s = col.to_pandas().astype(object)
-                idx = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
-                s.iloc[idx] = escape_formula(s.iloc[idx]).to_numpy()
-                col = pa.chunked_array([pa.array(s, type=pa.string(), from_pandas=True)])
+                col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+                mask = maybe.combine_chunks() if isinstance(maybe, pa.ChunkedArray) else maybe
+                idx = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+                escaped = [escape_text(v) for v in pc.take(col, pa.array(idx)).to_pylist()]
+                col = pc.replace_with_mask(col, mask, pa.array(escaped, type=col.type))
         cols.append(col)
     return pa.table(cols, names=names)
 

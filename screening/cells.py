@@ -378,7 +378,13 @@ def _printable(t: pd.Series) -> np.ndarray:
     import pyarrow.compute as pc
 
     arr = pa.array(t, type=pa.string(), from_pandas=True)
-    return np.asarray(pc.fill_null(pc.utf8_is_printable(arr), True).to_numpy(zero_copy_only=False), dtype=bool)
+    # printable ASCII is printable Unicode: the cheap test first, Unicode's on the other cells only
+    ok = np.array(pc.fill_null(pc.ascii_is_printable(arr), True).to_numpy(zero_copy_only=False), dtype=bool)
+    if not ok.all():
+        rest = np.flatnonzero(~ok)
+        ok[rest] = np.asarray(pc.fill_null(pc.utf8_is_printable(pc.take(arr, pa.array(rest))), True)
+                              .to_numpy(zero_copy_only=False), dtype=bool)
+    return ok
 
 
 def shown(values: pd.Series | np.ndarray) -> np.ndarray:

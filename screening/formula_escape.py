@@ -69,7 +69,13 @@ def unescape_text(value: Any) -> Any:
 #: What the first character of a cell must be for each pattern to match at all (an RE2 class Arrow
 #: tests over the whole column at once): ``_ESCAPED`` starts with an apostrophe; ``_NEEDS`` with an
 #: apostrophe, a blank or a trigger, none of which is an ASCII letter, digit or underscore.
-_FIRST: dict[str, str] = {"drop": "^'", "add": "^[^A-Za-z0-9_]"}
+#: Every character that may begin a cell :data:`_NEEDS` matches, as an RE2 class over code points: the
+#: apostrophe, the triggers, C0 controls, DEL to NEL, and every Unicode blank and mark of ``_BLANKS``
+#: (Python's ``\s`` is Unicode: NBSP, ogham space, U+2000-U+200A, line/paragraph separators,
+#: narrow NBSP, U+205F, ideographic space); a superset, checked over all code points in a test.
+NEEDS_FIRST: str = (r"^['\x00-\x20\x7f-\x85\xa0\xad\x{1680}\x{180e}\x{2000}-\x{200f}\x{2028}-\x{202f}"
+                    r"\x{205f}-\x{2064}\x{3000}\x{feff}=+\-@\x{ff1d}\x{ff0b}\x{ff0d}\x{ff20}\x{fe66}\x{fe62}\x{fe63}\x{fe6b}]")
+_FIRST: dict[str, str] = {"drop": "^'", "add": NEEDS_FIRST}
 
 
 def _candidates(s: pd.Series, change: str) -> np.ndarray | None:

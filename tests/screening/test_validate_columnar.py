@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from screening.cells import NUMBER, classify
+from screening.cells import MAX_CELL_CHARS, NUMBER, classify
 from screening.errors import Collector
 from screening.schema import TABLES, JURISDICTIONS, _check_column, _Ctx, absent_column, fields
 
@@ -46,3 +46,48 @@ def test_number_text_made_for_some_cells_is_the_text_of_all(values, dtype):
     if dtype == "int64":
         assert full.tolist() == ["101", "-7", "0", str(2**40)]  # as a person writes them
         assert c.values().tolist() == values and all(type(v) is int for v in c.values())
+
+
+ENT = pd.DataFrame({"enterprise_id": ["E1"], "name": ["Acme"], "jurisdiction": ["NL"], "size_class": ["small"]})
+
+
+def _reasons(**cols):
+    from screening.schema import ValidationError, validate
+
+    base = {"enterprise_id": "E1", "title": "A", "category": "good_housekeeping", "investment": "10",
+            "annual_savings": "5", "lifetime_years": "5"}
+    n = max(len(v) for v in cols.values())
+    frame = pd.DataFrame({"option_id": [f"O{i + 1}" for i in range(n)], **{k: [v] * n for k, v in base.items()}, **cols},
+                         dtype="str")
+    with pytest.raises(ValidationError) as exc:
+        validate(ENT, frame)
+    return [(e.row, e.column, e.reason) for e in exc.value.errors]
+
+
+def test_text_cells_of_number_and_word_fields_are_all_looked_at():
+    # a column where every text cell is a number skips the text checks except the length; one that is
+    # not is checked cell by cell: either way each cell's reason is the general path's, written out here
+    long_number = "0" * (MAX_CELL_CHARS + 1) + "1"
+    got = _reasons(investment=["10", long_number, "12"])
+    assert got == [(3, "investment", f"text longer than {MAX_CELL_CHARS:,} characters ({MAX_CELL_CHARS + 2:,})")]
+    got = _reasons(investment=["10", "1\x01", "#N/A", "x"], category=["good_housekeeping", "GOOD_housekeeping", "\x07", "nope"],
+                   mandatory=["yes", "No", "y\x00", "maybe"])
+    assert got == [
+        (3, "investment", "contains the invisible character U+0001: text may not hold control characters"),
+        (4, "category", "contains the invisible character U+0007: text may not hold control characters"),
+        (4, "investment", "spreadsheet error #N/A in the cell: fix the formula it came from"),
+        (4, "mandatory", "contains the invisible character U+0000: text may not hold control characters"),
+        (5, "category", "unknown category: expected one of " + ", ".join(__import__("screening.schema", fromlist=["x"]).CATEGORIES)),
+        (5, "investment", "expected a number [currency], got text"),
+        (5, "mandatory", "expected yes or no"),
+    ]
+
+
+def test_printable_ascii_test_agrees_with_unicode_test():
+    from screening.cells import _printable
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = ["abc", "", "a\tb", "é", "a\u200bb", "中文", "x\x7f", "~ !", "\u00a0", "a\u2028"]
+    want = pc.fill_null(pc.utf8_is_printable(pa.array(texts)), True).to_pylist()
+    assert _printable(pd.Series(texts, dtype="str")).tolist() == want
