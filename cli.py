@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE
-from store.results import plain
+from records.plain import plain
 
 EXIT_BAD_INPUT = 2
 

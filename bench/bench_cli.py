@@ -18,8 +18,8 @@ written in the import format to a temporary folder.  Printed, from one run:
 * ``cpscreen budget`` of N options x 3 scenarios (three processes, ``--all-jurisdictions``,
   ``--by summary``, three EIA deduction rates): < 15 s in all.
 
-Run: ``.venv/bin/python bench/bench_cli.py [--n 1000000] [--quick] [--sample 2000] [--keep DIR]
-[--only appraise|csv|import|rank|budget ...]`` (``--only``: just those figures, e.g. to re-measure one target).
+Run: ``.venv/bin/python bench/bench_cli.py [--n 1000000] [--quick] [--sample 2000] [--keep DIR [--reuse]]
+[--only appraise|csv|import|rank|budget ...]``.
 ``--quick`` uses 2,000 options (a smoke run; the targets are for the full sizes).
 The machine is shared: run it when nothing else is, and read the ratios with that in mind.
 """
@@ -137,38 +137,48 @@ def has_option(command: str, option: str) -> bool:
     return option in out.stdout
 
 
+#: The benchmark's sections, each one or more cpscreen processes.
+SECTIONS = ("appraise", "csv", "import", "rank", "budget")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="options for appraise, import and budget (rank: n/10, CSV appraise: n/5)")
     ap.add_argument("--quick", action="store_true", help="2,000 options: a smoke run (the targets are for the full sizes)")
     ap.add_argument("--sample", type=int, default=2000, help="options in the timed per-option loop")
     ap.add_argument("--keep", metavar="DIR", help="write the files to DIR and keep them (default a temporary folder)")
-    ap.add_argument("--only", nargs="+", choices=("appraise", "csv", "import", "rank", "budget"),
-                    help="measure only these commands (default all)")
+    ap.add_argument("--only", choices=SECTIONS, action="append",
+                    help="run only this section (repeatable; default all): " + ", ".join(SECTIONS))
+    ap.add_argument("--reuse", action="store_true", help="with --keep: reuse the input files already in DIR")
     args = ap.parse_args(argv)
-    only = set(args.only or ("appraise", "csv", "import", "rank", "budget"))
     n = 2000 if args.quick else args.n
     sizes = {"appraise": n, "csv": max(n // 5, 1), "import": n, "rank": max(n // 10, 1), "budget": n}
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cpscreen-bench-cli-"))
     tmp.mkdir(parents=True, exist_ok=True)
 
+    only = set(args.only or SECTIONS)
     t = time.perf_counter()
     options, enterprises = synthetic(n)
     opt, ent = import_format(options, enterprises)
-    files: dict[str, Path] = {}
-    write(ent, files.setdefault("ent.parquet", tmp / "enterprises.parquet"))
-    write(ent, files.setdefault("ent.csv", tmp / "enterprises.csv"))
-    write(opt, files.setdefault("opt.parquet", tmp / "options.parquet"))
-    write(opt, files.setdefault("opt.csv", tmp / "options.csv"))
-    for what in ("csv", "rank"):
-        part = opt.iloc[: sizes[what]]
-        write(part, files.setdefault(f"{what}.parquet", tmp / f"options_{sizes[what]}.parquet"))
-    print(f"inputs: {n:,} synthetic options of {len(ent):,} enterprises in {tmp} (written in {time.perf_counter() - t:.1f} s)")
+    files = {"ent.parquet": tmp / "enterprises.parquet", "ent.csv": tmp / "enterprises.csv",
+             "opt.parquet": tmp / "options.parquet", "opt.csv": tmp / "options.csv",
+             **{f"{what}.parquet": tmp / f"options_{sizes[what]}.parquet" for what in ("csv", "rank")}}
+    if args.reuse and args.keep and all(p.exists() for p in files.values()):
+        print(f"inputs: {n:,} synthetic options of {len(ent):,} enterprises, reused from {tmp}")
+    else:
+        write(ent, files["ent.parquet"])
+        write(ent, files["ent.csv"])
+        write(opt, files["opt.parquet"])
+        write(opt, files["opt.csv"])
+        for what in ("csv", "rank"):
+            write(opt.iloc[: sizes[what]], files[f"{what}.parquet"])
+        print(f"inputs: {n:,} synthetic options of {len(ent):,} enterprises in {tmp} (written in {time.perf_counter() - t:.1f} s)")
 
     # the kernels compile once per checkout (numba, cached on disk): a small call first, not timed
     run_child(["appraise", "--options", str(files["rank.parquet"]), "--enterprises", str(files["ent.parquet"]),
                "--date", DATE, "--format", "parquet", "--output", str(tmp / "warm.parquet")])
 
+    per_option = 0.0
     if only & {"appraise", "csv"}:
         per_option = loop_seconds_per_option(options, enterprises, args.sample)
         print(f"per-option numpy-financial loop (npv + irr + payback, flows given): {per_option * 1e6:.0f} us/option "

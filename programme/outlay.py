@@ -66,7 +66,6 @@ from numba import njit
 
 from finance.financing import amortise
 from finance.inflation import deflator
-from finance.valuation import item_values
 from policies.items import ITEM_COLUMNS
 
 __all__ = ["OUTLAY_COLUMNS", "GOVERNMENT_DISCOUNT_RATE", "outlay_table", "present_value_factor"]
@@ -248,6 +247,8 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         with_tax = np.zeros(n_opt, dtype=bool)
         with_tax[rows[tax_kinds]] = True
         sub = np.flatnonzero(with_tax[rows])  # every item of those options, in table order
+        from finance.valuation import item_values  # the compiled kernels: imported when an outlay is computed, not by every CLI start
+
         values = item_values(options.reset_index(drop=True), tax_rate, 0.0, tax_capacity, support.iloc[sub],
                              loss_carry_forward_years=loss_carry_forward_years, by_year=True,
                              tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule,

@@ -102,6 +102,17 @@ def _arrow_column(s: pd.Series) -> pa.Array:
         return pa.array(s, from_pandas=True)
     if isinstance(s.dtype, pd.CategoricalDtype):
         return pa.array(s.astype(object).where(s.notna(), None), from_pandas=True)
+    if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+        return pa.array(s, from_pandas=True)  # text only: no cell to look at
+    if pd.api.types.is_object_dtype(s.dtype):
+        # Arrow infers the type in C; only mappings (a struct to Arrow) and mixed cells need the slow paths
+        try:
+            arr = pa.array(s, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            arr = None
+        if arr is not None and not (pa.types.is_struct(arr.type) or pa.types.is_list(arr.type)
+                                    or pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type)):
+            return arr
     values = s.to_numpy(dtype=object)
     present = [v for v in values if v is not None and not (isinstance(v, float) and v != v)]
     if present and all(isinstance(v, Mapping) for v in present):
@@ -162,19 +173,22 @@ def as_records(x: Records | pd.DataFrame | Sequence[Mapping[str, Any]]) -> Recor
 
 def _escape_csv(table: pa.Table) -> pa.Table:
     """Formula-escape every text cell and header (the one escape function of the import format)."""
+    from screening.formula_escape import NEEDS_FIRST, escape_text
     from screening.schema import escape_formula
 
     names = [str(escape_formula(pd.Series([c], dtype=object)).iloc[0]) for c in table.column_names]
     cols = []
     for col in table.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            # only cells not starting with a letter, digit or underscore can be formulas: test those alone
-            maybe = pc.fill_null(pc.match_substring_regex(col, r"^[^A-Za-z0-9_]"), False)
+            # only cells whose first character can begin a formula start (NEEDS_FIRST, one Arrow scan)
+            # go through the escape; nested columns' JSON text starts with [ and is left alone
+            maybe = pc.fill_null(pc.match_substring_regex(col, NEEDS_FIRST), False)
             if pc.any(maybe).as_py():
-                s = col.to_pandas().astype(object)
-                idx = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
-                s.iloc[idx] = escape_formula(s.iloc[idx]).to_numpy()
-                col = pa.chunked_array([pa.array(s, type=pa.string(), from_pandas=True)])
+                col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+                mask = maybe.combine_chunks() if isinstance(maybe, pa.ChunkedArray) else maybe
+                idx = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+                escaped = [escape_text(v) for v in pc.take(col, pa.array(idx)).to_pylist()]
+                col = pc.replace_with_mask(col, mask, pa.array(escaped, type=col.type))
         cols.append(col)
     return pa.table(cols, names=names)
 
@@ -261,7 +275,9 @@ def write(records: Records | pd.DataFrame | Sequence[Mapping[str, Any]], fmt: st
 
 def _write_file(table: pa.Table, fmt: str, path: str) -> None:
     if fmt == "parquet":
-        pq.write_table(table, path)
+        # dictionary pages for text only (ids, packs, support kinds): numbers rarely repeat, and trying
+        # costs a third of the write; same values, a smaller file
+        pq.write_table(table, path, use_dictionary=_text_paths(table.schema))
         return
     if table.num_columns == 0 or table.num_rows == 0:
         with open(path, "w", encoding="utf-8", newline="") as fh:
@@ -276,6 +292,24 @@ def _write_file(table: pa.Table, fmt: str, path: str) -> None:
     # pyarrow's writer: quotes text (so CR, LF, quotes and separators inside a cell survive), nulls empty
     pacsv.write_csv(_escape_csv(_nested_to_json(table)), path,
                     write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+
+
+def _text_paths(schema: pa.Schema) -> list[str]:
+    """Parquet paths of the text columns, nested ones included (``support.list.element.kind``)."""
+    out: list[str] = []
+
+    def walk(name: str, typ: pa.DataType) -> None:
+        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+            out.append(name)
+        elif pa.types.is_list(typ) or pa.types.is_large_list(typ):
+            walk(f"{name}.list.{typ.value_field.name}", typ.value_type)
+        elif pa.types.is_struct(typ):
+            for f in typ:
+                walk(f"{name}.{f.name}", f.type)
+
+    for f in schema:
+        walk(f.name, f.type)
+    return out
 
 
 def _write_table(table: pa.Table, out: IO[str]) -> None:

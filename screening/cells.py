@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -59,7 +58,6 @@ _INFERRED: dict[str, int] = {
 }
 
 
-@dataclass
 class Cells:
     """One raw column, classified.
 
@@ -70,6 +68,8 @@ class Cells:
     text : Series of str
         Each non-missing cell as text: text cells stripped, numbers as written ("101", "2.5"),
         dates, times and durations in ISO 8601, booleans TRUE/FALSE, other objects their type name.
+        For a column of numbers it is made when first asked for; :meth:`text_at` gives the text of
+        a few cells (the bad ones) without making all of it.
     raw_text : Series of str
         Text cells as given (unstripped), for extra columns kept unchanged; NA elsewhere.
     num : ndarray of float
@@ -81,18 +81,65 @@ class Cells:
         column has none.
     """
 
-    kind: np.ndarray
-    text: pd.Series
-    raw_text: pd.Series
-    num: np.ndarray
-    other: np.ndarray
-    objects: np.ndarray | None = None
+    def __init__(self, kind: np.ndarray, text: pd.Series | None, raw_text: pd.Series | None, num: np.ndarray,
+                 other: np.ndarray, objects: np.ndarray | None = None, *, index: pd.Index | None = None,
+                 ints: np.ndarray | None = None) -> None:
+        self.kind = kind
+        self.num = num
+        self.other = other
+        self._text = text
+        self._raw_text = raw_text
+        self._objects = objects
+        self._index = index if index is not None else (text.index if text is not None else pd.RangeIndex(len(kind)))
+        #: a column of whole numbers: each cell's int64 (text and objects are made from it when asked)
+        self._ints = ints
+        self._numbers_lazy = text is None
+
+    @property
+    def text(self) -> pd.Series:
+        if self._text is None:
+            self._text = _str_series(self._number_cells_text(np.arange(len(self.kind))), self._index)
+        return self._text
+
+    @property
+    def raw_text(self) -> pd.Series:
+        if self._raw_text is None:
+            self._raw_text = pd.Series(np.nan, index=self._index, dtype="str")
+        return self._raw_text
+
+    @property
+    def objects(self) -> np.ndarray | None:
+        if self._objects is None and self._numbers_lazy:
+            out = np.full(len(self.kind), None, dtype=object)
+            ok = self.kind == NUMBER
+            if self._ints is not None:
+                out[ok] = self._ints[ok].astype(object)
+            else:
+                out[ok] = self.num[ok].astype(object)
+            self._objects = out
+        return self._objects
+
+    def _number_cells_text(self, idx: np.ndarray) -> np.ndarray:
+        """Text of the cells at positions ``idx`` of a column of numbers (None where missing)."""
+        out = np.full(len(idx), None, dtype=object)
+        sel = self.kind[idx] == NUMBER
+        if sel.any():
+            at = idx[sel]
+            out[sel] = _number_text(self.num[at], self._ints[at] if self._ints is not None else None)
+        return out
+
+    def text_at(self, idx: np.ndarray) -> np.ndarray:
+        """The text of the cells at positions ``idx`` (as :attr:`text` holds it), as objects."""
+        if self._text is None:
+            return self._number_cells_text(np.asarray(idx, dtype=np.int64))
+        return np.asarray(self._text, dtype=object)[idx]
 
     def values(self) -> np.ndarray:
         """A JSON-ready value per cell (text as given; None where missing)."""
-        out = self.objects.copy() if self.objects is not None else np.full(len(self.kind), None, dtype=object)
+        objects = self.objects
+        out = objects.copy() if objects is not None else np.full(len(self.kind), None, dtype=object)
         num = self.kind == NUMBER
-        if self.objects is None and num.any():
+        if objects is None and num.any():
             out[num] = self.num[num].astype(object)
         ist = self.kind == TEXT
         if ist.any():
@@ -189,24 +236,30 @@ def _classify(s: pd.Series) -> Cells:
         iso = np.array([_iso(v) for v in s[ok]], dtype=object)
         text[ok] = iso
         objects[ok] = iso
-    else:  # numbers (numpy, nullable or object ints, floats, decimals)
+    else:  # numbers (numpy, nullable or object ints, floats, decimals): text and objects made when asked
         kind[ok] = NUMBER
         ints = None
         if pd.api.types.is_integer_dtype(dt) or (pd.api.types.is_object_dtype(dt) and pd.api.types.infer_dtype(s, skipna=True) == "integer"):
             try:
-                ints = s[ok].to_numpy(dtype=np.int64)
+                ints = s[ok].to_numpy(dtype=np.int64) if not ok.all() else s.to_numpy(dtype=np.int64)
             except (OverflowError, ValueError, TypeError):  # beyond int64: kept as a float
                 ints = None
+        full_ints = None
         if ints is not None:
-            num[ok] = ints.astype(float)
-            text[ok] = _number_text(num[ok], ints)
-            objects[ok] = ints.astype(object)
+            if ok.all():
+                full_ints = ints
+            else:
+                full_ints = np.zeros(n, dtype=np.int64)
+                full_ints[ok] = ints
+            num = full_ints.astype(float)
+            num[~ok] = np.nan
+        elif ok.all() and pd.api.types.is_float_dtype(dt) and not isinstance(dt, pd.api.extensions.ExtensionDtype):
+            num = s.to_numpy(dtype=float, copy=True)
         else:
             num[ok] = s[ok].astype(float).to_numpy(dtype=float)
-            text[ok] = _number_text(num[ok])
-            objects[ok] = num[ok].astype(object)
         nan = ok & np.isnan(num)
         kind[nan] = MISSING
+        return Cells(kind, None, None, num, other, None, index=idx, ints=full_ints)
     return Cells(kind, _str_series(text, idx), pd.Series(np.nan, index=idx, dtype="str"), num, other, objects)
 
 
@@ -325,7 +378,13 @@ def _printable(t: pd.Series) -> np.ndarray:
     import pyarrow.compute as pc
 
     arr = pa.array(t, type=pa.string(), from_pandas=True)
-    return np.asarray(pc.fill_null(pc.utf8_is_printable(arr), True).to_numpy(zero_copy_only=False), dtype=bool)
+    # printable ASCII is printable Unicode: the cheap test first, Unicode's on the other cells only
+    ok = np.array(pc.fill_null(pc.ascii_is_printable(arr), True).to_numpy(zero_copy_only=False), dtype=bool)
+    if not ok.all():
+        rest = np.flatnonzero(~ok)
+        ok[rest] = np.asarray(pc.fill_null(pc.utf8_is_printable(pc.take(arr, pa.array(rest))), True)
+                              .to_numpy(zero_copy_only=False), dtype=bool)
+    return ok
 
 
 def shown(values: pd.Series | np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from screening.cells import shown
+from screening.cells import Cells, shown
 
 #: Tables in the order errors are sorted (import format tables, then assessors' scores).
 ERROR_TABLES: tuple[str, ...] = ("enterprises", "options", "assessor_scores")
@@ -127,8 +127,11 @@ class Collector:
         self._parts: list[pd.DataFrame] = []
 
     def cells(self, table: str, mask: np.ndarray, rows: np.ndarray, srcs: np.ndarray, column: str,
-              values: pd.Series | np.ndarray, reason: str | np.ndarray) -> None:
+              values: pd.Series | np.ndarray | Cells, reason: str | np.ndarray) -> None:
         """Record the cells where ``mask`` is true, or at the positions ``mask`` lists (integers).
+
+        ``values`` holds every cell's text, or is the classified column (its text made for the
+        recorded cells only).
 
         ``reason`` is one text, or one per recorded cell.
         """
@@ -136,7 +139,7 @@ class Collector:
         idx = mask if mask.dtype.kind in "iu" else np.flatnonzero(mask)
         if not len(idx):
             return
-        vals = np.asarray(values, dtype=object)[idx]
+        vals = values.text_at(idx) if isinstance(values, Cells) else np.asarray(values, dtype=object)[idx]
         self._parts.append(pd.DataFrame({
             "source": np.asarray(srcs, dtype=object)[idx],
             "table": table,

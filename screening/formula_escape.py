@@ -66,14 +66,51 @@ def unescape_text(value: Any) -> Any:
     return value
 
 
+#: What the first character of a cell must be for each pattern to match at all (an RE2 class Arrow
+#: tests over the whole column at once): ``_ESCAPED`` starts with an apostrophe; ``_NEEDS`` with an
+#: apostrophe, a blank or a trigger, none of which is an ASCII letter, digit or underscore.
+#: Every character that may begin a cell :data:`_NEEDS` matches, as an RE2 class over code points: the
+#: apostrophe, the triggers, C0 controls, DEL to NEL, and every Unicode blank and mark of ``_BLANKS``
+#: (Python's ``\s`` is Unicode: NBSP, ogham space, U+2000-U+200A, line/paragraph separators,
+#: narrow NBSP, U+205F, ideographic space); a superset, checked over all code points in a test.
+NEEDS_FIRST: str = (r"^['\x00-\x20\x7f-\x85\xa0\xad\x{1680}\x{180e}\x{2000}-\x{200f}\x{2028}-\x{202f}"
+                    r"\x{205f}-\x{2064}\x{3000}\x{feff}=+\-@\x{ff1d}\x{ff0b}\x{ff0d}\x{ff20}\x{fe66}\x{fe62}\x{fe63}\x{fe6b}]")
+_FIRST: dict[str, str] = {"drop": "^'", "add": NEEDS_FIRST}
+
+
+def _candidates(s: pd.Series, change: str) -> np.ndarray | None:
+    """Cells whose first character lets the pattern match (a superset of the matches), from one Arrow
+    scan; None where the column is not plain text (then every cell goes through the pattern)."""
+    if not (pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype)):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(s, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+        return None
+    return np.asarray(pc.fill_null(pc.match_substring_regex(arr, _FIRST[change]), False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _apply(s: pd.Series, pattern: re.Pattern[str], change: str) -> pd.Series:
     if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
         return s
-    try:
-        hit = s.str.match(pattern)
-    except AttributeError:  # an object column holding no text at all
-        return s
-    mask = np.asarray(hit.to_numpy(dtype=object, na_value=False), dtype=bool)  # non-text cells (NaN) are no formula
+    maybe = _candidates(s, change)
+    if maybe is not None:
+        if not maybe.any():
+            return s
+        # only the candidates go through Python's pattern (Unicode blanks, as before)
+        sub = s[maybe]
+        hit = np.zeros(len(s), dtype=bool)
+        hit[np.flatnonzero(maybe)] = np.asarray(sub.str.match(pattern).to_numpy(dtype=object, na_value=False), dtype=bool)
+        mask = hit
+    else:
+        try:
+            hit = s.str.match(pattern)
+        except AttributeError:  # an object column holding no text at all
+            return s
+        mask = np.asarray(hit.to_numpy(dtype=object, na_value=False), dtype=bool)  # non-text cells (NaN) are no formula
     if not mask.any():
         return s
     out = s.copy()

@@ -24,7 +24,7 @@ import pandas as pd
 
 # the spreadsheet formula escape lives in one module; re-exported here for existing callers
 from screening.formula_escape import FORMULA_PREFIXES, escape_formula, unescape_formula  # noqa: F401
-from screening.cells import BOOL, KIND_WORDS, MISSING, NUMBER, OTHER, TEXT, Cells, _number_text, classify, text_problems
+from screening.cells import BOOL, KIND_WORDS, MAX_CELL_CHARS, MISSING, NUMBER, OTHER, TEXT, Cells, _number_text, classify, text_problems
 from screening.errors import CellError, Collector, ValidationError  # noqa: F401 - CellError, ValidationError re-exported
 from screening.limits import AMOUNT_BOUND, MAX_COLUMNS, MAX_ROWS
 
@@ -150,7 +150,7 @@ class _Ctx:
     srcs: np.ndarray
     errors: Collector
 
-    def bad(self, mask: np.ndarray, column: str, values: pd.Series | np.ndarray, reason: str | np.ndarray) -> None:
+    def bad(self, mask: np.ndarray, column: str, values: pd.Series | np.ndarray | Cells, reason: str | np.ndarray) -> None:
         self.errors.cells(self.table, mask, self.rows, self.srcs, column, values, reason)
 
 
@@ -169,13 +169,17 @@ def _bounds(f: Field) -> tuple[float, float]:
     return lo, hi
 
 
-def _numbers(f: Field, c: Cells, text: pd.Series, open_: np.ndarray, ctx: _Ctx) -> np.ndarray:
-    """Numbers of a numeric field; refuses text, booleans, dates, durations, objects, non-finite values."""
+def _numbers(f: Field, c: Cells, open_: np.ndarray, ctx: _Ctx, parsed: np.ndarray | None = None) -> np.ndarray:
+    """Numbers of a numeric field; refuses text, booleans, dates, durations, objects, non-finite values.
+
+    Error values are the cells' text (``c``: made for the bad cells only); ``parsed`` holds the
+    number of every text cell where all of them parsed (:func:`_parse_all`)."""
+    text = c
     num = c.num.copy()
     k = c.kind
     ist = open_ & (k == TEXT)
     if ist.any():
-        num[ist] = _parse_numbers(text[ist])
+        num[ist] = parsed[ist] if parsed is not None else _parse_numbers(c.text[ist])
         badt = ist & np.isnan(num)
         ctx.bad(badt, f.column, text, f"expected a number{_unit(f)}, got text")
         open_ &= ~badt
@@ -205,6 +209,61 @@ def _numbers(f: Field, c: Cells, text: pd.Series, open_: np.ndarray, ctx: _Ctx) 
     return np.where(open_, num, np.nan)
 
 
+def _positions(keys: list[str], text: pd.Series) -> np.ndarray:
+    """Position of each cell's text among ``keys``, -1 where absent (``Index.get_indexer``, by
+    Arrow's hash lookup when the keys are distinct)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(set(keys)) != len(keys) or not keys:
+        return pd.Index(keys).get_indexer(text)
+    try:
+        arr = pa.array(text, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+        return pd.Index(keys).get_indexer(text)
+    found = pc.index_in(arr, value_set=pa.array(keys, type=pa.string()))
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _parse_all(text: pd.Series, is_text: np.ndarray) -> np.ndarray | None:
+    """The number of every text cell (NaN elsewhere) when Arrow parses all of them, else None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    sub = text if is_text.all() else text[is_text]
+    try:
+        nums = np.asarray(pc.cast(pa.array(sub, type=pa.string(), from_pandas=True), pa.float64()).to_numpy(zero_copy_only=False),
+                          dtype=float)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+        return None
+    if is_text.all():
+        return nums
+    out = np.full(len(text), np.nan)
+    out[is_text] = nums
+    return out
+
+
+def _clean_words(f: Field, text: pd.Series, is_text: np.ndarray, parsed: np.ndarray | None) -> np.ndarray:
+    """Text cells that cannot fail :func:`~screening.cells.text_problems`: a number Arrow parsed
+    (digits, sign, point, exponent, inf, nan) within the length bound, or one of the field's own
+    words (yes/no, a category, ...); False where not known."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if parsed is not None:
+        arr = pa.array(text, type=pa.string(), from_pandas=True)
+        length = np.asarray(pc.fill_null(pc.utf8_length(arr), 0).to_numpy(zero_copy_only=False))
+        return is_text & (length <= MAX_CELL_CHARS)
+    words: tuple[str, ...] | None = None
+    if f.type == "bool":
+        words = tuple(_TRUE | _FALSE)
+    elif f.type in _ENUMS and f.type != "jurisdiction":
+        words = _ENUMS[f.type]
+    if words is None:
+        return np.zeros(len(text), dtype=bool)
+    return is_text & text.str.lower().isin([w.lower() for w in words]).to_numpy(dtype=bool)
+
+
 def _parse_numbers(text: pd.Series) -> np.ndarray:
     """Numeric text as floats, NaN where it is not a number (Arrow's parser; pandas' on failure)."""
     import pyarrow as pa
@@ -224,26 +283,35 @@ def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str,
     """
     c = classify(raw)
     k = c.kind
-    text = c.text
     missing = k == MISSING
     idx = raw.index
     if f.required and present:
-        ctx.bad(missing, f.column, text, "required value is missing")
+        ctx.bad(missing, f.column, c, "required value is missing")
     open_ = ~missing
-    for mask, reason in text_problems(text, open_ & (k == TEXT), identifier=f.column in ID_COLUMNS or f.type == "idlist"):
-        ctx.bad(mask, f.column, text, reason)
-        open_ &= ~mask
+    is_text = open_ & (k == TEXT)
+    parsed = None
+    if is_text.any():
+        # cells that are a number or one of the field's words hold no control character, error
+        # value or excess length: only the others are looked at (the same bad cells, found faster)
+        if f.type in ("float", "int"):
+            parsed = _parse_all(c.text, is_text)
+        unchecked = is_text & ~_clean_words(f, c.text, is_text, parsed)
+        if unchecked.any():
+            for mask, reason in text_problems(c.text, unchecked, identifier=f.column in ID_COLUMNS or f.type == "idlist"):
+                ctx.bad(mask, f.column, c, reason)
+                open_ &= ~mask
     if k.max(initial=0) == OTHER:
         obj = open_ & (k == OTHER)
-        ctx.bad(obj, f.column, text, np.array([f"{w} cannot be imported: a cell holds text, a number, a boolean or a date" for w in c.other[obj]], dtype=object))
+        ctx.bad(obj, f.column, c, np.array([f"{w} cannot be imported: a cell holds text, a number, a boolean or a date" for w in c.other[obj]], dtype=object))
         open_ &= ~obj
 
     if f.type in ("float", "int"):
-        num = _numbers(f, c, text, open_, ctx)
+        num = _numbers(f, c, open_, ctx, parsed)
         out = pd.Series(num, index=idx, dtype=float)
         if f.default != "":
             out = out.where(~missing, float(f.default))
         return out.astype("Int64") if f.type == "int" else out
+    text = c.text
     if f.type == "bool":
         low = text.str.lower()
         is_t = open_ & (((k == TEXT) & low.isin(_TRUE).to_numpy()) | ((k == BOOL) & (text == "TRUE").to_numpy()) | ((k == NUMBER) & (c.num == 1)))
@@ -261,9 +329,9 @@ def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str,
         allowed = jurisdictions if f.type == "jurisdiction" else _ENUMS[f.type]
         canon = np.array(allowed, dtype=object)
         if f.type == "jurisdiction":
-            pos = pd.Index([a.lower() for a in allowed]).get_indexer(text.str.lower())
+            pos = _positions([a.lower() for a in allowed], text.str.lower())
         else:
-            pos = pd.Index(list(allowed)).get_indexer(text.str.lower())
+            pos = _positions(list(allowed), text.str.lower())
         unknown = open_ & (pos < 0)
         what = "jurisdiction" if f.type == "jurisdiction" else f.type.replace("_", " ")
         ctx.bad(unknown, f.column, text, f"unknown {what}: expected one of {', '.join(allowed)}")
@@ -286,14 +354,31 @@ def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str,
     return pd.Series(np.where(open_, text.to_numpy(dtype=object), None), index=idx, dtype=object)
 
 
+def absent_column(f: Field, index: pd.Index) -> pd.Series:
+    """The typed column of a field the file does not have: what :func:`_check_column` makes of a
+    column of empty cells (the default, else missing), without looking at a cell.  A required
+    column that is absent is reported once, as a header error, by the caller."""
+    n = len(index)
+    if f.type in ("float", "int"):
+        out = pd.Series(np.full(n, float(f.default) if f.default != "" else np.nan), index=index, dtype=float)
+        return out.astype("Int64") if f.type == "int" else out
+    if f.type == "bool":
+        return pd.Series(np.full(n, (f.default or "no") in _TRUE), index=index, dtype=bool)
+    if f.type == "idlist":
+        return pd.Series(np.full(n, "", dtype=object), index=index, dtype=object)
+    if f.type in _ENUMS and f.default != "":
+        return pd.Series(np.full(n, f.default, dtype=object), index=index, dtype=object)
+    return pd.Series(np.full(n, None, dtype=object), index=index, dtype=object)
+
+
 def _check_extra(name: str, raw: pd.Series, ctx: _Ctx) -> pd.Series:
     """An extra column, kept as given: text, numbers, booleans; dates, times, durations as ISO text."""
     c = classify(raw)
     k = c.kind
-    raw_text = c.raw_text
-    text = c.text
+    text = c  # the cells' text, made for bad cells only
     bad = np.zeros(len(raw), dtype=bool)
-    for mask, reason in text_problems(text, k == TEXT, identifier=False):
+    ist = k == TEXT
+    for mask, reason in (text_problems(c.text, ist, identifier=False) if ist.any() else []):
         ctx.bad(mask, name, text, reason)
         bad |= mask
     obj = k == OTHER
@@ -304,9 +389,8 @@ def _check_extra(name: str, raw: pd.Series, ctx: _Ctx) -> pd.Series:
     ctx.bad(inf, name, text, "must be a finite number")
     bad |= inf
     value = c.values()
-    ist = k == TEXT
     if ist.any():
-        value[ist] = raw_text[ist].to_numpy(dtype=object)
+        value[ist] = c.raw_text[ist].to_numpy(dtype=object)
     value[bad | (k == MISSING)] = None
     return pd.Series(value, index=raw.index, dtype=object)
 
@@ -344,7 +428,7 @@ def _check_attribute(f: Field, text: pd.Series, open_: np.ndarray, ctx: _Ctx, id
 
     allowed = pack_attribute_values().get(f.column, ())
     lower = text.str.lower()
-    pos = pd.Index([a.lower() for a in allowed]).get_indexer(lower)
+    pos = _positions([a.lower() for a in allowed], lower)
     unknown = open_ & (pos < 0)
     ctx.bad(unknown, f.column, text,
             f"unknown {f.column}: expected one of {', '.join(allowed)} (the values the policy packs read), or empty")
@@ -428,10 +512,9 @@ def validate(
             if not present:
                 if f.required:
                     errors.header(table, f.column, "required column is missing", src)
-                col = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+                typed[f.column] = absent_column(f, raw.index)
             else:
-                col = raw[f.column]
-            typed[f.column] = _check_column(f, col, ctx, juris, present=present)
+                typed[f.column] = _check_column(f, raw[f.column], ctx, juris)
         for extra in [c for c in raw.columns if c not in typed]:
             typed[extra] = _check_extra(extra, raw[extra], ctx)
         out[table] = pd.DataFrame(typed, index=raw.index)
@@ -465,7 +548,7 @@ def _check_references(opt: pd.DataFrame, ctx: _Ctx, ent: pd.DataFrame, known_ent
     eid = opt["enterprise_id"]
     known = pd.Index(list(map(str, known_enterprise_ids))).append(pd.Index(ent["enterprise_id"].dropna().astype(str))).unique()
     orphan = eid.notna().to_numpy() & ~eid.isin(known).to_numpy()
-    ctx.bad(orphan, "enterprise_id", eid.astype("str"), "enterprise does not exist")
+    ctx.bad(orphan, "enterprise_id", eid, "enterprise does not exist")
     inv, elig = opt["investment"], opt["eligible_investment"]
     over = (elig > inv + 1e-9).fillna(False).to_numpy(dtype=bool)
     if over.any():
@@ -513,18 +596,24 @@ def _check_duplicates(frame: pd.DataFrame, ctx: _Ctx) -> None:
     valid = sub.notna().all(axis=1).to_numpy()
     if not valid.any():
         return
-    key = _key_text(sub, keys).where(pd.Series(valid, index=sub.index))
-    codes, _ = pd.factorize(key, use_na_sentinel=True)
-    dup = valid & key.duplicated(keep="first").to_numpy()
+    # one integer per distinct key: each part's code, combined (the same rows repeat as with the parts
+    # joined into one text, without making that text for every row)
+    combined = np.zeros(len(sub), dtype=np.int64)
+    for k in keys:
+        part, uniques = pd.factorize(sub[k].to_numpy(dtype=object), use_na_sentinel=True)
+        combined = combined * (len(uniques) + 1) + (part + 1)
+    combined[~valid] = -1
+    codes, _ = pd.factorize(combined)
+    dup = valid & pd.Series(combined).duplicated(keep="first").to_numpy()
     if not dup.any():
         return
     first_pos = np.full(codes.max() + 1, -1, dtype=np.int64)
     firsts = np.flatnonzero(valid & ~dup)
     first_pos[codes[firsts]] = firsts
     first_rows = ctx.rows[first_pos[codes[dup]]]
-    shown_key = sub[keys[0]].astype("str")
-    for k in keys[1:]:
-        shown_key = shown_key + " / " + sub[k].astype("str")
+    at = np.flatnonzero(dup)
+    shown_key = np.full(len(sub), None, dtype=object)
+    shown_key[at] = [" / ".join(str(v) for v in parts) for parts in zip(*(sub[k].to_numpy(dtype=object)[at] for k in keys))]
     ctx.bad(dup, keys[-1], shown_key, np.char.add(np.char.add("duplicate id (first seen in row ", first_rows.astype(str)), ")").astype(object))
 
 

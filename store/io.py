@@ -153,11 +153,22 @@ def _upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key
     fresh = np.isnan(placed)
     placed[fresh] = start + 1 + np.arange(int(fresh.sum()))
     out["position"] = placed.astype(np.int64)
-    cur.register("_new_rows", out)
+    cur.register("_new_rows", _as_arrow(out))
     cond = " AND ".join(f"t.{k} = n.{k}" for k in key)
     cur.execute(f"DELETE FROM {table} t USING _new_rows n WHERE {cond}")
     cur.execute(f"INSERT INTO {table} ({', '.join(out.columns)}) SELECT {', '.join(out.columns)} FROM _new_rows")
     cur.unregister("_new_rows")
+
+
+def _as_arrow(frame: pd.DataFrame) -> object:
+    """A validated frame as an Arrow table for DuckDB to scan in C (a pandas object column is read
+    cell by cell in Python); the frame itself where Arrow cannot type a column."""
+    import pyarrow as pa
+
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return frame
 
 
 def _json_default(v: object) -> object:
