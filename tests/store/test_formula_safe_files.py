@@ -218,7 +218,10 @@ def test_any_text_survives_export_and_import(tmp_path, title, note, option_id, f
         back = load_table(second, "options")
         assert back["title"].tolist() == stored["title"].tolist()
         assert back["option_id"].tolist() == stored["option_id"].tolist()
-        assert back["note"].tolist() == [note]
+        if note.strip():
+            assert back["note"].tolist() == [note]
+        else:  # a blank cell is a missing value: an extra column with nothing in it is not stored, before or after
+            assert "note" not in stored.columns and "note" not in back.columns
     finally:
         close_all()
 
