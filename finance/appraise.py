@@ -312,7 +312,7 @@ def appraise_table(
         [currency], the equity figures with support (:data:`finance.equity.EQUITY_COLUMNS`, NaN
         without debt), ``npv_full`` (= ``npv``: the metrics count the Total Cost Assessment tiers
         II-IV of :mod:`finance.tca`) and ``npv_tier1`` (conventional costs only, with the same
-        support) [currency], ``pack``, ``pack_version``, ``payback_basis``, and cost per unit columns where
+        support), the two with suffix ``_no_support`` [currency], ``pack``, ``pack_version``, ``payback_basis``, and cost per unit columns where
         the options carry the environmental quantities [currency/unit].
     DataFrame
         The support items, one row per (option, item): ``row`` (the option's position) and
@@ -350,6 +350,7 @@ def appraise_table(
     for col in EQUITY_COLUMNS:  # the equity flow with debt (finance.financing); NaN without debt
         out[col] = equity[col].to_numpy()
     out["npv_full"], out["npv_tier1"] = _tier_views(opts, supported, tax, rate, capacity, table, kw)
+    out["npv_full_no_support"], out["npv_tier1_no_support"] = _tier_views(opts, plain, tax, rate, capacity, table.iloc[:0], kw)
     out["pack"] = codes
     out["pack_version"] = versions
     out["payback_basis"] = payback_basis.label

@@ -85,3 +85,25 @@ def test_bad_tier_lines_name_the_row_and_field(given, field):
         _appraise([{**BASE, **given}])
     with pytest.raises(ValueError, match=f"option 'O1': field '{field}'"):
         appraise_option({**BASE, **given}, ENT, DAY)
+
+
+def test_cli_records_carry_both_views_with_and_without_support(tmp_path, capsys):
+    import json
+
+    from cli import main
+
+    opts, ents = tmp_path / "options.csv", tmp_path / "enterprises.csv"
+    pd.DataFrame([{**BASE, **TIERS}]).to_csv(opts, index=False)
+    pd.DataFrame([ENT]).to_csv(ents, index=False)
+    args = ["appraise", "--options", str(opts), "--enterprises", str(ents), "--date", DAY.isoformat(), "--format", "json"]
+    assert main(args) == 0
+    rec = json.loads(capsys.readouterr().out)[0]
+    assert rec["npv_tier1"] == pytest.approx(-10_000 + 2_000 * AF, rel=1e-12)
+    assert rec["npv"] == rec["npv_full"] == pytest.approx(-10_000 + 4_100 * AF, rel=1e-12)
+    assert main(args + ["--no-support"]) == 0
+    rec = json.loads(capsys.readouterr().out)[0]
+    assert rec["npv"] == rec["npv_full"] and rec["npv_tier1"] == rec["npv_tier1_no_support"]
+    bad = pd.DataFrame([{**BASE, "tier3_liability_cost": 5_000.0}])
+    bad.to_csv(opts, index=False)
+    assert main(args) == 2
+    assert "tier3_probability" in capsys.readouterr().err

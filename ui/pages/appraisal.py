@@ -124,6 +124,29 @@ if res.inflation:
     st.caption("Flows and the discount rate are real (money of year 0). Tax depreciation and loan payments are fixed "
                "in money of the day, so their real value falls by (1 + inflation)^-t.")
 
+# --- Total Cost Assessment: conventional (tier I) and full view side by side -------------------
+st.subheader("Total Cost Assessment")
+tiers = getattr(res, "tiers", None)
+if tiers is None or tiers.empty:
+    st.caption("No tier II-IV lines for this option (fields tier2_annual_savings, tier3_liability_cost with "
+               "tier3_probability, tier4_annual_benefit), so its NPV counts the direct costs and savings only: the "
+               "conventional view (tier I) and the full view are the same.")
+else:
+    t1, t2 = st.columns(2)
+    t1.metric(f"NPV, conventional view (tier I) [{currency}]", f"{res.npv_tier1:,.0f}")
+    t2.metric(f"NPV, full view (tiers I-IV) [{currency}]", f"{res.metrics['npv']:,.0f}",
+              delta=f"{res.metrics['npv'] - res.npv_tier1:,.0f} from tiers II-IV")
+    money = [f"yearly amount [{currency}/yr]", f"NPV counting tiers up to this one [{currency}]"]
+    st.dataframe(pd.DataFrame({"tier": tiers["tier"], "costs and savings": tiers["what"], money[0]: tiers["annual_amount"],
+                               money[1]: tiers["npv_through_tier"]}), hide_index=True, width="stretch", key="tca_tiers",
+                 column_config={c: st.column_config.NumberColumn(format="%,.0f") for c in money})
+    st.caption("Tier I: the option's investment, savings and cost change. Tiers II-IV are added to the yearly savings and "
+               "run through the same after-tax cash flow, with support: II hidden costs avoided, III the expected yearly "
+               "cost of a contingent liability avoided (probability x cost, every year of the life), IV less tangible "
+               "benefits. The metrics above and in `cpscreen appraise` (`npv`) are the full view; `npv_tier1` is the "
+               "conventional one. Method: AIChE Total Cost Assessment; U.S. EPA Pollution Prevention Benefits Manual "
+               "(EPA/230/R-89/100, 1989) and P2/FINANCE (EPA742-F-94-003, 1994).")
+
 # --- cash flow chart --------------------------------------------------------------------------
 flows = pd.concat([
     res.flows[["t", "cumulative"]].assign(case=charts.WITH_SUPPORT),
