@@ -41,7 +41,7 @@ import pandas as pd
 
 from finance import tca
 from finance.batch import BATCH_COLUMNS, UNIT_COLUMNS, batch_appraise
-from finance.cashflow import cash_flow
+from finance.cashflow import cash_flow, option_terms
 from finance.equity import EQUITY_COLUMNS, equity_appraise, option_equity
 from finance.metrics import PaybackBasis, cost_per_unit, metrics
 from finance.valuation import item_values
@@ -436,7 +436,8 @@ class OptionAppraisal:
 
 
 #: Columns of :attr:`OptionAppraisal.tiers`: per Total Cost Assessment tier (``I`` .. ``IV``), its
-#: yearly amount [currency/yr] and the NPV with support counting the tiers up to it [currency].
+#: year-1 amount (tier I: annual_savings - annual_cost_change) [currency/yr] and the NPV with
+#: support counting the tiers up to it [currency].
 TIER_VIEW_COLUMNS: tuple[str, ...] = ("tier", "what", "annual_amount", "npv_through_tier")
 
 _TIER_NAMES = (("I", "direct costs and savings"), ("II", "indirect or hidden costs"),
@@ -453,7 +454,9 @@ def _tier_table(opt: Mapping[str, Any], npv_of: Any, full_npv: float, where: str
     fields_of = {"II": ("tier2_annual_savings",), "III": ("tier3_liability_cost", "tier3_probability"),
                  "IV": ("tier4_annual_benefit",)}
     tier1 = float(npv_of(base))
-    rows = [{"tier": "I", "what": _TIER_NAMES[0][1], "annual_amount": math.nan, "npv_through_tier": tier1}]
+    terms = option_terms(base, where)
+    direct = float(terms["annual_savings"]) - float(terms["annual_cost_change"])  # year 1, as the tiers
+    rows = [{"tier": "I", "what": _TIER_NAMES[0][1], "annual_amount": direct, "npv_through_tier": tier1}]
     through = dict(base)
     for (tier, what), col in zip(_TIER_NAMES[1:], tca.TIER_AMOUNT_COLUMNS):
         through.update({c: opt.get(c) for c in fields_of[tier]})

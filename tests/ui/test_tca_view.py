@@ -33,7 +33,7 @@ def test_page_and_cli_show_the_same_conventional_and_full_npv(app, seeded_db, tm
     assert conventional == f"{rec['npv_tier1']:,.0f}" and full == f"{rec['npv']:,.0f}"
     tiers = next(d.value for d in at.dataframe if "tier" in d.value.columns)
     assert tiers["tier"].tolist() == ["I", "II", "III", "IV"]
-    assert tiers.iloc[:, 2].tolist()[1:] == [3000.0, 0.02 * 200_000, 1500.0]
+    assert tiers.iloc[:, 2].tolist() == [9000.0, 3000.0, 0.02 * 200_000, 1500.0]
     assert tiers.iloc[:, 3].tolist()[0] == rec["npv_tier1"] or abs(tiers.iloc[0, 3] - rec["npv_tier1"]) < 1e-6
     assert abs(tiers.iloc[3, 3] - rec["npv"]) < 1e-6
 

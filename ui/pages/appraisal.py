@@ -80,7 +80,8 @@ st.caption(
 # --- metrics ----------------------------------------------------------------------------------
 m1, m2, m3 = st.columns(3)
 m1.metric(f"NPV with support [{currency}]", f"{res.metrics['npv']:,.0f}",
-          delta=f"{res.support_total:,.0f} from support" if res.support_total else None)
+          delta=f"{res.support_total:,.0f} from support" if res.support_total else None,
+          help="Counts the Total Cost Assessment tiers II-IV where the option gives them (see below).")
 m2.metric("Simple payback with support", _show(res.metrics["simple_payback_years"], "yr", currency))
 m3.metric("IRR with support", _show(res.metrics["irr"], "%", currency))
 table = pd.DataFrame([{"metric": f"{label} [{currency if unit == 'cur' else unit}]",
@@ -136,7 +137,7 @@ else:
     t1.metric(f"NPV, conventional view (tier I) [{currency}]", f"{res.npv_tier1:,.0f}")
     t2.metric(f"NPV, full view (tiers I-IV) [{currency}]", f"{res.metrics['npv']:,.0f}",
               delta=f"{res.metrics['npv'] - res.npv_tier1:,.0f} from tiers II-IV")
-    money = [f"yearly amount [{currency}/yr]", f"NPV counting tiers up to this one [{currency}]"]
+    money = [f"yearly amount, year 1 [{currency}/yr]", f"NPV counting tiers up to this one [{currency}]"]
     st.dataframe(pd.DataFrame({"tier": tiers["tier"], "costs and savings": tiers["what"], money[0]: tiers["annual_amount"],
                                money[1]: tiers["npv_through_tier"]}), hide_index=True, width="stretch", key="tca_tiers",
                  column_config={c: st.column_config.NumberColumn(format="%,.0f") for c in money})
