@@ -143,6 +143,10 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
     from records.write import Nested, Records
 
     res, items = appraise_table(options, enterprises, args.date, discount_rate=args.discount_rate, with_support=True)
+    from screening.elf import option_elf  # the site's ICI load factor before and after each option
+
+    elf = option_elf(options.reset_index(drop=True), enterprises)
+    res["elf_before"], res["elf_after"] = elf["elf_before"].to_numpy(), elf["elf_after"].to_numpy()
     if args.no_support:
         # the figures without support are the headline; support is listed but not counted
         for col in [c for c in res.columns if c.endswith("_no_support")]:

@@ -43,3 +43,18 @@ def test_page_says_when_an_option_has_no_tier_lines(app):
     assert not at.exception
     assert any("No tier II-IV lines" in c.value for c in at.caption)
     assert not any(m.label.startswith("NPV, conventional view") for m in at.metric)
+
+
+def test_page_and_cli_show_the_same_load_factor(app, capsys):
+    assert main(["appraise", "--date", ON.isoformat(), "--format", "json"]) == 0
+    rec = next(r for r in json.loads(capsys.readouterr().out) if r["option_id"] == "DK-03")
+    # demo dairy: 62,000 t in, 46,500 t sold; DK-03 avoids 13,500 t of waste
+    assert rec["elf_before"] == (62_000 - 46_500) / 46_500
+    assert abs(rec["elf_after"] - (62_000 - 13_500 - 46_500) / 46_500) < 1e-12
+    at = app("appraisal")
+    at.sidebar.selectbox(key="enterprise_id").select("dk_dairy").run()
+    at.selectbox(key="appraisal_option@dk_dairy").select("DK-03").run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["ELF of the site [t/t]"] == f"{rec['elf_before']:.3f}"
+    assert shown["ELF after DK-03 [t/t]"] == f"{rec['elf_after']:.3f}"

@@ -148,6 +148,34 @@ else:
                "conventional one. Method: AIChE Total Cost Assessment; U.S. EPA Pollution Prevention Benefits Manual "
                "(EPA/230/R-89/100, 1989) and P2/FINANCE (EPA742-F-94-003, 1994).")
 
+# --- environmental load factor (ICI) of the site, and what the options do to it -----------------
+from screening.elf import option_elf  # noqa: E402
+
+st.subheader("Environmental load factor of the site")
+elf = option_elf(opts, ents)
+mine = elf[elf["option_id"] == option_id].iloc[0]
+if mine["elf_reason"] and pd.isna(mine["elf_before"]):
+    st.caption(f"Not defined for {eid}: {mine['elf_reason']} (ELF = (material input - product sold) / product sold).")
+else:
+    e1, e2 = st.columns(2)
+    e1.metric("ELF of the site [t/t]", f"{mine['elf_before']:.3f}",
+              help="ICI's environmental load factor: (material_input_t - product_output_t) / product_output_t.")
+    e2.metric(f"ELF after {option_id} [t/t]", f"{mine['elf_after']:.3f}",
+              delta=f"{-mine['elf_reduction']:.3f}" if mine["elf_reduction"] else None, delta_color="inverse")
+    given = elf[elf["waste_avoided_t"].notna()]
+    if len(given):
+        st.dataframe(pd.DataFrame({"option": given["option_id"] + ": " + given["option_id"].map(titles),
+                                   "waste avoided [t/yr]": given["waste_avoided_t"], "ELF after [t/t]": given["elf_after"],
+                                   "reduction [t/t]": given["elf_reduction"], "note": given["elf_reason"]}),
+                     hide_index=True, width="stretch", key="elf_table",
+                     column_config={"waste avoided [t/yr]": st.column_config.NumberColumn(format="%,.0f"),
+                                    "ELF after [t/t]": st.column_config.NumberColumn(format="%.4f"),
+                                    "reduction [t/t]": st.column_config.NumberColumn(format="%.4f")})
+    rest = elf.loc[elf["waste_avoided_t"].isna(), "option_id"].tolist()
+    st.caption("An option that avoids w tonnes of waste a year needs w tonnes less raw material for the same product: "
+               "ELF after = (input - w - product) / product; each option alone, against today's site."
+               + (f" Without waste_avoided_t, so leaving the ELF as it is: {', '.join(rest)}." if rest else ""))
+
 # --- cash flow chart --------------------------------------------------------------------------
 flows = pd.concat([
     res.flows[["t", "cumulative"]].assign(case=charts.WITH_SUPPORT),
