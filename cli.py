@@ -237,6 +237,7 @@ _METRIC_NAMES = (
     "npv", "irr", "mirr", "simple_payback_years", "discounted_payback_years", "npv_ratio", "benefit_cost_ratio",
     "equivalent_annual_value", "support_total", "npv_no_support", "irr_no_support", "simple_payback_years_no_support",
     "discounted_payback_years_no_support", "npv_ratio_no_support",
+    "npv_tier1", "npv_full",  # Total Cost Assessment: conventional and full view (finance.tca)
 )
 
 

@@ -107,3 +107,19 @@ def test_cli_records_carry_both_views_with_and_without_support(tmp_path, capsys)
     bad.to_csv(opts, index=False)
     assert main(args) == 2
     assert "tier3_probability" in capsys.readouterr().err
+
+
+def test_rank_takes_either_view_as_a_criterion(tmp_path, capsys):
+    import json
+
+    from cli import main
+
+    opts, ents = tmp_path / "options.csv", tmp_path / "enterprises.csv"
+    # O1: better conventionally (tier I 2,500/yr, no tiers); O2: tier I 2,000/yr but 2,800/yr of tiers II-IV
+    pd.DataFrame([{**BASE, "annual_savings": 2_500.0}, {**BASE, **TIERS, "option_id": "O2"}]).to_csv(opts, index=False)
+    pd.DataFrame([ENT]).to_csv(ents, index=False)
+    base = ["rank", "--options", str(opts), "--enterprises", str(ents), "--date", DAY.isoformat(), "--format", "json"]
+    for crit, first in (("npv_tier1:max:1", "O1"), ("npv:max:1", "O2"), ("npv_full:max:1", "O2")):
+        assert main(base + ["--criteria", crit]) == 0
+        ranked = sorted(json.loads(capsys.readouterr().out), key=lambda r: r["rank"])
+        assert ranked[0]["option_id"] == first, crit
