@@ -143,6 +143,10 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
     from records.write import Nested, Records
 
     res, items = appraise_table(options, enterprises, args.date, discount_rate=args.discount_rate, with_support=True)
+    from screening.elf import option_elf  # the site's ICI load factor before and after each option
+
+    elf = option_elf(options.reset_index(drop=True), enterprises)
+    res["elf_before"], res["elf_after"] = elf["elf_before"].to_numpy(), elf["elf_after"].to_numpy()
     if args.no_support:
         # the figures without support are the headline; support is listed but not counted
         for col in [c for c in res.columns if c.endswith("_no_support")]:
@@ -233,6 +237,7 @@ _METRIC_NAMES = (
     "npv", "irr", "mirr", "simple_payback_years", "discounted_payback_years", "npv_ratio", "benefit_cost_ratio",
     "equivalent_annual_value", "support_total", "npv_no_support", "irr_no_support", "simple_payback_years_no_support",
     "discounted_payback_years_no_support", "npv_ratio_no_support",
+    "npv_tier1", "npv_full",  # Total Cost Assessment: conventional and full view (finance.tca)
 )
 
 

@@ -39,8 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from finance import tca
 from finance.batch import BATCH_COLUMNS, UNIT_COLUMNS, batch_appraise
-from finance.cashflow import cash_flow
+from finance.cashflow import cash_flow, option_terms
 from finance.equity import EQUITY_COLUMNS, equity_appraise, option_equity
 from finance.metrics import PaybackBasis, cost_per_unit, metrics
 from finance.valuation import item_values
@@ -309,7 +310,9 @@ def appraise_table(
         (:data:`METRICS_BOTH_WAYS`: NPV [currency], IRR and MIRR [/1], paybacks [yr] NaN = never,
         ratios [/1], EAV [currency/yr]), the same with suffix ``_no_support``, ``support_total``
         [currency], the equity figures with support (:data:`finance.equity.EQUITY_COLUMNS`, NaN
-        without debt), ``pack``, ``pack_version``, ``payback_basis``, and cost per unit columns where
+        without debt), ``npv_full`` (= ``npv``: the metrics count the Total Cost Assessment tiers
+        II-IV of :mod:`finance.tca`) and ``npv_tier1`` (conventional costs only, with the same
+        support), the two with suffix ``_no_support`` [currency], ``pack``, ``pack_version``, ``payback_basis``, and cost per unit columns where
         the options carry the environmental quantities [currency/unit].
     DataFrame
         The support items, one row per (option, item): ``row`` (the option's position) and
@@ -346,6 +349,8 @@ def appraise_table(
                              **inputs.years())
     for col in EQUITY_COLUMNS:  # the equity flow with debt (finance.financing); NaN without debt
         out[col] = equity[col].to_numpy()
+    out["npv_full"], out["npv_tier1"] = _tier_views(opts, supported, tax, rate, capacity, table, kw)
+    out["npv_full_no_support"], out["npv_tier1_no_support"] = _tier_views(opts, plain, tax, rate, capacity, table.iloc[:0], kw)
     out["pack"] = codes
     out["pack_version"] = versions
     out["payback_basis"] = payback_basis.label
@@ -355,6 +360,21 @@ def appraise_table(
             out[f"{name}_no_support"] = plain[name].to_numpy()
     keep = ["row"] + [c for c in SUPPORT_FIELDS if c in table.columns]
     return out, table[keep].reset_index(drop=True)
+
+
+def _tier_views(opts: pd.DataFrame, supported: pd.DataFrame, tax: np.ndarray, rate: np.ndarray, capacity: np.ndarray,
+                table: pd.DataFrame, kw: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """NPV with support under the full and the conventional (tier I) view of :mod:`finance.tca`. [currency]
+
+    ``supported`` is the full view already (the batch reads the tier II-IV fields); the tier I
+    view re-runs the batch without them, with the same support items.  Without tier lines the
+    two are the same array.
+    """
+    full = supported["npv"].to_numpy()
+    if not tca.has_tiers(opts):
+        return full, full.copy()
+    tier1 = batch_appraise(tca.conventional(opts), tax, rate, capacity, table if len(table) else None, **kw)
+    return full, tier1["npv"].to_numpy()
 
 
 @dataclass(frozen=True)
@@ -387,6 +407,11 @@ class OptionAppraisal:
         NaN, reason 'no debt', without debt); payback None where never reached.
     inflation : float
         The enterprise's general inflation. [/1 per yr]
+    npv_tier1 : float
+        NPV with support of the conventional view, Total Cost Assessment tier I only
+        (:mod:`finance.tca`); ``metrics["npv"]`` is the full view. [currency]
+    tiers : DataFrame
+        :data:`TIER_VIEW_COLUMNS`, one row per tier; empty where the option has no tier II-IV lines.
     """
 
     flows: pd.DataFrame
@@ -406,6 +431,38 @@ class OptionAppraisal:
     depreciation_schedule: np.ndarray | None = None
     equity: dict[str, Any] = field(default_factory=dict)
     inflation: float = 0.0
+    npv_tier1: float = math.nan
+    tiers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(TIER_VIEW_COLUMNS)))
+
+
+#: Columns of :attr:`OptionAppraisal.tiers`: per Total Cost Assessment tier (``I`` .. ``IV``), its
+#: year-1 amount (tier I: annual_savings - annual_cost_change) [currency/yr] and the NPV with
+#: support counting the tiers up to it [currency].
+TIER_VIEW_COLUMNS: tuple[str, ...] = ("tier", "what", "annual_amount", "npv_through_tier")
+
+_TIER_NAMES = (("I", "direct costs and savings"), ("II", "indirect or hidden costs"),
+               ("III", "contingent liabilities (probability x cost)"), ("IV", "less tangible benefits"))
+
+
+def _tier_table(opt: Mapping[str, Any], npv_of: Any, full_npv: float, where: str) -> tuple[float, pd.DataFrame]:
+    """Tier I NPV and the tier staircase of one option (:mod:`finance.tca`); ``npv_of(option)`` appraises."""
+    base = tca.conventional_option(opt)
+    if tca.option_tier_savings(opt, where) == 0.0 and not any(
+            opt.get(c) is not None and not (isinstance(opt.get(c), float) and math.isnan(opt[c])) for c in tca.TIER_FIELDS):
+        return full_npv, pd.DataFrame(columns=list(TIER_VIEW_COLUMNS))
+    amounts = tca.tier_amounts(pd.DataFrame([{c: opt.get(c) for c in tca.TIER_FIELDS}])).iloc[0]
+    fields_of = {"II": ("tier2_annual_savings",), "III": ("tier3_liability_cost", "tier3_probability"),
+                 "IV": ("tier4_annual_benefit",)}
+    tier1 = float(npv_of(base))
+    terms = option_terms(base, where)
+    direct = float(terms["annual_savings"]) - float(terms["annual_cost_change"])  # year 1, as the tiers
+    rows = [{"tier": "I", "what": _TIER_NAMES[0][1], "annual_amount": direct, "npv_through_tier": tier1}]
+    through = dict(base)
+    for (tier, what), col in zip(_TIER_NAMES[1:], tca.TIER_AMOUNT_COLUMNS):
+        through.update({c: opt.get(c) for c in fields_of[tier]})
+        npv = full_npv if tier == "IV" else float(npv_of(through))
+        rows.append({"tier": tier, "what": what, "annual_amount": float(amounts[col]), "npv_through_tier": npv})
+    return tier1, pd.DataFrame(rows, columns=list(TIER_VIEW_COLUMNS))
 
 
 #: Columns of :attr:`OptionAppraisal.item_values`.
@@ -469,6 +526,8 @@ def appraise_option(
     flows0 = cash_flow(opt, by_year, (), capacity, **kw)
     m = metrics(flows, rate, payback_flows=flows0, basis=payback_basis)
     m0 = metrics(flows0, rate, basis=payback_basis)
+    tier1, tiers = _tier_table(opt, lambda o: metrics(cash_flow(o, by_year, items, capacity, **kw), rate)["npv"],
+                               float(m["npv"]), where)
     for mm in (m, m0):
         for col, name in UNIT_COLUMNS.items():
             if col in opt:
@@ -480,7 +539,7 @@ def appraise_option(
         pack=str(codes[0]), pack_version=versions[0], payback_basis=payback_basis,
         item_values=_item_value_table(opt, list(items), tax, rate, capacity, float(loss[0]), inputs.years()),
         tax_rate_by_year=None if inputs.tax_rate_by_year is None else inputs.tax_rate_by_year[0],
-        depreciation_schedule=dep,
+        depreciation_schedule=dep, npv_tier1=tier1, tiers=tiers,
     )
 
 

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from finance import kernels
+from finance import kernels, tca
 from finance.metrics import IRR_MAX, IRR_MIN, PaybackBasis, cost_per_unit, irr
 from policies.items import ITEM_COLUMNS, SUPPORT_KINDS
 
@@ -118,8 +118,9 @@ def _check(bad: np.ndarray, field: str, reason: str, values: np.ndarray, what: s
 def option_arrays(options: pd.DataFrame) -> dict[str, np.ndarray]:
     """Validated per-option arrays read from an options frame.
 
-    Returns ``investment`` [currency], ``annual_savings``, ``annual_cost_change``
-    [currency/yr] (year-1 amounts), ``salvage_value`` [currency], ``lifetime_years``,
+    Returns ``investment`` [currency], ``annual_savings`` (with the Total Cost Assessment
+    tiers II-IV of :mod:`finance.tca` where given), ``annual_cost_change`` [currency/yr]
+    (year-1 amounts), ``salvage_value`` [currency], ``lifetime_years``,
     ``depreciation_years`` [yr], ``savings_escalation``, ``cost_escalation`` [/1 per yr] and
     ``inflation`` [/1 per yr] (the enterprise's, a column :func:`finance.appraise.with_inflation`
     puts on the options; default 0).
@@ -144,6 +145,9 @@ def option_arrays(options: pd.DataFrame) -> dict[str, np.ndarray]:
         _check(~(np.isfinite(arr) & (arr > -1) & (arr <= 1)), name, "must be a rate in (-1, 1] per year", arr)
     _check(~(np.isfinite(inv) & (inv >= 0)), "investment", "must be finite and >= 0", inv)
     _check(~np.isfinite(sav), "annual_savings", "must be finite", sav)
+    tiers = tca.tier_savings(options)  # Total Cost Assessment tiers II-IV: the full view
+    if tiers is not None:
+        sav = np.where(tiers != 0, sav + tiers, sav)
     _check(~np.isfinite(cost), "annual_cost_change", "must be finite", cost)
     _check(~(np.isfinite(salv) & (salv >= 0)), "salvage_value", "must be finite and >= 0", salv)
     for name, arr in (("lifetime_years", life), ("depreciation_years", dep)):

@@ -7,7 +7,7 @@ Conventions (DESIGN.md section 3)
   ``sum_t v_t / (1 + r)**t``, **not** Excel's ``NPV()``, which discounts its first value by one period.
 * Amounts are nominal, in the enterprise's currency [currency]; rates are fractions [/1].
 * Cash columns are *signed as they enter* ``net``: ``investment`` <= 0, ``grants`` >= 0,
-  ``savings`` = annual_savings, ``cost_change`` = -annual_cost_change, ``tax`` = -(tax payable)
+  ``savings`` = annual_savings (plus the Total Cost Assessment tiers II-IV, :mod:`finance.tca`), ``cost_change`` = -annual_cost_change, ``tax`` = -(tax payable)
   (positive where a tax saving is realised), ``credits`` = tax credit used (>= 0), ``salvage`` >= 0,
   ``loan`` = principal received (+) and repayments (-).
   ``net = investment + grants + savings + cost_change + tax + credits + salvage + loan``.
@@ -73,6 +73,7 @@ import pandas as pd
 
 from finance.financing import amortise, annuity_payment, loan_flows, option_debt
 from finance.inflation import deflator
+from finance import tca
 from policies.items import SupportItem
 
 __all__ = ["CASH_FLOW_COLUMNS", "OPTION_FIELDS", "annuity_payment", "cash_flow", "depreciation_shares",
@@ -124,7 +125,8 @@ def option_terms(option: Mapping[str, Any], where: str = "option") -> dict[str, 
     Returns
     -------
     dict
-        ``investment`` [currency], ``annual_savings`` [currency/yr], ``annual_cost_change``
+        ``investment`` [currency], ``annual_savings`` [currency/yr] (with the Total Cost
+        Assessment tiers II-IV of :mod:`finance.tca` where given), ``annual_cost_change``
         [currency/yr], ``salvage_value`` [currency], ``lifetime_years`` [yr],
         ``depreciation_years`` [yr].
 
@@ -140,6 +142,9 @@ def option_terms(option: Mapping[str, Any], where: str = "option") -> dict[str, 
     for key in ("annual_savings", "annual_cost_change"):
         if not math.isfinite(out[key]):
             raise ValueError(f"{where}: field {key!r} must be finite, got {out[key]!r}")
+    tiers = tca.option_tier_savings(option, where)  # Total Cost Assessment tiers II-IV: the full view
+    if tiers != 0:
+        out["annual_savings"] = out["annual_savings"] + tiers
     for key in ("savings_escalation", "cost_escalation", "inflation"):
         if not (math.isfinite(out[key]) and -1 < out[key] <= 1):
             raise ValueError(f"{where}: field {key!r} must be a rate in (-1, 1] per year, got {out[key]!r}")

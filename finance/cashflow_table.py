@@ -12,7 +12,7 @@ The inputs are those of :func:`finance.appraise.appraise` (its helpers are impor
 Lines (amounts [currency], in the enterprise's currency; t = 0 is the investment date)
 -------------------------------------------------------------------------------------
 ``investment``      outlay at t = 0 (positive), 0 after.
-``savings``         annual_savings in t = 1..N.
+``savings``         annual_savings (plus the Total Cost Assessment tiers II-IV, finance.tca) in t = 1..N.
 ``cost_change``     annual_cost_change in t = 1..N, as entered (positive = extra cost).
 ``depreciation``    tax depreciation of the year (straight line over depreciation_years, or a
                     ``depreciation`` item's schedule; the base less grants that reduce it; the

@@ -49,6 +49,8 @@ _COLUMNS_ADDED: dict[int, dict[str, tuple[str, ...]]] = {
     # implementation tracking: what was spent and saved once implemented (issue 15 item 3)
     5: {"options": ("implemented_on", "actual_investment", "actual_annual_savings", "actual_energy_saved_mwh",
                     "actual_co2e_avoided_t")},
+    # Total Cost Assessment tiers II-IV (finance.tca)
+    6: {"options": ("tier2_annual_savings", "tier3_liability_cost", "tier3_probability", "tier4_annual_benefit")},
 }
 
 
@@ -130,6 +132,7 @@ MIGRATIONS.append((2, _add_columns(2)))
 MIGRATIONS.append((3, _add_columns(3)))
 MIGRATIONS.append((4, _add_columns(4)))
 MIGRATIONS.append((5, _add_columns(5)))
+MIGRATIONS.append((6, _add_columns(6)))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _lock = threading.Lock()

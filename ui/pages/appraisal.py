@@ -80,7 +80,8 @@ st.caption(
 # --- metrics ----------------------------------------------------------------------------------
 m1, m2, m3 = st.columns(3)
 m1.metric(f"NPV with support [{currency}]", f"{res.metrics['npv']:,.0f}",
-          delta=f"{res.support_total:,.0f} from support" if res.support_total else None)
+          delta=f"{res.support_total:,.0f} from support" if res.support_total else None,
+          help="Counts the Total Cost Assessment tiers II-IV where the option gives them (see below).")
 m2.metric("Simple payback with support", _show(res.metrics["simple_payback_years"], "yr", currency))
 m3.metric("IRR with support", _show(res.metrics["irr"], "%", currency))
 table = pd.DataFrame([{"metric": f"{label} [{currency if unit == 'cur' else unit}]",
@@ -123,6 +124,57 @@ if res.inflation:
                      column_config={c: st.column_config.NumberColumn(format="%,.0f") for c in shown.columns if c != "Year"})
     st.caption("Flows and the discount rate are real (money of year 0). Tax depreciation and loan payments are fixed "
                "in money of the day, so their real value falls by (1 + inflation)^-t.")
+
+# --- Total Cost Assessment: conventional (tier I) and full view side by side -------------------
+st.subheader("Total Cost Assessment")
+tiers = getattr(res, "tiers", None)
+if tiers is None or tiers.empty:
+    st.caption("No tier II-IV lines for this option (fields tier2_annual_savings, tier3_liability_cost with "
+               "tier3_probability, tier4_annual_benefit), so its NPV counts the direct costs and savings only: the "
+               "conventional view (tier I) and the full view are the same.")
+else:
+    t1, t2 = st.columns(2)
+    t1.metric(f"NPV, conventional view (tier I) [{currency}]", f"{res.npv_tier1:,.0f}")
+    t2.metric(f"NPV, full view (tiers I-IV) [{currency}]", f"{res.metrics['npv']:,.0f}",
+              delta=f"{res.metrics['npv'] - res.npv_tier1:,.0f} from tiers II-IV")
+    money = [f"yearly amount, year 1 [{currency}/yr]", f"NPV counting tiers up to this one [{currency}]"]
+    st.dataframe(pd.DataFrame({"tier": tiers["tier"], "costs and savings": tiers["what"], money[0]: tiers["annual_amount"],
+                               money[1]: tiers["npv_through_tier"]}), hide_index=True, width="stretch", key="tca_tiers",
+                 column_config={c: st.column_config.NumberColumn(format="%,.0f") for c in money})
+    st.caption("Tier I: the option's investment, savings and cost change. Tiers II-IV are added to the yearly savings and "
+               "run through the same after-tax cash flow, with support: II hidden costs avoided, III the expected yearly "
+               "cost of a contingent liability avoided (probability x cost, every year of the life), IV less tangible "
+               "benefits. The metrics above and in `cpscreen appraise` (`npv`) are the full view; `npv_tier1` is the "
+               "conventional one. Method: AIChE Total Cost Assessment; U.S. EPA Pollution Prevention Benefits Manual "
+               "(EPA/230/R-89/100, 1989) and P2/FINANCE (EPA742-F-94-003, 1994).")
+
+# --- environmental load factor (ICI) of the site, and what the options do to it -----------------
+from screening.elf import option_elf  # noqa: E402
+
+st.subheader("Environmental load factor of the site")
+elf = option_elf(opts, ents)
+mine = elf[elf["option_id"] == option_id].iloc[0]
+if mine["elf_reason"] and pd.isna(mine["elf_before"]):
+    st.caption(f"Not defined for {eid}: {mine['elf_reason']} (ELF = (material input - product sold) / product sold).")
+else:
+    e1, e2 = st.columns(2)
+    e1.metric("ELF of the site [t/t]", f"{mine['elf_before']:.3f}",
+              help="ICI's environmental load factor: (material_input_t - product_output_t) / product_output_t.")
+    e2.metric(f"ELF after {option_id} [t/t]", f"{mine['elf_after']:.3f}",
+              delta=f"{-mine['elf_reduction']:.3f}" if mine["elf_reduction"] else None, delta_color="inverse")
+    given = elf[elf["waste_avoided_t"].notna()]
+    if len(given):
+        st.dataframe(pd.DataFrame({"option": given["option_id"] + ": " + given["option_id"].map(titles),
+                                   "waste avoided [t/yr]": given["waste_avoided_t"], "ELF after [t/t]": given["elf_after"],
+                                   "reduction [t/t]": given["elf_reduction"], "note": given["elf_reason"]}),
+                     hide_index=True, width="stretch", key="elf_table",
+                     column_config={"waste avoided [t/yr]": st.column_config.NumberColumn(format="%,.0f"),
+                                    "ELF after [t/t]": st.column_config.NumberColumn(format="%.4f"),
+                                    "reduction [t/t]": st.column_config.NumberColumn(format="%.4f")})
+    rest = elf.loc[elf["waste_avoided_t"].isna(), "option_id"].tolist()
+    st.caption("An option that avoids w tonnes of waste a year needs w tonnes less raw material for the same product: "
+               "ELF after = (input - w - product) / product; each option alone, against today's site."
+               + (f" Without waste_avoided_t, so leaving the ELF as it is: {', '.join(rest)}." if rest else ""))
 
 # --- cash flow chart --------------------------------------------------------------------------
 flows = pd.concat([

@@ -1,0 +1,33 @@
+"""ICI's environmental load factor (screening.elf) against hand calculations."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from screening.elf import option_elf, site_elf
+
+ENTS = pd.DataFrame({"enterprise_id": ["dairy", "no_input", "no_product"],
+                     "material_input_t": [62_000.0, None, 100.0], "product_output_t": [46_500.0, 10.0, 0.0]})
+
+
+def test_site_elf_is_material_not_sold_per_tonne_sold():
+    s = site_elf(ENTS).set_index("enterprise_id")
+    assert s.loc["dairy", "elf"] == pytest.approx((62_000 - 46_500) / 46_500)  # 15,500 / 46,500 = 1/3
+    assert s.loc["dairy", "elf"] == pytest.approx(1 / 3, rel=1e-12)
+    assert s.loc["dairy", "elf_reason"] == ""
+    assert pd.isna(s.loc["no_input", "elf"]) and s.loc["no_input", "elf_reason"] == "material_input_t missing"
+    assert pd.isna(s.loc["no_product", "elf"]) and "no product" in s.loc["no_product", "elf_reason"]
+
+
+def test_an_option_lowers_the_elf_by_the_material_it_saves():
+    opts = pd.DataFrame({"enterprise_id": ["dairy", "dairy", "dairy", "no_input"], "option_id": ["A", "B", "C", "D"],
+                         "waste_avoided_t": [1_550.0, None, 20_000.0, 1.0]})
+    e = option_elf(opts, ENTS).set_index("option_id")
+    # A: (62,000 - 1,550 - 46,500) / 46,500 = 13,950 / 46,500 = 0.3
+    assert e.loc["A", "elf_after"] == pytest.approx(0.3, rel=1e-12)
+    assert e.loc["A", "elf_reduction"] == pytest.approx(1_550 / 46_500, rel=1e-12)
+    assert e.loc["A", "elf_before"] - e.loc["A", "elf_after"] == pytest.approx(e.loc["A", "elf_reduction"])
+    assert e.loc["B", "elf_after"] == e.loc["B", "elf_before"] and "not given" in e.loc["B", "elf_reason"]
+    assert e.loc["C", "elf_after"] < 0 and "exceeds the site's material loss" in e.loc["C", "elf_reason"]
+    assert pd.isna(e.loc["D", "elf_after"]) and e.loc["D", "elf_reason"] == "material_input_t missing"
