@@ -44,7 +44,7 @@ from programme.budget import EFFECTS, baseline, run_programme
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table
 from programme.uptake import DecisionRule
 
-__all__ = ["UPTAKE_STREAM", "McSpec", "DrawSums", "OptionDraws", "draw_sums", "option_draws", "year_records",
+__all__ = ["UPTAKE_STREAM", "McSpec", "DrawSums", "OptionDraws", "empty_sums", "draw_sums", "option_draws", "year_records",
            "summary_record", "draw_records", "percentiles_undefined_high"]
 
 #: Input counter of the uptake uniform in ``finance.risk.uniforms`` (the inputs use 0..3).
@@ -242,7 +242,8 @@ def _sums(c: _Chunk, draws: int) -> DrawSums:
     return DrawSums(keys, mat, add, uw, uo)
 
 
-def _empty(draws: int) -> DrawSums:
+def empty_sums(draws: int) -> DrawSums:
+    """Sums over no option: zeros for each of ``draws`` draws."""
     z = np.zeros(draws)
     return DrawSums((), np.zeros((0, draws)), np.zeros((len(EFFECT_COLUMNS), draws)), z, z.copy())
 
@@ -264,7 +265,7 @@ def draw_sums(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec) ->
     DrawSums
     """
     opts = options.reset_index(drop=True)
-    total = _empty(spec.draws)
+    total = empty_sums(spec.draws)
     if len(opts) == 0:
         return total
     key = option_keys(opts)
@@ -283,7 +284,7 @@ def option_draws(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec)
     mats = {name: np.zeros((n, D)) for name in ("gross", "upfront", "effect", "npv", "investment")}
     taken = np.zeros((n, D), dtype=bool)
     without = np.zeros((n, D), dtype=bool)
-    total = _empty(D)
+    total = empty_sums(D)
     if n:
         key = option_keys(opts)
         for d in _chunks(n, spec):
