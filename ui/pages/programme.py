@@ -195,17 +195,19 @@ if run_now:
             sums, rationed = data.programme_draws(cur, version, chosen, day, code, rule, p, n_draws, 0, env, ration_order)
             fans[name] = fan_frame(sums, day)
             rec = summary_record(sums, envelope=env)
-            row = {"scenario": name, f"Total outlay P10 [{currency}]": rec["total_outlay_p10"],
-                   f"P50 [{currency}]": rec["total_outlay_p50"], f"P90 [{currency}]": rec["total_outlay_p90"],
-                   f"Cost per additional t CO2e, P50 [{currency}/t]": rec["cost_per_t_co2e_p50"]}
+            # undefined figures (no additional tonne in the median draw) read "–", as in the summary above
+            row = {"scenario": name, f"Total outlay P10 [{currency}]": _fmt(rec["total_outlay_p10"], "cur"),
+                   f"P50 [{currency}]": _fmt(rec["total_outlay_p50"], "cur"),
+                   f"P90 [{currency}]": _fmt(rec["total_outlay_p90"], "cur"),
+                   f"Cost per additional t CO2e, P50 [{currency}/t]": _fmt(rec["cost_per_t_co2e_p50"], "cur/t")}
             if env is not None:
-                row["Chance outlay exceeds the envelope [%]"] = 100 * rec["prob_over_envelope"]
+                row["Chance outlay exceeds the envelope"] = _fmt(rec["prob_over_envelope"], "%")
             if rationed is not None:
                 r = ration_summary(rationed)
-                row.update({f"Funded P50 [{currency}]": r["funded_outlay_p50"],
-                            "Applications left out (mean)": r["left_out_applications_mean"],
-                            "t CO2e bought P50 [t]": r["t_co2e_bought_p50"],
-                            f"Cost per t CO2e bought P50 [{currency}/t]": r["cost_per_t_co2e_bought_p50"]})
+                row.update({f"Funded P50 [{currency}]": _fmt(r["funded_outlay_p50"], "cur"),
+                            "Applications left out (mean)": _fmt(r["left_out_applications_mean"], "/1"),
+                            "t CO2e bought P50 [t]": _fmt(r["t_co2e_bought_p50"], "t"),
+                            f"Cost per t CO2e bought P50 [{currency}/t]": _fmt(r["cost_per_t_co2e_bought_p50"], "cur/t")})
             effects.append(row)
     except ValueError as exc:
         st.error(f"Cannot draw the programme: {exc}")
@@ -218,9 +220,7 @@ if run_now:
             continue
         col.altair_chart(charts.fan_chart(fan, currency, title=f"Outlay by year, P10-P90 and P50, {name}",
                                           y_max=fan_max or None), width="stretch")
-    st.dataframe(pd.DataFrame(effects), hide_index=True, width="stretch", key="mc_effects",
-                 column_config={c: st.column_config.NumberColumn(c, format="%,.0f" if "[%]" not in c else "%.0f")
-                                for c in effects[0] if c != "scenario"})
+    st.dataframe(pd.DataFrame(effects), hide_index=True, width="stretch", key="mc_effects")
     st.caption(f"{n_draws:,} draws, seed 0: inputs drawn within their ranges (default +-25 % investment, +-30 % savings "
                "and cost change, +-20 % life), each enterprise's decision drawn; caps are spent per draw. The band holds "
                "8 draws in 10. With an envelope, applications are funded in the chosen order until the money runs out; "
