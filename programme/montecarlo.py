@@ -223,9 +223,10 @@ def _sums(c: _Chunk, draws: int) -> DrawSums:
     rows = out["row"].to_numpy(dtype=np.int64)
     amt = out["outlay"].to_numpy(dtype=float) * c.taken[rows]
     local = rows // n
-    frame = pd.DataFrame({"t": out["t"].to_numpy(dtype=np.int64), "instrument_id": out["instrument_id"].astype(str).to_numpy(),
-                          "kind": out["kind"].astype(str).to_numpy(), "draw": c.d[local], "outlay": amt})
-    g = frame.groupby(["t", "instrument_id", "kind", "draw"], sort=True)["outlay"].sum()
+    # instrument ids and kinds stay categorical (a handful of values over many rows) until grouped
+    frame = pd.DataFrame({"t": out["t"].to_numpy(dtype=np.int64), "instrument_id": out["instrument_id"].array,
+                          "kind": out["kind"].array, "draw": c.d[local], "outlay": amt})
+    g = frame.groupby(["t", "instrument_id", "kind", "draw"], sort=True, observed=True)["outlay"].sum()
     keys = tuple(sorted({(int(t), str(i), str(kd)) for t, i, kd, _ in g.index}))
     pos = {kk: j for j, kk in enumerate(keys)}
     mat = np.zeros((len(keys), draws))
