@@ -9,6 +9,8 @@ left behind.
 from __future__ import annotations
 
 import json
+import sys
+import types
 from datetime import date
 
 import numpy as np
@@ -24,7 +26,11 @@ SPEC = McSpec("NL", date(2026, 6, 1), DecisionRule("logistic", intercept=0.5, sl
               rows_per_chunk=400)
 
 
-def test_in_process_one_worker_and_two_workers_give_identical_figures(tmp_path):
+def test_in_process_one_worker_and_two_workers_give_identical_figures(tmp_path, monkeypatch):
+    # Worker processes are spawned, and a spawned child re-imports the parent's __main__ module.  After
+    # an AppTest in the same pytest process, __main__ is the app script (Streamlit runs pages as
+    # __main__), which the children would run; a plain __main__ stands for the CLI's console script.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     opts, ents = demo()
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     inproc = run_draws(opts, ents, SPEC, parts=3)
