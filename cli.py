@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -252,9 +253,18 @@ def _rule(text: str) -> Any:
             return DecisionRule("npv")
         if kind == "irr":
             return DecisionRule("irr", hurdle=float(value or 0.1))
+        if kind == "logistic":
+            from programme.uptake import IAC_UPTAKE_RULE
+
+            if not value:
+                return IAC_UPTAKE_RULE  # the curve fitted on the IAC decisions (bench/iac_uptake_fit.py)
+            parts = value.split(":")
+            if len(parts) in (2, 3) and (len(parts) == 2 or parts[2] in ("log", "none")):
+                return DecisionRule("logistic", intercept=float(parts[0]), slope=float(parts[1]),
+                                    transform=parts[2] if len(parts) == 3 else "none")  # type: ignore[arg-type]
     except ValueError:
         pass
-    raise argparse.ArgumentTypeError(f"expected payback[:YEARS], npv or irr[:HURDLE], got {text!r}")
+    raise argparse.ArgumentTypeError(f"expected payback[:YEARS], npv, irr[:HURDLE] or logistic[:INTERCEPT:SLOPE[:log]], got {text!r}")
 
 
 def _param(text: str) -> tuple[str, float]:
@@ -272,6 +282,7 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
     from programme.budget import budget_frame, run_programme
     from programme.scenarios import Scenario
 
+    _check_draw_flags(args)
     pack, _, scen_name = args.programme.partition(":")
     params: dict[str, float] = {}
     rule = args.rule
@@ -312,7 +323,55 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
         return []
     result = run_programme(options, enterprises, pack, params=params or None, on_date=args.date, rule=rule, scenario=scen_name,
                            government_discount_rate=args.government_discount_rate)
-    return budget_frame(result, by=args.by)
+    if args.draws is None:
+        return budget_frame(result, by=args.by)
+    return _budget_draws(args, options, enterprises, pack, params, rule, result)
+
+
+_DRAW_FLAGS = {"seed": "--seed", "spread": "--spread", "envelope": "--envelope", "ration": "--ration", "workers": "--workers",
+               "scheduler": "--scheduler", "partitions": "--partitions", "data_dir": "--data-dir"}
+
+
+def _check_draw_flags(args: argparse.Namespace) -> None:
+    """Refuse what would change nothing: a draw flag without --draws, --ration without --envelope."""
+    if args.draws is None:
+        given = [flag for name, flag in _DRAW_FLAGS.items() if getattr(args, name) is not None]
+        if given or args.by == "draw":
+            raise UsageError(f"{(given or ['--by draw'])[0]} needs --draws N (the budget has no draws without it)")
+        return
+    if args.ration is not None and args.envelope is None:
+        raise UsageError("--ration needs --envelope AMOUNT (what runs out)")
+    if args.envelope is not None and not (args.envelope >= 0):
+        raise UsageError(f"--envelope is {args.envelope!r} (expected an amount >= 0)")
+    if args.workers is not None and args.scheduler is not None:
+        raise UsageError("give --workers N (a local cluster) or --scheduler ADDRESS (a running one), not both")
+    if (args.workers is not None or args.scheduler is not None) and (args.ration is not None or args.by == "option"):
+        raise UsageError("--ration and --by option need every draw of every option in one process: run them in-process "
+                         "(without --workers/--scheduler)")
+    if args.data_dir is not None and args.workers is None and args.scheduler is None:
+        raise UsageError("--data-dir is where the workers read their partitions: it needs --workers or --scheduler")
+
+
+def _budget_draws(args: argparse.Namespace, options: pd.DataFrame, enterprises: pd.DataFrame, pack: str,
+                  params: dict[str, float], rule: Any, result: Any) -> pd.DataFrame:
+    """``cpscreen budget --draws``: the draws' fields added to today's records (programme.mc_records)."""
+    from programme.distributed import run_draws
+    from programme.mc_records import mc_budget_frame
+    from programme.montecarlo import McSpec, option_draws
+    from programme.ration import ration
+
+    spec = McSpec(pack, args.date, rule, draws=args.draws, seed=args.seed or 0, params=params,
+                  spreads=dict(args.spread or []), government_discount_rate=args.government_discount_rate)
+    od = rationed = None
+    if args.ration is not None or args.by == "option":
+        od = option_draws(options, enterprises, spec)
+        sums = od.sums
+        if args.ration is not None:
+            rationed = ration(od, args.envelope, args.ration)
+    else:
+        sums = run_draws(options, enterprises, spec, parts=args.partitions, workers=args.workers, scheduler=args.scheduler,
+                         directory=Path(args.data_dir) if args.data_dir else None)
+    return mc_budget_frame(result, sums, args.by, on_date=args.date, envelope=args.envelope, rationed=rationed, od=od)
 
 
 def _spread(text: str) -> tuple[str, float]:
@@ -510,8 +569,25 @@ def build_parser() -> argparse.ArgumentParser:
                        "when they arise), per-enterprise caps, uptake under a decision rule, deadweight (support to options "
                        "that pass without it), cost per tonne and leverage.")
     p.add_argument("--programme", required=True, metavar="PACK[:SCENARIO]", help="policy pack code, optionally :SCENARIO stored earlier")
-    p.add_argument("--by", choices=("year", "instrument", "option", "summary"), default="year", help="record per year (default), instrument, option, or one summary")
-    p.add_argument("--rule", type=_rule, help="uptake rule: payback[:YEARS] (default payback:3), npv, irr[:HURDLE]")
+    p.add_argument("--by", choices=("year", "instrument", "option", "summary", "draw"), default="year",
+                   help="record per year (default), instrument, option, or one summary; with --draws also one per draw")
+    p.add_argument("--rule", type=_rule, help="uptake rule: payback[:YEARS] (default payback:3), npv, irr[:HURDLE], "
+                   "logistic[:INTERCEPT:SLOPE[:log]] (default: the curve fitted on the IAC decisions, ln payback)")
+    p.add_argument("--draws", type=int, metavar="N", help="Monte Carlo draws over the options' inputs and uptake: adds "
+                   "outlay_mean/_p10/_p50/_p90 by year, total_outlay_p10/_p50/_p90, prob_over_envelope, cost_per_t_co2e_p50")
+    p.add_argument("--seed", type=int, metavar="S", help="seed of the counter-based generator of --draws (default 0)")
+    p.add_argument("--spread", type=_spread, action="append", metavar="COL=P%",
+                   help="relative spread of an uncertain input for --draws (repeatable; default as cpscreen risk)")
+    p.add_argument("--envelope", type=float, metavar="AMOUNT", help="money available (nominal, over the programme): "
+                   "prob_over_envelope; with --ration, what it buys")
+    p.add_argument("--ration", choices=("first-come", "cost-per-tonne", "npv-ratio"),
+                   help="fund applications in this order until the --envelope runs out")
+    p.add_argument("--workers", type=int, metavar="N", help="run the draws on a local Dask cluster of N workers (127.0.0.1)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run the draws on a running Dask cluster, e.g. tcp://HOST:8786")
+    p.add_argument("--partitions", type=int, metavar="N", help="partitions of the options (whole enterprises; default one "
+                   "per 50,000 options); figures do not depend on where they run")
+    p.add_argument("--data-dir", metavar="DIR", help="where the Parquet partitions are written for the workers (must be "
+                   "readable by every worker at the same path; default a temporary directory)")
     p.add_argument("--param", type=_param, action="append", metavar="NAME=VALUE", help="programme parameter, e.g. NL-CP-GRANT.rate=0.25 (repeatable)")
     p.add_argument("--save-scenario", metavar="NAME", help="store these parameters and rule as scenario NAME of the programme")
     p.add_argument("--all-jurisdictions", action="store_true",

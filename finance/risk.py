@@ -54,7 +54,7 @@ from finance.batch import batch_appraise
 from policies import engine
 
 __all__ = ["UNCERTAIN_INPUTS", "DEFAULT_SPREADS", "RISK_COLUMNS", "Draws", "risk", "simulate", "summarise", "uniforms",
-           "triangular_ppf"]
+           "triangular_ppf", "draw_inputs", "option_keys"]
 
 #: Inputs that can carry an uncertainty, in the order of the ``input`` counter of :func:`uniforms`.
 UNCERTAIN_INPUTS: tuple[str, ...] = ("investment", "annual_savings", "annual_cost_change", "lifetime_years")
@@ -272,7 +272,7 @@ def simulate(
     n = len(opts)
     bounds = {name: _bounds(opts, name, spreads.get(name)) for name in UNCERTAIN_INPUTS}
     varying = [name for name in UNCERTAIN_INPUTS if bounds[name].uncertain]
-    key = pd.util.hash_pandas_object(opts[["enterprise_id", "option_id"]].astype(str), index=False).to_numpy(dtype=np.uint64)
+    key = option_keys(opts)
     inputs = appraisal_inputs(opts, enterprises, on_date, discount_rate)
 
     npv = np.empty((n, draws))
@@ -288,25 +288,11 @@ def simulate(
     for d0 in range(0, draws, per):
         d = np.arange(d0, min(draws, d0 + per))
         k = d.size
-        grid_key = np.tile(key, k)
-        grid_draw = np.repeat(d, n)
-        frame = opts.iloc[np.tile(np.arange(n), k)].reset_index(drop=True)
+        frame = draw_inputs(opts, d, seed=seed, key=key, bounds=bounds, correlation=correlation)
         local = np.repeat(np.arange(k, dtype=np.int64), n)
         frame["enterprise_id"] = np.tile(code.astype(np.int64), k) + n_ent * local
-        z = {name: ndtri(uniforms(seed, grid_key, grid_draw, i)) for i, name in enumerate(UNCERTAIN_INPUTS)}
-        if correlation:
-            z["annual_cost_change"] = correlation * z["annual_savings"] + np.sqrt(1 - correlation ** 2) * z["annual_cost_change"]
         for name in varying:
-            b = bounds[name]
-            v = triangular_ppf(ndtr(z[name]), np.tile(b.low, k), np.tile(b.mode, k), np.tile(b.high, k))
-            if name == "lifetime_years":  # whole years; a tax life not given follows the drawn life
-                v = np.clip(np.round(v), 1, 50)
-            frame[name] = v
-            drawn[name][:, d0:d0 + k] = v.reshape(k, n).T
-        if "eligible_investment" in frame.columns and "investment" in varying:
-            # the eligible part keeps its share of the investment
-            share = np.tile(_share(opts), k)
-            frame["eligible_investment"] = np.where(np.isnan(share), np.nan, share * frame["investment"].to_numpy())
+            drawn[name][:, d0:d0 + k] = frame[name].to_numpy(dtype=float).reshape(k, n).T
         ents = ent.iloc[np.tile(np.arange(n_ent), k)].reset_index(drop=True)
         ents["enterprise_id"] = np.arange(n_ent * k, dtype=np.int64)
         table = engine.support_table(frame, ents, on_date, params)
@@ -322,6 +308,73 @@ def simulate(
         irr[:, d0:d0 + k] = res["irr"].to_numpy().reshape(k, n).T
         payback[:, d0:d0 + k] = res["simple_payback_years"].to_numpy().reshape(k, n).T
     return Draws(npv, irr, payback, drawn)
+
+
+def option_keys(options: pd.DataFrame) -> np.ndarray:
+    """One uint64 key per option, a hash of its (enterprise_id, option_id): the option's part of the
+    generator's counter, the same wherever the option sits in a frame or partition."""
+    return pd.util.hash_pandas_object(options[["enterprise_id", "option_id"]].astype(str), index=False).to_numpy(dtype=np.uint64)
+
+
+def draw_inputs(
+    options: pd.DataFrame,
+    draw: np.ndarray,
+    *,
+    seed: int,
+    spreads: Mapping[str, float] | None = None,
+    correlation: float = 0.0,
+    key: np.ndarray | None = None,
+    bounds: Mapping[str, "_Bounds"] | None = None,
+) -> pd.DataFrame:
+    """The options repeated once per draw, their uncertain inputs drawn (triangular, Gaussian copula).
+
+    Parameters
+    ----------
+    options : DataFrame
+        Validated options (DESIGN.md section 2), index 0..n-1.
+    draw : ndarray of int
+        Draw numbers; row ``j * n + i`` of the result is option ``i`` in draw ``draw[j]``.
+    seed : int
+        Seed of the counter-based generator (:func:`uniforms`, keyed on (seed, option, draw, input)).
+    spreads : Mapping[str, float], optional
+        Relative spread per input of :data:`UNCERTAIN_INPUTS` [/1], as :func:`risk`.
+    correlation : float
+        Correlation of savings and cost change. [/1]
+    key, bounds : optional
+        Precomputed :func:`option_keys` and bounds (internal reuse).
+
+    Returns
+    -------
+    DataFrame
+        ``len(draw) * n`` rows, the options' columns with the drawn inputs (``lifetime_years`` whole
+        years; ``eligible_investment`` keeps its share of the drawn investment).
+    """
+    opts = options.reset_index(drop=True)
+    n = len(opts)
+    if bounds is None:
+        spreads = dict(spreads or {})
+        bounds = {name: _bounds(opts, name, spreads.get(name)) for name in UNCERTAIN_INPUTS}
+    key = option_keys(opts) if key is None else key
+    d = np.asarray(draw, dtype=np.int64)
+    k = d.size
+    grid_key = np.tile(key, k)
+    grid_draw = np.repeat(d, n)
+    frame = opts.iloc[np.tile(np.arange(n), k)].reset_index(drop=True)
+    varying = [name for name in UNCERTAIN_INPUTS if bounds[name].uncertain]
+    z = {name: ndtri(uniforms(seed, grid_key, grid_draw, i)) for i, name in enumerate(UNCERTAIN_INPUTS)}
+    if correlation:
+        z["annual_cost_change"] = correlation * z["annual_savings"] + np.sqrt(1 - correlation ** 2) * z["annual_cost_change"]
+    for name in varying:
+        b = bounds[name]
+        v = triangular_ppf(ndtr(z[name]), np.tile(b.low, k), np.tile(b.mode, k), np.tile(b.high, k))
+        if name == "lifetime_years":  # whole years; a tax life not given follows the drawn life
+            v = np.clip(np.round(v), 1, 50)
+        frame[name] = v
+    if "eligible_investment" in frame.columns and "investment" in varying:
+        # the eligible part keeps its share of the investment
+        share = np.tile(_share(opts), k)
+        frame["eligible_investment"] = np.where(np.isnan(share), np.nan, share * frame["investment"].to_numpy())
+    return frame
 
 
 def _checked(draws: int, spreads: Mapping[str, float] | None, correlation: float) -> tuple[int, dict[str, float]]:

@@ -316,3 +316,22 @@ def actual_ratio_chart(table: pd.DataFrame, *, title: str = "Actual / predicted 
     )
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 3]).encode(x="x:Q")
     return (bars + one).properties(title=title)
+
+
+def fan_chart(fan: pd.DataFrame, currency: str, *, title: str = "Outlay by year under uncertainty",
+              y_max: float | None = None) -> alt.LayerChart:
+    """Fan chart of outlay by ``year``: the P10-P90 band (``p10``, ``p90``) and the P50 line (``p50``) [currency].
+
+    ``y_max`` [currency] fixes the y axis so that scenarios side by side compare at a glance.
+    """
+    _require(fan, ["year", "p10", "p50", "p90"], "fan_chart")
+    y_scale = alt.Scale(domain=[min(0.0, float(fan["p10"].min())), y_max]) if y_max else alt.Undefined
+    base = alt.Chart(fan, title=title).encode(x=alt.X("year:O", title="Year"))
+    tooltip = [alt.Tooltip("year:O", title="Year"), alt.Tooltip("p10:Q", title=f"P10 [{currency}]", format=",.0f"),
+               alt.Tooltip("p50:Q", title=f"P50 [{currency}]", format=",.0f"),
+               alt.Tooltip("p90:Q", title=f"P90 [{currency}]", format=",.0f")]
+    band = base.mark_area(opacity=0.25, color="#0072B2").encode(
+        y=alt.Y("p10:Q", title=f"Outlay [{currency}]", axis=alt.Axis(format="~s"), scale=y_scale), y2="p90:Q",
+        tooltip=tooltip)
+    line = base.mark_line(point=True, color="#0072B2").encode(y="p50:Q", tooltip=tooltip)
+    return alt.layer(band, line).properties(height=300)

@@ -236,6 +236,32 @@ def programme_results(cur: duckdb.DuckDBPyConnection, version: str, enterprise_i
             for name, p in scenarios.items()}
 
 
+@st.cache_resource(show_spinner="Drawing the programme's budget under uncertainty ...", max_entries=8)
+def _programme_draws(_cur: duckdb.DuckDBPyConnection, version: str, _enterprise_ids: Sequence[str], members: str,
+                     on_date: date, pack: str, rule: Any, params: tuple[tuple[str, float], ...], draws: int, seed: int,
+                     envelope: float | None, order: str | None) -> Any:
+    from programme.distributed import run_draws
+    from programme.montecarlo import McSpec, option_draws
+    from programme.ration import ration
+
+    base = programme_baseline(_cur, version, _enterprise_ids, members, on_date, rule.kind == "irr")
+    spec = McSpec(pack, on_date, rule, draws=draws, seed=seed, params=dict(params))
+    if order is None:  # as cpscreen budget --draws (in-process)
+        return run_draws(base.options, base.enterprises, spec), None
+    od = option_draws(base.options, base.enterprises, spec)
+    return od.sums, ration(od, float(envelope or 0.0), order)
+
+
+def programme_draws(cur: duckdb.DuckDBPyConnection, version: str, enterprise_ids: Sequence[str], on_date: date, pack: str,
+                    rule: Any, params: Mapping[str, float], draws: int, seed: int, envelope: float | None,
+                    order: str | None) -> tuple[Any, Any]:
+    """The draws of one scenario (``programme.montecarlo``, in-process, cached, read-only): its
+    ``DrawSums`` and, with a rationing order, the envelope's ``Rationed``."""
+    ids = list(enterprise_ids)
+    return _programme_draws(cur, version, ids, members_key(ids), on_date, pack, rule, tuple(sorted(params.items())),
+                            int(draws), int(seed), envelope, order)
+
+
 def programme_options(cur: duckdb.DuckDBPyConnection, version: str, enterprise_ids: Sequence[str], on_date: date,
                       rule: Any) -> pd.DataFrame:
     """The options the cached Programme baseline was built on (read-only), in its row order."""

@@ -7,7 +7,10 @@ import streamlit as st
 
 from policies.engine import check_parameters, load_packs, parameter_bounds, parameters, rules_in_force
 from programme.budget import GOVERNMENT_DISCOUNT_RATE
-from programme.uptake import DecisionRule
+from programme.mc_records import fan_frame
+from programme.montecarlo import summary_record
+from programme.ration import ORDERS, ration_summary
+from programme.uptake import IAC_UPTAKE_RULE, DecisionRule
 from ui import charts, data
 from ui.programme_tables import budget_by_year, parameter_label, per_option_table
 from ui.state import db_cursor, enterprise_id, on_date
@@ -70,14 +73,23 @@ if not params:
     st.stop()
 
 d1, d2 = st.columns(2)
-kind = d1.selectbox("Enterprises take an option up when", ["payback", "npv", "irr"], key="rule_kind",
+kind = d1.selectbox("Enterprises take an option up when", ["payback", "npv", "irr", "logistic"], key="rule_kind",
                     format_func=lambda k: {"payback": "its simple payback is short enough", "npv": "its NPV is positive",
-                                           "irr": "its IRR beats a hurdle rate"}[k])
+                                           "irr": "its IRR beats a hurdle rate",
+                                           "logistic": "chance, by payback (the curve fitted on US IAC decisions)"}[k])
 limit = d2.slider("Payback rule: longest simple payback an enterprise accepts [yr]", 0.5, 10.0, 3.0, 0.5,
                   key="payback_limit") if kind == "payback" else 3.0
 hurdle = d2.slider("IRR rule: smallest IRR an enterprise accepts (hurdle rate) [%]", 0.0, 30.0, 10.0, 1.0,
                    key="hurdle") / 100 if kind == "irr" else 0.10
-rule = DecisionRule(kind=kind, payback_limit=limit, hurdle=hurdle)
+if kind == "logistic":
+    l1, l2 = d2.columns(2)
+    a = l1.number_input("Intercept [/1]", value=IAC_UPTAKE_RULE.intercept, format="%.4f", key="logistic_intercept")
+    b = l2.number_input("Slope per ln(payback in yr) [/1]", value=IAC_UPTAKE_RULE.slope, format="%.4f", key="logistic_slope",
+                        help="p = 1 / (1 + exp(-(intercept + slope x ln payback))); the defaults are the fit on 134,217 "
+                             "US IAC recommendations (bench/iac_uptake_fit.py): p = 0.47 at 1 yr, 0.42 at 3 yr.")
+    rule = DecisionRule("logistic", intercept=float(a), slope=float(b), transform="log")
+else:
+    rule = DecisionRule(kind=kind, payback_limit=limit, hurdle=hurdle)
 
 st.subheader("Scenarios")
 # a range rate is compared through <rule>.rate: its low, high and default are the range, not extra knobs
@@ -158,6 +170,64 @@ for col, (name, r) in zip(cols, results.items()):
                                  if c.endswith(f"[{currency}]")})
     col.download_button(f"Download budget by year (CSV), scenario {name[0]}", data=table.to_csv(index=False).encode("utf-8"),
                         file_name=f"budget_by_year_{code}_{name[0]}.csv", mime="text/csv", key=f"download_budget-{i}")
+st.subheader("Outlay under uncertainty")
+n_opts = len(data.programme_options(cur, version, chosen, day, rule))
+u1, u2, u3 = st.columns(3)
+n_draws = int(u1.number_input("Draws", min_value=20, max_value=2000, value=200, step=20, key="mc_draws",
+                              help="Each draw runs the programme on the options' inputs drawn within their ranges "
+                                   "(triangular, as on the Appraisal page's risk view) and draws each enterprise's "
+                                   "decision; the same figures as cpscreen budget --draws."))
+envelope = float(u2.number_input(f"Envelope [{currency}]", min_value=0.0, value=0.0, step=1000.0, format="%.0f",
+                                 key="mc_envelope", help="Money available over the programme (nominal); 0 = none."))
+order = u3.selectbox("When the envelope runs out, fund first", ["none", *ORDERS], key="mc_ration",
+                     format_func=lambda o: {"none": "(no rationing)", "first-come": "in order of application",
+                                            "cost-per-tonne": "lowest cost per tonne CO2e",
+                                            "npv-ratio": "highest NPV ratio"}[o])
+env = envelope if envelope > 0 else None
+ration_order = order if (order != "none" and env is not None) else None
+if order != "none" and env is None:
+    st.caption("Rationing needs an envelope: set one above.")
+run_now = n_opts * n_draws <= 200_000 or st.button(f"Run {n_draws:,} draws of {n_opts:,} options", key="mc_run")
+if run_now:
+    fans, effects = {}, []
+    try:
+        for name, p in scenarios.items():
+            sums, rationed = data.programme_draws(cur, version, chosen, day, code, rule, p, n_draws, 0, env, ration_order)
+            fans[name] = fan_frame(sums, day)
+            rec = summary_record(sums, envelope=env)
+            # undefined figures (no additional tonne in the median draw) read "–", as in the summary above
+            row = {"scenario": name, f"Total outlay P10 [{currency}]": _fmt(rec["total_outlay_p10"], "cur"),
+                   f"P50 [{currency}]": _fmt(rec["total_outlay_p50"], "cur"),
+                   f"P90 [{currency}]": _fmt(rec["total_outlay_p90"], "cur"),
+                   f"Cost per additional t CO2e, P50 [{currency}/t]": _fmt(rec["cost_per_t_co2e_p50"], "cur/t")}
+            if env is not None:
+                row["Chance outlay exceeds the envelope"] = _fmt(rec["prob_over_envelope"], "%")
+            if rationed is not None:
+                r = ration_summary(rationed)
+                row.update({f"Funded P50 [{currency}]": _fmt(r["funded_outlay_p50"], "cur"),
+                            "Applications left out (mean)": _fmt(r["left_out_applications_mean"], "/1"),
+                            "t CO2e bought P50 [t]": _fmt(r["t_co2e_bought_p50"], "t"),
+                            f"Cost per t CO2e bought P50 [{currency}/t]": _fmt(r["cost_per_t_co2e_bought_p50"], "cur/t")})
+            effects.append(row)
+    except ValueError as exc:
+        st.error(f"Cannot draw the programme: {exc}")
+        st.stop()
+    fan_max = max((float(f["p90"].max()) for f in fans.values() if len(f)), default=0.0)
+    fcols = st.columns(len(fans))
+    for col, (name, fan) in zip(fcols, fans.items()):
+        if fan.empty or not (fan[["p10", "p90"]].abs().to_numpy() > 0).any():
+            col.caption(f"{name}: no outlay in any draw.")
+            continue
+        col.altair_chart(charts.fan_chart(fan, currency, title=f"Outlay by year, P10-P90 and P50, {name}",
+                                          y_max=fan_max or None), width="stretch")
+    st.dataframe(pd.DataFrame(effects), hide_index=True, width="stretch", key="mc_effects")
+    st.caption(f"{n_draws:,} draws, seed 0: inputs drawn within their ranges (default +-25 % investment, +-30 % savings "
+               "and cost change, +-20 % life), each enterprise's decision drawn; caps are spent per draw. The band holds "
+               "8 draws in 10. With an envelope, applications are funded in the chosen order until the money runs out; "
+               "tonnes bought are those of funded applications that would not have gone ahead without support.")
+else:
+    st.caption(f"{n_opts:,} options x {n_draws:,} draws: press the button to run the draws (they are cached).")
+
 with st.expander("Per option"):
     name = st.radio("Scenario", list(results), key="per_option_scenario", horizontal=True)
     st.dataframe(per_option_table(results[name].by_option, currency), hide_index=True, width="stretch")

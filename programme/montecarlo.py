@@ -1,0 +1,382 @@
+"""Programme budget under uncertainty: draws over the options' inputs and over uptake.
+
+One draw is one possible programme: every option's uncertain inputs drawn (``finance.risk``'s
+triangular inputs and counter-based generator), the programme run on them as today
+(:func:`programme.budget.run_programme`: support, cumulative caps spent per enterprise in option
+order, exclusive groups), and each enterprise's decision drawn:
+
+* deterministic rules (payback, NPV, IRR) give p = 0 or 1, so the decision is the rule's;
+* the logistic rule gives p1 (with support) and p0 (without); the enterprise takes the option up
+  with support when u < p1 and would have without when u < p0, with u its own uniform, keyed on
+  (seed, option, draw, :data:`UPTAKE_STREAM`) (the monotone coupling of ``programme.uptake``:
+  a free rider is u < min(p0, p1)).  For the caps an option counts as taken up when
+  p1 >= ``APPLY_PROBABILITY``, as in :func:`run_programme` ("caps spent per draw as today").
+
+A draw's outlay is the realised public money: each support item's outlay per period
+(``programme.outlay``) of the options taken up.  Its additional effects are those of the uptake the
+programme induces in the draw, (taken with - taken without) x yearly effect x drawn life.
+
+Random numbers depend only on (seed, option's ids, draw, stream), so figures do not depend on how
+the options are split into chunks, partitions or workers; the per-draw sums of :class:`DrawSums`
+add up over partitions (``programme.distributed``).  Draws are stacked several at a time, each
+(enterprise, draw) its own enterprise (every cap of the engine runs within an enterprise), as
+``finance.risk.simulate`` does.
+
+References
+----------
+.. [1] European Commission, Common methodology for State aid evaluation, SWD(2014) 179 final.
+.. [2] D. Vose, "Risk Analysis: A Quantitative Guide", 3rd ed., Wiley, 2008 (Monte Carlo
+   percentiles, triangular inputs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+
+from finance.risk import DEFAULT_SPREADS, UNCERTAIN_INPUTS, draw_inputs, option_keys, uniforms
+from programme.budget import EFFECTS, baseline, run_programme
+from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table
+from programme.uptake import DecisionRule
+
+__all__ = ["UPTAKE_STREAM", "McSpec", "DrawSums", "OptionDraws", "empty_sums", "draw_sums", "option_draws", "year_records",
+           "summary_record", "draw_records", "percentiles_undefined_high"]
+
+#: Input counter of the uptake uniform in ``finance.risk.uniforms`` (the inputs use 0..3).
+UPTAKE_STREAM: int = len(UNCERTAIN_INPUTS)
+
+#: Effect columns whose additional amounts the draws record, in :data:`programme.budget.EFFECTS` order.
+EFFECT_COLUMNS: tuple[str, ...] = tuple(EFFECTS)
+
+
+@dataclass(frozen=True)
+class McSpec:
+    """What a set of draws depends on (besides the options).
+
+    Attributes
+    ----------
+    pack : str
+        Programme pack code.
+    on_date : datetime.date
+        Appraisal date.
+    rule : DecisionRule
+        Enterprises' decision rule.
+    draws : int
+        Number of draws (>= 2).
+    seed : int
+        Seed of the counter-based generator.
+    params : Mapping[str, float]
+        Programme parameters.
+    spreads : Mapping[str, float]
+        Relative spread per uncertain input [/1] (``finance.risk.DEFAULT_SPREADS`` for those not named).
+    correlation : float
+        Correlation of savings and cost change. [/1]
+    government_discount_rate : float
+        Real discount rate of public money. [/1]
+    rows_per_chunk : int
+        (option, draw) rows run at once; figures do not depend on it, memory does.
+    """
+
+    pack: str
+    on_date: date
+    rule: DecisionRule
+    draws: int
+    seed: int = 0
+    params: Mapping[str, float] = field(default_factory=dict)
+    spreads: Mapping[str, float] = field(default_factory=dict)
+    correlation: float = 0.0
+    government_discount_rate: float = GOVERNMENT_DISCOUNT_RATE
+    rows_per_chunk: int = 200_000
+
+    def __post_init__(self) -> None:
+        if int(self.draws) != self.draws or self.draws < 2:
+            raise ValueError(f"draws is {self.draws!r} (expected a whole number >= 2)")
+        unknown = sorted(set(self.spreads) - set(UNCERTAIN_INPUTS))
+        if unknown:
+            raise ValueError(f"spread for {', '.join(unknown)}: not an uncertain input (expected {', '.join(UNCERTAIN_INPUTS)})")
+        for k, v in self.spreads.items():
+            if not (np.isfinite(v) and v >= 0):
+                raise ValueError(f"spread for {k} is {v!r} (expected a number >= 0, e.g. 0.2 for +-20 %)")
+        if not -1.0 <= self.correlation <= 1.0:
+            raise ValueError(f"correlation is {self.correlation!r} (expected -1..1)")
+        if self.rows_per_chunk < 1:
+            raise ValueError(f"rows_per_chunk is {self.rows_per_chunk!r} (expected >= 1)")
+
+    def all_spreads(self) -> dict[str, float]:
+        """Every uncertain input's spread: the given ones over ``DEFAULT_SPREADS``. [/1]"""
+        return {**DEFAULT_SPREADS, **dict(self.spreads)}
+
+
+@dataclass(frozen=True)
+class DrawSums:
+    """Per-draw sums over a set of options; sums of two disjoint sets add (:meth:`merge`).
+
+    Attributes
+    ----------
+    keys : tuple of (t, instrument_id, kind)
+        Rows of ``outlay``, sorted.
+    outlay : ndarray, shape (len(keys), draws)
+        Realised outlay per period and instrument. [currency]
+    additional : ndarray, shape (len(EFFECT_COLUMNS), draws)
+        Additional effects over the lives. [t, MWh]
+    uptake_with, uptake_without : ndarray, shape (draws,)
+        Options taken up with support, and that would be without it. [options]
+    """
+
+    keys: tuple[tuple[int, str, str], ...]
+    outlay: np.ndarray
+    additional: np.ndarray
+    uptake_with: np.ndarray
+    uptake_without: np.ndarray
+
+    @property
+    def draws(self) -> int:
+        return int(self.uptake_with.shape[0])
+
+    def total(self) -> np.ndarray:
+        """Total realised outlay of each draw. [currency]"""
+        return self.outlay.sum(axis=0) if len(self.keys) else np.zeros(self.draws)
+
+    def merge(self, other: "DrawSums") -> "DrawSums":
+        """The sums of both sets of options (same draws)."""
+        keys = tuple(sorted(set(self.keys) | set(other.keys)))
+        out = np.zeros((len(keys), self.draws))
+        pos = {k: i for i, k in enumerate(keys)}
+        for s in (self, other):
+            for i, k in enumerate(s.keys):
+                out[pos[k]] += s.outlay[i]
+        return DrawSums(keys, out, self.additional + other.additional, self.uptake_with + other.uptake_with,
+                        self.uptake_without + other.uptake_without)
+
+
+@dataclass(frozen=True)
+class OptionDraws:
+    """Per-option matrices (options x draws) of one run: what rationing needs.
+
+    ``gross`` is the option's nominal outlay if taken up [currency], ``upfront`` the part paid at
+    t = 0 [currency], ``taken``/``taken_without`` its decisions [bool], ``effect`` its lifetime
+    CO2e avoided [t], ``npv`` its NPV with support [currency], ``investment`` [currency].
+    """
+
+    gross: np.ndarray
+    upfront: np.ndarray
+    taken: np.ndarray
+    taken_without: np.ndarray
+    effect: np.ndarray
+    npv: np.ndarray
+    investment: np.ndarray
+    sums: DrawSums
+
+
+def _chunks(n: int, spec: McSpec) -> Iterator[np.ndarray]:
+    per = max(1, spec.rows_per_chunk // max(n, 1))
+    for d0 in range(0, spec.draws, per):
+        yield np.arange(d0, min(spec.draws, d0 + per))
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    d: np.ndarray
+    n: int
+    out: pd.DataFrame  # outlay items: row, instrument_id, kind, t, outlay
+    taken: np.ndarray
+    taken_without: np.ndarray
+    life_effect: dict[str, np.ndarray]
+    npv: np.ndarray
+    investment: np.ndarray
+
+
+def _run_chunk(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec, d: np.ndarray,
+               key: np.ndarray) -> _Chunk:
+    """The programme on draws ``d`` of ``options`` stacked (row j * n + i: option i, draw d[j])."""
+    n, k = len(options), len(d)
+    frame = draw_inputs(options, d, seed=spec.seed, spreads=spec.all_spreads(), correlation=spec.correlation, key=key)
+    code, uniq = pd.factorize(options["enterprise_id"])
+    ent = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id", drop=False).loc[uniq].reset_index(drop=True)
+    n_ent = len(ent)
+    frame["enterprise_id"] = np.tile(code.astype(np.int64), k) + n_ent * np.repeat(np.arange(k, dtype=np.int64), n)
+    ents = ent.iloc[np.tile(np.arange(n_ent), k)].reset_index(drop=True)
+    ents["enterprise_id"] = np.arange(n_ent * k, dtype=np.int64)
+    b = baseline(frame, ents, on_date=spec.on_date, with_irr=spec.rule.kind == "irr")
+    res = run_programme(frame, ents, spec.pack, params=dict(spec.params) or None, on_date=spec.on_date, rule=spec.rule,
+                        base=b, government_discount_rate=spec.government_discount_rate)
+    out = outlay_table(res.support, b.options, b.tax_rate, tax_capacity=b.tax_capacity,
+                       loss_carry_forward_years=b.loss_carry_forward_years)
+    u = uniforms(spec.seed, np.tile(key, k), np.repeat(d, n), UPTAKE_STREAM)
+    taken = u < res.by_option["p_with"].to_numpy(dtype=float)
+    without = u < res.by_option["p_without"].to_numpy(dtype=float)
+    life = pd.to_numeric(b.options["lifetime_years"]).to_numpy(dtype=float)
+    effects = {c: (pd.to_numeric(b.options[c], errors="coerce").fillna(0.0).to_numpy(dtype=float) * life
+                   if c in b.options.columns else np.zeros(n * k)) for c in EFFECT_COLUMNS}
+    return _Chunk(d, n, out, taken, without, effects, res.by_option["npv"].to_numpy(dtype=float),
+                  pd.to_numeric(b.options["investment"]).to_numpy(dtype=float))
+
+
+def _sums(c: _Chunk, draws: int) -> DrawSums:
+    k, n = len(c.d), c.n
+    out = c.out
+    rows = out["row"].to_numpy(dtype=np.int64)
+    amt = out["outlay"].to_numpy(dtype=float) * c.taken[rows]
+    local = rows // n
+    # instrument ids and kinds stay categorical (a handful of values over many rows) until grouped
+    frame = pd.DataFrame({"t": out["t"].to_numpy(dtype=np.int64), "instrument_id": out["instrument_id"].array,
+                          "kind": out["kind"].array, "draw": c.d[local], "outlay": amt})
+    g = frame.groupby(["t", "instrument_id", "kind", "draw"], sort=True, observed=True)["outlay"].sum()
+    keys = tuple(sorted({(int(t), str(i), str(kd)) for t, i, kd, _ in g.index}))
+    pos = {kk: j for j, kk in enumerate(keys)}
+    mat = np.zeros((len(keys), draws))
+    for (t, i, kd, dr), v in g.items():
+        mat[pos[(int(t), str(i), str(kd))], int(dr)] += v
+    add = np.zeros((len(EFFECT_COLUMNS), draws))
+    induced = c.taken.astype(float) - c.taken_without.astype(float)
+    for j, col in enumerate(EFFECT_COLUMNS):
+        add[j, c.d] = (induced * c.life_effect[col]).reshape(k, n).sum(axis=1)
+    uw = np.zeros(draws)
+    uo = np.zeros(draws)
+    uw[c.d] = c.taken.reshape(k, n).sum(axis=1)
+    uo[c.d] = c.taken_without.reshape(k, n).sum(axis=1)
+    return DrawSums(keys, mat, add, uw, uo)
+
+
+def empty_sums(draws: int) -> DrawSums:
+    """Sums over no option: zeros for each of ``draws`` draws."""
+    z = np.zeros(draws)
+    return DrawSums((), np.zeros((0, draws)), np.zeros((len(EFFECT_COLUMNS), draws)), z, z.copy())
+
+
+def draw_sums(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec) -> DrawSums:
+    """Per-draw sums of a set of options (all, or a partition of whole enterprises).
+
+    Memory is bounded by ``spec.rows_per_chunk`` rows, not by the number of draws; the result
+    holds (periods x instruments + 5) x draws numbers.
+
+    Parameters
+    ----------
+    options, enterprises : pandas.DataFrame
+        Validated frames (DESIGN.md section 2); every option's enterprise among ``enterprises``.
+    spec : McSpec
+
+    Returns
+    -------
+    DrawSums
+    """
+    opts = options.reset_index(drop=True)
+    total = empty_sums(spec.draws)
+    if len(opts) == 0:
+        return total
+    key = option_keys(opts)
+    for d in _chunks(len(opts), spec):
+        total = total.merge(_sums(_run_chunk(opts, enterprises, spec, d, key), spec.draws))
+    return total
+
+
+def option_draws(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec) -> OptionDraws:
+    """:func:`draw_sums` plus the per-option matrices (options x draws) that rationing reads.
+
+    Memory grows with options x draws (7 matrices): for the in-process run of one machine.
+    """
+    opts = options.reset_index(drop=True)
+    n, D = len(opts), spec.draws
+    mats = {name: np.zeros((n, D)) for name in ("gross", "upfront", "effect", "npv", "investment")}
+    taken = np.zeros((n, D), dtype=bool)
+    without = np.zeros((n, D), dtype=bool)
+    total = empty_sums(D)
+    if n:
+        key = option_keys(opts)
+        for d in _chunks(n, spec):
+            c = _run_chunk(opts, enterprises, spec, d, key)
+            total = total.merge(_sums(c, D))
+            k = len(d)
+            rows = c.out["row"].to_numpy(dtype=np.int64)
+            amt = c.out["outlay"].to_numpy(dtype=float)
+            t0 = c.out["t"].to_numpy() == 0
+            gross = np.bincount(rows, weights=amt, minlength=n * k)
+            up = np.bincount(rows[t0], weights=amt[t0], minlength=n * k)
+            for name, v in (("gross", gross), ("upfront", up), ("effect", c.life_effect["co2e_avoided_t"]),
+                            ("npv", c.npv), ("investment", c.investment)):
+                mats[name][:, d] = v.reshape(k, n).T
+            taken[:, d] = c.taken.reshape(k, n).T
+            without[:, d] = c.taken_without.reshape(k, n).T
+    return OptionDraws(mats["gross"], mats["upfront"], taken, without, mats["effect"], mats["npv"], mats["investment"],
+                       total)
+
+
+def percentiles_undefined_high(x: np.ndarray, q: tuple[float, ...] = (10, 50, 90)) -> list[float]:
+    """Percentiles where NaN (undefined, e.g. no additional tonne) ranks above every number; NaN
+    where the percentile falls on an undefined draw. [unit of x]"""
+    filled = np.where(np.isnan(x), np.inf, np.asarray(x, dtype=float))
+    v = np.percentile(filled, q, method="lower") if np.isinf(filled).any() else np.percentile(filled, q)
+    return [float(a) if np.isfinite(a) else float("nan") for a in np.atleast_1d(v)]
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def year_records(sums: DrawSums, on_date: date) -> pd.DataFrame:
+    """One row per (calendar_year, instrument_id, kind): ``t``, ``outlay_mean``, ``outlay_p10``,
+    ``outlay_p50``, ``outlay_p90`` over the draws. [currency]"""
+    rows = []
+    for (t, inst, kind), v in zip(sums.keys, sums.outlay):
+        p10, p50, p90 = np.percentile(v, [10, 50, 90])
+        rows.append({"calendar_year": on_date.year + t, "t": t, "instrument_id": inst, "kind": kind,
+                     "outlay_mean": float(v.mean()), "outlay_p10": float(p10), "outlay_p50": float(p50),
+                     "outlay_p90": float(p90)})
+    return pd.DataFrame(rows, columns=["calendar_year", "t", "instrument_id", "kind", "outlay_mean", "outlay_p10",
+                                       "outlay_p50", "outlay_p90"])
+
+
+def year_totals(sums: DrawSums) -> tuple[np.ndarray, np.ndarray]:
+    """Periods t and the outlay of every period and draw summed over instruments, shape (periods, draws)."""
+    ts = np.array(sorted({k[0] for k in sums.keys}), dtype=np.int64)
+    mat = np.zeros((len(ts), sums.draws))
+    where = {t: i for i, t in enumerate(ts)}
+    for k, v in zip(sums.keys, sums.outlay):
+        mat[where[k[0]]] += v
+    return ts, mat
+
+
+def summary_record(sums: DrawSums, *, envelope: float | None = None) -> dict[str, Any]:
+    """Distribution figures of the whole programme over the draws.
+
+    Returns
+    -------
+    dict
+        ``draws``, ``total_outlay_mean``, ``total_outlay_p10``, ``total_outlay_p50``,
+        ``total_outlay_p90`` [currency], ``envelope`` [currency] (None without one),
+        ``prob_over_envelope`` [/1] (None without an envelope), per effect ``additional_<s>_p10/_p50/_p90``
+        [unit over the lives] and ``cost_per_<s>_p10/_p50/_p90`` [currency/unit] (a draw with no
+        additional unit counts as the most costly; a percentile on such draws is None).
+    """
+    total = sums.total()
+    p10, p50, p90 = np.percentile(total, [10, 50, 90])
+    rec: dict[str, Any] = {"draws": sums.draws, "total_outlay_mean": float(total.mean()), "total_outlay_p10": float(p10),
+                           "total_outlay_p50": float(p50), "total_outlay_p90": float(p90),
+                           "envelope": None if envelope is None else float(envelope),
+                           "prob_over_envelope": None if envelope is None else float((total > envelope).mean())}
+    for j, col in enumerate(EFFECT_COLUMNS):
+        s = EFFECTS[col]
+        add = sums.additional[j]
+        a10, a50, a90 = np.percentile(add, [10, 50, 90])
+        rec.update({f"additional_{s}_p10": float(a10), f"additional_{s}_p50": float(a50), f"additional_{s}_p90": float(a90)})
+        c10, c50, c90 = percentiles_undefined_high(_ratio(total, add))
+        rec.update({f"cost_per_{s}_p10": c10, f"cost_per_{s}_p50": c50, f"cost_per_{s}_p90": c90})
+    return rec
+
+
+def draw_records(sums: DrawSums, *, envelope: float | None = None) -> pd.DataFrame:
+    """One row per draw: ``draw``, ``total_outlay`` [currency], ``uptake_with_support``,
+    ``uptake_without_support`` [options], ``additional_t_co2e`` [t], ``cost_per_t_co2e``
+    [currency/t] (NaN with none), ``over_envelope`` (None without an envelope)."""
+    total = sums.total()
+    add = sums.additional[EFFECT_COLUMNS.index("co2e_avoided_t")]
+    return pd.DataFrame({"draw": np.arange(sums.draws), "total_outlay": total, "uptake_with_support": sums.uptake_with,
+                         "uptake_without_support": sums.uptake_without, "additional_t_co2e": add,
+                         "cost_per_t_co2e": _ratio(total, add),
+                         "over_envelope": [None] * sums.draws if envelope is None else list(total > envelope)})
