@@ -52,6 +52,20 @@ def emit(records: Any, fmt: str, out: Any = None, output: str | None = None) -> 
 # ----------------------------------------------------------------------------- data access
 
 
+def _store(args: argparse.Namespace) -> Any:
+    """The database as the acting user: ``--user EMAIL`` (a stored user), else local single-user mode."""
+    from store.access import Actor, actor_for
+    from store.service import Store
+
+    email = getattr(args, "user", None)
+    if not email:
+        return Store.open(Actor.local())
+    actor = actor_for(None, email)
+    if actor is None:
+        raise UsageError(f"--user {email}: not a user of this database (an admin adds it: cpscreen users add {email})")
+    return Store.open(actor)
+
+
 def _load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Options and enterprises from ``--options/--enterprises`` files, else from the database."""
     from screening.schema import validate
@@ -74,12 +88,7 @@ def _load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
         v = validate(ent, opt, sources={"enterprises": esrc, "options": osrc}, row_offsets={"enterprises": erow, "options": orow})
         options, enterprises = v.options, v.enterprises
     else:
-        from store.db import cursor
-        from store.io import load_table
-
-        cur = cursor()
-        options = load_table(cur, "options", getattr(args, "enterprise", None))
-        enterprises = load_table(cur, "enterprises")
+        options, enterprises = _store(args).load_data(getattr(args, "enterprise", None))
     if getattr(args, "enterprise", None):
         options = options[options["enterprise_id"] == args.enterprise].reset_index(drop=True)
         if options.empty and args.enterprise not in set(enterprises["enterprise_id"]):
@@ -91,21 +100,15 @@ def _load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def cmd_import(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from store.db import cursor
-    from store.io import import_files
-
-    report = import_files(cursor(), args.files)
+    report = _store(args).import_files(args.files)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     return [report.as_record()]
 
 
 def cmd_export(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from store.db import cursor
-    from store.io import export_dir
-
     fmt = args.file_format
-    paths = export_dir(cursor(), args.dir, fmt, force=args.force)
+    paths = _store(args).export_dir(args.dir, fmt, force=args.force)
     return [{"file": str(p)} for p in paths]
 
 
@@ -156,10 +159,12 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
         items = items.iloc[:0]
     out = Records(res, {"support": Nested(items, SUPPORT_FIELDS)})
     if _from_db(args) and not args.no_support:
-        from store.db import cursor
-        from store.results import save_appraisals
+        from store.access import AccessDenied
 
-        save_appraisals(cursor(), out, args.date)
+        try:
+            _store(args).save_appraisals(out, args.date)
+        except AccessDenied as exc:  # a viewer or programme officer reads the figures; storing them is a member's
+            print(f"note: the appraisals were not stored: {exc}", file=sys.stderr)
     res.insert(2, "appraisal_date", args.date.isoformat())
     return out
 
@@ -287,10 +292,7 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
     params: dict[str, float] = {}
     rule = args.rule
     if scen_name:
-        from store.db import cursor
-        from store.results import load_scenarios
-
-        stored = load_scenarios(cursor())
+        stored = _store(args).load_scenarios()
         found = [s for s in stored if s["name"] == scen_name]
         if not found:
             raise UsageError(f"unknown scenario {scen_name!r}; stored: {', '.join(s['name'] for s in stored) or 'none'}")
@@ -305,10 +307,7 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
     check_parameters(params, args.date, programme=pack)  # a parameter that changes nothing is refused
     rule = rule or _rule("payback:3")
     if args.save_scenario:
-        from store.db import cursor
-        from store.results import save_scenario
-
-        save_scenario(cursor(), args.save_scenario, pack, params, rule.to_dict())
+        _store(args).save_scenario(args.save_scenario, pack, params, rule.to_dict())
     options, enterprises = _load_data(args)
     if not args.all_jurisdictions:
         # a programme reaches the enterprises of its own jurisdiction; others would add amounts in
@@ -408,6 +407,33 @@ def cmd_policies(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 
+def cmd_users(args: argparse.Namespace) -> Any:
+    """The service's users and memberships: add, list, grant, revoke (admins, or local mode)."""
+    store = _store(args)
+    if args.action == "list":
+        return store.list_users()
+    if not args.email:
+        raise UsageError(f"users {args.action}: name the user's e-mail address")
+    if args.action == "add":
+        if args.role:
+            raise UsageError("users add takes no ROLE: add the user, then cpscreen users grant EMAIL ROLE [SCOPE]")
+        return [store.add_user(args.email, args.name or "")]
+    if args.name:
+        raise UsageError(f"--name goes with users add, not users {args.action}")
+    if not args.role:
+        raise UsageError(f"users {args.action}: name the role ({', '.join(_ROLES)}) and its scope")
+    fn = store.grant if args.action == "grant" else store.revoke
+    return [fn(args.email, args.role, args.scope)]
+
+
+_ROLES = ("member", "viewer", "programme_officer", "admin")
+
+
+def cmd_audit(args: argparse.Namespace) -> Any:
+    """The audit trail, newest first (admins, or local mode)."""
+    return _store(args).audit(limit=args.limit)
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -441,6 +467,7 @@ def _common(p: argparse.ArgumentParser, *, files: bool = True) -> None:
     p.add_argument("--output", metavar="FILE", help="write the records to FILE instead of standard output")
     p.add_argument("--db", help="database file (default: $CPSCREEN_DB or data/cpscreen.duckdb); must exist unless the command imports")
     _db_flags(p)
+    _user_flag(p)
     if files:
         p.add_argument("--options", metavar="FILE", help="options file in the import format (validated, not stored)")
         p.add_argument("--enterprises", metavar="FILE", help="enterprises file in the import format (with --options)")
@@ -451,6 +478,11 @@ def _common(p: argparse.ArgumentParser, *, files: bool = True) -> None:
 def _db_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--create", action="store_true", help="create the database named by --db or CPSCREEN_DB if it does not exist")
     p.add_argument("--errors", metavar="FILE", help="on bad input, write every bad cell to FILE (CSV; .json or .parquet by its name)")
+
+
+def _user_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", metavar="EMAIL", help="act as this stored user, with its roles (default: local single-user "
+                   "mode, full access)")
 
 
 def _write_errors(exc: Any, path: str) -> str:
@@ -500,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="file format of the export (default csv); the list of files written is printed as a table")
     p.add_argument("--db", help="database file (default: $CPSCREEN_DB or data/cpscreen.duckdb); must exist")
     _db_flags(p)
+    _user_flag(p)
     p.set_defaults(func=cmd_export, format="table")
 
     p = sub.add_parser("suggest", help="measures recommended at similar US plants (US DOE IAC), for one enterprise",
@@ -628,6 +661,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date, help="with list: the tax rate in force on this date (default today)")
     _common(p, files=False)
     p.set_defaults(func=cmd_policies)
+
+    p = sub.add_parser("users", help="the service's users and their roles: add | list | grant | revoke",
+                       description="Users of a shared deployment and their memberships: member or viewer of an "
+                       "enterprise, programme_officer of a jurisdiction, admin. Only an admin (or local mode) changes "
+                       "them; every change is in the audit trail. Records: email, name, role, scope (list), or what "
+                       "was changed.")
+    p.add_argument("action", choices=("add", "list", "grant", "revoke"))
+    p.add_argument("email", nargs="?", metavar="EMAIL")
+    p.add_argument("role", nargs="?", choices=_ROLES, metavar="ROLE", help=f"with grant/revoke: {', '.join(_ROLES)}")
+    p.add_argument("scope", nargs="?", metavar="SCOPE", help="enterprise id (member, viewer) or jurisdiction code "
+                   "(programme_officer); none for admin")
+    p.add_argument("--name", help="with add: the user's name")
+    _common(p, files=False)
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("audit", help="the audit trail: who changed what, when (admins)",
+                       description="Every change (import, edit, delete, appraisal save, scenario save, user and "
+                       "membership change), newest first: seq, changed_at (UTC), user_email, action, what, enterprises, "
+                       "before_digest, after_digest (rows:md5 of the touched enterprises' rows before and after).")
+    p.add_argument("--limit", type=int, metavar="N", help="only the N newest changes")
+    _common(p, files=False)
+    p.set_defaults(func=cmd_audit)
 
     return parser
 

@@ -1,9 +1,13 @@
 """The cpscreen database: one DuckDB file, its schema, and forward migrations.
 
-Only this package opens the database file.  A process holds one connection per database path
-(:func:`connect`); each user session (a Streamlit browser session, a CLI call) works through its
-own cursor (:func:`cursor`), which DuckDB makes safe to use from several threads.  All SQL is
-parameterised.
+Only this package opens the database file.  DuckDB lets one process at a time open a file for
+writing (it takes a file lock), so the app and the CLI share a file by holding it only for an
+operation: :func:`session` opens the file, yields a connection for one read or one transaction
+and closes it again, releasing the lock.  When the other process holds it, :func:`session`
+waits with growing pauses and, after :data:`BUSY_TIMEOUT`, raises :class:`DatabaseBusy`
+("database busy", in one line).  :func:`connect` and :func:`cursor` keep one connection open for
+the life of the process (scripts and tests on a private file); the app and the CLI use
+:func:`session`.  All SQL is parameterised.
 
 The path defaults to ``data/cpscreen.duckdb`` beside the project and is set by the environment
 variable ``CPSCREEN_DB``.
@@ -12,8 +16,11 @@ variable ``CPSCREEN_DB``.
 from __future__ import annotations
 
 import os
+import random
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -133,6 +140,17 @@ MIGRATIONS.append((3, _add_columns(3)))
 MIGRATIONS.append((4, _add_columns(4)))
 MIGRATIONS.append((5, _add_columns(5)))
 MIGRATIONS.append((6, _add_columns(6)))
+# the service's users, their roles and memberships, and the audit trail of every change (issue 14)
+MIGRATIONS.append((7, [
+    """CREATE TABLE users (email VARCHAR PRIMARY KEY, name VARCHAR, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE memberships (
+        email VARCHAR NOT NULL, role VARCHAR NOT NULL, scope VARCHAR NOT NULL, granted_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (email, role, scope))""",
+    "CREATE SEQUENCE audit_seq START 1",
+    """CREATE TABLE audit (
+        seq BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'), changed_at TIMESTAMP NOT NULL, user_email VARCHAR NOT NULL,
+        action VARCHAR NOT NULL, what VARCHAR NOT NULL, enterprises JSON, before_digest VARCHAR, after_digest VARCHAR)""",
+]))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _lock = threading.Lock()
@@ -140,11 +158,24 @@ _connections: dict[str, duckdb.DuckDBPyConnection] = {}
 
 
 #: Tables a database of the current schema has; one missing means the file was damaged or changed.
-TABLES: tuple[str, ...] = ("meta", "enterprises", "options", "assessor_scores", "appraisals", "scenarios")
+TABLES: tuple[str, ...] = ("meta", "enterprises", "options", "assessor_scores", "appraisals", "scenarios",
+                           "users", "memberships", "audit")
 
 
 class StoreError(RuntimeError):
     """The database cannot be opened, read or written (missing, damaged, newer, disk full), in words."""
+
+
+class DatabaseBusy(StoreError):
+    """Another process (the app, another ``cpscreen``) held the database file longer than :data:`BUSY_TIMEOUT`."""
+
+
+#: Longest wait for the other process to release the database file; ``CPSCREEN_BUSY_TIMEOUT`` sets it. [s]
+BUSY_TIMEOUT = 30.0
+#: First pause after finding the file locked; each further pause doubles, up to :data:`BUSY_PAUSE_MAX`. [s]
+BUSY_PAUSE = 0.005
+#: Longest single pause while waiting for the file. [s]
+BUSY_PAUSE_MAX = 0.1
 
 
 #: When True, :func:`connect` refuses a path where no database exists yet instead of creating one.
@@ -286,6 +317,96 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
         return con
 
 
+def busy_timeout() -> float:
+    """The bounded wait for a locked database file: ``$CPSCREEN_BUSY_TIMEOUT``, else :data:`BUSY_TIMEOUT`. [s]"""
+    raw = os.environ.get("CPSCREEN_BUSY_TIMEOUT")
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise StoreError(f"CPSCREEN_BUSY_TIMEOUT={raw!r}: expected a number of seconds such as 30") from None
+        if value >= 0:
+            return value
+        raise StoreError(f"CPSCREEN_BUSY_TIMEOUT={raw!r}: must not be negative")
+    return BUSY_TIMEOUT
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    return "could not set lock" in str(exc).lower() or "conflicting lock" in str(exc).lower()
+
+
+def _open_waiting(p: Path, timeout: float) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect(p)``, waiting with doubling pauses (and jitter) while another process holds the file."""
+    deadline = time.monotonic() + timeout
+    pause = BUSY_PAUSE
+    while True:
+        try:
+            return duckdb.connect(str(p))
+        except duckdb.Error as exc:
+            if not _is_lock_error(exc):
+                raise StoreError(f"cannot open database {p}: {_open_reason(exc)}") from exc
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DatabaseBusy(f"database busy: another program (the app or another cpscreen) kept {p} locked for "
+                                   f"{timeout:g} s; nothing was changed: try again (CPSCREEN_BUSY_TIMEOUT sets the wait)") from exc
+            time.sleep(min(left, pause * (0.5 + random.random())))
+            pause = min(pause * 2, BUSY_PAUSE_MAX)
+
+
+#: Database files this process has migrated and checked (by resolved path).
+_ready: set[str] = set()
+
+
+@contextmanager
+def session(path: str | os.PathLike[str] | None = None, *, timeout: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the database for one operation: opened (waiting while locked), then closed.
+
+    The file lock is held only inside the ``with`` block, so the app and the CLI can take turns on
+    one file.  The first session on a path in a process migrates it (:func:`migrate`).  An
+    in-memory database (``:memory:``) has no file to share: the process's connection is used.
+
+    Parameters
+    ----------
+    path : str or PathLike, optional
+        The database (default :func:`db_path`).
+    timeout : float, optional
+        Longest wait for another process to release the file (default :func:`busy_timeout`). [s]
+
+    Raises
+    ------
+    DatabaseBusy
+        The file stayed locked for ``timeout``; nothing was done.
+    StoreError
+        The file is missing (with :func:`require_existing`), damaged or of a newer schema.
+    """
+    p = db_path(path)
+    if str(p) == ":memory:":
+        yield connect(p).cursor()
+        return
+    key = str(p.resolve())
+    if _must_exist and not p.exists():
+        raise StoreError(f"no database at {p}: check --db or CPSCREEN_DB for a typo; import files (or give "
+                         "--create) to start a new one")
+    if p.exists() and not p.is_file():
+        raise StoreError(f"cannot open database {p}: not a file")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create database {p}: {exc.strerror or exc}") from exc
+    con = _open_waiting(p, busy_timeout() if timeout is None else timeout)
+    try:
+        if key not in _ready:
+            try:
+                migrate(con)
+                _check_tables(con, p)
+            except duckdb.Error as exc:
+                raise store_fault(exc, str(p)) from exc
+            _ready.add(key)
+        yield con
+    finally:
+        con.close()
+
+
 def _open_reason(exc: duckdb.Error) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "lock" in text.lower():
@@ -312,3 +433,4 @@ def close_all() -> None:
         for con in _connections.values():
             con.close()
         _connections.clear()
+        _ready.clear()

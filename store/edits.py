@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from screening.schema import validate
+from store import audit
+from store.access import Actor, check_write, readable_ids
 from store.io import _stored_keys, _upsert, load_table
 
 #: Attempts of a save that meets write-write conflicts before it gives up. [attempts]
@@ -106,12 +108,16 @@ def options_revision(cur: duckdb.DuckDBPyConnection, enterprise_id: str) -> str:
     return f"{n}:{digest}"
 
 
-def load_options(cur: duckdb.DuckDBPyConnection, enterprise_id: str) -> Snapshot:
-    """The enterprise's options and their revision, read in one transaction (so they belong together)."""
+def load_options(cur: duckdb.DuckDBPyConnection, enterprise_id: str, *, actor: Actor | None = None) -> Snapshot:
+    """The enterprise's options and their revision, read in one transaction (so they belong together).
+
+    With an ``actor`` who may not read the enterprise, no options (and the revision of none).
+    """
     cur.execute("BEGIN TRANSACTION")
     try:
-        frame = load_table(cur, "options", enterprise_id)
-        rev = options_revision(cur, enterprise_id)
+        frame = load_table(cur, "options", enterprise_id, actor=actor)
+        seen = readable_ids(cur, actor) if actor is not None else None
+        rev = options_revision(cur, enterprise_id) if seen is None or enterprise_id in seen else "0:"
     finally:
         cur.execute("COMMIT")
     return Snapshot(frame, rev)
@@ -174,6 +180,7 @@ def save_options(
     base: pd.DataFrame | None = None,
     source: str = "table",
     retries: int = CONFLICT_RETRIES,
+    actor: Actor | None = None,
 ) -> Snapshot:
     """Validate and store edited options of one enterprise, unless the stored ones moved since the edit began.
 
@@ -194,6 +201,9 @@ def save_options(
         Name of the edited table in validation errors.
     retries : int
         Attempts when other saves write at the same moment. [attempts]
+    actor : store.access.Actor, optional
+        Who saves (default local mode): a member of the enterprise; the save and its audit row
+        are one transaction.
 
     Returns
     -------
@@ -221,29 +231,34 @@ def save_options(
         raise SaveConflictError(f"could not save the options of {enterprise_id!r}: another save of them has not finished "
                                 f"within {LOCK_TIMEOUT:g} s; nothing was saved, your edit is kept: save again")
     try:
-        return _save_locked(cur, enterprise_id, raw, base_revision, base, source, retries)
+        return _save_locked(cur, enterprise_id, raw, base_revision, base, source, retries,
+                            Actor.local() if actor is None else actor)
     finally:
         lock.release()
 
 
 def _save_locked(cur: duckdb.DuckDBPyConnection, enterprise_id: str, raw: pd.DataFrame, base_revision: str,
-                 base: pd.DataFrame | None, source: str, retries: int) -> Snapshot:
+                 base: pd.DataFrame | None, source: str, retries: int, actor: Actor) -> Snapshot:
     last: Exception | None = None
     for attempt in range(max(1, retries)):
         try:
             cur.execute("BEGIN TRANSACTION")
             try:
+                check_write(cur, actor, [enterprise_id], "edit the options of")
                 cur.execute(_COUNTER_SQL, [_counter_key(enterprise_id)])  # the second concurrent writer conflicts here
                 now = options_revision(cur, enterprise_id)
                 if now != base_revision:
                     current = load_table(cur, "options", enterprise_id)
                     changes = describe_changes(base, current) if base is not None else []
                     raise StaleEditError(enterprise_id, current, now, changes)
-                known_e, known_o = _stored_keys(cur)
+                known_e, known_o = _stored_keys(cur, actor)
                 v = validate(None, raw, known_enterprise_ids=known_e, known_option_keys=known_o, sources={"options": source})
+                before = audit.enterprise_digest(cur, [enterprise_id])
                 _upsert(cur, "options", v.options, ["enterprise_id", "option_id"])
                 after = load_table(cur, "options", enterprise_id)
                 rev = options_revision(cur, enterprise_id)
+                audit.record(cur, actor, "edit", f"saved {len(v.options)} option row(s) of {enterprise_id}", [enterprise_id],
+                             before, audit.enterprise_digest(cur, [enterprise_id]))
                 cur.execute("COMMIT")
                 return Snapshot(after, rev)
             except BaseException:

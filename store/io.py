@@ -36,6 +36,8 @@ from screening.schema import (
     validate_scores,
 )
 from screening.formula_escape import escape_frame, unescape_formula  # noqa: F401 - unescape_formula re-exported
+from store import audit
+from store.access import Actor, check_write, readable_ids
 from store.writers import csv_text, write_xlsx
 from store.db import StoreError, store_fault, write_transaction  # noqa: F401 - StoreError re-exported
 from store.readers import SCORE_COLUMNS, ImportFileError, RawBatch, read_files
@@ -57,22 +59,37 @@ class ImportReport:
         return {"enterprises": self.enterprises, "options": self.options, "assessor_scores": self.assessor_scores, "notes": list(self.notes)}
 
 
-def _stored_keys(cur: duckdb.DuckDBPyConnection) -> tuple[set[str], set[tuple[str, str]]]:
+def _stored_keys(cur: duckdb.DuckDBPyConnection, actor: Actor | None = None) -> tuple[set[str], set[tuple[str, str]]]:
+    """Stored enterprise ids and option keys; with an actor, only those the actor may read."""
     ents = {r[0] for r in cur.execute("SELECT enterprise_id FROM enterprises").fetchall()}
     opts = {(r[0], r[1]) for r in cur.execute("SELECT enterprise_id, option_id FROM options").fetchall()}
+    seen = readable_ids(cur, actor) if actor is not None else None
+    if seen is not None:
+        ents &= seen
+        opts = {k for k in opts if k[0] in seen}
     return ents, opts
 
 
-def import_batch(cur: duckdb.DuckDBPyConnection, batch: RawBatch) -> ImportReport:
+def _actor(actor: Actor | None) -> Actor:
+    return Actor.local() if actor is None else actor
+
+
+def import_batch(cur: duckdb.DuckDBPyConnection, batch: RawBatch, *, actor: Actor | None = None) -> ImportReport:
     """Validate every frame of ``batch`` and store them all in one transaction, or nothing.
+
+    The actor (default local mode) must be a member of every enterprise the batch touches (new
+    enterprises: an admin); the import and its audit row are one transaction.
 
     Raises
     ------
     ValidationError
         Listing every bad cell of every file; the database is unchanged.
+    store.access.AccessDenied
+        The actor may not change an enterprise of the batch; the database is unchanged.
     """
+    actor = _actor(actor)
     try:
-        known_e, known_o = _stored_keys(cur)
+        known_e, known_o = _stored_keys(cur, actor)
     except duckdb.Error as exc:
         raise store_fault(exc, cur) from exc
     ent, esrc, erow = batch.combined("enterprises")
@@ -97,7 +114,17 @@ def import_batch(cur: duckdb.DuckDBPyConnection, batch: RawBatch) -> ImportRepor
     if v_errors is not None or s_errors is not None or read_errors is not None:
         raise ValidationError.merge(read_errors, v_errors, s_errors)
     assert v is not None
-    write_transaction(cur, lambda: _write(cur, v, scores))
+    touched = {*map(str, v.enterprises["enterprise_id"]), *map(str, v.options["enterprise_id"]),
+               *(map(str, scores["enterprise_id"]) if len(scores) else ())}
+
+    def work() -> None:
+        check_write(cur, actor, touched, "import into")
+        before = audit.enterprise_digest(cur, touched)
+        _write(cur, v, scores)
+        audit.record(cur, actor, "import", f"imported {len(v.enterprises)} enterprise(s), {len(v.options)} option(s), "
+                     f"{len(scores)} score(s)", touched, before, audit.enterprise_digest(cur, touched))
+
+    write_transaction(cur, work)
     return ImportReport(len(v.enterprises), len(v.options), len(scores), tuple(batch.notes))
 
 
@@ -114,9 +141,10 @@ def _write(cur: duckdb.DuckDBPyConnection, v: Validated, scores: pd.DataFrame) -
         cur.unregister("_new_scores")
 
 
-def import_files(cur: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLike[str]]) -> ImportReport:
+def import_files(cur: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLike[str]], *,
+                 actor: Actor | None = None) -> ImportReport:
     """Read and import files in one all-or-nothing transaction (see :func:`import_batch`)."""
-    return import_batch(cur, read_files(paths))
+    return import_batch(cur, read_files(paths), actor=actor)
 
 
 def import_frames(
@@ -125,13 +153,15 @@ def import_frames(
     options: pd.DataFrame | None = None,
     assessor_scores: pd.DataFrame | None = None,
     source: str = "",
+    *,
+    actor: Actor | None = None,
 ) -> ImportReport:
     """Import raw frames (e.g. from the app's editable table) all-or-nothing."""
     batch = RawBatch()
     for kind, frame in (("enterprises", enterprises), ("options", options), ("assessor_scores", assessor_scores)):
         if frame is not None:
             batch.add(kind, frame, source)
-    return import_batch(cur, batch)
+    return import_batch(cur, batch, actor=actor)
 
 
 def _upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key: list[str]) -> None:
@@ -186,14 +216,28 @@ def _jsonable(v: object) -> object:
     return v
 
 
-def load_table(cur: duckdb.DuckDBPyConnection, table: str, enterprise_id: str | None = None) -> pd.DataFrame:
-    """A stored table in the import format (typed), extra attributes as columns, in import order."""
-    cols = columns(table)
-    sql = f"SELECT {', '.join(cols)}, attributes FROM {table}"
-    params: list[object] = []
+def _visible(cur: duckdb.DuckDBPyConnection, actor: Actor | None, enterprise_id: str | None) -> tuple[str, list[object]]:
+    """The WHERE clause keeping one enterprise's rows (if given) and only those the actor may read."""
+    conds, params = [], []
     if enterprise_id is not None:
-        sql += " WHERE enterprise_id = ?"
+        conds.append("enterprise_id = ?")
         params.append(enterprise_id)
+    seen = readable_ids(cur, actor) if actor is not None else None
+    if seen is not None:
+        conds.append("list_contains(?, enterprise_id)")
+        params.append(sorted(seen))
+    return (" WHERE " + " AND ".join(conds) if conds else ""), params
+
+
+def load_table(cur: duckdb.DuckDBPyConnection, table: str, enterprise_id: str | None = None, *,
+               actor: Actor | None = None) -> pd.DataFrame:
+    """A stored table in the import format (typed), extra attributes as columns, in import order.
+
+    With an ``actor``, only the rows of enterprises the actor may read (:mod:`store.access`).
+    """
+    cols = columns(table)
+    where, params = _visible(cur, actor, enterprise_id)
+    sql = f"SELECT {', '.join(cols)}, attributes FROM {table}" + where
     sql += " ORDER BY position"
     df = cur.execute(sql, params).df()
     attrs = df.pop("attributes")
@@ -214,13 +258,10 @@ def load_table(cur: duckdb.DuckDBPyConnection, table: str, enterprise_id: str | 
     return df
 
 
-def load_scores(cur: duckdb.DuckDBPyConnection, enterprise_id: str | None = None) -> pd.DataFrame:
-    """Stored assessors' scores (long format)."""
-    sql = "SELECT enterprise_id, option_id, assessor, criterion, score FROM assessor_scores"
-    params: list[object] = []
-    if enterprise_id is not None:
-        sql += " WHERE enterprise_id = ?"
-        params.append(enterprise_id)
+def load_scores(cur: duckdb.DuckDBPyConnection, enterprise_id: str | None = None, *, actor: Actor | None = None) -> pd.DataFrame:
+    """Stored assessors' scores (long format); with an ``actor``, only those it may read."""
+    where, params = _visible(cur, actor, enterprise_id)
+    sql = "SELECT enterprise_id, option_id, assessor, criterion, score FROM assessor_scores" + where
     return cur.execute(sql + " ORDER BY enterprise_id, option_id, assessor, criterion", params).df()
 
 
@@ -282,22 +323,23 @@ def _open_target(p: Path, *, force: bool) -> IO[bytes]:
 
 
 def export_dir(cur: duckdb.DuckDBPyConnection, directory: str | os.PathLike[str], fmt: str = "csv",
-               *, force: bool = False) -> list[Path]:
+               *, force: bool = False, actor: Actor | None = None) -> list[Path]:
     """Write enterprises and options (and assessors' scores) to ``directory`` in ``fmt``.
 
     CSV and Parquet give one file per table; XLSX gives one workbook with a sheet per table.
     Text cells and headers are formula-escaped in CSV and XLSX (spreadsheet formats,
     :mod:`store.writers`), not in Parquet.  Existing files are overwritten, and symbolic links
-    replaced (never followed), only with ``force`` (:func:`check_targets`).
+    replaced (never followed), only with ``force`` (:func:`check_targets`).  With an ``actor``,
+    only the enterprises it may read are exported.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     d = Path(directory)
     tables = {
-        "enterprises": to_export_frame(load_table(cur, "enterprises"), "enterprises", formula_safe=False),
-        "options": to_export_frame(load_table(cur, "options"), "options", formula_safe=False),
+        "enterprises": to_export_frame(load_table(cur, "enterprises", actor=actor), "enterprises", formula_safe=False),
+        "options": to_export_frame(load_table(cur, "options", actor=actor), "options", formula_safe=False),
     }
-    scores = load_scores(cur)
+    scores = load_scores(cur, actor=actor)
     if len(scores):
         tables["assessor_scores"] = scores
     targets = [d / "cpscreen.xlsx"] if fmt == "xlsx" else [d / f"{name}.{fmt}" for name in tables]
@@ -349,7 +391,8 @@ class UnknownOptionError(ValueError):
 OPTION_DEPENDENT_TABLES: tuple[str, ...] = ("assessor_scores", "appraisals")
 
 
-def delete_options(cur: duckdb.DuckDBPyConnection, option_ids: Sequence[str], *, enterprise_id: str | None = None) -> int:
+def delete_options(cur: duckdb.DuckDBPyConnection, option_ids: Sequence[str], *, enterprise_id: str | None = None,
+                   actor: Actor | None = None) -> int:
     """Delete stored options and every row that belongs to them, in one transaction, or nothing.
 
     Removed with each option: its assessors' scores and its stored appraisals
@@ -366,6 +409,9 @@ def delete_options(cur: duckdb.DuckDBPyConnection, option_ids: Sequence[str], *,
     enterprise_id : str, optional
         The enterprise the options belong to (option ids are unique only within an enterprise).
         When None, each id must name exactly one stored option.
+    actor : store.access.Actor, optional
+        Who deletes (default local mode): a member of the options' enterprises; the deletion and
+        its audit row are one transaction.
 
     Returns
     -------
@@ -383,13 +429,12 @@ def delete_options(cur: duckdb.DuckDBPyConnection, option_ids: Sequence[str], *,
     wanted = list(dict.fromkeys(str(o) for o in option_ids))
     if not wanted:
         return 0
+    actor = _actor(actor)
     cur.execute("BEGIN TRANSACTION")
     try:
-        sql = "SELECT enterprise_id, option_id FROM options WHERE list_contains(?, option_id)"
-        params: list[object] = [wanted]
-        if enterprise_id is not None:
-            sql += " AND enterprise_id = ?"
-            params.append(enterprise_id)
+        where, params = _visible(cur, actor, enterprise_id)
+        sql = "SELECT enterprise_id, option_id FROM options" + (where + " AND" if where else " WHERE") + " list_contains(?, option_id)"
+        params.append(wanted)
         found = cur.execute(sql, params).fetchall()
         owners: dict[str, list[str]] = {}
         for e, o in found:
@@ -400,6 +445,9 @@ def delete_options(cur: duckdb.DuckDBPyConnection, option_ids: Sequence[str], *,
                      for o in wanted if len(owners.get(o, [])) > 1]
         if problems:
             raise UnknownOptionError("; ".join(problems) + "; nothing was deleted")
+        touched = {e for e, _ in found}
+        check_write(cur, actor, touched, "delete options of")
+        before = audit.enterprise_digest(cur, touched)
         keys = pd.DataFrame(found, columns=["enterprise_id", "option_id"])
         cur.register("_gone", keys)
         for table in (*OPTION_DEPENDENT_TABLES, "options"):
@@ -415,6 +463,9 @@ def delete_options(cur: duckdb.DuckDBPyConnection, option_ids: Sequence[str], *,
                 kept = [x for x in listed if x not in ids]
                 if len(kept) != len(listed):
                     cur.execute("UPDATE options SET excludes = ? WHERE enterprise_id = ? AND option_id = ?", [";".join(kept), e, o])
+        audit.record(cur, actor, "delete", f"deleted {len(found)} option(s): " + ", ".join(f"{e}/{o}" for e, o in found[:20])
+                     + (f" and {len(found) - 20} more" if len(found) > 20 else ""), touched, before,
+                     audit.enterprise_digest(cur, touched))
         cur.execute("COMMIT")
     except Exception as exc:
         try:

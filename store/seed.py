@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from store.db import ROOT, cursor, db_path
+from store.db import ROOT, db_path, session
 from store.io import import_files
 
 DEMO_FILES = tuple(ROOT / "data" / f for f in ("demo_enterprises.csv", "demo_options.csv", "demo_assessor_scores.csv"))
@@ -17,11 +17,11 @@ DEMO_FILES = tuple(ROOT / "data" / f for f in ("demo_enterprises.csv", "demo_opt
 
 def ensure_seeded(path: str | Path | None = None) -> bool:
     """Import the demo data if the database has no enterprises; True when it seeded."""
-    cur = cursor(path)
-    (count,) = cur.execute("SELECT count(*) FROM enterprises").fetchone()
-    if count:
-        return False
-    import_files(cur, [str(p) for p in DEMO_FILES])
+    with session(path) as cur:  # held for this only: the app or the CLI may use the file next
+        (count,) = cur.execute("SELECT count(*) FROM enterprises").fetchone()
+        if count:
+            return False
+        import_files(cur, [str(p) for p in DEMO_FILES])
     return True
 
 

@@ -1,7 +1,11 @@
 """Cached loaders for the pages.
 
 Every cached call is keyed on :func:`data_version`, a fingerprint of the stored tables (row count
-and an order-free sum of row hashes, computed by DuckDB in one query).  A save in any browser
+and an order-free sum of row hashes, computed by DuckDB in one query) and of the acting user
+(:meth:`store.service.Store.version`).  The ``_cur`` the loaders take is the run's
+:class:`store.service.Store` handle (``ui.state.db_cursor``): it opens the database only for a
+read that misses the cache, so the app holds no DuckDB file lock between reruns and the CLI can
+work beside it; a change the CLI makes moves the fingerprint and shows on the next rerun.  A save in any browser
 session changes the fingerprint, so every session's next rerun misses the cache and reloads: no
 session ever shows another's stale data, and nothing needs to be invalidated by hand.  The
 fingerprint query is cheap (one scan of small tables) compared with the loads and appraisals it
@@ -18,42 +22,37 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from store.db import db_path
-from store.io import load_scores, load_table
+from store.service import Store
 
-_TABLES = ("enterprises", "options", "assessor_scores")
+#: The run's store handle (``ui.state.db_cursor``); named for the parameter the loaders kept.
+StoreHandle = Store
 
 
-def data_version(cur: duckdb.DuckDBPyConnection) -> str:
-    """Fingerprint of the stored enterprises, options and scores (changes with any saved edit)."""
-    parts = [str(db_path())]  # one process may serve (tests) several database files
-    for t in _TABLES:
-        n, h = cur.execute(f"SELECT count(*), coalesce(sum(hash(x)), 0) FROM {t} x").fetchone()
-        parts.append(f"{n}:{h}")
-    return "|".join(parts)
+def data_version(cur: Store) -> str:
+    """Fingerprint of the stored data and the acting user (changes with any saved edit, by anyone)."""
+    return cur.version()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def enterprises(_cur: duckdb.DuckDBPyConnection, version: str) -> pd.DataFrame:
-    """All stored enterprises (import format, typed)."""
-    return load_table(_cur, "enterprises")
+def enterprises(_cur: Store, version: str) -> pd.DataFrame:
+    """The stored enterprises the acting user may read (import format, typed)."""
+    return _cur.load_table("enterprises")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def options(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str | None) -> pd.DataFrame:
-    """Stored options of one enterprise (all when ``enterprise_id`` is None)."""
-    return load_table(_cur, "options", enterprise_id)
+def options(_cur: Store, version: str, enterprise_id: str | None) -> pd.DataFrame:
+    """Stored options of one enterprise (all the acting user may read when ``enterprise_id`` is None)."""
+    return _cur.load_table("options", enterprise_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def scores(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str | None) -> pd.DataFrame:
-    """Stored assessors' scores (long format)."""
-    return load_scores(_cur, enterprise_id)
+def scores(_cur: Store, version: str, enterprise_id: str | None) -> pd.DataFrame:
+    """Stored assessors' scores (long format) the acting user may read."""
+    return _cur.load_scores(enterprise_id)
 
 
 def optional(module: str, name: str) -> Any | None:
@@ -71,7 +70,7 @@ def missing(what: str, where: str) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def appraisal(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str | None, on_date: date,
+def appraisal(_cur: Store, version: str, enterprise_id: str | None, on_date: date,
               discount_rate: float | None = None, params_key: tuple[tuple[str, float], ...] = ()) -> pd.DataFrame | None:
     """Batch appraisal of the stored options (``finance.appraise.appraise``), or None if absent."""
     fn = optional("finance.appraise", "appraise")
@@ -110,7 +109,7 @@ def warm_up() -> bool:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def option_appraisal(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str, option_id: str, on_date: date,
+def option_appraisal(_cur: Store, version: str, enterprise_id: str, option_id: str, on_date: date,
                      discount_rate: float | None = None) -> Any:
     """One option's detail (``finance.appraise.appraise_in_context``) with the items its enterprise's
     batch gives it: the same support as ``cpscreen appraise`` and the batch appraisal of the pages."""
@@ -121,7 +120,7 @@ def option_appraisal(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_i
 
 
 @st.cache_data(show_spinner="Drawing the uncertain inputs", max_entries=16)
-def option_risk(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str, option_id: str, on_date: date,
+def option_risk(_cur: Store, version: str, enterprise_id: str, option_id: str, on_date: date,
                 discount_rate: float | None, spreads: tuple[tuple[str, float], ...], draws: int = 1000) -> tuple[pd.DataFrame, Any]:
     """``finance.risk`` over the enterprise's options (caps as in its batch): the option's summary row and
     its drawn NPVs [currency]."""
@@ -157,7 +156,7 @@ def criterion_draws(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id
 METRIC_CRITERIA: tuple[str, ...] = ("npv", "irr", "npv_ratio", "simple_payback_years", "discounted_payback_years")
 
 
-def options_with_metrics(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str | None,
+def options_with_metrics(_cur: Store, version: str, enterprise_id: str | None,
                          on_date: date) -> pd.DataFrame:
     """Stored options with the appraisal metrics (with support) as extra columns, when finance has landed."""
     opts = options(_cur, version, enterprise_id)
@@ -184,7 +183,7 @@ def members_key(enterprise_ids: Sequence[str]) -> str:
 
 
 @st.cache_resource(show_spinner="Appraising the options without support ...", max_entries=2)
-def programme_baseline(_cur: duckdb.DuckDBPyConnection, version: str, _enterprise_ids: Sequence[str], members: str,
+def programme_baseline(_cur: Store, version: str, _enterprise_ids: Sequence[str], members: str,
                        on_date: date, irr_rule: bool) -> Any:
     """The no-support baseline (``programme.budget.baseline``) of the chosen enterprises' options.
 
@@ -206,7 +205,7 @@ def programme_baseline(_cur: duckdb.DuckDBPyConnection, version: str, _enterpris
 
 
 @st.cache_resource(show_spinner="Running the programme ...", max_entries=8)
-def programme_run(_cur: duckdb.DuckDBPyConnection, version: str, _enterprise_ids: Sequence[str], members: str,
+def programme_run(_cur: Store, version: str, _enterprise_ids: Sequence[str], members: str,
                   on_date: date, pack: str, rule: Any, params: tuple[tuple[str, float], ...], scenario: str) -> Any:
     """One scenario of a programme (``programme.budget.run_programme``) on the cached baseline."""
     from programme.budget import run_programme
@@ -216,7 +215,7 @@ def programme_run(_cur: duckdb.DuckDBPyConnection, version: str, _enterprise_ids
                          scenario=scenario, base=base)
 
 
-def programme_results(cur: duckdb.DuckDBPyConnection, version: str, enterprise_ids: Sequence[str], on_date: date,
+def programme_results(cur: Store, version: str, enterprise_ids: Sequence[str], on_date: date,
                       pack: str, rule: Any, scenarios: Mapping[str, Mapping[str, float]]) -> dict[str, Any] | None:
     """Each scenario's ``ProgrammeResult`` (read-only, cached per scenario), or None without options.
 
@@ -237,7 +236,7 @@ def programme_results(cur: duckdb.DuckDBPyConnection, version: str, enterprise_i
 
 
 @st.cache_resource(show_spinner="Drawing the programme's budget under uncertainty ...", max_entries=8)
-def _programme_draws(_cur: duckdb.DuckDBPyConnection, version: str, _enterprise_ids: Sequence[str], members: str,
+def _programme_draws(_cur: Store, version: str, _enterprise_ids: Sequence[str], members: str,
                      on_date: date, pack: str, rule: Any, params: tuple[tuple[str, float], ...], draws: int, seed: int,
                      envelope: float | None, order: str | None) -> Any:
     from programme.distributed import run_draws
@@ -252,7 +251,7 @@ def _programme_draws(_cur: duckdb.DuckDBPyConnection, version: str, _enterprise_
     return od.sums, ration(od, float(envelope or 0.0), order)
 
 
-def programme_draws(cur: duckdb.DuckDBPyConnection, version: str, enterprise_ids: Sequence[str], on_date: date, pack: str,
+def programme_draws(cur: Store, version: str, enterprise_ids: Sequence[str], on_date: date, pack: str,
                     rule: Any, params: Mapping[str, float], draws: int, seed: int, envelope: float | None,
                     order: str | None) -> tuple[Any, Any]:
     """The draws of one scenario (``programme.montecarlo``, in-process, cached, read-only): its
@@ -262,7 +261,7 @@ def programme_draws(cur: duckdb.DuckDBPyConnection, version: str, enterprise_ids
                             int(draws), int(seed), envelope, order)
 
 
-def programme_options(cur: duckdb.DuckDBPyConnection, version: str, enterprise_ids: Sequence[str], on_date: date,
+def programme_options(cur: Store, version: str, enterprise_ids: Sequence[str], on_date: date,
                       rule: Any) -> pd.DataFrame:
     """The options the cached Programme baseline was built on (read-only), in its row order."""
     ids = list(enterprise_ids)
@@ -270,7 +269,7 @@ def programme_options(cur: duckdb.DuckDBPyConnection, version: str, enterprise_i
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _programme_explain(_cur: duckdb.DuckDBPyConnection, version: str, _enterprise_ids: Sequence[str], members: str,
+def _programme_explain(_cur: Store, version: str, _enterprise_ids: Sequence[str], members: str,
                        on_date: date, irr_rule: bool, pack: str, params: tuple[tuple[str, float], ...]) -> pd.DataFrame:
     from policies.explain import explain
 
@@ -278,7 +277,7 @@ def _programme_explain(_cur: duckdb.DuckDBPyConnection, version: str, _enterpris
     return explain(base.options, base.enterprises.assign(jurisdiction=pack), on_date, dict(params))
 
 
-def programme_explain(cur: duckdb.DuckDBPyConnection, version: str, enterprise_ids: Sequence[str], on_date: date,
+def programme_explain(cur: Store, version: str, enterprise_ids: Sequence[str], on_date: date,
                       rule: Any, pack: str, params: Mapping[str, float]) -> pd.DataFrame:
     """``policies.explain.explain`` of the Programme page's options as if in ``pack`` (cached, read-only)."""
     ids = list(enterprise_ids)

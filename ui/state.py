@@ -1,41 +1,32 @@
-"""Per-run database cursors, the sidebar's choices and the Screening page's ranking (kept in the session state)."""
+"""The run's store handle, the sidebar's choices and the Screening page's ranking (kept in the session state)."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import duckdb
 import streamlit as st
 
 from screening.criteria import Criterion
-from store.db import cursor, db_path
+from store.db import db_path
+from store.service import Store
 
 ENTERPRISE_KEY = "enterprise_id"
 DATE_KEY = "on_date"
 
 
-_local = threading.local()
+def db_cursor() -> Store:
+    """This run's store handle: the database (``CPSCREEN_DB``) as the acting user (:func:`ui.actor.require_actor`).
 
-
-def db_cursor() -> duckdb.DuckDBPyConnection:
-    """A cursor for the current script run: one per thread, on the process's connection.
-
-    Not one per session: with Streamlit's fast reruns (``runner.fastReruns``, on by default) a
-    session's new run starts in a new thread while the interrupted run may still be inside a
-    query, and one DuckDB cursor used from two threads at once returns wrong results (seen as a
-    ``count(*)`` that fetched None).  Script threads are per run, so a per-thread cursor is never
-    shared; it is keyed by the database path so tests that switch ``CPSCREEN_DB`` get a fresh one.
+    Not a DuckDB cursor (the name is kept for the pages): each read or change through it opens the
+    database for that operation only (:mod:`store.service`), so the app holds no file lock
+    between reruns and the CLI can work on the same file while the app serves it.
     """
-    cursors: dict[str, duckdb.DuckDBPyConnection] = getattr(_local, "cursors", None) or {}
-    _local.cursors = cursors
-    key = str(db_path())
-    if key not in cursors:
-        cursors[key] = cursor()
-    return cursors[key]
+    from ui.actor import require_actor
+
+    return Store(require_actor(), db_path())
 
 
 # --- widget values that outlive a page switch ------------------------------------------------------
@@ -117,8 +108,8 @@ def choose_appraisal_option(enterprise: str, option_id: str) -> None:
     st.session_state[KEEP_PREFIX + scoped(APPRAISAL_OPTION, enterprise)] = option_id
 
 
-def require_enterprise() -> tuple[duckdb.DuckDBPyConnection, str, str]:
-    """This run's cursor, the data version and the sidebar's enterprise; stops the page when none is stored."""
+def require_enterprise() -> tuple[Store, str, str]:
+    """This run's store handle, the data version and the sidebar's enterprise; stops the page when none is stored."""
     from ui import data
 
     cur = db_cursor()

@@ -10,7 +10,7 @@ st.write(
     "tax incentives of your jurisdiction."
 )
 cur = db_cursor()
-counts = {t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("enterprises", "options")}
+counts = cur.counts()
 c1, c2 = st.columns(2)
 c1.metric("Enterprises", counts["enterprises"])
 c2.metric("Options", counts["options"])

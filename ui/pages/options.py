@@ -22,13 +22,10 @@ from store.db import StoreError
 from store.io import (
     ImportFileError,
     UnknownOptionError,
-    delete_options,
-    import_batch,
-    import_files,
     read_files,
     to_export_frame,
 )
-from store.edits import SaveConflictError, StaleEditError, describe_changes, edit_changes, load_options, reapply, save_options
+from store.edits import SaveConflictError, StaleEditError, describe_changes, edit_changes, reapply
 from store.readers import read_bytes_limit_message
 from store.seed import DEMO_FILES
 from ui import data
@@ -60,7 +57,7 @@ with st.expander("Import files (CSV, XLSX, Parquet, or an IAC workbook)", expand
                     paths.append(p)
                 batch = read_files(paths)
                 bar.progress(0.4, text="Validating and storing")
-                report = import_batch(cur, batch)
+                report = cur.import_batch(batch)
             bar.progress(1.0, text="Done")
             st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1  # empty the uploader
             st.session_state["import_message"] = (
@@ -98,7 +95,7 @@ if eid is None:
     st.info("No enterprise is stored yet: import an enterprises file (and its options) above. The templates "
             "have the columns the import expects (hover a column in the table after import for its meaning and unit).")
     if t3.button("Load the demo data", key="load_demo", help="Three demo enterprises (NL, DK, CN) with their options and scores."):
-        report = import_files(cur, [str(p) for p in DEMO_FILES])
+        report = cur.import_files([str(p) for p in DEMO_FILES])
         st.session_state["import_message"] = (f"Loaded the demo data: {report.enterprises} enterprise(s), "
                                               f"{report.options} option(s), {report.assessor_scores} assessor score(s).")
         st.rerun()
@@ -110,7 +107,7 @@ if eid is None:
 # made elsewhere does not replace the table under them (their edit would vanish); it is shown as
 # what changed, and the user reapplies the edit on the saved options or discards it.  A save
 # based on a stale snapshot is refused by the store, inside the transaction that would write.
-snap = load_options(cur, eid)
+snap = cur.load_options(eid)
 opts = snap.options
 bases: dict = st.session_state.setdefault("options_edit_base", {})
 # a new filter gives a new table (editor): while an edit is unsaved the filters are held, so it is not dropped
@@ -204,7 +201,7 @@ if b1.button("Save changes", type="primary", disabled=not changed, key="save_opt
     raw["enterprise_id"] = eid  # new rows belong to the sidebar's enterprise
     raw = to_export_frame(raw, "options", formula_safe=False)
     try:
-        after = save_options(cur, eid, raw, base["revision"], base=base["saved"])
+        after = cur.save_options(eid, raw, base["revision"], base=base["saved"])
         bases[eid] = _fresh(base["round"], after.options, after.revision)
         st.session_state["save_message"] = f"Saved {len(raw)} option(s)."
         st.rerun()
@@ -254,8 +251,8 @@ with st.container(border=True, key="delete_section"):
         if b1.button(f"Yes, delete {len(chosen)} option(s)", type="primary", key="delete_confirm"):
             st.session_state.pop("delete_pending", None)
             try:
-                n = delete_options(cur, chosen, enterprise_id=eid)
-            except UnknownOptionError as exc:  # e.g. deleted meanwhile in another browser session
+                n = cur.delete_options(chosen, enterprise_id=eid)
+            except (UnknownOptionError, StoreError) as exc:  # e.g. deleted meanwhile in another browser session; not a member
                 st.session_state["delete_message"] = ("error", f"Nothing was deleted: {exc}")
             else:
                 st.session_state["delete_message"] = ("success", f"Deleted {n} option(s): {', '.join(map(md_text, chosen))}.")

@@ -1,0 +1,78 @@
+"""The audit trail: who changed what, when, with a digest of the data before and after (issue 14).
+
+Each change (import, edit, delete, appraisal save, scenario save, user or membership change)
+writes one row to the ``audit`` table *in the transaction of the change*: the change and its row
+are committed together or not at all.  A digest is order-free and covers every stored row of the
+enterprises the change touched (their enterprise row, options, assessors' scores and stored
+appraisals): ``<rows>:<md5 of the sum of DuckDB's row hashes>``; equal digests mean unchanged
+rows.  Only admins (and local mode) read the trail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+
+import duckdb
+import pandas as pd
+
+from store.access import Actor, check_admin
+
+#: Tables whose rows belong to an enterprise and enter its digest.
+ENTERPRISE_TABLES: tuple[str, ...] = ("enterprises", "options", "assessor_scores", "appraisals")
+COLUMNS: tuple[str, ...] = ("seq", "changed_at", "user_email", "action", "what", "enterprises", "before_digest", "after_digest")
+
+
+def _digest(n: int, h: object) -> str:
+    return f"{n}:{hashlib.md5(str(h).encode()).hexdigest()}"
+
+
+def enterprise_digest(cur: duckdb.DuckDBPyConnection, enterprise_ids: Iterable[str]) -> str:
+    """Digest of every stored row of these enterprises, in the cursor's transaction."""
+    ids = sorted({str(e) for e in enterprise_ids})
+    n_total, h_total = 0, 0
+    for t in ENTERPRISE_TABLES:
+        n, h = cur.execute(f"SELECT count(*), coalesce(sum(hash(x)), 0) FROM {t} x WHERE list_contains(?, enterprise_id)",
+                           [ids]).fetchone()
+        n_total += int(n)
+        h_total = (h_total + int(h)) % (1 << 128)
+    return _digest(n_total, h_total)
+
+
+def rows_digest(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> str:
+    """Digest of the rows a query returns (e.g. one user's memberships)."""
+    n, h = cur.execute(f"SELECT count(*), coalesce(sum(hash(x)), 0) FROM ({sql}) x", list(params)).fetchone()
+    return _digest(int(n), h)
+
+
+def record(cur: duckdb.DuckDBPyConnection, actor: Actor, action: str, what: str, enterprises: Iterable[str] = (),
+           before: str | None = None, after: str | None = None) -> None:
+    """Write one audit row; call it inside the change's transaction."""
+    ids = sorted({str(e) for e in enterprises})
+    cur.execute("INSERT INTO audit (changed_at, user_email, action, what, enterprises, before_digest, after_digest) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [datetime.now(timezone.utc).replace(tzinfo=None), actor.email, action, what, json.dumps(ids), before, after])
+
+
+def load_audit(cur: duckdb.DuckDBPyConnection, actor: Actor, *, limit: int | None = None) -> pd.DataFrame:
+    """The audit trail, newest first (admins only).
+
+    Raises
+    ------
+    store.access.AccessDenied
+        The actor is not an admin.
+    """
+    check_admin(cur, actor, "read the audit trail")
+    sql = f"SELECT {', '.join(COLUMNS)} FROM audit ORDER BY seq DESC"
+    params: list[object] = []
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    df = cur.execute(sql, params).df()
+    df["enterprises"] = [";".join(json.loads(e)) if isinstance(e, str) else "" for e in df["enterprises"]]
+    return df
+
+
+__all__ = ["COLUMNS", "enterprise_digest", "load_audit", "record", "rows_digest"]
