@@ -37,13 +37,15 @@ for path, label, what in STEPS:
 # --- implementation tracking: predicted against actual ------------------------------------------
 if counts["options"]:
     from screening.implementation import predicted_vs_actual, totals
-    from store.io import load_table
     from ui import charts
     from ui.state import enterprise_id
 
     st.subheader("Implemented: predicted against actual")
-    _all = load_table(cur, "options")
-    _table = predicted_vs_actual(_all, load_table(cur, "enterprises"))
+    from ui import data
+
+    _version = data.data_version(cur)
+    _all = data.options(cur, _version, None)  # of the enterprises the acting user may read
+    _table = predicted_vs_actual(_all, data.enterprises(cur, _version))
     if _table.empty:
         st.caption("No option is implemented yet. Set an option's status to implemented on the Options page and record "
                    "implemented_on, actual_investment, actual_annual_savings (and actual effects) to compare.")
@@ -63,3 +65,19 @@ if counts["options"]:
                      column_config={"ratio": st.column_config.NumberColumn("actual / predicted", format="%.3f")})
         if _mine["ratio"].notna().any():
             st.altair_chart(charts.actual_ratio_chart(_mine), width="stretch")
+
+# --- the audit trail, for admins (local single-user mode is one) ----------------------------------
+if cur.is_admin():
+    st.subheader("Audit trail")
+    st.caption("Every change (import, edit, delete, stored appraisals, scenario saves, users and memberships), newest "
+               "first, with who made it, when (UTC) and a digest of the touched enterprises' rows before and after. "
+               "Only administrators see it.")
+    if st.toggle("Show the audit trail", key="show_audit"):
+        from ui.widgets import MIME, frame_bytes
+
+        trail = cur.audit()
+        st.dataframe(trail.head(1000), hide_index=True, width="stretch")
+        if len(trail) > 1000:
+            st.caption(f"The newest 1,000 of {len(trail):,} changes are shown; the download holds all of them.")
+        st.download_button("Download the audit trail (CSV)", data=frame_bytes(trail, "csv"), file_name="cpscreen_audit.csv",
+                           mime=MIME["csv"], key="download_audit", icon=":material/download:")
