@@ -55,11 +55,12 @@ def main() -> int:
 
     if not args.db:
         ensure_seeded()
-    from store.db import cursor
+    from store.db import session
     from store.io import load_table, stored_counts
 
-    ents = list(load_table(cursor(), "enterprises")["enterprise_id"])
-    counts = stored_counts(cursor())
+    with session() as cur:  # closed again: the pages open the database per operation, as on a server
+        ents = list(load_table(cur, "enterprises")["enterprise_id"])
+        counts = stored_counts(cur)
     what = (f"{args.db}: {counts['enterprises']:,} enterprises, {counts['options']:,} options; the first {args.enterprises}"
             if args.db else f"demo data ({len(ents)} enterprises)")
     if args.db:

@@ -17,10 +17,7 @@ from store.db import db_path
 
 def auth_configured() -> bool:
     """Whether ``.streamlit/secrets.toml`` has an ``[auth]`` section (sign-in through OpenID Connect)."""
-    try:
-        return "auth" in st.secrets
-    except Exception:  # noqa: BLE001 - no secrets file at all: local mode
-        return False
+    return st.secrets.load_if_toml_exists() and "auth" in st.secrets
 
 
 def current_actor() -> Actor | None:
