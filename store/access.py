@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from store.db import StoreError, session
+from store.db import StoreError, session, while_unchanged
 
 ROLES: tuple[str, ...] = ("member", "viewer", "programme_officer", "admin")
 #: Roles whose scope is an enterprise id; ``programme_officer``'s is a jurisdiction code; ``admin`` has none.
@@ -79,9 +79,12 @@ def actor_for(db_path: str | os.PathLike[str] | None, email: str) -> Actor | Non
         address = normalise_email(email)
     except ValueError:
         return None
-    with session(db_path) as cur:
-        row = cur.execute("SELECT email FROM users WHERE email = ?", [address]).fetchone()
-    return Actor(address) if row else None
+
+    def lookup() -> bool:
+        with session(db_path) as cur:
+            return cur.execute("SELECT email FROM users WHERE email = ?", [address]).fetchone() is not None
+
+    return Actor(address) if while_unchanged(db_path, ("user", address), lookup) else None
 
 
 def grants(cur: duckdb.DuckDBPyConnection, actor: Actor) -> list[tuple[str, str]]:

@@ -34,7 +34,7 @@ def enterprise_digest(cur: duckdb.DuckDBPyConnection, enterprise_ids: Iterable[s
     ids = sorted({str(e) for e in enterprise_ids})
     n_total, h_total = 0, 0
     for t in ENTERPRISE_TABLES:
-        n, h = cur.execute(f"SELECT count(*), coalesce(sum(hash(x)), 0) FROM {t} x WHERE list_contains(?, enterprise_id)",
+        n, h = cur.execute(f"SELECT count(*), coalesce(sum(hash(x)), 0) FROM {t} x WHERE enterprise_id IN (SELECT unnest(?::VARCHAR[]))",
                            [ids]).fetchone()
         n_total += int(n)
         h_total = (h_total + int(h)) % (1 << 128)

@@ -353,6 +353,52 @@ def _open_waiting(p: Path, timeout: float) -> duckdb.DuckDBPyConnection:
             pause = min(pause * 2, BUSY_PAUSE_MAX)
 
 
+def file_state(path: str | os.PathLike[str] | None = None) -> tuple[object, ...]:
+    """The database file's and its write-ahead log's (inode, size, mtime) [ns]: any committed write changes it.
+
+    DuckDB appends every commit to ``<file>.wal`` and a checkpoint rewrites the file and removes
+    the log, so an unchanged state means unchanged data, read without opening (locking) the file.
+    """
+    p = db_path(path)
+    out: list[object] = []
+    for f in (p, p.with_name(p.name + ".wal")):
+        try:
+            st = f.stat()
+            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        except FileNotFoundError:
+            out.append(None)
+    return tuple(out)
+
+
+_memo_guard = threading.Lock()
+_memo: dict[tuple[str, object], tuple[tuple[object, ...], object]] = {}
+
+
+def while_unchanged(path: str | os.PathLike[str] | None, key: object, compute: Callable[[], object]) -> object:
+    """``compute()`` once per state of the database file (:func:`file_state`); again after any write.
+
+    For what a page rerun asks every time (the data fingerprint, whether a user exists): an
+    unchanged file answers from memory, without opening it, so reruns do not take the lock the CLI
+    waits for.  The state is read before ``compute`` runs, so a write during it only causes one
+    more computation, never a stale answer.
+    """
+    p = db_path(path)
+    if str(p) == ":memory:":
+        return compute()
+    k = (str(p.resolve()), key)
+    state = file_state(p)
+    with _memo_guard:
+        hit = _memo.get(k)
+    if hit is not None and hit[0] == state:
+        return hit[1]
+    value = compute()
+    with _memo_guard:
+        if len(_memo) > 4096:
+            _memo.clear()
+        _memo[k] = (state, value)
+    return value
+
+
 #: Database files this process has migrated and checked (by resolved path).
 _ready: set[str] = set()
 
@@ -434,3 +480,5 @@ def close_all() -> None:
             con.close()
         _connections.clear()
         _ready.clear()
+    with _memo_guard:
+        _memo.clear()

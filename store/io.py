@@ -224,7 +224,7 @@ def _visible(cur: duckdb.DuckDBPyConnection, actor: Actor | None, enterprise_id:
         params.append(enterprise_id)
     seen = readable_ids(cur, actor) if actor is not None else None
     if seen is not None:
-        conds.append("list_contains(?, enterprise_id)")
+        conds.append("enterprise_id IN (SELECT unnest(?::VARCHAR[]))")
         params.append(sorted(seen))
     return (" WHERE " + " AND ".join(conds) if conds else ""), params
 

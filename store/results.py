@@ -87,7 +87,7 @@ def load_appraisals(cur: duckdb.DuckDBPyConnection, on_date: date | None = None,
     With an ``actor``, only the appraisals of enterprises it may read.
     """
     seen = readable_ids(cur, actor) if actor is not None else None
-    only = "" if seen is None else " AND list_contains(?, enterprise_id)"
+    only = "" if seen is None else " AND enterprise_id IN (SELECT unnest(?::VARCHAR[]))"
     extra: list[object] = [] if seen is None else [sorted(seen)]
     if on_date is None:
         row = cur.execute("SELECT max(appraisal_date) FROM appraisals WHERE true" + only, extra).fetchone()

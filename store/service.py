@@ -22,7 +22,7 @@ import pandas as pd
 
 from store import access, audit, edits, io, results, users
 from store.access import Actor
-from store.db import db_path, session
+from store.db import db_path, session, while_unchanged
 
 #: Tables whose fingerprint is :meth:`Store.version` (a change to any of them moves it).
 VERSION_TABLES: tuple[str, ...] = ("enterprises", "options", "assessor_scores", "memberships")
@@ -55,10 +55,14 @@ class Store:
 
         Row count and an order-free sum of row hashes per table, in one short session: any saved
         change (by anyone, in any process) moves it, so caches keyed on it never serve stale data,
-        and two actors never share a cached read.
+        and two actors never share a cached read.  While the file is unchanged
+        (:func:`store.db.while_unchanged`) it is answered without opening the file.
         """
+        return f"{self.path}|{self.actor.key}|{while_unchanged(self.path, 'fingerprint', self._fingerprint)}"
+
+    def _fingerprint(self) -> str:
         with session(self.path) as cur:
-            parts = [str(self.path), self.actor.key]
+            parts = []
             for t in VERSION_TABLES:
                 n, h = cur.execute(f"SELECT count(*), coalesce(sum(hash(x)), 0) FROM {t} x").fetchone()
                 parts.append(f"{n}:{h}")
@@ -86,7 +90,10 @@ class Store:
             return io.load_scores(cur, enterprise_id, actor=self.actor)
 
     def counts(self) -> dict[str, int]:
-        """How many enterprises and options the actor may read."""
+        """How many enterprises and options the actor may read (from memory while the file is unchanged)."""
+        return while_unchanged(self.path, ("counts", self.actor), self._counts)  # type: ignore[return-value]
+
+    def _counts(self) -> dict[str, int]:
         with session(self.path) as cur:
             seen = access.readable_ids(cur, self.actor)
             out = {}
@@ -94,11 +101,18 @@ class Store:
                 if seen is None:
                     out[t] = cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                 else:
-                    out[t] = cur.execute(f"SELECT count(*) FROM {t} WHERE list_contains(?, enterprise_id)", [sorted(seen)]).fetchone()[0]
+                    out[t] = cur.execute(f"SELECT count(*) FROM {t} WHERE enterprise_id IN (SELECT unnest(?::VARCHAR[]))", [sorted(seen)]).fetchone()[0]
             return out
 
     def load_options(self, enterprise_id: str) -> edits.Snapshot:
-        """:func:`store.edits.load_options` (none when the actor may not read the enterprise)."""
+        """:func:`store.edits.load_options` (none when the actor may not read the enterprise).
+
+        From memory while the file is unchanged (each caller gets its own copy of the frame).
+        """
+        snap = while_unchanged(self.path, ("options", self.actor, enterprise_id), lambda: self._load_options(enterprise_id))
+        return edits.Snapshot(snap.options.copy(), snap.revision)  # type: ignore[attr-defined]
+
+    def _load_options(self, enterprise_id: str) -> edits.Snapshot:
         with session(self.path) as cur:
             return edits.load_options(cur, enterprise_id, actor=self.actor)
 
@@ -123,7 +137,12 @@ class Store:
             return access.grants(cur, self.actor)
 
     def is_admin(self) -> bool:
-        """Whether the actor is an admin now (local mode is)."""
+        """Whether the actor is an admin now (local mode is; from memory while the file is unchanged)."""
+        if self.actor.is_local:
+            return True
+        return bool(while_unchanged(self.path, ("admin", self.actor), self._is_admin))
+
+    def _is_admin(self) -> bool:
         with session(self.path) as cur:
             return access.is_admin(cur, self.actor)
 

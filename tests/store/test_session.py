@@ -102,3 +102,22 @@ def test_a_bad_busy_timeout_is_named(path, monkeypatch):
     with pytest.raises(StoreError, match="CPSCREEN_BUSY_TIMEOUT='soon'"):
         with session(path):
             pass
+
+
+def test_answers_kept_while_the_file_is_unchanged_are_recomputed_after_any_write(path):
+    from store.db import while_unchanged
+
+    calls = []
+
+    def count():
+        calls.append(1)
+        with session(path) as cur:
+            return cur.execute("SELECT count(*) FROM enterprises").fetchone()[0]
+
+    assert while_unchanged(path, "n", count) == 0 and while_unchanged(path, "n", count) == 0
+    assert len(calls) == 1  # the second answer came without opening the file
+    env = {**os.environ, "CPSCREEN_DB": str(path)}
+    out = subprocess.run([str(Path(sys.executable).with_name("cpscreen")), "import", str(ROOT / "data" / "demo_enterprises.csv")],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert while_unchanged(path, "n", count) == 3 and len(calls) == 2  # another process wrote: computed again
