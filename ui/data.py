@@ -28,8 +28,6 @@ import streamlit as st
 
 from store.service import Store
 
-#: The run's store handle (``ui.state.db_cursor``); named for the parameter the loaders kept.
-StoreHandle = Store
 
 
 def data_version(cur: Store) -> str:
