@@ -327,7 +327,7 @@ else:
                 _n += 1
             _row = as_option(_sug.loc[_pick], eid, f"IAC-{_sug.loc[_pick, 'arc_code']}-{_n}")
             try:
-                save_options(cur, eid, pd.DataFrame([_row]), snap.revision, base=snap.options)
+                cur.save_options(eid, pd.DataFrame([_row]), snap.revision, base=snap.options)
             except ValidationError as exc:
                 st.error(f"Not added: {exc}")
             except (StaleEditError, SaveConflictError, StoreError) as exc:
