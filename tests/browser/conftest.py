@@ -262,6 +262,7 @@ server_metadata_url = "{provider.url}/.well-known/openid-configuration"
 ''', encoding="utf-8")
         app = start_app(tmp, secrets=path, port=port)
         try:
+            add_users(app.db, users)
             wait_for_provider(provider)
         except BaseException:
             app.stop()
@@ -270,6 +271,25 @@ server_metadata_url = "{provider.url}/.well-known/openid-configuration"
     except BaseException:
         provider.stop()
         raise
+
+
+#: The roles the test users hold in the service (store.access): Alice is a member of the NL demo
+#: enterprise, every other user an admin.
+OIDC_ROLES = {"alice@example.org": ("member", "nl_plating")}
+
+
+def add_users(db: Path, users=OIDC_USERS) -> None:
+    """Make the provider's users users of the service (as ``cpscreen users add`` and ``grant`` do), in local mode.
+
+    Each change opens the app's database for that change only (store.service), beside the running app.
+    """
+    from store.access import Actor
+    from store.service import Store
+
+    admin = Store.open(Actor.local(), db)
+    for user in users:
+        admin.add_user(user["email"], user.get("name", ""))
+        admin.grant(user["email"], *OIDC_ROLES.get(user["email"], ("admin",)))
 
 
 def sign_in(page, app_url: str, sub: str) -> None:
