@@ -133,7 +133,7 @@ def option_risk(_cur: Store, version: str, enterprise_id: str, option_id: str, o
 
 
 @st.cache_data(show_spinner="Drawing the options' uncertain inputs", max_entries=8)
-def criterion_draws(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str, on_date: date,
+def criterion_draws(_cur: Store, version: str, enterprise_id: str, on_date: date,
                     draws: int) -> dict[str, np.ndarray]:
     """Every option of the enterprise drawn by ``finance.risk`` (default spreads or the option's own
     bounds), as criterion columns -> (options, draws) (``screening.input_robustness.criterion_draws``),
