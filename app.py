@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from policies.engine import date_span
+from store.db import DatabaseBusy
 from ui import auth, data
 from ui.state import DATE_KEY, ENTERPRISE_KEY, db_cursor, kept
 
@@ -31,19 +32,28 @@ pages = [
 nav = st.navigation(pages)
 data.warm_up()
 
-cur = db_cursor()
-ents = data.enterprises(cur, data.data_version(cur))
-with st.sidebar:
-    auth.sidebar(signin)
-    if len(ents):
-        names = dict(zip(ents["enterprise_id"], ents["name"]))
-        ids = list(names)
-        st.selectbox("Enterprise", ids, format_func=lambda e: names[e] or e, **kept(ENTERPRISE_KEY, ids[0], ids))
-    else:
-        kept(ENTERPRISE_KEY, None, [None])
-        st.caption("No enterprise stored yet: import one on the Options page.")
-    first, last = date_span()  # the packs' dates (the widget's default span is only 10 years either side)
-    st.date_input("Appraisal date", **kept(DATE_KEY, date.today()),
-                  min_value=min(first, date.today()), max_value=max(date(last.year + 10, 12, 31), date.today()),
-                  help="The policy rules and tax rates in force on this date apply to the appraisal.")
-nav.run()
+
+def serve() -> None:
+    """The sidebar (enterprise, date) and the chosen page."""
+    cur = db_cursor()
+    ents = data.enterprises(cur, data.data_version(cur))
+    with st.sidebar:
+        auth.sidebar(signin)
+        if len(ents):
+            names = dict(zip(ents["enterprise_id"], ents["name"]))
+            ids = list(names)
+            st.selectbox("Enterprise", ids, format_func=lambda e: names[e] or e, **kept(ENTERPRISE_KEY, ids[0], ids))
+        else:
+            kept(ENTERPRISE_KEY, None, [None])
+            st.caption("No enterprise stored yet: import one on the Options page.")
+        first, last = date_span()  # the packs' dates (the widget's default span is only 10 years either side)
+        st.date_input("Appraisal date", **kept(DATE_KEY, date.today()),
+                      min_value=min(first, date.today()), max_value=max(date(last.year + 10, 12, 31), date.today()),
+                      help="The policy rules and tax rates in force on this date apply to the appraisal.")
+    nav.run()
+
+
+try:
+    serve()
+except DatabaseBusy as busy:  # another process (a cpscreen command) held the file past the bounded wait
+    st.error(f"{str(busy)[:1].upper()}{str(busy)[1:]}. Rerun the page (press R) when it has finished.")
