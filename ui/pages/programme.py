@@ -78,17 +78,25 @@ if (_done["status"].astype(str) == "implemented").any():
         st.caption("Options with status implemented that record actual figures, against what was predicted for them; "
                    "sums over the options recording both, ratio = actual / predicted of the sums; money per currency. "
                    "Per option: cpscreen track; by jurisdiction: cpscreen track --by jurisdiction.")
+        _units = {"investment": "{c}", "annual_savings": "{c}/yr", "energy_saved_mwh": "MWh/yr", "co2e_avoided_t": "t/yr"}
         _long = pd.concat([_real[["jurisdiction", "currency", "implemented", "with_actuals"]].assign(
-            figure=f, compared=_real[f"compared_{f}"], predicted=_real[f"predicted_{f}"], actual=_real[f"actual_{f}"],
-            ratio=_real[f"ratio_{f}"]) for f in ("investment", "annual_savings", "energy_saved_mwh", "co2e_avoided_t")],
-            ignore_index=True).sort_values(["jurisdiction", "currency"], kind="stable")
-        st.dataframe(_long, hide_index=True, width="stretch", key="realised_by_jurisdiction",
-                     column_config={"ratio": st.column_config.NumberColumn("actual / predicted", format="%.3f"),
-                                    "predicted": st.column_config.NumberColumn("predicted", format="%,.1f"),
-                                    "actual": st.column_config.NumberColumn("actual", format="%,.1f"),
-                                    "figure": st.column_config.TextColumn(
-                                        "figure", help="investment and annual_savings in the currency (per yr), "
-                                        "energy_saved_mwh in MWh/yr, co2e_avoided_t in t/yr")})
+            figure=f, unit=_real["currency"].map(lambda c, u=u: u.replace("{c}", c or "currency")),
+            compared=_real[f"compared_{f}"], predicted=_real[f"predicted_{f}"], actual=_real[f"actual_{f}"],
+            ratio=_real[f"ratio_{f}"]) for f, u in _units.items()], ignore_index=True).sort_values(
+            ["jurisdiction", "currency"], kind="stable")
+        _none = sorted(set(_long.loc[_long["compared"] == 0, "figure"]) - set(_long.loc[_long["compared"] > 0, "figure"]))
+        _long = _long[_long["compared"] > 0]
+        if _long.empty:
+            st.info("No implemented option records an actual figure together with its prediction yet.")
+        else:
+            st.dataframe(_long, hide_index=True, width="stretch", key="realised_by_jurisdiction",
+                         column_config={"ratio": st.column_config.NumberColumn("actual / predicted", format="%.3f"),
+                                        "predicted": st.column_config.NumberColumn("predicted", format="%,.1f"),
+                                        "actual": st.column_config.NumberColumn("actual", format="%,.1f"),
+                                        "compared": st.column_config.NumberColumn(
+                                            "compared", help="implemented options recording both figures")})
+        if _none:
+            st.caption(f"No implemented option records both the predicted and the actual {', '.join(_none)}.")
 params = parameters(pack, day)
 if not params:
     st.info(f"No rule of {code} is in force on {day.isoformat()} (the sidebar's date): pick another date or pack.")
