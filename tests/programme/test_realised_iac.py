@@ -78,3 +78,16 @@ def test_iac_implemented_rows_realised_against_predicted_by_plain_pandas(db, iac
     (rec,) = json.loads(capsys.readouterr().out)
     assert rec["ratio_investment"] == pytest.approx(row["ratio_investment"], rel=1e-12)
     assert rec["ratio_co2e_avoided_t"] is None
+
+
+def test_track_refuses_an_unknown_jurisdiction_in_one_line(db, capsys):
+    from cli import main
+    from store.seed import DEMO_FILES
+
+    import_files(db, [str(p) for p in DEMO_FILES])
+    assert main(["track", "--jurisdiction", "XX"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["cpscreen: error: no stored enterprise has jurisdiction 'XX' (stored: CN, DK, NL)"]
+    assert main(["track", "--format", "json"]) == 0  # nothing implemented in the demo data: no records, and a note
+    out = capsys.readouterr()
+    assert out.out.strip() in ("[]", "[\n]") and "no option is implemented" in out.err
