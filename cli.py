@@ -239,6 +239,23 @@ def cmd_suggest(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [plain({k: r[k] for k in (*FIELDS, *EXTRA)}) for r in frame.to_dict(orient="records")]
 
 
+def cmd_track(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Implemented options' actual figures against the predicted ones (programme.realised)."""
+    from programme.realised import realised_by_jurisdiction, realised_by_option
+
+    options, enterprises = _load_data(args)
+    if args.jurisdiction:
+        known = set(enterprises["jurisdiction"].dropna().astype(str))
+        if args.jurisdiction not in known:
+            raise UsageError(f"no stored enterprise has jurisdiction {args.jurisdiction!r} (stored: {', '.join(sorted(known)) or 'none'})")
+        ids = set(enterprises.loc[enterprises["jurisdiction"] == args.jurisdiction, "enterprise_id"])
+        options = options[options["enterprise_id"].isin(ids)]
+    frame = (realised_by_jurisdiction if args.by == "jurisdiction" else realised_by_option)(options, enterprises)
+    if frame.empty:
+        print("note: no option is implemented (status implemented) in these data", file=sys.stderr)
+    return [plain(r) for r in frame.to_dict(orient="records")]
+
+
 _METRIC_NAMES = (
     "npv", "irr", "mirr", "simple_payback_years", "discounted_payback_years", "npv_ratio", "benefit_cost_ratio",
     "equivalent_annual_value", "support_total", "npv_no_support", "irr_no_support", "simple_payback_years_no_support",
@@ -545,6 +562,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, metavar="K", default=10, help="number of suggestions (default 10)")
     _common(p)
     p.set_defaults(func=cmd_suggest)
+
+    p = sub.add_parser("track", help="implemented options: actual investment, savings, energy and CO2e against predicted",
+                       description="Implementation tracking for programme staff: the options with status implemented, their "
+                       "actual figures (actual_investment, actual_annual_savings, actual_energy_saved_mwh, "
+                       "actual_co2e_avoided_t) against the predicted ones. --by option (default): enterprise_id, option_id, "
+                       "jurisdiction, currency, implemented_on, predicted_F, actual_F, ratio_F for F in investment, "
+                       "annual_savings, energy_saved_mwh, co2e_avoided_t, and note. --by jurisdiction: per jurisdiction "
+                       "and currency, implemented, with_actuals, compared_F, predicted_F, actual_F (sums over the options "
+                       "recording both) and ratio_F (ratio of the sums). Ratios are actual / predicted, null where undefined.")
+    p.add_argument("--by", choices=("option", "jurisdiction"), default="option", help="records per option (default) or per jurisdiction")
+    p.add_argument("--jurisdiction", metavar="CODE", help="only enterprises of this jurisdiction (policy pack code)")
+    _common(p)
+    p.set_defaults(func=cmd_track)
 
     p = sub.add_parser("list", help="one record per stored option (import-format columns)",
                        description="List options in the import format, from the database or from files.")

@@ -52,34 +52,37 @@ def predicted_vs_actual(options: pd.DataFrame, enterprises: pd.DataFrame | None 
     if "status" not in options.columns:
         return pd.DataFrame(columns=cols)
     done = options[options["status"].astype(str) == "implemented"].reset_index(drop=True)
-    rows: list[dict[str, object]] = []
-    on = done["implemented_on"] if "implemented_on" in done.columns else pd.Series([None] * len(done))
-    ent = done["enterprise_id"] if "enterprise_id" in done.columns else pd.Series([""] * len(done))
+    n = len(done)
+    on = done["implemented_on"] if "implemented_on" in done.columns else pd.Series([None] * n, dtype=object)
+    ent = done["enterprise_id"] if "enterprise_id" in done.columns else pd.Series([""] * n, dtype=object)
     cur = {}
     if enterprises is not None and "currency" in enterprises.columns:
         cur = {k: v for k, v in zip(enterprises["enterprise_id"], enterprises["currency"]) if isinstance(v, str) and v}
-    for i in range(len(done)):
-        any_actual = False
-        for pred_col, act_col, label, unit in PAIRS:
-            act = _num(done.iloc[[i]], act_col)[0]
-            if np.isnan(act):
-                continue
-            any_actual = True
-            pred = _num(done.iloc[[i]], pred_col)[0]
-            if np.isnan(pred):
-                ratio, note = np.nan, f"no predicted {label} ({pred_col})"
-            elif pred == 0:
-                ratio, note = np.nan, f"predicted {label} is 0: ratio undefined"
-            else:
-                ratio, note = act / pred, ""
-            money = cur.get(ent.iloc[i], "currency")
-            rows.append({"enterprise_id": ent.iloc[i], "option_id": done["option_id"].iloc[i], "implemented_on": on.iloc[i],
-                         "figure": label, "unit": unit.replace("currency", money), "predicted": pred, "actual": act, "ratio": ratio, "note": note})
-        if not any_actual:
-            rows.append({"enterprise_id": ent.iloc[i], "option_id": done["option_id"].iloc[i], "implemented_on": on.iloc[i],
-                         "figure": "-", "unit": "", "predicted": np.nan, "actual": np.nan, "ratio": np.nan,
-                         "note": "implemented, no actual figure recorded yet"})
-    return pd.DataFrame(rows, columns=cols)
+    found = ent.map(cur).astype(object)
+    money = found.where(found.notna(), "currency").to_numpy(dtype=object)
+    base = {"enterprise_id": ent.to_numpy(dtype=object), "option_id": done["option_id"].to_numpy(dtype=object),
+            "implemented_on": on.to_numpy(dtype=object)}
+    parts: list[pd.DataFrame] = []
+    any_actual = np.zeros(n, dtype=bool)
+    for k, (pred_col, act_col, label, unit) in enumerate(PAIRS):  # column-wise: national data hold 10^5 options
+        act, pred = _num(done, act_col), _num(done, pred_col)
+        has = ~np.isnan(act)
+        any_actual |= has
+        undefined = np.isnan(pred) | (pred == 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(undefined, np.nan, act / np.where(undefined, 1.0, pred))
+        note = np.where(np.isnan(pred), f"no predicted {label} ({pred_col})",
+                        np.where(pred == 0, f"predicted {label} is 0: ratio undefined", ""))
+        units = np.array([unit.replace("currency", m) for m in money], dtype=object) if "currency" in unit else unit
+        part = pd.DataFrame({**base, "figure": label, "unit": units, "predicted": pred, "actual": act, "ratio": ratio,
+                             "note": note.astype(object), "_i": np.arange(n), "_k": k})
+        parts.append(part[has])
+    idle = ~any_actual
+    parts.append(pd.DataFrame({**base, "figure": "-", "unit": "", "predicted": np.nan, "actual": np.nan, "ratio": np.nan,
+                               "note": "implemented, no actual figure recorded yet", "_i": np.arange(n), "_k": 0})[idle])
+    out = pd.concat(parts, ignore_index=True)
+    out = out.iloc[np.lexsort((out["_k"].to_numpy(), out["_i"].to_numpy()))]  # per option, figures in PAIRS order
+    return out[cols].reset_index(drop=True)
 
 
 def totals(table: pd.DataFrame) -> pd.DataFrame:

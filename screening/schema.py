@@ -24,7 +24,7 @@ import pandas as pd
 
 # the spreadsheet formula escape lives in one module; re-exported here for existing callers
 from screening.formula_escape import FORMULA_PREFIXES, escape_formula, unescape_formula  # noqa: F401
-from screening.cells import BOOL, KIND_WORDS, MAX_CELL_CHARS, MISSING, NUMBER, OTHER, TEXT, Cells, _number_text, classify, text_problems
+from screening.cells import BOOL, DATE, DATETIME, KIND_WORDS, MAX_CELL_CHARS, MISSING, NUMBER, OTHER, TEXT, Cells, _number_text, classify, text_problems
 from screening.errors import CellError, Collector, ValidationError  # noqa: F401 - CellError, ValidationError re-exported
 from screening.limits import AMOUNT_BOUND, MAX_COLUMNS, MAX_ROWS
 
@@ -319,6 +319,8 @@ def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str,
         ctx.bad(open_ & ~is_t & ~is_f, f.column, text, "expected yes or no")
         default = (f.default or "no") in _TRUE
         return pd.Series(np.where(is_t, True, np.where(is_f, False, default)), index=idx, dtype=bool)
+    if f.type == "date":
+        return _dates(f, c, open_, ctx, idx)
     nontext = open_ & (k != TEXT) & (k != NUMBER)
     if nontext.any():
         ctx.bad(nontext, f.column, text, np.array([f"expected text, got {w}" for w in _words(c, nontext)], dtype=object))
@@ -352,6 +354,33 @@ def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str,
         text = text.str.replace(r"\s*;\s*", ";", regex=True).str.replace(r";{2,}", ";", regex=True).str.strip(";")
         return pd.Series(np.where(open_, text.to_numpy(dtype=object), np.where(missing, "", None)), index=idx, dtype=object)
     return pd.Series(np.where(open_, text.to_numpy(dtype=object), None), index=idx, dtype=object)
+
+
+#: A date as the import format writes it (ISO 8601 calendar date).
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+def _dates(f: Field, c: Cells, open_: np.ndarray, ctx: _Ctx, idx: pd.Index) -> pd.Series:
+    """A date field: ISO ``YYYY-MM-DD`` text or a spreadsheet date (a date-time at midnight); kept
+    as ISO text.  Refuses other text, impossible dates (2026-02-30), numbers, booleans, times and
+    date-times with a time of day, each with its reason."""
+    k, text = c.kind, c.text
+    iso = text.str.fullmatch(_ISO_DATE).fillna(False).to_numpy(dtype=bool)
+    cand = open_ & ((k == TEXT) | (k == DATE) | (k == DATETIME))
+    shape = cand & ~iso
+    ctx.bad(shape & (k == TEXT), f.column, text, "expected a date as YYYY-MM-DD (e.g. 2026-06-01), got text")
+    ctx.bad(shape & (k != TEXT), f.column, text, "expected a date as YYYY-MM-DD, got a date and time (with a time of day)")
+    when = pd.to_datetime(text.where(cand & iso), format="%Y-%m-%d", errors="coerce")
+    impossible = cand & iso & when.isna().to_numpy()
+    ctx.bad(impossible, f.column, text, "not a calendar date (month 01-12, day within the month)")
+    other = open_ & ~cand
+    if other.any():
+        words = np.array(["a number" if kk == NUMBER else w for kk, w in zip(k[other], _words(c, other))], dtype=object)
+        full = np.full(len(k), "", dtype=object)
+        full[other] = [f"expected a date as YYYY-MM-DD, got {w}" for w in words]
+        ctx.bad(other, f.column, text, full[other])
+    ok = cand & iso & ~impossible
+    return pd.Series(np.where(ok, text.to_numpy(dtype=object), None), index=idx, dtype=object)
 
 
 def absent_column(f: Field, index: pd.Index) -> pd.Series:

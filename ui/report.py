@@ -23,6 +23,7 @@ from finance.portfolio import PortfolioError, marginal_abatement_cost
 from screening.assessors import agreement
 from screening.criteria import Criterion
 from screening.formula_escape import escape_frame
+from screening.implementation import predicted_vs_actual, totals
 from screening.rank import rank_options
 from screening.robustness import acceptability, flip_points
 from store.writers import xlsx_encode_frame
@@ -152,6 +153,10 @@ def report_frames(
                 continue
             cols = [c for c in ("option_id", "title", "annualised_cost", "abatement", "mac") if c in mac.columns]
             frames[f"MAC {effect.split('_')[0]}"] = mac[cols].reset_index(drop=True)
+    impl = predicted_vs_actual(options, enterprises)
+    if len(impl):  # implementation tracking: the Overview's computation (screening.implementation)
+        frames["implementation"] = impl.drop(columns="enterprise_id")
+        frames["implementation totals"] = totals(impl)
     if policy_rules:
         frames["policy rules"] = pd.DataFrame(policy_rules)
     step(1.0, "Done")

@@ -76,6 +76,9 @@ class ColumnSpec:
 #: variants are derived in :func:`column_spec`.
 COLUMNS: dict[str, ColumnSpec] = {
     "npv": ColumnSpec("NPV [{cur}]", "money"),
+    # Total Cost Assessment views (finance.tca): full = tiers I-IV (= npv), tier I = conventional costs only
+    "npv_full": ColumnSpec("NPV, full cost view [{cur}]", "money"),
+    "npv_tier1": ColumnSpec("NPV, conventional view (tier I) [{cur}]", "money"),
     "irr": ColumnSpec("IRR [%]", "percent", "none"),
     "mirr": ColumnSpec("MIRR [%]", "percent", "none"),
     "simple_payback_years": ColumnSpec("simple payback [yr]", "years", "never"),
@@ -110,6 +113,11 @@ COLUMNS: dict[str, ColumnSpec] = {
     "annualised_cost": ColumnSpec("annualised net cost [{cur}/yr]", "money"),
     "abatement": ColumnSpec("abatement [t/yr]", "quantity"),
     "mac": ColumnSpec("abatement cost [{cur}/t]", "money"),
+    # implementation tracking (screening.implementation): one row per option and figure, unit per row
+    "figure": ColumnSpec("figure"), "unit": ColumnSpec("unit"),
+    "predicted": ColumnSpec("predicted [unit]", "quantity"), "actual": ColumnSpec("actual [unit]", "quantity"),
+    "ratio": ColumnSpec("actual / predicted [/1]", "ratio"), "options": ColumnSpec("options compared", "count"),
+    "note": ColumnSpec("note"),
     # policy rules (policies.catalog.show_pack)
     "valid_from": ColumnSpec("valid from"), "valid_to": ColumnSpec("valid to"),
     "reduces_depreciation_base": ColumnSpec("reduces depreciation base"), "source_title": ColumnSpec("source"),

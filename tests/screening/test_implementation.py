@@ -65,3 +65,39 @@ def test_actual_fields_are_stored_and_read_back(db, tmp_path):
     t = predicted_vs_actual(back)
     assert t[(t["option_id"] == "a") & (t["figure"] == "investment")]["ratio"].item() == pytest.approx(1.2)
     assert t[(t["option_id"] == "b") & (t["figure"] == "yearly savings")]["ratio"].item() == pytest.approx(1.2)
+
+
+def _row_by_row(options: pd.DataFrame, currencies: dict[str, str]) -> list[tuple]:
+    """A second method: every implemented option and figure, one at a time, in plain Python."""
+    from screening.implementation import PAIRS
+
+    out = []
+    for r in options[options["status"] == "implemented"].to_dict(orient="records"):
+        found = False
+        for pred_col, act_col, label, unit in PAIRS:
+            act, pred = r.get(act_col, np.nan), r.get(pred_col, np.nan)
+            if np.isnan(act):
+                continue
+            found = True
+            ratio = np.nan if np.isnan(pred) or pred == 0 else act / pred
+            out.append((r["option_id"], label, unit.replace("currency", currencies.get(r["enterprise_id"], "currency")), ratio))
+        if not found:
+            out.append((r["option_id"], "-", "", np.nan))
+    return out
+
+
+def test_column_wise_frame_matches_a_row_by_row_recomputation():
+    rng = np.random.default_rng(7)
+    n = 300
+    o = pd.DataFrame({
+        "enterprise_id": rng.choice(["A", "B", "C"], n), "option_id": [f"o{i}" for i in range(n)],
+        "status": rng.choice(["implemented", "proposed"], n), "implemented_on": "2026-01-01",
+        **{c: rng.choice([0.0, np.nan, 5.0, 7.0], n) for c in ("investment", "annual_savings", "co2e_avoided_t")},
+        **{c: rng.choice([np.nan, 3.0], n) for c in ("actual_investment", "actual_annual_savings", "actual_co2e_avoided_t",
+                                                      "actual_energy_saved_mwh")},
+    })
+    t = predicted_vs_actual(o, pd.DataFrame({"enterprise_id": ["A", "B"], "currency": ["EUR", None]}))
+    got = list(zip(t["option_id"], t["figure"], t["unit"], t["ratio"]))
+    want = _row_by_row(o, {"A": "EUR"})
+    assert [g[:3] for g in got] == [w[:3] for w in want]
+    assert np.allclose([g[3] for g in got], [w[3] for w in want], equal_nan=True)

@@ -67,6 +67,36 @@ foreign = sorted({jurisdiction[e] for e in chosen} - {code})
 if foreign:
     st.warning(f"Enterprises of {', '.join(foreign)} are included: the programme treats them as if they were in {code}, "
                f"and adds their amounts to the totals as {currency}.")
+# --- realised against predicted: the chosen enterprises' implemented options (programme.realised) ------
+_done = data.options(cur, version, None)
+_done = _done[_done["enterprise_id"].isin(chosen)]
+if (_done["status"].astype(str) == "implemented").any():
+    from programme.realised import realised_by_jurisdiction
+
+    with st.expander("Realised against predicted (implemented options)"):
+        _real = realised_by_jurisdiction(_done, ents)
+        st.caption("Options with status implemented that record actual figures, against what was predicted for them; "
+                   "sums over the options recording both, ratio = actual / predicted of the sums; money per currency. "
+                   "Per option: cpscreen track; by jurisdiction: cpscreen track --by jurisdiction.")
+        _units = {"investment": "{c}", "annual_savings": "{c}/yr", "energy_saved_mwh": "MWh/yr", "co2e_avoided_t": "t/yr"}
+        _long = pd.concat([_real[["jurisdiction", "currency", "implemented", "with_actuals"]].assign(
+            figure=f, unit=_real["currency"].map(lambda c, u=u: u.replace("{c}", c or "currency")),
+            compared=_real[f"compared_{f}"], predicted=_real[f"predicted_{f}"], actual=_real[f"actual_{f}"],
+            ratio=_real[f"ratio_{f}"]) for f, u in _units.items()], ignore_index=True).sort_values(
+            ["jurisdiction", "currency"], kind="stable")
+        _none = sorted(set(_long.loc[_long["compared"] == 0, "figure"]) - set(_long.loc[_long["compared"] > 0, "figure"]))
+        _long = _long[_long["compared"] > 0]
+        if _long.empty:
+            st.info("No implemented option records an actual figure together with its prediction yet.")
+        else:
+            st.dataframe(_long, hide_index=True, width="stretch", key="realised_by_jurisdiction",
+                         column_config={"ratio": st.column_config.NumberColumn("actual / predicted", format="%.3f"),
+                                        "predicted": st.column_config.NumberColumn("predicted", format="%,.1f"),
+                                        "actual": st.column_config.NumberColumn("actual", format="%,.1f"),
+                                        "compared": st.column_config.NumberColumn(
+                                            "compared", help="implemented options recording both figures")})
+        if _none:
+            st.caption(f"No implemented option records both the predicted and the actual {', '.join(_none)}.")
 params = parameters(pack, day)
 if not params:
     st.info(f"No rule of {code} is in force on {day.isoformat()} (the sidebar's date): pick another date or pack.")
