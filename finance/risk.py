@@ -42,6 +42,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -279,13 +280,22 @@ def simulate(
     irr = np.empty((n, draws))
     payback = np.empty((n, draws))
     drawn = {name: np.empty((n, draws)) for name in varying}
-    per = max(1, rows_per_chunk // n)
+    # chunks of draws run on WORKERS threads at once (numpy, pandas' array work and the compiled
+    # kernels release the GIL); each chunk writes its own columns of the result matrices, and a
+    # figure does not depend on the chunks, so the split only bounds memory (chunks in flight x rows)
+    threads = WORKERS if n * draws > rows_per_chunk else 1
+    per = max(1, rows_per_chunk // (n * threads))
     # each (enterprise, draw) its own enterprise, numbered: only the options' enterprises are copied
     code, uniq = pd.factorize(opts["enterprise_id"])
     ent_all = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id", drop=False)
     ent = ent_all.loc[uniq].reset_index(drop=True)
+    opts = opts.copy()  # one consolidated frame that the threads only read
+    ent = ent.copy()
     n_ent = len(ent)
-    for d0 in range(0, draws, per):
+    tiled = {"tax_rate": inputs.tax_rate, "discount_rate": inputs.discount_rate, "tax_capacity": inputs.tax_capacity,
+             "loss": inputs.loss_carry_forward_years}
+
+    def chunk(d0: int) -> None:
         d = np.arange(d0, min(draws, d0 + per))
         k = d.size
         frame = draw_inputs(opts, d, seed=seed, key=key, bounds=bounds, correlation=correlation)
@@ -300,13 +310,21 @@ def simulate(
         width = int(pd.to_numeric(frame["lifetime_years"]).max()) + 1
         years = {"tax_rate_by_year": engine.tax_rates_by_year(frame, ents, on_date, width),
                  "depreciation_schedule": engine.depreciation_schedules(frame, ents, on_date, width)}
-        res = batch_appraise(frame, np.tile(inputs.tax_rate, k), np.tile(inputs.discount_rate, k),
-                             np.tile(inputs.tax_capacity, k), table,
-                             loss_carry_forward_years=np.tile(inputs.loss_carry_forward_years, k), workers=WORKERS,
-                             support_total=False, **years)
+        res = batch_appraise(frame, np.tile(tiled["tax_rate"], k), np.tile(tiled["discount_rate"], k),
+                             np.tile(tiled["tax_capacity"], k), table,
+                             loss_carry_forward_years=np.tile(tiled["loss"], k),
+                             workers=WORKERS if threads == 1 else 1, support_total=False, **years)
         npv[:, d0:d0 + k] = res["npv"].to_numpy().reshape(k, n).T
         irr[:, d0:d0 + k] = res["irr"].to_numpy().reshape(k, n).T
         payback[:, d0:d0 + k] = res["simple_payback_years"].to_numpy().reshape(k, n).T
+
+    starts = range(0, draws, per)
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(chunk, starts))  # list(): re-raises a chunk's error here
+    else:
+        for d0 in starts:
+            chunk(d0)
     return Draws(npv, irr, payback, drawn)
 
 

@@ -109,3 +109,32 @@ def test_bad_arguments_are_refused_by_name(kw, message):
 def test_own_bounds_out_of_order_are_refused_naming_row_and_fields():
     with pytest.raises(ValueError, match=r"row 0: fields 'investment_low'"):
         risk(option(investment_low=150_000, investment_high=200_000), ENT, ON, draws=10)
+
+
+def test_chunks_on_threads_give_the_same_draws_as_one_thread(monkeypatch):
+    # real packs (grants, deductions, cumulative caps per enterprise): several options per enterprise
+    import finance.risk as fr
+
+    rng = np.random.default_rng(7)
+    ents = pd.DataFrame({"enterprise_id": ["a", "b", "c"], "name": "x", "jurisdiction": ["NL", "DK", "CN"],
+                         "size_class": ["small", "medium", "large"], "discount_rate": 0.08})
+    n = 12
+    inv = rng.lognormal(11, 1, n).round(0)
+    opts = pd.DataFrame({"option_id": [f"o{i}" for i in range(n)], "enterprise_id": rng.choice(["a", "b", "c"], n),
+                         "title": "t", "category": rng.choice(["technology_change", "equipment_modification", "process_control"], n),
+                         "investment": inv, "annual_savings": (inv * rng.uniform(0.05, 0.4, n)).round(0),
+                         "lifetime_years": rng.integers(5, 20, n), "eligible_investment": inv,
+                         "energy_saved_mwh": rng.uniform(0, 2000, n), "co2e_avoided_t": rng.uniform(0, 800, n)})
+    from policies import engine
+
+    assert engine.support_table(opts, ents, ON)["instrument_id"].nunique() >= 3  # the case has support to split
+    monkeypatch.setattr(fr, "WORKERS", 1)
+    one = fr.simulate(opts, ents, ON, draws=200, seed=2, rows_per_chunk=500)
+    monkeypatch.setattr(fr, "WORKERS", 3)
+    many = fr.simulate(opts, ents, ON, draws=200, seed=2, rows_per_chunk=500)
+    for a, b in ((one.npv, many.npv), (one.irr, many.irr), (one.simple_payback_years, many.simple_payback_years)):
+        np.testing.assert_array_equal(a, b)
+    assert set(one.inputs) == set(many.inputs)
+    for k in one.inputs:
+        np.testing.assert_array_equal(one.inputs[k], many.inputs[k])
+    assert np.isfinite(one.npv).all() and one.npv.std() > 0
