@@ -436,16 +436,17 @@ def _drivers(npv: np.ndarray, drawn: Mapping[str, np.ndarray], varying: list[str
     n = npv.shape[0]
     if not varying:
         return [{} for _ in range(n)]
-    X = np.stack([drawn[v] for v in varying], axis=2)  # (n, D, k)
-    Xc = X - X.mean(axis=1, keepdims=True)
+    # inputs on the middle axis, draws last: every reduction runs over contiguous memory
+    X = np.stack([drawn[v] for v in varying], axis=1)  # (n, k, D)
+    Xc = X - X.mean(axis=2, keepdims=True)
     yc = npv - npv.mean(axis=1, keepdims=True)
-    sx = Xc.std(axis=1)  # (n, k)
+    sx = np.sqrt(np.einsum("nid,nid->ni", Xc, Xc) / X.shape[2])  # population std (n, k), as numpy's std
     sy = yc.std(axis=1)
-    cov = np.einsum("ndi,ndj->nij", Xc, Xc)
-    rhs = np.einsum("ndi,nd->ni", Xc, yc)
+    cov = np.matmul(Xc, Xc.transpose(0, 2, 1))  # (n, k, k)
+    rhs = np.matmul(Xc, yc[:, :, None])[:, :, 0]
     k = len(varying)
     # inputs that do not vary for an option (spread 0 or value 0) get a unit diagonal and coefficient 0
-    fixed = sx <= 1e-12 * np.maximum(1.0, np.abs(X).max(axis=1))
+    fixed = sx <= 1e-12 * np.maximum(1.0, np.abs(X).max(axis=2))
     cov = np.where(fixed[:, :, None] | fixed[:, None, :], 0.0, cov) + np.eye(k)[None] * fixed[:, :, None]
     rhs = np.where(fixed, 0.0, rhs)
     beta = np.linalg.solve(cov, rhs[:, :, None])[:, :, 0]
