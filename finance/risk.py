@@ -41,6 +41,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from scipy.special import ndtr, ndtri
 
 from finance.appraise import WORKERS, appraisal_inputs, with_inflation
@@ -109,13 +111,31 @@ def uniforms(seed: int, option_key: np.ndarray, draw: np.ndarray, which: int) ->
 
 
 def triangular_ppf(u: np.ndarray, low: np.ndarray, mode: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Inverse CDF of the triangular distribution (low <= mode <= high); the mode where low == high."""
-    width = high - low
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fc = np.where(width > 0, (mode - low) / width, 0.5)
-        left = low + np.sqrt(u * width * (mode - low))
-        right = high - np.sqrt((1.0 - u) * width * (high - mode))
-    return np.where(width > 0, np.where(u < fc, left, right), mode)
+    """Inverse CDF of the triangular distribution (low <= mode <= high); the mode where low == high.
+
+    Arguments broadcast; one compiled pass computes only the branch each value needs (the same
+    arithmetic, in the same order, as the two-branch array formula).
+    """
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (u, low, mode, high)))
+    flat = [np.ascontiguousarray(a).ravel() for a in arrays]
+    out = np.empty(flat[0].size)
+    _triangular_rows(*flat, out)
+    return out.reshape(arrays[0].shape)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _triangular_rows(u: np.ndarray, low: np.ndarray, mode: np.ndarray, high: np.ndarray,
+                     out: np.ndarray) -> None:  # pragma: no cover - compiled
+    for i in range(u.size):
+        width = high[i] - low[i]
+        if width > 0:
+            fc = (mode[i] - low[i]) / width
+            if u[i] < fc:
+                out[i] = low[i] + math.sqrt(u[i] * width * (mode[i] - low[i]))
+            else:
+                out[i] = high[i] - math.sqrt((1.0 - u[i]) * width * (high[i] - mode[i]))
+        else:
+            out[i] = mode[i]
 
 
 @dataclass(frozen=True)

@@ -138,3 +138,22 @@ def test_chunks_on_threads_give_the_same_draws_as_one_thread(monkeypatch):
     for k in one.inputs:
         np.testing.assert_array_equal(one.inputs[k], many.inputs[k])
     assert np.isfinite(one.npv).all() and one.npv.std() > 0
+
+
+def test_compiled_triangular_equals_the_array_formula_bit_for_bit():
+    rng = np.random.default_rng(11)
+    for _ in range(10):
+        n = int(rng.integers(1, 3000))
+        low = rng.normal(size=n) * rng.choice([1.0, 1e5])
+        mode = low + np.abs(rng.normal(size=n)) * rng.choice([0.0, 1.0], n)  # some low == mode
+        high = mode + np.abs(rng.normal(size=n)) * rng.choice([0.0, 1.0], n)  # some mode == high
+        low[rng.random(n) < 0.05] = np.nan  # a missing bound gives the mode (as width > 0 is false)
+        u = rng.random(n)
+        width = high - low
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fc = np.where(width > 0, (mode - low) / width, 0.5)
+            left = low + np.sqrt(u * width * (mode - low))
+            right = high - np.sqrt((1.0 - u) * width * (high - mode))
+        want = np.where(width > 0, np.where(u < fc, left, right), mode)
+        np.testing.assert_array_equal(triangular_ppf(u, low, mode, high), want)
+    assert triangular_ppf(np.array([[0.1, 0.9]]), np.zeros(2), np.ones(2), np.full(2, 3.0)).shape == (1, 2)
