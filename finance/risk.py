@@ -110,6 +110,19 @@ def uniforms(seed: int, option_key: np.ndarray, draw: np.ndarray, which: int) ->
     return ((h >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 53)
 
 
+def _streams(seed: int, key: np.ndarray, draw: np.ndarray, which: list[int]) -> dict[int, np.ndarray]:
+    """:func:`uniforms` of every (draw, option) row (row ``j * n + i``) for each input in ``which``:
+    the same numbers, the hash of (seed, option) taken once per option and of the draw once per row."""
+    n, k = len(key), len(draw)
+    with np.errstate(over="ignore"):
+        per_option = _mix(np.uint64(seed & 0xFFFFFFFFFFFFFFFF) ^ _mix(np.asarray(key, dtype=np.uint64)))
+        h = _mix(np.tile(per_option, k) ^ (np.repeat(np.asarray(draw, dtype=np.uint64), n) * _GOLDEN))
+        out = {}
+        for i in which:
+            out[i] = ((_mix(h ^ np.uint64(i + 1) * _M2) >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 53)
+    return out
+
+
 def triangular_ppf(u: np.ndarray, low: np.ndarray, mode: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Inverse CDF of the triangular distribution (low <= mode <= high); the mode where low == high.
 
@@ -395,12 +408,13 @@ def draw_inputs(
     key = option_keys(opts) if key is None else key
     d = np.asarray(draw, dtype=np.int64)
     k = d.size
-    grid_key = np.tile(key, k)
-    grid_draw = np.repeat(d, n)
     frame = opts.iloc[np.tile(np.arange(n), k)].reset_index(drop=True)
     varying = [name for name in UNCERTAIN_INPUTS if bounds[name].uncertain]
-    z = {name: ndtri(uniforms(seed, grid_key, grid_draw, i)) for i, name in enumerate(UNCERTAIN_INPUTS)}
-    if correlation:
+    # normal scores of the inputs drawn (and of savings where a correlated cost change needs them)
+    need = set(varying) | ({"annual_savings"} if correlation and "annual_cost_change" in varying else set())
+    streams = _streams(seed, key, d, [i for i, name in enumerate(UNCERTAIN_INPUTS) if name in need])
+    z = {name: ndtri(streams[i]) for i, name in enumerate(UNCERTAIN_INPUTS) if name in need}
+    if correlation and "annual_cost_change" in z:
         z["annual_cost_change"] = correlation * z["annual_savings"] + np.sqrt(1 - correlation ** 2) * z["annual_cost_change"]
     for name in varying:
         b = bounds[name]

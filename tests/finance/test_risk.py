@@ -157,3 +157,14 @@ def test_compiled_triangular_equals_the_array_formula_bit_for_bit():
         want = np.where(width > 0, np.where(u < fc, left, right), mode)
         np.testing.assert_array_equal(triangular_ppf(u, low, mode, high), want)
     assert triangular_ppf(np.array([[0.1, 0.9]]), np.zeros(2), np.ones(2), np.full(2, 3.0)).shape == (1, 2)
+
+
+def test_shared_hash_streams_equal_uniforms():
+    from finance.risk import _streams
+
+    key = np.random.default_rng(3).integers(0, 2**63, 7, dtype=np.uint64) * np.uint64(2)
+    d = np.array([0, 5, 999, 10**6])
+    got = _streams(12345, key, d, [0, 2, 3])
+    assert set(got) == {0, 2, 3}
+    for i, u in got.items():
+        np.testing.assert_array_equal(u, uniforms(12345, np.tile(key, d.size), np.repeat(d, key.size), i))
