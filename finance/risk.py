@@ -465,11 +465,19 @@ def _median_undefined_high(x: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(m), m, np.nan)
 
 
-def _drivers(npv: np.ndarray, drawn: Mapping[str, np.ndarray], varying: list[str]) -> list[dict[str, float]]:
-    """Per option: squared standardised regression coefficients of NPV on the drawn inputs, normalised [4]_."""
+def _drivers(npv: np.ndarray, drawn: Mapping[str, np.ndarray], varying: list[str],
+             block: int = 1000) -> list[dict[str, float]]:
+    """Per option: squared standardised regression coefficients of NPV on the drawn inputs, normalised [4]_.
+
+    Options are taken ``block`` at a time (each option's figures use its own row only), which bounds
+    the temporary (options, inputs, draws) arrays.
+    """
     n = npv.shape[0]
     if not varying:
         return [{} for _ in range(n)]
+    if n > block:
+        return [d for lo in range(0, n, block)
+                for d in _drivers(npv[lo:lo + block], {v: drawn[v][lo:lo + block] for v in varying}, varying, block)]
     # inputs on the middle axis, draws last: every reduction runs over contiguous memory
     X = np.stack([drawn[v] for v in varying], axis=1)  # (n, k, D)
     Xc = X - X.mean(axis=2, keepdims=True)

@@ -168,3 +168,15 @@ def test_shared_hash_streams_equal_uniforms():
     assert set(got) == {0, 2, 3}
     for i, u in got.items():
         np.testing.assert_array_equal(u, uniforms(12345, np.tile(key, d.size), np.repeat(d, key.size), i))
+
+
+def test_drivers_do_not_depend_on_the_option_blocks():
+    from finance.risk import _drivers
+
+    rng = np.random.default_rng(4)
+    x = {v: rng.normal(size=(25, 60)) for v in ("investment", "annual_savings")}
+    x["lifetime_years"] = np.full((25, 60), 10.0)  # does not vary: share 0
+    npv = 2 * x["investment"] - x["annual_savings"] + rng.normal(size=(25, 60))
+    whole = _drivers(npv, x, list(x), block=1000)
+    assert _drivers(npv, x, list(x), block=7) == whole
+    assert all(d["lifetime_years"] == 0.0 and d["investment"] > d["annual_savings"] for d in whole)
