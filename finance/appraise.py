@@ -332,9 +332,16 @@ def appraise_table(
         table = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
     kw = dict(payback_basis=payback_basis, loss_carry_forward_years=loss, workers=WORKERS, **inputs.years())
     plain = batch_appraise(opts, tax, rate, capacity, None, **kw)  # type: ignore[arg-type]
-    supported = batch_appraise(opts, tax, rate, capacity, table, **kw) if len(table) else plain  # type: ignore[arg-type]
+    # the no-support flows of the rows with support, built by the supported pass anyway, are the
+    # base of the items' valuation (the same kernel on the same rows: the same values)
+    life = pd.to_numeric(opts["lifetime_years"], errors="coerce").to_numpy(dtype=float) if n else np.zeros(0)
+    net_without = np.zeros((n, int(np.nanmax(life)) + 1)) if len(table) and n else None
+    supported = batch_appraise(opts, tax, rate, capacity, table, net_without_out=net_without,  # type: ignore[arg-type]
+                               **kw) if len(table) else plain
     if len(table):
-        values = item_values(opts, tax, rate, capacity, table, loss_carry_forward_years=loss, **inputs.years())
+        values = item_values(opts, tax, rate, capacity, table, loss_carry_forward_years=loss, net_without=net_without,
+                             **inputs.years())
+        net_without = None  # freed before the equity and tier passes
         table = table.assign(cash_value=values.cash_value, npv_effect=values.npv_effect)
     out = pd.DataFrame({
         "enterprise_id": opts["enterprise_id"].to_numpy(),

@@ -498,6 +498,7 @@ def batch_appraise(
     support_total: bool = True,
     tax_rate_by_year: np.ndarray | None = None,
     depreciation_schedule: np.ndarray | None = None,
+    net_without_out: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Appraise every option in one pass (compiled row kernels, block by block).
 
@@ -530,6 +531,10 @@ def batch_appraise(
     tax_rate_by_year, depreciation_schedule : ndarray, shape (n, >= max life + 1), optional
         Tax rate in force in each year [/1] and cumulative depreciation share [/1] per option, as
         for :func:`batch_cash_flows`.
+    net_without_out : ndarray, shape (n, >= max life + 1), optional
+        Zero-filled array that receives the net flows without support of the rows that have
+        support items (the flows ``support_total`` is measured on, zero past each life; other rows
+        untouched), for :func:`finance.valuation.item_values`' ``net_without``. [currency]
 
     Returns
     -------
@@ -588,6 +593,8 @@ def batch_appraise(
             sub = _flows({k: v[rows] for k, v in part.items()}, tax[lo:hi][rows], capacity[lo:hi][rows], {},
                          loss[lo:hi][rows], width, rate_year=rows_of(rate_year, lo, hi, rows),
                          dep_cum=rows_of(dep_cum, lo, hi, rows))
+            if net_without_out is not None:
+                net_without_out[lo + rows, :width] = sub.net
             if not payback_basis.with_support:  # payback is measured without support: whole matrices
                 net0, pre0 = flows.net.copy(), flows.pre_tax_net.copy()
                 net0[rows], pre0[rows] = sub.net, sub.pre_tax_net

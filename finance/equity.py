@@ -23,7 +23,7 @@ import pandas as pd
 
 from finance import kernels
 from finance.batch import _c, _flows, _support_arrays, batch_irr, option_arrays, year_arrays
-from finance.financing import debt_rows, debt_terms, dscr
+from finance.financing import DEBT_FIELDS, debt_rows, debt_terms, dscr
 from finance.metrics import irr, npv, payback
 
 #: Columns of :func:`equity_appraise` (the first four are the ``cpscreen appraise`` contract's).
@@ -59,6 +59,12 @@ class EquityFlows:
     min_dscr: np.ndarray
 
 
+def _any_debt(options: pd.DataFrame) -> bool:
+    """False where no option can have debt: every debt field absent or blank (``debt_terms`` then
+    finds no debt and nothing to refuse, so skipping it changes no result)."""
+    return any(name in options.columns and options[name].notna().any() for name in DEBT_FIELDS)
+
+
 def equity_flows(
     options: pd.DataFrame,
     tax_rate: npt.ArrayLike,
@@ -76,9 +82,13 @@ def equity_flows(
     -------
     EquityFlows
     """
+    n = len(options)
+    if not _any_debt(options):  # nothing to build: skip the support and option arrays (same result, no cost)
+        empty = np.empty((0, 1))
+        return EquityFlows(rows=np.empty(0, dtype=np.int64), life=np.empty(0, dtype=np.int64), equity=empty,
+                           interest=empty, principal=empty, dscr=empty, min_dscr=np.empty(0))
     arr = option_arrays(options)
     terms = debt_terms(options)
-    n = len(options)
     rows = np.flatnonzero(terms["has_debt"])
     tax = np.broadcast_to(np.asarray(tax_rate, dtype=float), (n,))
     capacity = np.broadcast_to(np.asarray(tax_capacity, dtype=bool), (n,))

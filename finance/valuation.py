@@ -170,7 +170,7 @@ def item_values(
         bounds = np.searchsorted(sub["row"], np.append(have, n))
         net = _flows(part, tax[have], capacity[have], sub, loss[have], width, bounds=bounds,
                      rate_year=rows_of(rate_year, have), dep_cum=rows_of(dep_cum, have)).net
-        delta = net - base
+        delta = np.subtract(net, base, out=base if base.flags.writeable and base.base is None else None)  # base is a copy: reuse it
         factor = np.exp(-np.arange(width)[None, :] * np.log1p(disc[have])[:, None])
         at = pos[items]
         cash[at] = delta.sum(axis=1)

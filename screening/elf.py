@@ -80,17 +80,23 @@ def option_elf(options: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame
         would be below 0.
     """
     sites = site_elf(enterprises.drop_duplicates("enterprise_id"))
-    by_id = sites.set_index("enterprise_id")
     ents = options["enterprise_id"]
-    before = ents.map(by_id["elf"]).to_numpy(dtype=float, na_value=np.nan)
-    site_reason = ents.map(by_id["elf_reason"]).fillna("enterprise not found").to_numpy(dtype=object)
+    at = pd.Index(sites["enterprise_id"]).get_indexer(ents)  # one look-up per option (-1: not found)
+    found = at >= 0
+    before = np.full(len(ents), np.nan)
+    before[found] = sites["elf"].to_numpy(dtype=float)[at[found]]
+    site_reason = np.full(len(ents), "enterprise not found", dtype=object)
+    site_reason[found] = sites["elf_reason"].to_numpy(dtype=object)[at[found]]
     waste = _numbers(options, "waste_avoided_t")
     cut = elf_reduction(options, enterprises.drop_duplicates("enterprise_id")).to_numpy(dtype=float)
     cut = np.where(np.isnan(waste), 0.0, cut)  # no waste avoided given: the option leaves the ELF as it is
     after = before - cut
-    reason = np.where(site_reason != "", site_reason,
-                      np.where(after < 0, "waste_avoided_t exceeds the site's material loss (input - product)",
-                               np.where(np.isnan(waste), "waste_avoided_t not given: no change counted", "")))
+    # the first that applies: the site's reason, an ELF below 0, no waste given (object cells, no text arrays)
+    reason = np.full(len(ents), "", dtype=object)
+    reason[np.isnan(waste)] = "waste_avoided_t not given: no change counted"
+    reason[after < 0] = "waste_avoided_t exceeds the site's material loss (input - product)"
+    own = site_reason != ""
+    reason[own] = site_reason[own]
     return pd.DataFrame({"enterprise_id": ents.to_numpy(), "option_id": options["option_id"].to_numpy(),
                          "waste_avoided_t": waste, "elf_before": before, "elf_reduction": cut, "elf_after": after,
-                         "elf_reason": reason.astype(object)}, columns=list(OPTION_COLUMNS))
+                         "elf_reason": reason}, columns=list(OPTION_COLUMNS))

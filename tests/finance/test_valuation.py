@@ -102,6 +102,17 @@ def test_item_effects_add_up_to_support_total_on_random_options():
     np.testing.assert_array_equal(w.npv_effect, v.npv_effect)
     np.testing.assert_array_equal(w.cash_value, u.cash_value)
     np.testing.assert_array_equal(w.by_year, u.by_year)
+    # the supported batch pass collects those flows of the rows with items (blocks of 7 options,
+    # narrower than the widest life): the same flows there, zeros elsewhere, the same values
+    out = np.zeros_like(net0)
+    batch_appraise(opts, tax, rate, cap, support, loss_carry_forward_years=7, chunk_rows=7, workers=2,
+                   net_without_out=out)
+    have = np.unique(support["row"].to_numpy(dtype=np.int64))
+    np.testing.assert_array_equal(out[have], net0[have])
+    assert not out[np.setdiff1d(np.arange(n), have)].any()
+    b = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=7, by_year=True, net_without=out)
+    np.testing.assert_array_equal(b.npv_effect, v.npv_effect)
+    np.testing.assert_array_equal(b.by_year, u.by_year)
     total = batch_appraise(opts, tax, rate, cap, support, loss_carry_forward_years=7)["support_total"].to_numpy()
     per_option = np.bincount(support["row"].to_numpy(dtype=np.int64), weights=v.npv_effect, minlength=n)
     assert per_option == pytest.approx(total, rel=1e-9, abs=1e-6)

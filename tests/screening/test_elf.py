@@ -31,3 +31,11 @@ def test_an_option_lowers_the_elf_by_the_material_it_saves():
     assert e.loc["B", "elf_after"] == e.loc["B", "elf_before"] and "not given" in e.loc["B", "elf_reason"]
     assert e.loc["C", "elf_after"] < 0 and "exceeds the site's material loss" in e.loc["C", "elf_reason"]
     assert pd.isna(e.loc["D", "elf_after"]) and e.loc["D", "elf_reason"] == "material_input_t missing"
+    assert e.loc["A", "elf_reason"] == ""
+
+
+def test_an_option_of_an_unknown_enterprise_says_so():
+    opts = pd.DataFrame({"enterprise_id": ["nobody", "dairy"], "option_id": ["X", "A"], "waste_avoided_t": [None, 1_550.0]})
+    e = option_elf(opts, ENTS).set_index("option_id")
+    assert pd.isna(e.loc["X", "elf_before"]) and e.loc["X", "elf_reason"] == "enterprise not found"
+    assert e.loc["A", "elf_after"] == pytest.approx(0.3, rel=1e-12) and e.loc["A", "elf_reason"] == ""
