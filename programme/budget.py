@@ -166,12 +166,16 @@ class ProgrammeResult:
         lives], costs [currency/unit]).
     support : pandas.DataFrame
         The long support table from the engine (``row`` = option position).
+    outlay : pandas.DataFrame
+        :func:`programme.outlay.outlay_table` of ``support``: the public money of every item in
+        every period it costs (``row``, ``instrument_id``, ``kind``, ``t`` [yr], ``outlay`` [currency]).
     """
 
     by_year_instrument: pd.DataFrame
     by_option: pd.DataFrame
     summary: dict[str, Any]
     support: pd.DataFrame = field(repr=False)
+    outlay: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date, with_irr: bool | None = None) -> Baseline:
@@ -777,7 +781,7 @@ def run_programme(
         summary[f"pv_cost_per_{suffix}"] = pv / add if add > 0 else float("nan")
         summary[f"pv_cost_per_supported_{suffix}"] = pv / sup if sup > 0 else float("nan")
     summary = {k: summary[k] for k in SUMMARY_KEYS}
-    return ProgrammeResult(byi, by_option, summary, support)
+    return ProgrammeResult(byi, by_option, summary, support, out)
 
 
 def budget_records(result: ProgrammeResult, by: str = "year") -> list[dict[str, Any]]:

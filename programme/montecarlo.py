@@ -41,7 +41,7 @@ import pandas as pd
 
 from finance.risk import DEFAULT_SPREADS, UNCERTAIN_INPUTS, draw_inputs, option_keys, uniforms
 from programme.budget import EFFECTS, baseline, run_programme
-from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table
+from programme.outlay import GOVERNMENT_DISCOUNT_RATE
 from programme.uptake import DecisionRule
 
 __all__ = ["UPTAKE_STREAM", "McSpec", "DrawSums", "OptionDraws", "empty_sums", "draw_sums", "option_draws", "year_records",
@@ -205,8 +205,7 @@ def _run_chunk(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec, d
     b = baseline(frame, ents, on_date=spec.on_date, with_irr=spec.rule.kind == "irr")
     res = run_programme(frame, ents, spec.pack, params=dict(spec.params) or None, on_date=spec.on_date, rule=spec.rule,
                         base=b, government_discount_rate=spec.government_discount_rate)
-    out = outlay_table(res.support, b.options, b.tax_rate, tax_capacity=b.tax_capacity,
-                       loss_carry_forward_years=b.loss_carry_forward_years)
+    out = res.outlay  # the outlay table run_programme costed (the same items, computed once)
     u = uniforms(spec.seed, np.tile(key, k), np.repeat(d, n), UPTAKE_STREAM)
     taken = u < res.by_option["p_with"].to_numpy(dtype=float)
     without = u < res.by_option["p_without"].to_numpy(dtype=float)
