@@ -209,11 +209,12 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
         raise ValueError(f"options row {i}: field 'discount_rate' is {disc[i]!r} (expected a number > -1)")
     flows = batch_cash_flows(opt, tax, cap, None, loss_carry_forward_years=loss, **inputs.years())
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
-    m = decision_metrics(flows.net, flows.life, disc, with_irr=irr)
+    cum = np.cumsum(flows.net, axis=1)
+    m = decision_metrics(flows.net, flows.life, disc, with_irr=irr, cum=cum)
     codes = pd.factorize(opt["enterprise_id"])[0].astype(np.int64)
     ent_ids, first = np.unique(codes, return_index=True)
     ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
-    return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, np.cumsum(flows.net, axis=1), flows.life, irr, ent_rate,
+    return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, cum, flows.life, irr, ent_rate,
                     codes, loss, inputs)
 
 
