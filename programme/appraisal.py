@@ -151,7 +151,8 @@ def payback_from_cumulative(cum: np.ndarray, life: np.ndarray) -> np.ndarray:
     return np.where(found, value, np.nan)
 
 
-def decision_metrics(net: np.ndarray, life: np.ndarray, discount_rate: np.ndarray, *, with_irr: bool) -> pd.DataFrame:
+def decision_metrics(net: np.ndarray, life: np.ndarray, discount_rate: np.ndarray, *, with_irr: bool,
+                     cum: np.ndarray | None = None) -> pd.DataFrame:
     """NPV, simple payback and (optionally) IRR of a cash-flow matrix, vectorised.
 
     Only what the decision rules read: the IRR (the costliest metric) is computed only when asked,
@@ -166,6 +167,8 @@ def decision_metrics(net: np.ndarray, life: np.ndarray, discount_rate: np.ndarra
     discount_rate : numpy.ndarray, shape (n,)
         [/1]
     with_irr : bool
+    cum : numpy.ndarray, shape (n, T), optional
+        ``np.cumsum(net, axis=1)`` when the caller already has it (not computed again). [currency]
 
     Returns
     -------
@@ -173,8 +176,12 @@ def decision_metrics(net: np.ndarray, life: np.ndarray, discount_rate: np.ndarra
         ``npv`` [currency], ``simple_payback_years`` [yr] (NaN = never), and ``irr`` [/1] if asked.
     """
     r = np.asarray(discount_rate, dtype=float)
-    disc = np.exp(-np.arange(net.shape[1])[None, :] * np.log1p(r)[:, None])
-    out = {"npv": np.einsum("ij,ij->i", net, disc), "simple_payback_years": payback_years(net, life)}
+    # a handful of distinct rates over many rows: each rate's factors computed once, then gathered
+    # (the same numbers as computing them row by row, without an exp over the whole matrix)
+    rates, which = np.unique(r, return_inverse=True)
+    disc = np.exp(-np.arange(net.shape[1])[None, :] * np.log1p(rates)[:, None])[which.reshape(-1)]
+    payback = payback_years(net, life) if cum is None else payback_from_cumulative(cum, life)
+    out = {"npv": np.einsum("ij,ij->i", net, disc), "simple_payback_years": payback}
     del disc
     if with_irr:
         out["irr"] = batch_irr(net)[0]

@@ -166,12 +166,16 @@ class ProgrammeResult:
         lives], costs [currency/unit]).
     support : pandas.DataFrame
         The long support table from the engine (``row`` = option position).
+    outlay : pandas.DataFrame
+        :func:`programme.outlay.outlay_table` of ``support``: the public money of every item in
+        every period it costs (``row``, ``instrument_id``, ``kind``, ``t`` [yr], ``outlay`` [currency]).
     """
 
     by_year_instrument: pd.DataFrame
     by_option: pd.DataFrame
     summary: dict[str, Any]
     support: pd.DataFrame = field(repr=False)
+    outlay: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date, with_irr: bool | None = None) -> Baseline:
@@ -205,11 +209,12 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
         raise ValueError(f"options row {i}: field 'discount_rate' is {disc[i]!r} (expected a number > -1)")
     flows = batch_cash_flows(opt, tax, cap, None, loss_carry_forward_years=loss, **inputs.years())
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
-    m = decision_metrics(flows.net, flows.life, disc, with_irr=irr)
+    cum = np.cumsum(flows.net, axis=1)
+    m = decision_metrics(flows.net, flows.life, disc, with_irr=irr, cum=cum)
     codes = pd.factorize(opt["enterprise_id"])[0].astype(np.int64)
     ent_ids, first = np.unique(codes, return_index=True)
     ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
-    return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, np.cumsum(flows.net, axis=1), flows.life, irr, ent_rate,
+    return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, cum, flows.life, irr, ent_rate,
                     codes, loss, inputs)
 
 
@@ -777,7 +782,7 @@ def run_programme(
         summary[f"pv_cost_per_{suffix}"] = pv / add if add > 0 else float("nan")
         summary[f"pv_cost_per_supported_{suffix}"] = pv / sup if sup > 0 else float("nan")
     summary = {k: summary[k] for k in SUMMARY_KEYS}
-    return ProgrammeResult(byi, by_option, summary, support)
+    return ProgrammeResult(byi, by_option, summary, support, out)
 
 
 def budget_records(result: ProgrammeResult, by: str = "year") -> list[dict[str, Any]]:

@@ -39,9 +39,9 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from finance.risk import DEFAULT_SPREADS, UNCERTAIN_INPUTS, draw_inputs, option_keys, uniforms
+from finance.risk import DEFAULT_SPREADS, UNCERTAIN_INPUTS, _bounds, draw_inputs, option_keys, uniforms
 from programme.budget import EFFECTS, baseline, run_programme
-from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table
+from programme.outlay import GOVERNMENT_DISCOUNT_RATE
 from programme.uptake import DecisionRule
 
 __all__ = ["UPTAKE_STREAM", "McSpec", "DrawSums", "OptionDraws", "empty_sums", "draw_sums", "option_draws", "year_records",
@@ -189,6 +189,48 @@ class _Chunk:
     life_effect: dict[str, np.ndarray]
     npv: np.ndarray
     investment: np.ndarray
+    p_with: np.ndarray
+    p_without: np.ndarray
+
+
+def _fixed_inputs(options: pd.DataFrame, spec: McSpec) -> bool:
+    """True when no input is uncertain (every draw's inputs are the options' own): then every draw
+    runs the same programme and only the uptake is drawn."""
+    spreads = spec.all_spreads()
+    return not any(_bounds(options, name, spreads.get(name)).uncertain for name in UNCERTAIN_INPUTS)
+
+
+#: Part of ``programme.outlay.outlay_table`` (grants, tax instruments, soft loans) each kind is listed in.
+_OUTLAY_PART = {"grant": 0, "tax_deduction": 1, "tax_credit": 1, "depreciation": 1, "tax_holiday": 1, "soft_loan": 2}
+
+
+def _repeat_chunk(one: _Chunk, spec: McSpec, d: np.ndarray, key: np.ndarray) -> _Chunk:
+    """:func:`_run_chunk` on draws ``d`` when the inputs are fixed, from its run on one draw.
+
+    Draws stacked as enterprises of their own share nothing, so each draw's block of the stacked
+    run is the one-draw run: its arrays repeated, its outlay items repeated in the order the stacked
+    outlay table lists them (by part, then draw, table order within), and the uptake drawn per draw.
+    """
+    n, k = one.n, len(d)
+    out = one.out
+    m = len(out)
+    part = np.asarray(out["kind"].astype(str).map(_OUTLAY_PART), dtype=np.int64)
+    block = np.repeat(np.arange(k, dtype=np.int64), m)
+    order = np.lexsort((block, np.tile(part, k)))  # stable: by part, then by draw, table order within
+    src = np.tile(np.arange(m), k)[order]
+    rep = out.iloc[src].reset_index(drop=True)
+    rep["row"] = out["row"].to_numpy(dtype=np.int64)[src] + n * block[order]
+    u = uniforms(spec.seed, np.tile(key, k), np.repeat(d, n), UPTAKE_STREAM)
+    p_with, p_without = np.tile(one.p_with, k), np.tile(one.p_without, k)
+    return _Chunk(d, n, rep, u < p_with, u < p_without, {c: np.tile(v, k) for c, v in one.life_effect.items()},
+                  np.tile(one.npv, k), np.tile(one.investment, k), p_with, p_without)
+
+
+def _chunks_run(opts: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec, key: np.ndarray) -> Iterator[_Chunk]:
+    """Every chunk of draws, run; with fixed inputs the programme runs once, on one draw."""
+    one = _run_chunk(opts, enterprises, spec, np.array([0]), key) if _fixed_inputs(opts, spec) else None
+    for d in _chunks(len(opts), spec):
+        yield _run_chunk(opts, enterprises, spec, d, key) if one is None else _repeat_chunk(one, spec, d, key)
 
 
 def _run_chunk(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec, d: np.ndarray,
@@ -205,16 +247,17 @@ def _run_chunk(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec, d
     b = baseline(frame, ents, on_date=spec.on_date, with_irr=spec.rule.kind == "irr")
     res = run_programme(frame, ents, spec.pack, params=dict(spec.params) or None, on_date=spec.on_date, rule=spec.rule,
                         base=b, government_discount_rate=spec.government_discount_rate)
-    out = outlay_table(res.support, b.options, b.tax_rate, tax_capacity=b.tax_capacity,
-                       loss_carry_forward_years=b.loss_carry_forward_years)
+    out = res.outlay  # the outlay table run_programme costed (the same items, computed once)
     u = uniforms(spec.seed, np.tile(key, k), np.repeat(d, n), UPTAKE_STREAM)
-    taken = u < res.by_option["p_with"].to_numpy(dtype=float)
-    without = u < res.by_option["p_without"].to_numpy(dtype=float)
+    p_with = res.by_option["p_with"].to_numpy(dtype=float)
+    p_without = res.by_option["p_without"].to_numpy(dtype=float)
+    taken = u < p_with
+    without = u < p_without
     life = pd.to_numeric(b.options["lifetime_years"]).to_numpy(dtype=float)
     effects = {c: (pd.to_numeric(b.options[c], errors="coerce").fillna(0.0).to_numpy(dtype=float) * life
                    if c in b.options.columns else np.zeros(n * k)) for c in EFFECT_COLUMNS}
     return _Chunk(d, n, out, taken, without, effects, res.by_option["npv"].to_numpy(dtype=float),
-                  pd.to_numeric(b.options["investment"]).to_numpy(dtype=float))
+                  pd.to_numeric(b.options["investment"]).to_numpy(dtype=float), p_with, p_without)
 
 
 def _sums(c: _Chunk, draws: int) -> DrawSums:
@@ -270,8 +313,8 @@ def draw_sums(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec) ->
     if len(opts) == 0:
         return total
     key = option_keys(opts)
-    for d in _chunks(len(opts), spec):
-        total = total.merge(_sums(_run_chunk(opts, enterprises, spec, d, key), spec.draws))
+    for c in _chunks_run(opts, enterprises, spec, key):
+        total = total.merge(_sums(c, spec.draws))
     return total
 
 
@@ -288,8 +331,8 @@ def option_draws(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec)
     total = empty_sums(D)
     if n:
         key = option_keys(opts)
-        for d in _chunks(n, spec):
-            c = _run_chunk(opts, enterprises, spec, d, key)
+        for c in _chunks_run(opts, enterprises, spec, key):
+            d = c.d
             total = total.merge(_sums(c, D))
             k = len(d)
             rows = c.out["row"].to_numpy(dtype=np.int64)

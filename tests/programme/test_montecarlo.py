@@ -133,3 +133,30 @@ def test_bad_specs_are_refused_with_the_field_named():
         McSpec("NL", ON_NL, rule, draws=5, spreads={"salvage_value": 0.1})
     with pytest.raises(ValueError, match="spread for investment"):
         McSpec("NL", ON_NL, rule, draws=5, spreads={"investment": -0.1})
+
+
+@pytest.mark.parametrize("rows", [40, 10_000])  # one draw per chunk; all nine draws stacked in one
+@pytest.mark.parametrize("pack, on", [("NL", ON_NL), ("CA-ECOENERGY", date(2010, 6, 1))])
+def test_fixed_inputs_run_the_programme_once_with_the_figures_of_every_draw_run(monkeypatch, pack, on, rows):
+    """Second method: with no input uncertain the programme runs on one draw and is repeated; the
+    figures are bit for bit those of running it on every draw stacked (the general path, forced)."""
+    import programme.montecarlo as mc
+
+    opts, ents = demo()
+    spec = McSpec(pack, on, DecisionRule("logistic", intercept=0.5, slope=-0.3), draws=9, seed=5, spreads=ZERO,
+                  rows_per_chunk=rows)
+    assert mc._fixed_inputs(opts, spec)
+    calls = []
+    run = mc._run_chunk
+    monkeypatch.setattr(mc, "_run_chunk", lambda *a: calls.append(len(a[3])) or run(*a))
+    fast, fast_opt = draw_sums(opts, ents, spec), option_draws(opts, ents, spec)
+    assert calls == [1, 1]  # one draw run, for each call
+    monkeypatch.setattr(mc, "_fixed_inputs", lambda *a: False)
+    slow, slow_opt = draw_sums(opts, ents, spec), option_draws(opts, ents, spec)
+    assert len(calls) > 2 and fast.keys == slow.keys and len(fast.keys) >= (3 if pack == "NL" else 1)
+    for a, b in ((fast, slow), (fast_opt.sums, slow_opt.sums)):
+        for name in ("outlay", "additional", "uptake_with", "uptake_without"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    for name in ("gross", "upfront", "taken", "taken_without", "effect", "npv", "investment"):
+        assert np.array_equal(getattr(fast_opt, name), getattr(slow_opt, name)), name
+    assert fast_opt.taken.any() and not fast_opt.taken.all()
