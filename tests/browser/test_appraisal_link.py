@@ -33,4 +33,4 @@ def test_open_its_appraisal_keeps_the_enterprise_and_opens_its_top_option(live_a
     assert option.input_value().startswith(f"{top_id}: ")
     npv = page.locator('[data-testid="stMetric"]', has_text="NPV with support")
     assert "[DKK]" in npv.inner_text()
-    assert re.search(r"discount rate \*?\*?6\.00%", page.locator('[data-testid="stCaptionContainer"]').first.inner_text())
+    assert re.search(r"discount rate \*?\*?6\.00%", page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text())
