@@ -354,3 +354,68 @@ def report_outputs(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id:
                            appraisal=appraised, policy_rules=rules, ranking_options=opts, cash_flow=cash_flow,
                            method=method, criteria=None if criteria is None else list(criteria), ranking_label=ranking_label)
     return frames, workbook_bytes(frames), html_report(frames, title)
+
+
+# --- the Screening page's ranking and its robustness ---------------------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def ranking(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str, on_date: date, method: str,
+            criteria: tuple[Any, ...] | None = None, profile: str = "default") -> Any:
+    """``screening.rank.rank_options`` of the enterprise's options with their metrics (:func:`options_with_metrics`).
+
+    Raises
+    ------
+    ValueError
+        From the ranking (not cached).
+    """
+    from screening.rank import rank_options
+
+    opts = options_with_metrics(_cur, version, enterprise_id, on_date)
+    return rank_options(opts, enterprises(_cur, version), method=method,
+                        criteria=None if criteria is None else list(criteria), profile=profile)
+
+
+@st.cache_data(show_spinner="Drawing the weight sets", max_entries=32)
+def weight_acceptability(_prepared: Any, version: str, enterprise_id: str, on_date: date, method: str,
+                         criteria: tuple[Any, ...], n_draws: int, k: int, spread: float,
+                         chunks: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Shares of weight draws in which each ranked option is first and in the top ``k`` [/1]
+    (``screening.robustness.acceptability`` in ``chunks`` seeded batches, seeds 0, 1, ...), for the
+    ranking of :func:`ranking` with these arguments (its ``prepared``)."""
+    from screening.robustness import acceptability
+
+    per = int(np.ceil(n_draws / chunks))
+    first = topk = 0.0
+    done = 0
+    for i in range(chunks):
+        m = min(per, n_draws - done)
+        if m <= 0:
+            break
+        acc = acceptability(_prepared, method, n_draws=m, spread=spread, k=k, seed=i)
+        first += acc.first * m
+        topk += acc.top_k * m
+        done += m
+    return first / done, topk / done
+
+
+@st.cache_data(show_spinner="Ranking the options in the input draws", max_entries=32)
+def input_acceptability(_cur: duckdb.DuckDBPyConnection, _prepared: Any, _method: str, _scaling: str | None, version: str, enterprise_id: str,
+                        on_date: date, method: str, criteria: tuple[Any, ...], n_input: int, k: int,
+                        ranked_positions: tuple[int, ...]) -> Any:
+    """``screening.input_robustness.input_acceptability`` of the ranking of :func:`ranking` (its
+    ``prepared`` and result's method and scaling) over :func:`criterion_draws` of the options at
+    ``ranked_positions`` (the ranked, non-mandatory options in the order of :func:`options`)."""
+    from screening.input_robustness import input_acceptability as acceptability_in
+
+    drawn = criterion_draws(_cur, version, enterprise_id, on_date, n_input)
+    pos = np.asarray(ranked_positions, dtype=int)
+    return acceptability_in(_prepared, _method, _scaling, {c: v[pos] for c, v in drawn.items()}, k=k)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def flip_points(_prepared: Any, version: str, enterprise_id: str, on_date: date, method: str,
+                criteria: tuple[Any, ...]) -> pd.DataFrame:
+    """``screening.robustness.flip_points`` of the ranking of :func:`ranking` with these arguments (its ``prepared``)."""
+    from screening.robustness import flip_points as flips
+
+    return flips(_prepared)
