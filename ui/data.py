@@ -281,3 +281,141 @@ def programme_explain(cur: Store, version: str, enterprise_ids: Sequence[str], o
     ids = list(enterprise_ids)
     return _programme_explain(cur, version, ids, members_key(ids), on_date, rule.kind == "irr", pack,
                               tuple(sorted(params.items())))
+
+
+# --- per-option views of the Appraisal page and the Report page's outputs ------------------------
+#
+# Cached across sessions (a new browser session, or a page switch, otherwise recomputed them: about
+# 0.5 CPU-s per Appraisal or Report render on the demo data, bench/bench_pages.py).  The frames
+# passed with a leading underscore are not hashed: they are fixed by the data fingerprint, the
+# enterprise, the option and the date that key the call, as the callers take them from the cached
+# loaders above.  Each value is the library function's own result.
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def option_sensitivity(_option: Mapping[str, Any], _enterprise: Mapping[str, Any], _result: Any, version: str,
+                       enterprise_id: str, option_id: str, on_date: date, discount_rate: float | None) -> pd.DataFrame:
+    """``finance.sensitivity.npv_sensitivity`` of one option (its appraisal ``_result`` from :func:`option_appraisal`)."""
+    from finance.sensitivity import npv_sensitivity
+
+    return npv_sensitivity(dict(_option), dict(_enterprise), on_date, _result)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def enterprise_cash_flow_table(_opts: pd.DataFrame, _ents: pd.DataFrame, version: str, enterprise_id: str | None,
+                               on_date: date, discount_rate: float | None = None) -> Any:
+    """``finance.cashflow_table.cash_flow_table`` over an enterprise's options (:func:`options`)."""
+    from finance.cashflow_table import cash_flow_table
+
+    kwargs = {} if discount_rate is None else {"discount_rate": discount_rate}
+    return cash_flow_table(_opts, _ents, on_date, **kwargs)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def enterprise_explain(_opts: pd.DataFrame, _ents: pd.DataFrame, version: str, enterprise_id: str, on_date: date,
+                       discount_rate: float | None) -> pd.DataFrame:
+    """``finance.explain.explain_appraisal`` over an enterprise's options (:func:`options`)."""
+    from finance.explain import explain_appraisal
+
+    return explain_appraisal(_opts, _ents, on_date, discount_rate=discount_rate)
+
+
+@st.cache_data(show_spinner="Building the report", max_entries=16)
+def report_outputs(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str, on_date: date, choice: Any,
+                   method: str, criteria: Sequence[Any] | None, ranking_label: str,
+                   title: str) -> tuple[dict[str, pd.DataFrame], bytes, str]:
+    """The Report page's sheets (``ui.report.report_frames``), its workbook and its printable page.
+
+    ``choice`` is the Screening page's ``RankingChoice`` (or None) that ``method``, ``criteria`` and
+    ``ranking_label`` come from: it keys the cache.
+
+    Raises
+    ------
+    ValueError
+        From the ranking (e.g. a weighted criterion without any value after an edit); not cached.
+    """
+    from ui.report import html_report, report_frames, workbook_bytes
+
+    opts = options_with_metrics(_cur, version, enterprise_id, on_date)
+    ents = enterprises(_cur, version)
+    show_pack = optional("policies.catalog", "show_pack")
+    jur = ents.set_index("enterprise_id").loc[enterprise_id, "jurisdiction"]
+    rules = None
+    if show_pack is not None and jur and jur != "none":
+        try:
+            rules = show_pack(jur)
+        except ValueError:
+            rules = None
+    appraised = appraisal(_cur, version, enterprise_id, on_date)
+    stored = opts[[c for c in opts.columns if c not in METRIC_CRITERIA]]
+    cash_flow_table = optional("finance.cashflow_table", "cash_flow_table")
+    # the cash flow sheet: the same inputs as the appraisal sheet (its discounted lines sum to its npv)
+    cash_flow = cash_flow_table(stored, ents, on_date) if cash_flow_table is not None and appraised is not None else None
+    frames = report_frames(stored, ents, enterprise_id, on_date, scores=scores(_cur, version, enterprise_id),
+                           appraisal=appraised, policy_rules=rules, ranking_options=opts, cash_flow=cash_flow,
+                           method=method, criteria=None if criteria is None else list(criteria), ranking_label=ranking_label)
+    return frames, workbook_bytes(frames), html_report(frames, title)
+
+
+# --- the Screening page's ranking and its robustness ---------------------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def ranking(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str, on_date: date, method: str,
+            criteria: tuple[Any, ...] | None = None, profile: str = "default") -> Any:
+    """``screening.rank.rank_options`` of the enterprise's options with their metrics (:func:`options_with_metrics`).
+
+    Raises
+    ------
+    ValueError
+        From the ranking (not cached).
+    """
+    from screening.rank import rank_options
+
+    opts = options_with_metrics(_cur, version, enterprise_id, on_date)
+    return rank_options(opts, enterprises(_cur, version), method=method,
+                        criteria=None if criteria is None else list(criteria), profile=profile)
+
+
+@st.cache_data(show_spinner="Drawing the weight sets", max_entries=32)
+def weight_acceptability(_prepared: Any, version: str, enterprise_id: str, on_date: date, method: str,
+                         criteria: tuple[Any, ...], n_draws: int, k: int, spread: float,
+                         chunks: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Shares of weight draws in which each ranked option is first and in the top ``k`` [/1]
+    (``screening.robustness.acceptability`` in ``chunks`` seeded batches, seeds 0, 1, ...), for the
+    ranking of :func:`ranking` with these arguments (its ``prepared``)."""
+    from screening.robustness import acceptability
+
+    per = int(np.ceil(n_draws / chunks))
+    first = topk = 0.0
+    done = 0
+    for i in range(chunks):
+        m = min(per, n_draws - done)
+        if m <= 0:
+            break
+        acc = acceptability(_prepared, method, n_draws=m, spread=spread, k=k, seed=i)
+        first += acc.first * m
+        topk += acc.top_k * m
+        done += m
+    return first / done, topk / done
+
+
+@st.cache_data(show_spinner="Ranking the options in the input draws", max_entries=32)
+def input_acceptability(_cur: duckdb.DuckDBPyConnection, _prepared: Any, _method: str, _scaling: str | None, version: str, enterprise_id: str,
+                        on_date: date, method: str, criteria: tuple[Any, ...], n_input: int, k: int,
+                        ranked_positions: tuple[int, ...]) -> Any:
+    """``screening.input_robustness.input_acceptability`` of the ranking of :func:`ranking` (its
+    ``prepared`` and result's method and scaling) over :func:`criterion_draws` of the options at
+    ``ranked_positions`` (the ranked, non-mandatory options in the order of :func:`options`)."""
+    from screening.input_robustness import input_acceptability as acceptability_in
+
+    drawn = criterion_draws(_cur, version, enterprise_id, on_date, n_input)
+    pos = np.asarray(ranked_positions, dtype=int)
+    return acceptability_in(_prepared, _method, _scaling, {c: v[pos] for c, v in drawn.items()}, k=k)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def flip_points(_prepared: Any, version: str, enterprise_id: str, on_date: date, method: str,
+                criteria: tuple[Any, ...]) -> pd.DataFrame:
+    """``screening.robustness.flip_points`` of the ranking of :func:`ranking` with these arguments (its ``prepared``)."""
+    from screening.robustness import flip_points as flips
+
+    return flips(_prepared)

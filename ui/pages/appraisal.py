@@ -38,7 +38,6 @@ appraise_option = data.optional("finance.appraise", "appraise_option")
 if appraise_option is None:
     data.missing("The appraisal (cash flows, metrics and support with and without)", "finance.appraise.appraise_option")
     st.stop()
-from finance.sensitivity import npv_sensitivity  # noqa: E402  (needs finance.appraise)
 
 titles = dict(zip(opts["option_id"], opts["title"]))
 ids = list(titles)
@@ -197,7 +196,7 @@ if cash_flow_table is not None:
 
     st.subheader("Cash flow, year by year")
     try:  # over the enterprise's options, so that cumulative caps are spent as in the figures above
-        cft = cash_flow_table(opts, ents, day, discount_rate=rate).select(eid, option_id)
+        cft = data.enterprise_cash_flow_table(opts, ents, version, eid, day, rate).select(eid, option_id)
     except ValueError as exc:
         st.error(f"Cannot build the cash flow of {option_id}: {exc}")
     else:
@@ -256,7 +255,7 @@ explain_appraisal = data.optional("finance.explain", "explain_appraisal")
 if explain_appraisal is not None:
     try:
         # the enterprise's batch, as cpscreen appraise: cumulative caps spent by its earlier options
-        why = explain_appraisal(opts, ents, day, discount_rate=rate)
+        why = data.enterprise_explain(opts, ents, version, eid, day, rate)
         why = why[why["option_id"] == option_id]
     except ValueError as exc:
         st.error(f"Cannot explain the support of {option_id}: {exc}")
@@ -275,12 +274,7 @@ if explain_appraisal is not None:
 
 # --- sensitivity ------------------------------------------------------------------------------
 st.subheader("Sensitivity")
-skey = ("sens", version, eid, option_id, day, rate)
-cache = st.session_state.setdefault("sensitivity_cache", {})
-if skey not in cache:
-    cache.clear()
-    cache[skey] = npv_sensitivity(option, enterprise, day, res)
-sens = cache[skey].dropna(subset=["npv_low", "npv_high"])
+sens = data.option_sensitivity(option, enterprise, res, version, eid, option_id, day, rate).dropna(subset=["npv_low", "npv_high"])
 st.altair_chart(charts.tornado_chart(sens, currency, base_npv=res.metrics["npv"]), width="stretch")
 st.caption("Each input moved by -20% and +20% with all else at its base value; NPV with support. "
            "Lifetime rounded to whole years; the support row scales each item's amount.")

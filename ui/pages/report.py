@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import data
-from ui.report import html_report, report_frames, workbook_bytes
 from ui.report_columns import present
 from ui.state import on_date, ranking_choice, require_enterprise
 from ui.widgets import METHOD_NAMES, MIME, criterion_label
@@ -18,7 +17,6 @@ PREVIEW_FORMATS = {"money": "%,.0f", "percent": "percent", "years": "%.1f", "rat
 st.title("Report")
 cur, version, eid = require_enterprise()
 day = on_date()
-opts = data.options_with_metrics(cur, version, eid, day)
 ents = data.enterprises(cur, version)
 name = dict(zip(ents["enterprise_id"], ents["name"])).get(eid, eid)
 choice = ranking_choice(eid)
@@ -38,36 +36,12 @@ if choice is not None:
     st.caption("Weights [/1]: " + ", ".join(f"{criterion_label(c.column)} ({'higher' if c.direction == 'max' else 'lower'} is better) "
                                            f"{c.weight:.3f}" for c in choice.criteria))
 
-rkey = ("report", version, eid, day, choice)
-cache = st.session_state.setdefault("report_cache", {})
-if rkey not in cache:
-    bar = st.progress(0.0, text="Building the report")
-    show_pack = data.optional("policies.catalog", "show_pack")
-    jur = ents.set_index("enterprise_id").loc[eid, "jurisdiction"]
-    rules = None
-    if show_pack is not None and jur and jur != "none":
-        try:
-            rules = show_pack(jur)
-        except ValueError:
-            rules = None
-    appraised = data.appraisal(cur, version, eid, day)
-    stored = opts[[c for c in opts.columns if c not in data.METRIC_CRITERIA]]
-    cash_flow_table = data.optional("finance.cashflow_table", "cash_flow_table")
-    try:
-        # the cash flow sheet: the same inputs as the appraisal sheet (its discounted lines sum to its npv)
-        cash_flow = cash_flow_table(stored, ents, day) if cash_flow_table is not None and appraised is not None else None
-        frames = report_frames(stored, ents, eid, day, scores=data.scores(cur, version, eid),
-                               appraisal=appraised, policy_rules=rules, ranking_options=opts, cash_flow=cash_flow,
-                               method=method, criteria=criteria, ranking_label=label,
-                               progress=lambda share, text: bar.progress(share, text=text))
-    except ValueError as exc:  # e.g. a weighted criterion no longer has any value after an edit
-        bar.empty()
-        st.error(f"Cannot rank with the Screening page's choice ({label}): {exc}. Open the Screening page to set it again.")
-        st.stop()
-    bar.empty()
-    cache.clear()
-    cache[rkey] = (frames, workbook_bytes(frames), html_report(frames, f"cpscreen report: {name}"))
-frames, xlsx, page = cache[rkey]
+try:  # cached across sessions on the data, enterprise, date and ranking choice (ui.data.report_outputs)
+    frames, xlsx, page = data.report_outputs(cur, version, eid, day, choice, method, None if criteria is None else tuple(criteria),
+                                             label, f"cpscreen report: {name}")
+except ValueError as exc:  # e.g. a weighted criterion no longer has any value after an edit
+    st.error(f"Cannot rank with the Screening page's choice ({label}): {exc}. Open the Screening page to set it again.")
+    st.stop()
 if data.optional("finance.appraise", "appraise") is None:
     st.info("The appraisal sheet (NPV, IRR, payback with and without support) is coming with `finance.appraise`; "
             "the workbook holds every other view.")

@@ -10,9 +10,6 @@ from finance.risk import DEFAULT_SPREADS
 from screening.assessors import agreement
 from screening.criteria import PROFILE_HELP, PROFILES, Criterion, add_derived_columns, resolve_profile
 from screening.mcda import METHODS
-from screening.rank import rank_options
-from screening.input_robustness import input_acceptability
-from screening.robustness import acceptability, flip_points
 from ui import charts, data
 from ui.widgets import METHOD_NAMES, criterion_label, md_text
 from ui.state import (
@@ -71,8 +68,8 @@ set_ranking_choice(eid, RankingChoice(profile, method, tuple(criteria), tuple(ra
 for n in notes:
     st.caption(n)
 
-try:
-    ranking = rank_options(opts, ents, method=method, criteria=criteria)
+try:  # cached across sessions (ui.data.ranking); read-only
+    ranking = data.ranking(cur, version, eid, on_date(), method, tuple(criteria))
 except ValueError as exc:
     st.error(f"Cannot rank: {exc}")
     st.stop()
@@ -120,7 +117,7 @@ with st.expander("Your ranking beside what plants like yours implemented (profil
                "FY2010 (figures converted to USD at the ECB rates of 2025-02-28). It describes what plants did, not what "
                "they should do. Where the two ranks part, the team's priorities and real uptake differ.")
     try:
-        seen = rank_options(opts, ents, method="wsm", profile="observed").table.set_index("option_id")
+        seen = data.ranking(cur, version, eid, on_date(), "wsm", profile="observed").table.set_index("option_id")
     except ValueError as exc:
         st.error(f"Cannot rank by profile 'observed': {exc}")
     else:
@@ -146,28 +143,9 @@ r1, r3, r2 = st.columns(3)
 n_draws = r1.select_slider("Weight draws", [200, 500, 1000, 2000, 5000], value=1000, key=scoped("n_draws", eid))
 k = int(r2.number_input("Top k", 1, max(1, len(ranked)), min(3, len(ranked)), key=scoped("top_k", eid)))
 spread = 0.5
-rkey = (version, eid, method, tuple((c.column, round(c.weight, 6)) for c in criteria), n_draws, k)
-cache = st.session_state.setdefault("robustness_cache", {})
-if rkey not in cache:
-    bar = st.progress(0.0, text=f"Drawing {n_draws} weight sets")
-    chunks = 10
-    per = int(np.ceil(n_draws / chunks))
-    first = np.zeros(len(ranked))
-    topk = np.zeros(len(ranked))
-    done = 0
-    for i in range(chunks):
-        m = min(per, n_draws - done)
-        if m <= 0:
-            break
-        acc = acceptability(ranking.prepared, method, n_draws=m, spread=spread, k=k, seed=i)
-        first += acc.first * m
-        topk += acc.top_k * m
-        done += m
-        bar.progress(done / n_draws, text=f"Weight draws {done}/{n_draws}")
-    bar.empty()
-    cache.clear()  # keep one result per session
-    cache[rkey] = (first / done, topk / done)
-first, topk = cache[rkey]
+ckey = tuple(criteria)  # with the data, enterprise, date and method: the ranking (ui.data.ranking)
+first, topk = data.weight_acceptability(ranking.prepared, version, eid, on_date(), method, ckey, n_draws, k, spread)
+st.session_state["robustness_cache"] = {(version, eid, method, ckey, n_draws, k): (first, topk)}  # the session's last
 ids = ranking.prepared.keys["option_id"].to_numpy()
 shares = pd.DataFrame({"option": ids, "share_first": first, "share_top_k": topk})
 w_col, i_col = st.columns(2)
@@ -178,17 +156,10 @@ w_col.caption(f"Each weight varied uniformly by ±{spread:.0%} of its value, the
 n_input = int(r3.select_slider("Input draws", [100, 200, 500, 1000], value=200, key=scoped("n_input_draws", eid),
                                help="Draws of each option's investment, savings, cost change and lifetime (finance.risk), "
                                     "each appraised and the options ranked again with these weights and method"))
-ikey = (rkey, n_input)
-icache = st.session_state.setdefault("input_robustness_cache", {})
-if ikey not in icache:
-    drawn = data.criterion_draws(cur, version, eid, on_date(), n_input)
-    pos = np.flatnonzero(~mandatory.to_numpy())  # the ranked options, in the ranking's order
-    with st.spinner(f"Ranking the options in {n_input} input draws"):
-        acc_in = input_acceptability(ranking.prepared, ranking.result.method, ranking.result.scaling,
-                                     {c: v[pos] for c, v in drawn.items()}, k=k)
-    icache.clear()  # keep one result per session
-    icache[ikey] = acc_in
-acc_in = icache[ikey]
+pos = tuple(int(p) for p in np.flatnonzero(~mandatory.to_numpy()))  # the ranked options, in the ranking's order
+acc_in = data.input_acceptability(cur, ranking.prepared, ranking.result.method, ranking.result.scaling, version, eid,
+                                  on_date(), method, ckey, n_input, k, pos)
+st.session_state["input_robustness_cache"] = {(version, eid, method, ckey, n_draws, k, n_input): acc_in}  # the session's last
 shares_in = pd.DataFrame({"option": ids, "share_first": acc_in.first, "share_top_k": acc_in.top_k})
 if acc_in.varied:
     i_col.altair_chart(charts.robustness_chart(shares_in, top_k=k, title="Inputs uncertain"), width="stretch")
@@ -201,7 +172,7 @@ else:
     i_col.caption("None of the chosen criteria depends on the uncertain inputs (investment, savings, cost change, "
                   "lifetime and the NPV, IRR and payback they give): input uncertainty cannot change this ranking.")
 if method == "wsm":
-    flips = flip_points(ranking.prepared)
+    flips = data.flip_points(ranking.prepared, version, eid, on_date(), method, ckey)
     st.markdown("**Flip points**: how far each weight can move before the top option changes")
     shown_flips = pd.DataFrame({
         "criterion": flips["criterion"].map(criterion_label),
