@@ -283,6 +283,20 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     return current
 
 
+def _check_file(p: Path) -> None:
+    """Refuse a database path that cannot be opened: missing (with :func:`require_existing`), not a
+    file, or in a folder that cannot be created."""
+    if _must_exist and not p.exists():
+        raise StoreError(f"no database at {p}: check --db or CPSCREEN_DB for a typo; import files (or give "
+                         "--create) to start a new one")
+    if p.exists() and not p.is_file():
+        raise StoreError(f"cannot open database {p}: not a file")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create database {p}: {exc.strerror or exc}") from exc
+
+
 def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
     """The process's connection to the database at ``path`` (opened and migrated once)."""
     p = db_path(path)
@@ -291,15 +305,7 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
         con = _connections.get(key)
         if con is None:
             if key != ":memory:":
-                if _must_exist and not p.exists():
-                    raise StoreError(f"no database at {p}: check --db or CPSCREEN_DB for a typo; import files (or give "
-                                     "--create) to start a new one")
-                if p.exists() and not p.is_file():
-                    raise StoreError(f"cannot open database {p}: not a file")
-                try:
-                    p.parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StoreError(f"cannot create database {p}: {exc.strerror or exc}") from exc
+                _check_file(p)
             try:
                 con = duckdb.connect(str(p))
             except duckdb.Error as exc:
@@ -430,15 +436,7 @@ def session(path: str | os.PathLike[str] | None = None, *, timeout: float | None
         yield connect(p).cursor()
         return
     key = str(p.resolve())
-    if _must_exist and not p.exists():
-        raise StoreError(f"no database at {p}: check --db or CPSCREEN_DB for a typo; import files (or give "
-                         "--create) to start a new one")
-    if p.exists() and not p.is_file():
-        raise StoreError(f"cannot open database {p}: not a file")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"cannot create database {p}: {exc.strerror or exc}") from exc
+    _check_file(p)
     con = _open_waiting(p, busy_timeout() if timeout is None else timeout)
     try:
         if key not in _ready:
