@@ -13,11 +13,13 @@ import streamlit as st
 
 from store.access import Actor, actor_for
 from store.db import db_path
+from ui.auth import settings
 
 
 def auth_configured() -> bool:
-    """Whether ``.streamlit/secrets.toml`` has an ``[auth]`` section (sign-in through OpenID Connect)."""
-    return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+    """Whether the secrets configure sign-in through OpenID Connect (:func:`ui.auth.settings`, the one
+    reading of the ``[auth]`` section that the sign-in gate uses too)."""
+    return settings() is not None
 
 
 def current_actor() -> Actor | None:
