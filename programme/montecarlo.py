@@ -44,11 +44,14 @@ from programme.budget import EFFECTS, baseline, run_programme
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE
 from programme.uptake import DecisionRule
 
-__all__ = ["UPTAKE_STREAM", "McSpec", "DrawSums", "OptionDraws", "empty_sums", "draw_sums", "option_draws", "year_records",
+__all__ = ["UPTAKE_STREAM", "ENGINES", "engine_path", "McSpec", "DrawSums", "OptionDraws", "empty_sums", "draw_sums", "option_draws", "year_records",
            "summary_record", "draw_records", "percentiles_undefined_high"]
 
 #: Input counter of the uptake uniform in ``finance.risk.uniforms`` (the inputs use 0..3).
 UPTAKE_STREAM: int = len(UNCERTAIN_INPUTS)
+
+#: Values of :attr:`McSpec.engine`.
+ENGINES: tuple[str, ...] = ("auto", "columnar", "general")
 
 #: Effect columns whose additional amounts the draws record, in :data:`programme.budget.EFFECTS` order.
 EFFECT_COLUMNS: tuple[str, ...] = tuple(EFFECTS)
@@ -80,6 +83,11 @@ class McSpec:
         Real discount rate of public money. [/1]
     rows_per_chunk : int
         (option, draw) rows run at once; figures do not depend on it, memory does.
+    engine : {"auto", "columnar", "general"}
+        How drawn inputs are run: ``columnar`` the compiled kernel of :mod:`programme.mc_columnar`
+        (refused, with the reason, for a programme it does not express), ``general`` the stacked
+        frames through ``run_programme``, ``auto`` (default) the kernel where it applies.  The
+        figures agree to rounding; with no input drawn the programme runs once either way.
     """
 
     pack: str
@@ -92,8 +100,11 @@ class McSpec:
     correlation: float = 0.0
     government_discount_rate: float = GOVERNMENT_DISCOUNT_RATE
     rows_per_chunk: int = 200_000
+    engine: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine is {self.engine!r} (expected one of {', '.join(ENGINES)})")
         if int(self.draws) != self.draws or self.draws < 2:
             raise ValueError(f"draws is {self.draws!r} (expected a whole number >= 2)")
         unknown = sorted(set(self.spreads) - set(UNCERTAIN_INPUTS))
@@ -312,10 +323,40 @@ def draw_sums(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec) ->
     total = empty_sums(spec.draws)
     if len(opts) == 0:
         return total
+    path, found = engine_path(opts, enterprises, spec)
+    if path == "columnar":
+        from programme.mc_columnar import columnar_sums
+
+        return columnar_sums(found, spec)
     key = option_keys(opts)
     for c in _chunks_run(opts, enterprises, spec, key):
         total = total.merge(_sums(c, spec.draws))
     return total
+
+
+def engine_path(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec) -> tuple[str, Any]:
+    """Which path :func:`draw_sums` takes for these options: ``("fixed", reason)`` when no input is
+    drawn (the programme runs once), ``("columnar", plan)`` for the compiled kernel, or
+    ``("general", reason)`` with the sentence saying why the kernel does not apply.
+
+    Raises
+    ------
+    ValueError
+        With ``spec.engine == "columnar"`` for a programme the kernel does not express.
+    """
+    opts = options.reset_index(drop=True)
+    if _fixed_inputs(opts, spec):
+        return "fixed", "no input is drawn: the programme runs once and only the uptake is drawn"
+    if spec.engine == "general":
+        return "general", "the general engine was asked for"
+    from programme.mc_columnar import plan
+
+    found = plan(opts, enterprises, spec)
+    if isinstance(found, str):
+        if spec.engine == "columnar":
+            raise ValueError(f"the columnar engine cannot run this programme: {found}")
+        return "general", found
+    return "columnar", found
 
 
 def option_draws(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec) -> OptionDraws:

@@ -1,0 +1,371 @@
+"""Compiled kernel of the columnar Monte Carlo path (:mod:`programme.mc_columnar`).
+
+One call runs a block of draws over every option of a partition, with no per-draw array beyond the
+outputs: for each draw, each option in frame order, it draws the option's inputs from the
+counter-based generator (the same numbers as :func:`finance.risk.uniforms`, keyed on
+(seed, option, draw, input)), appraises it without and with the programme's grants, applies the
+rules' caps to the support in the order of the options within (enterprise, draw), decides uptake
+and adds the draw's outlay, uptake and additional effects.
+
+The formulas are those of the general path, written once more per row:
+
+* triangular inverse CDF as :func:`finance.risk._triangular_rows` (the uniform is used as it is:
+  the general path's ``ndtr(ndtri(u))`` is the identity in exact arithmetic and differs by a few
+  ulp; only a correlated cost change takes a transformed uniform from the caller);
+* cash flows as :func:`finance.kernels.cash_flow_rows` for options with tax capacity, a fixed tax
+  rate and straight-line depreciation (year-1 savings and cost change escalated, salvage at the
+  end, depreciation deflated by the enterprise's inflation, tax = rate x taxable profit);
+* NPV = sum_t net_t (1 + r)^-t, simple payback from the cumulative flow as
+  :func:`programme.appraisal.payback_from_cumulative`, grants added as untaxed cash (the
+  grant-only shortcut of :func:`programme.budget._metrics_of`);
+* the grant rules of :func:`policies.engine._run_pack` (base, eligibility on drawn amounts, rate
+  terms, exclusions, per-project cap, minimum aid, cumulative caps per enterprise and per year and
+  the investment cap per year, spent on the options taken up, in order, as
+  :func:`programme.budget._allocate` defines it).
+
+Amounts [currency], rates [/1], years [yr].
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+#: Decision rule codes of :func:`draw_block`.
+RULE_PAYBACK, RULE_NPV, RULE_LOGISTIC = 0, 1, 2
+
+#: Base codes: investment, eligible investment, extra investment cost.
+BASE_INVESTMENT, BASE_ELIGIBLE, BASE_EXTRA = 0, 1, 2
+
+#: Longest life + 1 (lives are drawn in 1..50). [yr]
+WIDTH = 51
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(**_JIT)
+def _mix(x: np.uint64) -> np.uint64:  # pragma: no cover - compiled
+    """SplitMix64 finaliser, as :func:`finance.risk._mix` (wrapping uint64 arithmetic)."""
+    z = x + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(**_JIT)
+def option_hash(seed: np.uint64, key: np.uint64) -> np.uint64:  # pragma: no cover - compiled
+    """The (seed, option) part of the counter, hashed once per option."""
+    return _mix(seed ^ _mix(key))
+
+
+@njit(**_JIT)
+def draw_hash(per_option: np.uint64, draw: np.uint64) -> np.uint64:  # pragma: no cover - compiled
+    return _mix(per_option ^ (draw * _GOLDEN))
+
+
+@njit(**_JIT)
+def uniform(h: np.uint64, which: int) -> float:  # pragma: no cover - compiled
+    """The uniform of stream ``which``: ((h' >> 11) + 0.5) / 2^53, as :func:`finance.risk.uniforms`."""
+    z = _mix(h ^ (np.uint64(which + 1) * _M2))
+    return (float(z >> np.uint64(11)) + 0.5) / 9007199254740992.0
+
+
+@njit(**_JIT)
+def uniforms_rows(seed: np.uint64, key: np.ndarray, draw: np.ndarray, which: int,
+                  out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out[j, i]`` = the uniform of (seed, key[i], draw[j], which) (tests, correlated inputs)."""
+    for i in range(key.size):
+        po = option_hash(seed, key[i])
+        for j in range(draw.size):
+            out[j, i] = uniform(draw_hash(po, np.uint64(draw[j])), which)
+
+
+@njit(**_JIT)
+def triangular(u: float, low: float, mode: float, high: float) -> float:  # pragma: no cover - compiled
+    """Inverse CDF of the triangular distribution, as :func:`finance.risk._triangular_rows`."""
+    width = high - low
+    if width > 0:
+        fc = (mode - low) / width
+        if u < fc:
+            return low + math.sqrt(u * width * (mode - low))
+        return high - math.sqrt((1.0 - u) * width * (high - mode))
+    return mode
+
+
+@njit(**_JIT)
+def _round_half_even(v: float) -> float:  # pragma: no cover - compiled
+    r = math.floor(v + 0.5)
+    if r - v == 0.5 and r % 2.0 != 0.0:
+        r -= 1.0
+    return r
+
+
+@njit(**_JIT)
+def _payback(cum: np.ndarray, life: int) -> float:  # pragma: no cover - compiled
+    """:func:`programme.appraisal.payback_from_cumulative` of one row: NaN = never. [yr]"""
+    for t in range(life + 1):
+        if cum[t] >= 0:
+            if t == 0:
+                return 0.0
+            prev = cum[t - 1]
+            return t - 1 + (-prev) / (cum[t] - prev)
+    return math.nan
+
+
+@njit(**_JIT)
+def _probability(kind: int, payback: float, npv: float, limit: float, a: float, b: float, log: bool,
+                 floor: float) -> float:  # pragma: no cover - compiled
+    """:func:`programme.uptake.uptake_probability` of one option. [/1]"""
+    if kind == RULE_PAYBACK:
+        return 1.0 if (not math.isnan(payback)) and payback <= limit else 0.0
+    if kind == RULE_NPV:
+        return 1.0 if npv > 0 else 0.0
+    if math.isnan(payback):
+        if b < 0:
+            return 0.0
+        if b > 0:
+            return 1.0
+        return 1.0 / (1.0 + math.exp(-a))
+    x = math.log(max(payback, floor)) if log else payback
+    return 1.0 / (1.0 + math.exp(-(a + b * x)))
+
+
+@njit(**_JIT)
+def draw_block(
+    seed: np.uint64, draws: np.ndarray, key: np.ndarray, ent: np.ndarray, n_ent: int,
+    low: np.ndarray, mode: np.ndarray, high: np.ndarray, vary: np.ndarray, u_cost: np.ndarray,
+    share: np.ndarray, elig0: np.ndarray, extra: np.ndarray, other: np.ndarray, tiers: np.ndarray, salvage: np.ndarray,
+    g_sav: np.ndarray, g_cost: np.ndarray, inflation: np.ndarray, dep_years: np.ndarray, tax: np.ndarray,
+    disc: np.ndarray, disc_of: np.ndarray, effects: np.ndarray,
+    rule_kind: int, limit: float, lg_a: float, lg_b: float, lg_log: bool, lg_floor: float, apply_p: float,
+    r_base: np.ndarray, r_ext: np.ndarray, r_netof: np.ndarray, r_excl: np.ndarray, r_ok: np.ndarray,
+    r_lin: np.ndarray, r_const: np.ndarray, r_lq: np.ndarray, r_ld: np.ndarray, r_floor: np.ndarray,
+    r_min_inv: np.ndarray, r_max_inv: np.ndarray, r_min_pb: np.ndarray, r_project: np.ndarray,
+    r_min_aid: np.ndarray, r_cap_ent: np.ndarray, r_cap_year: np.ndarray, r_cap_inv: np.ndarray,
+    r_year: np.ndarray, r_spread: np.ndarray,
+    outlay: np.ndarray, seen: np.ndarray, additional: np.ndarray, up_with: np.ndarray, up_without: np.ndarray,
+    err: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Accumulate the sums of draws ``draws`` (column j of the outputs is ``draws[j]``'s).
+
+    Per option i (n): ``key`` uint64, ``ent`` enterprise code 0..n_ent-1; ``low``/``mode``/``high``
+    (4, n) of investment, savings, cost change, life, ``vary`` (4,) whether each is drawn;
+    ``u_cost`` (k, n) the cost change's (correlated) uniforms, or (0, 0) to draw them here;
+    ``share`` eligible share of the drawn investment (NaN = the investment), ``elig0`` the
+    eligible investment when the investment is not drawn (NaN = the investment), ``extra`` the extra
+    investment cost (NaN = eligible investment), ``other`` other grants, ``tiers`` TCA savings,
+    ``salvage``, escalations, ``inflation``, ``dep_years`` (-1 = the drawn life), ``tax`` rate,
+    ``disc`` (rates, WIDTH) discount factors and ``disc_of`` each option's row; ``effects``
+    (3, n) yearly effects.  Per rule r (R): base code, net of external grants, ``r_netof`` and
+    ``r_excl`` (R, R) rules netted / excluding, ``r_ok`` (R, n) fixed eligibility, ``r_lin`` (R, n)
+    smallest linear share (NaN = not eligible, inf = none), ``r_const`` (R, n) smallest fixed
+    amount (inf = none), ``r_lq`` (R, n) per-unit amount over the lifetime (NaN = none) with
+    ``r_ld`` its discount (NaN = none), ``r_floor`` payback floor (NaN = none), eligibility
+    limits on drawn amounts (NaN = none), caps (inf = none; ``r_min_aid`` NaN = none), timing.
+
+    Outputs: ``outlay`` (WIDTH, R, k) grants paid to options taken up by period and rule,
+    ``seen`` (WIDTH, R) periods and rules with any grant, ``additional`` (3, k), uptake with and
+    without support (k,).  ``err`` (4,) is set to (1, option, draw, rule) where a grant falls beyond
+    the drawn life (the caller raises).
+    """
+    n = key.size
+    R = r_base.size
+    k = draws.size
+    net = np.empty(WIDTH)
+    cum0 = np.empty(WIDTH)
+    cum1 = np.empty(WIDTH)
+    given = np.empty(R)
+    base_in = np.empty(R)
+    amt_proj = np.empty(R)
+    amt_ent = np.empty(R)
+    s_inv = np.zeros((n_ent, R))
+    s_ent = np.zeros((n_ent, R))
+    s_year = np.zeros((n_ent, R))
+    per_opt = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        per_opt[i] = option_hash(seed, key[i])
+    correlated = u_cost.shape[0] > 0
+    for j in range(k):
+        s_inv[:, :] = 0.0
+        s_ent[:, :] = 0.0
+        s_year[:, :] = 0.0
+        d = np.uint64(draws[j])
+        for i in range(n):
+            h = draw_hash(per_opt[i], d)
+            inv = triangular(uniform(h, 0), low[0, i], mode[0, i], high[0, i]) if vary[0] else mode[0, i]
+            sav = triangular(uniform(h, 1), low[1, i], mode[1, i], high[1, i]) if vary[1] else mode[1, i]
+            if vary[2]:
+                uc = u_cost[j, i] if correlated else uniform(h, 2)
+                cost = triangular(uc, low[2, i], mode[2, i], high[2, i])
+            else:
+                cost = mode[2, i]
+            if vary[3]:
+                lv = triangular(uniform(h, 3), low[3, i], mode[3, i], high[3, i])
+                lv = min(max(_round_half_even(lv), 1.0), 50.0)
+            else:
+                lv = mode[3, i]
+            life = int(lv)
+            dy = float(life) if dep_years[i] < 0 else float(dep_years[i])
+            # --- cash flows without support (finance.kernels.cash_flow_rows, tax capacity, straight line)
+            s_t = sav + tiers[i]
+            c_t = cost
+            gs, gc = 1.0 + g_sav[i], 1.0 + g_cost[i]
+            rate = tax[i]
+            g_inf = 1.0 + inflation[i]
+            defl = 1.0
+            prev_c = 0.0
+            row = disc_of[i]
+            npv0 = 0.0
+            for t in range(life + 1):
+                if t == 0:
+                    taxable = 0.0
+                else:
+                    taxable = s_t - c_t
+                    s_t *= gs
+                    c_t *= gc
+                if t == life:
+                    taxable += salvage[i]
+                pre = taxable
+                if t >= life:
+                    cc = 1.0
+                else:
+                    cc = min(t / dy, 1.0)
+                dep = (cc - prev_c) * inv if t > 0 else cc * inv
+                prev_c = cc
+                after_dep = pre - dep
+                if inflation[i] != 0.0:
+                    after_dep = pre - (pre - after_dep) * defl
+                v = pre - rate * after_dep
+                if t == 0:
+                    v -= inv
+                net[t] = v
+                cum0[t] = v if t == 0 else cum0[t - 1] + v
+                npv0 += v * disc[row, t]
+                defl = defl / g_inf
+            pb0 = _payback(cum0, life)
+            p0 = _probability(rule_kind, pb0, npv0, limit, lg_a, lg_b, lg_log, lg_floor)
+            # --- the programme's grants, caps spent by the options taken up before this one
+            e = ent[i]
+            if vary[0]:
+                elig = share[i] * inv if share[i] == share[i] else inv  # the drawn investment's eligible share
+            else:
+                elig = elig0[i] if elig0[i] == elig0[i] else inv
+            s_net = sav - cost  # the engine's net savings read the column (no TCA tiers)
+            for r in range(R):
+                ok = r_ok[r, i]
+                if ok and r_min_inv[r] == r_min_inv[r] and not (elig >= r_min_inv[r]):
+                    ok = False
+                if ok and r_max_inv[r] == r_max_inv[r] and not (elig <= r_max_inv[r]):
+                    ok = False
+                if ok and r_min_pb[r] == r_min_pb[r]:
+                    pb = inv / s_net if s_net > 0 else math.inf
+                    if not (pb >= r_min_pb[r]):
+                        ok = False
+                bc = r_base[r]
+                if bc == BASE_INVESTMENT:
+                    base = inv
+                elif bc == BASE_ELIGIBLE or extra[i] != extra[i]:
+                    base = elig
+                else:
+                    base = extra[i]
+                for q in range(R):
+                    if r_netof[r, q]:
+                        base = base - given[q]
+                if r_ext[r]:
+                    base = base - other[i]
+                base = max(base, 0.0)
+                if r_cap_inv[r] != math.inf:
+                    before = base if ok else 0.0
+                    base = min(max(r_cap_inv[r] - s_inv[e, r], 0.0), before)
+                    base_in[r] = before
+                lin = r_lin[r, i]
+                if lin != lin:
+                    amount = math.nan
+                else:
+                    amount = lin * base if lin != math.inf else math.inf
+                    amount = min(amount, r_const[r, i])
+                    if r_lq[r, i] == r_lq[r, i]:
+                        lf = max(float(life), 1.0)
+                        dd = r_ld[r]
+                        if dd != dd or dd == 0.0:
+                            factor = lf
+                        else:
+                            factor = (1.0 - (1.0 + dd) ** -lf) / (1.0 - 1.0 / (1.0 + dd))
+                        amount = min(amount, r_lq[r, i] * factor)
+                    if r_floor[r] == r_floor[r]:
+                        amount = min(amount, max(base - r_floor[r] * s_net, 0.0) if s_net > 0 else base)
+                if amount != amount or amount == math.inf:
+                    ok = False
+                if ok:
+                    for q in range(R):
+                        if r_excl[r, q] and given[q] > 0:
+                            ok = False
+                if not ok:
+                    amount = 0.0
+                amount = min(amount, r_project[r])
+                if r_min_aid[r] == r_min_aid[r] and amount < r_min_aid[r]:
+                    amount = 0.0
+                amt_proj[r] = amount
+                if r_cap_ent[r] != math.inf:
+                    amount = min(max(r_cap_ent[r] - s_ent[e, r], 0.0), amount)
+                amt_ent[r] = amount
+                if r_cap_year[r] != math.inf:
+                    amount = min(max(r_cap_year[r] - s_year[e, r], 0.0), amount)
+                given[r] = amount if (ok and amount > 0) else 0.0
+            # --- appraisal with the grants (untaxed cash), uptake
+            npv1 = npv0
+            for t in range(life + 1):
+                cum1[t] = cum0[t]
+            any_grant = False
+            for r in range(R):
+                g = given[r]
+                if g > 0:
+                    any_grant = True
+                    last = r_year[r] + r_spread[r] - 1
+                    if last > life:
+                        err[0] = 1
+                        err[1] = i
+                        err[2] = draws[j]
+                        err[3] = r
+                        return
+                    piece = g / r_spread[r]
+                    for t in range(r_year[r], last + 1):
+                        npv1 += piece * disc[row, t]
+                        for tt in range(t, life + 1):
+                            cum1[tt] += piece
+            if any_grant:
+                pb1 = _payback(cum1, life)
+                p1 = _probability(rule_kind, pb1, npv1, limit, lg_a, lg_b, lg_log, lg_floor)
+            else:
+                p1 = p0
+            u = uniform(h, 4)
+            taken = u < p1
+            without = u < p0
+            if p1 >= apply_p:  # the caps are spent by the options that count as taken up
+                for r in range(R):
+                    if r_cap_inv[r] != math.inf:
+                        s_inv[e, r] += base_in[r]
+                    s_ent[e, r] += amt_proj[r]
+                    s_year[e, r] += amt_ent[r]
+            for r in range(R):
+                g = given[r]
+                if g > 0:
+                    piece = g / r_spread[r]
+                    for t in range(r_year[r], r_year[r] + r_spread[r]):
+                        seen[t, r] = True
+                        if taken:
+                            outlay[t, r, j] += piece
+            if taken:
+                up_with[j] += 1.0
+            if without:
+                up_without[j] += 1.0
+            induced = (1.0 if taken else 0.0) - (1.0 if without else 0.0)
+            if induced != 0.0:
+                for c in range(effects.shape[0]):
+                    additional[c, j] += induced * (effects[c, i] * lv)
