@@ -1,0 +1,152 @@
+"""The columnar, compiled Monte Carlo path (``programme.mc_columnar``, ``programme.mc_kernels``).
+
+Checked against: (1) a second method, the general path (the stacked frames through
+``run_programme``: policy engine, allocation rounds, outlay table) on the same draws: the same keys,
+the same uptake in every draw, outlay and effects equal to rounding, for rules and data that reach
+every branch of the kernel (caps per enterprise that bind, taxes, inflation, escalation, eligible
+shares, other grants, salvage, logistic and deterministic rules); (2) the generator and the
+triangular inverse CDF of ``finance.risk`` bit for bit; (3) itself split into partitions; (4) a
+hand calculation of one option's grant and outlay.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from finance.risk import triangular_ppf, uniforms
+from programme import mc_kernels as K
+from programme.montecarlo import McSpec, draw_sums, engine_path
+from programme.uptake import DecisionRule
+from screening.schema import validate
+
+ON = date(2010, 6, 1)
+
+
+def frames(n_ent: int = 12, per: int = 9, seed: int = 4) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """CA-ECOENERGY frames: several options per enterprise (the CAD 250,000 company cap binds),
+    taxed enterprises with inflation, escalating savings, eligible shares below 1, other grants."""
+    rng = np.random.default_rng(seed)
+    n = n_ent * per
+    inv = np.round(rng.lognormal(12.0, 0.8, n))
+    payback = rng.uniform(1.0, 6.0, n)
+    opts = pd.DataFrame({
+        "enterprise_id": np.repeat([f"E{i}" for i in range(n_ent)], per),
+        "option_id": np.tile([f"o{i}" for i in range(per)], n_ent),
+        "title": "t", "category": "equipment_modification",
+        "investment": inv, "annual_savings": np.round(inv / payback),
+        "annual_cost_change": np.where(rng.random(n) < 0.3, np.round(inv * 0.01), 0.0),
+        "lifetime_years": rng.integers(4, 16, n), "salvage_value": np.where(rng.random(n) < 0.3, np.round(inv * 0.05), 0.0),
+        "eligible_investment": np.round(inv * rng.choice([1.0, 0.8], n)),
+        "other_grants": np.where(rng.random(n) < 0.2, 5_000.0, 0.0),
+        "energy_saved_mwh": np.round(inv / rng.uniform(30, 300, n), 1),
+        "co2e_avoided_t": np.round(inv / rng.uniform(200, 900, n), 2),
+        "savings_escalation": rng.choice([0.0, 0.02], n),
+    })
+    ents = pd.DataFrame({"enterprise_id": [f"E{i}" for i in range(n_ent)], "name": "e", "jurisdiction": "none",
+                         "size_class": rng.choice(["small", "medium", "large"], n_ent),
+                         "tax_rate": rng.choice([0.0, 0.15, 0.265], n_ent), "discount_rate": rng.choice([0.06, 0.08], n_ent),
+                         "tax_capacity": "yes", "inflation": rng.choice([0.0, 0.02], n_ent)})
+    v = validate(ents, opts)
+    return v.options, v.enterprises
+
+
+RULES = [DecisionRule("payback", payback_limit=3.0), DecisionRule("npv"),
+         DecisionRule("logistic", intercept=1.0, slope=-0.5), DecisionRule("logistic", intercept=-0.1, slope=-0.4, transform="log")]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: f"{r.kind}-{r.transform}")
+def test_the_kernel_gives_the_general_paths_figures_on_the_same_draws(rule):
+    opts, ents = frames()
+    spec = McSpec("CA-ECOENERGY", ON, rule, draws=16, seed=9, correlation=0.5, rows_per_chunk=500)
+    path, _ = engine_path(opts, ents, spec)
+    assert path == "columnar"
+    fast = draw_sums(opts, ents, spec)
+    general = draw_sums(opts, ents, McSpec(**{**spec.__dict__, "engine": "general"}))
+    assert fast.keys == general.keys and len(fast.keys) >= 1
+    np.testing.assert_array_equal(fast.uptake_with, general.uptake_with)
+    np.testing.assert_array_equal(fast.uptake_without, general.uptake_without)
+    np.testing.assert_allclose(fast.outlay, general.outlay, rtol=1e-11, atol=1e-6)
+    np.testing.assert_allclose(fast.additional, general.additional, rtol=1e-11, atol=1e-9)
+    assert np.ptp(fast.total()) > 0  # inputs and uptake are drawn
+
+
+def test_the_company_cap_binds_in_the_test_data():
+    """The comparison above reaches the cumulative cap: with every option taken up and no cap
+    reached the outlay would be the sum of the per-project grants, which is larger."""
+    opts, ents = frames()
+    spec = McSpec("CA-ECOENERGY", ON, DecisionRule("npv"), draws=4, seed=9)
+    capped = draw_sums(opts, ents, spec)
+    free = draw_sums(opts, ents, McSpec(**{**spec.__dict__, "params": {"CA-ECOENERGY-RETROFIT.caps.per_enterprise": 1e12}}))
+    assert (capped.total() < free.total()).all()
+
+
+def test_generator_and_triangular_are_finance_risks_bit_for_bit():
+    key = np.array([1, 2**63 + 5, 123456789012345], dtype=np.uint64)
+    draws = np.array([0, 1, 7, 1000], dtype=np.int64)
+    for which in range(5):
+        out = np.empty((draws.size, key.size))
+        K.uniforms_rows(np.uint64(42), key, draws, which, out)
+        expect = uniforms(42, np.tile(key, draws.size), np.repeat(draws, key.size), which).reshape(draws.size, key.size)
+        np.testing.assert_array_equal(out, expect)
+    u = np.random.default_rng(1).random(200)
+    lo, mode, hi = np.full(200, 2.0), np.linspace(2.0, 9.0, 200), np.full(200, 9.0)
+    expect = triangular_ppf(u, lo, mode, hi)
+    got = np.array([K.triangular(u[i], lo[i], mode[i], hi[i]) for i in range(200)])
+    np.testing.assert_array_equal(got, expect)
+
+
+def test_partitions_give_the_whole_frames_figures():
+    opts, ents = frames()
+    spec = McSpec("CA-ECOENERGY", ON, DecisionRule("logistic", intercept=1.0, slope=-0.5), draws=10, seed=2)
+    whole = draw_sums(opts, ents, spec)
+    ids = list(dict.fromkeys(opts["enterprise_id"]))
+    a, b = (draw_sums(opts[opts["enterprise_id"].isin(ids[i::2])], ents, spec) for i in range(2))
+    split = a.merge(b)
+    assert split.keys == whole.keys
+    np.testing.assert_allclose(split.outlay, whole.outlay, rtol=1e-12)
+    np.testing.assert_array_equal(split.uptake_with, whole.uptake_with)
+
+
+def test_one_option_by_hand():
+    """One option, no tax, only the investment drawn (+-10 %): the grant is the lowest of 25 % of
+    the investment, investment - 1 yr of savings and CAD 10/GJ, within CAD 50,000; taken up when
+    the payback with it is at most 3 years."""
+    opts = pd.DataFrame({"enterprise_id": ["E"], "option_id": ["o"], "title": "t", "category": "equipment_modification",
+                         "investment": [100_000.0], "annual_savings": [25_000.0], "lifetime_years": [10],
+                         "energy_saved_mwh": [10_000.0], "co2e_avoided_t": [10.0]})
+    ents = pd.DataFrame({"enterprise_id": ["E"], "name": "e", "jurisdiction": "none", "size_class": "medium",
+                         "tax_rate": 0.0, "discount_rate": 0.08, "tax_capacity": "yes"})
+    v = validate(ents, opts)
+    spreads = {"investment": 0.1, "annual_savings": 0.0, "annual_cost_change": 0.0, "lifetime_years": 0.0}
+    spec = McSpec("CA-ECOENERGY", ON, DecisionRule("payback", payback_limit=3.0), draws=50, seed=3, spreads=spreads)
+    assert engine_path(v.options, v.enterprises, spec)[0] == "columnar"
+    sums = draw_sums(v.options, v.enterprises, spec)
+    from finance.risk import option_keys
+
+    u = uniforms(3, option_keys(v.options), np.arange(50), 0)
+    inv = np.array([triangular_ppf(x, 90_000.0, 100_000.0, 110_000.0) for x in u]).ravel()
+    grant = np.minimum.reduce([0.25 * inv, inv - 25_000.0, np.full(50, 360_000.0), np.full(50, 50_000.0)])
+    payback = (inv - grant) / 25_000.0  # no tax: the yearly flow is the savings
+    expect = np.where(payback <= 3.0, grant, 0.0)
+    np.testing.assert_allclose(sums.total(), expect, rtol=1e-12)
+    np.testing.assert_array_equal(sums.uptake_with, (payback <= 3.0).astype(float))
+    assert 0 < sums.uptake_with.sum() < 50  # both outcomes occur
+
+
+def test_programmes_the_kernel_does_not_express_say_why_and_run_the_general_path():
+    opts, ents = frames()
+    spec = McSpec("NL", date(2026, 6, 1), DecisionRule("payback", payback_limit=5.0), draws=3)
+    path, why = engine_path(opts, ents, spec)
+    assert path == "general" and "tax_deduction" in why
+    with pytest.raises(ValueError, match="columnar engine cannot run this programme: rule NL-EIA-2024 is a tax_deduction"):
+        engine_path(opts, ents, McSpec(**{**spec.__dict__, "engine": "columnar"}))
+    irr = McSpec("CA-ECOENERGY", ON, DecisionRule("irr", hurdle=0.1), draws=3)
+    assert engine_path(opts, ents, irr) == ("general", "the irr decision rule needs the IRR of every draw")
+    with pytest.raises(ValueError, match="engine"):
+        McSpec("NL", ON, DecisionRule(), draws=3, engine="fast")
+    assert math.isfinite(draw_sums(opts, ents, spec).total()[0])
