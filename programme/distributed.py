@@ -34,7 +34,7 @@ import pandas as pd
 from programme.montecarlo import DrawSums, McSpec, empty_sums, draw_sums
 
 __all__ = ["OPTIONS_PER_PARTITION", "partition_codes", "partitions", "write_partitions", "partition_sums", "run_draws",
-           "local_cluster"]
+           "run_partitions", "local_cluster"]
 
 #: Default partition size: options per partition (whole enterprises). [options]
 OPTIONS_PER_PARTITION: int = 50_000
@@ -169,6 +169,22 @@ def run_draws(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec, *,
 
         with Client(scheduler, timeout="30s") as c:
             return _gather(c, paths, spec)
+
+
+def run_partitions(paths: list[tuple[str, str]], spec: McSpec, *, client: Any) -> DrawSums:
+    """Per-draw sums of partitions already written (:func:`write_partitions`, e.g. on shared
+    storage): the client sends each worker two paths and the spec, and gathers (instruments x
+    periods + 5) x draws numbers per partition; nothing else crosses the network.
+
+    Parameters
+    ----------
+    paths : list of (str, str)
+        (options, enterprises) Parquet paths of each partition, in partition order, readable by
+        every worker.
+    spec : McSpec
+    client : distributed.Client
+    """
+    return _gather(client, paths, spec)
 
 
 def _gather(client: Any, paths: list[tuple[str, str]], spec: McSpec) -> DrawSums:
