@@ -344,7 +344,7 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
     return _budget_draws(args, options, enterprises, pack, params, rule, result)
 
 
-_DRAW_FLAGS = {"seed": "--seed", "spread": "--spread", "envelope": "--envelope", "ration": "--ration", "workers": "--workers",
+_DRAW_FLAGS = {"seed": "--seed", "spread": "--spread", "threshold_spread": "--threshold-spread", "envelope": "--envelope", "ration": "--ration", "workers": "--workers",
                "scheduler": "--scheduler", "partitions": "--partitions", "data_dir": "--data-dir"}
 
 
@@ -376,8 +376,12 @@ def _budget_draws(args: argparse.Namespace, options: pd.DataFrame, enterprises: 
     from programme.montecarlo import McSpec, option_draws
     from programme.ration import ration
 
+    if args.threshold_spread is not None and (args.ration is not None or args.by == "option"):
+        raise UsageError("--threshold-spread runs on the columnar engine, which gives per-draw sums: not with --ration "
+                         "or --by option")
     spec = McSpec(pack, args.date, rule, draws=args.draws, seed=args.seed or 0, params=params,
-                  spreads=dict(args.spread or []), government_discount_rate=args.government_discount_rate)
+                  spreads=dict(args.spread or []), government_discount_rate=args.government_discount_rate,
+                  threshold_spread=args.threshold_spread or 0.0)
     od = rationed = None
     if args.ration is not None or args.by == "option":
         od = option_draws(options, enterprises, spec)
@@ -400,6 +404,17 @@ def _spread(text: str) -> tuple[str, float]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected COLUMN=P% such as annual_savings=20%, got {text!r}") from None
     return name.strip(), share
+
+
+def _share(text: str) -> float:
+    value = text.strip()
+    try:
+        share = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share such as 30% or 0.3, got {text!r}") from None
+    if not (share >= 0 and share < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a share >= 0 such as 30%, got {text!r}")
+    return share
 
 
 def cmd_risk(args: argparse.Namespace) -> Any:
@@ -641,6 +656,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, metavar="S", help="seed of the counter-based generator of --draws (default 0)")
     p.add_argument("--spread", type=_spread, action="append", metavar="COL=P%",
                    help="relative spread of an uncertain input for --draws (repeatable; default as cpscreen risk)")
+    p.add_argument("--threshold-spread", type=_share, metavar="P%", dest="threshold_spread",
+                   help="with --draws and the payback rule: each enterprise's payback limit L is drawn per draw, "
+                   "triangular on L(1-P)..L..L(1+P) (e.g. 30%%)")
     p.add_argument("--envelope", type=float, metavar="AMOUNT", help="money available (nominal, over the programme): "
                    "prob_over_envelope; with --ration, what it buys")
     p.add_argument("--ration", choices=("first-come", "cost-per-tonne", "npv-ratio"),

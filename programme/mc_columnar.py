@@ -19,7 +19,9 @@ What it expresses (else :func:`plan` returns the reason and the general path run
   exclusions between rules and bases net of other rules;
 * options of no exclusive group; enterprises with tax capacity (or no tax), a tax rate that does
   not change over the lives and straight-line depreciation (no asset-class schedule);
-* decision rules ``payback``, ``npv`` and ``logistic`` (``irr`` needs the IRR solver per draw).
+* decision rules ``payback``, ``npv`` and ``logistic`` (``irr`` needs the IRR solver per draw);
+  the payback rule's limit may be drawn per (enterprise, draw) (``McSpec.threshold_spread``:
+  only this path can, ``run_programme`` takes one limit for all).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Plan:
     rules: dict[str, np.ndarray]
     rule_ids: tuple[str, ...]
     decision: tuple[int, float, float, float, bool, float]
+    threshold: tuple[bool, float, float, np.ndarray]
     correlation: float
 
 
@@ -171,7 +174,12 @@ def plan(options: pd.DataFrame, enterprises: pd.DataFrame, spec: Any) -> Plan | 
     kind = {"payback": K.RULE_PAYBACK, "npv": K.RULE_NPV, "logistic": K.RULE_LOGISTIC}[rule.kind]
     decision = (kind, float(rule.payback_limit), float(rule.intercept), float(rule.slope), rule.transform == "log",
                 float(rule.log_floor))
-    return Plan(o, rules, tuple(r.id for r in in_force), decision, float(spec.correlation))
+    from programme.montecarlo import enterprise_keys, threshold_bounds
+
+    spread = float(spec.threshold_spread)
+    lo, hi = threshold_bounds(float(rule.payback_limit), spread)
+    threshold = (spread > 0, lo, hi, np.ascontiguousarray(enterprise_keys(opt), dtype=np.uint64))
+    return Plan(o, rules, tuple(r.id for r in in_force), decision, threshold, float(spec.correlation))
 
 
 def _rule_arrays(in_force: list[Any], pack: Any, packs: Any, opt: pd.DataFrame, enterprises: pd.DataFrame,
@@ -282,7 +290,7 @@ def columnar_sums(p: Plan, spec: Any) -> Any:
         K.draw_block(seed, d, o["key"], o["ent"], o["n_ent"], o["low"], o["mode"], o["high"], o["vary"], u_cost,
                      o["share"], o["elig0"], o["extra"], o["other"], o["tiers"], o["salvage"], o["g_sav"], o["g_cost"],
                      o["inflation"], o["dep_years"], o["tax"], o["disc"], o["disc_of"], o["effects"],
-                     *p.decision, APPLY_PROBABILITY,
+                     *p.decision, *p.threshold, APPLY_PROBABILITY,
                      r["base"], r["ext"], r["netof"], r["excl"], r["ok"], r["lin"], r["const"], r["lq"], r["ld"],
                      r["floor"], r["min_inv"], r["max_inv"], r["min_pb"], r["project"], r["min_aid"], r["cap_ent"],
                      r["cap_year"], r["cap_inv"], r["year"], r["spread"],

@@ -41,6 +41,9 @@ RULE_PAYBACK, RULE_NPV, RULE_LOGISTIC = 0, 1, 2
 #: Base codes: investment, eligible investment, extra investment cost.
 BASE_INVESTMENT, BASE_ELIGIBLE, BASE_EXTRA = 0, 1, 2
 
+#: Stream of the enterprises' drawn payback thresholds (:data:`programme.montecarlo.THRESHOLD_STREAM`).
+THRESHOLD_STREAM: int = 5
+
 #: Longest life + 1 (lives are drawn in 1..50). [yr]
 WIDTH = 51
 
@@ -143,7 +146,8 @@ def draw_block(
     share: np.ndarray, elig0: np.ndarray, extra: np.ndarray, other: np.ndarray, tiers: np.ndarray, salvage: np.ndarray,
     g_sav: np.ndarray, g_cost: np.ndarray, inflation: np.ndarray, dep_years: np.ndarray, tax: np.ndarray,
     disc: np.ndarray, disc_of: np.ndarray, effects: np.ndarray,
-    rule_kind: int, limit: float, lg_a: float, lg_b: float, lg_log: bool, lg_floor: float, apply_p: float,
+    rule_kind: int, limit: float, lg_a: float, lg_b: float, lg_log: bool, lg_floor: float,
+    t_draw: bool, t_low: float, t_high: float, ent_key: np.ndarray, apply_p: float,
     r_base: np.ndarray, r_ext: np.ndarray, r_netof: np.ndarray, r_excl: np.ndarray, r_ok: np.ndarray,
     r_lin: np.ndarray, r_const: np.ndarray, r_lq: np.ndarray, r_ld: np.ndarray, r_floor: np.ndarray,
     r_min_inv: np.ndarray, r_max_inv: np.ndarray, r_min_pb: np.ndarray, r_project: np.ndarray,
@@ -162,7 +166,8 @@ def draw_block(
     investment cost (NaN = eligible investment), ``other`` other grants, ``tiers`` TCA savings,
     ``salvage``, escalations, ``inflation``, ``dep_years`` (-1 = the drawn life), ``tax`` rate,
     ``disc`` (rates, WIDTH) discount factors and ``disc_of`` each option's row; ``effects``
-    (3, n) yearly effects.  Per rule r (R): base code, net of external grants, ``r_netof`` and
+    (3, n) yearly effects.  With ``t_draw`` the payback rule's limit is drawn per (enterprise,
+    draw), triangular on (``t_low``, ``limit``, ``t_high``), keyed on the enterprise's ``ent_key``.  Per rule r (R): base code, net of external grants, ``r_netof`` and
     ``r_excl`` (R, R) rules netted / excluding, ``r_ok`` (R, n) fixed eligibility, ``r_lin`` (R, n)
     smallest linear share (NaN = not eligible, inf = none), ``r_const`` (R, n) smallest fixed
     amount (inf = none), ``r_lq`` (R, n) per-unit amount over the lifetime (NaN = none) with
@@ -188,8 +193,10 @@ def draw_block(
     s_ent = np.zeros((n_ent, R))
     s_year = np.zeros((n_ent, R))
     per_opt = np.empty(n, dtype=np.uint64)
+    per_ent = np.empty(n, dtype=np.uint64)
     for i in range(n):
         per_opt[i] = option_hash(seed, key[i])
+        per_ent[i] = option_hash(seed, ent_key[i]) if t_draw else np.uint64(0)
     correlated = u_cost.shape[0] > 0
     for j in range(k):
         s_inv[:, :] = 0.0
@@ -249,7 +256,11 @@ def draw_block(
                 npv0 += v * disc[row, t]
                 defl = defl / g_inf
             pb0 = _payback(cum0, life)
-            p0 = _probability(rule_kind, pb0, npv0, limit, lg_a, lg_b, lg_log, lg_floor)
+            if t_draw:  # the enterprise's payback threshold in this draw (one per enterprise and draw)
+                lim = triangular(uniform(draw_hash(per_ent[i], d), THRESHOLD_STREAM), t_low, limit, t_high)
+            else:
+                lim = limit
+            p0 = _probability(rule_kind, pb0, npv0, lim, lg_a, lg_b, lg_log, lg_floor)
             # --- the programme's grants, caps spent by the options taken up before this one
             e = ent[i]
             if vary[0]:
@@ -341,7 +352,7 @@ def draw_block(
                             cum1[tt] += piece
             if any_grant:
                 pb1 = _payback(cum1, life)
-                p1 = _probability(rule_kind, pb1, npv1, limit, lg_a, lg_b, lg_log, lg_floor)
+                p1 = _probability(rule_kind, pb1, npv1, lim, lg_a, lg_b, lg_log, lg_floor)
             else:
                 p1 = p0
             u = uniform(h, 4)

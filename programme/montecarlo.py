@@ -32,7 +32,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Iterator
 
@@ -44,11 +44,14 @@ from programme.budget import EFFECTS, baseline, run_programme
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE
 from programme.uptake import DecisionRule
 
-__all__ = ["UPTAKE_STREAM", "ENGINES", "engine_path", "McSpec", "DrawSums", "OptionDraws", "empty_sums", "draw_sums", "option_draws", "year_records",
+__all__ = ["UPTAKE_STREAM", "THRESHOLD_STREAM", "ENGINES", "engine_path", "threshold_bounds", "enterprise_keys", "McSpec", "DrawSums", "OptionDraws", "empty_sums", "draw_sums", "option_draws", "year_records",
            "summary_record", "draw_records", "percentiles_undefined_high"]
 
 #: Input counter of the uptake uniform in ``finance.risk.uniforms`` (the inputs use 0..3).
 UPTAKE_STREAM: int = len(UNCERTAIN_INPUTS)
+
+#: Input counter of the enterprises' drawn payback thresholds (keyed on the enterprise, not the option).
+THRESHOLD_STREAM: int = UPTAKE_STREAM + 1
 
 #: Values of :attr:`McSpec.engine`.
 ENGINES: tuple[str, ...] = ("auto", "columnar", "general")
@@ -101,6 +104,7 @@ class McSpec:
     government_discount_rate: float = GOVERNMENT_DISCOUNT_RATE
     rows_per_chunk: int = 200_000
     engine: str = "auto"
+    threshold_spread: float = 0.0
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -115,6 +119,11 @@ class McSpec:
                 raise ValueError(f"spread for {k} is {v!r} (expected a number >= 0, e.g. 0.2 for +-20 %)")
         if not -1.0 <= self.correlation <= 1.0:
             raise ValueError(f"correlation is {self.correlation!r} (expected -1..1)")
+        if not (np.isfinite(self.threshold_spread) and self.threshold_spread >= 0):
+            raise ValueError(f"threshold spread is {self.threshold_spread!r} (expected a number >= 0, e.g. 0.3 for +-30 %)")
+        if self.threshold_spread > 0 and self.rule.kind != "payback":
+            raise ValueError(f"a threshold spread draws the payback rule's limit; the {self.rule.kind} rule has none "
+                             "(it would change nothing)")
         if self.rows_per_chunk < 1:
             raise ValueError(f"rows_per_chunk is {self.rows_per_chunk!r} (expected >= 1)")
 
@@ -137,6 +146,9 @@ class DrawSums:
         Additional effects over the lives. [t, MWh]
     uptake_with, uptake_without : ndarray, shape (draws,)
         Options taken up with support, and that would be without it. [options]
+    engines : tuple of str
+        How the draws were run (:func:`engine_path`): ``columnar``, ``fixed`` or ``general (why)``,
+        one entry per distinct way over the partitions.
     """
 
     keys: tuple[tuple[int, str, str], ...]
@@ -144,6 +156,7 @@ class DrawSums:
     additional: np.ndarray
     uptake_with: np.ndarray
     uptake_without: np.ndarray
+    engines: tuple[str, ...] = ()
 
     @property
     def draws(self) -> int:
@@ -162,7 +175,7 @@ class DrawSums:
             for i, k in enumerate(s.keys):
                 out[pos[k]] += s.outlay[i]
         return DrawSums(keys, out, self.additional + other.additional, self.uptake_with + other.uptake_with,
-                        self.uptake_without + other.uptake_without)
+                        self.uptake_without + other.uptake_without, tuple(sorted(set(self.engines) | set(other.engines))))
 
 
 @dataclass(frozen=True)
@@ -327,11 +340,22 @@ def draw_sums(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec) ->
     if path == "columnar":
         from programme.mc_columnar import columnar_sums
 
-        return columnar_sums(found, spec)
+        return replace(columnar_sums(found, spec), engines=("columnar",))
     key = option_keys(opts)
     for c in _chunks_run(opts, enterprises, spec, key):
         total = total.merge(_sums(c, spec.draws))
-    return total
+    return replace(total, engines=("fixed",) if path == "fixed" else (f"general ({found})",))
+
+
+def threshold_bounds(limit: float, spread: float) -> tuple[float, float]:
+    """Low and high of the drawn payback limit: max(L (1 - s), 0) and L (1 + s). [yr]"""
+    return max(limit * (1.0 - spread), 0.0), limit * (1.0 + spread)
+
+
+def enterprise_keys(options: pd.DataFrame) -> np.ndarray:
+    """One uint64 key per option, a hash of its enterprise_id alone: the options of an enterprise
+    share it, so a figure drawn with it (the payback threshold) is the enterprise's."""
+    return pd.util.hash_pandas_object(options["enterprise_id"].astype(str), index=False).to_numpy(dtype=np.uint64)
 
 
 def engine_path(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec) -> tuple[str, Any]:
@@ -345,16 +369,20 @@ def engine_path(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec) 
         With ``spec.engine == "columnar"`` for a programme the kernel does not express.
     """
     opts = options.reset_index(drop=True)
-    if _fixed_inputs(opts, spec):
+    drawn_limit = spec.threshold_spread > 0
+    if _fixed_inputs(opts, spec) and not drawn_limit:
         return "fixed", "no input is drawn: the programme runs once and only the uptake is drawn"
     if spec.engine == "general":
+        if drawn_limit:
+            raise ValueError("a threshold spread needs the columnar engine (run_programme takes one payback limit)")
         return "general", "the general engine was asked for"
     from programme.mc_columnar import plan
 
     found = plan(opts, enterprises, spec)
     if isinstance(found, str):
-        if spec.engine == "columnar":
-            raise ValueError(f"the columnar engine cannot run this programme: {found}")
+        if spec.engine == "columnar" or drawn_limit:
+            what = "a threshold spread needs the columnar engine, which" if drawn_limit else "the columnar engine"
+            raise ValueError(f"{what} cannot run this programme: {found}")
         return "general", found
     return "columnar", found
 
@@ -363,7 +391,15 @@ def option_draws(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec)
     """:func:`draw_sums` plus the per-option matrices (options x draws) that rationing reads.
 
     Memory grows with options x draws (7 matrices): for the in-process run of one machine.
+
+    Raises
+    ------
+    ValueError
+        With a threshold spread: these matrices come from the general path, which takes one limit.
     """
+    if spec.threshold_spread > 0:
+        raise ValueError("a threshold spread runs on the columnar engine, which gives per-draw sums, not the per-option "
+                         "matrices of --by option and --ration")
     opts = options.reset_index(drop=True)
     n, D = len(opts), spec.draws
     mats = {name: np.zeros((n, D)) for name in ("gross", "upfront", "effect", "npv", "investment")}
@@ -434,7 +470,8 @@ def summary_record(sums: DrawSums, *, envelope: float | None = None) -> dict[str
     dict
         ``draws``, ``total_outlay_mean``, ``total_outlay_p10``, ``total_outlay_p50``,
         ``total_outlay_p90`` [currency], ``envelope`` [currency] (None without one),
-        ``prob_over_envelope`` [/1] (None without an envelope), per effect ``additional_<s>_p10/_p50/_p90``
+        ``prob_over_envelope`` [/1] (None without an envelope), ``engine`` (how the draws ran,
+        :attr:`DrawSums.engines` joined by "; "), per effect ``additional_<s>_p10/_p50/_p90``
         [unit over the lives] and ``cost_per_<s>_p10/_p50/_p90`` [currency/unit] (a draw with no
         additional unit counts as the most costly; a percentile on such draws is None).
     """
@@ -443,7 +480,8 @@ def summary_record(sums: DrawSums, *, envelope: float | None = None) -> dict[str
     rec: dict[str, Any] = {"draws": sums.draws, "total_outlay_mean": float(total.mean()), "total_outlay_p10": float(p10),
                            "total_outlay_p50": float(p50), "total_outlay_p90": float(p90),
                            "envelope": None if envelope is None else float(envelope),
-                           "prob_over_envelope": None if envelope is None else float((total > envelope).mean())}
+                           "prob_over_envelope": None if envelope is None else float((total > envelope).mean()),
+                           "engine": "; ".join(sums.engines) or None}
     for j, col in enumerate(EFFECT_COLUMNS):
         s = EFFECTS[col]
         add = sums.additional[j]
