@@ -79,3 +79,34 @@ def test_flags_that_change_nothing_or_are_bad_exit_2_with_one_line(capsys, extra
     code, out, err = run(capsys, *BASE, *extra)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_threshold_spread_draws_each_enterprises_payback_limit(capsys, tmp_path):
+    from tests.programme.test_mc_columnar import frames
+
+    opts, ents = frames(n_ent=6, per=4)
+    opts.to_csv(tmp_path / "o.csv", index=False)
+    ents.to_csv(tmp_path / "e.csv", index=False)
+    base = ["budget", "--programme", "CA-ECOENERGY", "--date", "2010-06-01", "--options", str(tmp_path / "o.csv"),
+            "--enterprises", str(tmp_path / "e.csv"), "--all-jurisdictions", "--format", "json", "--by", "summary", "--draws", "20",
+            "--seed", "4"]
+    code, fixed, _ = run(capsys, *base)
+    code0, zero, _ = run(capsys, *base, "--threshold-spread", "0%")
+    code1, wide, _ = run(capsys, *base, "--threshold-spread", "60%")
+    assert code == code0 == code1 == 0
+    assert fixed[0]["engine"] == "columnar" and zero == fixed  # a zero spread is the fixed limit
+    assert wide[0]["total_outlay_p50"] != fixed[0]["total_outlay_p50"]
+    assert {k: wide[0][k] for k in ("total_outlay", "uptake_with_support")} == \
+        {k: fixed[0][k] for k in ("total_outlay", "uptake_with_support")}  # today's figures are kept
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--threshold-spread", "30%"], "--threshold-spread needs --draws"),
+    (["--draws", "4", "--threshold-spread", "30%"], "a threshold spread needs the columnar engine, which cannot run"),
+    (["--draws", "4", "--threshold-spread", "30%", "--envelope", "9", "--ration", "first-come"], "not with --ration"),
+    (["--draws", "4", "--threshold-spread", "x"], "expected a share"),
+])
+def test_threshold_spread_that_cannot_apply_exits_2_with_one_line(capsys, extra, message):
+    code, out, err = run(capsys, *BASE, *extra)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1

@@ -150,3 +150,100 @@ def test_programmes_the_kernel_does_not_express_say_why_and_run_the_general_path
     with pytest.raises(ValueError, match="engine"):
         McSpec("NL", ON, DecisionRule(), draws=3, engine="fast")
     assert math.isfinite(draw_sums(opts, ents, spec).total()[0])
+
+
+# ---------------------------------------------------------------- drawn payback threshold
+
+def _eco(sav_share: list[float], enterprise: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Options of CAD 100,000 with savings = share x investment, no tax, 10-year lives: the grant is
+    25 % of the investment (the lowest term: CAD 10/GJ gives 360,000, investment - savings more
+    than 25,000 for shares below 0.75), so the payback with it is 0.75 / share years, 1 / share without."""
+    n = len(sav_share)
+    opts = pd.DataFrame({"enterprise_id": enterprise or [f"E{i}" for i in range(n)], "option_id": [f"o{i}" for i in range(n)],
+                         "title": "t", "category": "equipment_modification", "investment": 100_000.0,
+                         "annual_savings": [100_000.0 * s for s in sav_share], "lifetime_years": 10,
+                         "energy_saved_mwh": 10_000.0, "co2e_avoided_t": 10.0})
+    ids = list(dict.fromkeys(opts["enterprise_id"]))
+    ents = pd.DataFrame({"enterprise_id": ids, "name": "e", "jurisdiction": "none", "size_class": "medium",
+                         "tax_rate": 0.0, "discount_rate": 0.08, "tax_capacity": "yes"})
+    v = validate(ents, opts)
+    return v.options, v.enterprises
+
+
+FIXED = {"investment": 0.0, "annual_savings": 0.0, "annual_cost_change": 0.0, "lifetime_years": 0.0}
+
+
+def _tri_sf(x: float, a: float, c: float, b: float) -> float:
+    """P(T >= x) of the triangular distribution on (a, c, b), by its closed-form CDF."""
+    if x <= a:
+        return 1.0
+    if x >= b:
+        return 0.0
+    if x <= c:
+        return 1.0 - (x - a) ** 2 / ((b - a) * (c - a))
+    return (b - x) ** 2 / ((b - a) * (b - c))
+
+
+def test_zero_threshold_spread_is_the_fixed_threshold_bit_for_bit():
+    """The kernel drawing a limit on (L, L, L) gives the figures of the fixed limit L."""
+    from dataclasses import replace
+
+    from programme.mc_columnar import columnar_sums, plan
+
+    opts, ents = frames()
+    spec = McSpec("CA-ECOENERGY", ON, DecisionRule("payback", payback_limit=3.0), draws=12, seed=5)
+    p = plan(opts, ents, spec)
+    assert p.threshold[0] is False
+    drawn = replace(p, threshold=(True, 3.0, 3.0, p.threshold[3]))
+    a, b = columnar_sums(p, spec), columnar_sums(drawn, spec)
+    np.testing.assert_array_equal(a.outlay, b.outlay)
+    np.testing.assert_array_equal(a.uptake_with, b.uptake_with)
+    np.testing.assert_array_equal(a.additional, b.additional)
+
+
+def test_drawn_threshold_gives_the_closed_form_uptake_share():
+    """Each enterprise's limit T ~ triangular(L (1 - s), L, L (1 + s)); an option with payback x is
+    taken up when x <= T, with probability P(T >= x) (closed form), independently across enterprises."""
+    shares = [0.5, 0.3, 0.25, 0.2, 0.4, 0.22]  # payback with the grant 1.5, 2.5, 3, 3.75, 1.875, 3.41 yr
+    opts, ents = _eco(shares)
+    L, s, draws = 3.0, 0.5, 4000
+    spec = McSpec("CA-ECOENERGY", ON, DecisionRule("payback", payback_limit=L), draws=draws, seed=8, spreads=FIXED,
+                  threshold_spread=s)
+    assert engine_path(opts, ents, spec)[0] == "columnar"
+    sums = draw_sums(opts, ents, spec)
+    a, b = L * (1 - s), L * (1 + s)
+    p_with = np.array([_tri_sf(0.75 / x, a, L, b) for x in shares])
+    p_without = np.array([_tri_sf(1.0 / x, a, L, b) for x in shares])
+    for got, p in ((sums.uptake_with, p_with), (sums.uptake_without, p_without)):
+        se = math.sqrt((p * (1 - p)).sum() / draws)
+        assert abs(got.mean() - p.sum()) < 4 * se
+    # the grant is paid to the options taken up: 25,000 each
+    np.testing.assert_allclose(sums.total(), 25_000.0 * sums.uptake_with, rtol=1e-12)
+
+
+def test_the_threshold_is_the_enterprises_not_the_options():
+    """Two options of one enterprise with the same payback are taken up together in every draw;
+    the same two in two enterprises are not."""
+    spec = McSpec("CA-ECOENERGY", ON, DecisionRule("payback", payback_limit=3.0), draws=400, seed=2, spreads=FIXED,
+                  threshold_spread=0.4)
+    from programme.mc_columnar import columnar_sums, plan
+
+    one = columnar_sums(plan(*_eco([0.25, 0.25], ["E", "E"]), spec), spec)
+    two = columnar_sums(plan(*_eco([0.25, 0.25], ["E", "F"]), spec), spec)
+    assert set(np.unique(one.uptake_with)) == {0.0, 2.0}
+    assert 1.0 in set(np.unique(two.uptake_with))
+
+
+def test_a_threshold_spread_that_cannot_apply_is_refused():
+    with pytest.raises(ValueError, match="the logistic rule has none"):
+        McSpec("CA-ECOENERGY", ON, DecisionRule("logistic"), draws=3, threshold_spread=0.2)
+    with pytest.raises(ValueError, match="threshold spread is -0.1"):
+        McSpec("CA-ECOENERGY", ON, DecisionRule(), draws=3, threshold_spread=-0.1)
+    opts, ents = frames()
+    nl = McSpec("NL", date(2026, 6, 1), DecisionRule("payback", payback_limit=5.0), draws=3, threshold_spread=0.2)
+    with pytest.raises(ValueError, match="a threshold spread needs the columnar engine, which cannot run this programme"):
+        draw_sums(opts, ents, nl)
+    from programme.montecarlo import option_draws
+
+    with pytest.raises(ValueError, match="per-option"):
+        option_draws(opts, ents, McSpec("CA-ECOENERGY", ON, DecisionRule(), draws=3, threshold_spread=0.2))
