@@ -34,7 +34,7 @@ import pandas as pd
 from programme.montecarlo import DrawSums, McSpec, empty_sums, draw_sums
 
 __all__ = ["OPTIONS_PER_PARTITION", "partition_codes", "partitions", "write_partitions", "partition_sums", "run_draws",
-           "run_partitions", "local_cluster"]
+           "run_partitions", "run_rationed", "local_cluster"]
 
 #: Default partition size: options per partition (whole enterprises). [options]
 OPTIONS_PER_PARTITION: int = 50_000
@@ -190,3 +190,76 @@ def run_partitions(paths: list[tuple[str, str]], spec: McSpec, *, client: Any) -
 def _gather(client: Any, paths: list[tuple[str, str]], spec: McSpec) -> DrawSums:
     futures = client.map(partition_sums, [p[0] for p in paths], [p[1] for p in paths], spec=spec, pure=False)
     return _merge(client.gather(futures), spec.draws)
+
+
+def _pass_task(options_path: str, enterprises_path: str, offset: np.ndarray | None, spec: McSpec,
+               envelope: float) -> tuple[DrawSums, np.ndarray, Any]:
+    """The task of a rationing pass: read one partition, return its per-draw figures."""
+    from programme.ration_partitions import partition_pass
+
+    return partition_pass(pd.read_parquet(options_path), pd.read_parquet(enterprises_path), spec, envelope, offset)
+
+
+def run_rationed(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec, envelope: float, *,
+                 parts: int | None = None, workers: int | None = None, scheduler: str | None = None,
+                 directory: Path | None = None, client: Any = None) -> tuple[DrawSums, Any]:
+    """Per-draw sums and the first-come rationing of ``envelope``, in-process or on Dask, in two
+    passes over the partitions (:mod:`programme.ration_partitions`); arguments as :func:`run_draws`.
+
+    Returns
+    -------
+    sums : DrawSums
+    rationed : programme.ration_partitions.RationedDraws
+
+    Raises
+    ------
+    ValueError
+        Where an enterprise's options are not together in the frame (the first-come order would
+        then run across partitions), and as :func:`run_draws`.
+    """
+    from programme.ration_partitions import RationedDraws, grouped_by_enterprise, partition_pass
+
+    if sum(x is not None for x in (workers, scheduler, client)) > 1:
+        raise ValueError("give one of workers, scheduler or client (they name different clusters)")
+    if not (np.isfinite(envelope) and envelope >= 0):
+        raise ValueError(f"envelope is {envelope!r} (expected an amount >= 0)")
+    if not grouped_by_enterprise(options):
+        raise ValueError("first-come rationing over partitions needs each enterprise's options together in the frame "
+                         "(sort the options by enterprise, keeping their order within it), or run it in-process")
+    n = len(options)
+    parts = max(1, -(-n // OPTIONS_PER_PARTITION)) if parts is None else parts
+    D = spec.draws
+
+    def finish(first: list[tuple[DrawSums, np.ndarray, Any]], second: list[tuple[DrawSums, np.ndarray, Any]]) -> tuple[DrawSums, Any]:
+        out = RationedDraws.empty(envelope, D)
+        for _, _, r in second:  # in partition order
+            out = out.merge(r)
+        return _merge([f[0] for f in first], D), out
+
+    def offsets(first: list[tuple[DrawSums, np.ndarray, Any]]) -> list[np.ndarray]:
+        asked = np.array([f[1] for f in first]).reshape(len(first), D)
+        return list(np.cumsum(asked, axis=0) - asked)  # asked before each partition, added in partition order
+
+    if workers is None and scheduler is None and client is None:
+        frames = partitions(options, enterprises, parts)
+        first = [partition_pass(o, e, spec, envelope) for o, e in frames]
+        second = [partition_pass(o, e, spec, envelope, off) for (o, e), off in zip(frames, offsets(first))]
+        return finish(first, second)
+
+    def on(c: Any, paths: list[tuple[str, str]]) -> tuple[DrawSums, Any]:
+        po, pe = [p[0] for p in paths], [p[1] for p in paths]
+        first = c.gather(c.map(_pass_task, po, pe, [None] * len(po), spec=spec, envelope=envelope, pure=False))
+        second = c.gather(c.map(_pass_task, po, pe, offsets(first), spec=spec, envelope=envelope, pure=False))
+        return finish(first, second)
+
+    with tempfile.TemporaryDirectory(prefix="cpscreen-parts-") as tmp:
+        paths = write_partitions(options, enterprises, parts, directory or Path(tmp))
+        if client is not None:
+            return on(client, paths)
+        if workers is not None:
+            with local_cluster(workers) as c:
+                return on(c, paths)
+        from distributed import Client
+
+        with Client(scheduler, timeout="30s") as c:
+            return on(c, paths)

@@ -260,6 +260,14 @@ def _rule_arrays(in_force: list[Any], pack: Any, packs: Any, opt: pd.DataFrame, 
 
 def columnar_sums(p: Plan, spec: Any) -> Any:
     """Per-draw sums of a partition from its :class:`Plan` (a :class:`programme.montecarlo.DrawSums`)."""
+    return columnar_run(p, spec)[0]
+
+
+def columnar_run(p: Plan, spec: Any, *, envelope: float | None = None,
+                 offset: np.ndarray | None = None) -> tuple[Any, np.ndarray, np.ndarray | None]:
+    """:func:`columnar_sums`, the money the applications ask for per draw [currency], and with an
+    ``envelope`` and the ``offset`` asked before this partition per draw, the first-come rationing
+    of each draw: rows funded, asked left out [currency], CO2e bought [t], funded, left out [applications]."""
     from programme.montecarlo import EFFECT_COLUMNS, DrawSums
 
     o, r = p.options, p.rules
@@ -270,6 +278,10 @@ def columnar_sums(p: Plan, spec: Any) -> Any:
     seen = np.zeros((K.WIDTH, R), dtype=np.bool_)
     additional = np.zeros((len(EFFECT_COLUMNS), D))
     up_with, up_without = np.zeros(D), np.zeros(D)
+    asked = np.zeros(D)
+    ration = envelope is not None
+    offset_all = np.zeros(D) if offset is None else np.ascontiguousarray(offset, dtype=float)
+    rat = np.zeros((5, D))
     err = np.zeros(4, dtype=np.int64)
     seed = np.uint64(int(spec.seed) & 0xFFFFFFFFFFFFFFFF)
     correlated = bool(p.correlation) and bool(o["vary"][2])
@@ -286,7 +298,8 @@ def columnar_sums(p: Plan, spec: Any) -> Any:
             u_cost = np.zeros((0, 0))
         block = np.zeros((K.WIDTH, R, d.size))
         add_b = np.zeros((len(EFFECT_COLUMNS), d.size))
-        uw, uo = np.zeros(d.size), np.zeros(d.size)
+        uw, uo, ask_b = np.zeros(d.size), np.zeros(d.size), np.zeros(d.size)
+        rat_b = np.zeros((5, d.size))
         K.draw_block(seed, d, o["key"], o["ent"], o["n_ent"], o["low"], o["mode"], o["high"], o["vary"], u_cost,
                      o["share"], o["elig0"], o["extra"], o["other"], o["tiers"], o["salvage"], o["g_sav"], o["g_cost"],
                      o["inflation"], o["dep_years"], o["tax"], o["disc"], o["disc_of"], o["effects"],
@@ -294,15 +307,17 @@ def columnar_sums(p: Plan, spec: Any) -> Any:
                      r["base"], r["ext"], r["netof"], r["excl"], r["ok"], r["lin"], r["const"], r["lq"], r["ld"],
                      r["floor"], r["min_inv"], r["max_inv"], r["min_pb"], r["project"], r["min_aid"], r["cap_ent"],
                      r["cap_year"], r["cap_inv"], r["year"], r["spread"],
-                     block, seen, add_b, uw, uo, err)
+                     block, seen, add_b, uw, uo, ask_b, ration, np.ascontiguousarray(offset_all[d]),
+                     float(envelope) if ration else 0.0, rat_b, err)
         if err[0]:
             q = int(err[3])
             raise ValueError(f"options row {int(err[1])} (draw {int(err[2])}): the grant {p.rule_ids[q]} falls in years "
                              f"{int(r['year'][q])}..{int(r['year'][q] + r['spread'][q] - 1)}, beyond the option's drawn life")
         outlay[:, :, d] = block
         additional[:, d] = add_b
-        up_with[d], up_without[d] = uw, uo
+        up_with[d], up_without[d], asked[d] = uw, uo, ask_b
+        rat[:, d] = rat_b
     t_idx, r_idx = np.nonzero(seen)
     keys = sorted((int(t), p.rule_ids[q], "grant") for t, q in zip(t_idx, r_idx))
     mat = np.array([outlay[t, p.rule_ids.index(rid)] for t, rid, _ in keys]).reshape(len(keys), D)
-    return DrawSums(tuple(keys), mat, additional, up_with, up_without)
+    return DrawSums(tuple(keys), mat, additional, up_with, up_without), asked, (rat if ration else None)

@@ -154,6 +154,7 @@ def draw_block(
     r_min_aid: np.ndarray, r_cap_ent: np.ndarray, r_cap_year: np.ndarray, r_cap_inv: np.ndarray,
     r_year: np.ndarray, r_spread: np.ndarray,
     outlay: np.ndarray, seen: np.ndarray, additional: np.ndarray, up_with: np.ndarray, up_without: np.ndarray,
+    asked: np.ndarray, ration: bool, offset: np.ndarray, envelope: float, rat: np.ndarray,
     err: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
     """Accumulate the sums of draws ``draws`` (column j of the outputs is ``draws[j]``'s).
@@ -176,7 +177,12 @@ def draw_block(
 
     Outputs: ``outlay`` (WIDTH, R, k) grants paid to options taken up by period and rule,
     ``seen`` (WIDTH, R) periods and rules with any grant, ``additional`` (3, k), uptake with and
-    without support (k,).  ``err`` (4,) is set to (1, option, draw, rule) where a grant falls beyond
+    without support (k,), ``asked`` (k,) the money the applications ask for (options taken up with
+    a grant).  With ``ration`` the applications are funded first come, first served (frame order),
+    after ``offset`` (k,) asked before this partition, while the money asked so far stays within
+    ``envelope`` (:func:`programme.ration.ration`); ``rat`` (5, k) gets the money funded, the money
+    the applications left out asked for, the additional CO2e of the funded ones over their lives,
+    and the numbers funded and left out.  ``err`` (4,) is set to (1, option, draw, rule) where a grant falls beyond
     the drawn life (the caller raises).
     """
     n = key.size
@@ -198,7 +204,10 @@ def draw_block(
         per_opt[i] = option_hash(seed, key[i])
         per_ent[i] = option_hash(seed, ent_key[i]) if t_draw else np.uint64(0)
     correlated = u_cost.shape[0] > 0
+    over = envelope * (1 + 1e-12)
     for j in range(k):
+        running = offset[j] if ration else 0.0
+        closed = False
         s_inv[:, :] = 0.0
         s_ent[:, :] = 0.0
         s_year[:, :] = 0.0
@@ -372,6 +381,26 @@ def draw_block(
                         seen[t, r] = True
                         if taken:
                             outlay[t, r, j] += piece
+            if taken and any_grant:  # an application: its nominal grants over the life
+                gross = 0.0
+                for r in range(R):
+                    if given[r] > 0:
+                        piece = given[r] / r_spread[r]
+                        for _ in range(r_spread[r]):
+                            gross += piece
+                if gross > 0:
+                    asked[j] += gross
+                    if ration:
+                        running += gross
+                        if not closed and running <= over:
+                            rat[0, j] += gross
+                            rat[3, j] += 1.0
+                            if not without:
+                                rat[2, j] += effects[0, i] * lv
+                        else:
+                            closed = True
+                            rat[1, j] += gross
+                            rat[4, j] += 1.0
             if taken:
                 up_with[j] += 1.0
             if without:

@@ -70,6 +70,16 @@ class Rationed:
     asked_left_out: np.ndarray
     bought: np.ndarray
 
+    @property
+    def funded_count(self) -> np.ndarray:
+        """Applications funded per draw. [applications]"""
+        return self.funded.sum(axis=0)
+
+    @property
+    def left_count(self) -> np.ndarray:
+        """Applications left out per draw. [applications]"""
+        return self.left_out.sum(axis=0)
+
     def cost_per_tonne(self) -> np.ndarray:
         """Money spent per additional tonne bought, per draw; NaN where none is bought. [currency/t]"""
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -128,27 +138,30 @@ def ration(od: OptionDraws, envelope: float, order: str) -> Rationed:
     return Rationed(float(envelope), order, applied, funded, left, spent, asked, bought)
 
 
-def ration_summary(r: Rationed) -> dict[str, Any]:
+def ration_summary(r: Any) -> dict[str, Any]:
     """Distribution of what the envelope buys: ``ration``, ``funded_outlay_p10/_p50/_p90``
     [currency], ``funded_applications_mean``, ``left_out_applications_mean`` [applications],
     ``left_out_asked_p50`` [currency], ``t_co2e_bought_p10/_p50/_p90`` [t], ``cost_per_t_co2e_bought_p10/_p50/_p90``
-    [currency/t] (a draw buying nothing counts as the most costly; a percentile on such draws is None)."""
+    [currency/t] (a draw buying nothing counts as the most costly; a percentile on such draws is None).
+
+    ``r`` is a :class:`Rationed` or a :class:`programme.ration_partitions.RationedDraws` (the same
+    per-draw figures, from partitions)."""
     s10, s50, s90 = np.percentile(r.spent, [10, 50, 90])
     b10, b50, b90 = np.percentile(r.bought, [10, 50, 90])
     c10, c50, c90 = percentiles_undefined_high(r.cost_per_tonne())
     return {"ration": r.order, "funded_outlay_p10": float(s10), "funded_outlay_p50": float(s50),
-            "funded_outlay_p90": float(s90), "funded_applications_mean": float(r.funded.sum(axis=0).mean()),
-            "left_out_applications_mean": float(r.left_out.sum(axis=0).mean()),
+            "funded_outlay_p90": float(s90), "funded_applications_mean": float(r.funded_count.mean()),
+            "left_out_applications_mean": float(r.left_count.mean()),
             "left_out_asked_p50": float(np.percentile(r.asked_left_out, 50)), "t_co2e_bought_p10": float(b10),
             "t_co2e_bought_p50": float(b50), "t_co2e_bought_p90": float(b90), "cost_per_t_co2e_bought_p10": c10,
             "cost_per_t_co2e_bought_p50": c50, "cost_per_t_co2e_bought_p90": c90}
 
 
-def ration_draw_columns(r: Rationed) -> pd.DataFrame:
+def ration_draw_columns(r: Any) -> pd.DataFrame:
     """Per draw: ``funded_outlay`` [currency], ``funded_applications``, ``left_out_applications``,
     ``left_out_asked`` [currency], ``t_co2e_bought`` [t], ``cost_per_t_co2e_bought`` [currency/t]."""
-    return pd.DataFrame({"funded_outlay": r.spent, "funded_applications": r.funded.sum(axis=0),
-                         "left_out_applications": r.left_out.sum(axis=0), "left_out_asked": r.asked_left_out,
+    return pd.DataFrame({"funded_outlay": r.spent, "funded_applications": r.funded_count,
+                         "left_out_applications": r.left_count, "left_out_asked": r.asked_left_out,
                          "t_co2e_bought": r.bought, "cost_per_t_co2e_bought": r.cost_per_tonne()})
 
 

@@ -247,3 +247,48 @@ def test_a_threshold_spread_that_cannot_apply_is_refused():
 
     with pytest.raises(ValueError, match="per-option"):
         option_draws(opts, ents, McSpec("CA-ECOENERGY", ON, DecisionRule(), draws=3, threshold_spread=0.2))
+
+
+# ---------------------------------------------------------------- first-come rationing over partitions
+
+@pytest.mark.parametrize("case", ["columnar", "general"])
+def test_first_come_rationing_over_partitions_is_the_in_process_rationing(case):
+    """Second method: programme.ration.ration on the per-option matrices of one process."""
+    from programme.distributed import run_rationed
+    from programme.montecarlo import option_draws
+    from programme.ration import ration
+
+    if case == "columnar":
+        opts, ents = frames()
+        spec = McSpec("CA-ECOENERGY", ON, DecisionRule("logistic", intercept=1.0, slope=-0.5), draws=10, seed=6)
+    else:
+        from tests.programme.test_montecarlo import demo
+
+        opts, ents = demo()
+        opts = opts.iloc[np.argsort(pd.factorize(opts["enterprise_id"])[0], kind="stable")].reset_index(drop=True)
+        spec = McSpec("NL", date(2026, 6, 1), DecisionRule("payback", payback_limit=6.0), draws=10, seed=6,
+                      rows_per_chunk=60)
+    assert engine_path(opts, ents, spec)[0] == case
+    od = option_draws(opts, ents, McSpec(**{**spec.__dict__, "engine": "general"}))
+    envelope = float(np.median(od.sums.total())) * 0.6
+    expect = ration(od, envelope, "first-come")
+    assert expect.left_count.sum() > 0 and expect.funded_count.sum() > 0  # the envelope binds, and buys
+    sums, got = run_rationed(opts, ents, spec, envelope, parts=3)
+    np.testing.assert_array_equal(got.funded_count, expect.funded_count)
+    np.testing.assert_array_equal(got.left_count, expect.left_count)
+    for name in ("spent", "asked_left_out", "bought"):
+        np.testing.assert_allclose(getattr(got, name), getattr(expect, name), rtol=1e-11, atol=1e-6)
+    np.testing.assert_allclose(sums.outlay, od.sums.outlay, rtol=1e-11, atol=1e-6)
+    from programme.ration import ration_summary
+
+    assert ration_summary(got).keys() == ration_summary(expect).keys()
+
+
+def test_rationing_over_partitions_refuses_enterprises_spread_over_the_frame():
+    from programme.distributed import run_rationed
+
+    opts, ents = frames(n_ent=3, per=2)
+    mixed = opts.iloc[[0, 2, 1, 3, 4, 5]].reset_index(drop=True)
+    spec = McSpec("CA-ECOENERGY", ON, DecisionRule(), draws=3)
+    with pytest.raises(ValueError, match="each enterprise's options together"):
+        run_rationed(mixed, ents, spec, 1000.0)
