@@ -361,9 +361,10 @@ def _check_draw_flags(args: argparse.Namespace) -> None:
         raise UsageError(f"--envelope is {args.envelope!r} (expected an amount >= 0)")
     if args.workers is not None and args.scheduler is not None:
         raise UsageError("give --workers N (a local cluster) or --scheduler ADDRESS (a running one), not both")
-    if (args.workers is not None or args.scheduler is not None) and (args.ration is not None or args.by == "option"):
-        raise UsageError("--ration and --by option need every draw of every option in one process: run them in-process "
-                         "(without --workers/--scheduler)")
+    if (args.workers is not None or args.scheduler is not None) and (args.by == "option" or args.ration not in (None, "first-come")):
+        raise UsageError(f"{'--by option' if args.by == 'option' else '--ration ' + args.ration} needs every draw of every "
+                         "option in one process (a global ranking per draw): run it in-process (without "
+                         "--workers/--scheduler); --ration first-come runs on the workers")
     if args.data_dir is not None and args.workers is None and args.scheduler is None:
         raise UsageError("--data-dir is where the workers read their partitions: it needs --workers or --scheduler")
 
@@ -376,18 +377,25 @@ def _budget_draws(args: argparse.Namespace, options: pd.DataFrame, enterprises: 
     from programme.montecarlo import McSpec, option_draws
     from programme.ration import ration
 
-    if args.threshold_spread is not None and (args.ration is not None or args.by == "option"):
-        raise UsageError("--threshold-spread runs on the columnar engine, which gives per-draw sums: not with --ration "
-                         "or --by option")
+    if args.threshold_spread is not None and ((args.ration is not None and args.workers is None and args.scheduler is None)
+                                              or args.by == "option"):
+        raise UsageError("--threshold-spread runs on the columnar engine, which gives per-draw sums: not with --by option "
+                         "or an in-process --ration (--ration first-come with --workers runs it)")
     spec = McSpec(pack, args.date, rule, draws=args.draws, seed=args.seed or 0, params=params,
                   spreads=dict(args.spread or []), government_discount_rate=args.government_discount_rate,
                   threshold_spread=args.threshold_spread or 0.0)
     od = rationed = None
-    if args.ration is not None or args.by == "option":
+    distributed = args.workers is not None or args.scheduler is not None
+    if (args.ration is not None and not distributed) or args.by == "option":
         od = option_draws(options, enterprises, spec)
         sums = od.sums
         if args.ration is not None:
             rationed = ration(od, args.envelope, args.ration)
+    elif args.ration is not None:  # first-come on the workers: two passes of per-draw sums
+        from programme.distributed import run_rationed
+
+        sums, rationed = run_rationed(options, enterprises, spec, args.envelope, parts=args.partitions, workers=args.workers,
+                                      scheduler=args.scheduler, directory=Path(args.data_dir) if args.data_dir else None)
     else:
         sums = run_draws(options, enterprises, spec, parts=args.partitions, workers=args.workers, scheduler=args.scheduler,
                          directory=Path(args.data_dir) if args.data_dir else None)

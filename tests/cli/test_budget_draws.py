@@ -71,6 +71,7 @@ def test_logistic_rule_defaults_to_the_iac_curve(capsys):
     (["--draws", "4", "--ration", "first-come"], "--ration needs --envelope"),
     (["--draws", "4", "--workers", "1", "--scheduler", "tcp://127.0.0.1:8786"], "not both"),
     (["--draws", "4", "--workers", "1", "--envelope", "9", "--ration", "npv-ratio"], "in one process"),
+    (["--draws", "4", "--workers", "1", "--by", "option"], "--by option needs every draw"),
     (["--draws", "1"], "draws is 1"),
     (["--draws", "4", "--spread", "salvage_value=5%"], "salvage_value"),
     (["--rule", "logistic:1"], "logistic[:INTERCEPT:SLOPE"),
@@ -103,7 +104,7 @@ def test_threshold_spread_draws_each_enterprises_payback_limit(capsys, tmp_path)
 @pytest.mark.parametrize("extra, message", [
     (["--threshold-spread", "30%"], "--threshold-spread needs --draws"),
     (["--draws", "4", "--threshold-spread", "30%"], "a threshold spread needs the columnar engine, which cannot run"),
-    (["--draws", "4", "--threshold-spread", "30%", "--envelope", "9", "--ration", "first-come"], "not with --ration"),
+    (["--draws", "4", "--threshold-spread", "30%", "--envelope", "9", "--ration", "first-come"], "an in-process --ration"),
     (["--draws", "4", "--threshold-spread", "x"], "expected a share"),
 ])
 def test_threshold_spread_that_cannot_apply_exits_2_with_one_line(capsys, extra, message):

@@ -17,7 +17,7 @@ import numpy as np
 import psutil
 import pytest
 
-from programme.distributed import local_cluster, partition_codes, partitions, run_draws
+from programme.distributed import local_cluster, partition_codes, partitions, run_draws, run_rationed
 from programme.montecarlo import McSpec, draw_sums, summary_record
 from programme.uptake import DecisionRule
 from tests.programme.test_montecarlo import demo
@@ -32,17 +32,33 @@ def test_in_process_one_worker_and_two_workers_give_identical_figures(tmp_path, 
     # __main__), which the children would run; a plain __main__ stands for the CLI's console script.
     monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     opts, ents = demo()
+    from tests.programme.test_mc_columnar import frames
+
+    copts, cents = frames()  # a programme the columnar kernel runs
+    cspec = McSpec("CA-ECOENERGY", date(2010, 6, 1), DecisionRule("payback", payback_limit=3.0), draws=8, seed=5)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     inproc = run_draws(opts, ents, SPEC, parts=3)
+    c_inproc = run_draws(copts, cents, cspec, parts=3)
+    r_inproc = run_rationed(copts, cents, cspec, 5e5, parts=3)
     n_parts = len(partitions(opts, ents, 3))
     assert n_parts >= 2
     # one cluster, first of 1 worker, then scaled to 2 (one start-up: the test stays well within a minute)
     with local_cluster(1) as client:
         one = run_draws(opts, ents, SPEC, parts=3, client=client, directory=tmp_path / "one")
+        c_one = run_draws(copts, cents, cspec, parts=3, client=client)
         client.cluster.scale(2)
         client.wait_for_workers(2, timeout=60)
         assert len(client.scheduler_info()["workers"]) == 2
         two = run_draws(opts, ents, SPEC, parts=3, client=client, directory=tmp_path / "two")
+        c_two = run_draws(copts, cents, cspec, parts=3, client=client)
+        r_two = run_rationed(copts, cents, cspec, 5e5, parts=3, client=client)
+    assert c_inproc.engines == ("columnar",) and r_inproc[1].left_count.sum() > 0
+    for other in (c_one, c_two, r_two[0]):
+        assert other.keys == c_inproc.keys
+        np.testing.assert_array_equal(other.outlay, c_inproc.outlay)
+        np.testing.assert_array_equal(other.uptake_with, c_inproc.uptake_with)
+    for name in ("spent", "asked_left_out", "bought", "funded_count", "left_count"):
+        np.testing.assert_array_equal(getattr(r_two[1], name), getattr(r_inproc[1], name))
     assert len(list((tmp_path / "two").glob("*.options.parquet"))) == n_parts  # what the workers read
     for other in (one, two):
         assert other.keys == inproc.keys
