@@ -11,12 +11,12 @@ on (seed, option, draw, input), so they depend neither on partitions nor on work
 
 What it expresses (else :func:`plan` returns the reason and the general path runs):
 
-* every rule of the pack in force is a ``grant``, not taxable, not reducing the depreciation base,
-  with no aid ceiling of its pack in force; rate forms ``fixed``, ``range``, ``by_type``,
+* every rule of the pack in force is a ``grant`` (taxable or not, reducing the depreciation base
+  or not, within an aid ceiling or not); rate forms ``fixed``, ``range``, ``by_type``,
   ``size_bonus`` and ``lowest_of`` with terms ``share``, ``share_by_size``, ``per_unit`` (at most
-  one over the lifetime) and ``payback_floor`` (at most one); eligibility thresholds not on a drawn
-  input; any caps (per project, minimum aid, per enterprise, per year, investment per year),
-  exclusions between rules and bases net of other rules;
+  one over the lifetime), ``payback_floor`` (at most one) and ``highest_of`` per-unit terms alike;
+  eligibility thresholds not on a drawn input; any caps (per project, minimum aid, per
+  enterprise, per year, investment per year), exclusions between rules and bases net of others;
 * options of no exclusive group; enterprises with tax capacity (or no tax), a tax rate that does
   not change over the lives and straight-line depreciation (no asset-class schedule);
 * decision rules ``payback``, ``npv`` and ``logistic`` (``irr`` needs the IRR solver per draw);
@@ -40,7 +40,8 @@ from finance.batch import option_arrays
 from finance.risk import UNCERTAIN_INPUTS, _bounds, option_keys
 from policies import engine
 from policies.eligibility import conditions
-from policies.kinds import RATE_FORMS, Batch, Params
+from policies.engine import _Prefixed
+from policies.kinds import RATE_FORMS, Batch, Params, rate_size_bonus
 from policies.parameters import ceilings_in_force, rules_in_force, split_params
 from policies.schema import LowestOfRate
 from programme import mc_kernels as K
@@ -68,13 +69,21 @@ class Plan:
     correlation: float
 
 
+def _per_unit_family(terms: list[Any]) -> bool:
+    """Per-unit terms alike in lifetime and discount: their highest is one per-unit term whose
+    amount per year is the highest (x the same lifetime factor >= 0, so the same numbers)."""
+    return all(t.per_unit is not None for t in terms) and len({(t.over_lifetime, t.discount is None) for t in terms}) == 1 \
+        and len({None if t.discount is None else t.discount.value for t in terms}) == 1
+
+
+def _over_lifetime(t: Any) -> bool:
+    return bool((t.per_unit is not None and t.over_lifetime)
+                or (t.highest_of is not None and t.highest_of[0].over_lifetime))
+
+
 def _rule_reason(rule: Any, ceilings: dict[str, Any]) -> str | None:
     if rule.kind != "grant":
         return f"rule {rule.id} is a {rule.kind} (only grants are compiled)"
-    if rule.taxable or rule.reduces_depreciation_base:
-        return f"rule {rule.id}'s grant is taxable or reduces the depreciation base"
-    if rule.stacking.aid_ceiling is not None and rule.stacking.aid_ceiling in ceilings:
-        return f"rule {rule.id} is bound by the aid ceiling {rule.stacking.aid_ceiling}"
     for col in rule.eligibility.thresholds:
         if col in _DRAWN_COLUMNS:
             return f"rule {rule.id} has a threshold on the drawn input {col}"
@@ -82,9 +91,10 @@ def _rule_reason(rule: Any, ceilings: dict[str, Any]) -> str | None:
         return f"rule {rule.id} has no rate form the kernel knows"
     if isinstance(rule.rate, LowestOfRate):
         terms = rule.rate.terms
-        if any(t.highest_of is not None for t in terms):
-            return f"rule {rule.id} has a highest-of term"
-        if sum(t.per_unit is not None and t.over_lifetime for t in terms) > 1:
+        for t in terms:
+            if t.highest_of is not None and not _per_unit_family(t.highest_of):
+                return f"rule {rule.id}'s highest-of term {t.name} mixes terms other than per-unit ones of one kind"
+        if sum(_over_lifetime(t) for t in terms) > 1:
             return f"rule {rule.id} has more than one per-unit term over the lifetime"
         if sum(t.payback_floor is not None for t in terms) > 1:
             return f"rule {rule.id} has more than one payback-floor term"
@@ -201,7 +211,15 @@ def _rule_arrays(in_force: list[Any], pack: Any, packs: Any, opt: pd.DataFrame, 
     out.update({"base": np.zeros(R, dtype=np.int64), "ext": np.zeros(R, dtype=np.bool_),
                 "netof": np.zeros((R, R), dtype=np.bool_), "excl": np.zeros((R, R), dtype=np.bool_),
                 "ok": np.ones((R, n), dtype=np.bool_), "lin": np.full((R, n), np.inf), "const": np.full((R, n), np.inf),
-                "lq": np.full((R, n), np.nan), "year": np.zeros(R, dtype=np.int64), "spread": np.ones(R, dtype=np.int64)})
+                "lq": np.full((R, n), np.nan), "year": np.zeros(R, dtype=np.int64), "spread": np.ones(R, dtype=np.int64),
+                "taxed": np.zeros(R, dtype=np.bool_), "reduce": np.zeros(R, dtype=np.bool_),
+                "ceil": np.full(R, -1, dtype=np.int64)})
+    ceiling_pack = packs.get(pack.meta.aid_ceiling_pack or "", pack)
+    ceilings = {c.measure: c for c in ceilings_in_force(ceiling_pack, spec.on_date)}
+    measures: list[str] = []
+    c_af: list[np.ndarray] = []
+    c_cap: list[float] = []
+    c_base: list[int] = []
     ids = [r.id for r in in_force]
     ones = np.ones(n)
     for k, rule in enumerate(in_force):
@@ -230,12 +248,14 @@ def _rule_arrays(in_force: list[Any], pack: Any, packs: Any, opt: pd.DataFrame, 
 
                     v = term_amount(t, "rate.terms", p, b, ones)
                     lin = np.where(np.isnan(v) | np.isnan(lin), np.nan, np.minimum(lin, v))
-                elif t.per_unit is not None:
-                    amount = p(f"{path}.per_unit") * b.quantity(t.of)
-                    if t.over_lifetime:
+                elif t.per_unit is not None or t.highest_of is not None:
+                    unit = [(t, path)] if t.per_unit is not None else [(h, f"{path}.{h.name}") for h in t.highest_of]
+                    amount = np.maximum.reduce([p(f"{q}.per_unit") * b.quantity(h.of) for h, q in unit])
+                    first, q0 = unit[0]
+                    if first.over_lifetime:
                         out["lq"][k] = amount
-                        if t.discount is not None:
-                            out["ld"][k] = p(f"{path}.discount")
+                        if first.discount is not None:
+                            out["ld"][k] = p(f"{q0}.discount")
                     else:
                         out["const"][k] = np.minimum(out["const"][k], amount)
                 elif t.payback_floor is not None:
@@ -255,6 +275,21 @@ def _rule_arrays(in_force: list[Any], pack: Any, packs: Any, opt: pd.DataFrame, 
         if caps.investment_per_year is not None:
             out["cap_inv"][k] = p("caps.investment_per_year")
         out["year"][k], out["spread"][k] = rule.timing.year, rule.timing.spread_years
+        out["taxed"][k], out["reduce"][k] = bool(rule.taxable), bool(rule.reduces_depreciation_base)
+        measure = rule.stacking.aid_ceiling
+        if measure is not None and measure in ceilings:
+            if measure not in measures:
+                c = ceilings[measure]
+                cp = Params(c, overrides.get(c.id, {}))  # type: ignore[arg-type]
+                # min(intensity x base, cap x base) of policies.engine.ceiling_allowed, the intensity read at base 1
+                c_af.append(rate_size_bonus(c.intensity, _Prefixed(cp, "intensity"), b, ones))  # type: ignore[arg-type]
+                c_cap.append(cp("cap") if c.cap is not None else np.inf)
+                c_base.append({"investment": K.BASE_INVESTMENT, "eligible_investment": K.BASE_ELIGIBLE}.get(c.base_of, K.BASE_EXTRA))
+                measures.append(measure)
+            out["ceil"][k] = measures.index(measure)
+    out["c_base"] = np.array(c_base, dtype=np.int64)
+    out["c_af"] = np.array(c_af, dtype=float).reshape(len(c_af), n)
+    out["c_cap"] = np.array(c_cap, dtype=float)
     return {k: np.ascontiguousarray(v) for k, v in out.items()}
 
 
@@ -306,7 +341,8 @@ def columnar_run(p: Plan, spec: Any, *, envelope: float | None = None,
                      *p.decision, *p.threshold, APPLY_PROBABILITY,
                      r["base"], r["ext"], r["netof"], r["excl"], r["ok"], r["lin"], r["const"], r["lq"], r["ld"],
                      r["floor"], r["min_inv"], r["max_inv"], r["min_pb"], r["project"], r["min_aid"], r["cap_ent"],
-                     r["cap_year"], r["cap_inv"], r["year"], r["spread"],
+                     r["cap_year"], r["cap_inv"], r["year"], r["spread"], r["taxed"], r["reduce"], r["ceil"],
+                     r["c_base"], r["c_af"], r["c_cap"],
                      block, seen, add_b, uw, uo, ask_b, ration, np.ascontiguousarray(offset_all[d]),
                      float(envelope) if ration else 0.0, rat_b, err)
         if err[0]:

@@ -15,11 +15,12 @@ The formulas are those of the general path, written once more per row:
 * cash flows as :func:`finance.kernels.cash_flow_rows` for options with tax capacity, a fixed tax
   rate and straight-line depreciation (year-1 savings and cost change escalated, salvage at the
   end, depreciation deflated by the enterprise's inflation, tax = rate x taxable profit);
+  with grants: cash when paid, taxable income where the rule says, the depreciation base reduced
+  where it says (the grant lines of ``cash_flow_rows``);
 * NPV = sum_t net_t (1 + r)^-t, simple payback from the cumulative flow as
-  :func:`programme.appraisal.payback_from_cumulative`, grants added as untaxed cash (the
-  grant-only shortcut of :func:`programme.budget._metrics_of`);
+  :func:`programme.appraisal.payback_from_cumulative`;
 * the grant rules of :func:`policies.engine._run_pack` (base, eligibility on drawn amounts, rate
-  terms, exclusions, per-project cap, minimum aid, cumulative caps per enterprise and per year and
+  terms, exclusions, per-project cap, the aid ceiling, minimum aid, cumulative caps per enterprise and per year and
   the investment cap per year, spent on the options taken up, in order, as
   :func:`programme.budget._allocate` defines it).
 
@@ -122,6 +123,50 @@ def _payback(cum: np.ndarray, life: int) -> float:  # pragma: no cover - compile
 
 
 @njit(**_JIT)
+def _flows(inv: float, base: float, sav: float, cost: float, g_sav: float, g_cost: float, salvage: float, life: int,
+           dep_years: float, rate: float, inflation: float, cash: np.ndarray, taxed: np.ndarray, disc: np.ndarray,
+           cum: np.ndarray) -> float:  # pragma: no cover - compiled
+    """One option's after-tax flows (the model of :func:`finance.kernels.cash_flow_rows` with tax
+    capacity, a fixed rate and straight-line depreciation of ``base`` over ``dep_years``): writes the
+    cumulative flow into ``cum`` and returns the NPV at the factors ``disc``.  ``cash`` and
+    ``taxed`` (per period) are the grants paid and the part of them that is taxable income. [currency]"""
+    s_t = sav
+    c_t = cost
+    gs, gc = 1.0 + g_sav, 1.0 + g_cost
+    g_inf = 1.0 + inflation
+    defl = 1.0
+    prev_c = 0.0
+    npv = 0.0
+    for t in range(life + 1):
+        if t == 0:
+            taxable = 0.0
+        else:
+            taxable = s_t - c_t
+            s_t *= gs
+            c_t *= gc
+        if t == life:
+            taxable += salvage
+        v = taxable + cash[t]
+        if t == 0:
+            v -= inv
+        taxable += taxed[t]
+        if t >= life:
+            cc = 1.0
+        else:
+            cc = min(t / dep_years, 1.0)
+        dep = (cc - prev_c) * base if t > 0 else cc * base
+        prev_c = cc
+        after_dep = taxable - dep
+        if inflation != 0.0:  # depreciation is nominal: its real deduction is deflated
+            after_dep = taxable - (taxable - after_dep) * defl
+        v += -rate * after_dep
+        cum[t] = v if t == 0 else cum[t - 1] + v
+        npv += v * disc[t]
+        defl = defl / g_inf
+    return npv
+
+
+@njit(**_JIT)
 def _probability(kind: int, payback: float, npv: float, limit: float, a: float, b: float, log: bool,
                  floor: float) -> float:  # pragma: no cover - compiled
     """:func:`programme.uptake.uptake_probability` of one option. [/1]"""
@@ -152,7 +197,8 @@ def draw_block(
     r_lin: np.ndarray, r_const: np.ndarray, r_lq: np.ndarray, r_ld: np.ndarray, r_floor: np.ndarray,
     r_min_inv: np.ndarray, r_max_inv: np.ndarray, r_min_pb: np.ndarray, r_project: np.ndarray,
     r_min_aid: np.ndarray, r_cap_ent: np.ndarray, r_cap_year: np.ndarray, r_cap_inv: np.ndarray,
-    r_year: np.ndarray, r_spread: np.ndarray,
+    r_year: np.ndarray, r_spread: np.ndarray, r_taxed: np.ndarray, r_reduce: np.ndarray, r_ceil: np.ndarray,
+    c_base: np.ndarray, c_af: np.ndarray, c_cap: np.ndarray,
     outlay: np.ndarray, seen: np.ndarray, additional: np.ndarray, up_with: np.ndarray, up_without: np.ndarray,
     asked: np.ndarray, ration: bool, offset: np.ndarray, envelope: float, rat: np.ndarray,
     err: np.ndarray,
@@ -173,7 +219,10 @@ def draw_block(
     smallest linear share (NaN = not eligible, inf = none), ``r_const`` (R, n) smallest fixed
     amount (inf = none), ``r_lq`` (R, n) per-unit amount over the lifetime (NaN = none) with
     ``r_ld`` its discount (NaN = none), ``r_floor`` payback floor (NaN = none), eligibility
-    limits on drawn amounts (NaN = none), caps (inf = none; ``r_min_aid`` NaN = none), timing.
+    limits on drawn amounts (NaN = none), caps (inf = none; ``r_min_aid`` NaN = none), timing,
+    ``r_taxed`` / ``r_reduce`` whether the grant is taxable income / reduces the depreciation base,
+    ``r_ceil`` its aid ceiling (-1 = none): per ceiling m, the base code ``c_base``, the allowed
+    intensity per option ``c_af`` (M, n) and the cap on it ``c_cap`` (inf = none).
 
     Outputs: ``outlay`` (WIDTH, R, k) grants paid to options taken up by period and rule,
     ``seen`` (WIDTH, R) periods and rules with any grant, ``additional`` (3, k), uptake with and
@@ -188,7 +237,9 @@ def draw_block(
     n = key.size
     R = r_base.size
     k = draws.size
-    net = np.empty(WIDTH)
+    cash = np.empty(WIDTH)
+    taxed = np.empty(WIDTH)
+    used = np.zeros(max(c_base.size, 1))
     cum0 = np.empty(WIDTH)
     cum1 = np.empty(WIDTH)
     given = np.empty(R)
@@ -229,41 +280,12 @@ def draw_block(
             life = int(lv)
             dy = float(life) if dep_years[i] < 0 else float(dep_years[i])
             # --- cash flows without support (finance.kernels.cash_flow_rows, tax capacity, straight line)
-            s_t = sav + tiers[i]
-            c_t = cost
-            gs, gc = 1.0 + g_sav[i], 1.0 + g_cost[i]
-            rate = tax[i]
-            g_inf = 1.0 + inflation[i]
-            defl = 1.0
-            prev_c = 0.0
             row = disc_of[i]
-            npv0 = 0.0
             for t in range(life + 1):
-                if t == 0:
-                    taxable = 0.0
-                else:
-                    taxable = s_t - c_t
-                    s_t *= gs
-                    c_t *= gc
-                if t == life:
-                    taxable += salvage[i]
-                pre = taxable
-                if t >= life:
-                    cc = 1.0
-                else:
-                    cc = min(t / dy, 1.0)
-                dep = (cc - prev_c) * inv if t > 0 else cc * inv
-                prev_c = cc
-                after_dep = pre - dep
-                if inflation[i] != 0.0:
-                    after_dep = pre - (pre - after_dep) * defl
-                v = pre - rate * after_dep
-                if t == 0:
-                    v -= inv
-                net[t] = v
-                cum0[t] = v if t == 0 else cum0[t - 1] + v
-                npv0 += v * disc[row, t]
-                defl = defl / g_inf
+                cash[t] = 0.0
+                taxed[t] = 0.0
+            npv0 = _flows(inv, inv, sav + tiers[i], cost, g_sav[i], g_cost[i], salvage[i], life, dy, tax[i], inflation[i],
+                          cash, taxed, disc[row], cum0)
             pb0 = _payback(cum0, life)
             if t_draw:  # the enterprise's payback threshold in this draw (one per enterprise and draw)
                 lim = triangular(uniform(draw_hash(per_ent[i], d), THRESHOLD_STREAM), t_low, limit, t_high)
@@ -277,6 +299,8 @@ def draw_block(
             else:
                 elig = elig0[i] if elig0[i] == elig0[i] else inv
             s_net = sav - cost  # the engine's net savings read the column (no TCA tiers)
+            for m in range(c_base.size):
+                used[m] = 0.0
             for r in range(R):
                 ok = r_ok[r, i]
                 if ok and r_min_inv[r] == r_min_inv[r] and not (elig >= r_min_inv[r]):
@@ -329,6 +353,19 @@ def draw_block(
                 if not ok:
                     amount = 0.0
                 amount = min(amount, r_project[r])
+                m = r_ceil[r]
+                if m >= 0:  # the aid ceiling: what the rules before left of the allowed aid (grants count in full)
+                    cb = c_base[m]
+                    if cb == BASE_INVESTMENT:
+                        cbase = inv
+                    elif cb == BASE_ELIGIBLE or extra[i] != extra[i]:
+                        cbase = elig
+                    else:
+                        cbase = extra[i]
+                    allowed = c_af[m, i] * cbase
+                    if c_cap[m] != math.inf:
+                        allowed = min(allowed, c_cap[m] * cbase)
+                    amount = min(amount, max(allowed - used[m], 0.0))
                 if r_min_aid[r] == r_min_aid[r] and amount < r_min_aid[r]:
                     amount = 0.0
                 amt_proj[r] = amount
@@ -338,15 +375,19 @@ def draw_block(
                 if r_cap_year[r] != math.inf:
                     amount = min(max(r_cap_year[r] - s_year[e, r], 0.0), amount)
                 given[r] = amount if (ok and amount > 0) else 0.0
-            # --- appraisal with the grants (untaxed cash), uptake
-            npv1 = npv0
-            for t in range(life + 1):
-                cum1[t] = cum0[t]
+                if m >= 0:
+                    used[m] += given[r]
+            # --- appraisal with the grants (cash; taxable income where the rule says; a reduced depreciation base)
             any_grant = False
+            base_dep = inv
             for r in range(R):
                 g = given[r]
                 if g > 0:
-                    any_grant = True
+                    if not any_grant:
+                        any_grant = True
+                        for t in range(life + 1):
+                            cash[t] = 0.0
+                            taxed[t] = 0.0
                     last = r_year[r] + r_spread[r] - 1
                     if last > life:
                         err[0] = 1
@@ -356,10 +397,14 @@ def draw_block(
                         return
                     piece = g / r_spread[r]
                     for t in range(r_year[r], last + 1):
-                        npv1 += piece * disc[row, t]
-                        for tt in range(t, life + 1):
-                            cum1[tt] += piece
+                        cash[t] += piece
+                        if r_taxed[r]:
+                            taxed[t] += piece
+                    if r_reduce[r]:
+                        base_dep -= g
             if any_grant:
+                npv1 = _flows(inv, max(base_dep, 0.0), sav + tiers[i], cost, g_sav[i], g_cost[i], salvage[i], life, dy,
+                              tax[i], inflation[i], cash, taxed, disc[row], cum1)
                 pb1 = _payback(cum1, life)
                 p1 = _probability(rule_kind, pb1, npv1, lim, lg_a, lg_b, lg_log, lg_floor)
             else:

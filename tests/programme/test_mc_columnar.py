@@ -75,6 +75,23 @@ def test_the_kernel_gives_the_general_paths_figures_on_the_same_draws(rule):
     assert np.ptp(fast.total()) > 0  # inputs and uptake are drawn
 
 
+@pytest.mark.parametrize("pack, on", [("DE", date(2026, 6, 1)), ("DK", date(2026, 6, 1)), ("FR", date(2026, 6, 1)),
+                                      ("FR", date(2021, 6, 1))])
+def test_the_kernel_gives_the_general_paths_figures_for_the_shipped_grant_packs(pack, on):
+    """DE: rates by project type, rules excluding each other, grants reducing the depreciation base,
+    the EU aid ceiling; DK: the highest of two per-unit amounts over the life, intensity by size,
+    minimum aid, paid in year 1, the ceiling; FR: a taxable grant, a discounted per-unit term."""
+    opts, ents = frames()
+    spec = McSpec(pack, on, DecisionRule("payback", payback_limit=5.0), draws=6, seed=3)
+    assert engine_path(opts, ents, spec)[0] == "columnar"
+    fast = draw_sums(opts, ents, spec)
+    general = draw_sums(opts, ents, McSpec(**{**spec.__dict__, "engine": "general"}))
+    assert fast.keys == general.keys and len(fast.keys) >= 1
+    np.testing.assert_array_equal(fast.uptake_with, general.uptake_with)
+    np.testing.assert_array_equal(fast.uptake_without, general.uptake_without)
+    np.testing.assert_allclose(fast.outlay, general.outlay, rtol=1e-11, atol=1e-6)
+
+
 def test_the_company_cap_binds_in_the_test_data():
     """The comparison above reaches the cumulative cap: with every option taken up and no cap
     reached the outlay would be the sum of the per-project grants, which is larger."""
