@@ -17,7 +17,8 @@ What it expresses (else :func:`plan` returns the reason and the general path run
   one over the lifetime), ``payback_floor`` (at most one) and ``highest_of`` per-unit terms alike;
   eligibility thresholds not on a drawn input; any caps (per project, minimum aid, per
   enterprise, per year, investment per year), exclusions between rules and bases net of others;
-* options of no exclusive group; enterprises with tax capacity (or no tax), a tax rate that does
+* exclusive options (at most one of a group taken up, the best-ranked) where the programme has no
+  cumulative cap (with one, ``run_programme`` allocates the caps in layers); enterprises with tax capacity (or no tax), a tax rate that does
   not change over the lives and straight-line depreciation (no asset-class schedule);
 * decision rules ``payback``, ``npv`` and ``logistic`` (``irr`` needs the IRR solver per draw);
   the payback rule's limit may be drawn per (enterprise, draw) (``McSpec.threshold_spread``:
@@ -131,8 +132,10 @@ def plan(options: pd.DataFrame, enterprises: pd.DataFrame, spec: Any) -> Plan | 
             return why
     opt = with_inflation(options.reset_index(drop=True), enterprises)
     n = len(opt)
-    if (exclusive_groups(opt) >= 0).any():
-        return "some options exclude each other (exclusive groups)"
+    group = exclusive_groups(opt)
+    if (group >= 0).any() and any(r.caps.per_enterprise is not None or r.caps.per_year is not None
+                                  or r.caps.investment_per_year is not None for r in in_force):
+        return "some options exclude each other and the programme has cumulative caps (allocated in layers)"
     inputs = appraisal_inputs(opt, enterprises, spec.on_date)
     width = K.WIDTH
     if engine.tax_rates_by_year(opt, enterprises, spec.on_date, width) is not None:
@@ -178,7 +181,8 @@ def plan(options: pd.DataFrame, enterprises: pd.DataFrame, spec: Any) -> Plan | 
         "salvage": f(arr["salvage_value"]), "g_sav": f(arr["savings_escalation"]), "g_cost": f(arr["cost_escalation"]),
         "inflation": f(arr["inflation"]), "dep_years": f(np.where(np.isnan(dep), -1, dep), dtype=np.int64),
         "tax": f(inputs.tax_rate, dtype=float), "disc": f(disc), "disc_of": f(which.reshape(-1), dtype=np.int64),
-        "effects": f(effects),
+        "effects": f(effects), "grouped": bool((group >= 0).any()), "group": f(group, dtype=np.int64),
+        "n_groups": int(group.max()) + 1 if n else 0,
     }
     rules = _rule_arrays(in_force, pack, packs, opt, enterprises, spec)
     kind = {"payback": K.RULE_PAYBACK, "npv": K.RULE_NPV, "logistic": K.RULE_LOGISTIC}[rule.kind]
@@ -342,7 +346,7 @@ def columnar_run(p: Plan, spec: Any, *, envelope: float | None = None,
                      r["base"], r["ext"], r["netof"], r["excl"], r["ok"], r["lin"], r["const"], r["lq"], r["ld"],
                      r["floor"], r["min_inv"], r["max_inv"], r["min_pb"], r["project"], r["min_aid"], r["cap_ent"],
                      r["cap_year"], r["cap_inv"], r["year"], r["spread"], r["taxed"], r["reduce"], r["ceil"],
-                     r["c_base"], r["c_af"], r["c_cap"],
+                     r["c_base"], r["c_af"], r["c_cap"], o["grouped"], o["group"], o["n_groups"],
                      block, seen, add_b, uw, uo, ask_b, ration, np.ascontiguousarray(offset_all[d]),
                      float(envelope) if ration else 0.0, rat_b, err)
         if err[0]:

@@ -185,6 +185,63 @@ def _probability(kind: int, payback: float, npv: float, limit: float, a: float, 
 
 
 @njit(**_JIT)
+def _score(kind: int, payback: float, npv: float, p: float) -> float:  # pragma: no cover - compiled
+    """:func:`programme.exclusive.rank_score` of one option: higher ranks first; undefined = -inf."""
+    if kind == RULE_PAYBACK:
+        return -payback if payback == payback else -math.inf
+    if kind == RULE_NPV:
+        return npv if npv == npv else -math.inf
+    return p
+
+
+@njit(**_JIT)
+def _add(j: int, i: int, taken: bool, without: bool, given: np.ndarray, r_year: np.ndarray, r_spread: np.ndarray,
+         outlay: np.ndarray, seen: np.ndarray, effects: np.ndarray, lv: float, additional: np.ndarray,
+         up_with: np.ndarray, up_without: np.ndarray, asked: np.ndarray, ration: bool, running: float, closed: bool,
+         over: float, rat: np.ndarray) -> tuple[float, bool]:  # pragma: no cover - compiled
+    """Add option i's outcome in draw column j to the sums (and to the rationing); returns the
+    money asked so far and whether the envelope has closed."""
+    R = given.size
+    for r in range(R):
+        g = given[r]
+        if g > 0:
+            piece = g / r_spread[r]
+            for t in range(r_year[r], r_year[r] + r_spread[r]):
+                seen[t, r] = True
+                if taken:
+                    outlay[t, r, j] += piece
+    if taken:  # an application: its nominal grants over the life, where there are any
+        gross = 0.0
+        for r in range(R):
+            if given[r] > 0:
+                piece = given[r] / r_spread[r]
+                for _ in range(r_spread[r]):
+                    gross += piece
+        if gross > 0:
+            asked[j] += gross
+            if ration:
+                running += gross
+                if not closed and running <= over:
+                    rat[0, j] += gross
+                    rat[3, j] += 1.0
+                    if not without:
+                        rat[2, j] += effects[0, i] * lv
+                else:
+                    closed = True
+                    rat[1, j] += gross
+                    rat[4, j] += 1.0
+    if taken:
+        up_with[j] += 1.0
+    if without:
+        up_without[j] += 1.0
+    induced = (1.0 if taken else 0.0) - (1.0 if without else 0.0)
+    if induced != 0.0:
+        for c in range(effects.shape[0]):
+            additional[c, j] += induced * (effects[c, i] * lv)
+    return running, closed
+
+
+@njit(**_JIT)
 def draw_block(
     seed: np.uint64, draws: np.ndarray, key: np.ndarray, ent: np.ndarray, n_ent: int,
     low: np.ndarray, mode: np.ndarray, high: np.ndarray, vary: np.ndarray, u_cost: np.ndarray,
@@ -198,7 +255,7 @@ def draw_block(
     r_min_inv: np.ndarray, r_max_inv: np.ndarray, r_min_pb: np.ndarray, r_project: np.ndarray,
     r_min_aid: np.ndarray, r_cap_ent: np.ndarray, r_cap_year: np.ndarray, r_cap_inv: np.ndarray,
     r_year: np.ndarray, r_spread: np.ndarray, r_taxed: np.ndarray, r_reduce: np.ndarray, r_ceil: np.ndarray,
-    c_base: np.ndarray, c_af: np.ndarray, c_cap: np.ndarray,
+    c_base: np.ndarray, c_af: np.ndarray, c_cap: np.ndarray, grouped: bool, group: np.ndarray, n_groups: int,
     outlay: np.ndarray, seen: np.ndarray, additional: np.ndarray, up_with: np.ndarray, up_without: np.ndarray,
     asked: np.ndarray, ration: bool, offset: np.ndarray, envelope: float, rat: np.ndarray,
     err: np.ndarray,
@@ -222,7 +279,11 @@ def draw_block(
     limits on drawn amounts (NaN = none), caps (inf = none; ``r_min_aid`` NaN = none), timing,
     ``r_taxed`` / ``r_reduce`` whether the grant is taxable income / reduces the depreciation base,
     ``r_ceil`` its aid ceiling (-1 = none): per ceiling m, the base code ``c_base``, the allowed
-    intensity per option ``c_af`` (M, n) and the cap on it ``c_cap`` (inf = none).
+    intensity per option ``c_af`` (M, n) and the cap on it ``c_cap`` (inf = none).  With
+    ``grouped`` the options of each exclusive group (``group`` 0..n_groups-1, -1 none; a programme
+    without cumulative caps) are decided after the draw: only the one the rule ranks best
+    (:func:`programme.exclusive.rank_score`, ties to the first) keeps its probability, with support
+    and, separately, without.
 
     Outputs: ``outlay`` (WIDTH, R, k) grants paid to options taken up by period and rule,
     ``seen`` (WIDTH, R) periods and rules with any grant, ``additional`` (3, k), uptake with and
@@ -237,6 +298,12 @@ def draw_block(
     n = key.size
     R = r_base.size
     k = draws.size
+    b_p0, b_p1, b_u, b_lv = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    b_given = np.empty((R, n))
+    best0 = np.full(max(n_groups, 1), -1, dtype=np.int64)
+    best1 = np.full(max(n_groups, 1), -1, dtype=np.int64)
+    score0 = np.empty(max(n_groups, 1))
+    score1 = np.empty(max(n_groups, 1))
     cash = np.empty(WIDTH)
     taxed = np.empty(WIDTH)
     used = np.zeros(max(c_base.size, 1))
@@ -402,6 +469,7 @@ def draw_block(
                             taxed[t] += piece
                     if r_reduce[r]:
                         base_dep -= g
+            npv1, pb1 = npv0, pb0
             if any_grant:
                 npv1 = _flows(inv, max(base_dep, 0.0), sav + tiers[i], cost, g_sav[i], g_cost[i], salvage[i], life, dy,
                               tax[i], inflation[i], cash, taxed, disc[row], cum1)
@@ -418,39 +486,30 @@ def draw_block(
                         s_inv[e, r] += base_in[r]
                     s_ent[e, r] += amt_proj[r]
                     s_year[e, r] += amt_ent[r]
-            for r in range(R):
-                g = given[r]
-                if g > 0:
-                    piece = g / r_spread[r]
-                    for t in range(r_year[r], r_year[r] + r_spread[r]):
-                        seen[t, r] = True
-                        if taken:
-                            outlay[t, r, j] += piece
-            if taken and any_grant:  # an application: its nominal grants over the life
-                gross = 0.0
+            if grouped:  # decided when the draw's groups are: kept
+                b_p0[i], b_p1[i], b_u[i], b_lv[i] = p0, p1, u, lv
                 for r in range(R):
-                    if given[r] > 0:
-                        piece = given[r] / r_spread[r]
-                        for _ in range(r_spread[r]):
-                            gross += piece
-                if gross > 0:
-                    asked[j] += gross
-                    if ration:
-                        running += gross
-                        if not closed and running <= over:
-                            rat[0, j] += gross
-                            rat[3, j] += 1.0
-                            if not without:
-                                rat[2, j] += effects[0, i] * lv
-                        else:
-                            closed = True
-                            rat[1, j] += gross
-                            rat[4, j] += 1.0
-            if taken:
-                up_with[j] += 1.0
-            if without:
-                up_without[j] += 1.0
-            induced = (1.0 if taken else 0.0) - (1.0 if without else 0.0)
-            if induced != 0.0:
-                for c in range(effects.shape[0]):
-                    additional[c, j] += induced * (effects[c, i] * lv)
+                    b_given[r, i] = given[r]
+                g_i = group[i]
+                if g_i >= 0:
+                    s0 = _score(rule_kind, pb0, npv0, p0)
+                    s1 = _score(rule_kind, pb1, npv1, p1) if any_grant else s0
+                    if best1[g_i] < 0 or s1 > score1[g_i]:
+                        best1[g_i], score1[g_i] = i, s1
+                    if best0[g_i] < 0 or s0 > score0[g_i]:
+                        best0[g_i], score0[g_i] = i, s0
+                continue
+            running, closed = _add(j, i, taken, without, given, r_year, r_spread, outlay, seen, effects, lv, additional,
+                                   up_with, up_without, asked, ration, running, closed, over, rat)
+        if grouped:  # at most one option of a group: the one the rule ranks best, with and without support
+            for i in range(n):
+                g_i = group[i]
+                p1 = b_p1[i] if (g_i < 0 or best1[g_i] == i) else 0.0
+                p0 = b_p0[i] if (g_i < 0 or best0[g_i] == i) else 0.0
+                for r in range(R):
+                    given[r] = b_given[r, i]
+                running, closed = _add(j, i, b_u[i] < p1, b_u[i] < p0, given, r_year, r_spread, outlay, seen, effects,
+                                       b_lv[i], additional, up_with, up_without, asked, ration, running, closed, over, rat)
+            for g_i in range(best0.size):
+                best0[g_i] = -1
+                best1[g_i] = -1

@@ -92,6 +92,41 @@ def test_the_kernel_gives_the_general_paths_figures_for_the_shipped_grant_packs(
     np.testing.assert_allclose(fast.outlay, general.outlay, rtol=1e-11, atol=1e-6)
 
 
+def grouped_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`frames` with two exclusive groups in every enterprise: o0/o1 and o2/o3/o4."""
+    opts, ents = frames()
+    opts = opts.assign(excludes=opts["option_id"].map({"o0": "o1", "o2": "o3;o4"}).fillna(""))
+    v = validate(ents, opts)
+    return v.options, v.enterprises
+
+
+@pytest.mark.parametrize("pack, on, rule", [("DE", date(2026, 6, 1), DecisionRule("payback", payback_limit=5.0)),
+                                            ("DK", date(2026, 6, 1), DecisionRule("logistic", intercept=1.0, slope=-0.5)),
+                                            ("FR", date(2026, 6, 1), DecisionRule("npv"))])
+def test_exclusive_options_give_the_general_paths_figures(pack, on, rule):
+    """At most one option of a group taken up (the best-ranked, with and without support): the
+    kernel against run_programme's exclusive choice on the same draws, additional effects (the
+    switched-from option's subtracted) included; and the groups do cut the uptake."""
+    opts, ents = grouped_frames()
+    spec = McSpec(pack, on, rule, draws=8, seed=3)
+    assert engine_path(opts, ents, spec)[0] == "columnar"
+    fast = draw_sums(opts, ents, spec)
+    general = draw_sums(opts, ents, McSpec(**{**spec.__dict__, "engine": "general"}))
+    assert fast.keys == general.keys and len(fast.keys) >= 1
+    np.testing.assert_array_equal(fast.uptake_with, general.uptake_with)
+    np.testing.assert_array_equal(fast.uptake_without, general.uptake_without)
+    np.testing.assert_allclose(fast.outlay, general.outlay, rtol=1e-11, atol=1e-6)
+    np.testing.assert_allclose(fast.additional, general.additional, rtol=1e-11, atol=1e-6)
+    free = draw_sums(*frames(), spec)
+    assert (fast.uptake_with < free.uptake_with).all()
+
+
+def test_exclusive_options_with_cumulative_caps_run_the_general_path():
+    opts, ents = grouped_frames()
+    path, why = engine_path(opts, ents, McSpec("CA-ECOENERGY", ON, DecisionRule(), draws=3))
+    assert path == "general" and "cumulative caps" in why
+
+
 def test_the_company_cap_binds_in_the_test_data():
     """The comparison above reaches the cumulative cap: with every option taken up and no cap
     reached the outlay would be the sum of the per-project grants, which is larger."""
