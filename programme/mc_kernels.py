@@ -194,7 +194,7 @@ def _score(kind: int, payback: float, npv: float, p: float) -> float:  # pragma:
     return p
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _add(j: int, i: int, taken: bool, without: bool, given: np.ndarray, r_year: np.ndarray, r_spread: np.ndarray,
          outlay: np.ndarray, seen: np.ndarray, effects: np.ndarray, lv: float, additional: np.ndarray,
          up_with: np.ndarray, up_without: np.ndarray, asked: np.ndarray, ration: bool, running: float, closed: bool,
