@@ -18,8 +18,8 @@ What it expresses (else :func:`plan` returns the reason and the general path run
   eligibility thresholds not on a drawn input; any caps (per project, minimum aid, per
   enterprise, per year, investment per year), exclusions between rules and bases net of others;
 * exclusive options (at most one of a group taken up, the best-ranked) where the programme has no
-  cumulative cap (with one, ``run_programme`` allocates the caps in layers); enterprises with tax capacity (or no tax), a tax rate that does
-  not change over the lives and straight-line depreciation (no asset-class schedule);
+  cumulative cap (with one, ``run_programme`` allocates the caps in layers); enterprises with tax capacity (or no tax), tax rates by year where
+  they change, straight-line depreciation (no asset-class schedule);
 * decision rules ``payback``, ``npv`` and ``logistic`` (``irr`` needs the IRR solver per draw);
   the payback rule's limit may be drawn per (enterprise, draw) (``McSpec.threshold_spread``:
   only this path can, ``run_programme`` takes one limit for all).
@@ -138,8 +138,7 @@ def plan(options: pd.DataFrame, enterprises: pd.DataFrame, spec: Any) -> Plan | 
         return "some options exclude each other and the programme has cumulative caps (allocated in layers)"
     inputs = appraisal_inputs(opt, enterprises, spec.on_date)
     width = K.WIDTH
-    if engine.tax_rates_by_year(opt, enterprises, spec.on_date, width) is not None:
-        return "a tax rate changes over the options' lives"
+    rate_year = engine.tax_rates_by_year(opt, enterprises, spec.on_date, width)  # years 0..50 cover every drawn life
     if engine.depreciation_schedules(opt, enterprises, spec.on_date, width) is not None:
         return "some options depreciate on an asset-class schedule"
     if (~inputs.tax_capacity & (inputs.tax_rate > 0)).any():
@@ -180,7 +179,7 @@ def plan(options: pd.DataFrame, enterprises: pd.DataFrame, spec: Any) -> Plan | 
         "tiers": f(np.zeros(n) if tiers is None else np.asarray(tiers, dtype=float)),
         "salvage": f(arr["salvage_value"]), "g_sav": f(arr["savings_escalation"]), "g_cost": f(arr["cost_escalation"]),
         "inflation": f(arr["inflation"]), "dep_years": f(np.where(np.isnan(dep), -1, dep), dtype=np.int64),
-        "tax": f(inputs.tax_rate, dtype=float), "disc": f(disc), "disc_of": f(which.reshape(-1), dtype=np.int64),
+        "tax": f(inputs.tax_rate, dtype=float), "rate_year": f(np.zeros((0, 0)) if rate_year is None else rate_year, dtype=float), "disc": f(disc), "disc_of": f(which.reshape(-1), dtype=np.int64),
         "effects": f(effects), "grouped": bool((group >= 0).any()), "group": f(group, dtype=np.int64),
         "n_groups": int(group.max()) + 1 if n else 0,
     }
@@ -341,7 +340,7 @@ def columnar_run(p: Plan, spec: Any, *, envelope: float | None = None,
         rat_b = np.zeros((5, d.size))
         K.draw_block(seed, d, o["key"], o["ent"], o["n_ent"], o["low"], o["mode"], o["high"], o["vary"], u_cost,
                      o["share"], o["elig0"], o["extra"], o["other"], o["tiers"], o["salvage"], o["g_sav"], o["g_cost"],
-                     o["inflation"], o["dep_years"], o["tax"], o["disc"], o["disc_of"], o["effects"],
+                     o["inflation"], o["dep_years"], o["tax"], o["rate_year"], o["disc"], o["disc_of"], o["effects"],
                      *p.decision, *p.threshold, APPLY_PROBABILITY,
                      r["base"], r["ext"], r["netof"], r["excl"], r["ok"], r["lin"], r["const"], r["lq"], r["ld"],
                      r["floor"], r["min_inv"], r["max_inv"], r["min_pb"], r["project"], r["min_aid"], r["cap_ent"],

@@ -124,14 +124,16 @@ def _payback(cum: np.ndarray, life: int) -> float:  # pragma: no cover - compile
 
 @njit(**_JIT)
 def _flows(inv: float, base: float, sav: float, cost: float, g_sav: float, g_cost: float, salvage: float, life: int,
-           dep_years: float, rate: float, inflation: float, cash: np.ndarray, taxed: np.ndarray, disc: np.ndarray,
-           cum: np.ndarray) -> float:  # pragma: no cover - compiled
+           dep_years: float, rate: float, rate_year: np.ndarray, inflation: float, cash: np.ndarray, taxed: np.ndarray,
+           disc: np.ndarray, cum: np.ndarray) -> float:  # pragma: no cover - compiled
     """One option's after-tax flows (the model of :func:`finance.kernels.cash_flow_rows` with tax
     capacity, a fixed rate and straight-line depreciation of ``base`` over ``dep_years``): writes the
     cumulative flow into ``cum`` and returns the NPV at the factors ``disc``.  ``cash`` and
-    ``taxed`` (per period) are the grants paid and the part of them that is taxable income. [currency]"""
+    ``taxed`` (per period) are the grants paid and the part of them that is taxable income;
+    ``rate_year`` the tax rate of each year where it changes (empty: ``rate`` in every year). [currency]"""
     s_t = sav
     c_t = cost
+    by_year = rate_year.size > 0
     gs, gc = 1.0 + g_sav, 1.0 + g_cost
     g_inf = 1.0 + inflation
     defl = 1.0
@@ -159,7 +161,7 @@ def _flows(inv: float, base: float, sav: float, cost: float, g_sav: float, g_cos
         after_dep = taxable - dep
         if inflation != 0.0:  # depreciation is nominal: its real deduction is deflated
             after_dep = taxable - (taxable - after_dep) * defl
-        v += -rate * after_dep
+        v += -(rate_year[t] if by_year else rate) * after_dep
         cum[t] = v if t == 0 else cum[t - 1] + v
         npv += v * disc[t]
         defl = defl / g_inf
@@ -246,7 +248,7 @@ def draw_block(
     seed: np.uint64, draws: np.ndarray, key: np.ndarray, ent: np.ndarray, n_ent: int,
     low: np.ndarray, mode: np.ndarray, high: np.ndarray, vary: np.ndarray, u_cost: np.ndarray,
     share: np.ndarray, elig0: np.ndarray, extra: np.ndarray, other: np.ndarray, tiers: np.ndarray, salvage: np.ndarray,
-    g_sav: np.ndarray, g_cost: np.ndarray, inflation: np.ndarray, dep_years: np.ndarray, tax: np.ndarray,
+    g_sav: np.ndarray, g_cost: np.ndarray, inflation: np.ndarray, dep_years: np.ndarray, tax: np.ndarray, rate_year: np.ndarray,
     disc: np.ndarray, disc_of: np.ndarray, effects: np.ndarray,
     rule_kind: int, limit: float, lg_a: float, lg_b: float, lg_log: bool, lg_floor: float,
     t_draw: bool, t_low: float, t_high: float, ent_key: np.ndarray, apply_p: float,
@@ -268,7 +270,8 @@ def draw_block(
     ``share`` eligible share of the drawn investment (NaN = the investment), ``elig0`` the
     eligible investment when the investment is not drawn (NaN = the investment), ``extra`` the extra
     investment cost (NaN = eligible investment), ``other`` other grants, ``tiers`` TCA savings,
-    ``salvage``, escalations, ``inflation``, ``dep_years`` (-1 = the drawn life), ``tax`` rate,
+    ``salvage``, escalations, ``inflation``, ``dep_years`` (-1 = the drawn life), ``tax`` rate and
+    ``rate_year`` (n, WIDTH) the rate of each year where it changes ((0, 0): none),
     ``disc`` (rates, WIDTH) discount factors and ``disc_of`` each option's row; ``effects``
     (3, n) yearly effects.  With ``t_draw`` the payback rule's limit is drawn per (enterprise,
     draw), triangular on (``t_low``, ``limit``, ``t_high``), keyed on the enterprise's ``ent_key``.  Per rule r (R): base code, net of external grants, ``r_netof`` and
@@ -304,6 +307,8 @@ def draw_block(
     best1 = np.full(max(n_groups, 1), -1, dtype=np.int64)
     score0 = np.empty(max(n_groups, 1))
     score1 = np.empty(max(n_groups, 1))
+    by_year = rate_year.shape[0] > 0
+    no_year = np.zeros(0)
     cash = np.empty(WIDTH)
     taxed = np.empty(WIDTH)
     used = np.zeros(max(c_base.size, 1))
@@ -351,7 +356,7 @@ def draw_block(
             for t in range(life + 1):
                 cash[t] = 0.0
                 taxed[t] = 0.0
-            npv0 = _flows(inv, inv, sav + tiers[i], cost, g_sav[i], g_cost[i], salvage[i], life, dy, tax[i], inflation[i],
+            npv0 = _flows(inv, inv, sav + tiers[i], cost, g_sav[i], g_cost[i], salvage[i], life, dy, tax[i], rate_year[i] if by_year else no_year, inflation[i],
                           cash, taxed, disc[row], cum0)
             pb0 = _payback(cum0, life)
             if t_draw:  # the enterprise's payback threshold in this draw (one per enterprise and draw)
@@ -472,7 +477,7 @@ def draw_block(
             npv1, pb1 = npv0, pb0
             if any_grant:
                 npv1 = _flows(inv, max(base_dep, 0.0), sav + tiers[i], cost, g_sav[i], g_cost[i], salvage[i], life, dy,
-                              tax[i], inflation[i], cash, taxed, disc[row], cum1)
+                              tax[i], rate_year[i] if by_year else no_year, inflation[i], cash, taxed, disc[row], cum1)
                 pb1 = _payback(cum1, life)
                 p1 = _probability(rule_kind, pb1, npv1, lim, lg_a, lg_b, lg_log, lg_floor)
             else:

@@ -92,6 +92,24 @@ def test_the_kernel_gives_the_general_paths_figures_for_the_shipped_grant_packs(
     np.testing.assert_allclose(fast.outlay, general.outlay, rtol=1e-11, atol=1e-6)
 
 
+@pytest.mark.parametrize("jurisdiction", ["NL", "US"])
+def test_tax_rates_that_change_over_the_lives_give_the_general_paths_figures(jurisdiction):
+    """The enterprises' own jurisdictions' corporate rates, which change over the lives (2010 on)."""
+    from policies import engine
+
+    opts, ents = frames()
+    v = validate(ents.assign(jurisdiction=jurisdiction).drop(columns=["tax_rate"]), opts)
+    opts, ents = v.options, v.enterprises
+    assert engine.tax_rates_by_year(opts, ents, ON, K.WIDTH) is not None
+    spec = McSpec("CA-ECOENERGY", ON, DecisionRule("payback", payback_limit=4.0), draws=6, seed=3)
+    assert engine_path(opts, ents, spec)[0] == "columnar"
+    fast = draw_sums(opts, ents, spec)
+    general = draw_sums(opts, ents, McSpec(**{**spec.__dict__, "engine": "general"}))
+    np.testing.assert_array_equal(fast.uptake_with, general.uptake_with)
+    np.testing.assert_array_equal(fast.uptake_without, general.uptake_without)
+    np.testing.assert_allclose(fast.outlay, general.outlay, rtol=1e-11, atol=1e-6)
+
+
 def grouped_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`frames` with two exclusive groups in every enterprise: o0/o1 and o2/o3/o4."""
     opts, ents = frames()
