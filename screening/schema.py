@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field as _dc_field
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,6 +75,7 @@ _ENUMS: dict[str, tuple[str, ...]] = {
 }
 _TRUE = {"yes", "y", "true", "1", "1.0"}
 _FALSE = {"no", "n", "false", "0", "0.0"}
+_TRUE_WORDS, _FALSE_WORDS = frozenset(_TRUE), frozenset(_FALSE)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 TABLES: tuple[str, ...] = ("enterprises", "options")
@@ -149,6 +151,8 @@ class _Ctx:
     rows: np.ndarray
     srcs: np.ndarray
     errors: Collector
+    #: each cell's position in its field's list of values, for list fields the fast path read
+    codes: dict[str, np.ndarray] = _dc_field(default_factory=dict)
 
     def bad(self, mask: np.ndarray, column: str, values: pd.Series | np.ndarray | Cells, reason: str | np.ndarray) -> None:
         self.errors.cells(self.table, mask, self.rows, self.srcs, column, values, reason)
@@ -275,12 +279,27 @@ def _parse_numbers(text: pd.Series) -> np.ndarray:
         return np.asarray(pd.to_numeric(text, errors="coerce"), dtype=float)
 
 
+def _fast_column(f: Field, raw: pd.Series, jurisdictions: tuple[str, ...]) -> tuple[pd.Series, np.ndarray | None] | None:
+    """:func:`screening.typed_columns.fast_column` with this module's words and lists."""
+    from screening.typed_columns import fast_column
+
+    allowed = (jurisdictions if f.type == "jurisdiction" else _ENUMS[f.type]) if f.type in _ENUMS else None
+    return fast_column(f, raw, allowed=allowed, true_words=_TRUE_WORDS, false_words=_FALSE_WORDS)
+
+
 def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str, ...], present: bool = True) -> pd.Series:
     """Validate and convert one column of the field table, column-wise; bad cells go to ``ctx``.
 
     ``present`` is False for a required column missing from the file: that is reported once, as a
     header error, not again for every row.
     """
+    if present:
+        fast = _fast_column(f, raw, jurisdictions)
+        if fast is not None:  # no cell can be bad: the typed column from whole-column passes
+            out, pos = fast
+            if pos is not None:
+                ctx.codes[f.column] = pos
+            return out
     c = classify(raw)
     k = c.kind
     missing = k == MISSING
