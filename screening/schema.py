@@ -408,15 +408,15 @@ def absent_column(f: Field, index: pd.Index) -> pd.Series:
     column that is absent is reported once, as a header error, by the caller."""
     n = len(index)
     if f.type in ("float", "int"):
-        out = pd.Series(np.full(n, float(f.default) if f.default != "" else np.nan), index=index, dtype=float)
+        out = pd.Series(np.full(n, float(f.default) if f.default != "" else np.nan), index=index, dtype=float, copy=False)
         return out.astype("Int64") if f.type == "int" else out
     if f.type == "bool":
-        return pd.Series(np.full(n, (f.default or "no") in _TRUE), index=index, dtype=bool)
+        return pd.Series(np.full(n, (f.default or "no") in _TRUE), index=index, dtype=bool, copy=False)
     if f.type == "idlist":
-        return pd.Series(np.full(n, "", dtype=object), index=index, dtype=object)
+        return pd.Series(np.full(n, "", dtype=object), index=index, dtype=object, copy=False)
     if f.type in _ENUMS and f.default != "":
-        return pd.Series(np.full(n, f.default, dtype=object), index=index, dtype=object)
-    return pd.Series(np.full(n, None, dtype=object), index=index, dtype=object)
+        return pd.Series(np.full(n, f.default, dtype=object), index=index, dtype=object, copy=False)
+    return pd.Series(np.full(n, None, dtype=object), index=index, dtype=object, copy=False)
 
 
 def _check_extra(name: str, raw: pd.Series, ctx: _Ctx) -> pd.Series:
@@ -565,7 +565,9 @@ def validate(
                 typed[f.column] = _check_column(f, raw[f.column], ctx, juris)
         for extra in [c for c in raw.columns if c not in typed]:
             typed[extra] = _check_extra(extra, raw[extra], ctx)
-        out[table] = pd.DataFrame(typed, index=raw.index)
+        # each typed column is a fresh array: the frame takes them as they are (no copy into
+        # consolidated blocks, which cost as much as all the checks)
+        out[table] = pd.DataFrame(typed, index=raw.index, copy=False)
 
     ent, opt = out["enterprises"], out["options"]
     _check_duplicates(ent, ctxs["enterprises"])
@@ -577,8 +579,21 @@ def validate(
     if len(opt):
         opt["depreciation_years"] = opt["depreciation_years"].fillna(opt["lifetime_years"])
         opt["eligible_investment"] = opt["eligible_investment"].fillna(opt["investment"])
-        opt["hierarchy"] = opt["hierarchy"].fillna(opt["category"].map(DEFAULT_HIERARCHY))
+        opt["hierarchy"] = _default_hierarchy(opt, ctxs["options"])
     return Validated(ent.reset_index(drop=True), opt.reset_index(drop=True))
+
+
+def _default_hierarchy(opt: pd.DataFrame, ctx: _Ctx) -> pd.Series:
+    """Each option's place in BASF's order: its own, else its category's default."""
+    codes = ctx.codes.get("category")
+    if codes is None:
+        return opt["hierarchy"].fillna(opt["category"].map(DEFAULT_HIERARCHY))
+    given = opt["hierarchy"].to_numpy(dtype=object)
+    unset = pd.isna(given)
+    if not unset.any():
+        return opt["hierarchy"]
+    by_category = np.array([DEFAULT_HIERARCHY[c] for c in CATEGORIES] + [None], dtype=object)
+    return pd.Series(np.where(unset, by_category[codes], given), index=opt.index, dtype=object, copy=False)
 
 
 def _key_text(frame: pd.DataFrame, keys: Iterable[str]) -> pd.Series:

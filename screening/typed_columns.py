@@ -126,7 +126,7 @@ def _numeric(f: Field, raw: pd.Series) -> pd.Series | None:
             return None
         if f.type == "int" and (given % 1 != 0).any():
             return None
-    out = pd.Series(num, index=raw.index, dtype=float)
+    out = pd.Series(num, index=raw.index, dtype=float, copy=False)
     if f.default != "" and missing.any():
         out = out.where(~missing, float(f.default))
     return out.astype("Int64") if f.type == "int" else out
@@ -138,7 +138,7 @@ def _bool(f: Field, raw: pd.Series, true_words: frozenset[str], false_words: fro
 
     default = (f.default or "no") in true_words
     if isinstance(raw.dtype, np.dtype) and raw.dtype.kind == "b":
-        return pd.Series(raw.to_numpy(dtype=bool, copy=True), index=raw.index, dtype=bool)
+        return pd.Series(raw.to_numpy(dtype=bool, copy=True), index=raw.index, dtype=bool, copy=False)
     arr = arrow_text(raw)
     if arr is None:
         return None
@@ -152,7 +152,7 @@ def _bool(f: Field, raw: pd.Series, true_words: frozenset[str], false_words: fro
                       .to_numpy(zero_copy_only=False), dtype=bool)
     if (~missing & ~is_t & ~is_f).any():
         return None
-    return pd.Series(np.where(is_t, True, np.where(is_f, False, default)), index=raw.index, dtype=bool)
+    return pd.Series(np.where(is_t, True, np.where(is_f, False, default)), index=raw.index, dtype=bool, copy=False)
 
 
 def _words(f: Field, raw: pd.Series, allowed: tuple[str, ...]) -> tuple[pd.Series, np.ndarray] | None:
@@ -175,7 +175,7 @@ def _words(f: Field, raw: pd.Series, allowed: tuple[str, ...]) -> tuple[pd.Serie
         return None
     canon = np.array(allowed + (f.default if f.default != "" else None,), dtype=object)
     vals = canon[pos]  # -1: the last entry, the default (or None) for a missing cell
-    return pd.Series(vals, index=raw.index, dtype=object), pos
+    return pd.Series(vals, index=raw.index, dtype=object, copy=False), pos
 
 
 def _text(f: Field, raw: pd.Series) -> pd.Series | None:
@@ -197,8 +197,8 @@ def _text(f: Field, raw: pd.Series) -> pd.Series | None:
         else:
             vals = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
         vals[missing] = ""
-        return pd.Series(vals, index=raw.index, dtype=object)
-    return pd.Series(np.asarray(text.to_numpy(zero_copy_only=False), dtype=object), index=raw.index, dtype=object)
+        return pd.Series(vals, index=raw.index, dtype=object, copy=False)
+    return pd.Series(np.asarray(text.to_numpy(zero_copy_only=False), dtype=object), index=raw.index, dtype=object, copy=False)
 
 
 def fast_column(f: Field, raw: pd.Series, *, allowed: tuple[str, ...] | None, true_words: frozenset[str],
