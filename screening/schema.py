@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from dataclasses import dataclass
 from dataclasses import field as _dc_field
 from functools import lru_cache
@@ -25,9 +26,12 @@ import pandas as pd
 
 # the spreadsheet formula escape lives in one module; re-exported here for existing callers
 from screening.formula_escape import FORMULA_PREFIXES, escape_formula, unescape_formula  # noqa: F401
-from screening.cells import BOOL, DATE, DATETIME, KIND_WORDS, MAX_CELL_CHARS, MISSING, NUMBER, OTHER, TEXT, Cells, _number_text, classify, text_problems
+from screening.cells import BOOL, DATE, DATETIME, KIND_WORDS, MAX_CELL_CHARS, MISSING, NUMBER, OTHER, TEXT, Cells, _number_text, classify, repeated, text_problems
 from screening.errors import CellError, Collector, ValidationError  # noqa: F401 - CellError, ValidationError re-exported
 from screening.limits import AMOUNT_BOUND, MAX_COLUMNS, MAX_ROWS
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from screening.typed_columns import Fast
 
 #: UNEP's eight cleaner-production option types plus end-of-pipe treatment.
 CATEGORIES: tuple[str, ...] = (
@@ -151,8 +155,11 @@ class _Ctx:
     rows: np.ndarray
     srcs: np.ndarray
     errors: Collector
-    #: each cell's position in its field's list of values, for list fields the fast path read
+    #: what the fast path learnt of the columns it read (:class:`screening.typed_columns.Fast`):
+    #: list positions, where a text value is present, text fields as Arrow strings
     codes: dict[str, np.ndarray] = _dc_field(default_factory=dict)
+    present: dict[str, np.ndarray] = _dc_field(default_factory=dict)
+    text: dict[str, object] = _dc_field(default_factory=dict)
 
     def bad(self, mask: np.ndarray, column: str, values: pd.Series | np.ndarray | Cells, reason: str | np.ndarray) -> None:
         self.errors.cells(self.table, mask, self.rows, self.srcs, column, values, reason)
@@ -279,7 +286,7 @@ def _parse_numbers(text: pd.Series) -> np.ndarray:
         return np.asarray(pd.to_numeric(text, errors="coerce"), dtype=float)
 
 
-def _fast_column(f: Field, raw: pd.Series, jurisdictions: tuple[str, ...]) -> tuple[pd.Series, np.ndarray | None] | None:
+def _fast_column(f: Field, raw: pd.Series, jurisdictions: tuple[str, ...]) -> Fast | None:
     """:func:`screening.typed_columns.fast_column` with this module's words and lists."""
     from screening.typed_columns import fast_column
 
@@ -296,10 +303,10 @@ def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str,
     if present:
         fast = _fast_column(f, raw, jurisdictions)
         if fast is not None:  # no cell can be bad: the typed column from whole-column passes
-            out, pos = fast
-            if pos is not None:
-                ctx.codes[f.column] = pos
-            return out
+            for seen, got in ((ctx.codes, fast.codes), (ctx.present, fast.present), (ctx.text, fast.text)):
+                if got is not None:
+                    seen[f.column] = got
+            return fast.values
     c = classify(raw)
     k = c.kind
     missing = k == MISSING
@@ -395,7 +402,7 @@ def _dates(f: Field, c: Cells, open_: np.ndarray, ctx: _Ctx, idx: pd.Index) -> p
     other = open_ & ~cand
     if other.any():
         words = np.array(["a number" if kk == NUMBER else w for kk, w in zip(k[other], _words(c, other))], dtype=object)
-        full = np.full(len(k), "", dtype=object)
+        full = repeated("", len(k))
         full[other] = [f"expected a date as YYYY-MM-DD, got {w}" for w in words]
         ctx.bad(other, f.column, text, full[other])
     ok = cand & iso & ~impossible
@@ -413,9 +420,9 @@ def absent_column(f: Field, index: pd.Index) -> pd.Series:
     if f.type == "bool":
         return pd.Series(np.full(n, (f.default or "no") in _TRUE), index=index, dtype=bool, copy=False)
     if f.type == "idlist":
-        return pd.Series(np.full(n, "", dtype=object), index=index, dtype=object, copy=False)
+        return pd.Series(repeated("", n), index=index, dtype=object, copy=False)
     if f.type in _ENUMS and f.default != "":
-        return pd.Series(np.full(n, f.default, dtype=object), index=index, dtype=object, copy=False)
+        return pd.Series(repeated(f.default, n), index=index, dtype=object, copy=False)
     return pd.Series(np.full(n, None, dtype=object), index=index, dtype=object, copy=False)
 
 
@@ -605,12 +612,27 @@ def _key_text(frame: pd.DataFrame, keys: Iterable[str]) -> pd.Series:
     return out
 
 
+def _is_in(values: pd.Series, text: object | None, known: pd.Index) -> np.ndarray:
+    """Which values are among ``known`` (Arrow's hash lookup where the column is kept as Arrow strings)."""
+    if text is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            wanted = pa.array(known.to_numpy(dtype=object), type=pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+            return values.isin(known).to_numpy()
+        found = pc.fill_null(pc.is_in(text, value_set=wanted), False)
+        return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+    return values.isin(known).to_numpy()
+
+
 def _check_references(opt: pd.DataFrame, ctx: _Ctx, ent: pd.DataFrame, known_enterprise_ids: Iterable[str],
                       known_option_keys: Iterable[tuple[str, str]]) -> None:
     """Options' enterprises exist; eligible investment within the investment; excludes name options."""
     eid = opt["enterprise_id"]
     known = pd.Index(list(map(str, known_enterprise_ids))).append(pd.Index(ent["enterprise_id"].dropna().astype(str))).unique()
-    orphan = eid.notna().to_numpy() & ~eid.isin(known).to_numpy()
+    orphan = _present(opt, ctx, "enterprise_id") & ~_is_in(eid, ctx.text.get("enterprise_id"), known)
     ctx.bad(orphan, "enterprise_id", eid, "enterprise does not exist")
     inv, elig = opt["investment"], opt["eligible_investment"]
     over = (elig > inv + 1e-9).fillna(False).to_numpy(dtype=bool)
@@ -618,7 +640,7 @@ def _check_references(opt: pd.DataFrame, ctx: _Ctx, ent: pd.DataFrame, known_ent
         ctx.bad(over, "eligible_investment", _number_text(elig.to_numpy(dtype=float)),
                 np.array([f"out of range: must be 0..investment ({v:g})" for v in inv[over]], dtype=object))
     ex = opt["excludes"]
-    has = (ex.notna() & eid.notna() & opt["option_id"].notna()).to_numpy() & (ex.fillna("") != "").to_numpy()
+    has = _present(opt, ctx, "excludes") & _present(opt, ctx, "enterprise_id") & _present(opt, ctx, "option_id")
     if not has.any():
         return
     pos = np.flatnonzero(has)
@@ -646,8 +668,29 @@ def _check_references(opt: pd.DataFrame, ctx: _Ctx, ent: pd.DataFrame, known_ent
 def _per_row(source: str | np.ndarray, n: int) -> np.ndarray:
     """One source name per row."""
     if isinstance(source, str):
-        return np.full(n, source, dtype=object)
+        return repeated(source, n)
     return np.asarray(source, dtype=object)
+
+
+def _factorized(values: pd.Series, text: object | None) -> tuple[np.ndarray, int]:
+    """Each value's code (-1 where missing) and the number of distinct values; by Arrow's hash
+    where the fast path kept the column as Arrow strings (``text``), else ``pd.factorize``."""
+    if text is not None:
+        import pyarrow.compute as pc
+
+        enc = pc.dictionary_encode(text.combine_chunks())  # type: ignore[attr-defined]
+        return np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64), len(enc.dictionary)
+    part, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    return part, len(uniques)
+
+
+def _present(frame: pd.DataFrame, ctx: _Ctx, column: str) -> np.ndarray:
+    """Where a text column's typed value is neither missing nor ''."""
+    got = ctx.present.get(column)
+    if got is not None:
+        return got
+    col = frame[column]
+    return col.notna().to_numpy() & (col.fillna("") != "").to_numpy()
 
 
 def _check_duplicates(frame: pd.DataFrame, ctx: _Ctx) -> None:
@@ -656,18 +699,24 @@ def _check_duplicates(frame: pd.DataFrame, ctx: _Ctx) -> None:
         return
     keys = list(KEYS[ctx.table])
     sub = frame[keys]
-    valid = sub.notna().all(axis=1).to_numpy()
-    if not valid.any():
-        return
-    # one integer per distinct key: each part's code, combined (the same rows repeat as with the parts
-    # joined into one text, without making that text for every row)
+    # one integer per distinct key: each part's code (-1 where missing), combined (the same rows
+    # repeat as with the parts joined into one text, without making that text for every row)
+    valid = np.ones(len(sub), dtype=bool)
     combined = np.zeros(len(sub), dtype=np.int64)
     for k in keys:
-        part, uniques = pd.factorize(sub[k].to_numpy(dtype=object), use_na_sentinel=True)
-        combined = combined * (len(uniques) + 1) + (part + 1)
+        part, distinct = _factorized(sub[k], ctx.text.get(k))
+        valid &= part >= 0
+        combined = combined * (distinct + 1) + (part + 1)
+    if not valid.any():
+        return
     combined[~valid] = -1
     codes, _ = pd.factorize(combined)
-    dup = valid & pd.Series(combined).duplicated(keep="first").to_numpy()
+    # codes number the keys in order of first appearance: a row repeats an earlier key unless its
+    # code is a new maximum (Series.duplicated(keep="first"), without a second hash pass)
+    seen = np.maximum.accumulate(codes)
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = seen[1:] > seen[:-1]
+    dup = valid & ~first
     if not dup.any():
         return
     first_pos = np.full(codes.max() + 1, -1, dtype=np.int64)

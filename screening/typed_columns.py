@@ -23,7 +23,7 @@ typed column, value for value and dtype for dtype (``tests/test_validate_fastpat
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -178,7 +178,7 @@ def _words(f: Field, raw: pd.Series, allowed: tuple[str, ...]) -> tuple[pd.Serie
     return pd.Series(vals, index=raw.index, dtype=object, copy=False), pos
 
 
-def _text(f: Field, raw: pd.Series) -> pd.Series | None:
+def _text(f: Field, raw: pd.Series) -> Fast | None:
     arr = arrow_text(raw)
     if arr is None:
         return None
@@ -190,19 +190,42 @@ def _text(f: Field, raw: pd.Series) -> pd.Series | None:
     if f.type == "idlist":  # parts stripped, empty parts dropped; an empty list is ''
         import pyarrow.compute as pc
 
-        if pc.any(pc.match_substring(text, ";")).as_py():
+        joined = bool(pc.any(pc.match_substring(text, ";")).as_py())
+        if joined:
             s = pd.Series(text, dtype="str", index=raw.index)
             s = s.str.replace(r"\s*;\s*", ";", regex=True).str.replace(r";{2,}", ";", regex=True).str.strip(";")
             vals = s.to_numpy(dtype=object)
         else:
             vals = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
         vals[missing] = ""
-        return pd.Series(vals, index=raw.index, dtype=object, copy=False)
-    return pd.Series(np.asarray(text.to_numpy(zero_copy_only=False), dtype=object), index=raw.index, dtype=object, copy=False)
+        return Fast(pd.Series(vals, index=raw.index, dtype=object, copy=False), None, None if joined else ~missing, None)
+    values = pd.Series(np.asarray(text.to_numpy(zero_copy_only=False), dtype=object), index=raw.index, dtype=object, copy=False)
+    return Fast(values, None, ~missing, text)
+
+
+class Fast(NamedTuple):
+    """A column the fast path read.
+
+    Attributes
+    ----------
+    values : Series
+        The typed column, as :func:`screening.schema._check_column` makes it.
+    codes : ndarray of int64 or None
+        For a field with a list of values, each cell's position in the list (-1 where missing).
+    present : ndarray of bool or None
+        For a text or id-list field, where the typed value is neither missing nor ''.
+    text : pyarrow.ChunkedArray or None
+        For a text field, the typed values as Arrow strings (null where missing), for hash joins.
+    """
+
+    values: pd.Series
+    codes: np.ndarray | None
+    present: np.ndarray | None
+    text: pa.ChunkedArray | None
 
 
 def fast_column(f: Field, raw: pd.Series, *, allowed: tuple[str, ...] | None, true_words: frozenset[str],
-                false_words: frozenset[str]) -> tuple[pd.Series, np.ndarray | None] | None:
+                false_words: frozenset[str]) -> Fast | None:
     """The typed column of a field whose column holds no bad cell, or None.
 
     Parameters
@@ -218,23 +241,22 @@ def fast_column(f: Field, raw: pd.Series, *, allowed: tuple[str, ...] | None, tr
 
     Returns
     -------
-    (Series, ndarray or None) or None
-        The typed column as :func:`screening.schema._check_column` makes it, with each cell's
-        position in ``allowed`` (-1 where missing) for a list field; None where a cell might be
-        bad, or the column is not one this path reads: the full path decides.
+    Fast or None
+        The typed column and what the checks learnt on the way; None where a cell might be bad,
+        or the column is not one this path reads: the full path decides.
     """
     if f.type in ("float", "int"):
         out = _numeric(f, raw)
-        return None if out is None else (out, None)
+        return None if out is None else Fast(out, None, None, None)
     if f.type == "bool":
         out = _bool(f, raw, true_words, false_words)
-        return None if out is None else (out, None)
+        return None if out is None else Fast(out, None, None, None)
     if allowed is not None:
-        return _words(f, raw, allowed)
+        got = _words(f, raw, allowed)
+        return None if got is None else Fast(got[0], got[1], None, None)
     if f.type in ("text", "idlist"):
-        out = _text(f, raw)
-        return None if out is None else (out, None)
+        return _text(f, raw)
     return None
 
 
-__all__ = ["arrow_text", "fast_column"]
+__all__ = ["Fast", "arrow_text", "fast_column"]

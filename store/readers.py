@@ -27,6 +27,7 @@ import pandas as pd
 from screening.formula_escape import unescape_frame
 from store.writers import xlsx_decode_frame
 
+from screening.cells import repeated
 from screening.errors import CellError
 from screening.limits import MAX_COLUMNS, MAX_IMPORT_BYTES, MAX_INFLATED_BYTES, MAX_ROWS, MAX_XLSX_INFLATION
 from screening.schema import detect_kind
@@ -64,7 +65,7 @@ class RawBatch:
         if not parts:
             return None, np.array([], dtype=object), np.array([], dtype=np.int64)
         frame = parts[0][0] if len(parts) == 1 else pd.concat([f for f, _ in parts], ignore_index=True, sort=False)
-        srcs = np.concatenate([np.full(len(f), s, dtype=object) for f, s in parts])
+        srcs = np.concatenate([repeated(s, len(f)) for f, s in parts])
         rows = np.concatenate([self.rows.get(id(f), np.arange(len(f), dtype=np.int64) + 2) for f, _ in parts])
         return frame, srcs, rows
 
