@@ -115,9 +115,9 @@ def _numbers_of(f: Field, raw: pd.Series) -> tuple[np.ndarray, np.ndarray] | Non
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             return None
     num = np.array(parsed.to_numpy(zero_copy_only=False), dtype=float)
-    if np.isnan(num[~missing]).any():  # the text 'nan': not a number (the full path says so)
+    nan = np.isnan(num)
+    if (nan != missing).any():  # the text 'nan': not a number (the full path says so)
         return None
-    num[missing] = np.nan
     return num, missing
 
 
@@ -128,16 +128,17 @@ def _numeric(f: Field, raw: pd.Series) -> pd.Series | None:
     num, missing = got
     if f.required and missing.any():
         return None
-    given = num[~missing]
+    any_missing = bool(missing.any())
+    given = num[~missing] if any_missing else num
     if len(given):
         lo = max(f.min, -AMOUNT_BOUND) if math.isfinite(f.min) else -AMOUNT_BOUND
         hi = min(f.max, AMOUNT_BOUND) if math.isfinite(f.max) else AMOUNT_BOUND
         if not (given.min() >= lo and given.max() <= hi):  # also refuses inf (beyond every bound)
             return None
-        if f.type == "int" and (given % 1 != 0).any():
+        if f.type == "int" and (np.floor(given) != given).any():  # finite here: v % 1 != 0
             return None
     out = pd.Series(num, index=raw.index, dtype=float, copy=False)
-    if f.default != "" and missing.any():
+    if f.default != "" and any_missing:
         out = out.where(~missing, float(f.default))
     return out.astype("Int64") if f.type == "int" else out
 
