@@ -111,6 +111,12 @@ def fields(table: str) -> list[Field]:
     """The fields of ``table`` ("enterprises" or "options") in import-format order."""
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; expected one of {TABLES}")
+    return list(_fields(table))
+
+
+@lru_cache(maxsize=len(TABLES))
+def _fields(table: str) -> tuple[Field, ...]:
+    """:func:`fields`, read from the field table once (Field is frozen)."""
     ft = field_table()
     out = []
     for r in ft[ft["table"] == table].itertuples(index=False):
@@ -127,7 +133,7 @@ def fields(table: str) -> list[Field]:
                 description=r.description,
             )
         )
-    return out
+    return tuple(out)
 
 
 def columns(table: str) -> list[str]:
