@@ -174,3 +174,32 @@ def test_typed_bad_columns_give_the_same_bad_cells(column, values, monkeypatch):
     fast, full = _both(ent, opt, monkeypatch)
     _same(fast, full)
     assert isinstance(fast, pd.DataFrame) or column == "mandatory"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_duplicate_keys_are_the_rows_a_first_seen_table_finds(seed):
+    """``_check_duplicates`` (option_id alone distinct, or the combined key) against a plain dict of
+    first rows, with missing parts."""
+    from screening.errors import Collector
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    distinct = seed == 0  # option ids that never repeat: the shortcut
+    eid = rng.choice(np.array(["E1", "E2", "E3", None], dtype=object), n, p=[0.4, 0.3, 0.2, 0.1])
+    oid = np.array([f"O{i}" for i in range(n)] if distinct else rng.choice([f"O{i}" for i in range(40)] + [None], n), dtype=object)
+    frame = pd.DataFrame({"enterprise_id": eid, "option_id": oid}, dtype=object)
+    errors = Collector()
+    ctx = schema._Ctx("options", np.arange(n) + 2, np.full(n, "o.csv", dtype=object), errors)
+    schema._check_duplicates(frame, ctx)
+    got = [(int(r), v, why) for r, v, why in errors.frame()[["row", "value", "reason"]].itertuples(index=False)] if errors else []
+    first: dict[tuple[str, str], int] = {}
+    want = []
+    for i, key in enumerate(zip(eid, oid)):
+        if None in key:
+            continue
+        if key in first:
+            want.append((i + 2, f"{key[0]} / {key[1]}", f"duplicate id (first seen in row {first[key]})"))
+        else:
+            first[key] = i + 2
+    assert got == want
+    assert distinct == (not want)
