@@ -210,8 +210,28 @@ def _text(f: Field, raw: pd.Series) -> Fast | None:
             vals = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
         vals[missing] = ""
         return Fast(pd.Series(vals, index=raw.index, dtype=object, copy=False), None, None if joined else ~missing, None)
-    values = pd.Series(np.asarray(text.to_numpy(zero_copy_only=False), dtype=object), index=raw.index, dtype=object, copy=False)
+    values = pd.Series(_objects(text), index=raw.index, dtype=object, copy=False)
     return Fast(values, None, ~missing, text)
+
+
+#: Rows from which a text column is looked at for repeats, and the share of distinct values in
+#: them below which its cells share one string object per distinct value.
+_SAMPLE_ROWS, _REPEATED = 4096, 0.25
+
+
+def _objects(text: pa.ChunkedArray) -> np.ndarray:
+    """Arrow strings as an object array of Python strings (None where null).  A column that
+    repeats a few values (an enterprise id on each option, a stock title) gets one string object
+    per distinct value, taken by the dictionary's indices: the same values, a fraction of the
+    allocations and memory."""
+    import pyarrow.compute as pc
+
+    n = len(text)
+    if n > 2 * _SAMPLE_ROWS and pc.count_distinct(text.slice(0, _SAMPLE_ROWS)).as_py() < _REPEATED * _SAMPLE_ROWS:
+        enc = pc.dictionary_encode(text.combine_chunks())
+        words = np.append(np.asarray(enc.dictionary.to_numpy(zero_copy_only=False), dtype=object), None)
+        return words[np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)]
+    return np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
 
 
 class Fast(NamedTuple):
