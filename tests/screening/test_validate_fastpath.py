@@ -203,3 +203,19 @@ def test_duplicate_keys_are_the_rows_a_first_seen_table_finds(seed):
             first[key] = i + 2
     assert got == want
     assert distinct == (not want)
+
+
+def test_a_text_column_of_few_values_shares_their_strings_and_equals_the_full_path(monkeypatch):
+    n = 10_000  # above the rows sampled for repeats
+    titles = np.array(["pump", "  heat recovery ", "Ölmühle"], dtype=object)[np.arange(n) % 3]
+    opt = pd.DataFrame({"option_id": _str([f"O{i}" for i in range(n)]), "enterprise_id": _str(["E1"] * n),
+                        "title": _str(titles), "category": _str(["byproduct"] * n), "investment": np.full(n, 10.0),
+                        "annual_savings": np.full(n, 2.0), "lifetime_years": np.full(n, 5)})
+    ent = pd.DataFrame({"enterprise_id": _str(["E1"]), "name": _str(["Acme"]), "jurisdiction": _str(["NL"]),
+                        "size_class": _str(["small"])})
+    hits: list[str] = []
+    fast, full = _both(ent, opt, monkeypatch, hits)
+    _same(fast, full)
+    assert "title" in hits
+    got = fast.options["title"].to_numpy(dtype=object)
+    assert got[1] == "heat recovery" and len({id(v) for v in got}) == 3
