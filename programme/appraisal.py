@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from finance.batch import batch_cash_flows, batch_irr, batch_metrics
 from policies.items import ITEM_COLUMNS, SupportItem
 
-__all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support", "payback_years", "payback_from_cumulative", "decision_metrics"]
+__all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support", "payback_years", "payback_from_cumulative",
+           "cumulative_payback", "decision_metrics", "discounted_sums"]
 
 #: Columns returned by :func:`appraise_metrics`.
 METRICS: tuple[str, ...] = ("npv", "irr", "simple_payback_years")
@@ -135,20 +137,91 @@ def payback_years(net: np.ndarray, life: np.ndarray) -> np.ndarray:
     ----------
     ``finance.metrics.payback`` (the scalar definition this reproduces).
     """
-    return payback_from_cumulative(np.cumsum(net, axis=1), life)
+    return cumulative_payback(net, life, keep_cumulative=False)[1]
+
+
+def cumulative_payback(net: np.ndarray, life: np.ndarray, *, keep_cumulative: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+    """The cumulative flows C_t = v_0 + ... + v_t of each row and its simple payback, in one pass.
+
+    C_t is summed in period order (the numbers of ``np.cumsum(net, axis=1)``); the payback is
+    :func:`payback_from_cumulative`'s.  One compiled pass over the rows instead of numpy's
+    row-wise cumulative sum, which is slow on short rows.
+
+    Parameters
+    ----------
+    net : numpy.ndarray, shape (n, T)
+        Net cash flow per period. [currency]
+    life : numpy.ndarray, shape (n,)
+        Life N per option. [yr]
+    keep_cumulative : bool
+        Return C (n, T); else None (not held in memory).
+
+    Returns
+    -------
+    cum : numpy.ndarray, shape (n, T), or None
+        [currency]
+    payback : numpy.ndarray, shape (n,)
+        [yr]; NaN = never.
+    """
+    net = np.require(net, dtype=float, requirements=["C"])
+    n, width = net.shape
+    cum = np.empty((n, width)) if keep_cumulative else np.empty((0, 0))
+    out = np.empty(n)
+    _cum_payback_rows(net, _lives(life, n), cum, keep_cumulative, out)
+    return (cum if keep_cumulative else None), out
 
 
 def payback_from_cumulative(cum: np.ndarray, life: np.ndarray) -> np.ndarray:
     """:func:`payback_years` from the cumulative flows C_t (v_t = C_t - C_{t-1}). [yr]"""
-    t_idx = np.arange(cum.shape[1])
-    hit = (cum >= 0) & (t_idx[None, :] <= np.asarray(life)[:, None])
-    found = hit.any(axis=1)
-    t = hit.argmax(axis=1)
-    rows = np.arange(cum.shape[0])
-    prev = cum[rows, np.maximum(t - 1, 0)]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(t == 0, 0.0, t - 1 + (-prev) / (cum[rows, t] - prev))
-    return np.where(found, value, np.nan)
+    cum = np.require(cum, dtype=float, requirements=["C"])
+    out = np.empty(cum.shape[0])
+    _payback_rows(cum, _lives(life, cum.shape[0]), out)
+    return out
+
+
+def _lives(life: np.ndarray, n: int) -> np.ndarray:
+    """Lives as int64 for the kernels: the last period t with t <= life. [yr]"""
+    return np.require(np.floor(np.broadcast_to(np.asarray(life, dtype=float), (n,))), dtype=np.int64,
+                      requirements=["C"])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _payback_row(c: np.ndarray, life: int) -> float:  # pragma: no cover - compiled
+    """Payback of one row of cumulative flows: the first t <= life with C_t >= 0, interpolated."""
+    last = min(life, c.size - 1)
+    for t in range(last + 1):
+        if c[t] >= 0:
+            if t == 0:
+                return 0.0
+            prev = c[t - 1]
+            return (t - 1) + (-prev) / (c[t] - prev)
+    return np.nan
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _payback_rows(cum: np.ndarray, life: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    for i in range(cum.shape[0]):
+        out[i] = _payback_row(cum[i], life[i])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cum_payback_rows(net: np.ndarray, life: np.ndarray, cum: np.ndarray, keep: bool,
+                      out: np.ndarray) -> None:  # pragma: no cover - compiled
+    n, width = net.shape
+    row = np.empty(width)
+    for i in range(n):
+        s = 0.0
+        for t in range(width):
+            s += net[i, t]
+            row[t] = s
+        if keep:
+            cum[i, :] = row
+        out[i] = _payback_row(row, life[i])
+
+
+#: Rows per block of the discounted sum in :func:`decision_metrics` (the factors of a block stay
+#: in cache; each row's sum is the same whatever the block).
+_NPV_BLOCK: int = 4096
 
 
 def decision_metrics(net: np.ndarray, life: np.ndarray, discount_rate: np.ndarray, *, with_irr: bool,
@@ -175,14 +248,27 @@ def decision_metrics(net: np.ndarray, life: np.ndarray, discount_rate: np.ndarra
     pandas.DataFrame
         ``npv`` [currency], ``simple_payback_years`` [yr] (NaN = never), and ``irr`` [/1] if asked.
     """
-    r = np.asarray(discount_rate, dtype=float)
-    # a handful of distinct rates over many rows: each rate's factors computed once, then gathered
-    # (the same numbers as computing them row by row, without an exp over the whole matrix)
-    rates, which = np.unique(r, return_inverse=True)
-    disc = np.exp(-np.arange(net.shape[1])[None, :] * np.log1p(rates)[:, None])[which.reshape(-1)]
     payback = payback_years(net, life) if cum is None else payback_from_cumulative(cum, life)
-    out = {"npv": np.einsum("ij,ij->i", net, disc), "simple_payback_years": payback}
-    del disc
+    out = {"npv": discounted_sums(net, discount_rate), "simple_payback_years": payback}
     if with_irr:
         out["irr"] = batch_irr(net)[0]
     return pd.DataFrame(out)
+
+
+def discounted_sums(net: np.ndarray, discount_rate: np.ndarray) -> np.ndarray:
+    """NPV of each row: sum_t v_t (1 + r)^-t, t = 0 undiscounted (DESIGN.md section 3). [currency]
+
+    A handful of distinct rates over many rows: each rate's factors are computed once, then
+    gathered block by block (the same numbers as computing them row by row, without a factor
+    matrix the size of ``net``).
+    """
+    r = np.asarray(discount_rate, dtype=float)
+    rates, which = np.unique(r, return_inverse=True)
+    table = np.exp(-np.arange(net.shape[1])[None, :] * np.log1p(rates)[:, None])
+    which = which.reshape(-1)
+    n = net.shape[0]
+    npv = np.empty(n)
+    for lo in range(0, n, _NPV_BLOCK):
+        hi = min(lo + _NPV_BLOCK, n)
+        npv[lo:hi] = np.einsum("ij,ij->i", net[lo:hi], table[which[lo:hi]])
+    return npv

@@ -73,9 +73,9 @@ import pandas as pd
 
 from finance.appraise import AppraisalInputs, appraisal_inputs, with_inflation
 from finance.batch import batch_cash_flows
-from programme.appraisal import decision_metrics, payback_from_cumulative
+from programme.appraisal import cumulative_payback, decision_metrics, payback_from_cumulative
 from policies.engine import load_packs, rules_in_force, support_table
-from policies.kinds import Params
+from policies.kinds import Batch, Params
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table, present_value_factor
 from programme.scenarios import Scenario
 from programme.exclusive import ExclusiveChoice, choose_one, member_rank, rank_score, take_rows
@@ -209,7 +209,7 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
         raise ValueError(f"options row {i}: field 'discount_rate' is {disc[i]!r} (expected a number > -1)")
     flows = batch_cash_flows(opt, tax, cap, None, loss_carry_forward_years=loss, **inputs.years())
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
-    cum = np.cumsum(flows.net, axis=1)
+    cum = cumulative_payback(flows.net, flows.life)[0]
     m = decision_metrics(flows.net, flows.life, disc, with_irr=irr, cum=cum)
     codes = pd.factorize(opt["enterprise_id"])[0].astype(np.int64)
     ent_ids, first = np.unique(codes, return_index=True)
@@ -274,20 +274,22 @@ def _support_for(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[
     return support
 
 
-def _metrics_with(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+def _metrics_with(b: Baseline, support: pd.DataFrame, rows: np.ndarray, keep: dict[str, Any] | None = None) -> pd.DataFrame:
     """Decision metrics (``npv``, ``simple_payback_years``, ``irr`` when the baseline has IRRs) of
     the options at ``rows`` (positions, increasing) with ``support`` (whose ``row`` are all among
-    ``rows``); index 0..len(rows)-1."""
+    ``rows``); index 0..len(rows)-1.  ``keep`` receives ``net``, the net flows with ``support`` of
+    every option (row i = option i), where they were computed for all options."""
     if len(support) == 0:
         return b.metrics.iloc[rows].reset_index(drop=True)
     n_all = len(b.options)
     if 2 * len(rows) >= n_all:
         # most options: work on the whole baseline (no copies of its matrices), then select
-        return _metrics_of(b, support, np.arange(n_all)).iloc[rows].reset_index(drop=True)
+        m = _metrics_of(b, support, np.arange(n_all), keep)
+        return m if len(rows) == n_all else m.iloc[rows].reset_index(drop=True)
     return _metrics_of(b, support, rows)
 
 
-def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray, keep: dict[str, Any] | None = None) -> pd.DataFrame:
     n = len(rows)
     whole = n == len(b.options)
     local = np.full(len(b.options), -1, dtype=np.int64)
@@ -318,7 +320,7 @@ def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.Data
             cum1 = cum + np.bincount(rows_s, weights=amount_s, minlength=n)[:, None]
         else:
             add = np.bincount(rows_s[rep] * width + years, weights=per, minlength=n * width).reshape(n, width)
-            cum1 = cum + np.cumsum(add, axis=1)
+            cum1 = cum + cumulative_payback(add, life, keep_cumulative=True)[0]
             del add
         m1 = pd.DataFrame({"npv": npv1, "simple_payback_years": payback_from_cumulative(cum1, life)})
         del cum1
@@ -327,6 +329,8 @@ def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.Data
     sup = support.assign(row=rows_s)
     flows = batch_cash_flows(opt, b.tax_rate[rows], b.tax_capacity[rows], sup,
                              loss_carry_forward_years=b.loss_carry_forward_years[rows], **b.years(None if whole else rows))
+    if keep is not None and whole:
+        keep["net"] = flows.net
     return decision_metrics(flows.net, flows.life, b.discount_rate[rows], with_irr=b.with_irr)
 
 
@@ -366,14 +370,89 @@ def _amount_caps(pack: str, on_date: date, params: Mapping[str, float] | None) -
     min(``caps.per_enterprise``, ``caps.per_year`` x spread years), with the programme's
     parameters; None when a rule caps its base (``caps.investment_per_year``: no bound on the
     amounts can be read from it)."""
+    if _base_caps(pack, on_date, params):
+        return None
+    return _amount_caps_of_amounts(pack, on_date, params)
+
+
+def _is_instrument(support: pd.DataFrame, names: set[str] | list[str]) -> np.ndarray:
+    """Rows of ``support`` whose ``instrument_id`` is one of ``names`` (categorical codes read, no text per row)."""
+    col = support["instrument_id"]
+    names = {str(x) for x in names}
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        want = np.array([str(c) in names for c in col.cat.categories] + [False], dtype=bool)
+        return want[col.cat.codes.to_numpy()]  # code -1 (missing) picks the last entry
+    return col.astype(str).isin(names).to_numpy(dtype=bool)
+
+
+def _base_caps(pack: str, on_date: date, params: Mapping[str, float] | None) -> list[tuple[Any, float]]:
+    """The rules of ``pack`` in force with a ``caps.investment_per_year`` (a cumulative cap on the
+    base), each with that cap under the programme's parameters [currency]."""
+    found = load_packs().get(pack)
+    if found is None:
+        return []
+    out = []
+    for rule in rules_in_force(found, on_date):
+        if rule.caps.investment_per_year is not None:
+            prefix = f"{rule.id}."
+            p = Params(rule, {k[len(prefix):]: v for k, v in (params or {}).items() if k.startswith(prefix)})
+            out.append((rule, float(p("caps.investment_per_year"))))
+    return out
+
+
+def _uncapped(b: Baseline, ent: pd.DataFrame, support: pd.DataFrame, pack: str, on_date: date,
+              params: Mapping[str, float] | None) -> np.ndarray | None:
+    """Per enterprise code: True where no cumulative cap of the ``pack`` can clip anything, whichever
+    of the enterprise's options are in play; None when the caps cannot be bounded.
+
+    A cap on the amounts (:func:`_amount_caps`) is untouched when the sum of the rule's amounts
+    in ``support`` (the engine run over all options) is below it: a cap that clips brings the
+    running sum to the cap exactly, and fewer options in play can only leave more under it.  A
+    cap on the base (``caps.investment_per_year``) is untouched when the sum over the
+    enterprise's options of an upper bound of each base is below it: the engine caps
+    max(``base.of`` - the amounts of the rules in ``base.net_of`` - ``other_grants`` where
+    ``net_of_external``, 0) of the eligible options (``policies.engine``, step 2), which is at
+    most max(``base.of``, 0) + max(-``other_grants``, 0) while the amounts netted out are not
+    negative (else None).  With no cap clipping, every option's support is what the first run
+    gave it (each rule's amounts follow from the option's own columns, rule by rule).
+    """
+    limits = _amount_caps_of_amounts(pack, on_date, params)
+    if limits is None:
+        return None
+    code = b.enterprise_code
+    n_ent = int(code.max()) + 1 if len(code) else 0
+    below = np.ones(n_ent, dtype=bool)
+    sup_rows = support["row"].to_numpy(dtype=np.int64)
+    amounts = support["amount"].to_numpy(dtype=float)
+    for rid, limit in limits.items():
+        hit = _is_instrument(support, [rid])
+        total = np.bincount(code[sup_rows[hit]], weights=amounts[hit], minlength=n_ent)
+        below &= total < limit * (1 - 1e-9)
+    caps = _base_caps(pack, on_date, params)
+    if caps:
+        batch = Batch(b.options, None, {}, ent, code)
+        for rule, cap in caps:
+            netted = _is_instrument(support, list(rule.base.net_of))
+            if (amounts[netted] < 0).any():
+                return None
+            bound = np.maximum(batch.base(rule.base.of), 0.0)
+            if rule.base.net_of_external:
+                bound = bound + np.maximum(-batch.numeric("other_grants", 0.0), 0.0)
+            if not np.isfinite(bound).all():
+                return None
+            below &= np.bincount(code, weights=bound, minlength=n_ent) < cap * (1 - 1e-9)
+    return below
+
+
+def _amount_caps_of_amounts(pack: str, on_date: date, params: Mapping[str, float] | None) -> dict[str, float] | None:
+    """:func:`_amount_caps` of the rules that cap amounts, whether or not others cap their base
+    (None only for an unknown pack)."""
     found = load_packs().get(pack)
     if found is None:
         return None
     limits: dict[str, float] = {}
     for rule in rules_in_force(found, on_date):
         caps = rule.caps
-        if caps.investment_per_year is not None:
-            return None
         prefix = f"{rule.id}."
         p = Params(rule, {k[len(prefix):]: v for k, v in (params or {}).items() if k.startswith(prefix)})
         values = []
@@ -395,7 +474,8 @@ def _first_by_group(mask: np.ndarray, code: np.ndarray, n_groups: int) -> np.nda
 
 
 def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str, float] | None,
-              rule: DecisionRule, *, pack: str = "", shortcut: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+              rule: DecisionRule, *, pack: str = "", shortcut: bool = True,
+              keep: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Support of every option with the enterprises' cumulative caps spent on taken-up options only.
 
     The allocation is the sequential one of :func:`run_programme` (options of an enterprise in frame
@@ -412,9 +492,13 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     the options in play) the whole allocation is made again without the stand-alone shortcut
     (``shortcut=False``: settled by order only, exact whatever the caps).
 
-    An enterprise whose amounts in the first engine run (over all its options) stay below every
-    cumulative cap of the ``pack``'s rules (:func:`_amount_caps`) was capped nowhere and is settled
-    at once: fewer options in play can only leave more under the caps.
+    An enterprise that no cumulative cap of the ``pack``'s rules can clip (:func:`_uncapped`: its
+    amounts in the first engine run, over all its options, and its bases stay below the caps) is
+    settled at once: fewer options in play can only leave more under the caps.
+
+    ``keep`` (a dict) receives ``net``, the net flows of every option with the returned support,
+    where the first engine run's support is the answer and its flows were computed for all options
+    (left empty otherwise).
 
     Returns
     -------
@@ -438,26 +522,16 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     has = np.zeros(n, dtype=bool)
     has[support["row"].to_numpy(dtype=np.int64)] = True
     rows_s = np.flatnonzero(has)
-    m1 = b.metrics.copy()
-    ms = _metrics_with(b, support, rows_s)
-    for c in m1.columns:
-        m1.loc[rows_s, c] = ms[c].to_numpy()
+    ms = _metrics_with(b, support, rows_s, keep)
+    m1 = pd.DataFrame({c: _put(b.metrics[c].to_numpy(), rows_s, ms[c].to_numpy()) for c in b.metrics.columns})
     p = _probabilities(rule, m1)
     # options after the first supported option that fails the rule may have been short-changed by it
     fail = has & (p < APPLY_PROBABILITY)
     after = idx > _first_by_group(fail, code, n_ent)[code]
     if not after.any():
         return support, m1
-    limits = _amount_caps(pack, on_date, params) if shortcut else None
-    if limits is not None:
-        # enterprises no cap touched: the sum of each capped rule's amounts is below the cap (a cap
-        # that clips brings the running sum to the cap exactly)
-        below = np.ones(n_ent, dtype=bool)
-        sup_rows = support["row"].to_numpy(dtype=np.int64)
-        for rid, limit in limits.items():
-            hit = (support["instrument_id"] == rid).to_numpy(dtype=bool)
-            total = np.bincount(code[sup_rows[hit]], weights=support["amount"].to_numpy(dtype=float)[hit], minlength=n_ent)
-            below &= total < limit * (1 - 1e-9)
+    below = _uncapped(b, ent, support, pack, on_date, params) if shortcut else None
+    if below is not None:
         after &= ~below[code]
         if not after.any():
             return support, m1
@@ -531,7 +605,10 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
         order = kept[np.argsort(row[kept], kind="stable")]
         return out.take(order).reset_index(drop=True), m1
 
+    first = support
     support, m1 = settle(after.copy(), shortcut, support, m1)
+    if keep is not None and support is not first:
+        keep.clear()  # some options' support came from later rounds: the first run's flows are not theirs
     # Check.  In an enterprise where no undecided option ever got less than its stand-alone support,
     # every option in play kept the support it has alone, so with fewer options in play (the taken-up
     # ones) every cumulative cap, clip(cap - sum of the amounts before, 0, amount), has at least as
@@ -548,12 +625,22 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     differs = ~np.isclose(_amounts(check, rows_t, n, instruments), _amounts(support, rows_t, n, instruments),
                           rtol=1e-9, atol=1e-6).all(axis=1)
     if differs.any():
+        if keep is not None:
+            keep.clear()
         return _allocate(b, ent0, on_date, params, rule, pack=pack, shortcut=False)
     return support, m1
 
 
+def _put(values: np.ndarray, rows: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """A copy of ``values`` with ``new`` at ``rows``."""
+    out = np.array(values, copy=True)
+    out[rows] = new
+    return out
+
+
 def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str, float] | None,
-                        rule: DecisionRule, *, pack: str) -> tuple[pd.DataFrame, pd.DataFrame, ExclusiveChoice]:
+                        rule: DecisionRule, *, pack: str,
+                        keep: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, ExclusiveChoice]:
     """:func:`_allocate` with at most one option per exclusive group taken up (``programme.exclusive``).
 
     Without groups this is :func:`_allocate`.  Without cumulative caps in the pack (each option's
@@ -568,10 +655,11 @@ def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: M
     n = len(opt)
     group = exclusive_groups(opt)
     if not (group >= 0).any():
-        return (*_allocate(b, ent, on_date, params, rule, pack=pack), ExclusiveChoice(group, np.ones(n, bool), np.ones(n, bool)))
+        return (*_allocate(b, ent, on_date, params, rule, pack=pack, keep=keep),
+                ExclusiveChoice(group, np.ones(n, bool), np.ones(n, bool)))
     without = choose_one(group, rank_score(rule, b.metrics))
     if _amount_caps(pack, on_date, params) == {}:
-        support, m1 = _allocate(b, ent, on_date, params, rule, pack=pack)
+        support, m1 = _allocate(b, ent, on_date, params, rule, pack=pack, keep=keep)
         return support, m1, ExclusiveChoice(group, choose_one(group, rank_score(rule, m1)), without)
     code = b.enterprise_code
     has_group = np.zeros(int(code.max()) + 1, dtype=bool)
@@ -689,14 +777,16 @@ def run_programme(
     ent["jurisdiction"] = pack
     # the engine values tax items (aid ceilings) at the enterprises' own rates, not the pack's
     ent["tax_rate"] = ent["enterprise_id"].map(b.enterprise_tax_rate).astype(float)
-    support, m1, choice = _allocate_exclusive(b, ent, on_date, params, rule, pack=pack)
+    flows: dict[str, Any] = {}  # the net flows with the support, when _allocate computed them for all options
+    support, m1, choice = _allocate_exclusive(b, ent, on_date, params, rule, pack=pack, keep=flows)
     # at most one option per exclusive group: the one the rule ranks best (programme.exclusive)
     p0 = _probabilities(rule, b.metrics) * choice.chosen_without
     p1 = _probabilities(rule, m1) * choice.chosen_with
     dw_p = np.minimum(p0, p1)
 
     out = outlay_table(support, opt, b.tax_rate, tax_capacity=b.tax_capacity,
-                       loss_carry_forward_years=b.loss_carry_forward_years, net_without=b.net, **b.years())
+                       loss_carry_forward_years=b.loss_carry_forward_years, net_without=b.net,
+                       net_with=flows.pop("net", None), **b.years())
     rows = out["row"].to_numpy()
     amt = out["outlay"].to_numpy()
     gross = np.bincount(rows, weights=amt, minlength=n)

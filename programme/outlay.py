@@ -139,12 +139,41 @@ def _dense(rows: np.ndarray, ids: pd.Categorical, kinds: pd.Categorical, mat: np
     return pd.DataFrame({"row": rows[i], "instrument_id": ids[i], "kind": kinds[i], "t": t, "outlay": mat[i, t]})
 
 
+def _tax_forgone(support: pd.DataFrame, sub: np.ndarray, rows: np.ndarray, options: pd.DataFrame, tax_rate: np.ndarray,
+                 tax_capacity: bool | np.ndarray, loss_carry_forward_years: int | None | np.ndarray,
+                 tax_rate_by_year: np.ndarray | None, depreciation_schedule: np.ndarray | None,
+                 net_without: np.ndarray | None, net_with: np.ndarray | None) -> np.ndarray:
+    """Change of the after-tax net flow by each item at ``sub`` (all the items of their options, table
+    order), period by period: ``finance.valuation.item_values(...).by_year``, except that an option's
+    only item is read from ``net_with - net_without`` when both are given. [currency]"""
+    n_opt = len(options)
+    width = int(pd.to_numeric(options["lifetime_years"]).to_numpy(dtype=np.int64).max()) + 1
+    r = rows[sub]
+    alone = np.zeros(len(sub), dtype=bool)
+    if net_with is not None and net_without is not None:
+        alone = np.bincount(r, minlength=n_opt)[r] == 1
+    out = np.empty((len(sub), width))
+    if alone.any():
+        out[alone] = net_with[r[alone], :width] - net_without[r[alone], :width]
+    rest = ~alone
+    if rest.any():
+        from finance.valuation import item_values  # the compiled kernels: imported when an outlay is computed, not by every CLI start
+
+        values = item_values(options.reset_index(drop=True), tax_rate, 0.0, tax_capacity, support.iloc[sub[rest]],
+                             loss_carry_forward_years=loss_carry_forward_years, by_year=True,
+                             tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule,
+                             net_without=net_without)
+        out[rest] = values.by_year
+    return out
+
+
 def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndarray, *,
                  tax_capacity: bool | np.ndarray = True,
                  loss_carry_forward_years: int | None | np.ndarray = None,
                  tax_rate_by_year: np.ndarray | None = None,
                  depreciation_schedule: np.ndarray | None = None,
-                 net_without: np.ndarray | None = None) -> pd.DataFrame:
+                 net_without: np.ndarray | None = None,
+                 net_with: np.ndarray | None = None) -> pd.DataFrame:
     """Public outlay of every support item in every period it costs money.
 
     Parameters
@@ -171,6 +200,13 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
     net_without : numpy.ndarray, optional
         Net flows of every option without support for these inputs (``finance.batch``), reused by
         ``finance.valuation.item_values`` instead of computed again. [currency]
+    net_with : numpy.ndarray, optional
+        Net flows of every option with all its items of ``support``, for these inputs
+        (``finance.batch.batch_cash_flows`` of ``options`` with ``support``; rows without items
+        are not read).  With ``net_without``, the tax forgone by an option's only item is
+        ``net_with - net_without`` (what ``item_values`` computes, from the same kernel on the same
+        rows), read instead of computed again; options with several items are valued by
+        ``item_values``. [currency]
 
     Returns
     -------
@@ -247,15 +283,11 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         with_tax = np.zeros(n_opt, dtype=bool)
         with_tax[rows[tax_kinds]] = True
         sub = np.flatnonzero(with_tax[rows])  # every item of those options, in table order
-        from finance.valuation import item_values  # the compiled kernels: imported when an outlay is computed, not by every CLI start
-
-        values = item_values(options.reset_index(drop=True), tax_rate, 0.0, tax_capacity, support.iloc[sub],
-                             loss_carry_forward_years=loss_carry_forward_years, by_year=True,
-                             tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule,
-                             net_without=net_without)
         mine = tax_kinds[sub]
         at = sub[mine]
-        parts.append(_dense(rows[at], *label(ids[at], kcode[at]), values.by_year[mine]))
+        by_year = _tax_forgone(support, sub, rows, options, tax_rate, tax_capacity, loss_carry_forward_years,
+                               tax_rate_by_year, depreciation_schedule, net_without, net_with)
+        parts.append(_dense(rows[at], *label(ids[at], kcode[at]), by_year[mine]))
 
     loan = np.flatnonzero(is_kind("soft_loan") & (amount != 0))
     if len(loan):
