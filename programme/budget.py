@@ -72,8 +72,7 @@ import numpy as np
 import pandas as pd
 
 from finance.appraise import AppraisalInputs, appraisal_inputs, with_inflation
-from finance.batch import batch_cash_flows
-from programme.appraisal import cumulative_payback, decision_metrics, payback_from_cumulative
+from programme.appraisal import cumulative_payback, flows_and_metrics, payback_from_cumulative
 from policies.engine import load_packs, rules_in_force, support_table
 from policies.kinds import Batch, Params
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table, present_value_factor
@@ -126,7 +125,7 @@ class Baseline:
     tax_capacity: np.ndarray
     metrics: pd.DataFrame
     net: np.ndarray
-    cum: np.ndarray
+    cum: np.ndarray | None  # the cumulative flows, where a caller kept them; None = computed where needed from net
     life: np.ndarray
     with_irr: bool
     enterprise_tax_rate: pd.Series
@@ -207,15 +206,13 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"options row {i}: field 'discount_rate' is {disc[i]!r} (expected a number > -1)")
-    flows = batch_cash_flows(opt, tax, cap, None, loss_carry_forward_years=loss, **inputs.years())
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
-    cum = cumulative_payback(flows.net, flows.life)[0]
-    m = decision_metrics(flows.net, flows.life, disc, with_irr=irr, cum=cum)
+    net, life, m = flows_and_metrics(opt, tax, cap, disc, None, loss_carry_forward_years=loss, with_irr=irr,
+                                     **inputs.years())
     codes = pd.factorize(opt["enterprise_id"])[0].astype(np.int64)
     ent_ids, first = np.unique(codes, return_index=True)
     ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
-    return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, cum, flows.life, irr, ent_rate,
-                    codes, loss, inputs)
+    return Baseline(opt, enterprises, tax, disc, cap, m, net, None, life, irr, ent_rate, codes, loss, inputs)
 
 
 def _probabilities(rule: DecisionRule, m: pd.DataFrame) -> np.ndarray:
@@ -314,7 +311,10 @@ def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray, keep: dict
         pv = per * np.exp(-years * np.log1p(disc[rows_s[rep]]))
         npv0 = b.metrics["npv"].to_numpy()
         npv1 = (npv0 if whole else npv0[rows]) + np.bincount(rows_s[rep], weights=pv, minlength=n)
-        cum = b.cum if whole else b.cum[rows]
+        if b.cum is not None:
+            cum = b.cum if whole else b.cum[rows]
+        else:
+            cum = cumulative_payback(b.net if whole else b.net[rows], life)[0]
         width = cum.shape[1]
         if (years == 0).all():
             cum1 = cum + np.bincount(rows_s, weights=amount_s, minlength=n)[:, None]
@@ -327,11 +327,12 @@ def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray, keep: dict
         return m1
     opt = b.options if whole else b.options.iloc[rows].reset_index(drop=True)
     sup = support.assign(row=rows_s)
-    flows = batch_cash_flows(opt, b.tax_rate[rows], b.tax_capacity[rows], sup,
-                             loss_carry_forward_years=b.loss_carry_forward_years[rows], **b.years(None if whole else rows))
+    net, _, m = flows_and_metrics(opt, b.tax_rate[rows], b.tax_capacity[rows], b.discount_rate[rows], sup,
+                                  loss_carry_forward_years=b.loss_carry_forward_years[rows], with_irr=b.with_irr,
+                                  **b.years(None if whole else rows))
     if keep is not None and whole:
-        keep["net"] = flows.net
-    return decision_metrics(flows.net, flows.life, b.discount_rate[rows], with_irr=b.with_irr)
+        keep["net"] = net
+    return m
 
 
 def _amounts(support: pd.DataFrame, rows: np.ndarray, n_options: int, instruments: list[str]) -> np.ndarray:
