@@ -281,7 +281,7 @@ def discounted_sums(net: np.ndarray, discount_rate: np.ndarray) -> np.ndarray:
 
 #: Options per block of :func:`flows_and_metrics` (a block's flows stay small enough to be reused
 #: memory, not fresh pages; results do not depend on it).
-FLOW_BLOCK_ROWS: int = 32768
+FLOW_BLOCK_ROWS: int = 65536
 
 
 def flows_and_metrics(

@@ -195,11 +195,22 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
     -------
     Baseline
     """
-    # the enterprise's inflation on each option's row, as finance.appraise sets it (the kernels read it there)
-    opt = with_inflation(options.reset_index(drop=True), enterprises)
-    # the same inputs as finance.appraise (one resolution of tax, discount rate, capacity, carry-forward,
-    # tax rates by year and depreciation schedules)
-    inputs = appraisal_inputs(opt, enterprises, on_date)
+    opt = options.reset_index(drop=True)
+    codes, ent_codes = _enterprise_codes(opt, enterprises)
+    # joined on integer codes, not the id text (the same rows, a cheaper hash): messages, if any,
+    # come from a second run on the ids
+    opt_c, ent_c = opt.assign(enterprise_id=codes), enterprises.assign(enterprise_id=ent_codes)
+    try:
+        # the enterprise's inflation on each option's row, as finance.appraise sets it (the kernels read it there)
+        with_infl = with_inflation(opt_c, ent_c)
+        # the same inputs as finance.appraise (one resolution of tax, discount rate, capacity, carry-forward,
+        # tax rates by year and depreciation schedules)
+        inputs = appraisal_inputs(with_infl, ent_c, on_date)
+    except Exception:
+        appraisal_inputs(with_inflation(opt, enterprises), enterprises, on_date)
+        raise
+    if with_infl is not opt_c:
+        opt = opt.assign(inflation=with_infl["inflation"].to_numpy())
     tax, disc, cap = inputs.tax_rate, inputs.discount_rate, inputs.tax_capacity
     loss = inputs.loss_carry_forward_years
     bad = ~np.isfinite(disc) | (disc <= -1)
@@ -209,10 +220,22 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
     net, life, m = flows_and_metrics(opt, tax, cap, disc, None, loss_carry_forward_years=loss, with_irr=irr,
                                      **inputs.years())
-    codes = pd.factorize(opt["enterprise_id"])[0].astype(np.int64)
     ent_ids, first = np.unique(codes, return_index=True)
     ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
     return Baseline(opt, enterprises, tax, disc, cap, m, net, None, life, irr, ent_rate, codes, loss, inputs)
+
+
+def _enterprise_codes(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of the enterprise ids: of each option (0, 1, ... in order of first appearance,
+    ``Baseline.enterprise_code``) and of each enterprise row (the same code for the same id; ids no
+    option names get codes after those)."""
+    codes, uniques = pd.factorize(options["enterprise_id"])
+    ent = pd.Index(uniques).get_indexer(enterprises["enterprise_id"]) if len(uniques) else np.full(len(enterprises), -1)
+    ent = np.asarray(ent, dtype=np.int64)
+    other = ent < 0
+    if other.any():
+        ent[other] = len(uniques) + pd.factorize(enterprises["enterprise_id"].to_numpy()[other])[0]
+    return codes.astype(np.int64), ent
 
 
 def _probabilities(rule: DecisionRule, m: pd.DataFrame) -> np.ndarray:
@@ -250,8 +273,11 @@ def _support_for(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[
     every option is its own enterprise (same enterprise attributes): the support it gets when no
     other option of its enterprise has used the enterprise's cumulative caps.
     """
+    # the engine joins options and enterprises on integer ids (the enterprise codes: the same join as
+    # on the id text, a cheaper hash); an error is raised again from a run on the ids, for its message
     if rows is None:
-        opt, e = b.options, ent
+        opt, e = b.options.assign(enterprise_id=b.enterprise_code), ent.assign(enterprise_id=np.arange(len(ent)))
+        named = (b.options, ent)
     else:
         opt = b.options.iloc[rows].reset_index(drop=True)
         codes = b.enterprise_code[rows]
@@ -260,9 +286,17 @@ def _support_for(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[
             own = np.arange(len(opt), dtype=np.int64)
             e["enterprise_id"] = own
             opt = opt.assign(enterprise_id=own)
+            named = (opt, e)
         else:
-            e = ent.iloc[np.unique(codes)].reset_index(drop=True)
-    support = support_table(opt, e, on_date, params)
+            used = np.unique(codes)
+            e = ent.iloc[used].reset_index(drop=True)
+            named = (opt, e)
+            opt, e = opt.assign(enterprise_id=codes), e.assign(enterprise_id=used)
+    try:
+        support = support_table(opt, e, on_date, params)
+    except Exception:
+        support_table(*named, on_date, params)
+        raise
     if len(support):
         keep = (support["amount"].to_numpy(dtype=float) != 0) | (support["kind"].to_numpy() == "tax_holiday")
         support = support[keep].reset_index(drop=True)
