@@ -63,7 +63,9 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -195,6 +197,13 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
     -------
     Baseline
     """
+    return _baseline(options, enterprises, on_date, with_irr)[0]
+
+
+def _baseline(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, with_irr: bool | None,
+              alongside: Callable[[Baseline], Any] | None = None) -> tuple[Baseline, Any]:
+    """:func:`baseline`, and ``alongside(partial)`` run on another thread while the no-support flows are
+    computed (``partial``: the baseline without ``metrics``, ``net`` and ``life``); its result is returned."""
     opt = options.reset_index(drop=True)
     codes, ent_codes = _enterprise_codes(opt, enterprises)
     # joined on integer codes, not the id text (the same rows, a cheaper hash): messages, if any,
@@ -218,11 +227,18 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"options row {i}: field 'discount_rate' is {disc[i]!r} (expected a number > -1)")
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
-    net, life, m = flows_and_metrics(opt, tax, cap, disc, None, loss_carry_forward_years=loss, with_irr=irr,
-                                     **inputs.years())
     ent_ids, first = np.unique(codes, return_index=True)
     ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
-    return Baseline(opt, enterprises, tax, disc, cap, m, net, None, life, irr, ent_rate, codes, loss, inputs)
+    # the no-support flows are all that is left; `alongside` (the engine's first run, which reads none of
+    # them) runs on another thread meanwhile
+    partial = Baseline(opt, enterprises, tax, disc, cap, pd.DataFrame(), np.zeros((0, 0)), None, np.zeros(0, dtype=np.int64),
+                       irr, ent_rate, codes, loss, inputs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        side = pool.submit(alongside, partial) if alongside is not None else None
+        net, life, m = flows_and_metrics(opt, tax, cap, disc, None, loss_carry_forward_years=loss, with_irr=irr,
+                                         **inputs.years())
+        extra = side.result() if side is not None else None
+    return dataclasses.replace(partial, metrics=m, net=net, life=life), extra
 
 
 def _enterprise_codes(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -510,7 +526,7 @@ def _first_by_group(mask: np.ndarray, code: np.ndarray, n_groups: int) -> np.nda
 
 def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str, float] | None,
               rule: DecisionRule, *, pack: str = "", shortcut: bool = True,
-              keep: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+              keep: dict[str, Any] | None = None, first: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Support of every option with the enterprises' cumulative caps spent on taken-up options only.
 
     The allocation is the sequential one of :func:`run_programme` (options of an enterprise in frame
@@ -531,7 +547,8 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     amounts in the first engine run, over all its options, and its bases stay below the caps) is
     settled at once: fewer options in play can only leave more under the caps.
 
-    ``keep`` (a dict) receives ``net``, the net flows of every option with the returned support,
+    ``first``: the engine's run over all options (:func:`_support_for` of ``b`` and ``ent``), when
+    already made.  ``keep`` (a dict) receives ``net``, the net flows of every option with the returned support,
     where the first engine run's support is the answer and its flows were computed for all options
     (left empty otherwise).
 
@@ -547,11 +564,8 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     n_ent = int(code.max()) + 1 if n else 0
     idx = np.arange(n)
     ent0 = ent
-    _, first_of = np.unique(code, return_index=True)
-    ent = ent.drop_duplicates("enterprise_id")  # as the engine reads them: the first row of an id
-    pos = pd.Index(ent["enterprise_id"]).get_indexer(b.options["enterprise_id"].to_numpy()[first_of])
-    ent = ent.iloc[pos].reset_index(drop=True)  # one row per enterprise code
-    support = _support_for(b, ent, on_date, params)
+    ent = _per_code(b, ent)
+    support = first if first is not None else _support_for(b, ent, on_date, params)
     if len(support) == 0:
         return support, b.metrics
     has = np.zeros(n, dtype=bool)
@@ -662,8 +676,16 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     if differs.any():
         if keep is not None:
             keep.clear()
-        return _allocate(b, ent0, on_date, params, rule, pack=pack, shortcut=False)
+        return _allocate(b, ent0, on_date, params, rule, pack=pack, shortcut=False, first=first)
     return support, m1
+
+
+def _per_code(b: Baseline, ent: pd.DataFrame) -> pd.DataFrame:
+    """The enterprises as the engine reads them (the first row of an id), one row per enterprise code."""
+    _, first_of = np.unique(b.enterprise_code, return_index=True)
+    ent = ent.drop_duplicates("enterprise_id")
+    pos = pd.Index(ent["enterprise_id"]).get_indexer(b.options["enterprise_id"].to_numpy()[first_of])
+    return ent.iloc[pos].reset_index(drop=True)
 
 
 def _put(values: np.ndarray, rows: np.ndarray, new: np.ndarray) -> np.ndarray:
@@ -674,8 +696,8 @@ def _put(values: np.ndarray, rows: np.ndarray, new: np.ndarray) -> np.ndarray:
 
 
 def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str, float] | None,
-                        rule: DecisionRule, *, pack: str,
-                        keep: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, ExclusiveChoice]:
+                        rule: DecisionRule, *, pack: str, keep: dict[str, Any] | None = None,
+                        first: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, ExclusiveChoice]:
     """:func:`_allocate` with at most one option per exclusive group taken up (``programme.exclusive``).
 
     Without groups this is :func:`_allocate`.  Without cumulative caps in the pack (each option's
@@ -690,11 +712,11 @@ def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: M
     n = len(opt)
     group = exclusive_groups(opt)
     if not (group >= 0).any():
-        return (*_allocate(b, ent, on_date, params, rule, pack=pack, keep=keep),
+        return (*_allocate(b, ent, on_date, params, rule, pack=pack, keep=keep, first=first),
                 ExclusiveChoice(group, np.ones(n, bool), np.ones(n, bool)))
     without = choose_one(group, rank_score(rule, b.metrics))
     if _amount_caps(pack, on_date, params) == {}:
-        support, m1 = _allocate(b, ent, on_date, params, rule, pack=pack, keep=keep)
+        support, m1 = _allocate(b, ent, on_date, params, rule, pack=pack, keep=keep, first=first)
         return support, m1, ExclusiveChoice(group, choose_one(group, rank_score(rule, m1)), without)
     code = b.enterprise_code
     has_group = np.zeros(int(code.max()) + 1, dtype=bool)
@@ -803,17 +825,33 @@ def run_programme(
     SWD(2014) 179 [1]_; OECD 2010 [2]_.
     """
     present_value_factor(np.zeros(1), government_discount_rate)  # refuse a bad rate before any work
-    b = base if base is not None else baseline(options, enterprises, on_date=on_date, with_irr=True if rule.kind == "irr" else None)
+    def programme_enterprises(b: Baseline) -> pd.DataFrame:
+        ent = enterprises.copy()
+        ent["jurisdiction"] = pack
+        # the engine values tax items (aid ceilings) at the enterprises' own rates, not the pack's
+        ent["tax_rate"] = ent["enterprise_id"].map(b.enterprise_tax_rate).astype(float)
+        return ent
+
+    def first_run(b: Baseline) -> tuple[pd.DataFrame, pd.DataFrame]:
+        ent = programme_enterprises(b)
+        return ent, _support_for(b, _per_code(b, ent), on_date, params)
+
+    first = None
+    if base is not None:
+        b = base
+        ent = programme_enterprises(b)
+    elif not (exclusive_groups(options.reset_index(drop=True)) >= 0).any():
+        # the engine's run over all options needs no flows: made while the baseline's flows are computed
+        b, (ent, first) = _baseline(options, enterprises, on_date, True if rule.kind == "irr" else None, first_run)
+    else:
+        b = baseline(options, enterprises, on_date=on_date, with_irr=True if rule.kind == "irr" else None)
+        ent = programme_enterprises(b)
     if rule.kind == "irr" and not b.with_irr:
         raise ValueError("the 'irr' decision rule needs IRRs: build the baseline with with_irr=True")
     opt = b.options
     n = len(opt)
-    ent = enterprises.copy()
-    ent["jurisdiction"] = pack
-    # the engine values tax items (aid ceilings) at the enterprises' own rates, not the pack's
-    ent["tax_rate"] = ent["enterprise_id"].map(b.enterprise_tax_rate).astype(float)
     flows: dict[str, Any] = {}  # the net flows with the support, when _allocate computed them for all options
-    support, m1, choice = _allocate_exclusive(b, ent, on_date, params, rule, pack=pack, keep=flows)
+    support, m1, choice = _allocate_exclusive(b, ent, on_date, params, rule, pack=pack, keep=flows, first=first)
     # at most one option per exclusive group: the one the rule ranks best (programme.exclusive)
     p0 = _probabilities(rule, b.metrics) * choice.chosen_without
     p1 = _probabilities(rule, m1) * choice.chosen_with
