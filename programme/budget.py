@@ -75,8 +75,8 @@ import pandas as pd
 
 from finance.appraise import AppraisalInputs, appraisal_inputs, with_inflation
 from programme.appraisal import cumulative_payback, flows_and_metrics, payback_from_cumulative
-from policies.engine import load_packs, rules_in_force, support_table
-from policies.kinds import Batch, Params
+from programme.caps import amount_caps, uncapped_enterprises
+from policies.engine import support_table
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table, present_value_factor
 from programme.scenarios import Scenario
 from programme.exclusive import ExclusiveChoice, choose_one, member_rank, rank_score, take_rows
@@ -416,106 +416,6 @@ def _instruments(*tables: pd.DataFrame) -> list[str]:
     return sorted({str(v) for t in tables if len(t) for v in pd.unique(t["instrument_id"])})
 
 
-def _amount_caps(pack: str, on_date: date, params: Mapping[str, float] | None) -> dict[str, float] | None:
-    """Smallest cumulative cap on the amount of each rule of ``pack`` in force [currency]:
-    min(``caps.per_enterprise``, ``caps.per_year`` x spread years), with the programme's
-    parameters; None when a rule caps its base (``caps.investment_per_year``: no bound on the
-    amounts can be read from it)."""
-    if _base_caps(pack, on_date, params):
-        return None
-    return _amount_caps_of_amounts(pack, on_date, params)
-
-
-def _is_instrument(support: pd.DataFrame, names: set[str] | list[str]) -> np.ndarray:
-    """Rows of ``support`` whose ``instrument_id`` is one of ``names`` (categorical codes read, no text per row)."""
-    col = support["instrument_id"]
-    names = {str(x) for x in names}
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        want = np.array([str(c) in names for c in col.cat.categories] + [False], dtype=bool)
-        return want[col.cat.codes.to_numpy()]  # code -1 (missing) picks the last entry
-    return col.astype(str).isin(names).to_numpy(dtype=bool)
-
-
-def _base_caps(pack: str, on_date: date, params: Mapping[str, float] | None) -> list[tuple[Any, float]]:
-    """The rules of ``pack`` in force with a ``caps.investment_per_year`` (a cumulative cap on the
-    base), each with that cap under the programme's parameters [currency]."""
-    found = load_packs().get(pack)
-    if found is None:
-        return []
-    out = []
-    for rule in rules_in_force(found, on_date):
-        if rule.caps.investment_per_year is not None:
-            prefix = f"{rule.id}."
-            p = Params(rule, {k[len(prefix):]: v for k, v in (params or {}).items() if k.startswith(prefix)})
-            out.append((rule, float(p("caps.investment_per_year"))))
-    return out
-
-
-def _uncapped(b: Baseline, ent: pd.DataFrame, support: pd.DataFrame, pack: str, on_date: date,
-              params: Mapping[str, float] | None) -> np.ndarray | None:
-    """Per enterprise code: True where no cumulative cap of the ``pack`` can clip anything, whichever
-    of the enterprise's options are in play; None when the caps cannot be bounded.
-
-    A cap on the amounts (:func:`_amount_caps`) is untouched when the sum of the rule's amounts
-    in ``support`` (the engine run over all options) is below it: a cap that clips brings the
-    running sum to the cap exactly, and fewer options in play can only leave more under it.  A
-    cap on the base (``caps.investment_per_year``) is untouched when the sum over the
-    enterprise's options of an upper bound of each base is below it: the engine caps
-    max(``base.of`` - the amounts of the rules in ``base.net_of`` - ``other_grants`` where
-    ``net_of_external``, 0) of the eligible options (``policies.engine``, step 2), which is at
-    most max(``base.of``, 0) + max(-``other_grants``, 0) while the amounts netted out are not
-    negative (else None).  With no cap clipping, every option's support is what the first run
-    gave it (each rule's amounts follow from the option's own columns, rule by rule).
-    """
-    limits = _amount_caps_of_amounts(pack, on_date, params)
-    if limits is None:
-        return None
-    code = b.enterprise_code
-    n_ent = int(code.max()) + 1 if len(code) else 0
-    below = np.ones(n_ent, dtype=bool)
-    sup_rows = support["row"].to_numpy(dtype=np.int64)
-    amounts = support["amount"].to_numpy(dtype=float)
-    for rid, limit in limits.items():
-        hit = _is_instrument(support, [rid])
-        total = np.bincount(code[sup_rows[hit]], weights=amounts[hit], minlength=n_ent)
-        below &= total < limit * (1 - 1e-9)
-    caps = _base_caps(pack, on_date, params)
-    if caps:
-        batch = Batch(b.options, None, {}, ent, code)
-        for rule, cap in caps:
-            netted = _is_instrument(support, list(rule.base.net_of))
-            if (amounts[netted] < 0).any():
-                return None
-            bound = np.maximum(batch.base(rule.base.of), 0.0)
-            if rule.base.net_of_external:
-                bound = bound + np.maximum(-batch.numeric("other_grants", 0.0), 0.0)
-            if not np.isfinite(bound).all():
-                return None
-            below &= np.bincount(code, weights=bound, minlength=n_ent) < cap * (1 - 1e-9)
-    return below
-
-
-def _amount_caps_of_amounts(pack: str, on_date: date, params: Mapping[str, float] | None) -> dict[str, float] | None:
-    """:func:`_amount_caps` of the rules that cap amounts, whether or not others cap their base
-    (None only for an unknown pack)."""
-    found = load_packs().get(pack)
-    if found is None:
-        return None
-    limits: dict[str, float] = {}
-    for rule in rules_in_force(found, on_date):
-        caps = rule.caps
-        prefix = f"{rule.id}."
-        p = Params(rule, {k[len(prefix):]: v for k, v in (params or {}).items() if k.startswith(prefix)})
-        values = []
-        if caps.per_enterprise is not None:
-            values.append(p("caps.per_enterprise"))
-        if caps.per_year is not None:
-            values.append(p("caps.per_year") * rule.timing.spread_years)
-        if values:
-            limits[rule.id] = float(min(values))
-    return limits
-
-
 def _first_by_group(mask: np.ndarray, code: np.ndarray, n_groups: int) -> np.ndarray:
     """Smallest position i with mask[i] in each group (len(mask) where none)."""
     first = np.full(n_groups, len(mask), dtype=np.int64)
@@ -543,7 +443,7 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     the options in play) the whole allocation is made again without the stand-alone shortcut
     (``shortcut=False``: settled by order only, exact whatever the caps).
 
-    An enterprise that no cumulative cap of the ``pack``'s rules can clip (:func:`_uncapped`: its
+    An enterprise that no cumulative cap of the ``pack``'s rules can clip (:func:`programme.caps.uncapped_enterprises`: its
     amounts in the first engine run, over all its options, and its bases stay below the caps) is
     settled at once: fewer options in play can only leave more under the caps.
 
@@ -579,7 +479,7 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     after = idx > _first_by_group(fail, code, n_ent)[code]
     if not after.any():
         return support, m1
-    below = _uncapped(b, ent, support, pack, on_date, params) if shortcut else None
+    below = uncapped_enterprises(b.options, b.enterprise_code, ent, support, pack, on_date, params) if shortcut else None
     if below is not None:
         after &= ~below[code]
         if not after.any():
@@ -715,7 +615,7 @@ def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: M
         return (*_allocate(b, ent, on_date, params, rule, pack=pack, keep=keep, first=first),
                 ExclusiveChoice(group, np.ones(n, bool), np.ones(n, bool)))
     without = choose_one(group, rank_score(rule, b.metrics))
-    if _amount_caps(pack, on_date, params) == {}:
+    if amount_caps(pack, on_date, params) == {}:
         support, m1 = _allocate(b, ent, on_date, params, rule, pack=pack, keep=keep, first=first)
         return support, m1, ExclusiveChoice(group, choose_one(group, rank_score(rule, m1)), without)
     code = b.enterprise_code

@@ -266,4 +266,7 @@ def test_investment_cap_spent_on_taken_up_options_only_and_uncapped_enterprises_
     # the bound of the base cap: enterprise A (50,000) is below 120,000, B (200,000) is not
     from programme.appraisal import empty_support
 
-    assert budget._uncapped(b, ent, empty_support(), "NL", on, params).tolist() == [False, True]  # codes: B 0, A 1
+    from programme.caps import uncapped_enterprises
+
+    below = uncapped_enterprises(b.options, b.enterprise_code, ent, empty_support(), "NL", on, params)
+    assert below.tolist() == [False, True]  # codes: B 0, A 1
