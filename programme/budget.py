@@ -792,9 +792,13 @@ def run_programme(
     by_option["deadweight"] = deadweight
     pv_gross = np.bincount(rows, weights=pv_amt, minlength=n)
     by_option["pv_cost"] = p1 * pv_gross
-    oid = opt["option_id"].astype(str).to_numpy(dtype=object) if "option_id" in opt.columns else np.arange(n).astype(object)
-    by_option["exclusive_group"] = choice.label(oid)  # the group's first option; None outside groups
-    by_option["alternative_to"] = choice.alternative_to(oid)  # not chosen: the alternative taken instead
+    if choice.any:
+        oid = opt["option_id"].astype(str).to_numpy(dtype=object) if "option_id" in opt.columns else np.arange(n).astype(object)
+        by_option["exclusive_group"] = choice.label(oid)  # the group's first option; None outside groups
+        by_option["alternative_to"] = choice.alternative_to(oid)  # not chosen: the alternative taken instead
+    else:  # no groups: None throughout (the ids are not read)
+        by_option["exclusive_group"] = np.full(n, None, dtype=object)
+        by_option["alternative_to"] = np.full(n, None, dtype=object)
     for c in ("npv", "irr", "simple_payback_years"):
         if c not in m1.columns:
             continue
