@@ -361,9 +361,9 @@ def flows_and_metrics(
     net = np.empty((n, width))
     npv = np.empty(n)
     payback = np.empty(n)
-    rates, which = np.unique(disc, return_inverse=True)
-    table = np.exp(-np.arange(width)[None, :] * np.log1p(rates)[:, None])
-    which = which.reshape(-1)
+    # each distinct rate's factors once (a hash of the rates, not a sort; the same factors per row)
+    which, rates = pd.factorize(disc, use_na_sentinel=False)
+    table = np.exp(-np.arange(width)[None, :] * np.log1p(np.asarray(rates, dtype=float))[:, None])
 
     def run(k: int) -> None:
         lo, hi = spans[k]

@@ -597,7 +597,8 @@ def _put(values: np.ndarray, rows: np.ndarray, new: np.ndarray) -> np.ndarray:
 
 def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str, float] | None,
                         rule: DecisionRule, *, pack: str, keep: dict[str, Any] | None = None,
-                        first: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, ExclusiveChoice]:
+                        first: pd.DataFrame | None = None,
+                        group: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame, ExclusiveChoice]:
     """:func:`_allocate` with at most one option per exclusive group taken up (``programme.exclusive``).
 
     Without groups this is :func:`_allocate`.  Without cumulative caps in the pack (each option's
@@ -610,7 +611,7 @@ def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: M
     """
     opt = b.options
     n = len(opt)
-    group = exclusive_groups(opt)
+    group = exclusive_groups(opt) if group is None else group
     if not (group >= 0).any():
         return (*_allocate(b, ent, on_date, params, rule, pack=pack, keep=keep, first=first),
                 ExclusiveChoice(group, np.ones(n, bool), np.ones(n, bool)))
@@ -737,10 +738,11 @@ def run_programme(
         return ent, _support_for(b, _per_code(b, ent), on_date, params)
 
     first = None
+    group = exclusive_groups(options.reset_index(drop=True) if base is None else base.options)
     if base is not None:
         b = base
         ent = programme_enterprises(b)
-    elif not (exclusive_groups(options.reset_index(drop=True)) >= 0).any():
+    elif not (group >= 0).any():
         # the engine's run over all options needs no flows: made while the baseline's flows are computed
         b, (ent, first) = _baseline(options, enterprises, on_date, True if rule.kind == "irr" else None, first_run)
     else:
@@ -751,7 +753,7 @@ def run_programme(
     opt = b.options
     n = len(opt)
     flows: dict[str, Any] = {}  # the net flows with the support, when _allocate computed them for all options
-    support, m1, choice = _allocate_exclusive(b, ent, on_date, params, rule, pack=pack, keep=flows, first=first)
+    support, m1, choice = _allocate_exclusive(b, ent, on_date, params, rule, pack=pack, keep=flows, first=first, group=group)
     # at most one option per exclusive group: the one the rule ranks best (programme.exclusive)
     p0 = _probabilities(rule, b.metrics) * choice.chosen_without
     p1 = _probabilities(rule, m1) * choice.chosen_with
