@@ -2,7 +2,9 @@
 
 One entry point, :func:`appraise_metrics`, returns the metrics the decision rules read (NPV, IRR,
 simple payback after tax, with the support given) for every option, given a long support table,
-in one vectorised pass of ``finance.batch``.
+in one vectorised pass of ``finance.batch``.  :func:`flows_and_metrics` gives the programme's
+budget the same metrics with the net flows (which it reuses for the outlay), block by block of
+options on the machine's cores.
 
 References
 ----------
@@ -12,13 +14,18 @@ References
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
+from numba import njit
 
+from finance.appraise import WORKERS
 from finance.batch import batch_cash_flows, batch_irr, batch_metrics
 from policies.items import ITEM_COLUMNS, SupportItem
 
-__all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support", "payback_years", "payback_from_cumulative", "decision_metrics"]
+__all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support", "payback_years", "payback_from_cumulative",
+           "cumulative_payback", "decision_metrics", "discounted_sums", "flows_and_metrics"]
 
 #: Columns returned by :func:`appraise_metrics`.
 METRICS: tuple[str, ...] = ("npv", "irr", "simple_payback_years")
@@ -135,20 +142,91 @@ def payback_years(net: np.ndarray, life: np.ndarray) -> np.ndarray:
     ----------
     ``finance.metrics.payback`` (the scalar definition this reproduces).
     """
-    return payback_from_cumulative(np.cumsum(net, axis=1), life)
+    return cumulative_payback(net, life, keep_cumulative=False)[1]
+
+
+def cumulative_payback(net: np.ndarray, life: np.ndarray, *, keep_cumulative: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+    """The cumulative flows C_t = v_0 + ... + v_t of each row and its simple payback, in one pass.
+
+    C_t is summed in period order (the numbers of ``np.cumsum(net, axis=1)``); the payback is
+    :func:`payback_from_cumulative`'s.  One compiled pass over the rows instead of numpy's
+    row-wise cumulative sum, which is slow on short rows.
+
+    Parameters
+    ----------
+    net : numpy.ndarray, shape (n, T)
+        Net cash flow per period. [currency]
+    life : numpy.ndarray, shape (n,)
+        Life N per option. [yr]
+    keep_cumulative : bool
+        Return C (n, T); else None (not held in memory).
+
+    Returns
+    -------
+    cum : numpy.ndarray, shape (n, T), or None
+        [currency]
+    payback : numpy.ndarray, shape (n,)
+        [yr]; NaN = never.
+    """
+    net = np.require(net, dtype=float, requirements=["C"])
+    n, width = net.shape
+    cum = np.empty((n, width)) if keep_cumulative else np.empty((0, 0))
+    out = np.empty(n)
+    _cum_payback_rows(net, _lives(life, n), cum, keep_cumulative, out)
+    return (cum if keep_cumulative else None), out
 
 
 def payback_from_cumulative(cum: np.ndarray, life: np.ndarray) -> np.ndarray:
     """:func:`payback_years` from the cumulative flows C_t (v_t = C_t - C_{t-1}). [yr]"""
-    t_idx = np.arange(cum.shape[1])
-    hit = (cum >= 0) & (t_idx[None, :] <= np.asarray(life)[:, None])
-    found = hit.any(axis=1)
-    t = hit.argmax(axis=1)
-    rows = np.arange(cum.shape[0])
-    prev = cum[rows, np.maximum(t - 1, 0)]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(t == 0, 0.0, t - 1 + (-prev) / (cum[rows, t] - prev))
-    return np.where(found, value, np.nan)
+    cum = np.require(cum, dtype=float, requirements=["C"])
+    out = np.empty(cum.shape[0])
+    _payback_rows(cum, _lives(life, cum.shape[0]), out)
+    return out
+
+
+def _lives(life: np.ndarray, n: int) -> np.ndarray:
+    """Lives as int64 for the kernels: the last period t with t <= life. [yr]"""
+    return np.require(np.floor(np.broadcast_to(np.asarray(life, dtype=float), (n,))), dtype=np.int64,
+                      requirements=["C"])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _payback_row(c: np.ndarray, life: int) -> float:  # pragma: no cover - compiled
+    """Payback of one row of cumulative flows: the first t <= life with C_t >= 0, interpolated."""
+    last = min(life, c.size - 1)
+    for t in range(last + 1):
+        if c[t] >= 0:
+            if t == 0:
+                return 0.0
+            prev = c[t - 1]
+            return (t - 1) + (-prev) / (c[t] - prev)
+    return np.nan
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _payback_rows(cum: np.ndarray, life: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    for i in range(cum.shape[0]):
+        out[i] = _payback_row(cum[i], life[i])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cum_payback_rows(net: np.ndarray, life: np.ndarray, cum: np.ndarray, keep: bool,
+                      out: np.ndarray) -> None:  # pragma: no cover - compiled
+    n, width = net.shape
+    row = np.empty(width)
+    for i in range(n):
+        s = 0.0
+        for t in range(width):
+            s += net[i, t]
+            row[t] = s
+        if keep:
+            cum[i, :] = row
+        out[i] = _payback_row(row, life[i])
+
+
+#: Rows per block of the discounted sum in :func:`decision_metrics` (the factors of a block stay
+#: in cache; each row's sum is the same whatever the block).
+_NPV_BLOCK: int = 4096
 
 
 def decision_metrics(net: np.ndarray, life: np.ndarray, discount_rate: np.ndarray, *, with_irr: bool,
@@ -175,14 +253,160 @@ def decision_metrics(net: np.ndarray, life: np.ndarray, discount_rate: np.ndarra
     pandas.DataFrame
         ``npv`` [currency], ``simple_payback_years`` [yr] (NaN = never), and ``irr`` [/1] if asked.
     """
-    r = np.asarray(discount_rate, dtype=float)
-    # a handful of distinct rates over many rows: each rate's factors computed once, then gathered
-    # (the same numbers as computing them row by row, without an exp over the whole matrix)
-    rates, which = np.unique(r, return_inverse=True)
-    disc = np.exp(-np.arange(net.shape[1])[None, :] * np.log1p(rates)[:, None])[which.reshape(-1)]
     payback = payback_years(net, life) if cum is None else payback_from_cumulative(cum, life)
-    out = {"npv": np.einsum("ij,ij->i", net, disc), "simple_payback_years": payback}
-    del disc
+    out = {"npv": discounted_sums(net, discount_rate), "simple_payback_years": payback}
     if with_irr:
         out["irr"] = batch_irr(net)[0]
     return pd.DataFrame(out)
+
+
+def discounted_sums(net: np.ndarray, discount_rate: np.ndarray) -> np.ndarray:
+    """NPV of each row: sum_t v_t (1 + r)^-t, t = 0 undiscounted (DESIGN.md section 3). [currency]
+
+    A handful of distinct rates over many rows: each rate's factors are computed once, then
+    gathered block by block (the same numbers as computing them row by row, without a factor
+    matrix the size of ``net``).
+    """
+    r = np.asarray(discount_rate, dtype=float)
+    rates, which = np.unique(r, return_inverse=True)
+    table = np.exp(-np.arange(net.shape[1])[None, :] * np.log1p(rates)[:, None])
+    which = which.reshape(-1)
+    n = net.shape[0]
+    npv = np.empty(n)
+    for lo in range(0, n, _NPV_BLOCK):
+        hi = min(lo + _NPV_BLOCK, n)
+        npv[lo:hi] = np.einsum("ij,ij->i", net[lo:hi], table[which[lo:hi]])
+    return npv
+
+
+#: Options per block of :func:`flows_and_metrics` (a block's flows stay small enough to be reused
+#: memory, not fresh pages; results do not depend on it).
+FLOW_BLOCK_ROWS: int = 65536
+
+
+def flows_and_metrics(
+    options: pd.DataFrame,
+    tax_rate: np.ndarray,
+    tax_capacity: np.ndarray,
+    discount_rate: np.ndarray,
+    support: pd.DataFrame | None = None,
+    *,
+    loss_carry_forward_years: np.ndarray | None = None,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
+    with_irr: bool = False,
+    block_rows: int = FLOW_BLOCK_ROWS,
+    workers: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Net flows and :func:`decision_metrics` of every option, block by block of options.
+
+    Each block of consecutive options goes through :func:`finance.batch.batch_cash_flows` (every
+    option's flows depend on its own row and items only, so a block's rows are the rows of one
+    pass over all options) and its payback and NPV are taken while its flows are in cache; the
+    blocks run on ``workers`` threads (the kernels release the GIL).  Only the net flows of all
+    options are held: the pre-tax flows, the cumulative flows and the discount factors exist one
+    block at a time.
+
+    Parameters
+    ----------
+    options : pandas.DataFrame
+        Validated options, position i = ``row`` i of ``support``.
+    tax_rate, tax_capacity, discount_rate : numpy.ndarray, shape (n,)
+        Per option [/1], [bool], [/1].
+    support : pandas.DataFrame, optional
+        Long support table (``row`` = option position), possibly empty.
+    loss_carry_forward_years : numpy.ndarray, optional
+        Per option, NaN = no limit. [yr]
+    tax_rate_by_year, depreciation_schedule : numpy.ndarray, shape (n, >= max life + 1), optional
+        As for :func:`finance.batch.batch_cash_flows`.
+    with_irr : bool
+        Add the ``irr`` column (:func:`decision_metrics`).
+    block_rows : int
+        Options per block.
+    workers : int, optional
+        Threads; default ``finance.appraise.WORKERS`` (the machine's cores, at most 8).
+
+    Returns
+    -------
+    net : numpy.ndarray, shape (n, max life + 1)
+        After-tax net flows, zero beyond each life. [currency]
+    life : numpy.ndarray of int, shape (n,)
+        [yr]
+    metrics : pandas.DataFrame
+        As :func:`decision_metrics` of ``net`` (the same numbers).
+
+    Raises
+    ------
+    ValueError
+        As :func:`finance.batch.batch_cash_flows` over all options (rows numbered in ``options``).
+    """
+    opt = options.reset_index(drop=True)
+    n = len(opt)
+    tax = np.broadcast_to(np.asarray(tax_rate, dtype=float), (n,))
+    cap = np.broadcast_to(np.asarray(tax_capacity, dtype=bool), (n,))
+    disc = np.broadcast_to(np.asarray(discount_rate, dtype=float), (n,))
+    loss = None if loss_carry_forward_years is None else np.broadcast_to(np.asarray(loss_carry_forward_years, dtype=float), (n,))
+    sup = support if support is not None and len(support) else None
+    if sup is not None:
+        rows = sup["row"].to_numpy(dtype=np.int64)
+        if rows.size > 1 and not bool(np.all(rows[1:] >= rows[:-1])):
+            order = np.argsort(rows, kind="stable")  # grouped by option, the table order kept within one
+            sup, rows = sup.take(order), rows[order]
+        item_bounds = np.searchsorted(rows, np.arange(0, n + block_rows, block_rows).clip(max=n))
+    spans = [(lo, min(lo + block_rows, n)) for lo in range(0, n, block_rows)]
+    lives = pd.to_numeric(opt["lifetime_years"], errors="coerce").to_numpy(dtype=float, na_value=np.nan) if n else np.zeros(0)
+    top = float(np.nanmax(lives)) if n and not np.isnan(lives).all() else 0.0
+    width = int(top) + 1 if np.isfinite(top) and 0 <= top <= 1000 else 1
+    life_all = np.empty(n, dtype=np.int64)
+    net = np.empty((n, width))
+    npv = np.empty(n)
+    payback = np.empty(n)
+    # each distinct rate's factors once (a hash of the rates, not a sort; the same factors per row)
+    which, rates = pd.factorize(disc, use_na_sentinel=False)
+    table = np.exp(-np.arange(width)[None, :] * np.log1p(np.asarray(rates, dtype=float))[:, None])
+
+    def run(k: int) -> None:
+        lo, hi = spans[k]
+        block_sup = None
+        if sup is not None and item_bounds[k + 1] > item_bounds[k]:
+            block = sup.iloc[item_bounds[k]:item_bounds[k + 1]]
+            block_sup = block.assign(row=block["row"].to_numpy(dtype=np.int64) - lo)
+        flows = batch_cash_flows(opt.iloc[lo:hi], tax[lo:hi], cap[lo:hi], block_sup,
+                                 loss_carry_forward_years=None if loss is None else loss[lo:hi],
+                                 tax_rate_by_year=None if tax_rate_by_year is None else tax_rate_by_year[lo:hi],
+                                 depreciation_schedule=None if depreciation_schedule is None else depreciation_schedule[lo:hi])
+        w = flows.net.shape[1]
+        if w > width:
+            raise ValueError("internal: a block's flows are wider than the options' longest life")
+        life_all[lo:hi] = flows.life
+        net[lo:hi, :w] = flows.net
+        net[lo:hi, w:] = 0.0
+        del flows
+        _payback_rows_of_net(net[lo:hi], life_all[lo:hi], payback[lo:hi])
+        for a in range(lo, hi, _NPV_BLOCK):
+            b = min(a + _NPV_BLOCK, hi)
+            npv[a:b] = np.einsum("ij,ij->i", net[a:b], table[which[a:b]])
+
+    try:
+        if workers is None:
+            workers = WORKERS
+        if workers > 1 and len(spans) > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(run, range(len(spans))))
+        else:
+            for k in range(len(spans)):
+                run(k)
+    except ValueError:
+        # the same checks over all options name the row of `options` (a block numbers its own rows)
+        batch_cash_flows(opt, tax, cap, sup, loss_carry_forward_years=loss, tax_rate_by_year=tax_rate_by_year,
+                         depreciation_schedule=depreciation_schedule)
+        raise
+    out = {"npv": npv, "simple_payback_years": payback}
+    if with_irr:
+        out["irr"] = batch_irr(net)[0]
+    return net, life_all, pd.DataFrame(out)
+
+
+def _payback_rows_of_net(net: np.ndarray, life: np.ndarray, out: np.ndarray) -> None:
+    """:func:`payback_years` of ``net`` into ``out`` (no cumulative matrix kept)."""
+    _cum_payback_rows(np.require(net, dtype=float, requirements=["C"]), _lives(life, net.shape[0]), np.empty((0, 0)), False, out)

@@ -63,7 +63,9 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -72,10 +74,9 @@ import numpy as np
 import pandas as pd
 
 from finance.appraise import AppraisalInputs, appraisal_inputs, with_inflation
-from finance.batch import batch_cash_flows
-from programme.appraisal import decision_metrics, payback_from_cumulative
-from policies.engine import load_packs, rules_in_force, support_table
-from policies.kinds import Params
+from programme.appraisal import cumulative_payback, flows_and_metrics, payback_from_cumulative
+from programme.caps import amount_caps, uncapped_enterprises
+from policies.engine import support_table
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table, present_value_factor
 from programme.scenarios import Scenario
 from programme.exclusive import ExclusiveChoice, choose_one, member_rank, rank_score, take_rows
@@ -126,7 +127,7 @@ class Baseline:
     tax_capacity: np.ndarray
     metrics: pd.DataFrame
     net: np.ndarray
-    cum: np.ndarray
+    cum: np.ndarray | None  # the cumulative flows, where a caller kept them; None = computed where needed from net
     life: np.ndarray
     with_irr: bool
     enterprise_tax_rate: pd.Series
@@ -196,26 +197,61 @@ def baseline(options: pd.DataFrame, enterprises: pd.DataFrame, *, on_date: date,
     -------
     Baseline
     """
-    # the enterprise's inflation on each option's row, as finance.appraise sets it (the kernels read it there)
-    opt = with_inflation(options.reset_index(drop=True), enterprises)
-    # the same inputs as finance.appraise (one resolution of tax, discount rate, capacity, carry-forward,
-    # tax rates by year and depreciation schedules)
-    inputs = appraisal_inputs(opt, enterprises, on_date)
+    return _baseline(options, enterprises, on_date, with_irr)[0]
+
+
+def _baseline(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, with_irr: bool | None,
+              alongside: Callable[[Baseline], Any] | None = None) -> tuple[Baseline, Any]:
+    """:func:`baseline`, and ``alongside(partial)`` run on another thread while the no-support flows are
+    computed (``partial``: the baseline without ``metrics``, ``net`` and ``life``); its result is returned."""
+    opt = options.reset_index(drop=True)
+    codes, ent_codes = _enterprise_codes(opt, enterprises)
+    # joined on integer codes, not the id text (the same rows, a cheaper hash): messages, if any,
+    # come from a second run on the ids
+    opt_c, ent_c = opt.assign(enterprise_id=codes), enterprises.assign(enterprise_id=ent_codes)
+    try:
+        # the enterprise's inflation on each option's row, as finance.appraise sets it (the kernels read it there)
+        with_infl = with_inflation(opt_c, ent_c)
+        # the same inputs as finance.appraise (one resolution of tax, discount rate, capacity, carry-forward,
+        # tax rates by year and depreciation schedules)
+        inputs = appraisal_inputs(with_infl, ent_c, on_date)
+    except Exception:
+        appraisal_inputs(with_inflation(opt, enterprises), enterprises, on_date)
+        raise
+    if with_infl is not opt_c:
+        opt = opt.assign(inflation=with_infl["inflation"].to_numpy())
     tax, disc, cap = inputs.tax_rate, inputs.discount_rate, inputs.tax_capacity
     loss = inputs.loss_carry_forward_years
     bad = ~np.isfinite(disc) | (disc <= -1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"options row {i}: field 'discount_rate' is {disc[i]!r} (expected a number > -1)")
-    flows = batch_cash_flows(opt, tax, cap, None, loss_carry_forward_years=loss, **inputs.years())
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
-    cum = np.cumsum(flows.net, axis=1)
-    m = decision_metrics(flows.net, flows.life, disc, with_irr=irr, cum=cum)
-    codes = pd.factorize(opt["enterprise_id"])[0].astype(np.int64)
     ent_ids, first = np.unique(codes, return_index=True)
     ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
-    return Baseline(opt, enterprises, tax, disc, cap, m, flows.net, cum, flows.life, irr, ent_rate,
-                    codes, loss, inputs)
+    # the no-support flows are all that is left; `alongside` (the engine's first run, which reads none of
+    # them) runs on another thread meanwhile
+    partial = Baseline(opt, enterprises, tax, disc, cap, pd.DataFrame(), np.zeros((0, 0)), None, np.zeros(0, dtype=np.int64),
+                       irr, ent_rate, codes, loss, inputs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        side = pool.submit(alongside, partial) if alongside is not None else None
+        net, life, m = flows_and_metrics(opt, tax, cap, disc, None, loss_carry_forward_years=loss, with_irr=irr,
+                                         **inputs.years())
+        extra = side.result() if side is not None else None
+    return dataclasses.replace(partial, metrics=m, net=net, life=life), extra
+
+
+def _enterprise_codes(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of the enterprise ids: of each option (0, 1, ... in order of first appearance,
+    ``Baseline.enterprise_code``) and of each enterprise row (the same code for the same id; ids no
+    option names get codes after those)."""
+    codes, uniques = pd.factorize(options["enterprise_id"])
+    ent = pd.Index(uniques).get_indexer(enterprises["enterprise_id"]) if len(uniques) else np.full(len(enterprises), -1)
+    ent = np.asarray(ent, dtype=np.int64)
+    other = ent < 0
+    if other.any():
+        ent[other] = len(uniques) + pd.factorize(enterprises["enterprise_id"].to_numpy()[other])[0]
+    return codes.astype(np.int64), ent
 
 
 def _probabilities(rule: DecisionRule, m: pd.DataFrame) -> np.ndarray:
@@ -253,8 +289,11 @@ def _support_for(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[
     every option is its own enterprise (same enterprise attributes): the support it gets when no
     other option of its enterprise has used the enterprise's cumulative caps.
     """
+    # the engine joins options and enterprises on integer ids (the enterprise codes: the same join as
+    # on the id text, a cheaper hash); an error is raised again from a run on the ids, for its message
     if rows is None:
-        opt, e = b.options, ent
+        opt, e = b.options.assign(enterprise_id=b.enterprise_code), ent.assign(enterprise_id=np.arange(len(ent)))
+        named = (b.options, ent)
     else:
         opt = b.options.iloc[rows].reset_index(drop=True)
         codes = b.enterprise_code[rows]
@@ -263,9 +302,17 @@ def _support_for(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[
             own = np.arange(len(opt), dtype=np.int64)
             e["enterprise_id"] = own
             opt = opt.assign(enterprise_id=own)
+            named = (opt, e)
         else:
-            e = ent.iloc[np.unique(codes)].reset_index(drop=True)
-    support = support_table(opt, e, on_date, params)
+            used = np.unique(codes)
+            e = ent.iloc[used].reset_index(drop=True)
+            named = (opt, e)
+            opt, e = opt.assign(enterprise_id=codes), e.assign(enterprise_id=used)
+    try:
+        support = support_table(opt, e, on_date, params)
+    except Exception:
+        support_table(*named, on_date, params)
+        raise
     if len(support):
         keep = (support["amount"].to_numpy(dtype=float) != 0) | (support["kind"].to_numpy() == "tax_holiday")
         support = support[keep].reset_index(drop=True)
@@ -274,20 +321,22 @@ def _support_for(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[
     return support
 
 
-def _metrics_with(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+def _metrics_with(b: Baseline, support: pd.DataFrame, rows: np.ndarray, keep: dict[str, Any] | None = None) -> pd.DataFrame:
     """Decision metrics (``npv``, ``simple_payback_years``, ``irr`` when the baseline has IRRs) of
     the options at ``rows`` (positions, increasing) with ``support`` (whose ``row`` are all among
-    ``rows``); index 0..len(rows)-1."""
+    ``rows``); index 0..len(rows)-1.  ``keep`` receives ``net``, the net flows with ``support`` of
+    every option (row i = option i), where they were computed for all options."""
     if len(support) == 0:
         return b.metrics.iloc[rows].reset_index(drop=True)
     n_all = len(b.options)
     if 2 * len(rows) >= n_all:
         # most options: work on the whole baseline (no copies of its matrices), then select
-        return _metrics_of(b, support, np.arange(n_all)).iloc[rows].reset_index(drop=True)
+        m = _metrics_of(b, support, np.arange(n_all), keep)
+        return m if len(rows) == n_all else m.iloc[rows].reset_index(drop=True)
     return _metrics_of(b, support, rows)
 
 
-def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray, keep: dict[str, Any] | None = None) -> pd.DataFrame:
     n = len(rows)
     whole = n == len(b.options)
     local = np.full(len(b.options), -1, dtype=np.int64)
@@ -312,22 +361,28 @@ def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray) -> pd.Data
         pv = per * np.exp(-years * np.log1p(disc[rows_s[rep]]))
         npv0 = b.metrics["npv"].to_numpy()
         npv1 = (npv0 if whole else npv0[rows]) + np.bincount(rows_s[rep], weights=pv, minlength=n)
-        cum = b.cum if whole else b.cum[rows]
+        if b.cum is not None:
+            cum = b.cum if whole else b.cum[rows]
+        else:
+            cum = cumulative_payback(b.net if whole else b.net[rows], life)[0]
         width = cum.shape[1]
         if (years == 0).all():
             cum1 = cum + np.bincount(rows_s, weights=amount_s, minlength=n)[:, None]
         else:
             add = np.bincount(rows_s[rep] * width + years, weights=per, minlength=n * width).reshape(n, width)
-            cum1 = cum + np.cumsum(add, axis=1)
+            cum1 = cum + cumulative_payback(add, life, keep_cumulative=True)[0]
             del add
         m1 = pd.DataFrame({"npv": npv1, "simple_payback_years": payback_from_cumulative(cum1, life)})
         del cum1
         return m1
     opt = b.options if whole else b.options.iloc[rows].reset_index(drop=True)
     sup = support.assign(row=rows_s)
-    flows = batch_cash_flows(opt, b.tax_rate[rows], b.tax_capacity[rows], sup,
-                             loss_carry_forward_years=b.loss_carry_forward_years[rows], **b.years(None if whole else rows))
-    return decision_metrics(flows.net, flows.life, b.discount_rate[rows], with_irr=b.with_irr)
+    net, _, m = flows_and_metrics(opt, b.tax_rate[rows], b.tax_capacity[rows], b.discount_rate[rows], sup,
+                                  loss_carry_forward_years=b.loss_carry_forward_years[rows], with_irr=b.with_irr,
+                                  **b.years(None if whole else rows))
+    if keep is not None and whole:
+        keep["net"] = net
+    return m
 
 
 def _amounts(support: pd.DataFrame, rows: np.ndarray, n_options: int, instruments: list[str]) -> np.ndarray:
@@ -361,31 +416,6 @@ def _instruments(*tables: pd.DataFrame) -> list[str]:
     return sorted({str(v) for t in tables if len(t) for v in pd.unique(t["instrument_id"])})
 
 
-def _amount_caps(pack: str, on_date: date, params: Mapping[str, float] | None) -> dict[str, float] | None:
-    """Smallest cumulative cap on the amount of each rule of ``pack`` in force [currency]:
-    min(``caps.per_enterprise``, ``caps.per_year`` x spread years), with the programme's
-    parameters; None when a rule caps its base (``caps.investment_per_year``: no bound on the
-    amounts can be read from it)."""
-    found = load_packs().get(pack)
-    if found is None:
-        return None
-    limits: dict[str, float] = {}
-    for rule in rules_in_force(found, on_date):
-        caps = rule.caps
-        if caps.investment_per_year is not None:
-            return None
-        prefix = f"{rule.id}."
-        p = Params(rule, {k[len(prefix):]: v for k, v in (params or {}).items() if k.startswith(prefix)})
-        values = []
-        if caps.per_enterprise is not None:
-            values.append(p("caps.per_enterprise"))
-        if caps.per_year is not None:
-            values.append(p("caps.per_year") * rule.timing.spread_years)
-        if values:
-            limits[rule.id] = float(min(values))
-    return limits
-
-
 def _first_by_group(mask: np.ndarray, code: np.ndarray, n_groups: int) -> np.ndarray:
     """Smallest position i with mask[i] in each group (len(mask) where none)."""
     first = np.full(n_groups, len(mask), dtype=np.int64)
@@ -395,7 +425,8 @@ def _first_by_group(mask: np.ndarray, code: np.ndarray, n_groups: int) -> np.nda
 
 
 def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str, float] | None,
-              rule: DecisionRule, *, pack: str = "", shortcut: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+              rule: DecisionRule, *, pack: str = "", shortcut: bool = True,
+              keep: dict[str, Any] | None = None, first: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Support of every option with the enterprises' cumulative caps spent on taken-up options only.
 
     The allocation is the sequential one of :func:`run_programme` (options of an enterprise in frame
@@ -412,9 +443,14 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     the options in play) the whole allocation is made again without the stand-alone shortcut
     (``shortcut=False``: settled by order only, exact whatever the caps).
 
-    An enterprise whose amounts in the first engine run (over all its options) stay below every
-    cumulative cap of the ``pack``'s rules (:func:`_amount_caps`) was capped nowhere and is settled
-    at once: fewer options in play can only leave more under the caps.
+    An enterprise that no cumulative cap of the ``pack``'s rules can clip (:func:`programme.caps.uncapped_enterprises`: its
+    amounts in the first engine run, over all its options, and its bases stay below the caps) is
+    settled at once: fewer options in play can only leave more under the caps.
+
+    ``first``: the engine's run over all options (:func:`_support_for` of ``b`` and ``ent``), when
+    already made.  ``keep`` (a dict) receives ``net``, the net flows of every option with the returned support,
+    where the first engine run's support is the answer and its flows were computed for all options
+    (left empty otherwise).
 
     Returns
     -------
@@ -428,36 +464,23 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     n_ent = int(code.max()) + 1 if n else 0
     idx = np.arange(n)
     ent0 = ent
-    _, first_of = np.unique(code, return_index=True)
-    ent = ent.drop_duplicates("enterprise_id")  # as the engine reads them: the first row of an id
-    pos = pd.Index(ent["enterprise_id"]).get_indexer(b.options["enterprise_id"].to_numpy()[first_of])
-    ent = ent.iloc[pos].reset_index(drop=True)  # one row per enterprise code
-    support = _support_for(b, ent, on_date, params)
+    ent = _per_code(b, ent)
+    support = first if first is not None else _support_for(b, ent, on_date, params)
     if len(support) == 0:
         return support, b.metrics
     has = np.zeros(n, dtype=bool)
     has[support["row"].to_numpy(dtype=np.int64)] = True
     rows_s = np.flatnonzero(has)
-    m1 = b.metrics.copy()
-    ms = _metrics_with(b, support, rows_s)
-    for c in m1.columns:
-        m1.loc[rows_s, c] = ms[c].to_numpy()
+    ms = _metrics_with(b, support, rows_s, keep)
+    m1 = pd.DataFrame({c: _put(b.metrics[c].to_numpy(), rows_s, ms[c].to_numpy()) for c in b.metrics.columns})
     p = _probabilities(rule, m1)
     # options after the first supported option that fails the rule may have been short-changed by it
     fail = has & (p < APPLY_PROBABILITY)
     after = idx > _first_by_group(fail, code, n_ent)[code]
     if not after.any():
         return support, m1
-    limits = _amount_caps(pack, on_date, params) if shortcut else None
-    if limits is not None:
-        # enterprises no cap touched: the sum of each capped rule's amounts is below the cap (a cap
-        # that clips brings the running sum to the cap exactly)
-        below = np.ones(n_ent, dtype=bool)
-        sup_rows = support["row"].to_numpy(dtype=np.int64)
-        for rid, limit in limits.items():
-            hit = (support["instrument_id"] == rid).to_numpy(dtype=bool)
-            total = np.bincount(code[sup_rows[hit]], weights=support["amount"].to_numpy(dtype=float)[hit], minlength=n_ent)
-            below &= total < limit * (1 - 1e-9)
+    below = uncapped_enterprises(b.options, b.enterprise_code, ent, support, pack, on_date, params) if shortcut else None
+    if below is not None:
         after &= ~below[code]
         if not after.any():
             return support, m1
@@ -531,7 +554,10 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
         order = kept[np.argsort(row[kept], kind="stable")]
         return out.take(order).reset_index(drop=True), m1
 
+    first = support
     support, m1 = settle(after.copy(), shortcut, support, m1)
+    if keep is not None and support is not first:
+        keep.clear()  # some options' support came from later rounds: the first run's flows are not theirs
     # Check.  In an enterprise where no undecided option ever got less than its stand-alone support,
     # every option in play kept the support it has alone, so with fewer options in play (the taken-up
     # ones) every cumulative cap, clip(cap - sum of the amounts before, 0, amount), has at least as
@@ -548,12 +574,31 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
     differs = ~np.isclose(_amounts(check, rows_t, n, instruments), _amounts(support, rows_t, n, instruments),
                           rtol=1e-9, atol=1e-6).all(axis=1)
     if differs.any():
-        return _allocate(b, ent0, on_date, params, rule, pack=pack, shortcut=False)
+        if keep is not None:
+            keep.clear()
+        return _allocate(b, ent0, on_date, params, rule, pack=pack, shortcut=False, first=first)
     return support, m1
 
 
+def _per_code(b: Baseline, ent: pd.DataFrame) -> pd.DataFrame:
+    """The enterprises as the engine reads them (the first row of an id), one row per enterprise code."""
+    _, first_of = np.unique(b.enterprise_code, return_index=True)
+    ent = ent.drop_duplicates("enterprise_id")
+    pos = pd.Index(ent["enterprise_id"]).get_indexer(b.options["enterprise_id"].to_numpy()[first_of])
+    return ent.iloc[pos].reset_index(drop=True)
+
+
+def _put(values: np.ndarray, rows: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """A copy of ``values`` with ``new`` at ``rows``."""
+    out = np.array(values, copy=True)
+    out[rows] = new
+    return out
+
+
 def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str, float] | None,
-                        rule: DecisionRule, *, pack: str) -> tuple[pd.DataFrame, pd.DataFrame, ExclusiveChoice]:
+                        rule: DecisionRule, *, pack: str, keep: dict[str, Any] | None = None,
+                        first: pd.DataFrame | None = None,
+                        group: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame, ExclusiveChoice]:
     """:func:`_allocate` with at most one option per exclusive group taken up (``programme.exclusive``).
 
     Without groups this is :func:`_allocate`.  Without cumulative caps in the pack (each option's
@@ -566,12 +611,13 @@ def _allocate_exclusive(b: Baseline, ent: pd.DataFrame, on_date: date, params: M
     """
     opt = b.options
     n = len(opt)
-    group = exclusive_groups(opt)
+    group = exclusive_groups(opt) if group is None else group
     if not (group >= 0).any():
-        return (*_allocate(b, ent, on_date, params, rule, pack=pack), ExclusiveChoice(group, np.ones(n, bool), np.ones(n, bool)))
+        return (*_allocate(b, ent, on_date, params, rule, pack=pack, keep=keep, first=first),
+                ExclusiveChoice(group, np.ones(n, bool), np.ones(n, bool)))
     without = choose_one(group, rank_score(rule, b.metrics))
-    if _amount_caps(pack, on_date, params) == {}:
-        support, m1 = _allocate(b, ent, on_date, params, rule, pack=pack)
+    if amount_caps(pack, on_date, params) == {}:
+        support, m1 = _allocate(b, ent, on_date, params, rule, pack=pack, keep=keep, first=first)
         return support, m1, ExclusiveChoice(group, choose_one(group, rank_score(rule, m1)), without)
     code = b.enterprise_code
     has_group = np.zeros(int(code.max()) + 1, dtype=bool)
@@ -680,23 +726,42 @@ def run_programme(
     SWD(2014) 179 [1]_; OECD 2010 [2]_.
     """
     present_value_factor(np.zeros(1), government_discount_rate)  # refuse a bad rate before any work
-    b = base if base is not None else baseline(options, enterprises, on_date=on_date, with_irr=True if rule.kind == "irr" else None)
+    def programme_enterprises(b: Baseline) -> pd.DataFrame:
+        ent = enterprises.copy()
+        ent["jurisdiction"] = pack
+        # the engine values tax items (aid ceilings) at the enterprises' own rates, not the pack's
+        ent["tax_rate"] = ent["enterprise_id"].map(b.enterprise_tax_rate).astype(float)
+        return ent
+
+    def first_run(b: Baseline) -> tuple[pd.DataFrame, pd.DataFrame]:
+        ent = programme_enterprises(b)
+        return ent, _support_for(b, _per_code(b, ent), on_date, params)
+
+    first = None
+    group = exclusive_groups(options.reset_index(drop=True) if base is None else base.options)
+    if base is not None:
+        b = base
+        ent = programme_enterprises(b)
+    elif not (group >= 0).any():
+        # the engine's run over all options needs no flows: made while the baseline's flows are computed
+        b, (ent, first) = _baseline(options, enterprises, on_date, True if rule.kind == "irr" else None, first_run)
+    else:
+        b = baseline(options, enterprises, on_date=on_date, with_irr=True if rule.kind == "irr" else None)
+        ent = programme_enterprises(b)
     if rule.kind == "irr" and not b.with_irr:
         raise ValueError("the 'irr' decision rule needs IRRs: build the baseline with with_irr=True")
     opt = b.options
     n = len(opt)
-    ent = enterprises.copy()
-    ent["jurisdiction"] = pack
-    # the engine values tax items (aid ceilings) at the enterprises' own rates, not the pack's
-    ent["tax_rate"] = ent["enterprise_id"].map(b.enterprise_tax_rate).astype(float)
-    support, m1, choice = _allocate_exclusive(b, ent, on_date, params, rule, pack=pack)
+    flows: dict[str, Any] = {}  # the net flows with the support, when _allocate computed them for all options
+    support, m1, choice = _allocate_exclusive(b, ent, on_date, params, rule, pack=pack, keep=flows, first=first, group=group)
     # at most one option per exclusive group: the one the rule ranks best (programme.exclusive)
     p0 = _probabilities(rule, b.metrics) * choice.chosen_without
     p1 = _probabilities(rule, m1) * choice.chosen_with
     dw_p = np.minimum(p0, p1)
 
     out = outlay_table(support, opt, b.tax_rate, tax_capacity=b.tax_capacity,
-                       loss_carry_forward_years=b.loss_carry_forward_years, net_without=b.net, **b.years())
+                       loss_carry_forward_years=b.loss_carry_forward_years, net_without=b.net,
+                       net_with=flows.pop("net", None), **b.years())
     rows = out["row"].to_numpy()
     amt = out["outlay"].to_numpy()
     gross = np.bincount(rows, weights=amt, minlength=n)
@@ -729,9 +794,13 @@ def run_programme(
     by_option["deadweight"] = deadweight
     pv_gross = np.bincount(rows, weights=pv_amt, minlength=n)
     by_option["pv_cost"] = p1 * pv_gross
-    oid = opt["option_id"].astype(str).to_numpy(dtype=object) if "option_id" in opt.columns else np.arange(n).astype(object)
-    by_option["exclusive_group"] = choice.label(oid)  # the group's first option; None outside groups
-    by_option["alternative_to"] = choice.alternative_to(oid)  # not chosen: the alternative taken instead
+    if choice.any:
+        oid = opt["option_id"].astype(str).to_numpy(dtype=object) if "option_id" in opt.columns else np.arange(n).astype(object)
+        by_option["exclusive_group"] = choice.label(oid)  # the group's first option; None outside groups
+        by_option["alternative_to"] = choice.alternative_to(oid)  # not chosen: the alternative taken instead
+    else:  # no groups: None throughout (the ids are not read)
+        by_option["exclusive_group"] = np.full(n, None, dtype=object)
+        by_option["alternative_to"] = np.full(n, None, dtype=object)
     for c in ("npv", "irr", "simple_payback_years"):
         if c not in m1.columns:
             continue

@@ -139,12 +139,88 @@ def _dense(rows: np.ndarray, ids: pd.Categorical, kinds: pd.Categorical, mat: np
     return pd.DataFrame({"row": rows[i], "instrument_id": ids[i], "kind": kinds[i], "t": t, "outlay": mat[i, t]})
 
 
+def _tax_forgone(support: pd.DataFrame, sub: np.ndarray, mine: np.ndarray, rows: np.ndarray, options: pd.DataFrame,
+                 tax_rate: np.ndarray, tax_capacity: bool | np.ndarray, loss_carry_forward_years: int | None | np.ndarray,
+                 tax_rate_by_year: np.ndarray | None, depreciation_schedule: np.ndarray | None,
+                 net_without: np.ndarray | None, net_with: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tax forgone by the items ``sub[mine]`` (the tax items among ``sub``, all the items of their
+    options, table order), as ``(item, t, value)`` of the non-zero periods, item by item, t ascending
+    (``item`` counts the items of ``sub[mine]``).
+
+    The values are the change of the after-tax net flow, ``finance.valuation.item_values(...).by_year``;
+    an option's only item is read from ``net_with - net_without`` when both are given (the same
+    kernel on the same rows gives ``item_values`` those flows). [currency]"""
+    n_opt = len(options)
+    width = int(pd.to_numeric(options["lifetime_years"]).to_numpy(dtype=np.int64).max()) + 1
+    r = rows[sub]
+    alone = np.zeros(len(sub), dtype=bool)
+    if net_with is not None and net_without is not None:
+        alone = np.bincount(r, minlength=n_opt)[r] == 1
+    rest = ~alone
+    other = np.zeros((0, width))
+    if rest.any():
+        from finance.valuation import item_values  # the compiled kernels: imported when an outlay is computed, not by every CLI start
+
+        other = item_values(options.reset_index(drop=True), tax_rate, 0.0, tax_capacity, support.iloc[sub[rest]],
+                            loss_carry_forward_years=loss_carry_forward_years, by_year=True,
+                            tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule,
+                            net_without=net_without).by_year
+    # each item of `at`: its row of `other`, or -1 = read from net_with - net_without at its option
+    src = np.full(len(sub), -1, dtype=np.int64)
+    src[rest] = np.arange(int(rest.sum()))
+    src = src[mine]
+    opt_rows = r[mine]
+    empty = np.zeros((0, width))
+    w = np.require(net_with, dtype=float, requirements=["C"]) if net_with is not None else empty
+    wo = np.require(net_without, dtype=float, requirements=["C"]) if net_without is not None else empty
+    other = np.require(other, dtype=float, requirements=["C"])
+    count = np.empty(len(src), dtype=np.int64)
+    _count_nonzero(w, wo, other, opt_rows, src, width, count)
+    offsets = np.concatenate(([0], np.cumsum(count)))
+    item = np.empty(int(offsets[-1]), dtype=np.int64)
+    t = np.empty(item.size, dtype=np.int64)
+    value = np.empty(item.size)
+    _fill_nonzero(w, wo, other, opt_rows, src, width, offsets, item, t, value)
+    return item, t, value
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _delta(w: np.ndarray, wo: np.ndarray, other: np.ndarray, row: int, src: int, t: int) -> float:  # pragma: no cover - compiled
+    return w[row, t] - wo[row, t] if src < 0 else other[src, t]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _count_nonzero(w: np.ndarray, wo: np.ndarray, other: np.ndarray, rows: np.ndarray, src: np.ndarray, width: int,
+                   count: np.ndarray) -> None:  # pragma: no cover - compiled
+    for k in range(rows.size):
+        c = 0
+        for t in range(width):
+            if _delta(w, wo, other, rows[k], src[k], t) != 0.0:
+                c += 1
+        count[k] = c
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _fill_nonzero(w: np.ndarray, wo: np.ndarray, other: np.ndarray, rows: np.ndarray, src: np.ndarray, width: int,
+                  offsets: np.ndarray, item: np.ndarray, t_out: np.ndarray, value: np.ndarray) -> None:  # pragma: no cover - compiled
+    for k in range(rows.size):
+        j = offsets[k]
+        for t in range(width):
+            v = _delta(w, wo, other, rows[k], src[k], t)
+            if v != 0.0:
+                item[j] = k
+                t_out[j] = t
+                value[j] = v
+                j += 1
+
+
 def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndarray, *,
                  tax_capacity: bool | np.ndarray = True,
                  loss_carry_forward_years: int | None | np.ndarray = None,
                  tax_rate_by_year: np.ndarray | None = None,
                  depreciation_schedule: np.ndarray | None = None,
-                 net_without: np.ndarray | None = None) -> pd.DataFrame:
+                 net_without: np.ndarray | None = None,
+                 net_with: np.ndarray | None = None) -> pd.DataFrame:
     """Public outlay of every support item in every period it costs money.
 
     Parameters
@@ -171,6 +247,13 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
     net_without : numpy.ndarray, optional
         Net flows of every option without support for these inputs (``finance.batch``), reused by
         ``finance.valuation.item_values`` instead of computed again. [currency]
+    net_with : numpy.ndarray, optional
+        Net flows of every option with all its items of ``support``, for these inputs
+        (``finance.batch.batch_cash_flows`` of ``options`` with ``support``; rows without items
+        are not read).  With ``net_without``, the tax forgone by an option's only item is
+        ``net_with - net_without`` (what ``item_values`` computes, from the same kernel on the same
+        rows), read instead of computed again; options with several items are valued by
+        ``item_values``. [currency]
 
     Returns
     -------
@@ -247,15 +330,13 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         with_tax = np.zeros(n_opt, dtype=bool)
         with_tax[rows[tax_kinds]] = True
         sub = np.flatnonzero(with_tax[rows])  # every item of those options, in table order
-        from finance.valuation import item_values  # the compiled kernels: imported when an outlay is computed, not by every CLI start
-
-        values = item_values(options.reset_index(drop=True), tax_rate, 0.0, tax_capacity, support.iloc[sub],
-                             loss_carry_forward_years=loss_carry_forward_years, by_year=True,
-                             tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule,
-                             net_without=net_without)
         mine = tax_kinds[sub]
         at = sub[mine]
-        parts.append(_dense(rows[at], *label(ids[at], kcode[at]), values.by_year[mine]))
+        i, t, value = _tax_forgone(support, sub, mine, rows, options, tax_rate, tax_capacity, loss_carry_forward_years,
+                                   tax_rate_by_year, depreciation_schedule, net_without, net_with)
+        j = at[i]
+        il, kl = label(ids[j], kcode[j])
+        parts.append(pd.DataFrame({"row": rows[j], "instrument_id": il, "kind": kl, "t": t, "outlay": value}))
 
     loan = np.flatnonzero(is_kind("soft_loan") & (amount != 0))
     if len(loan):

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 
 __all__ = ["exclusion_pairs", "exclusive_groups"]
 
@@ -126,6 +124,10 @@ def exclusive_groups(options: pd.DataFrame, pairs: np.ndarray | None = None) -> 
     group = np.full(n, -1, dtype=np.int64)
     if len(pairs) == 0:
         return group
+    # scipy.sparse takes ~0.3 s to import: only when some option excludes another
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
     nodes, local = np.unique(pairs.ravel(), return_inverse=True)
     local = local.reshape(-1, 2)
     m = len(nodes)

@@ -34,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from screening.cost_classes import pack_cost_classes
 from screening.fx import factor, rates
@@ -188,6 +187,8 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0, tol: float = 1e-
 
 def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
     """ROC AUC by the Mann-Whitney rank sum (ties count one half)."""
+    from scipy.stats import rankdata  # scipy.stats takes ~1 s to import: only the fit's report needs it, not a ranking
+
     positive = np.asarray(positive, bool)
     r = rankdata(score)
     n1 = int(positive.sum())

@@ -118,7 +118,11 @@ def cost_class(investment: float, currency: str | None, rules: SortRules | None 
         return "unknown"
     if investment == 0:
         return "no"
-    pair = _thresholds(currency, pack, rules)[0]
+    return _class_of(investment, _thresholds(currency, pack, rules)[0])
+
+
+def _class_of(investment: float, pair: tuple[float, float] | None) -> str:
+    """:func:`cost_class` of a non-zero, non-missing investment with its thresholds (None: unknown)."""
     if pair is None:
         return "unknown"
     low_upper, high_lower = pair
@@ -154,7 +158,9 @@ def _currency(options: pd.DataFrame, enterprises: pd.DataFrame | None, rules: So
     """Each option's currency: its enterprise's, else its pack's, else ``rules.default_currency``."""
     cur = _enterprise_column(options, enterprises, "currency")
     pack = _enterprise_column(options, enterprises, "jurisdiction")
-    pack_cur = pack.map(lambda p: rules.pack_thresholds[p].currency if p in rules.pack_thresholds else None)
+    # each distinct pack once (a handful over many options)
+    pack_cur = pack.map({p: rules.pack_thresholds[p].currency for p in pd.unique(pack) if p in rules.pack_thresholds})
+    pack_cur = pack_cur.astype("object").where(pack_cur.notna(), None)
     cur = cur.where(cur.notna() & (cur != ""), pack_cur)
     return cur.where(cur.notna() & (cur != ""), rules.default_currency)
 
@@ -217,13 +223,23 @@ def preliminary_sort(
     basis: list[str] = []
     sort_class: list[str] = []
     reasons: list[str] = []
+    # thresholds and their words per (currency, pack): a handful of pairs over many options
+    seen: dict[tuple[object, object], tuple[tuple[float, float] | None, str]] = {}
+    # Python lists: the loop reads plain floats and bools, not numpy scalars
+    investment_l, payback_l, mandatory_l = investment.tolist(), payback.tolist(), mandatory.tolist()
+    savings, feas = savings.tolist(), feas.tolist()
     for i in range(n):
         pack = packs[i] if isinstance(packs[i], str) else None
-        cc = cost_class(float(investment[i]), currency[i], rules, pack)
+        key = (currency[i], pack)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = _thresholds(currency[i], pack, rules)
+        inv = investment_l[i]
+        cc = "unknown" if math.isnan(inv) else ("no" if inv == 0 else _class_of(inv, found[0]))  # cost_class's rules
         classes.append(cc)
-        basis.append(_thresholds(currency[i], pack, rules)[1])
-        pb = float(payback[i])
-        if mandatory[i]:
+        basis.append(found[1])
+        pb = payback_l[i]
+        if mandatory_l[i]:
             sort_class.append("mandatory")
             reasons.append("required by law: kept out of the ranking, counted in budgets")
             continue
@@ -231,14 +247,14 @@ def preliminary_sort(
         norm = rules.max_payback_years.get(cc)
         if not math.isnan(pb) and norm is not None and pb > norm:
             vetoes.append(f"{payback_name} {_fmt(pb)} yr above the {_fmt(norm)} yr norm for {cc} cost")
-        if math.isnan(pb) and rules.reject_no_payback and not (savings[i] > 0 and investment[i] == 0):
+        if math.isnan(pb) and rules.reject_no_payback and not (savings[i] > 0 and inv == 0):
             vetoes.append("net yearly saving not positive: payback never happens")
         if rules.min_technical_feasibility is not None and not math.isnan(feas[i]) and feas[i] < rules.min_technical_feasibility:
             vetoes.append(f"technical feasibility {_fmt(feas[i])} below the floor {_fmt(rules.min_technical_feasibility)}")
         if rules.budget is not None:
             budget = rules.budget.get(enterprise[i]) if isinstance(rules.budget, Mapping) else rules.budget
-            if budget is not None and investment[i] > budget:
-                vetoes.append(f"investment {_fmt(investment[i])} above the budget {_fmt(budget)}")
+            if budget is not None and inv > budget:
+                vetoes.append(f"investment {_fmt(inv)} above the budget {_fmt(budget)}")
         if vetoes:
             sort_class.append("rejected")
             reasons.append("; ".join(vetoes))

@@ -228,3 +228,45 @@ def test_nl_allowances_with_investment_caps_match_the_option_by_option_method(se
     merged = got.merge(items, on=key, how="outer", suffixes=("", "_greedy"), indicator=True)
     assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"]
     np.testing.assert_allclose(merged["amount"], merged["amount_greedy"], rtol=1e-9, atol=1e-6)
+
+
+def test_investment_cap_spent_on_taken_up_options_only_and_uncapped_enterprises_settled_at_once():
+    """NL energy investment allowance (EIA 2024: 40 % of the eligible investment deducted in year 1) with its
+    ``caps.investment_per_year`` set to EUR 120,000.  Tax 25 % with capacity, 10-year lives, straight-line
+    depreciation: yearly flow 0.75 S + 0.025 I; the deduction of base B saves 0.25 x 0.4 x B = 0.1 B in year 1.
+
+      b1: I 100,000, S 20,000: flow 17,500; with the full deduction payback 5.14 yr (fails payback <= 3)
+      b2: I 100,000, S 40,000: flow 32,500; without support 3.08 yr (fails); with B = 100,000:
+          -100,000 + 42,500 + 32,500 = -25,000 after 2 years, payback 2 + 25,000 / 32,500 = 2.769 (taken up).
+          Had b1 used the cap, b2's base would be 20,000: payback 3 + 500 / 32,500 = 3.015 (not taken up).
+      a1 (another enterprise, base 50,000 below the cap whatever is in play): tax forgone 5,000.
+    """
+    rows = [("B", "b1", 100_000, 20_000, 10.0), ("B", "b2", 100_000, 40_000, 10.0), ("A", "a1", 50_000, 30_000, 10.0)]
+    opts, ents = frames(rows)
+    ents["tax_rate"] = 0.25
+    params = {"NL-EIA-2024.caps.investment_per_year": 120_000.0}
+    on = date(2025, 6, 1)
+    r = run_programme(opts, ents, "NL", params=params, on_date=on, rule=RULE)
+    o = r.by_option.set_index("option_id")
+    assert o["support"].to_dict() == pytest.approx({"b1": 10_000, "b2": 10_000, "a1": 5_000})
+    assert o["p_with"].to_dict() == {"b1": 0.0, "b2": 1.0, "a1": 1.0}
+    assert o.loc["b2", "simple_payback_years"] == pytest.approx(2 + 25_000 / 32_500)
+    assert o.loc["b2", "simple_payback_years_no_support"] == pytest.approx(100_000 / 32_500)
+    assert r.summary["total_outlay"] == pytest.approx(15_000)
+    # the allocation settled by option order alone (no shortcut) is the same, bit for bit
+    from programme import budget
+
+    b = budget.baseline(opts, ents, on_date=on)
+    ent = ents.assign(jurisdiction="NL")
+    ent["tax_rate"] = ent["enterprise_id"].map(b.enterprise_tax_rate).astype(float)
+    fast = budget._allocate(b, ent, on, params, RULE, pack="NL")
+    slow = budget._allocate(b, ent, on, params, RULE, pack="NL", shortcut=False)
+    pd.testing.assert_frame_equal(fast[1], slow[1], check_exact=True)
+    assert fast[0]["amount"].tolist() == slow[0]["amount"].tolist() == pytest.approx([40_000, 40_000, 20_000])
+    # the bound of the base cap: enterprise A (50,000) is below 120,000, B (200,000) is not
+    from programme.appraisal import empty_support
+
+    from programme.caps import uncapped_enterprises
+
+    below = uncapped_enterprises(b.options, b.enterprise_code, ent, empty_support(), "NL", on, params)
+    assert below.tolist() == [False, True]  # codes: B 0, A 1

@@ -97,3 +97,34 @@ def test_soft_loan_without_a_term_is_refused_by_name():
     it = item(kind="soft_loan", amount=5000.0, year=0, loan_rate=0.04, loan_years=0)
     with pytest.raises(ValueError, match="support row 0.*loan_years"):
         outlay_table(table([it]), pd.DataFrame([OPTION]), np.array([0.25]))
+
+
+def test_net_with_shortcut_gives_the_item_values_outlay_bit_for_bit():
+    """An option's only tax item read from net_with - net_without is what item_values gives; options with
+    several items still go through item_values; the table's order is kept."""
+    from finance.batch import batch_cash_flows
+
+    rng = np.random.default_rng(5)
+    n = 40
+    opts = pd.DataFrame({"investment": rng.uniform(1e4, 1e5, n), "annual_savings": rng.uniform(-2e3, 3e4, n),
+                         "annual_cost_change": rng.uniform(0, 1e3, n), "lifetime_years": rng.integers(2, 12, n),
+                         "salvage_value": 0.0})
+    tax, cap = rng.uniform(0.1, 0.3, n), rng.random(n) < 0.5
+    loss = np.where(rng.random(n) < 0.5, 3.0, np.nan)
+    recs = []
+    for r in range(n):
+        if r % 5 == 0:
+            continue  # no items
+        recs.append({"row": r, **item(kind="tax_deduction", amount=float(rng.uniform(1e3, 5e4)), year=1, instrument_id="D").as_record()})
+        if r % 3 == 0:  # a second item: valued by item_values, marginally, in table order
+            recs.append({"row": r, **item(kind="grant", amount=2000.0, year=0, instrument_id="G", taxable=True).as_record()})
+        if r % 4 == 0:
+            recs.append({"row": r, **item(kind="tax_credit", amount=500.0, year=2, instrument_id="C").as_record()})
+    sup = pd.DataFrame(recs, columns=list(ITEM_COLUMNS))
+    net0 = batch_cash_flows(opts, tax, cap, None, loss_carry_forward_years=loss).net
+    net1 = batch_cash_flows(opts, tax, cap, sup, loss_carry_forward_years=loss).net
+    kw = dict(tax_capacity=cap, loss_carry_forward_years=loss, net_without=net0)
+    ref = outlay_table(sup, opts, tax, **kw)
+    got = outlay_table(sup, opts, tax, net_with=net1, **kw)
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    assert set(ref["instrument_id"]) == {"D", "G", "C"} and len(ref) > n
