@@ -18,6 +18,7 @@ from screening.schema import ValidationError
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from screening.cells import SPREADSHEET_ERRORS
 from screening.formula_escape import FORMULA_TRIGGERS
 from store.db import close_all, cursor
 from store.io import ExportTargetError, export_dir, import_files, import_frames, load_scores, load_table
@@ -207,6 +208,8 @@ _round = itertools.count()
 @given(title=ANY_TEXT, note=ANY_TEXT, option_id=ANY_ID, fmt=st.sampled_from(["csv", "xlsx"]))
 def test_any_text_survives_export_and_import(tmp_path, title, note, option_id, fmt):
     assume(title.strip() and option_id.strip() and ";" not in option_id)
+    # a cell holding a spreadsheet's error value ("#NULL!") is refused on import by design (screening.cells)
+    assume(not {title.strip(), note.strip(), option_id.strip()} & set(SPREADSHEET_ERRORS))
     work = tmp_path / f"r{next(_round)}"
     try:
         first = cursor(work / "a.duckdb")
