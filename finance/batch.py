@@ -682,8 +682,11 @@ def _run_blocks(arr: dict[str, np.ndarray], tax: np.ndarray, disc: np.ndarray, c
         flows = _flows(part, tax[lo:hi], capacity[lo:hi], chunk_sup, loss[lo:hi], bounds=bounds[lo:hi + 1] - a,
                        rate_year=rows_of(rate_year, lo, hi), dep_cum=rows_of(dep_cum, lo, hi))
         at = slice(lo, hi) if place is None else place[lo:hi]
-        if net_out is not None:
-            net_out[at, :flows.net.shape[1]] = flows.net
+        if net_out is not None:  # a row scatter where the widths agree (numpy's mixed indexing is slower)
+            if flows.net.shape[1] == net_out.shape[1]:
+                net_out[at] = flows.net
+            else:
+                net_out[at, :flows.net.shape[1]] = flows.net
         res_support = np.zeros(hi - lo)
         base = flows
         if chunk_sup and npv_without is None and (support_total or not payback_basis.with_support):

@@ -169,7 +169,7 @@ def item_values(
         items = np.flatnonzero(rank == k)  # sorted by row: one item per option that has a k-th item
         have = rows[items]
         if prev is None and net_without is not None:
-            base = np.asarray(net_without)[have, :width]
+            base = _rows(net_without, have, width)
         elif prev is None:
             base = _flows_in(workers, {name: v[have] for name, v in arr.items()}, tax[have], capacity[have], {},
                              loss[have], width, rate_year=rows_of(rate_year, have), dep_cum=rows_of(dep_cum, have))
@@ -188,20 +188,28 @@ def item_values(
                                  dep_cum=rows_of(dep_cum, calc))
         if done.any():
             assert net_with is not None
-            net = np.empty((have.size, width))
-            net[done] = np.asarray(net_with)[have[done], :width]
-            net[~done] = computed
+            net = _rows(net_with, have, width)  # the rows not done are overwritten next
+            net[np.flatnonzero(~done)] = computed
         else:
             net = computed
         delta = np.subtract(net, base, out=base if base.flags.writeable and base.base is None else None)  # base is a copy: reuse it
-        factor = np.exp(-np.arange(width)[None, :] * np.log1p(disc[have])[:, None])
         at = pos[items]
         cash[at] = delta.sum(axis=1)
-        npv[at] = (delta * factor).sum(axis=1)
         if years is not None:
             years[at] = delta
+        # discount factors (1 + r)**-t as exp(-t ln(1 + r)): t x (-ln(1 + r)) is -(t ln(1 + r)) exactly
+        factor = np.multiply.outer(-np.log1p(disc[have]), np.arange(width, dtype=float))
+        np.exp(factor, out=factor)
+        npv[at] = np.multiply(delta, factor, out=factor).sum(axis=1)
         prev, prev_rows = computed, calc
     return ItemValues(cash, npv, years)
+
+
+def _rows(values: np.ndarray, rows: np.ndarray, width: int) -> np.ndarray:
+    """``values[rows, :width]`` as a new array (a row gather first: numpy's mixed indexing is slower)."""
+    values = np.asarray(values)
+    out = np.take(values, rows, axis=0)
+    return out if values.shape[1] == width else np.ascontiguousarray(out[:, :width])
 
 
 def _flows_in(workers: int, part: dict[str, np.ndarray], tax: np.ndarray, capacity: np.ndarray,
