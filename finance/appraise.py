@@ -68,7 +68,7 @@ def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame, name: s
     """The enterprise's ``name`` for every option (``pos``: the options' enterprise rows, if known)."""
     ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
     if pos is None:
-        pos = _enterprise_rows(options, ent)
+        pos = _enterprise_rows(options, enterprises)  # the same rows: the first of repeated ids
     if name not in ent.columns:
         return np.full(len(options), np.nan, dtype=object)
     return ent[name].to_numpy(dtype=object)[pos]
@@ -76,8 +76,7 @@ def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame, name: s
 
 def _enterprise_rows(options: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
     """Row of each option's enterprise in ``enterprises`` (first of duplicates); one hash join."""
-    ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
-    pos = pd.Index(ent["enterprise_id"]).get_indexer(options["enterprise_id"])
+    _, pos = engine.enterprise_rows(options, enterprises)
     if (pos < 0).any():
         row = int(np.flatnonzero(pos < 0)[0])
         raise ValueError(f"options row {row}: field 'enterprise_id': "
@@ -341,6 +340,13 @@ def appraise_columns(
     those without support) and keeps their net flow with all items; the items' valuation reads
     both (:func:`finance.valuation.item_values`' ``net_without`` and ``net_with``).
     """
+    with engine.one_join(enterprises):  # the options' enterprise rows looked up once
+        return _appraise_columns(options, enterprises, on_date, discount_rate, with_support, params, payback_basis)
+
+
+def _appraise_columns(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, discount_rate: float | None,
+                      with_support: bool, params: Mapping[str, float] | None,
+                      payback_basis: PaybackBasis) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     opts = options.reset_index(drop=True)
     if "enterprise_id" not in opts.columns:
         raise ValueError("options: missing column 'enterprise_id'")
