@@ -87,8 +87,18 @@ def _enterprise_rows(options: pd.DataFrame, enterprises: pd.DataFrame) -> np.nda
 def _bool(values: np.ndarray, default: bool, field_name: str) -> np.ndarray:
     """Parse yes/no cells; each distinct value once (a column holds a handful)."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    parsed = np.empty(len(uniques), dtype=bool)
+    return _bool_codes(codes, uniques, default, field_name)
+
+
+def _bool_codes(codes: np.ndarray, uniques: Any, default: bool, field_name: str) -> np.ndarray:
+    """:func:`_bool` of cells given as codes into ``uniques`` (-1 = empty); only the values the
+    codes use are read (a value no cell has is never refused)."""
+    parsed = np.zeros(len(uniques), dtype=bool)
+    used = np.zeros(len(uniques), dtype=bool)
+    used[codes[codes >= 0]] = True
     for k, v in enumerate(uniques):
+        if not used[k]:
+            continue
         if isinstance(v, (bool, np.bool_)):
             parsed[k] = bool(v)
         elif isinstance(v, float) and math.isnan(v):
@@ -107,13 +117,25 @@ def _float(values: np.ndarray) -> np.ndarray:
     return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _enterprise_floats(options: pd.DataFrame, enterprises: pd.DataFrame, name: str,
+                       pos: np.ndarray | None = None) -> np.ndarray:
+    """The enterprise's number ``name`` for every option (NaN where missing or not a number): each
+    enterprise's cell converted once, then taken per option (the same values as converting per option)."""
+    ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
+    if pos is None:
+        pos = _enterprise_rows(options, enterprises)
+    if name not in ent.columns:
+        return np.full(len(options), np.nan)
+    return _float(ent[name].to_numpy(dtype=object))[pos]
+
+
 def with_inflation(options: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
     """The options with the column ``inflation`` [/1 per yr]: their enterprise's (0 where it has none).
 
     General inflation is an enterprise field; the cash-flow model reads it from each option's row
     (:mod:`finance.inflation`).  An ``inflation`` column the options carry is replaced.
     """
-    ent = _float(_enterprise_column(options, enterprises, "inflation"))
+    ent = _enterprise_floats(options, enterprises, "inflation")
     if np.isnan(ent).all() and "inflation" not in options.columns:
         return options
     return options.assign(inflation=np.where(np.isnan(ent), 0.0, ent))
@@ -127,7 +149,7 @@ def _discount_rates(options: pd.DataFrame, enterprises: pd.DataFrame, discount_r
     rate = np.full(n, np.nan)
     if "discount_rate" in options.columns:
         rate = _float(options["discount_rate"].to_numpy(dtype=object))
-    ent = _float(_enterprise_column(options, enterprises, "discount_rate", pos))
+    ent = _enterprise_floats(options, enterprises, "discount_rate", pos)
     rate = np.where(np.isnan(rate), ent, rate)
     return np.where(np.isnan(rate), DEFAULT_DISCOUNT_RATE, rate)
 
@@ -135,7 +157,13 @@ def _discount_rates(options: pd.DataFrame, enterprises: pd.DataFrame, discount_r
 def _packs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
            pos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pack code, pack version and loss carry-forward limit [yr, NaN = none] per option."""
-    codes = _enterprise_column(options, enterprises, "jurisdiction", pos).astype(str)
+    ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
+    if pos is None:
+        pos = _enterprise_rows(options, enterprises)
+    if "jurisdiction" in ent.columns:  # each enterprise's code as text once, then per option
+        codes = ent["jurisdiction"].to_numpy(dtype=object).astype(str)[pos]
+    else:
+        codes = _enterprise_column(options, enterprises, "jurisdiction", pos).astype(str)
     versions = np.full(len(options), None, dtype=object)
     loss = np.full(len(options), np.nan)
     packs = engine.load_packs()
@@ -217,12 +245,22 @@ def appraisal_inputs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: 
     tax = np.asarray(engine.tax_rates(options, enterprises, on_date), dtype=float)
     pos = _enterprise_rows(options, enterprises)
     rate = _discount_rates(options, enterprises, discount_rate, pos)
-    capacity = _bool(_enterprise_column(options, enterprises, "tax_capacity", pos), True, "tax_capacity")
+    capacity = _capacity(options, enterprises, pos)
     codes, versions, loss = _packs(options, enterprises, on_date, pos)
     width = _width(options)
     by_year = engine.tax_rates_by_year(options, enterprises, on_date, width)
     dep = engine.depreciation_schedules(options, enterprises, on_date, width)
     return AppraisalInputs(tax, rate, capacity, codes, versions, loss, by_year, dep)
+
+
+def _capacity(options: pd.DataFrame, enterprises: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
+    """The enterprise's ``tax_capacity`` per option (default True): each enterprise's cell coded once."""
+    ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
+    if "tax_capacity" not in ent.columns:
+        return _bool(np.full(len(options), np.nan, dtype=object), True, "tax_capacity")
+    codes, uniques = pd.factorize(pd.Series(ent["tax_capacity"].to_numpy(dtype=object), dtype=object),
+                                  use_na_sentinel=True)
+    return _bool_codes(np.asarray(codes)[pos], uniques, True, "tax_capacity")
 
 
 def _width(options: pd.DataFrame) -> int:
