@@ -126,7 +126,7 @@ def _categories(s: pd.Series) -> pa.Array | None:
     if not pa.types.is_string(dictionary.type) or dictionary.null_count:
         return None
     codes = s.cat.codes.to_numpy()
-    return pc.take(dictionary, pa.array(codes, mask=codes < 0))
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary).dictionary_decode()
 
 
 def _arrow_column(s: pd.Series) -> pa.Array:
