@@ -148,10 +148,9 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     # the result as columns straight to the writer (no frame built): the same records as appraise_table's
     res, items = appraise_columns(options, enterprises, args.date, discount_rate=args.discount_rate, with_support=True)
-    from screening.elf import option_elf  # the site's ICI load factor before and after each option
+    from screening.elf import option_elf_values  # the site's ICI load factor before and after each option
 
-    elf = option_elf(options.reset_index(drop=True), enterprises)
-    res["elf_before"], res["elf_after"] = elf["elf_before"].to_numpy(), elf["elf_after"].to_numpy()
+    res["elf_before"], res["elf_after"] = option_elf_values(options.reset_index(drop=True), enterprises)
     if args.no_support:
         # the figures without support are the headline; support is listed but not counted
         for col in [c for c in res if c.endswith("_no_support")]:
