@@ -340,44 +340,8 @@ def _write_file(table: pa.Table, fmt: str, path: str) -> None:
         _duckdb_copy(table, path, "FORMAT JSON, ARRAY true")
         return
     # pyarrow's writer: quotes text (so CR, LF, quotes and separators inside a cell survive), nulls empty
-    _write_csv(_escape_csv(_nested_to_json(table)), path)
-
-
-#: Rows per slice of :func:`_write_csv`.
-CSV_SLICE_ROWS = 16384
-
-
-def _write_csv(table: pa.Table, path: str, workers: int | None = None) -> None:
-    """``table`` as CSV (header line, text quoted where needed, nulls empty) by pyarrow's writer,
-    slice by slice on ``workers`` threads (default the cores, at most 8), written in order.
-
-    pyarrow writes every cell on its own (the quoting is per cell), so the slices, the first with
-    the header, make the same file as one call; a few slices are held at a time.
-    """
-    workers = workers or max(1, min(8, os.cpu_count() or 1))
-    n = table.num_rows
-
-    def text(lo: int) -> pa.Buffer:
-        sink = pa.BufferOutputStream()
-        pacsv.write_csv(table.slice(lo, CSV_SLICE_ROWS), sink,
-                        write_options=pacsv.WriteOptions(include_header=lo == 0, quoting_style="needed"))
-        return sink.getvalue()
-
-    with open(path, "wb") as fh:
-        if workers == 1 or n <= CSV_SLICE_ROWS:
-            for lo in range(0, max(n, 1), CSV_SLICE_ROWS):
-                fh.write(text(lo))
-            return
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:  # pyarrow's writer releases the GIL
-            pending = []
-            for lo in range(0, n, CSV_SLICE_ROWS):
-                pending.append(pool.submit(text, lo))
-                if len(pending) > 2 * workers:  # bounded: write the oldest before submitting more
-                    fh.write(pending.pop(0).result())
-            for fut in pending:
-                fh.write(fut.result())
+    pacsv.write_csv(_escape_csv(_nested_to_json(table)), path,
+                    write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
 
 
 def _text_paths(schema: pa.Schema) -> list[str]:

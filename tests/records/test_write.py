@@ -1,4 +1,4 @@
-"""records.write: columns given as arrays, categorical text, nested JSON and sliced CSV against the
+"""records.write: columns given as arrays, categorical text, nested JSON against the
 frame path and single calls (a second method each)."""
 
 from __future__ import annotations
@@ -61,17 +61,3 @@ def test_nested_json_only_converts_the_nested_columns():
     assert got.column("support").to_pylist() == whole.column("support").to_pylist()
     assert got.column("support").to_pylist()[1] == "[]"
     assert got.select(frame.columns.tolist()).equals(table.select(frame.columns.tolist()))
-
-
-def test_sliced_csv_is_the_single_call_file(tmp_path, monkeypatch):
-    rng = np.random.default_rng(3)
-    n = 1000
-    table = pa.table({"a": rng.normal(size=n), "t": pa.array([f'x,"{i}"\n' if i % 7 else None for i in range(n)]),
-                      "i": np.arange(n)})
-    one = tmp_path / "one.csv"
-    pacsv.write_csv(table, one, write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
-    monkeypatch.setattr(rw, "CSV_SLICE_ROWS", 37)
-    for workers in (1, 2, 3):
-        many = tmp_path / f"many{workers}.csv"
-        rw._write_csv(table, str(many), workers=workers)
-        assert many.read_bytes() == one.read_bytes()
