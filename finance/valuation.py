@@ -168,13 +168,10 @@ def item_values(
     for k in range(int(rank.max()) + 1):
         items = np.flatnonzero(rank == k)  # sorted by row: one item per option that has a k-th item
         have = rows[items]
-        if prev is None and net_without is not None:
-            base = _rows(net_without, have, width)
-        elif prev is None:
-            base = _flows_in(workers, {name: v[have] for name, v in arr.items()}, tax[have], capacity[have], {},
-                             loss[have], width, rate_year=rows_of(rate_year, have), dep_cum=rows_of(dep_cum, have))
-        else:
-            base = prev[np.searchsorted(prev_rows, have)]
+        base_all = None  # the flows before the k-th item, where they must be built
+        if prev is None and net_without is None:
+            base_all = _flows_in(workers, {name: v[have] for name, v in arr.items()}, tax[have], capacity[have], {},
+                                 loss[have], width, rate_year=rows_of(rate_year, have), dep_cum=rows_of(dep_cum, have))
         done = np.zeros(have.size, dtype=bool) if last is None else last[items]
         calc = have[~done]  # options with an item after the k-th, or all without net_with
         computed = np.empty((0, width))
@@ -186,21 +183,36 @@ def item_values(
             computed = _flows_in(workers, {name: v[calc] for name, v in arr.items()}, tax[calc], capacity[calc], sub,
                                  loss[calc], width, bounds=bounds, rate_year=rows_of(rate_year, calc),
                                  dep_cum=rows_of(dep_cum, calc))
-        if done.any():
-            assert net_with is not None
-            net = _rows(net_with, have, width)  # the rows not done are overwritten next
-            net[np.flatnonzero(~done)] = computed
-        else:
-            net = computed
-        delta = np.subtract(net, base, out=base if base.flags.writeable and base.base is None else None)  # base is a copy: reuse it
-        at = pos[items]
-        cash[at] = delta.sum(axis=1)
-        if years is not None:
-            years[at] = delta
-        # discount factors (1 + r)**-t as exp(-t ln(1 + r)): t x (-ln(1 + r)) is -(t ln(1 + r)) exactly
-        factor = np.multiply.outer(-np.log1p(disc[have]), np.arange(width, dtype=float))
-        np.exp(factor, out=factor)
-        npv[at] = np.multiply(delta, factor, out=factor).sum(axis=1)
+        from_calc = np.cumsum(~done) - 1  # row of `computed` of each option not done
+        t = np.arange(width, dtype=float)
+        # the changes and their sums block by block of options (row by row: the same values; the
+        # temporaries stay a block's size)
+        for lo in range(0, have.size, _SUM_BLOCK):
+            hi = min(lo + _SUM_BLOCK, have.size)
+            h = have[lo:hi]
+            if base_all is not None:
+                base = base_all[lo:hi].copy()
+            elif prev is None:
+                base = _rows(net_without, h, width)
+            else:
+                base = prev[np.searchsorted(prev_rows, h)]
+            d = done[lo:hi]
+            if d.any():
+                assert net_with is not None
+                net = _rows(net_with, h, width)  # the rows not done are overwritten next
+                todo = np.flatnonzero(~d)
+                net[todo] = computed[from_calc[lo + todo]]
+            else:
+                net = computed[from_calc[lo:hi]]
+            delta = np.subtract(net, base, out=base)  # base is a copy: reuse it
+            at = pos[items[lo:hi]]
+            cash[at] = delta.sum(axis=1)
+            if years is not None:
+                years[at] = delta
+            # discount factors (1 + r)**-t as exp(-t ln(1 + r)): t x (-ln(1 + r)) is -(t ln(1 + r)) exactly
+            factor = np.multiply.outer(-np.log1p(disc[h]), t)
+            np.exp(factor, out=factor)
+            npv[at] = np.multiply(delta, factor, out=factor).sum(axis=1)
         prev, prev_rows = computed, calc
     return ItemValues(cash, npv, years)
 
@@ -240,3 +252,6 @@ def _flows_in(workers: int, part: dict[str, np.ndarray], tax: np.ndarray, capaci
 
 #: Rows per block of :func:`_flows_in`.
 _BLOCK = 65536
+
+#: Options per block of the changes and their sums in :func:`item_values`.
+_SUM_BLOCK = 16384

@@ -118,9 +118,11 @@ def test_item_effects_add_up_to_support_total_on_random_options():
     assert per_option == pytest.approx(total, rel=1e-9, abs=1e-6)
 
 
-def test_flows_with_all_items_handed_in_give_the_same_values_bit_for_bit():
+@pytest.mark.parametrize("sum_block", [16384, 7])
+def test_flows_with_all_items_handed_in_give_the_same_values_bit_for_bit(sum_block, monkeypatch):
     """net_with (the supported pass's flows, finance.batch.batch_columns' net_out) replaces the last
     item's flow; the values equal those built item by item, in any block size and thread count."""
+    import finance.valuation as valuation
     from finance.batch import batch_columns
     from tests.finance.random_cases import item_table, random_items, random_options
 
@@ -135,8 +137,11 @@ def test_flows_with_all_items_handed_in_give_the_same_values_bit_for_bit():
     batch_columns(opts, tax, rate, cap, support, loss_carry_forward_years=5, without=plain, net_out=net1,
                   chunk_rows=8, workers=2)
     u = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=5, by_year=True)
+    monkeypatch.setattr(valuation, "_SUM_BLOCK", sum_block)  # blocks of options for the sums: the same values
     w = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=5, by_year=True, net_without=net0,
                     net_with=net1, workers=2)
+    v = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=5, by_year=True)
+    np.testing.assert_array_equal(v.by_year, u.by_year)
     np.testing.assert_array_equal(w.cash_value, u.cash_value)
     np.testing.assert_array_equal(w.npv_effect, u.npv_effect)
     np.testing.assert_array_equal(w.by_year, u.by_year)
