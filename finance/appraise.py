@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 
 from finance import tca
-from finance.batch import BATCH_COLUMNS, UNIT_COLUMNS, batch_appraise
+from finance.batch import BATCH_COLUMNS, UNIT_COLUMNS, batch_columns, option_arrays
 from finance.cashflow import cash_flow, option_terms
-from finance.equity import EQUITY_COLUMNS, equity_appraise, option_equity
+from finance.equity import EQUITY_COLUMNS, equity_columns, option_equity
 from finance.metrics import PaybackBasis, cost_per_unit, metrics
 from finance.valuation import item_values
 from policies import engine
@@ -68,7 +68,7 @@ def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame, name: s
     """The enterprise's ``name`` for every option (``pos``: the options' enterprise rows, if known)."""
     ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
     if pos is None:
-        pos = _enterprise_rows(options, ent)
+        pos = _enterprise_rows(options, enterprises)  # the same rows: the first of repeated ids
     if name not in ent.columns:
         return np.full(len(options), np.nan, dtype=object)
     return ent[name].to_numpy(dtype=object)[pos]
@@ -76,8 +76,7 @@ def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame, name: s
 
 def _enterprise_rows(options: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
     """Row of each option's enterprise in ``enterprises`` (first of duplicates); one hash join."""
-    ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
-    pos = pd.Index(ent["enterprise_id"]).get_indexer(options["enterprise_id"])
+    _, pos = engine.enterprise_rows(options, enterprises)
     if (pos < 0).any():
         row = int(np.flatnonzero(pos < 0)[0])
         raise ValueError(f"options row {row}: field 'enterprise_id': "
@@ -88,8 +87,18 @@ def _enterprise_rows(options: pd.DataFrame, enterprises: pd.DataFrame) -> np.nda
 def _bool(values: np.ndarray, default: bool, field_name: str) -> np.ndarray:
     """Parse yes/no cells; each distinct value once (a column holds a handful)."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    parsed = np.empty(len(uniques), dtype=bool)
+    return _bool_codes(codes, uniques, default, field_name)
+
+
+def _bool_codes(codes: np.ndarray, uniques: Any, default: bool, field_name: str) -> np.ndarray:
+    """:func:`_bool` of cells given as codes into ``uniques`` (-1 = empty); only the values the
+    codes use are read (a value no cell has is never refused)."""
+    parsed = np.zeros(len(uniques), dtype=bool)
+    used = np.zeros(len(uniques), dtype=bool)
+    used[codes[codes >= 0]] = True
     for k, v in enumerate(uniques):
+        if not used[k]:
+            continue
         if isinstance(v, (bool, np.bool_)):
             parsed[k] = bool(v)
         elif isinstance(v, float) and math.isnan(v):
@@ -108,13 +117,25 @@ def _float(values: np.ndarray) -> np.ndarray:
     return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _enterprise_floats(options: pd.DataFrame, enterprises: pd.DataFrame, name: str,
+                       pos: np.ndarray | None = None) -> np.ndarray:
+    """The enterprise's number ``name`` for every option (NaN where missing or not a number): each
+    enterprise's cell converted once, then taken per option (the same values as converting per option)."""
+    ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
+    if pos is None:
+        pos = _enterprise_rows(options, enterprises)
+    if name not in ent.columns:
+        return np.full(len(options), np.nan)
+    return _float(ent[name].to_numpy(dtype=object))[pos]
+
+
 def with_inflation(options: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
     """The options with the column ``inflation`` [/1 per yr]: their enterprise's (0 where it has none).
 
     General inflation is an enterprise field; the cash-flow model reads it from each option's row
     (:mod:`finance.inflation`).  An ``inflation`` column the options carry is replaced.
     """
-    ent = _float(_enterprise_column(options, enterprises, "inflation"))
+    ent = _enterprise_floats(options, enterprises, "inflation")
     if np.isnan(ent).all() and "inflation" not in options.columns:
         return options
     return options.assign(inflation=np.where(np.isnan(ent), 0.0, ent))
@@ -128,7 +149,7 @@ def _discount_rates(options: pd.DataFrame, enterprises: pd.DataFrame, discount_r
     rate = np.full(n, np.nan)
     if "discount_rate" in options.columns:
         rate = _float(options["discount_rate"].to_numpy(dtype=object))
-    ent = _float(_enterprise_column(options, enterprises, "discount_rate", pos))
+    ent = _enterprise_floats(options, enterprises, "discount_rate", pos)
     rate = np.where(np.isnan(rate), ent, rate)
     return np.where(np.isnan(rate), DEFAULT_DISCOUNT_RATE, rate)
 
@@ -136,7 +157,13 @@ def _discount_rates(options: pd.DataFrame, enterprises: pd.DataFrame, discount_r
 def _packs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
            pos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pack code, pack version and loss carry-forward limit [yr, NaN = none] per option."""
-    codes = _enterprise_column(options, enterprises, "jurisdiction", pos).astype(str)
+    ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
+    if pos is None:
+        pos = _enterprise_rows(options, enterprises)
+    if "jurisdiction" in ent.columns:  # each enterprise's code as text once, then per option
+        codes = ent["jurisdiction"].to_numpy(dtype=object).astype(str)[pos]
+    else:
+        codes = _enterprise_column(options, enterprises, "jurisdiction", pos).astype(str)
     versions = np.full(len(options), None, dtype=object)
     loss = np.full(len(options), np.nan)
     packs = engine.load_packs()
@@ -218,12 +245,22 @@ def appraisal_inputs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: 
     tax = np.asarray(engine.tax_rates(options, enterprises, on_date), dtype=float)
     pos = _enterprise_rows(options, enterprises)
     rate = _discount_rates(options, enterprises, discount_rate, pos)
-    capacity = _bool(_enterprise_column(options, enterprises, "tax_capacity", pos), True, "tax_capacity")
+    capacity = _capacity(options, enterprises, pos)
     codes, versions, loss = _packs(options, enterprises, on_date, pos)
     width = _width(options)
     by_year = engine.tax_rates_by_year(options, enterprises, on_date, width)
     dep = engine.depreciation_schedules(options, enterprises, on_date, width)
     return AppraisalInputs(tax, rate, capacity, codes, versions, loss, by_year, dep)
+
+
+def _capacity(options: pd.DataFrame, enterprises: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
+    """The enterprise's ``tax_capacity`` per option (default True): each enterprise's cell coded once."""
+    ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
+    if "tax_capacity" not in ent.columns:
+        return _bool(np.full(len(options), np.nan, dtype=object), True, "tax_capacity")
+    codes, uniques = pd.factorize(pd.Series(ent["tax_capacity"].to_numpy(dtype=object), dtype=object),
+                                  use_na_sentinel=True)
+    return _bool_codes(np.asarray(codes)[pos], uniques, True, "tax_capacity")
 
 
 def _width(options: pd.DataFrame) -> int:
@@ -318,6 +355,36 @@ def appraise_table(
         The support items, one row per (option, item): ``row`` (the option's position) and
         :data:`SUPPORT_FIELDS`, in the engine's order within each option.
     """
+    cols, table = appraise_columns(options, enterprises, on_date, discount_rate=discount_rate,
+                                   with_support=with_support, params=params, payback_basis=payback_basis)
+    return pd.DataFrame(cols), table
+
+
+def appraise_columns(
+    options: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    on_date: date,
+    *,
+    discount_rate: float | None = None,
+    with_support: bool = True,
+    params: Mapping[str, float] | None = None,
+    payback_basis: PaybackBasis = PaybackBasis(),
+) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    """:func:`appraise_table` with the result as a dict of columns (name -> array, in the frame's
+    order), for writers that take columns as they are (``cpscreen appraise``: no frame is built).
+
+    Every flow is built once: the pass without support keeps each option's net flow; the pass
+    with support appraises only the options that have support items (the others' figures are
+    those without support) and keeps their net flow with all items; the items' valuation reads
+    both (:func:`finance.valuation.item_values`' ``net_without`` and ``net_with``).
+    """
+    with engine.one_join(enterprises):  # the options' enterprise rows looked up once
+        return _appraise_columns(options, enterprises, on_date, discount_rate, with_support, params, payback_basis)
+
+
+def _appraise_columns(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, discount_rate: float | None,
+                      with_support: bool, params: Mapping[str, float] | None,
+                      payback_basis: PaybackBasis) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     opts = options.reset_index(drop=True)
     if "enterprise_id" not in opts.columns:
         raise ValueError("options: missing column 'enterprise_id'")
@@ -330,58 +397,60 @@ def appraise_table(
         table = engine.support_table(opts, enterprises, on_date, params)
     else:
         table = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
+    arrays = option_arrays(opts)  # validated once, read by every pass
     kw = dict(payback_basis=payback_basis, loss_carry_forward_years=loss, workers=WORKERS, **inputs.years())
-    plain = batch_appraise(opts, tax, rate, capacity, None, **kw)  # type: ignore[arg-type]
-    # the no-support flows of the rows with support, built by the supported pass anyway, are the
-    # base of the items' valuation (the same kernel on the same rows: the same values)
-    life = pd.to_numeric(opts["lifetime_years"], errors="coerce").to_numpy(dtype=float) if n else np.zeros(0)
-    net_without = np.zeros((n, int(np.nanmax(life)) + 1)) if len(table) and n else None
-    supported = batch_appraise(opts, tax, rate, capacity, table, net_without_out=net_without,  # type: ignore[arg-type]
-                               **kw) if len(table) else plain
+    width = int(arrays["lifetime_years"].max()) + 1 if n else 1
+    # the flows without support and with all items, zero past each life, for the items' valuation
+    net_without = np.zeros((n, width)) if len(table) and n else None
+    plain = batch_columns(opts, tax, rate, capacity, None, net_out=net_without, arrays=arrays, **kw)  # type: ignore[arg-type]
+    supported = plain
     if len(table):
+        net_with = np.zeros((n, width)) if n else None
+        supported = batch_columns(opts, tax, rate, capacity, table, without=plain, net_out=net_with,  # type: ignore[arg-type]
+                                  arrays=arrays, **kw)
         values = item_values(opts, tax, rate, capacity, table, loss_carry_forward_years=loss, net_without=net_without,
-                             **inputs.years())
-        net_without = None  # freed before the equity and tier passes
+                             net_with=net_with, arrays=arrays, workers=WORKERS, **inputs.years())
+        net_without = net_with = None  # freed before the equity and tier passes
         table = table.assign(cash_value=values.cash_value, npv_effect=values.npv_effect)
-    out = pd.DataFrame({
+    out: dict[str, Any] = {
         "enterprise_id": opts["enterprise_id"].to_numpy(),
         "option_id": opts["option_id"].to_numpy() if "option_id" in opts.columns else np.arange(n).astype(str),
-    })
+    }
     for col in METRICS_BOTH_WAYS:
-        out[col] = supported[col].to_numpy()
+        out[col] = supported[col]
     for col in METRICS_BOTH_WAYS:
-        out[f"{col}_no_support"] = plain[col].to_numpy()
-    out["support_total"] = supported["support_total"].to_numpy()
-    equity = equity_appraise(opts, tax, rate, capacity, table if len(table) else None, loss_carry_forward_years=loss,
-                             **inputs.years())
+        out[f"{col}_no_support"] = plain[col]
+    out["support_total"] = supported["support_total"]
+    equity = equity_columns(opts, tax, rate, capacity, table if len(table) else None, loss_carry_forward_years=loss,
+                            **inputs.years())
     for col in EQUITY_COLUMNS:  # the equity flow with debt (finance.financing); NaN without debt
-        out[col] = equity[col].to_numpy()
+        out[col] = equity[col]
     out["npv_full"], out["npv_tier1"] = _tier_views(opts, supported, tax, rate, capacity, table, kw)
     out["npv_full_no_support"], out["npv_tier1_no_support"] = _tier_views(opts, plain, tax, rate, capacity, table.iloc[:0], kw)
     out["pack"] = codes
     out["pack_version"] = versions
-    out["payback_basis"] = payback_basis.label
+    out["payback_basis"] = np.full(n, payback_basis.label, dtype=object)
     for name in UNIT_COLUMNS.values():
-        if name in supported.columns:
-            out[name] = supported[name].to_numpy()
-            out[f"{name}_no_support"] = plain[name].to_numpy()
+        if name in supported:
+            out[name] = supported[name]
+            out[f"{name}_no_support"] = plain[name]
     keep = ["row"] + [c for c in SUPPORT_FIELDS if c in table.columns]
     return out, table[keep].reset_index(drop=True)
 
 
-def _tier_views(opts: pd.DataFrame, supported: pd.DataFrame, tax: np.ndarray, rate: np.ndarray, capacity: np.ndarray,
-                table: pd.DataFrame, kw: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _tier_views(opts: pd.DataFrame, supported: Mapping[str, np.ndarray], tax: np.ndarray, rate: np.ndarray,
+                capacity: np.ndarray, table: pd.DataFrame, kw: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """NPV with support under the full and the conventional (tier I) view of :mod:`finance.tca`. [currency]
 
     ``supported`` is the full view already (the batch reads the tier II-IV fields); the tier I
     view re-runs the batch without them, with the same support items.  Without tier lines the
     two are the same array.
     """
-    full = supported["npv"].to_numpy()
+    full = np.asarray(supported["npv"])
     if not tca.has_tiers(opts):
         return full, full.copy()
-    tier1 = batch_appraise(tca.conventional(opts), tax, rate, capacity, table if len(table) else None, **kw)
-    return full, tier1["npv"].to_numpy()
+    tier1 = batch_columns(tca.conventional(opts), tax, rate, capacity, table if len(table) else None, **kw)
+    return full, tier1["npv"]
 
 
 @dataclass(frozen=True)

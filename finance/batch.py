@@ -549,7 +549,61 @@ def batch_appraise(
     .. [1] numpy-financial; Microsoft Excel NPV/IRR help; UNEP/UNIDO (1991); Chinese cleaner
        production audit handbook (1996).
     """
-    arr = option_arrays(options)
+    cols = batch_columns(options, tax_rate, discount_rate, tax_capacity, support, payback_basis=payback_basis,
+                         loss_carry_forward_years=loss_carry_forward_years, finance_rate=finance_rate,
+                         reinvest_rate=reinvest_rate, chunk_rows=chunk_rows, workers=workers,
+                         support_total=support_total, tax_rate_by_year=tax_rate_by_year,
+                         depreciation_schedule=depreciation_schedule, net_without_out=net_without_out)
+    result = pd.DataFrame(cols)
+    result.index = options.index
+    return result
+
+
+def batch_columns(
+    options: pd.DataFrame,
+    tax_rate: npt.ArrayLike,
+    discount_rate: npt.ArrayLike,
+    tax_capacity: npt.ArrayLike = True,
+    support: pd.DataFrame | None = None,
+    *,
+    payback_basis: PaybackBasis = PaybackBasis(),
+    loss_carry_forward_years: int | None | npt.ArrayLike = None,
+    finance_rate: float | None = None,
+    reinvest_rate: float | None = None,
+    chunk_rows: int = 16384,
+    workers: int = 1,
+    support_total: bool = True,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
+    net_without_out: np.ndarray | None = None,
+    net_out: np.ndarray | None = None,
+    without: dict[str, np.ndarray] | None = None,
+    arrays: dict[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`batch_appraise` as a dict of columns (in the frame's order), with flows to reuse.
+
+    Parameters are those of :func:`batch_appraise`, and
+
+    net_out : ndarray, shape (n, >= max life + 1), optional
+        Zero-filled array that receives every computed row's net flow (with the support given,
+        zero past each life). [currency]
+    without : dict of str -> ndarray, optional
+        This function's result for the same options and inputs without support (e.g. the
+        previous call).  With a payback measured with support, only the rows that have support
+        items are appraised; the others take their figures from ``without`` (the same kernels on
+        the same rows: the same values), and ``support_total`` is measured against its ``npv``
+        (the same flows and sums :func:`finance.kernels.npv_rows` would give).  ``net_without_out``
+        is then not filled (``net_out`` of the call without support holds those flows) and
+        ``net_out``'s rows without items stay zero.
+    arrays : dict of str -> ndarray, optional
+        :func:`option_arrays` of ``options``, where the caller has them already.
+
+    Returns
+    -------
+    dict of str -> ndarray
+        Columns :data:`BATCH_COLUMNS`, ``payback_basis`` and the :data:`UNIT_COLUMNS` present.
+    """
+    arr = option_arrays(options) if arrays is None else arrays
     n = len(options)
     tax = np.broadcast_to(np.asarray(tax_rate, dtype=float), (n,))
     _check(~((tax >= 0) & (tax <= 1)), "tax_rate", "must be in 0..1", tax)
@@ -560,13 +614,6 @@ def batch_appraise(
                                       dtype=float), (n,))
     sup = _support_arrays(support, n, arr["lifetime_years"])
     rate_year, dep_cum = year_arrays(tax_rate_by_year, depreciation_schedule, arr["lifetime_years"])
-
-    def rows_of(values: np.ndarray | None, lo: int, hi: int, pick: np.ndarray | None = None) -> np.ndarray | None:
-        if values is None:
-            return None
-        part = values[lo:hi]
-        return part if pick is None else part[pick]
-
     # blocks of consecutive options (the kernels stop at each option's life, so mixing lives costs
     # no work); support items grouped by option so that each block takes a contiguous slice
     if sup:
@@ -574,8 +621,59 @@ def batch_appraise(
         bounds = np.searchsorted(sup["row"], np.arange(n + 1))
     else:
         bounds = np.zeros(n + 1, dtype=np.int64)
-    cols = {c: np.empty(n) for c in BATCH_COLUMNS if c != "irr_reason"}
-    reasons = np.empty(n, dtype=object)
+    reuse = without is not None and payback_basis.with_support and support_total
+    if reuse:
+        assert without is not None
+        cols = {c: np.array(without[c], dtype=float) for c in BATCH_COLUMNS if c != "irr_reason"}
+        cols["support_total"] = np.zeros(n)
+        reasons = np.array(without["irr_reason"], dtype=object)
+        place = np.flatnonzero(np.diff(bounds))  # the rows with items: only these change
+        if place.size:
+            pick = place if place.size < n else None
+            part = arr if pick is None else {k: v[pick] for k, v in arr.items()}
+            def rows(x: np.ndarray | None) -> np.ndarray | None:
+                return x if x is None or pick is None else x[pick]
+
+            # the rows with items hold all the items, in order: row j's are bounds[place[j]]..
+            _run_blocks(part, rows(tax), rows(disc), rows(capacity), rows(loss), sup,  # type: ignore[arg-type]
+                        np.append(bounds[place], bounds[n]), rows(rate_year), rows(dep_cum), cols, reasons, place,
+                        payback_basis, finance_rate, reinvest_rate, chunk_rows, workers,
+                        npv_without=rows(np.asarray(without["npv"], dtype=float)), net_out=net_out,
+                        support_total=True)
+    else:
+        cols = {c: np.empty(n) for c in BATCH_COLUMNS if c != "irr_reason"}
+        reasons = np.empty(n, dtype=object)
+        _run_blocks(arr, tax, disc, capacity, loss, sup, bounds, rate_year, dep_cum, cols, reasons, None,
+                    payback_basis, finance_rate, reinvest_rate, chunk_rows, workers, npv_without=None,
+                    net_out=net_out, support_total=support_total, net_without_out=net_without_out)
+    result: dict[str, np.ndarray] = {c: (reasons if c == "irr_reason" else cols[c]) for c in BATCH_COLUMNS}
+    result["payback_basis"] = np.full(n, payback_basis.label, dtype=object)
+    for col, name in UNIT_COLUMNS.items():
+        if col in options.columns:
+            units = pd.to_numeric(options[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            result[name] = cost_per_unit(result["equivalent_annual_value"], units)
+    return result
+
+
+def _run_blocks(arr: dict[str, np.ndarray], tax: np.ndarray, disc: np.ndarray, capacity: np.ndarray,
+                loss: np.ndarray, sup: dict[str, np.ndarray], bounds: np.ndarray, rate_year: np.ndarray | None,
+                dep_cum: np.ndarray | None, cols: dict[str, np.ndarray], reasons: np.ndarray,
+                place: np.ndarray | None, payback_basis: PaybackBasis, finance_rate: float | None,
+                reinvest_rate: float | None, chunk_rows: int, workers: int, *, npv_without: np.ndarray | None,
+                net_out: np.ndarray | None, support_total: bool, net_without_out: np.ndarray | None = None) -> None:
+    """The block loop of :func:`batch_columns` over m rows (``place``: their positions among the
+    options, None = all, in order); results go to ``cols`` and ``reasons`` at those positions.
+
+    ``npv_without`` (m,): the rows' NPV without support, given instead of computed (every row then
+    has items); ``bounds`` (m + 1): row i's items are ``bounds[i]..bounds[i+1]-1`` of ``sup``.
+    """
+    m = arr["investment"].size
+
+    def rows_of(values: np.ndarray | None, lo: int, hi: int, pick: np.ndarray | None = None) -> np.ndarray | None:
+        if values is None:
+            return None
+        part = values[lo:hi]
+        return part if pick is None else part[pick]
 
     def run(lo: int, hi: int) -> None:
         part = {k: v[lo:hi] for k, v in arr.items()}
@@ -583,9 +681,15 @@ def batch_appraise(
         chunk_sup = {k: v[a:b] for k, v in sup.items()} if b > a else {}
         flows = _flows(part, tax[lo:hi], capacity[lo:hi], chunk_sup, loss[lo:hi], bounds=bounds[lo:hi + 1] - a,
                        rate_year=rows_of(rate_year, lo, hi), dep_cum=rows_of(dep_cum, lo, hi))
+        at = slice(lo, hi) if place is None else place[lo:hi]
+        if net_out is not None:  # a row scatter where the widths agree (numpy's mixed indexing is slower)
+            if flows.net.shape[1] == net_out.shape[1]:
+                net_out[at] = flows.net
+            else:
+                net_out[at, :flows.net.shape[1]] = flows.net
         res_support = np.zeros(hi - lo)
         base = flows
-        if chunk_sup and (support_total or not payback_basis.with_support):
+        if chunk_sup and npv_without is None and (support_total or not payback_basis.with_support):
             # flows without support differ only on the rows that have support items: build those
             # rows alone (every row's flow depends on that row's data only)
             rows = np.flatnonzero(np.diff(bounds[lo:hi + 1]))
@@ -603,30 +707,24 @@ def batch_appraise(
         res = _metrics(flows, disc[lo:hi], base, payback_basis, finance_rate, reinvest_rate)
         if not support_total:
             res_support[:] = np.nan
+        elif npv_without is not None:
+            res_support = res["npv"] - npv_without[lo:hi]
         elif chunk_sup:
             npv0 = np.empty(rows.size)
             kernels.npv_rows(_c(sub.net), _c(disc[lo:hi][rows]), _c(sub.life, np.int64), npv0)
             res_support[rows] = res["npv"][rows] - npv0
         res["support_total"] = res_support
         for c in cols:
-            cols[c][lo:hi] = res[c]
-        reasons[lo:hi] = res["irr_reason"]
+            cols[c][at] = res[c]
+        reasons[at] = res["irr_reason"]
 
-    spans = [(lo, min(lo + chunk_rows, n)) for lo in range(0, n, chunk_rows)]
+    spans = [(lo, min(lo + chunk_rows, m)) for lo in range(0, m, chunk_rows)]
     if workers > 1 and len(spans) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy and the kernels release the GIL
             list(pool.map(lambda span: run(*span), spans))
     else:
         for span in spans:
             run(*span)
-    result = pd.DataFrame({c: (reasons if c == "irr_reason" else cols[c]) for c in BATCH_COLUMNS})
-    result["payback_basis"] = payback_basis.label
-    for col, name in UNIT_COLUMNS.items():
-        if col in options.columns:
-            units = pd.to_numeric(options[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            result[name] = cost_per_unit(result["equivalent_annual_value"].to_numpy(), units)
-    result.index = options.index
-    return result
 
 
 def warm_up() -> float:

@@ -128,6 +128,11 @@ def equity_metrics(flows: EquityFlows, discount_rate: npt.ArrayLike, n: int) -> 
     n : int
         Number of options ``flows.rows`` index into.
     """
+    return pd.DataFrame(_metric_columns(flows, discount_rate, n), columns=list(EQUITY_COLUMNS))
+
+
+def _metric_columns(flows: EquityFlows, discount_rate: npt.ArrayLike, n: int) -> dict[str, np.ndarray]:
+    """:func:`equity_metrics` as a dict of columns."""
     out = {c: np.full(n, np.nan) for c in EQUITY_COLUMNS if c != "equity_irr_reason"}
     reason = np.full(n, "no debt", dtype=object)
     k = flows.rows.size
@@ -142,7 +147,7 @@ def equity_metrics(flows: EquityFlows, discount_rate: npt.ArrayLike, n: int) -> 
         out["equity_irr"][flows.rows] = irr
         out["min_dscr"][flows.rows] = flows.min_dscr
         reason[flows.rows] = why
-    return pd.DataFrame({**out, "equity_irr_reason": reason}, columns=list(EQUITY_COLUMNS))
+    return {**out, "equity_irr_reason": reason}
 
 
 def equity_appraise(
@@ -167,11 +172,29 @@ def equity_appraise(
         ``equity_irr`` [/1], ``equity_payback_years`` [yr] (NaN = never), ``min_dscr`` [/1],
         ``equity_irr_reason`` ('' where defined, 'no debt' without debt).
     """
-    flows = equity_flows(options, tax_rate, tax_capacity, support, loss_carry_forward_years=loss_carry_forward_years,
-                         tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule)
-    out = equity_metrics(flows, discount_rate, len(options))
+    out = pd.DataFrame(equity_columns(options, tax_rate, discount_rate, tax_capacity, support,
+                                      loss_carry_forward_years=loss_carry_forward_years,
+                                      tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule),
+                       columns=list(EQUITY_COLUMNS))
     out.index = options.index
     return out
+
+
+def equity_columns(
+    options: pd.DataFrame,
+    tax_rate: npt.ArrayLike,
+    discount_rate: npt.ArrayLike,
+    tax_capacity: npt.ArrayLike = True,
+    support: pd.DataFrame | None = None,
+    *,
+    loss_carry_forward_years: int | None | npt.ArrayLike = None,
+    tax_rate_by_year: np.ndarray | None = None,
+    depreciation_schedule: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`equity_appraise` as a dict of columns :data:`EQUITY_COLUMNS` (no frame built)."""
+    flows = equity_flows(options, tax_rate, tax_capacity, support, loss_carry_forward_years=loss_carry_forward_years,
+                         tax_rate_by_year=tax_rate_by_year, depreciation_schedule=depreciation_schedule)
+    return _metric_columns(flows, discount_rate, len(options))
 
 
 def option_equity(flows: pd.DataFrame, rate: float) -> dict[str, Any]:

@@ -37,6 +37,7 @@ References
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +80,9 @@ def item_values(
     tax_rate_by_year: np.ndarray | None = None,
     depreciation_schedule: np.ndarray | None = None,
     net_without: np.ndarray | None = None,
+    net_with: np.ndarray | None = None,
+    arrays: dict[str, np.ndarray] | None = None,
+    workers: int = 1,
 ) -> ItemValues:
     """Cash value and NPV effect of every support item, by marginal attribution in table order.
 
@@ -106,6 +110,14 @@ def item_values(
         Net flows of every option without support, as :func:`finance.batch.batch_cash_flows`
         gives them for the same inputs (e.g. a programme's baseline): reused instead of computed
         again (the same kernel on the same rows, so the values are the same). [currency]
+    net_with : ndarray, shape (n, >= max life + 1), optional
+        Net flows of the options that have items with all their items (other rows not read), as
+        :func:`finance.batch.batch_columns` gives them (``net_out``): the flow after each option's
+        last item is read from here instead of computed again. [currency]
+    arrays : dict of str -> ndarray, optional
+        :func:`finance.batch.option_arrays` of ``options``, where the caller has them already.
+    workers : int
+        Threads building the flows (the compiled kernel releases the GIL); results do not depend on it.
 
     Returns
     -------
@@ -117,7 +129,7 @@ def item_values(
     ValueError
         As :func:`finance.batch.batch_cash_flows` does, naming the row and field.
     """
-    arr = option_arrays(options)
+    arr = option_arrays(options) if arrays is None else arrays
     n = len(options)
     m = len(support)
     life = arr["lifetime_years"]
@@ -149,33 +161,97 @@ def item_values(
     rows = sup["row"]
     starts = np.searchsorted(rows, rows, side="left")
     rank = np.arange(m) - starts  # position of each item within its option
-    prev: np.ndarray | None = None  # net flows with the items of rank < k, of the options in `have`
+    # the option's last item: the flow with items 1..k is then the flow with all items (net_with)
+    last = (np.searchsorted(rows, rows, side="right") - starts == rank + 1) if net_with is not None else None
+    prev: np.ndarray | None = None  # net flows with the items of rank < k, of the options in `prev_rows`
     prev_rows: np.ndarray | None = None
     for k in range(int(rank.max()) + 1):
         items = np.flatnonzero(rank == k)  # sorted by row: one item per option that has a k-th item
         have = rows[items]
-        part = {name: v[have] for name, v in arr.items()}
-        if prev is None and net_without is not None:
-            base = np.asarray(net_without)[have, :width]
-        elif prev is None:
-            base = _flows(part, tax[have], capacity[have], {}, loss[have], width,
-                          rate_year=rows_of(rate_year, have), dep_cum=rows_of(dep_cum, have)).net
-        else:
-            base = prev[np.searchsorted(prev_rows, have)]
-        # the items of rank <= k of those options, still grouped by option: offsets per option
-        keep = rank <= k
-        if k:
-            keep &= np.isin(rows, have, assume_unique=False)
-        sub = {name: v[keep] for name, v in sup.items()}
-        bounds = np.searchsorted(sub["row"], np.append(have, n))
-        net = _flows(part, tax[have], capacity[have], sub, loss[have], width, bounds=bounds,
-                     rate_year=rows_of(rate_year, have), dep_cum=rows_of(dep_cum, have)).net
-        delta = np.subtract(net, base, out=base if base.flags.writeable and base.base is None else None)  # base is a copy: reuse it
-        factor = np.exp(-np.arange(width)[None, :] * np.log1p(disc[have])[:, None])
-        at = pos[items]
-        cash[at] = delta.sum(axis=1)
-        npv[at] = (delta * factor).sum(axis=1)
-        if years is not None:
-            years[at] = delta
-        prev, prev_rows = net, have
+        base_all = None  # the flows before the k-th item, where they must be built
+        if prev is None and net_without is None:
+            base_all = _flows_in(workers, {name: v[have] for name, v in arr.items()}, tax[have], capacity[have], {},
+                                 loss[have], width, rate_year=rows_of(rate_year, have), dep_cum=rows_of(dep_cum, have))
+        done = np.zeros(have.size, dtype=bool) if last is None else last[items]
+        calc = have[~done]  # options with an item after the k-th, or all without net_with
+        computed = np.empty((0, width))
+        if calc.size:
+            # the items of rank <= k of those options, still grouped by option: offsets per option
+            keep = (rank <= k) & np.isin(rows, calc) if (k or calc.size < have.size) else rank <= k
+            sub = {name: v[keep] for name, v in sup.items()}
+            bounds = np.searchsorted(sub["row"], np.append(calc, n))
+            computed = _flows_in(workers, {name: v[calc] for name, v in arr.items()}, tax[calc], capacity[calc], sub,
+                                 loss[calc], width, bounds=bounds, rate_year=rows_of(rate_year, calc),
+                                 dep_cum=rows_of(dep_cum, calc))
+        from_calc = np.cumsum(~done) - 1  # row of `computed` of each option not done
+        t = np.arange(width, dtype=float)
+        # the changes and their sums block by block of options (row by row: the same values; the
+        # temporaries stay a block's size)
+        for lo in range(0, have.size, _SUM_BLOCK):
+            hi = min(lo + _SUM_BLOCK, have.size)
+            h = have[lo:hi]
+            if base_all is not None:
+                base = base_all[lo:hi].copy()
+            elif prev is None:
+                base = _rows(net_without, h, width)
+            else:
+                base = prev[np.searchsorted(prev_rows, h)]
+            d = done[lo:hi]
+            if d.any():
+                assert net_with is not None
+                net = _rows(net_with, h, width)  # the rows not done are overwritten next
+                todo = np.flatnonzero(~d)
+                net[todo] = computed[from_calc[lo + todo]]
+            else:
+                net = computed[from_calc[lo:hi]]
+            delta = np.subtract(net, base, out=base)  # base is a copy: reuse it
+            at = pos[items[lo:hi]]
+            cash[at] = delta.sum(axis=1)
+            if years is not None:
+                years[at] = delta
+            # discount factors (1 + r)**-t as exp(-t ln(1 + r)): t x (-ln(1 + r)) is -(t ln(1 + r)) exactly
+            factor = np.multiply.outer(-np.log1p(disc[h]), t)
+            np.exp(factor, out=factor)
+            npv[at] = np.multiply(delta, factor, out=factor).sum(axis=1)
+        prev, prev_rows = computed, calc
     return ItemValues(cash, npv, years)
+
+
+def _rows(values: np.ndarray, rows: np.ndarray, width: int) -> np.ndarray:
+    """``values[rows, :width]`` as a new array (a row gather first: numpy's mixed indexing is slower)."""
+    values = np.asarray(values)
+    out = np.take(values, rows, axis=0)
+    return out if values.shape[1] == width else np.ascontiguousarray(out[:, :width])
+
+
+def _flows_in(workers: int, part: dict[str, np.ndarray], tax: np.ndarray, capacity: np.ndarray,
+              sup: dict[str, np.ndarray], loss: np.ndarray, width: int, bounds: np.ndarray | None = None, *,
+              rate_year: np.ndarray | None, dep_cum: np.ndarray | None) -> np.ndarray:
+    """Net flows (m, width) of :func:`finance.batch._flows`, built by ``workers`` threads over
+    blocks of rows (each row's flow depends on that row's data only: the same values)."""
+    m = tax.size
+    if workers <= 1 or m < 2 * _BLOCK:
+        return _flows(part, tax, capacity, sup, loss, width, bounds, rate_year=rate_year, dep_cum=dep_cum).net
+    if sup and bounds is None:
+        raise ValueError("_flows_in: items need their bounds")
+    net = np.empty((m, width))
+
+    def run(lo: int, hi: int) -> None:
+        a, b = (int(bounds[lo]), int(bounds[hi])) if sup and bounds is not None else (0, 0)
+        chunk = {k: v[a:b] for k, v in sup.items()} if b > a else {}
+        net[lo:hi] = _flows({k: v[lo:hi] for k, v in part.items()}, tax[lo:hi], capacity[lo:hi], chunk, loss[lo:hi],
+                            width, None if not chunk or bounds is None else bounds[lo:hi + 1] - a,
+                            rate_year=None if rate_year is None else rate_year[lo:hi],
+                            dep_cum=None if dep_cum is None else dep_cum[lo:hi]).net
+
+    spans = [(lo, min(lo + _BLOCK, m)) for lo in range(0, m, _BLOCK)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda span: run(*span), spans))
+    return net
+
+
+#: Rows per block of :func:`_flows_in`.
+_BLOCK = 65536
+
+#: Options per block of the changes and their sums in :func:`item_values`.
+_SUM_BLOCK = 16384

@@ -32,7 +32,9 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -177,6 +179,47 @@ def tax_regime(code: str, on_date: date, packs: Mapping[str, Pack] | None = None
     return {"corporate_rate": rate, "loss_carry_forward_years": lcf, "unverified": "; ".join(dict.fromkeys(reasons))}
 
 
+#: The look-ups of :func:`one_join`'s block: [enterprises, {options' id column -> (enterprises, pos)}].
+_JOIN: ContextVar[list[Any] | None] = ContextVar("policies_engine_join", default=None)
+
+
+@contextmanager
+def one_join(enterprises: pd.DataFrame) -> Iterator[None]:
+    """Within the block, each options' enterprise look-up against ``enterprises`` is made once.
+
+    An appraisal asks for the options' enterprise rows several times (tax rates, the rates by
+    year, the support table, the inputs); in the block the first answer is kept per options' id
+    column (the same array, as frames derived without copying it share it) and reused.  The
+    frames must not change within the block.
+    """
+    token = _JOIN.set([enterprises, {}])
+    try:
+        yield
+    finally:
+        _JOIN.reset(token)
+
+
+def enterprise_rows(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The enterprises without repeated ids (first kept) and each option's row among them (-1: not found).
+
+    One hash join; in a :func:`one_join` block, once per options' id column.
+    """
+    memo = _JOIN.get()
+    ids = options["enterprise_id"]
+    key = None
+    if memo is not None and memo[0] is enterprises:
+        values = ids.to_numpy()
+        if values.dtype == object and not values.flags.writeable:  # a view of the frame's column, not a copy
+            key = (values.__array_interface__["data"][0], values.strides, values.size)
+            if key in memo[1]:
+                return memo[1][key]
+    ents = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
+    pos = np.asarray(pd.Index(ents["enterprise_id"]).get_indexer(ids), dtype=np.int64)
+    if key is not None:
+        memo[1][key] = (ents, pos)
+    return ents, pos
+
+
 class _Joined:
     """Options with each one's enterprise row (``pos``), without copying enterprise columns."""
 
@@ -187,8 +230,7 @@ class _Joined:
             if col not in enterprises.columns:
                 raise ValueError(f"enterprises: missing column {col!r}")
         self.options = options.reset_index(drop=True)
-        self.enterprises = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
-        pos = pd.Index(self.enterprises["enterprise_id"]).get_indexer(self.options["enterprise_id"])
+        self.enterprises, pos = enterprise_rows(self.options, enterprises)
         if (pos < 0).any():
             row = int(np.flatnonzero(pos < 0)[0])
             raise ValueError(f"options row {row}: field enterprise_id: {self.options['enterprise_id'].iloc[row]!r} "

@@ -61,25 +61,32 @@ class Records:
 
     Attributes
     ----------
-    frame : DataFrame
-        One row per record.
+    frame : DataFrame or dict of str -> array
+        One row per record: a frame, or its columns (name -> 1-D array, all of one length, in
+        output order), which go to Arrow as the frame's would, without building the frame.
     nested : dict of str -> Nested
         Nested list columns, in output order, appended after the frame's columns.
     """
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame | Mapping[str, Any]
     nested: dict[str, Nested] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.frame)
+        if isinstance(self.frame, pd.DataFrame):
+            return len(self.frame)
+        return len(next(iter(self.frame.values()))) if self.frame else 0
 
     def to_arrow(self) -> pa.Table:
         """The records as one Arrow table (NaN and infinities as null, nested columns as list<struct>)."""
-        frame = self.frame.reset_index(drop=True)
         arrays: dict[str, pa.Array] = {}
-        for name in frame.columns:
-            arrays[str(name)] = _arrow_column(frame[name])
-        n = len(frame)
+        if isinstance(self.frame, pd.DataFrame):
+            frame = self.frame.reset_index(drop=True)
+            for name in frame.columns:
+                arrays[str(name)] = _arrow_column(frame[name])
+        else:
+            for name, values in self.frame.items():
+                arrays[str(name)] = _array_column(values)
+        n = len(self)
         for name, nested in self.nested.items():
             arrays[name] = _nested_column(nested, n)
         return pa.table(arrays) if arrays else pa.table({})
@@ -87,6 +94,39 @@ class Records:
     def to_dicts(self) -> list[dict[str, Any]]:
         """The records as plain JSON-ready dicts (for tests and small outputs)."""
         return [plain(r) for r in self.to_arrow().to_pylist()]
+
+
+def _array_column(values: Any) -> pa.Array:
+    """One column given as an array, to Arrow as :func:`_arrow_column` takes it from a frame's column
+    (pandas reads a text array as ``str``, which Arrow holds as large_string), without the Series
+    where the array is numbers or text."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        if values.dtype.kind == "f":
+            v = values.astype(float, copy=False)
+            return pa.array(v, mask=~np.isfinite(v), type=pa.float64())
+        if values.dtype.kind in "biu":
+            return pa.array(values)
+        if values.dtype.kind in "OU":
+            try:
+                arr = pa.array(values, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+                arr = None
+            if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+                return arr.cast(pa.large_string())
+    return _arrow_column(pd.Series(values))
+
+
+def _categories(s: pd.Series) -> pa.Array | None:
+    """A categorical column of text as Arrow text (the categories taken by code, in C), else None."""
+    cats = s.cat.categories
+    try:
+        dictionary = pa.array(cats.to_numpy(dtype=object), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    if not pa.types.is_string(dictionary.type) or dictionary.null_count:
+        return None
+    codes = s.cat.codes.to_numpy()
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary).dictionary_decode()
 
 
 def _arrow_column(s: pd.Series) -> pa.Array:
@@ -101,6 +141,9 @@ def _arrow_column(s: pd.Series) -> pa.Array:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return pa.array(s, from_pandas=True)
     if isinstance(s.dtype, pd.CategoricalDtype):
+        text = _categories(s)
+        if text is not None:
+            return text
         return pa.array(s.astype(object).where(s.notna(), None), from_pandas=True)
     if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
         return pa.array(s, from_pandas=True)  # text only: no cell to look at
@@ -215,18 +258,25 @@ def _q_sql(path: str) -> str:
 
 
 def _nested_to_json(table: pa.Table) -> pa.Table:
-    """Nested columns as JSON text (for CSV and the readable table)."""
-    if not any(_is_nested(t) for t in table.schema.types):
+    """Nested columns as JSON text (for CSV and the readable table), by DuckDB's ``to_json``.
+
+    Only the nested columns go through DuckDB (in order: insertion order is kept); the others
+    stay the Arrow arrays they are.
+    """
+    nested = [i for i, t in enumerate(table.schema.types) if _is_nested(t)]
+    if not nested:
         return table
+    part = table.select(nested)
     con = duckdb.connect()
     try:
-        con.register("records_out", table)
-        sel = ", ".join(
-            (f'to_json("{_q(n)}")::VARCHAR AS "{_q(n)}"' if _is_nested(t) else f'"{_q(n)}"')
-            for n, t in zip(table.column_names, table.schema.types))
-        return con.execute(f"SELECT {sel} FROM records_out").to_arrow_table()
+        con.register("records_out", part)
+        sel = ", ".join(f'to_json("{_q(n)}")::VARCHAR AS "{_q(n)}"' for n in part.column_names)
+        text = con.execute(f"SELECT {sel} FROM records_out").to_arrow_table()
     finally:
         con.close()
+    for k, i in enumerate(nested):
+        table = table.set_column(i, table.field(i).name, text.column(k))
+    return table
 
 
 def write(records: Records | pd.DataFrame | Sequence[Mapping[str, Any]], fmt: str, output: str | os.PathLike[str] | None = None,

@@ -79,18 +79,11 @@ def option_elf(options: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame
         avoided exceeds the site's material loss (input - product), where the after figure
         would be below 0.
     """
-    sites = site_elf(enterprises.drop_duplicates("enterprise_id"))
     ents = options["enterprise_id"]
-    at = pd.Index(sites["enterprise_id"]).get_indexer(ents)  # one look-up per option (-1: not found)
+    sites, at, waste, before, cut, after = _option_elf(options, enterprises)
     found = at >= 0
-    before = np.full(len(ents), np.nan)
-    before[found] = sites["elf"].to_numpy(dtype=float)[at[found]]
     site_reason = np.full(len(ents), "enterprise not found", dtype=object)
     site_reason[found] = sites["elf_reason"].to_numpy(dtype=object)[at[found]]
-    waste = _numbers(options, "waste_avoided_t")
-    cut = elf_reduction(options, enterprises.drop_duplicates("enterprise_id")).to_numpy(dtype=float)
-    cut = np.where(np.isnan(waste), 0.0, cut)  # no waste avoided given: the option leaves the ELF as it is
-    after = before - cut
     # the first that applies: the site's reason, an ELF below 0, no waste given (object cells, no text arrays)
     reason = np.full(len(ents), "", dtype=object)
     reason[np.isnan(waste)] = "waste_avoided_t not given: no change counted"
@@ -100,3 +93,24 @@ def option_elf(options: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame
     return pd.DataFrame({"enterprise_id": ents.to_numpy(), "option_id": options["option_id"].to_numpy(),
                          "waste_avoided_t": waste, "elf_before": before, "elf_reduction": cut, "elf_after": after,
                          "elf_reason": reason}, columns=list(OPTION_COLUMNS))
+
+
+def option_elf_values(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``elf_before`` and ``elf_after`` of :func:`option_elf` as arrays [t/t] (no frame, no reasons),
+    for writers that take only the figures (``cpscreen appraise``)."""
+    _, _, _, before, _, after = _option_elf(options, enterprises)
+    return before, after
+
+
+def _option_elf(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray,
+                                                                              np.ndarray, np.ndarray, np.ndarray]:
+    """Sites, each option's site row (-1: not found), waste avoided, ELF before, cut and after."""
+    sites = site_elf(enterprises.drop_duplicates("enterprise_id"))
+    at = pd.Index(sites["enterprise_id"]).get_indexer(options["enterprise_id"])  # one look-up per option
+    found = at >= 0
+    before = np.full(len(options), np.nan)
+    before[found] = sites["elf"].to_numpy(dtype=float)[at[found]]
+    waste = _numbers(options, "waste_avoided_t")
+    cut = elf_reduction(options, enterprises.drop_duplicates("enterprise_id")).to_numpy(dtype=float)
+    cut = np.where(np.isnan(waste), 0.0, cut)  # no waste avoided given: the option leaves the ELF as it is
+    return sites, at, waste, before, cut, before - cut

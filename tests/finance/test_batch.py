@@ -198,3 +198,35 @@ def test_each_compiled_kernel_keeps_one_signature_whatever_the_input_form():
     batch_irr(np.asfortranarray(rng.normal(0, 1, (20, 6))).astype(np.float32))
     for kernel in (kernels.cash_flow_rows, kernels.discounted_rows, kernels.npv_rows, kernels.irr_rows):
         assert len(kernel.signatures) == 1, (kernel.__name__, kernel.signatures)
+
+
+@pytest.mark.parametrize("basis", [PaybackBasis(), PaybackBasis("pre_tax", True), PaybackBasis("after_tax", False)])
+def test_pass_with_support_reusing_the_pass_without_gives_the_full_pass_bit_for_bit(basis):
+    """batch_columns(without=...) appraises only the rows with items and takes the others' figures
+    and the NPV without support from the pass without: every column equals the full pass's, bit
+    for bit, and net_out holds the same flows as batch_cash_flows on the rows it computed."""
+    from finance.batch import batch_columns
+
+    rng = np.random.default_rng(23)
+    n = 300
+    options = random_options(rng, n).assign(co2e_avoided_t=rng.uniform(0, 50, n))
+    items = random_items(rng, options)
+    table = item_table(items)
+    tax, rate, cap = rng.uniform(0, 0.4, n), rng.uniform(-0.05, 0.15, n), rng.random(n) < 0.5
+    kw = dict(payback_basis=basis, loss_carry_forward_years=4, chunk_rows=29, workers=2)
+    plain = batch_columns(options, tax, rate, cap, None, **kw)
+    width = int(options["lifetime_years"].max()) + 1
+    net = np.zeros((n, width))
+    reused = batch_columns(options, tax, rate, cap, table, without=plain, net_out=net, **kw)
+    full = batch_columns(options, tax, rate, cap, table, **kw)
+    assert list(reused) == list(full)
+    for name in full:
+        if full[name].dtype == object:
+            assert list(reused[name]) == list(full[name]), name
+        else:
+            np.testing.assert_array_equal(reused[name].view(np.int64), full[name].view(np.int64), err_msg=name)
+    with_items = np.array([bool(x) for x in items])
+    assert with_items.any() and (~with_items).any()
+    flows = batch_cash_flows(options, tax, cap, table, loss_carry_forward_years=4).net
+    np.testing.assert_array_equal(net[with_items], flows[with_items])
+    pd.testing.assert_frame_equal(batch_appraise(options, tax, rate, cap, table, **kw), pd.DataFrame(full))

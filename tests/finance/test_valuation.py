@@ -116,3 +116,48 @@ def test_item_effects_add_up_to_support_total_on_random_options():
     total = batch_appraise(opts, tax, rate, cap, support, loss_carry_forward_years=7)["support_total"].to_numpy()
     per_option = np.bincount(support["row"].to_numpy(dtype=np.int64), weights=v.npv_effect, minlength=n)
     assert per_option == pytest.approx(total, rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("sum_block", [16384, 7])
+def test_flows_with_all_items_handed_in_give_the_same_values_bit_for_bit(sum_block, monkeypatch):
+    """net_with (the supported pass's flows, finance.batch.batch_columns' net_out) replaces the last
+    item's flow; the values equal those built item by item, in any block size and thread count."""
+    import finance.valuation as valuation
+    from finance.batch import batch_columns
+    from tests.finance.random_cases import item_table, random_items, random_options
+
+    rng = np.random.default_rng(11)
+    n = 90
+    opts = random_options(rng, n)
+    support = item_table(random_items(rng, opts))
+    tax, rate, cap = rng.uniform(0, 0.35, n), rng.uniform(0.0, 0.15, n), rng.random(n) < 0.6
+    width = int(opts["lifetime_years"].max()) + 1
+    net0, net1 = np.zeros((n, width)), np.zeros((n, width))
+    plain = batch_columns(opts, tax, rate, cap, None, loss_carry_forward_years=5, net_out=net0, chunk_rows=8, workers=2)
+    batch_columns(opts, tax, rate, cap, support, loss_carry_forward_years=5, without=plain, net_out=net1,
+                  chunk_rows=8, workers=2)
+    u = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=5, by_year=True)
+    monkeypatch.setattr(valuation, "_SUM_BLOCK", sum_block)  # blocks of options for the sums: the same values
+    w = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=5, by_year=True, net_without=net0,
+                    net_with=net1, workers=2)
+    v = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=5, by_year=True)
+    np.testing.assert_array_equal(v.by_year, u.by_year)
+    np.testing.assert_array_equal(w.cash_value, u.cash_value)
+    np.testing.assert_array_equal(w.npv_effect, u.npv_effect)
+    np.testing.assert_array_equal(w.by_year, u.by_year)
+    assert (np.bincount(support["row"].to_numpy(dtype=np.int64), minlength=n) > 1).any()  # options of several items
+
+
+def test_threaded_flows_are_the_one_thread_flows(monkeypatch):
+    """The valuation's flows built over blocks on two threads equal one call's (row by row)."""
+    import finance.valuation as valuation
+    from tests.finance.random_cases import item_table, random_items, random_options
+
+    rng = np.random.default_rng(12)
+    opts = random_options(rng, 70)
+    support = item_table(random_items(rng, opts))
+    one = item_values(opts, 0.25, 0.08, False, support, by_year=True)
+    monkeypatch.setattr(valuation, "_BLOCK", 6)
+    two = item_values(opts, 0.25, 0.08, False, support, by_year=True, workers=2)
+    np.testing.assert_array_equal(two.by_year, one.by_year)
+    np.testing.assert_array_equal(two.npv_effect, one.npv_effect)

@@ -39,3 +39,17 @@ def test_an_option_of_an_unknown_enterprise_says_so():
     e = option_elf(opts, ENTS).set_index("option_id")
     assert pd.isna(e.loc["X", "elf_before"]) and e.loc["X", "elf_reason"] == "enterprise not found"
     assert e.loc["A", "elf_after"] == pytest.approx(0.3, rel=1e-12) and e.loc["A", "elf_reason"] == ""
+
+
+def test_the_figures_alone_are_option_elfs_columns():
+    import numpy as np
+
+    from screening.elf import option_elf_values
+
+    opts = pd.DataFrame({"enterprise_id": ["dairy", "dairy", "nobody", "no_input"], "option_id": ["A", "B", "X", "D"],
+                         "waste_avoided_t": [1_550.0, None, 3.0, 1.0]})
+    before, after = option_elf_values(opts, ENTS)
+    e = option_elf(opts, ENTS)
+    np.testing.assert_array_equal(before, e["elf_before"].to_numpy())
+    np.testing.assert_array_equal(after, e["elf_after"].to_numpy())
+    assert after[0] == pytest.approx(0.3, rel=1e-12)  # (62,000 - 1,550 - 46,500) / 46,500
