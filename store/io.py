@@ -169,39 +169,53 @@ def _upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key
         return
     cols = columns(table)
     extra = [c for c in frame.columns if c not in cols]
-    out = frame[cols].copy()
+    attributes: list[str] | None = None
     if extra:
         ext = frame[extra].astype(object).where(frame[extra].notna(), None)
-        out["attributes"] = [json.dumps({k: _jsonable(v) for k, v in zip(extra, row) if v is not None}, allow_nan=False, default=_json_default)
-                             for row in ext.itertuples(index=False)]
-    else:
-        out["attributes"] = None
+        attributes = [json.dumps({k: _jsonable(v) for k, v in zip(extra, row) if v is not None}, allow_nan=False,
+                                 default=_json_default) for row in ext.itertuples(index=False)]
     # a replaced row keeps its place in the import order; a new row goes to the end
     start = cur.execute(f"SELECT coalesce(max(position), 0) FROM {table}").fetchone()[0]
     old = cur.execute(f"SELECT {', '.join(key)}, position FROM {table}").df()
-    placed = out[key].merge(old, on=key, how="left")["position"].to_numpy(dtype=float, copy=True)
+    placed = frame[key].merge(old, on=key, how="left")["position"].to_numpy(dtype=float, copy=True)
     fresh = np.isnan(placed)
     placed[fresh] = start + 1 + np.arange(int(fresh.sum()))
-    out["position"] = placed.astype(np.int64)
-    cur.register("_new_rows", _as_arrow(out))
+    names = [*cols, "attributes", "position"]
+    cur.register("_new_rows", _as_arrow(frame, cols, attributes, placed.astype(np.int64)))
     cond = " AND ".join(f"t.{k} = n.{k}" for k in key)
     cur.execute(f"DELETE FROM {table} t USING _new_rows n WHERE {cond}")
     # in key order: DuckDB builds the primary-key index of sorted keys at about half the cost (insert
     # and commit); the rows are the same, their import order is the position column
-    cur.execute(f"INSERT INTO {table} ({', '.join(out.columns)}) SELECT {', '.join(out.columns)} FROM _new_rows "
+    cur.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM _new_rows "
                 f"ORDER BY {', '.join(key)}")
     cur.unregister("_new_rows")
 
 
-def _as_arrow(frame: pd.DataFrame) -> object:
-    """A validated frame as an Arrow table for DuckDB to scan in C (a pandas object column is read
-    cell by cell in Python); the frame itself where Arrow cannot type a column."""
+def _as_arrow(frame: pd.DataFrame, cols: list[str], attributes: list[str] | None, position: np.ndarray) -> object:
+    """The rows to store (``cols`` of a validated frame, the extra columns' JSON text, the import
+    position) as an Arrow table for DuckDB to scan in C, built column by column from the frame's own
+    arrays (no copy of the frame: at 300,000 options a copy cost ~0.3 s); a pandas frame where
+    Arrow cannot type a column (DuckDB then reads that column cell by cell, in Python)."""
     import pyarrow as pa
 
+    n = len(frame)
     try:
-        return pa.Table.from_pandas(frame, preserve_index=False)
+        arrays = [_arrow_array(frame[c]) for c in cols]
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return frame
+        out = frame[cols].copy()
+        out["attributes"] = None if attributes is None else attributes
+        out["position"] = position
+        return out
+    arrays.append(pa.nulls(n, pa.string()) if attributes is None else pa.array(attributes, pa.string()))
+    arrays.append(pa.array(position, pa.int64()))
+    return pa.Table.from_arrays(arrays, names=[*cols, "attributes", "position"])
+
+
+def _arrow_array(column: pd.Series) -> object:
+    """One column as Arrow types it (as ``pyarrow.Table.from_pandas`` would)."""
+    import pyarrow as pa
+
+    return pa.Array.from_pandas(column)
 
 
 def _json_default(v: object) -> object:
