@@ -108,14 +108,15 @@ def import_batch(cur: duckdb.DuckDBPyConnection, batch: RawBatch, *, actor: Acto
         v_errors = exc
         v = None
     sc, ssrc, srow = batch.combined("assessor_scores")
-    new_keys = [] if v is None else list(zip(v.options["enterprise_id"], v.options["option_id"]))
-    scores, s_errors = validate_scores(sc, [*known_o, *new_keys], sources=ssrc, rows=srow)
+    # the keys a score may name (only built when the batch has scores: a list of every option)
+    new_keys = [] if v is None or sc is None else list(zip(v.options["enterprise_id"], v.options["option_id"]))
+    scores, s_errors = validate_scores(sc, [*known_o, *new_keys] if sc is not None else (), sources=ssrc, rows=srow)
     read_errors = ValidationError(batch.errors) if batch.errors else None
     if v_errors is not None or s_errors is not None or read_errors is not None:
         raise ValidationError.merge(read_errors, v_errors, s_errors)
     assert v is not None
-    touched = {*map(str, v.enterprises["enterprise_id"]), *map(str, v.options["enterprise_id"]),
-               *(map(str, scores["enterprise_id"]) if len(scores) else ())}
+    touched = {*map(str, v.enterprises["enterprise_id"].unique()), *map(str, v.options["enterprise_id"].unique()),
+               *(map(str, scores["enterprise_id"].unique()) if len(scores) else ())}
 
     def work() -> None:
         check_write(cur, actor, touched, "import into")
