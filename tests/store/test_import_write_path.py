@@ -95,3 +95,33 @@ def test_the_arrow_rows_and_the_pandas_fallback_store_the_same_rows(tmp_path, mo
         assert types_a == types_p
         assert len(rows_a) > 0 and Counter(rows_a) == Counter(rows_p)  # the same rows, as a multiset
     close_all()
+
+
+def test_an_upsert_stores_what_a_fresh_import_of_the_result_stores(tmp_path):
+    """Re-importing some stored options (changed) with new ones updates the stored rows in place and
+    appends the new: the table equals a new database's import of the whole result in that order."""
+    enterprises = pd.read_csv(DEMO_FILES[0], dtype=str, keep_default_na=False)
+    options = pd.read_csv(DEMO_FILES[1], dtype=str, keep_default_na=False)
+    options["site_note"] = ""  # an extra column in both imports: attributes "{}" unless a note is given
+    again = options.iloc[[1, 4, 7]].copy()
+    again["title"] = again["title"] + " (revised)"
+    again["annual_savings"] = "1234.5"
+    again["site_note"] = "new attribute"
+    new = options.iloc[[0, 2]].copy()
+    new["option_id"] = new["option_id"] + "_new"
+    batch = pd.concat([again, new], ignore_index=True)
+    up = cursor(tmp_path / "upsert.duckdb")
+    io.import_frames(up, enterprises, options, source="first")
+    io.import_frames(up, enterprises, batch, source="second")
+    final = options.copy()
+    final.loc[again.index, :] = again[final.columns]
+    final = pd.concat([final, new], ignore_index=True)
+    fresh = cursor(tmp_path / "fresh.duckdb")
+    io.import_frames(fresh, enterprises, final, source="whole")
+    for table in ("enterprises", "options"):
+        (types_u, rows_u), (types_f, rows_f) = _rows(up, table), _rows(fresh, table)
+        assert types_u == types_f
+        assert Counter(rows_u) == Counter(rows_f)
+    assert up.execute("SELECT count(*) FROM options WHERE title LIKE '% (revised)'").fetchone()[0] == 3
+    assert len(rows_u) == len(options) + 2
+    close_all()
