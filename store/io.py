@@ -175,24 +175,35 @@ def _upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key
         ext = frame[extra].astype(object).where(frame[extra].notna(), None)
         attributes = [json.dumps({k: _jsonable(v) for k, v in zip(extra, row) if v is not None}, allow_nan=False,
                                  default=_json_default) for row in ext.itertuples(index=False)]
-    # a replaced row keeps its place in the import order; a new row goes to the end
+    rows = _as_arrow(frame, cols, attributes)
+    # a replaced row keeps its place in the import order; a new row (or one stored without a place)
+    # goes to the end; the stored rows of these keys are found by a join in DuckDB (reading every
+    # stored key into pandas to merge there cost ~0.8 s at 300,000 stored options)
+    n = len(frame)
+    cond = " AND ".join(f"t.{k} = n.{k}" for k in key)
+    cur.register("_new_rows", _with_column(rows, "_row", np.arange(n, dtype=np.int64)))
+    found = cur.execute(f"SELECT n._row, coalesce(t.position::DOUBLE, 'NaN'::DOUBLE) AS position FROM _new_rows n "
+                        f"JOIN {table} t ON {cond}").fetchnumpy()
+    cur.unregister("_new_rows")
+    stored = np.zeros(n, dtype=bool)
+    stored[found["_row"]] = True
+    placed = np.full(n, np.nan)
+    placed[found["_row"]] = found["position"]
     start = cur.execute(f"SELECT coalesce(max(position), 0) FROM {table}").fetchone()[0]
-    old = cur.execute(f"SELECT {', '.join(key)}, position FROM {table}").df()
-    placed = frame[key].merge(old, on=key, how="left")["position"].to_numpy(dtype=float, copy=True)
-    fresh = np.isnan(placed)
-    placed[fresh] = start + 1 + np.arange(int(fresh.sum()))
+    unplaced = np.isnan(placed)
+    placed[unplaced] = start + 1 + np.arange(int(unplaced.sum()))
     names = [*cols, "attributes", "position"]
-    rows = _as_arrow(frame, cols, attributes, placed.astype(np.int64))
-    if fresh.all():  # no stored row has one of these keys: only an insert
+    rows = _with_column(rows, "position", placed.astype(np.int64))
+    if not stored.any():  # no stored row has one of these keys: only an insert
         cur.register("_new_rows", rows)
         source = "_new_rows"
     else:
-        cur.register("_new_rows", _with_column(rows, "_stored", ~fresh))
+        cur.register("_new_rows", _with_column(rows, "_stored", stored))
         # a stored row is updated in place (its key and position unchanged): DuckDB deleting and
         # inserting the same primary keys in one transaction cost ~20 s of CPU for 300,000 options
         # (delete and commit), the update ~1 s; the stored values are the same
         cur.execute(f"UPDATE {table} t SET {', '.join(f'{c} = n.{c}' for c in names if c not in key)} "
-                    f"FROM (SELECT * FROM _new_rows WHERE _stored) n WHERE {' AND '.join(f't.{k} = n.{k}' for k in key)}")
+                    f"FROM (SELECT * FROM _new_rows WHERE _stored) n WHERE {cond}")
         source = "(SELECT * FROM _new_rows WHERE NOT _stored)"
     # in key order: DuckDB builds the primary-key index of sorted keys at about half the cost (insert
     # and commit); the rows are the same, their import order is the position column
@@ -205,16 +216,15 @@ def _with_column(rows: object, name: str, values: np.ndarray) -> object:
     """``rows`` (an Arrow table or a pandas frame, from :func:`_as_arrow`) with one more column."""
     if isinstance(rows, pd.DataFrame):
         out = rows.copy()
-        out[name] = values
+        out[name] = values  # positional: the frame's rows in order
         return out
     import pyarrow as pa
 
     return rows.append_column(name, pa.array(values))  # type: ignore[attr-defined]
 
 
-def _as_arrow(frame: pd.DataFrame, cols: list[str], attributes: list[str] | None, position: np.ndarray) -> object:
-    """The rows to store (``cols`` of a validated frame, the extra columns' JSON text, the import
-    position) as an Arrow table for DuckDB to scan in C, built column by column from the frame's own
+def _as_arrow(frame: pd.DataFrame, cols: list[str], attributes: list[str] | None) -> object:
+    """The rows to store (``cols`` of a validated frame and the extra columns' JSON text) as an Arrow table for DuckDB to scan in C, built column by column from the frame's own
     arrays (no copy of the frame: at 300,000 options a copy cost ~0.3 s); a pandas frame where
     Arrow cannot type a column (DuckDB then reads that column cell by cell, in Python)."""
     import pyarrow as pa
@@ -225,11 +235,9 @@ def _as_arrow(frame: pd.DataFrame, cols: list[str], attributes: list[str] | None
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         out = frame[cols].copy()
         out["attributes"] = None if attributes is None else attributes
-        out["position"] = position
         return out
     arrays.append(pa.nulls(n, pa.string()) if attributes is None else pa.array(attributes, pa.string()))
-    arrays.append(pa.array(position, pa.int64()))
-    return pa.Table.from_arrays(arrays, names=[*cols, "attributes", "position"])
+    return pa.Table.from_arrays(arrays, names=[*cols, "attributes"])
 
 
 def _arrow_array(column: pd.Series) -> object:
