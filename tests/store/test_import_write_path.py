@@ -4,7 +4,7 @@
   hash fetched into Python, filtered by enterprise there, summed as a Python int and put through
   md5, both on committed rows and on rows still local to an open transaction (the case whose
   query plan the digest's form is written for).
-* The Arrow table :func:`store.io._as_arrow` builds column by column and the pandas frame it
+* The Arrow table :func:`store.upsert.upsert` builds column by column and the pandas frame it
   falls back to store the same rows (compared with EXCEPT ALL both ways, and column types).
 """
 
@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from store import audit, io
+from store import audit, io, upsert
 from store.db import close_all, cursor
 from tests.conftest import DEMO_FILES
 
@@ -84,7 +84,7 @@ def test_the_arrow_rows_and_the_pandas_fallback_store_the_same_rows(tmp_path, mo
             def refuse(*_a, **_k):
                 raise pa.ArrowInvalid("refused by the test")
 
-            monkeypatch.setattr(io, "_arrow_array", refuse)
+            monkeypatch.setattr(upsert, "_arrow_array", refuse)
         c = cursor(tmp_path / f"{way}.duckdb")
         io.import_frames(c, enterprises, options, source="test")
         stored[way] = c
