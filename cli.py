@@ -28,7 +28,6 @@ os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from programme.outlay import GOVERNMENT_DISCOUNT_RATE  # noqa: E402
 from records.plain import plain  # noqa: E402
 
 EXIT_BAD_INPUT = 2
@@ -509,6 +508,35 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+class _GovernmentRate(argparse.Action):
+    """``budget --government-discount-rate``: its default, :data:`programme.outlay.GOVERNMENT_DISCOUNT_RATE`, and the
+    help naming it are read when the budget command runs or shows its help, not when the parser is built
+    (``programme.outlay`` loads numba: ~0.2 s of start-up that ``import`` and every other command would pay)."""
+
+    @property
+    def default(self) -> float:  # type: ignore[override]
+        from programme.outlay import GOVERNMENT_DISCOUNT_RATE
+
+        return GOVERNMENT_DISCOUNT_RATE
+
+    @default.setter
+    def default(self, _value: object) -> None:
+        pass
+
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        return (f"real rate for the pv_* (present value to the treasury) fields, default {self.default} "
+                "(EC Better Regulation Toolbox, tool #61)")
+
+    @help.setter
+    def help(self, _value: object) -> None:
+        pass
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+
+
 def _common(p: argparse.ArgumentParser, *, files: bool = True) -> None:
     p.add_argument("--format", choices=("table", "json", "csv", "parquet"), default="table",
                    help="output format (default: a readable table; parquet needs --output)")
@@ -689,9 +717,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-scenario", metavar="NAME", help="store these parameters and rule as scenario NAME of the programme")
     p.add_argument("--all-jurisdictions", action="store_true",
                    help="offer the programme to every enterprise, not only those of the pack's jurisdiction")
-    p.add_argument("--government-discount-rate", type=float, default=GOVERNMENT_DISCOUNT_RATE, metavar="RATE",
-                   help=f"real rate for the pv_* (present value to the treasury) fields, default {GOVERNMENT_DISCOUNT_RATE} "
-                        "(EC Better Regulation Toolbox, tool #61)")
+    p.add_argument("--government-discount-rate", type=float, action=_GovernmentRate, metavar="RATE")
     p.add_argument("--date", type=_date, default=date.today(), help="date whose rules apply (default today)")
     p.add_argument("--enterprise", metavar="ID", help="only this enterprise's options")
     _common(p)

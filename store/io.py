@@ -3,7 +3,7 @@
 An import call validates every file first (every bad cell reported at once, see
 :func:`screening.schema.validate`) and writes only when all of them are clean, in one transaction:
 one bad cell anywhere and the database is left exactly as it was.  Rows whose key is already
-stored replace the stored row (an upsert), so importing an export back changes nothing.
+stored replace the stored row (an upsert, :mod:`store.upsert`), so importing an export back changes nothing.
 
 Exports are formula-safe: text cells and headers that a spreadsheet would run as a formula
 (``= + - @``, their full-width forms, after any leading blanks; see
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 from collections.abc import Iterable, Sequence
 from typing import IO
@@ -41,6 +40,7 @@ from store.access import Actor, check_write, readable_ids
 from store.writers import csv_text, write_xlsx
 from store.db import StoreError, store_fault, write_transaction  # noqa: F401 - StoreError re-exported
 from store.readers import SCORE_COLUMNS, ImportFileError, RawBatch, read_files
+from store.upsert import upsert as _upsert  # edits.py and tests use this name
 
 FORMATS = ("csv", "xlsx", "parquet")
 SCORE_CRITERIA = ("technical_feasibility", "implementability")
@@ -108,14 +108,15 @@ def import_batch(cur: duckdb.DuckDBPyConnection, batch: RawBatch, *, actor: Acto
         v_errors = exc
         v = None
     sc, ssrc, srow = batch.combined("assessor_scores")
-    new_keys = [] if v is None else list(zip(v.options["enterprise_id"], v.options["option_id"]))
-    scores, s_errors = validate_scores(sc, [*known_o, *new_keys], sources=ssrc, rows=srow)
+    # the keys a score may name (only built when the batch has scores: a list of every option)
+    new_keys = [] if v is None or sc is None else list(zip(v.options["enterprise_id"], v.options["option_id"]))
+    scores, s_errors = validate_scores(sc, [*known_o, *new_keys] if sc is not None else (), sources=ssrc, rows=srow)
     read_errors = ValidationError(batch.errors) if batch.errors else None
     if v_errors is not None or s_errors is not None or read_errors is not None:
         raise ValidationError.merge(read_errors, v_errors, s_errors)
     assert v is not None
-    touched = {*map(str, v.enterprises["enterprise_id"]), *map(str, v.options["enterprise_id"]),
-               *(map(str, scores["enterprise_id"]) if len(scores) else ())}
+    touched = {*map(str, v.enterprises["enterprise_id"].unique()), *map(str, v.options["enterprise_id"].unique()),
+               *(map(str, scores["enterprise_id"].unique()) if len(scores) else ())}
 
     def work() -> None:
         check_write(cur, actor, touched, "import into")
@@ -162,61 +163,6 @@ def import_frames(
         if frame is not None:
             batch.add(kind, frame, source)
     return import_batch(cur, batch, actor=actor)
-
-
-def _upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key: list[str]) -> None:
-    if not len(frame):
-        return
-    cols = columns(table)
-    extra = [c for c in frame.columns if c not in cols]
-    out = frame[cols].copy()
-    if extra:
-        ext = frame[extra].astype(object).where(frame[extra].notna(), None)
-        out["attributes"] = [json.dumps({k: _jsonable(v) for k, v in zip(extra, row) if v is not None}, allow_nan=False, default=_json_default)
-                             for row in ext.itertuples(index=False)]
-    else:
-        out["attributes"] = None
-    # a replaced row keeps its place in the import order; a new row goes to the end
-    start = cur.execute(f"SELECT coalesce(max(position), 0) FROM {table}").fetchone()[0]
-    old = cur.execute(f"SELECT {', '.join(key)}, position FROM {table}").df()
-    placed = out[key].merge(old, on=key, how="left")["position"].to_numpy(dtype=float, copy=True)
-    fresh = np.isnan(placed)
-    placed[fresh] = start + 1 + np.arange(int(fresh.sum()))
-    out["position"] = placed.astype(np.int64)
-    cur.register("_new_rows", _as_arrow(out))
-    cond = " AND ".join(f"t.{k} = n.{k}" for k in key)
-    cur.execute(f"DELETE FROM {table} t USING _new_rows n WHERE {cond}")
-    # in key order: DuckDB builds the primary-key index of sorted keys at about half the cost (insert
-    # and commit); the rows are the same, their import order is the position column
-    cur.execute(f"INSERT INTO {table} ({', '.join(out.columns)}) SELECT {', '.join(out.columns)} FROM _new_rows "
-                f"ORDER BY {', '.join(key)}")
-    cur.unregister("_new_rows")
-
-
-def _as_arrow(frame: pd.DataFrame) -> object:
-    """A validated frame as an Arrow table for DuckDB to scan in C (a pandas object column is read
-    cell by cell in Python); the frame itself where Arrow cannot type a column."""
-    import pyarrow as pa
-
-    try:
-        return pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return frame
-
-
-def _json_default(v: object) -> object:
-    """ISO text for a date, time or duration that reached an extra column; anything else is refused."""
-    if hasattr(v, "isoformat"):
-        return v.isoformat()  # type: ignore[attr-defined]
-    raise ValueError(f"an extra column holds {type(v).__name__!r}, which cannot be stored")
-
-
-def _jsonable(v: object) -> object:
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    return v
 
 
 def _visible(cur: duckdb.DuckDBPyConnection, actor: Actor | None, enterprise_id: str | None) -> tuple[str, list[object]]:
