@@ -10,6 +10,7 @@ import streamlit as st
 
 from policies.engine import date_span
 from store.db import DatabaseBusy
+from store.service import VersionMoved
 from ui import auth, data
 from ui.state import DATE_KEY, ENTERPRISE_KEY, db_cursor, kept
 
@@ -55,5 +56,7 @@ def serve() -> None:
 
 try:
     serve()
+except VersionMoved:  # a save or a grant landed while this run read: nothing was cached under the old version
+    st.rerun()
 except DatabaseBusy as busy:  # another process (a cpscreen command) held the file past the bounded wait
     st.error(f"{str(busy)[:1].upper()}{str(busy)[1:]}. Rerun the page (press R) when it has finished.")

@@ -11,6 +11,7 @@ session.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,21 @@ from store.db import db_path, session, while_unchanged
 
 #: Tables whose fingerprint is :meth:`Store.version` (a change to any of them moves it).
 VERSION_TABLES: tuple[str, ...] = ("enterprises", "options", "assessor_scores", "memberships")
+
+
+class VersionMoved(RuntimeError):
+    """The data or the actor's access changed since the read version was taken: nothing was read (read again).
+
+    Not a :class:`store.db.StoreError` (nothing is wrong with the database): the app reruns the page.
+    """
+
+
+def _fingerprint_in(cur: Any) -> str:
+    parts = []
+    for t in VERSION_TABLES:
+        n, h = cur.execute(f"SELECT count(*), coalesce(sum(hash(x)), 0) FROM {t} x").fetchone()
+        parts.append(f"{n}:{h}")
+    return "|".join(parts)
 
 
 @dataclass(frozen=True)
@@ -62,11 +78,57 @@ class Store:
 
     def _fingerprint(self) -> str:
         with session(self.path) as cur:
-            parts = []
-            for t in VERSION_TABLES:
-                n, h = cur.execute(f"SELECT count(*), coalesce(sum(hash(x)), 0) FROM {t} x").fetchone()
-                parts.append(f"{n}:{h}")
-        return "|".join(parts)
+            return _fingerprint_in(cur)
+
+    def read_version(self) -> str:
+        """Fingerprint of the stored data and of the enterprises the actor may read (not of who the actor is).
+
+        Two actors who may read the same enterprises get the same value, so the app's caches of reads
+        and of what is computed from them, keyed on it, are shared between them (twenty users of one
+        role compute a page once), and never between actors who see different enterprises.  The
+        fingerprint and the readable set come from one snapshot of the file; read with
+        :meth:`load_table_at` and :meth:`load_scores_at`, which check the value in the snapshot they
+        read, so what is read is exactly what the value names.  From memory while the file is unchanged.
+        """
+        return while_unchanged(self.path, ("read_version", self.actor), self._read_version)  # type: ignore[return-value]
+
+    def _read_version(self) -> str:
+        with session(self.path) as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                return self._read_version_in(cur)
+            finally:
+                cur.execute("COMMIT")
+
+    def _read_version_in(self, cur: Any) -> str:
+        seen = access.readable_ids(cur, self.actor)
+        scope = "all" if seen is None else hashlib.sha256("\x1f".join(sorted(seen)).encode()).hexdigest()[:32]
+        return f"{self.path}|read:{scope}|{_fingerprint_in(cur)}"
+
+    def _read_at(self, version: str, read: Any) -> Any:
+        with session(self.path) as cur:
+            cur.execute("BEGIN TRANSACTION")  # one snapshot: the version checked is the one read
+            try:
+                now = self._read_version_in(cur)
+                if now != version:
+                    raise VersionMoved("the stored data or the user's access changed since this page started; read again")
+                return read(cur)
+            finally:
+                cur.execute("COMMIT")
+
+    def load_table_at(self, version: str, table: str, enterprise_id: str | None = None) -> pd.DataFrame:
+        """:meth:`load_table` in the snapshot that :meth:`read_version` named ``version``.
+
+        Raises
+        ------
+        VersionMoved
+            The data or the actor's access changed since ``version`` was taken (nothing read).
+        """
+        return self._read_at(version, lambda cur: io.load_table(cur, table, enterprise_id, actor=self.actor))
+
+    def load_scores_at(self, version: str, enterprise_id: str | None = None) -> pd.DataFrame:
+        """:meth:`load_scores` in the snapshot that :meth:`read_version` named ``version`` (else :class:`VersionMoved`)."""
+        return self._read_at(version, lambda cur: io.load_scores(cur, enterprise_id, actor=self.actor))
 
     def load_table(self, table: str, enterprise_id: str | None = None) -> pd.DataFrame:
         """:func:`store.io.load_table` of the enterprises the actor may read."""
@@ -210,4 +272,4 @@ class Store:
             return users.revoke(cur, self.actor, email, role, scope)
 
 
-__all__ = ["Store", "VERSION_TABLES"]
+__all__ = ["Store", "VERSION_TABLES", "VersionMoved"]

@@ -1,15 +1,23 @@
 """Cached loaders for the pages.
 
-Every cached call is keyed on :func:`data_version`, a fingerprint of the stored tables (row count
-and an order-free sum of row hashes, computed by DuckDB in one query) and of the acting user
-(:meth:`store.service.Store.version`).  The ``_cur`` the loaders take is the run's
-:class:`store.service.Store` handle (``ui.state.db_cursor``): it opens the database only for a
-read that misses the cache, so the app holds no DuckDB file lock between reruns and the CLI can
-work beside it; a change the CLI makes moves the fingerprint and shows on the next rerun.  A save in any browser
-session changes the fingerprint, so every session's next rerun misses the cache and reloads: no
-session ever shows another's stale data, and nothing needs to be invalidated by hand.  The
-fingerprint query is cheap (one scan of small tables) compared with the loads and appraisals it
-guards.
+Every cached call is keyed on :func:`data_version`, :meth:`store.service.Store.read_version`: a
+fingerprint of the stored tables (row count and an order-free sum of row hashes, computed by DuckDB
+in one query) and of the *enterprises the acting user may read* (not of who the user is).  Two users
+who may read the same enterprises share every cached read and every computation on it (twenty
+sessions of one role compute a page once); users who see different enterprises never share one.
+The loaders read with :meth:`store.service.Store.load_table_at`, which checks that version in the
+snapshot it reads and raises :class:`store.service.VersionMoved` (nothing cached; ``app.py`` runs
+the page again) when the data or the user's access changed since the run took it, so a cached value
+always holds exactly the rows its key names.  What a user may *change* is never cached here: it is
+asked of the store per user (``Store.may_write``).
+
+The ``_cur`` the loaders take is the run's :class:`store.service.Store` handle (``ui.state.db_cursor``):
+it opens the database only for a read that misses the cache, so the app holds no DuckDB file lock
+between reruns and the CLI can work beside it; a change the CLI makes moves the fingerprint and shows
+on the next rerun.  A save in any browser session changes the fingerprint, so every session's next
+rerun misses the cache and reloads: no session ever shows another's stale data, and nothing needs to
+be invalidated by hand.  The fingerprint query is cheap (one scan of small tables) compared with the
+loads and appraisals it guards.
 
 Library calls that do not exist yet are reported with :func:`missing`, never faked.
 """
@@ -31,26 +39,29 @@ from store.service import Store
 
 
 def data_version(cur: Store) -> str:
-    """Fingerprint of the stored data and the acting user (changes with any saved edit, by anyone)."""
-    return cur.version()
+    """Fingerprint of the stored data and of what the acting user may read (:meth:`Store.read_version`).
+
+    Changes with any saved edit, by anyone, and with a grant or revoke that changes what the user sees.
+    """
+    return cur.read_version()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def enterprises(_cur: Store, version: str) -> pd.DataFrame:
     """The stored enterprises the acting user may read (import format, typed)."""
-    return _cur.load_table("enterprises")
+    return _cur.load_table_at(version, "enterprises")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def options(_cur: Store, version: str, enterprise_id: str | None) -> pd.DataFrame:
     """Stored options of one enterprise (all the acting user may read when ``enterprise_id`` is None)."""
-    return _cur.load_table("options", enterprise_id)
+    return _cur.load_table_at(version, "options", enterprise_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def scores(_cur: Store, version: str, enterprise_id: str | None) -> pd.DataFrame:
     """Stored assessors' scores (long format) the acting user may read."""
-    return _cur.load_scores(enterprise_id)
+    return _cur.load_scores_at(version, enterprise_id)
 
 
 def optional(module: str, name: str) -> Any | None:
@@ -320,7 +331,7 @@ def enterprise_explain(_opts: pd.DataFrame, _ents: pd.DataFrame, version: str, e
 
 
 @st.cache_data(show_spinner="Building the report", max_entries=16)
-def report_outputs(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str, on_date: date, choice: Any,
+def report_outputs(_cur: Store, version: str, enterprise_id: str, on_date: date, choice: Any,
                    method: str, criteria: Sequence[Any] | None, ranking_label: str,
                    title: str) -> tuple[dict[str, pd.DataFrame], bytes, str]:
     """The Report page's sheets (``ui.report.report_frames``), its workbook and its printable page.
@@ -359,7 +370,7 @@ def report_outputs(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id:
 # --- the Screening page's ranking and its robustness ---------------------------------------------
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def ranking(_cur: duckdb.DuckDBPyConnection, version: str, enterprise_id: str, on_date: date, method: str,
+def ranking(_cur: Store, version: str, enterprise_id: str, on_date: date, method: str,
             criteria: tuple[Any, ...] | None = None, profile: str = "default") -> Any:
     """``screening.rank.rank_options`` of the enterprise's options with their metrics (:func:`options_with_metrics`).
 
@@ -399,7 +410,7 @@ def weight_acceptability(_prepared: Any, version: str, enterprise_id: str, on_da
 
 
 @st.cache_data(show_spinner="Ranking the options in the input draws", max_entries=32)
-def input_acceptability(_cur: duckdb.DuckDBPyConnection, _prepared: Any, _method: str, _scaling: str | None, version: str, enterprise_id: str,
+def input_acceptability(_cur: Store, _prepared: Any, _method: str, _scaling: str | None, version: str, enterprise_id: str,
                         on_date: date, method: str, criteria: tuple[Any, ...], n_input: int, k: int,
                         ranked_positions: tuple[int, ...]) -> Any:
     """``screening.input_robustness.input_acceptability`` of the ranking of :func:`ranking` (its
