@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from finance.risk import DEFAULT_SPREADS, UNCERTAIN_INPUTS
-from ui import charts, data
+from ui import data
+from ui.chart_cache import draw
 
 LABELS = {"investment": "Investment", "annual_savings": "Annual savings", "annual_cost_change": "Annual cost change",
           "lifetime_years": "Lifetime"}
@@ -32,7 +33,7 @@ def show_risk(cur: object, version: str, eid: str, option_id: str, day: date, ra
     m2.metric(f"NPV P10 [{currency}]", f"{r['npv_p10']:,.0f}")
     m3.metric(f"NPV P50 [{currency}]", f"{r['npv_p50']:,.0f}")
     m4.metric(f"NPV P90 [{currency}]", f"{r['npv_p90']:,.0f}")
-    st.altair_chart(charts.npv_distribution_chart(npv, currency), width="stretch")
+    draw(st, "npv_distribution_chart", npv, currency)
     drivers = pd.DataFrame([{"input": LABELS[k], "share of the NPV variance [%]": 100 * v} for k, v in r["drivers"].items()])
     if len(drivers):
         st.dataframe(drivers.sort_values("share of the NPV variance [%]", ascending=False), hide_index=True,

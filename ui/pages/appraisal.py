@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts, data
+from ui.chart_cache import draw
 from ui.state import APPRAISAL_OPTION, choose_appraisal_option, kept, on_date, require_enterprise, scoped
 
 METRICS = [("npv", "NPV", "cur"), ("irr", "IRR", "%"), ("mirr", "MIRR", "%"),
@@ -105,7 +106,7 @@ if not math.isnan(float(res.equity.get("equity_npv", math.nan))):
     if res.equity.get("equity_irr_reason"):
         st.caption(f"Equity IRR: {res.equity['equity_irr_reason']}")
     cover = res.flows[["t", "dscr"]].rename(columns={"t": "year"}).dropna()
-    st.altair_chart(charts.dscr_chart(cover), width="stretch")
+    draw(st, "dscr_chart", cover)
     st.caption("The project figures above are those of the whole investment (unlevered). The equity flow adds the "
                "debt drawn at year 0 and subtracts interest and principal, with the interest deducted from taxable "
                "profit; DSCR = cash after tax available for debt service / debt service, in the years with debt service.")
@@ -181,7 +182,7 @@ flows = pd.concat([
     res.flows_no_support[["t", "cumulative"]].assign(case=charts.WITHOUT_SUPPORT),
 ]).rename(columns={"t": "year"})
 pb = {charts.WITH_SUPPORT: res.metrics["simple_payback_years"], charts.WITHOUT_SUPPORT: res.metrics_no_support["simple_payback_years"]}
-st.altair_chart(charts.cumulative_cash_chart(flows, currency, paybacks=pb), width="stretch")
+draw(st, "cumulative_cash_chart", flows, currency, paybacks=pb)
 if res.flows["cumulative"].equals(res.flows_no_support["cumulative"]):
     st.caption("No support applies, so the two lines coincide (the dashed one is without support).")
 never = [k for k, v in pb.items() if v is None or (isinstance(v, float) and math.isnan(v))]
@@ -275,7 +276,7 @@ if explain_appraisal is not None:
 # --- sensitivity ------------------------------------------------------------------------------
 st.subheader("Sensitivity")
 sens = data.option_sensitivity(option, enterprise, res, version, eid, option_id, day, rate).dropna(subset=["npv_low", "npv_high"])
-st.altair_chart(charts.tornado_chart(sens, currency, base_npv=res.metrics["npv"]), width="stretch")
+draw(st, "tornado_chart", sens, currency, base_npv=res.metrics["npv"])
 st.caption("Each input moved by -20% and +20% with all else at its base value; NPV with support. "
            "Lifetime rounded to whole years; the support row scales each item's amount.")
 flat = sens[(sens["npv_low"] - res.metrics["npv"]).abs().lt(0.5) & (sens["npv_high"] - res.metrics["npv"]).abs().lt(0.5)]

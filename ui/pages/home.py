@@ -37,7 +37,7 @@ for path, label, what in STEPS:
 # --- implementation tracking: predicted against actual ------------------------------------------
 if counts["options"]:
     from screening.implementation import predicted_vs_actual, totals
-    from ui import charts
+    from ui.chart_cache import draw
     from ui.state import enterprise_id
 
     st.subheader("Implemented: predicted against actual")
@@ -64,7 +64,7 @@ if counts["options"]:
         st.dataframe(_mine.drop(columns=["enterprise_id"]), hide_index=True, width="stretch", key="actual_per_option",
                      column_config={"ratio": st.column_config.NumberColumn("actual / predicted", format="%.3f")})
         if _mine["ratio"].notna().any():
-            st.altair_chart(charts.actual_ratio_chart(_mine), width="stretch")
+            draw(st, "actual_ratio_chart", _mine)
 
 # --- the audit trail, for admins (local single-user mode is one) ----------------------------------
 if cur.is_admin():

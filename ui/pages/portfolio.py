@@ -7,7 +7,8 @@ import streamlit as st
 
 from finance.portfolio import PortfolioError, marginal_abatement_cost, select_portfolio
 from screening.rank import rank_options
-from ui import charts, data
+from ui import data
+from ui.chart_cache import draw
 from ui.state import on_date, ranking_choice, require_enterprise, scoped
 
 EFFECTS = {"co2e_avoided_t": ("CO2e avoided", "t CO2e"), "waste_avoided_t": ("Waste avoided", "t waste"),
@@ -94,7 +95,7 @@ else:
     eav = opts[["option_id"]].merge(appraised[["option_id", "equivalent_annual_value"]], on="option_id", how="left")
     mac = marginal_abatement_cost(opts, effect, discount_rate=float(rate),
                                   annualised_cost=-eav["equivalent_annual_value"].to_numpy(dtype=float))
-    st.altair_chart(charts.mac_curve_chart(mac, currency, EFFECTS[effect][1]), width="stretch")
+    draw(st, "mac_curve_chart", mac, currency, EFFECTS[effect][1])
     st.caption(f"Cost per unit = annualised net cost (after tax, with support: minus the appraisal's equivalent annual "
                f"value at the option's discount rate) / yearly {EFFECTS[effect][0].lower()}; "
                "below zero the option saves money while it abates. Options without this effect are left out.")

@@ -11,7 +11,8 @@ from programme.mc_records import fan_frame
 from programme.montecarlo import summary_record
 from programme.ration import ORDERS, ration_summary
 from programme.uptake import IAC_UPTAKE_RULE, DecisionRule
-from ui import charts, data
+from ui import data
+from ui.chart_cache import draw
 from ui.programme_tables import budget_by_year, parameter_label, per_option_table
 from ui.state import db_cursor, enterprise_id, on_date
 
@@ -188,10 +189,8 @@ for col, (name, r) in zip(cols, results.items()):
     if by.empty or not by["outlay"].abs().gt(0).any():
         col.caption(f"{name}: no outlay (no option eligible or taken up).")
         continue
-    col.altair_chart(charts.stacked_by_year_chart(by.rename(columns={"calendar_year": "year", "instrument_id": "instrument"}),
-                                                  "outlay", "instrument", currency, title=f"Outlay by year, {name}",
-                                                  y_max=y_max),
-                     width="stretch")
+    draw(col, "stacked_by_year_chart", by.rename(columns={"calendar_year": "year", "instrument_id": "instrument"}),
+         "outlay", "instrument", currency, title=f"Outlay by year, {name}", y_max=y_max)
     # the chart's figures as a table, with a download (same library table, summed over instruments)
     table = budget_by_year(by, currency)
     i = list(results).index(name)
@@ -248,8 +247,7 @@ if run_now:
         if fan.empty or not (fan[["p10", "p90"]].abs().to_numpy() > 0).any():
             col.caption(f"{name}: no outlay in any draw.")
             continue
-        col.altair_chart(charts.fan_chart(fan, currency, title=f"Outlay by year, P10-P90 and P50, {name}",
-                                          y_max=fan_max or None), width="stretch")
+        draw(col, "fan_chart", fan, currency, title=f"Outlay by year, P10-P90 and P50, {name}", y_max=fan_max or None)
     st.dataframe(pd.DataFrame(effects), hide_index=True, width="stretch", key="mc_effects")
     st.caption(f"{n_draws:,} draws, seed 0: inputs drawn within their ranges (default +-25 % investment, +-30 % savings "
                "and cost change, +-20 % life), each enterprise's decision drawn; caps are spent per draw. The band holds "

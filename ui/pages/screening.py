@@ -10,7 +10,8 @@ from finance.risk import DEFAULT_SPREADS
 from screening.assessors import agreement
 from screening.criteria import PROFILE_HELP, PROFILES, Criterion, add_derived_columns, resolve_profile
 from screening.mcda import METHODS
-from ui import charts, data
+from ui import data
+from ui.chart_cache import draw
 from ui.widgets import METHOD_NAMES, criterion_label, md_text
 from ui.state import (
     RankingChoice,
@@ -133,7 +134,7 @@ if contrib_cols:
     long = ranked.melt(id_vars=["option_id", "rank"], value_vars=contrib_cols, var_name="criterion", value_name="contribution")
     long["criterion"] = long["criterion"].str.removeprefix("contrib:").map(criterion_label)
     long = long.rename(columns={"option_id": "option"})
-    st.altair_chart(charts.contributions_chart(long), width="stretch")
+    draw(st, "contributions_chart", long)
 else:
     st.caption(f"Criterion contributions are shown for the weighted sum; {METHOD_NAMES[method]} does not add them up.")
 
@@ -149,7 +150,7 @@ st.session_state["robustness_cache"] = {(version, eid, method, ckey, n_draws, k)
 ids = ranking.prepared.keys["option_id"].to_numpy()
 shares = pd.DataFrame({"option": ids, "share_first": first, "share_top_k": topk})
 w_col, i_col = st.columns(2)
-w_col.altair_chart(charts.robustness_chart(shares, top_k=k, title="Weights uncertain"), width="stretch")
+draw(w_col, "robustness_chart", shares, top_k=k, title="Weights uncertain")
 w_col.caption(f"Each weight varied uniformly by ±{spread:.0%} of its value, then renormalised; {n_draws} draws.")
 
 # the same ranking with the options' inputs uncertain (finance.risk draws, re-ranked per draw)
@@ -162,7 +163,7 @@ acc_in = data.input_acceptability(cur, ranking.prepared, ranking.result.method, 
 st.session_state["input_robustness_cache"] = {(version, eid, method, ckey, n_draws, k, n_input): acc_in}  # the session's last
 shares_in = pd.DataFrame({"option": ids, "share_first": acc_in.first, "share_top_k": acc_in.top_k})
 if acc_in.varied:
-    i_col.altair_chart(charts.robustness_chart(shares_in, top_k=k, title="Inputs uncertain"), width="stretch")
+    draw(i_col, "robustness_chart", shares_in, top_k=k, title="Inputs uncertain")
     spreads = ", ".join(f"{name.replace('_', ' ')} ±{p:.0%}" for name, p in DEFAULT_SPREADS.items())
     i_col.caption(f"{n_input} draws of each option's inputs, triangular around its values (its own low/high columns "
                   f"where given, else {spreads}), each appraised with its support; criteria that move with them: "
