@@ -330,14 +330,15 @@ def enterprise_explain(_opts: pd.DataFrame, _ents: pd.DataFrame, version: str, e
     return explain_appraisal(_opts, _ents, on_date, discount_rate=discount_rate)
 
 
-@st.cache_data(show_spinner="Building the report", max_entries=16)
+@st.cache_resource(show_spinner="Building the report", max_entries=16)
 def report_outputs(_cur: Store, version: str, enterprise_id: str, on_date: date, choice: Any,
                    method: str, criteria: Sequence[Any] | None, ranking_label: str,
                    title: str) -> tuple[dict[str, pd.DataFrame], bytes, str]:
     """The Report page's sheets (``ui.report.report_frames``), its workbook and its printable page.
 
     ``choice`` is the Screening page's ``RankingChoice`` (or None) that ``method``, ``criteria`` and
-    ``ranking_label`` come from: it keys the cache.
+    ``ranking_label`` come from: it keys the cache.  Shared between sessions without a copy (a
+    workbook, a page and a dozen frames unpickled on every render cost about 40 ms): read-only.
 
     Raises
     ------
@@ -430,3 +431,88 @@ def flip_points(_prepared: Any, version: str, enterprise_id: str, on_date: date,
     from screening.robustness import flip_points as flips
 
     return flips(_prepared)
+
+
+# --- per-render work of the pages, cached across sessions (bench/bench_sessions.py, py-spy) --------
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def derived_options(_cur: Store, version: str, enterprise_id: str, on_date: date) -> pd.DataFrame:
+    """``screening.criteria.add_derived_columns`` of :func:`options_with_metrics` (row order reset)."""
+    from screening.criteria import add_derived_columns
+
+    return add_derived_columns(options_with_metrics(_cur, version, enterprise_id, on_date).reset_index(drop=True),
+                               enterprises(_cur, version))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def option_cash_flow_view(_opts: pd.DataFrame, _ents: pd.DataFrame, version: str, enterprise_id: str, option_id: str,
+                          on_date: date, discount_rate: float | None, currency: str) -> dict[str, Any]:
+    """The Appraisal page's cash flow section of one option: its inputs, its lines with and without
+    support as shown (``ui.cashflow_view``), their discounted sums [currency] and the CSV download
+    [bytes], from :func:`enterprise_cash_flow_table` (``_opts``, ``_ents`` as there).
+
+    Raises
+    ------
+    ValueError
+        From the cash flow table (not cached).
+    """
+    from ui.cashflow_view import cash_flow_frame, inputs_frame
+    from ui.widgets import frame_bytes
+
+    cft = enterprise_cash_flow_table(_opts, _ents, version, enterprise_id, on_date, discount_rate).select(enterprise_id, option_id)
+    used = cft.inputs.iloc[0].copy()
+    used["discount_rate_source"] = "the discount rate field above (default: the enterprise's discount_rate, else 0.08)"
+    return {"inputs": inputs_frame(used, currency), "with": cash_flow_frame(cft.lines, currency, cft.items),
+            "without": cash_flow_frame(cft.lines_no_support, currency, without_support=True),
+            "npv": float(cft.lines["discounted_net_cash_flow"].sum()),
+            "npv_no_support": float(cft.lines_no_support["discounted_net_cash_flow"].sum()),
+            "csv": frame_bytes(cash_flow_frame(cft.lines, currency, cft.items, with_option=True), "csv")}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def options_download(_frame: pd.DataFrame, enterprise_id: str, revision: str, fmt: str) -> bytes:
+    """The Options page's download of an enterprise's options (``_frame``, the store's snapshot at
+    ``revision``: ``store.edits.load_options``) in the import format, CSV/XLSX formula-safe [bytes].
+
+    Keyed on the enterprise and the snapshot's revision (a digest of its stored options: the same
+    revision is the same rows), not on who asks.
+    """
+    from store.io import to_export_frame
+    from ui.widgets import frame_bytes
+
+    return frame_bytes(to_export_frame(_frame, "options", formula_safe=False), fmt)  # frame_bytes escapes CSV and XLSX
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def budget_by_year(by_year_instrument: pd.DataFrame, currency: str) -> tuple[pd.DataFrame, bytes]:
+    """``ui.programme_tables.budget_by_year`` and its CSV [bytes] (keyed on the table's content)."""
+    from ui.programme_tables import budget_by_year as table
+
+    out = table(by_year_instrument, currency)
+    return out, out.to_csv(index=False).encode("utf-8")
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def report_preview(_cur: Store, version: str, enterprise_id: str, on_date: date, choice: Any, method: str,
+                   criteria: Sequence[Any] | None, ranking_label: str, title: str,
+                   currency: str | None) -> list[tuple[str, Any, dict[str, Any]]]:
+    """The Report page's preview of :func:`report_outputs` (same arguments): per sheet its name, its
+    table as the workbook heads it (``ui.report_columns.present``; an Arrow table where it converts,
+    so a render sends it without converting again) and its number formats (shared, read-only)."""
+    import pyarrow as pa
+
+    from ui.report_columns import PREVIEW_FORMATS as formats
+    from ui.report_columns import present
+
+    frames, _, _ = report_outputs(_cur, version, enterprise_id, on_date, choice, method, criteria, ranking_label, title)
+    out = []
+    for name, frame in frames.items():
+        shown, specs = present(frame, currency)
+        config = {h: st.column_config.NumberColumn(h, format=formats[spec.kind])
+                  for h, spec in zip(shown.columns, specs) if spec.kind in formats}
+        try:
+            table: Any = pa.Table.from_pandas(shown, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):  # mixed-type text columns: Streamlit converts them itself
+            table = shown
+        out.append((name, table, config))
+    return out

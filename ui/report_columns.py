@@ -246,6 +246,12 @@ def text_value(v: Any) -> Any:
     return v
 
 
+#: The Report page's preview number formats per kind of column, the workbook's (:data:`KINDS`) in
+#: Streamlit's notation: a rate stored as a fraction shows in %, as its header says.
+PREVIEW_FORMATS: dict[str, str] = {"money": "%,.0f", "percent": "percent", "years": "%.1f", "ratio": "%.3f",
+                                   "quantity": "%,.1f", "score": "%.1f", "count": "%d"}
+
+
 def present(frame: pd.DataFrame, currency: str | None) -> tuple[pd.DataFrame, list[ColumnSpec]]:
     """``frame`` as the report shows it: headers with units, support items and lists as text.
 

@@ -192,34 +192,27 @@ if never:
 # --- cash flow, year by year (inputs used, lines with and without support, CSV) -----------------
 cash_flow_table = data.optional("finance.cashflow_table", "cash_flow_table")
 if cash_flow_table is not None:
-    from ui.cashflow_view import cash_flow_frame, inputs_frame
-    from ui.widgets import MIME, frame_bytes
+    from ui.widgets import MIME
 
     st.subheader("Cash flow, year by year")
     try:  # over the enterprise's options, so that cumulative caps are spent as in the figures above
-        cft = data.enterprise_cash_flow_table(opts, ents, version, eid, day, rate).select(eid, option_id)
+        view = data.option_cash_flow_view(opts, ents, version, eid, option_id, day, rate, currency)
     except ValueError as exc:
         st.error(f"Cannot build the cash flow of {option_id}: {exc}")
     else:
         st.markdown("**Inputs used**")
-        used = cft.inputs.iloc[0].copy()
-        used["discount_rate_source"] = "the discount rate field above (default: the enterprise's discount_rate, else 0.08)"
-        st.dataframe(inputs_frame(used, currency), hide_index=True, width="stretch", key="cash_flow_inputs")
-        with_s = cash_flow_frame(cft.lines, currency, cft.items)
-        without_s = cash_flow_frame(cft.lines_no_support, currency, without_support=True)
+        st.dataframe(view["inputs"], hide_index=True, width="stretch", key="cash_flow_inputs")
         tab_with, tab_without = st.tabs(["With support", "Without support"])
-        for tab, frame, key in ((tab_with, with_s, "cash_flow_with"), (tab_without, without_s, "cash_flow_without")):
+        for tab, frame, key in ((tab_with, view["with"], "cash_flow_with"), (tab_without, view["without"], "cash_flow_without")):
             config = {c: st.column_config.NumberColumn(format="%.4f" if "[/1]" in c else "%,.0f")
                       for c in frame.columns if c != "Year"}
             tab.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config)
-        npv_sum = float(cft.lines["discounted_net_cash_flow"].sum())
-        st.caption(f"The discounted net cash flows sum to the NPV with support, {npv_sum:,.0f} {currency} "
-                   f"(without support {float(cft.lines_no_support['discounted_net_cash_flow'].sum()):,.0f} {currency}). "
+        st.caption(f"The discounted net cash flows sum to the NPV with support, {view['npv']:,.0f} {currency} "
+                   f"(without support {view['npv_no_support']:,.0f} {currency}). "
                    "Tax is paid on the taxable profit at the year's rate after loss carry-forward and tax credits; "
                    "'Support: change in net cash flow' is what the support adds to the year's cash (grants and loans "
                    "paid plus tax saved), split by support item in the order the pack lists them.")
-        download = cash_flow_frame(cft.lines, currency, cft.items, with_option=True)
-        st.download_button("Download the cash flow (CSV)", frame_bytes(download, "csv"), file_name=f"cash_flow_{option_id}.csv",
+        st.download_button("Download the cash flow (CSV)", view["csv"], file_name=f"cash_flow_{option_id}.csv",
                            mime=MIME["csv"], key="cash_flow_csv")
 
 # --- support items ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from store.readers import read_bytes_limit_message
 from store.seed import DEMO_FILES
 from ui import data
 from ui.state import db_cursor, enterprise_id, scoped
-from ui.widgets import MIME, column_config, error_table, frame_bytes, highlight_errors, md_text
+from ui.widgets import MIME, column_config, error_table, highlight_errors, md_text
 
 st.title("Options")
 cur = db_cursor()
@@ -268,10 +268,9 @@ if msg := st.session_state.pop("delete_message", None):
 # --- download -----------------------------------------------------------------------------
 d1, d2 = st.columns([1, 3])
 fmt = d1.selectbox("Download format", ["csv", "xlsx", "parquet"], key="download_format")
-export = to_export_frame(opts, "options", formula_safe=False)  # frame_bytes escapes CSV and XLSX itself
 d2.download_button(
     f"Download {eid} options ({fmt})",
-    data=frame_bytes(export, fmt),
+    data=data.options_download(opts, eid, snap.revision, fmt),  # cached on the snapshot's revision
     file_name=f"{eid}_options.{fmt}",
     mime=MIME[fmt],
     key="download_options",

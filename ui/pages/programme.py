@@ -13,7 +13,7 @@ from programme.ration import ORDERS, ration_summary
 from programme.uptake import IAC_UPTAKE_RULE, DecisionRule
 from ui import data
 from ui.chart_cache import draw
-from ui.programme_tables import budget_by_year, parameter_label, per_option_table
+from ui.programme_tables import parameter_label, per_option_table
 from ui.state import db_cursor, enterprise_id, on_date
 
 SUMMARY_LABELS = {
@@ -192,12 +192,12 @@ for col, (name, r) in zip(cols, results.items()):
     draw(col, "stacked_by_year_chart", by.rename(columns={"calendar_year": "year", "instrument_id": "instrument"}),
          "outlay", "instrument", currency, title=f"Outlay by year, {name}", y_max=y_max)
     # the chart's figures as a table, with a download (same library table, summed over instruments)
-    table = budget_by_year(by, currency)
+    table, table_csv = data.budget_by_year(by, currency)  # cached across sessions
     i = list(results).index(name)
     col.dataframe(table, hide_index=True, width="stretch", key=f"budget_by_year-{i}",
                   column_config={c: st.column_config.NumberColumn(c, format="%,.0f") for c in table.columns
                                  if c.endswith(f"[{currency}]")})
-    col.download_button(f"Download budget by year (CSV), scenario {name[0]}", data=table.to_csv(index=False).encode("utf-8"),
+    col.download_button(f"Download budget by year (CSV), scenario {name[0]}", data=table_csv,
                         file_name=f"budget_by_year_{code}_{name[0]}.csv", mime="text/csv", key=f"download_budget-{i}")
 st.subheader("Outlay under uncertainty")
 n_opts = len(data.programme_options(cur, version, chosen, day, rule))

@@ -5,14 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import data
-from ui.report_columns import present
 from ui.state import on_date, ranking_choice, require_enterprise
 from ui.widgets import METHOD_NAMES, MIME, criterion_label
-
-#: The preview's number formats per kind of column, the workbook's (ui.report_columns.KINDS) in
-#: Streamlit's notation: a rate stored as a fraction shows in %, as its header says.
-PREVIEW_FORMATS = {"money": "%,.0f", "percent": "percent", "years": "%.1f", "ratio": "%.3f",
-                   "quantity": "%,.1f", "score": "%.1f", "count": "%d"}
 
 st.title("Report")
 cur, version, eid = require_enterprise()
@@ -53,9 +47,8 @@ c2.download_button("Download printable HTML report", data=page.encode("utf-8"), 
 st.markdown("**Sheets:** " + ", ".join(f"{k} ({len(v)} row{'' if len(v) == 1 else 's'})" for k, v in frames.items()))
 currency = dict(zip(ents["enterprise_id"], ents["currency"])).get(eid)
 with st.expander("Preview (as in the workbook: headers with units, support items as text)"):
-    for k, v in frames.items():
+    for k, shown, config in data.report_preview(cur, version, eid, day, choice, method,
+                                                None if criteria is None else tuple(criteria), label,
+                                                f"cpscreen report: {name}", currency if isinstance(currency, str) else None):
         st.markdown(f"**{k}**")
-        shown, specs = present(v, currency if isinstance(currency, str) else None)
-        st.dataframe(shown, hide_index=True, width="stretch", column_config={
-            h: st.column_config.NumberColumn(h, format=PREVIEW_FORMATS[spec.kind])
-            for h, spec in zip(shown.columns, specs) if spec.kind in PREVIEW_FORMATS})
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from finance.risk import DEFAULT_SPREADS
 from screening.assessors import agreement
-from screening.criteria import PROFILE_HELP, PROFILES, Criterion, add_derived_columns, resolve_profile
+from screening.criteria import PROFILE_HELP, PROFILES, Criterion, resolve_profile
 from screening.mcda import METHODS
 from ui import data
 from ui.chart_cache import draw
@@ -47,7 +47,7 @@ profile = c1.selectbox("Weight profile", list(PROFILES), key=scoped("weight_prof
                        help="A starting set of weights; move the sliders to change them. "
                        + " ".join(f"**{k}**: {v}." for k, v in PROFILE_HELP.items()))
 method = c2.selectbox("Method", list(METHODS), format_func=lambda m: METHOD_NAMES.get(m, m), key=scoped("method", eid))
-derived = add_derived_columns(opts.reset_index(drop=True), ents)
+derived = data.derived_options(cur, version, eid, on_date())  # cached across sessions
 mandatory = derived["mandatory"].astype(bool) if "mandatory" in derived.columns else pd.Series(False, index=derived.index)
 base_criteria, notes = resolve_profile(derived[~mandatory], profile)
 with st.expander("Weights (relative; normalised to sum to 1 below)", expanded=True):
