@@ -194,7 +194,10 @@ class Store:
             return io.export_dir(cur, directory, fmt, force=force, actor=self.actor)
 
     def grants(self) -> list[tuple[str, str]]:
-        """The actor's (role, scope) pairs as stored now."""
+        """The actor's (role, scope) pairs as stored now (from memory while the file is unchanged)."""
+        return list(while_unchanged(self.path, ("grants", self.actor), self._grants))  # type: ignore[call-overload]
+
+    def _grants(self) -> list[tuple[str, str]]:
         with session(self.path) as cur:
             return access.grants(cur, self.actor)
 
@@ -209,7 +212,14 @@ class Store:
             return access.is_admin(cur, self.actor)
 
     def may_write(self, enterprise_id: str) -> bool:
-        """Whether the actor may change ``enterprise_id``'s data now."""
+        """Whether the actor may change ``enterprise_id``'s data now (from memory while the file is unchanged).
+
+        What a page offers to edit; the store checks again inside each change's transaction.
+        """
+        return bool(while_unchanged(self.path, ("may_write", self.actor, enterprise_id),
+                                    lambda: self._may_write(enterprise_id)))
+
+    def _may_write(self, enterprise_id: str) -> bool:
         with session(self.path) as cur:
             ids = access.writable_ids(cur, self.actor)
             return ids is None or enterprise_id in ids
