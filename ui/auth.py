@@ -31,6 +31,9 @@ LOCAL_MODE_NOTE = "Local single-user mode: no sign-in; listening on this machine
 DEFAULT_SESSION_HOURS = 12.0  # [h] a working day, then sign in again
 SHARED_KEYS = ("redirect_uri", "cookie_secret")
 PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+#: Tables inside ``[auth]`` that are not providers: ``[auth.client_kwargs]`` holds the unnamed provider's
+#: options for Authlib's client (e.g. ``prompt``, ``timeout`` of the code exchange [s]), as Streamlit reads them.
+OPTION_SECTIONS = ("client_kwargs",)
 
 
 class AuthConfigError(ValueError):
@@ -78,7 +81,8 @@ def auth_settings(secrets: Mapping[str, Any]) -> AuthSettings | None:
     if missing:
         raise AuthConfigError(f"secrets [auth]: missing {', '.join(missing)}")
     providers: list[tuple[str | None, str]] = []
-    sections = {k: v for k, v in auth.items() if isinstance(v, Mapping)}
+    # a table in [auth] is a named provider, except the options Streamlit passes to Authlib for the unnamed one
+    sections = {k: v for k, v in auth.items() if isinstance(v, Mapping) and k not in OPTION_SECTIONS}
     if any(k in auth for k in PROVIDER_KEYS):
         providers.append((None, "Sign in"))
         sections = {"(unnamed, in [auth])": auth, **sections}

@@ -243,9 +243,10 @@ class SignedInApp:
         self.provider.stop()
 
 
-def start_signed_in_app(tmp: Path, users=OIDC_USERS) -> SignedInApp:
+def start_signed_in_app(tmp: Path, users=OIDC_USERS, *, exchange_timeout: float | None = None) -> SignedInApp:
     """A provider knowing ``users`` and the app configured for it through a secrets file written in ``tmp``
-    (new secrets each time)."""
+    (new secrets each time).  ``exchange_timeout`` [s] bounds the app's calls to the provider (Authlib's
+    ``timeout``, default 5 s): a saturated machine answers the code exchange later than that."""
     import secrets as pysecrets
 
     provider = start_oidc_provider(tmp, users, wait=False)  # starts while the database is seeded and the app starts
@@ -259,7 +260,8 @@ cookie_secret = "{cookie_secret}"
 client_id = "cpscreen-test"
 client_secret = "{pysecrets.token_hex(16)}"
 server_metadata_url = "{provider.url}/.well-known/openid-configuration"
-''', encoding="utf-8")
+''' + ("" if exchange_timeout is None else f"\n[auth.client_kwargs]\ntimeout = {float(exchange_timeout)}\n"),
+                        encoding="utf-8")
         app = start_app(tmp, secrets=path, port=port)
         try:
             add_users(app.db, users)

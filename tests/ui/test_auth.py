@@ -37,6 +37,13 @@ def test_named_providers_get_one_button_each():
     assert cfg.providers == (("microsoft", "Sign in with microsoft"), ("okta", "Sign in with okta")) and cfg.session_hours == 8
 
 
+def test_the_unnamed_providers_client_options_are_not_a_provider():
+    """``[auth.client_kwargs]`` (Authlib's options, e.g. the code exchange's timeout) was taken for a provider
+    named client_kwargs, and refused for lacking client_id."""
+    cfg = auth_settings({"auth": {**AUTH, "client_kwargs": {"timeout": 30.0, "prompt": "login"}}})
+    assert cfg is not None and cfg.providers == ((None, "Sign in"),)
+
+
 @pytest.mark.parametrize(("secrets", "named"), [
     ({"auth": {**AUTH, "cookie_secret": ""}}, "secrets [auth]: missing cookie_secret"),
     ({"auth": {k: v for k, v in AUTH.items() if k != "redirect_uri"}}, "secrets [auth]: missing redirect_uri"),
