@@ -516,3 +516,27 @@ def report_preview(_cur: Store, version: str, enterprise_id: str, on_date: date,
             table = shown
         out.append((name, table, config))
     return out
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def implementation_table(_cur: Store, version: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The Overview's ``screening.implementation.predicted_vs_actual`` of every option the user may read, and
+    its ``totals`` (None when no option is implemented)."""
+    from screening.implementation import predicted_vs_actual, totals
+
+    table = predicted_vs_actual(options(_cur, version, None), enterprises(_cur, version))
+    return table, None if table.empty else totals(table)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def mac_curve(_cur: Store, version: str, enterprise_id: str, on_date: date, effect: str,
+              discount_rate: float) -> pd.DataFrame:
+    """The Portfolio page's ``finance.portfolio.marginal_abatement_cost`` of the enterprise's options for
+    ``effect``, the annualised cost being minus the appraisal's equivalent annual value [currency/yr]."""
+    from finance.portfolio import marginal_abatement_cost
+
+    opts = options(_cur, version, enterprise_id).reset_index(drop=True)
+    appraised = appraisal(_cur, version, enterprise_id, on_date)
+    eav = opts[["option_id"]].merge(appraised[["option_id", "equivalent_annual_value"]], on="option_id", how="left")
+    return marginal_abatement_cost(opts, effect, discount_rate=float(discount_rate),
+                                   annualised_cost=-eav["equivalent_annual_value"].to_numpy(dtype=float))

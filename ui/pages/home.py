@@ -36,7 +36,6 @@ for path, label, what in STEPS:
 
 # --- implementation tracking: predicted against actual ------------------------------------------
 if counts["options"]:
-    from screening.implementation import predicted_vs_actual, totals
     from ui.chart_cache import draw
     from ui.state import enterprise_id
 
@@ -44,13 +43,11 @@ if counts["options"]:
     from ui import data
 
     _version = data.data_version(cur)
-    _all = data.options(cur, _version, None)  # of the enterprises the acting user may read
-    _table = predicted_vs_actual(_all, data.enterprises(cur, _version))
+    _table, _tot = data.implementation_table(cur, _version)  # of the enterprises the user may read; cached across sessions
     if _table.empty:
         st.caption("No option is implemented yet. Set an option's status to implemented on the Options page and record "
                    "implemented_on, actual_investment, actual_annual_savings (and actual effects) to compare.")
     else:
-        _tot = totals(_table)
         st.caption("All stored enterprises (programme view): sums over the implemented options that record both figures, "
                    "money per currency; ratio = actual / predicted of the sums.")
         if _tot.empty:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from finance.portfolio import PortfolioError, marginal_abatement_cost, select_portfolio
+from finance.portfolio import PortfolioError, select_portfolio
 from screening.rank import rank_options
 from ui import data
 from ui.chart_cache import draw
@@ -91,10 +91,7 @@ if not avail:
 else:
     effect = st.selectbox("Effect", avail, format_func=lambda c: EFFECTS[c][0], key=scoped("mac_effect", eid))
     rate = ent["discount_rate"] if pd.notna(ent["discount_rate"]) else 0.08
-    appraised = data.appraisal(cur, version, eid, on_date())
-    eav = opts[["option_id"]].merge(appraised[["option_id", "equivalent_annual_value"]], on="option_id", how="left")
-    mac = marginal_abatement_cost(opts, effect, discount_rate=float(rate),
-                                  annualised_cost=-eav["equivalent_annual_value"].to_numpy(dtype=float))
+    mac = data.mac_curve(cur, version, eid, on_date(), effect, float(rate))  # cached across sessions
     draw(st, "mac_curve_chart", mac, currency, EFFECTS[effect][1])
     st.caption(f"Cost per unit = annualised net cost (after tax, with support: minus the appraisal's equivalent annual "
                f"value at the option's discount rate) / yearly {EFFECTS[effect][0].lower()}; "
