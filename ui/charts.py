@@ -320,7 +320,8 @@ def actual_ratio_chart(table: pd.DataFrame, *, title: str = "Actual / predicted 
 
 def fan_chart(fan: pd.DataFrame, currency: str, *, title: str = "Outlay by year under uncertainty",
               y_max: float | None = None) -> alt.LayerChart:
-    """Fan chart of outlay by ``year``: the P10-P90 band (``p10``, ``p90``) and the P50 line (``p50``) [currency].
+    """Fan chart of outlay by ``year``: the P10-P90 band (``p10``, ``p90``, also a bar per year, so that a
+    programme paying out in one year shows its range) and the P50 line (``p50``) [currency].
 
     ``y_max`` [currency] fixes the y axis so that scenarios side by side compare at a glance.
     """
@@ -333,5 +334,7 @@ def fan_chart(fan: pd.DataFrame, currency: str, *, title: str = "Outlay by year 
     band = base.mark_area(opacity=0.25, color="#0072B2").encode(
         y=alt.Y("p10:Q", title=f"Outlay [{currency}]", axis=alt.Axis(format="~s"), scale=y_scale), y2="p90:Q",
         tooltip=tooltip)
+    # the band as a vertical bar per year too: an area over a single year has no width and would not show
+    whisker = base.mark_rule(strokeWidth=3, opacity=0.45, color="#0072B2").encode(y="p10:Q", y2="p90:Q", tooltip=tooltip)
     line = base.mark_line(point=True, color="#0072B2").encode(y="p50:Q", tooltip=tooltip)
-    return alt.layer(band, line).properties(height=300)
+    return alt.layer(band, whisker, line).properties(height=300)

@@ -25,8 +25,10 @@ def test_fan_chart_has_the_band_and_the_median_line():
     fan = pd.DataFrame({"year": [2026, 2027], "p10": [1.0, 2.0], "p50": [2.0, 3.0], "p90": [4.0, 5.0]})
     spec = charts.fan_chart(fan, "EUR").to_dict()
     marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
-    assert marks == ["area", "line"]
+    assert marks == ["area", "rule", "line"]
     assert spec["layer"][0]["encoding"]["y2"]["field"] == "p90"
+    # one year: the area has no width, the rule still spans P10..P90
+    assert spec["layer"][1]["encoding"]["y"]["field"] == "p10" and spec["layer"][1]["encoding"]["y2"]["field"] == "p90"
 
 
 def test_programme_page_draws_match_the_library_and_ration(app, seeded_db):
