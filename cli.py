@@ -710,7 +710,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, metavar="N", help="run the draws on a local Dask cluster of N workers (127.0.0.1)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run the draws on a running Dask cluster, e.g. tcp://HOST:8786")
     p.add_argument("--partitions", type=int, metavar="N", help="partitions of the options (whole enterprises; default one "
-                   "per 50,000 options); figures do not depend on where they run")
+                   "per 25,000 options); figures do not depend on where they run")
     p.add_argument("--data-dir", metavar="DIR", help="where the Parquet partitions are written for the workers (must be "
                    "readable by every worker at the same path; default a temporary directory)")
     p.add_argument("--param", type=_param, action="append", metavar="NAME=VALUE", help="programme parameter, e.g. NL-CP-GRANT.rate=0.25 (repeatable)")

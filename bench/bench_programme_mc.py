@@ -40,13 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_programme import synthetic  # noqa: E402
 
-from programme.distributed import local_cluster, partitions, run_partitions, write_partitions  # noqa: E402
+from programme.distributed import OPTIONS_PER_PARTITION, local_cluster, partitions, run_partitions, write_partitions  # noqa: E402
 from programme.montecarlo import McSpec, draw_sums, engine_path  # noqa: E402
 from programme.uptake import DecisionRule  # noqa: E402
 
 ON = date(2010, 6, 1)
 RULE = DecisionRule("payback", payback_limit=3.0)
-OPTIONS_PER_PARTITION = 50_000
 TARGET_PER_CORE = 2e6
 TARGET_RATIO = 1.7
 

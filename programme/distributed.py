@@ -36,8 +36,10 @@ from programme.montecarlo import DrawSums, McSpec, empty_sums, draw_sums
 __all__ = ["OPTIONS_PER_PARTITION", "partition_codes", "partitions", "write_partitions", "partition_sums", "run_draws",
            "run_partitions", "run_rationed", "local_cluster"]
 
-#: Default partition size: options per partition (whole enterprises). [options]
-OPTIONS_PER_PARTITION: int = 50_000
+#: Default partition size: options per partition (whole enterprises). [options]  At 1,000,000
+#: options x 200 draws on 2 cores (bench/bench_programme_mc.py), 25,000 kept each worker's working
+#: set small enough that two workers ran as fast per CPU-second as one (50,000: 6 % slower each).
+OPTIONS_PER_PARTITION: int = 25_000
 
 
 def partition_codes(options: pd.DataFrame, parts: int) -> np.ndarray:
