@@ -424,5 +424,7 @@ def option_draws(options: pd.DataFrame, enterprises: pd.DataFrame, spec: McSpec)
                 mats[name][:, d] = v.reshape(k, n).T
             taken[:, d] = c.taken.reshape(k, n).T
             without[:, d] = c.taken_without.reshape(k, n).T
+    # the general path always: rationing and --by option read every option's figures in every draw
+    total = replace(total, engines=("general (per-option figures of every draw: rationing in-process or --by option)",))
     return OptionDraws(mats["gross"], mats["upfront"], taken, without, mats["effect"], mats["npv"], mats["investment"],
                        total)

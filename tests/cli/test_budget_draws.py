@@ -51,6 +51,7 @@ def test_envelope_rationing_per_draw_and_in_distribution(capsys):
         assert d["over_envelope"] == (d["total_outlay"] > 3000)
     _, s, _ = run(capsys, *args, "--by", "summary")
     assert s[0]["ration"] == "first-come" and s[0]["funded_outlay_p90"] <= 3000 * (1 + 1e-12)
+    assert s[0]["engine"].startswith("general (per-option figures")  # which path ran is said, never null
     _, opts, _ = run(capsys, *args, "--by", "option")
     assert all(0 <= o["share_left_out"] <= o["share_applied"] <= 1 for o in opts)
 
