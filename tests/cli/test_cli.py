@@ -10,24 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cli import main
+from tests.cli.helpers import run
 
 ROOT = Path(__file__).resolve().parents[2]
 ENT, OPT = ROOT / "data" / "demo_enterprises.csv", ROOT / "data" / "demo_options.csv"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def seeded(db):
-    from store.seed import ensure_seeded
-
-    ensure_seeded()
-    return db
 
 
 @pytest.mark.parametrize(

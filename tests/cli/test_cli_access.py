@@ -10,7 +10,7 @@ import json
 import pandas as pd
 import pytest
 
-from cli import main
+from tests.cli.helpers import run
 from store.db import session
 from store.io import table_fingerprint
 from tests.conftest import DEMO_FILES
@@ -20,12 +20,6 @@ OWN = "nl_plating"
 OTHER = OPTIONS[OPTIONS["enterprise_id"] != OWN]
 OTHER_TEXT = ["dk_dairy", "cn_dyeworks", *OTHER["option_id"], *OTHER["title"].str.slice(0, 30)]
 MEMBER = "member@nl.example"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -13,25 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cli import main
+from tests.cli.helpers import run
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, str(ROOT / "cli.py")]
 OPT = "option_id,enterprise_id,title,category,investment,annual_savings,lifetime_years\n"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def seeded(db):
-    from store.seed import ensure_seeded
-
-    ensure_seeded()
-    return db
 
 
 def test_errors_file_lists_every_bad_cell_and_the_line_says_how_many(seeded, tmp_path, capsys):

@@ -9,21 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cli import main
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def seeded(db):
-    from store.seed import ensure_seeded
-
-    ensure_seeded()
-    return db
+from tests.cli.helpers import run
 
 
 def test_nl_grant_on_1995_by_hand(seeded, capsys) -> None:

@@ -7,22 +7,8 @@ from datetime import date
 
 import pytest
 
-from cli import main
+from tests.cli.helpers import run
 from finance.risk import RISK_COLUMNS, risk
-
-
-@pytest.fixture
-def seeded(db):
-    from store.seed import ensure_seeded
-
-    ensure_seeded()
-    return db
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_risk_records_follow_the_contract_and_the_library(seeded, capsys):
