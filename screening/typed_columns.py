@@ -64,6 +64,18 @@ def _stripped(arr: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray]:
     return text, missing
 
 
+def _given_text(f: Field, raw: pd.Series) -> tuple[pa.ChunkedArray, np.ndarray] | None:
+    """:func:`_stripped` text of ``raw`` and its missing mask, or None where the column is not
+    text to Arrow or a required field has a blank cell (the full path then names those cells)."""
+    arr = arrow_text(raw)
+    if arr is None:
+        return None
+    text, missing = _stripped(arr)
+    if f.required and missing.any():
+        return None
+    return text, missing
+
+
 def _clean_text(text: pa.ChunkedArray) -> bool:
     """True when no cell can fail :func:`screening.cells.text_problems` (of either strictness):
     none longer than the bound, none a spreadsheet error value, every character printable."""
@@ -150,12 +162,10 @@ def _bool(f: Field, raw: pd.Series, true_words: frozenset[str], false_words: fro
     default = (f.default or "no") in true_words
     if isinstance(raw.dtype, np.dtype) and raw.dtype.kind == "b":
         return pd.Series(raw.to_numpy(dtype=bool, copy=True), index=raw.index, dtype=bool, copy=False)
-    arr = arrow_text(raw)
-    if arr is None:
+    given = _given_text(f, raw)
+    if given is None:
         return None
-    text, missing = _stripped(arr)
-    if f.required and missing.any():
-        return None
+    text, missing = given
     low = pc.utf8_lower(text)
     is_t = np.asarray(pc.fill_null(pc.is_in(low, value_set=pa.array(sorted(true_words), type=pa.string())), False)
                       .to_numpy(zero_copy_only=False), dtype=bool)
@@ -172,12 +182,12 @@ def _words(f: Field, raw: pd.Series, allowed: tuple[str, ...]) -> tuple[pd.Serie
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = arrow_text(raw)
-    if arr is None or not allowed or len(set(a.lower() for a in allowed)) != len(allowed):
+    if not allowed or len(set(a.lower() for a in allowed)) != len(allowed):
         return None
-    text, missing = _stripped(arr)
-    if f.required and missing.any():
+    given = _given_text(f, raw)
+    if given is None:
         return None
+    text, missing = given
     if f.type == "jurisdiction" and not _clean_text(text):  # codes come from the packs: checked as text
         return None
     found = pc.index_in(pc.utf8_lower(text), value_set=pa.array([a.lower() for a in allowed], type=pa.string()))
@@ -190,12 +200,10 @@ def _words(f: Field, raw: pd.Series, allowed: tuple[str, ...]) -> tuple[pd.Serie
 
 
 def _text(f: Field, raw: pd.Series) -> Fast | None:
-    arr = arrow_text(raw)
-    if arr is None:
+    given = _given_text(f, raw)
+    if given is None:
         return None
-    text, missing = _stripped(arr)
-    if f.required and missing.any():
-        return None
+    text, missing = given
     if not _clean_text(text):
         return None
     if f.type == "idlist":  # parts stripped, empty parts dropped; an empty list is ''
