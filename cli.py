@@ -74,7 +74,7 @@ def _store(args: argparse.Namespace) -> Any:
 def _load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Options and enterprises from ``--options/--enterprises`` files, else from the database."""
     from screening.schema import validate
-    from store.io import read_files
+    from store.readers import read_files  # not store.io's re-export: store.io imports duckdb, files need none
 
     if getattr(args, "options", None) or getattr(args, "enterprises", None):
         if not (args.options and args.enterprises):

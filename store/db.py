@@ -11,6 +11,11 @@ the life of the process (scripts and tests on a private file); the app and the C
 
 The path defaults to ``data/cpscreen.duckdb`` beside the project and is set by the environment
 variable ``CPSCREEN_DB``.
+
+``duckdb`` is imported by the functions that open or report on a database, not with this module:
+its import costs 0.15-0.25 s of CPU, and the CLI imports this module for :class:`StoreError` in
+every command, most of which (``--help``, commands on ``--options/--enterprises`` files) never
+open a database.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from screening.schema import fields
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import duckdb
 
 #: The project root (the folder holding ``data/``).
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,6 +211,8 @@ def _path_of(cur: duckdb.DuckDBPyConnection | None) -> str:
 
 def store_fault(exc: BaseException, cur: duckdb.DuckDBPyConnection | str | os.PathLike[str] | None = None) -> StoreError:
     """A DuckDB or OS error as a :class:`StoreError` in words: disk full, damaged file, missing table."""
+    import duckdb
+
     where = f"the database {cur}" if isinstance(cur, (str, os.PathLike)) else _path_of(cur)
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
@@ -227,6 +236,8 @@ def write_transaction(cur: duckdb.DuckDBPyConnection, work: Callable[[], object]
     A failed COMMIT (disk full) is reported as itself, not as the "no transaction is active" of
     the ROLLBACK that follows it.
     """
+    import duckdb
+
     cur.execute("BEGIN TRANSACTION")
     try:
         work()
@@ -299,6 +310,8 @@ def _check_file(p: Path) -> None:
 
 def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
     """The process's connection to the database at ``path`` (opened and migrated once)."""
+    import duckdb
+
     p = db_path(path)
     key = str(p.resolve()) if str(p) != ":memory:" else ":memory:"
     with _lock:
@@ -343,6 +356,8 @@ def _is_lock_error(exc: BaseException) -> bool:
 
 def _open_waiting(p: Path, timeout: float) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect(p)``, waiting with doubling pauses (and jitter) while another process holds the file."""
+    import duckdb
+
     deadline = time.monotonic() + timeout
     pause = BUSY_PAUSE
     while True:
@@ -431,6 +446,8 @@ def session(path: str | os.PathLike[str] | None = None, *, timeout: float | None
     StoreError
         The file is missing (with :func:`require_existing`), damaged or of a newer schema.
     """
+    import duckdb
+
     p = db_path(path)
     if str(p) == ":memory:":
         yield connect(p).cursor()
