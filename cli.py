@@ -777,10 +777,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _NoBlasProbe:
+    """An import finder that answers "not installed" for ``scipy.linalg`` while (and only while)
+    numba's ``numba.np.arraymath`` module is being initialised.
+
+    Numba sets up its CPU target on the first call of a compiled kernel, cached or not; that
+    imports ``numba.np.arraymath``, which probes for a BLAS by importing ``scipy.linalg`` (all of
+    it: 0.3 s of CPU, more than a third of the kernels' start).  The probe's answer
+    (``numba.np.arraymath._HAVE_BLAS``) decides one thing: whether ``np.correlate`` and
+    ``np.convolve`` compiled later in the process call BLAS or a loop.  No kernel of this project
+    calls either (``tests/cli/test_cli_start.py`` checks), and every other BLAS user (``np.dot``
+    and ``np.linalg`` in a kernel) imports ``scipy.linalg`` when it is compiled, which this finder
+    then allows, as it allows every import outside that one module's initialisation.  Where
+    numba no longer probes this way the finder is never consulted at such a moment: nothing changes.
+    """
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
+        if name == "scipy.linalg" or name.startswith("scipy.linalg."):
+            probing = sys.modules.get("numba.np.arraymath")
+            if probing is not None and getattr(getattr(probing, "__spec__", None), "_initializing", False):
+                raise ModuleNotFoundError(f"{name} is not probed at numba's start (cli._NoBlasProbe)", name=name)
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cpscreen`` console script; returns the exit status."""
     import warnings
 
+    if not any(isinstance(f, _NoBlasProbe) for f in sys.meta_path):
+        sys.meta_path.insert(0, _NoBlasProbe())
     with warnings.catch_warnings():
         # numpy's RuntimeWarnings (overflow, invalid value in a reduction) would add stderr lines
         # to the one-line contract; undefined results are reported in the records themselves
