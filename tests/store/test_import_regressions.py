@@ -165,3 +165,32 @@ def test_a_lone_surrogate_in_an_editor_frame_is_a_named_error_not_a_crash(base):
         import_frames(base, options=frame, source="table")
     assert table_fingerprint(base) == before
     assert [(e.column, "lone surrogate" in e.reason) for e in exc.value.errors] == [("title", True)]
+
+
+def test_a_parquet_file_reads_as_pandas_reads_it_column_for_column(tmp_path):
+    """read_parquet converts one block per column and frees Arrow's buffers on the way: the frame
+    is the one pyarrow's default conversion gives (values, dtypes, nulls), and its numeric columns
+    go through validation and an extra column's bad cell is still named."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from screening.schema import validate
+
+    p = tmp_path / "o.parquet"
+    table = pa.table({
+        "option_id": ["1", "2", None, "4"], "enterprise_id": ["a", "a", "a", "a"], "title": ["x", "y", "z", "w"],
+        "category": ["good_housekeeping"] * 4, "investment": [1000.0, np.nan, 3.5, 4e6],
+        "annual_savings": pa.array([1, 2, 3, 4], type=pa.int64()), "lifetime_years": pa.array([5, None, 7, 8], type=pa.int64()),
+        "mandatory": [True, False, None, True], "extra_score": [0.5, np.inf, None, 2.0],
+    })
+    pq.write_table(table, p)
+    got = readers.read_parquet(p)
+    pd.testing.assert_frame_equal(got, pq.read_table(p).to_pandas())
+    ent = pd.DataFrame({"enterprise_id": ["a"], "name": ["A"], "jurisdiction": ["NL"], "size_class": ["small"]})
+    with pytest.raises(ValidationError) as err:
+        validate(ent, got)
+    bad = err.value.frame()
+    assert sorted((int(r), c, why) for r, c, why in zip(bad["row"], bad["column"], bad["reason"])) == [
+        (3, "extra_score", "must be a finite number"), (3, "investment", "required value is missing"),
+        (3, "lifetime_years", "required value is missing"), (4, "option_id", "required value is missing")]
