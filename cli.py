@@ -778,8 +778,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _NoBlasProbe:
-    """An import finder that answers "not installed" for ``scipy.linalg`` while (and only while)
-    numba's ``numba.np.arraymath`` module is being initialised.
+    """An import finder that answers "not installed" for ``scipy.linalg`` when (and only when)
+    numba's ``numba.np.arraymath`` module asks for it while it is being initialised.
 
     Numba sets up its CPU target on the first call of a compiled kernel, cached or not; that
     imports ``numba.np.arraymath``, which probes for a BLAS by importing ``scipy.linalg`` (all of
@@ -797,7 +797,13 @@ class _NoBlasProbe:
         if name == "scipy.linalg" or name.startswith("scipy.linalg."):
             probing = sys.modules.get("numba.np.arraymath")
             if probing is not None and getattr(getattr(probing, "__spec__", None), "_initializing", False):
-                raise ModuleNotFoundError(f"{name} is not probed at numba's start (cli._NoBlasProbe)", name=name)
+                # only the import asked for by that module's own code on this thread: another
+                # thread importing scipy.linalg meanwhile gets it
+                frame = sys._getframe(1)
+                while frame is not None:
+                    if frame.f_globals.get("__name__") == "numba.np.arraymath":
+                        raise ModuleNotFoundError(f"{name} is not probed at numba's start (cli._NoBlasProbe)", name=name)
+                    frame = frame.f_back
         return None
 
 

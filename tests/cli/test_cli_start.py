@@ -88,3 +88,27 @@ def test_no_kernel_calls_what_numbas_skipped_blas_probe_decides():
     # the assignment and the one reader (_get_inner_prod, used by np.correlate/np.convolve): a new
     # reader in a numba release would make the skipped probe decide more than this test knows
     assert len(uses) == 2
+
+
+def test_the_skipped_probe_refuses_scipy_linalg_only_to_numbas_initialising_module():
+    """Another thread (or any code) importing scipy.linalg while numba starts gets it."""
+    import types
+
+    probe = cli._NoBlasProbe()
+    fake = types.ModuleType("numba.np.arraymath")
+    fake.__spec__ = types.SimpleNamespace(_initializing=True)
+    saved = sys.modules.get("numba.np.arraymath")
+    sys.modules["numba.np.arraymath"] = fake
+    try:
+        assert probe.find_spec("scipy.linalg") is None  # asked by this test's code, not numba's
+        inside = {"__name__": "numba.np.arraymath", "probe": probe}
+        with pytest.raises(ModuleNotFoundError):
+            exec("probe.find_spec('scipy.linalg.cython_blas')", inside)
+        fake.__spec__._initializing = False
+        exec("assert probe.find_spec('scipy.linalg') is None", inside)  # initialised: never refused
+        assert probe.find_spec("scipy.special") is None
+    finally:
+        if saved is None:
+            del sys.modules["numba.np.arraymath"]
+        else:
+            sys.modules["numba.np.arraymath"] = saved
