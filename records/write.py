@@ -14,6 +14,7 @@ types (nested columns as list<struct>).  The table is for people: long cells cut
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import sys
@@ -76,19 +77,24 @@ class Records:
             return len(self.frame)
         return len(next(iter(self.frame.values()))) if self.frame else 0
 
-    def to_arrow(self) -> pa.Table:
-        """The records as one Arrow table (NaN and infinities as null, nested columns as list<struct>)."""
+    def to_arrow(self, *, dictionaries: bool = False) -> pa.Table:
+        """The records as one Arrow table (NaN and infinities as null, nested columns as list<struct>).
+
+        ``dictionaries``: categorical text stays Arrow dictionary<string> (the same values, not
+        decoded; :func:`decoded_schema` is the table's type otherwise), for the Parquet writer,
+        which stores dictionary pages as they are.
+        """
         arrays: dict[str, pa.Array] = {}
         if isinstance(self.frame, pd.DataFrame):
             frame = self.frame.reset_index(drop=True)
             for name in frame.columns:
-                arrays[str(name)] = _arrow_column(frame[name])
+                arrays[str(name)] = _arrow_column(frame[name], dictionaries)
         else:
             for name, values in self.frame.items():
                 arrays[str(name)] = _array_column(values)
         n = len(self)
         for name, nested in self.nested.items():
-            arrays[name] = _nested_column(nested, n)
+            arrays[name] = _nested_column(nested, n, dictionaries)
         return pa.table(arrays) if arrays else pa.table({})
 
     def to_dicts(self) -> list[dict[str, Any]]:
@@ -116,8 +122,9 @@ def _array_column(values: Any) -> pa.Array:
     return _arrow_column(pd.Series(values))
 
 
-def _categories(s: pd.Series) -> pa.Array | None:
-    """A categorical column of text as Arrow text (the categories taken by code, in C), else None."""
+def _categories(s: pd.Series, keep: bool = False) -> pa.Array | None:
+    """A categorical column of text as Arrow text (the categories taken by code, in C), else None;
+    ``keep``: as the dictionary<string> array itself (codes and categories, nothing decoded)."""
     cats = s.cat.categories
     try:
         dictionary = pa.array(cats.to_numpy(dtype=object), from_pandas=True)
@@ -126,10 +133,11 @@ def _categories(s: pd.Series) -> pa.Array | None:
     if not pa.types.is_string(dictionary.type) or dictionary.null_count:
         return None
     codes = s.cat.codes.to_numpy()
-    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary).dictionary_decode()
+    coded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary)
+    return coded if keep else coded.dictionary_decode()
 
 
-def _arrow_column(s: pd.Series) -> pa.Array:
+def _arrow_column(s: pd.Series, dictionaries: bool = False) -> pa.Array:
     if isinstance(s.dtype, pd.ArrowDtype):  # already Arrow (e.g. a map column): as is
         arr = s.array.__arrow_array__()
         return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
@@ -141,7 +149,7 @@ def _arrow_column(s: pd.Series) -> pa.Array:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return pa.array(s, from_pandas=True)
     if isinstance(s.dtype, pd.CategoricalDtype):
-        text = _categories(s)
+        text = _categories(s, keep=dictionaries)
         if text is not None:
             return text
         return pa.array(s.astype(object).where(s.notna(), None), from_pandas=True)
@@ -183,7 +191,7 @@ def _map_column(values: np.ndarray) -> pa.Array:
     return pa.array(pairs, type=pa.map_(pa.string(), value_type))
 
 
-def _nested_column(nested: Nested, n: int) -> pa.Array:
+def _nested_column(nested: Nested, n: int, dictionaries: bool = False) -> pa.Array:
     table = nested.table
     fields = [f for f in nested.fields if f in table.columns]
     rows = table["row"].to_numpy(dtype=np.int64) if len(table) else np.zeros(0, dtype=np.int64)
@@ -191,7 +199,7 @@ def _nested_column(nested: Nested, n: int) -> pa.Array:
         order = np.argsort(rows, kind="stable")
         table, rows = table.iloc[order], rows[order]
     offsets = np.searchsorted(rows, np.arange(n + 1)).astype(np.int32)
-    children = [_arrow_column(table[f].reset_index(drop=True)) for f in fields]
+    children = [_arrow_column(table[f].reset_index(drop=True), dictionaries) for f in fields]
     if children:
         struct = pa.StructArray.from_arrays(children, names=fields)
     else:
@@ -222,6 +230,8 @@ def _escape_csv(table: pa.Table) -> pa.Table:
     names = [str(escape_formula(pd.Series([c], dtype=object)).iloc[0]) for c in table.column_names]
     cols = []
     for col in table.columns:
+        if pa.types.is_dictionary(col.type):  # categorical text: decoded, so that each cell is escaped
+            col = col.cast(col.type.value_type)
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             # only cells whose first character can begin a formula start (NEEDS_FIRST, one Arrow scan)
             # go through the escape; nested columns' JSON text starts with [ and is left alone
@@ -303,7 +313,7 @@ def write(records: Records | pd.DataFrame | Sequence[Mapping[str, Any]], fmt: st
     if fmt == "parquet" and output is None:
         raise ValueError("--format parquet writes a file: give --output FILE")
     rec = as_records(records)
-    table = rec.to_arrow()
+    table = rec.to_arrow(dictionaries=fmt != "table")  # the file writers take dictionaries as they are
     if output is not None:
         target = Path(output)
         if fmt == "table":
@@ -325,9 +335,7 @@ def write(records: Records | pd.DataFrame | Sequence[Mapping[str, Any]], fmt: st
 
 def _write_file(table: pa.Table, fmt: str, path: str) -> None:
     if fmt == "parquet":
-        # dictionary pages for text only (ids, packs, support kinds): numbers rarely repeat, and trying
-        # costs a third of the write; same values, a smaller file
-        pq.write_table(table, path, use_dictionary=_text_paths(table.schema))
+        _write_parquet(table, path)
         return
     if table.num_columns == 0 or table.num_rows == 0:
         with open(path, "w", encoding="utf-8", newline="") as fh:
@@ -342,6 +350,45 @@ def _write_file(table: pa.Table, fmt: str, path: str) -> None:
     # pyarrow's writer: quotes text (so CR, LF, quotes and separators inside a cell survive), nulls empty
     pacsv.write_csv(_escape_csv(_nested_to_json(table)), path,
                     write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+
+
+def decoded_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with every dictionary type, nested ones included, as its value type (the type
+    the table has with the dictionaries decoded)."""
+    def plain_type(typ: pa.DataType) -> pa.DataType:
+        if pa.types.is_dictionary(typ):
+            return typ.value_type
+        if pa.types.is_list(typ):
+            return pa.list_(typ.value_field.with_type(plain_type(typ.value_type)))
+        if pa.types.is_large_list(typ):
+            return pa.large_list(typ.value_field.with_type(plain_type(typ.value_type)))
+        if pa.types.is_struct(typ):
+            return pa.struct([f.with_type(plain_type(f.type)) for f in typ])
+        return typ
+
+    return pa.schema([f.with_type(plain_type(f.type)) for f in schema], metadata=schema.metadata)
+
+
+def _write_parquet(table: pa.Table, path: str) -> None:
+    """One Parquet file holding ``table`` with its dictionaries decoded, without decoding them.
+
+    Dictionary pages for text only (ids, packs, support kinds): numbers rarely repeat, and trying
+    costs a third of the write; same values, a smaller file.  A dictionary<string> column (the
+    support items' kinds, instruments and sources) is written as its dictionary and codes, the
+    pages a decoded text column gets (Parquet has no other form for it), and the Arrow schema stored
+    in the footer (``ARROW:schema``, the key pyarrow reads a file's Arrow types from) is the decoded
+    table's, serialised as pyarrow does it: the file is the one the decoded table gives, in values,
+    types and footer metadata, without the decoded text (200 MB for a million options' sources).
+    """
+    target = decoded_schema(table.schema)
+    text = _text_paths(target)
+    if target.equals(table.schema):
+        pq.write_table(table, path, use_dictionary=text)
+        return
+    meta = {**(table.schema.metadata or {}), b"ARROW:schema": base64.b64encode(target.serialize().to_pybytes())}
+    with pq.ParquetWriter(path, table.schema, use_dictionary=text, store_schema=False) as writer:
+        writer.write_table(table)
+        writer.add_key_value_metadata(meta)
 
 
 def _text_paths(schema: pa.Schema) -> list[str]:

@@ -61,3 +61,39 @@ def test_nested_json_only_converts_the_nested_columns():
     assert got.column("support").to_pylist() == whole.column("support").to_pylist()
     assert got.column("support").to_pylist()[1] == "[]"
     assert got.select(frame.columns.tolist()).equals(table.select(frame.columns.tolist()))
+
+
+def _with_categories() -> Records:
+    frame = _frame().assign(pack=pd.Categorical(["NL", None, "=cmd", "NL"]))  # a formula, escaped in CSV
+    items = pd.DataFrame({"row": [0, 0, 2, 3], "amount": [1.0, np.nan, 2.5, 4.0],
+                          "kind": pd.Categorical(["grant", "tax_credit", None, "grant"]),
+                          "source": pd.Categorical(["Wet A, art. 1", "=HYPERLINK()", "Wet A, art. 1", None])})
+    return Records(frame, {"support": Nested(items, ("kind", "amount", "source"))})
+
+
+def test_parquet_from_dictionaries_is_the_decoded_tables_file(tmp_path):
+    import pyarrow.parquet as pq
+
+    rec = _with_categories()
+    decoded, coded = rec.to_arrow(), rec.to_arrow(dictionaries=True)
+    assert pa.types.is_dictionary(coded.schema.field("pack").type)
+    assert not coded.equals(decoded) and coded.cast(decoded.schema).equals(decoded)
+    assert rw.decoded_schema(coded.schema).equals(decoded.schema, check_metadata=True)
+    pq.write_table(decoded, tmp_path / "plain.parquet", use_dictionary=rw._text_paths(decoded.schema))  # the second method
+    rw.write(rec, "parquet", tmp_path / "written.parquet")
+    a, b = pq.read_table(tmp_path / "plain.parquet"), pq.read_table(tmp_path / "written.parquet")
+    assert b.schema.equals(a.schema, check_metadata=True) and b.equals(a)
+    assert b.column("support").to_pylist()[2] == [{"kind": None, "amount": 2.5, "source": "Wet A, art. 1"}]
+    ma, mb = pq.read_metadata(tmp_path / "plain.parquet"), pq.read_metadata(tmp_path / "written.parquet")
+    assert mb.metadata == ma.metadata and mb.schema.equals(ma.schema)  # footer: Arrow schema and Parquet types
+    assert duckdb.sql(f"SELECT count(*) FROM (SELECT * FROM '{tmp_path / 'written.parquet'}' "
+                      f"EXCEPT SELECT * FROM '{tmp_path / 'plain.parquet'}')").fetchone() == (0,)
+
+
+def test_csv_and_json_of_dictionaries_are_the_bytes_of_the_decoded_table(tmp_path):
+    rec = _with_categories()
+    for fmt in ("csv", "json"):
+        rw._write_file(rec.to_arrow(), fmt, str(tmp_path / f"plain.{fmt}"))
+        rw.write(rec, fmt, tmp_path / f"written.{fmt}")
+        assert (tmp_path / f"written.{fmt}").read_bytes() == (tmp_path / f"plain.{fmt}").read_bytes()
+    assert ',"\'=cmd","[' in (tmp_path / "written.csv").read_text()  # the categorical formula escaped
