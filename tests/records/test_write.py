@@ -97,3 +97,18 @@ def test_csv_and_json_of_dictionaries_are_the_bytes_of_the_decoded_table(tmp_pat
         rw.write(rec, fmt, tmp_path / f"written.{fmt}")
         assert (tmp_path / f"written.{fmt}").read_bytes() == (tmp_path / f"plain.{fmt}").read_bytes()
     assert ',"\'=cmd","[' in (tmp_path / "written.csv").read_text()  # the categorical formula escaped
+
+
+def test_csv_written_in_slices_on_threads_is_the_bytes_of_one_pass(tmp_path, monkeypatch):
+    frame = pd.concat([_frame()] * 5, ignore_index=True).assign(
+        note=["a,b", 'say "x"', "line\nbreak", None, ""] * 4)
+    table = Records(frame).to_arrow()
+    pacsv.write_csv(table, tmp_path / "one.csv",
+                    write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    for rows, workers in ((3, 2), (7, 3), (1, 1), (100, 2)):
+        monkeypatch.setattr(rw, "CSV_SLICE_ROWS", rows)
+        monkeypatch.setattr(rw, "CSV_WORKERS", workers)
+        rw._write_csv(table, str(tmp_path / "sliced.csv"))
+        assert (tmp_path / "sliced.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    rw._write_csv(table.slice(0, 0), str(tmp_path / "empty.csv"))
+    assert (tmp_path / "empty.csv").read_text().count("\n") == 1  # the header alone
