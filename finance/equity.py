@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from finance import kernels
-from finance.batch import _c, _flows, _support_arrays, batch_irr, option_arrays, year_arrays
+from finance.batch import _c, _flows, _support_arrays, batch_irr, filled, option_arrays, year_arrays
 from finance.financing import DEBT_FIELDS, REPAYMENTS, debt_rows, debt_terms, dscr
 from finance.metrics import irr, npv, payback
 
@@ -141,7 +141,7 @@ def equity_metrics(flows: EquityFlows, discount_rate: npt.ArrayLike, n: int) -> 
 def _metric_columns(flows: EquityFlows, discount_rate: npt.ArrayLike, n: int) -> dict[str, np.ndarray]:
     """:func:`equity_metrics` as a dict of columns."""
     out = {c: np.full(n, np.nan) for c in EQUITY_COLUMNS if c != "equity_irr_reason"}
-    reason = np.full(n, "no debt", dtype=object)
+    reason = filled(n, "no debt")
     k = flows.rows.size
     if k:
         r = _c(np.broadcast_to(np.asarray(discount_rate, dtype=float), (n,))[flows.rows])

@@ -230,3 +230,13 @@ def test_pass_with_support_reusing_the_pass_without_gives_the_full_pass_bit_for_
     flows = batch_cash_flows(options, tax, cap, table, loss_carry_forward_years=4).net
     np.testing.assert_array_equal(net[with_items], flows[with_items])
     pd.testing.assert_frame_equal(batch_appraise(options, tax, rate, cap, table, **kw), pd.DataFrame(full))
+
+
+def test_filled_is_np_full_with_one_object_per_array():
+    from finance.batch import filled
+
+    for value in ("after_tax, with support", "", None, 1.5):
+        a, b = filled(5, value), np.full(5, value, dtype=object)
+        assert a.dtype == object and a.shape == (5,) and a.tolist() == b.tolist()
+        assert all(x is value for x in a)  # the one object, not a copy per cell
+    assert filled(0, "x").shape == (0,)
