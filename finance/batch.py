@@ -319,7 +319,7 @@ def year_arrays(tax_rate_by_year: np.ndarray | None, depreciation_schedule: np.n
 def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, sup: dict[str, np.ndarray],
            loss_limit: np.ndarray, width: int | None = None, bounds: np.ndarray | None = None, *,
            rate_year: np.ndarray | None = None, dep_cum: np.ndarray | None = None,
-           debt: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> BatchFlows:
+           debt: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, net: np.ndarray | None = None) -> BatchFlows:
     """Kernel of :func:`batch_cash_flows` on validated arrays (``width`` >= max life + 1 if given).
 
     ``rate_year`` and ``dep_cum`` are the rows' (n, >= max life + 1) tax rates by year and
@@ -329,7 +329,9 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
     here (a stable sort keeps their order within a row), unless ``bounds`` (n + 1 offsets: row i's
     items are ``bounds[i]..bounds[i+1]-1``) says they already are; ``sup["row"]`` is then not read.
     ``debt``: the drawdown (n,), interest and principal repaid (n, width), real, of
-    :func:`finance.financing.debt_rows`, for the equity flow.
+    :func:`finance.financing.debt_rows`, for the equity flow.  ``net``: a C-contiguous, writeable
+    (n, width) array the kernel writes the net flows into (e.g. rows of the caller's output),
+    instead of a new one.
     """
     n = arr["investment"].size
     life = _c(arr["lifetime_years"], np.int64)
@@ -343,7 +345,10 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
     else:
         bounds = np.zeros(n + 1, dtype=np.int64)
         items = {k: np.zeros(0, dtype=_ITEM_DTYPES.get(k, float)) for k in _KERNEL_ITEMS}
-    net = np.empty((n, width))
+    if net is None:
+        net = np.empty((n, width))
+    elif net.shape != (n, width) or not (net.flags.c_contiguous and net.flags.writeable) or net.dtype != np.float64:
+        raise ValueError(f"_flows: net must be a writeable C-contiguous float64 ({n}, {width}) array")
     pre_tax = np.empty((n, width))
     upfront = np.empty(n)
     as_float = {k: _c(arr[k]) for k in ("investment", "annual_savings", "annual_cost_change", "salvage_value",
@@ -687,10 +692,16 @@ def _run_blocks(arr: dict[str, np.ndarray], tax: np.ndarray, disc: np.ndarray, c
         part = {k: v[lo:hi] for k, v in arr.items()}
         a, b = bounds[lo], bounds[hi]
         chunk_sup = {k: v[a:b] for k, v in sup.items()} if b > a else {}
+        # the block's flows as wide as its longest life; where that is net_out's width and the rows
+        # are consecutive, the kernel writes them straight into net_out's rows (no copy)
+        direct = (net_out is not None and place is None and hi > lo
+                  and int(part["lifetime_years"].max()) + 1 == net_out.shape[1] and net_out.flags.c_contiguous
+                  and net_out.dtype == np.float64)
         flows = _flows(part, tax[lo:hi], capacity[lo:hi], chunk_sup, loss[lo:hi], bounds=bounds[lo:hi + 1] - a,
-                       rate_year=rows_of(rate_year, lo, hi), dep_cum=rows_of(dep_cum, lo, hi))
+                       rate_year=rows_of(rate_year, lo, hi), dep_cum=rows_of(dep_cum, lo, hi),
+                       net=net_out[lo:hi] if direct else None)  # type: ignore[index]
         at = slice(lo, hi) if place is None else place[lo:hi]
-        if net_out is not None:  # a row scatter where the widths agree (numpy's mixed indexing is slower)
+        if net_out is not None and not direct:  # a row scatter where the widths agree (numpy's mixed indexing is slower)
             if flows.net.shape[1] == net_out.shape[1]:
                 net_out[at] = flows.net
             else:
