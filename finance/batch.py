@@ -592,6 +592,7 @@ def batch_columns(
     net_out: np.ndarray | None = None,
     without: dict[str, np.ndarray] | None = None,
     arrays: dict[str, np.ndarray] | None = None,
+    support_arrays: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`batch_appraise` as a dict of columns (in the frame's order), with flows to reuse.
 
@@ -610,6 +611,9 @@ def batch_columns(
         ``net_out``'s rows without items stay zero.
     arrays : dict of str -> ndarray, optional
         :func:`option_arrays` of ``options``, where the caller has them already.
+    support_arrays : dict of str -> ndarray, optional
+        :func:`_support_arrays` of ``support`` (validated, not changed here), where the caller
+        has them already (e.g. for :func:`finance.valuation.item_values` too).
 
     Returns
     -------
@@ -625,7 +629,7 @@ def batch_columns(
     capacity = np.broadcast_to(np.asarray(tax_capacity, dtype=bool), (n,))
     loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
                                       dtype=float), (n,))
-    sup = _support_arrays(support, n, arr["lifetime_years"])
+    sup = _support_arrays(support, n, arr["lifetime_years"]) if support_arrays is None else support_arrays
     rate_year, dep_cum = year_arrays(tax_rate_by_year, depreciation_schedule, arr["lifetime_years"])
     # blocks of consecutive options (the kernels stop at each option's life, so mixing lives costs
     # no work); support items grouped by option so that each block takes a contiguous slice
