@@ -14,7 +14,6 @@ types (nested columns as list<struct>).  The table is for people: long cells cut
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import sys
@@ -83,8 +82,7 @@ class Records:
         """The records as one Arrow table (NaN and infinities as null, nested columns as list<struct>).
 
         ``dictionaries``: categorical text stays Arrow dictionary<string> (the same values, not
-        decoded; :func:`decoded_schema` is the table's type otherwise), for the Parquet writer,
-        which stores dictionary pages as they are.
+        decoded), for the writers that read dictionaries as they are (DuckDB's).
         """
         arrays: dict[str, pa.Array] = {}
         if isinstance(self.frame, pd.DataFrame):
@@ -315,7 +313,10 @@ def write(records: Records | pd.DataFrame | Sequence[Mapping[str, Any]], fmt: st
     if fmt == "parquet" and output is None:
         raise ValueError("--format parquet writes a file: give --output FILE")
     rec = as_records(records)
-    table = rec.to_arrow(dictionaries=fmt != "table")  # the file writers take dictionaries as they are
+    # CSV and JSON: categorical text (the support items' kinds, instruments and sources) goes to
+    # DuckDB's to_json as dictionaries, not decoded first (190 MB of sources for a million options);
+    # Parquet: decoded here, as pyarrow's writer would decode dictionaries inside list<struct>
+    table = rec.to_arrow(dictionaries=fmt in ("csv", "json"))
     if output is not None:
         target = Path(output)
         if fmt == "table":
@@ -337,7 +338,9 @@ def write(records: Records | pd.DataFrame | Sequence[Mapping[str, Any]], fmt: st
 
 def _write_file(table: pa.Table, fmt: str, path: str) -> None:
     if fmt == "parquet":
-        _write_parquet(table, path)
+        # dictionary pages for text only (ids, packs, support kinds): numbers rarely repeat, and trying
+        # costs a third of the write; same values, a smaller file
+        pq.write_table(table, path, use_dictionary=_text_paths(table.schema))
         return
     if table.num_columns == 0 or table.num_rows == 0:
         with open(path, "w", encoding="utf-8", newline="") as fh:
@@ -387,45 +390,6 @@ def _write_csv(table: pa.Table, path: str) -> None:
                     fh.write(pending.popleft().result())
             while pending:
                 fh.write(pending.popleft().result())
-
-
-def decoded_schema(schema: pa.Schema) -> pa.Schema:
-    """``schema`` with every dictionary type, nested ones included, as its value type (the type
-    the table has with the dictionaries decoded)."""
-    def plain_type(typ: pa.DataType) -> pa.DataType:
-        if pa.types.is_dictionary(typ):
-            return typ.value_type
-        if pa.types.is_list(typ):
-            return pa.list_(typ.value_field.with_type(plain_type(typ.value_type)))
-        if pa.types.is_large_list(typ):
-            return pa.large_list(typ.value_field.with_type(plain_type(typ.value_type)))
-        if pa.types.is_struct(typ):
-            return pa.struct([f.with_type(plain_type(f.type)) for f in typ])
-        return typ
-
-    return pa.schema([f.with_type(plain_type(f.type)) for f in schema], metadata=schema.metadata)
-
-
-def _write_parquet(table: pa.Table, path: str) -> None:
-    """One Parquet file holding ``table`` with its dictionaries decoded, without decoding them.
-
-    Dictionary pages for text only (ids, packs, support kinds): numbers rarely repeat, and trying
-    costs a third of the write; same values, a smaller file.  A dictionary<string> column (the
-    support items' kinds, instruments and sources) is written as its dictionary and codes, the
-    pages a decoded text column gets (Parquet has no other form for it), and the Arrow schema stored
-    in the footer (``ARROW:schema``, the key pyarrow reads a file's Arrow types from) is the decoded
-    table's, serialised as pyarrow does it: the file is the one the decoded table gives, in values,
-    types and footer metadata, without the decoded text (200 MB for a million options' sources).
-    """
-    target = decoded_schema(table.schema)
-    text = _text_paths(target)
-    if target.equals(table.schema):
-        pq.write_table(table, path, use_dictionary=text)
-        return
-    meta = {**(table.schema.metadata or {}), b"ARROW:schema": base64.b64encode(target.serialize().to_pybytes())}
-    with pq.ParquetWriter(path, table.schema, use_dictionary=text, store_schema=False) as writer:
-        writer.write_table(table)
-        writer.add_key_value_metadata(meta)
 
 
 def _text_paths(schema: pa.Schema) -> list[str]:
