@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from finance import tca
-from finance.batch import BATCH_COLUMNS, UNIT_COLUMNS, batch_columns, option_arrays
+from finance.batch import BATCH_COLUMNS, UNIT_COLUMNS, _support_arrays, batch_columns, filled, option_arrays
 from finance.cashflow import cash_flow, option_terms
 from finance.equity import EQUITY_COLUMNS, equity_columns, option_equity
 from finance.metrics import PaybackBasis, cost_per_unit, metrics
@@ -164,7 +164,7 @@ def _packs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
         codes = ent["jurisdiction"].to_numpy(dtype=object).astype(str)[pos]
     else:
         codes = _enterprise_column(options, enterprises, "jurisdiction", pos).astype(str)
-    versions = np.full(len(options), None, dtype=object)
+    versions = filled(len(options), None)
     loss = np.full(len(options), np.nan)
     packs = engine.load_packs()
     code_of, labels = pd.factorize(codes)
@@ -406,10 +406,11 @@ def _appraise_columns(options: pd.DataFrame, enterprises: pd.DataFrame, on_date:
     supported = plain
     if len(table):
         net_with = np.zeros((n, width)) if n else None
+        items = _support_arrays(table, n, arrays["lifetime_years"])  # validated once, read by both passes
         supported = batch_columns(opts, tax, rate, capacity, table, without=plain, net_out=net_with,  # type: ignore[arg-type]
-                                  arrays=arrays, **kw)
+                                  arrays=arrays, support_arrays=items, **kw)
         values = item_values(opts, tax, rate, capacity, table, loss_carry_forward_years=loss, net_without=net_without,
-                             net_with=net_with, arrays=arrays, workers=WORKERS, **inputs.years())
+                             net_with=net_with, arrays=arrays, workers=WORKERS, support_arrays=items, **inputs.years())
         net_without = net_with = None  # freed before the equity and tier passes
         table = table.assign(cash_value=values.cash_value, npv_effect=values.npv_effect)
     out: dict[str, Any] = {
@@ -429,7 +430,7 @@ def _appraise_columns(options: pd.DataFrame, enterprises: pd.DataFrame, on_date:
     out["npv_full_no_support"], out["npv_tier1_no_support"] = _tier_views(opts, plain, tax, rate, capacity, table.iloc[:0], kw)
     out["pack"] = codes
     out["pack_version"] = versions
-    out["payback_basis"] = np.full(n, payback_basis.label, dtype=object)
+    out["payback_basis"] = filled(n, payback_basis.label)
     for name in UNIT_COLUMNS.values():
         if name in supported:
             out[name] = supported[name]

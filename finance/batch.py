@@ -109,6 +109,14 @@ def _c(values: npt.ArrayLike, dtype: npt.DTypeLike = float) -> np.ndarray:
     return np.require(values, dtype=dtype, requirements=["C", "W"])
 
 
+def filled(n: int, value: object) -> np.ndarray:
+    """``np.full(n, value, dtype=object)`` with every cell the one object ``value``: ``np.full`` of
+    a text makes a new copy of the text per cell (60 ms for a million options, each call)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
 def _check(bad: np.ndarray, field: str, reason: str, values: np.ndarray, what: str = "options") -> None:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -311,7 +319,7 @@ def year_arrays(tax_rate_by_year: np.ndarray | None, depreciation_schedule: np.n
 def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, sup: dict[str, np.ndarray],
            loss_limit: np.ndarray, width: int | None = None, bounds: np.ndarray | None = None, *,
            rate_year: np.ndarray | None = None, dep_cum: np.ndarray | None = None,
-           debt: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> BatchFlows:
+           debt: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, net: np.ndarray | None = None) -> BatchFlows:
     """Kernel of :func:`batch_cash_flows` on validated arrays (``width`` >= max life + 1 if given).
 
     ``rate_year`` and ``dep_cum`` are the rows' (n, >= max life + 1) tax rates by year and
@@ -321,7 +329,9 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
     here (a stable sort keeps their order within a row), unless ``bounds`` (n + 1 offsets: row i's
     items are ``bounds[i]..bounds[i+1]-1``) says they already are; ``sup["row"]`` is then not read.
     ``debt``: the drawdown (n,), interest and principal repaid (n, width), real, of
-    :func:`finance.financing.debt_rows`, for the equity flow.
+    :func:`finance.financing.debt_rows`, for the equity flow.  ``net``: a C-contiguous, writeable
+    (n, width) array the kernel writes the net flows into (e.g. rows of the caller's output),
+    instead of a new one.
     """
     n = arr["investment"].size
     life = _c(arr["lifetime_years"], np.int64)
@@ -335,7 +345,10 @@ def _flows(arr: dict[str, np.ndarray], rate: np.ndarray, capacity: np.ndarray, s
     else:
         bounds = np.zeros(n + 1, dtype=np.int64)
         items = {k: np.zeros(0, dtype=_ITEM_DTYPES.get(k, float)) for k in _KERNEL_ITEMS}
-    net = np.empty((n, width))
+    if net is None:
+        net = np.empty((n, width))
+    elif net.shape != (n, width) or not (net.flags.c_contiguous and net.flags.writeable) or net.dtype != np.float64:
+        raise ValueError(f"_flows: net must be a writeable C-contiguous float64 ({n}, {width}) array")
     pre_tax = np.empty((n, width))
     upfront = np.empty(n)
     as_float = {k: _c(arr[k]) for k in ("investment", "annual_savings", "annual_cost_change", "salvage_value",
@@ -395,7 +408,7 @@ def batch_irr(values: np.ndarray, *, max_iter: int = 200, tol: float = 1e-12) ->
     values = _c(values)
     n, width = values.shape
     out = np.full(n, np.nan)
-    reason = np.full(n, "", dtype=object)
+    reason = filled(n, "")
     if n == 0:
         return out, reason
     code = np.zeros(n, dtype=np.int8)
@@ -579,6 +592,7 @@ def batch_columns(
     net_out: np.ndarray | None = None,
     without: dict[str, np.ndarray] | None = None,
     arrays: dict[str, np.ndarray] | None = None,
+    support_arrays: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`batch_appraise` as a dict of columns (in the frame's order), with flows to reuse.
 
@@ -597,6 +611,9 @@ def batch_columns(
         ``net_out``'s rows without items stay zero.
     arrays : dict of str -> ndarray, optional
         :func:`option_arrays` of ``options``, where the caller has them already.
+    support_arrays : dict of str -> ndarray, optional
+        :func:`_support_arrays` of ``support`` (validated, not changed here), where the caller
+        has them already (e.g. for :func:`finance.valuation.item_values` too).
 
     Returns
     -------
@@ -612,7 +629,7 @@ def batch_columns(
     capacity = np.broadcast_to(np.asarray(tax_capacity, dtype=bool), (n,))
     loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
                                       dtype=float), (n,))
-    sup = _support_arrays(support, n, arr["lifetime_years"])
+    sup = _support_arrays(support, n, arr["lifetime_years"]) if support_arrays is None else support_arrays
     rate_year, dep_cum = year_arrays(tax_rate_by_year, depreciation_schedule, arr["lifetime_years"])
     # blocks of consecutive options (the kernels stop at each option's life, so mixing lives costs
     # no work); support items grouped by option so that each block takes a contiguous slice
@@ -647,7 +664,7 @@ def batch_columns(
                     payback_basis, finance_rate, reinvest_rate, chunk_rows, workers, npv_without=None,
                     net_out=net_out, support_total=support_total, net_without_out=net_without_out)
     result: dict[str, np.ndarray] = {c: (reasons if c == "irr_reason" else cols[c]) for c in BATCH_COLUMNS}
-    result["payback_basis"] = np.full(n, payback_basis.label, dtype=object)
+    result["payback_basis"] = filled(n, payback_basis.label)
     for col, name in UNIT_COLUMNS.items():
         if col in options.columns:
             units = pd.to_numeric(options[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -679,10 +696,16 @@ def _run_blocks(arr: dict[str, np.ndarray], tax: np.ndarray, disc: np.ndarray, c
         part = {k: v[lo:hi] for k, v in arr.items()}
         a, b = bounds[lo], bounds[hi]
         chunk_sup = {k: v[a:b] for k, v in sup.items()} if b > a else {}
+        # the block's flows as wide as its longest life; where that is net_out's width and the rows
+        # are consecutive, the kernel writes them straight into net_out's rows (no copy)
+        direct = (net_out is not None and place is None and hi > lo
+                  and int(part["lifetime_years"].max()) + 1 == net_out.shape[1] and net_out.flags.c_contiguous
+                  and net_out.dtype == np.float64)
         flows = _flows(part, tax[lo:hi], capacity[lo:hi], chunk_sup, loss[lo:hi], bounds=bounds[lo:hi + 1] - a,
-                       rate_year=rows_of(rate_year, lo, hi), dep_cum=rows_of(dep_cum, lo, hi))
+                       rate_year=rows_of(rate_year, lo, hi), dep_cum=rows_of(dep_cum, lo, hi),
+                       net=net_out[lo:hi] if direct else None)  # type: ignore[index]
         at = slice(lo, hi) if place is None else place[lo:hi]
-        if net_out is not None:  # a row scatter where the widths agree (numpy's mixed indexing is slower)
+        if net_out is not None and not direct:  # a row scatter where the widths agree (numpy's mixed indexing is slower)
             if flows.net.shape[1] == net_out.shape[1]:
                 net_out[at] = flows.net
             else:

@@ -22,8 +22,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from finance import kernels
-from finance.batch import _c, _flows, _support_arrays, batch_irr, option_arrays, year_arrays
-from finance.financing import DEBT_FIELDS, debt_rows, debt_terms, dscr
+from finance.batch import _c, _flows, _support_arrays, batch_irr, filled, option_arrays, year_arrays
+from finance.financing import DEBT_FIELDS, REPAYMENTS, debt_rows, debt_terms, dscr
 from finance.metrics import irr, npv, payback
 
 #: Columns of :func:`equity_appraise` (the first four are the ``cpscreen appraise`` contract's).
@@ -60,9 +60,16 @@ class EquityFlows:
 
 
 def _any_debt(options: pd.DataFrame) -> bool:
-    """False where no option can have debt: every debt field absent or blank (``debt_terms`` then
-    finds no debt and nothing to refuse, so skipping it changes no result)."""
-    return any(name in options.columns and options[name].notna().any() for name in DEBT_FIELDS)
+    """False where no option can have debt: the share, rate and term absent or blank, and every
+    ``debt_repayment`` (the validator fills in its default, ``annuity``) one of :data:`REPAYMENTS`
+    (``debt_terms`` then finds no debt and nothing to refuse, so skipping it changes no result)."""
+    if any(name in options.columns and options[name].notna().any() for name in DEBT_FIELDS if name != "debt_repayment"):
+        return True
+    if "debt_repayment" not in options.columns:
+        return False
+    # each distinct value read as debt_terms reads it (blank or missing = annuity): a handful to look at
+    distinct = pd.unique(options["debt_repayment"].to_numpy(dtype=object))
+    return any(not pd.isna(v) and (str(v).strip().lower() or "annuity") not in REPAYMENTS for v in distinct)
 
 
 def equity_flows(
@@ -134,7 +141,7 @@ def equity_metrics(flows: EquityFlows, discount_rate: npt.ArrayLike, n: int) -> 
 def _metric_columns(flows: EquityFlows, discount_rate: npt.ArrayLike, n: int) -> dict[str, np.ndarray]:
     """:func:`equity_metrics` as a dict of columns."""
     out = {c: np.full(n, np.nan) for c in EQUITY_COLUMNS if c != "equity_irr_reason"}
-    reason = np.full(n, "no debt", dtype=object)
+    reason = filled(n, "no debt")
     k = flows.rows.size
     if k:
         r = _c(np.broadcast_to(np.asarray(discount_rate, dtype=float), (n,))[flows.rows])

@@ -83,6 +83,7 @@ def item_values(
     net_with: np.ndarray | None = None,
     arrays: dict[str, np.ndarray] | None = None,
     workers: int = 1,
+    support_arrays: dict[str, np.ndarray] | None = None,
 ) -> ItemValues:
     """Cash value and NPV effect of every support item, by marginal attribution in table order.
 
@@ -118,6 +119,8 @@ def item_values(
         :func:`finance.batch.option_arrays` of ``options``, where the caller has them already.
     workers : int
         Threads building the flows (the compiled kernel releases the GIL); results do not depend on it.
+    support_arrays : dict of str -> ndarray, optional
+        :func:`finance.batch._support_arrays` of ``support``, where the caller has them already.
 
     Returns
     -------
@@ -144,7 +147,7 @@ def item_values(
     capacity = np.broadcast_to(np.asarray(tax_capacity, dtype=bool), (n,))
     loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
                                       dtype=float), (n,))
-    sup = _support_arrays(support, n, life)
+    sup = _support_arrays(support, n, life) if support_arrays is None else support_arrays
     rate_year, dep_cum = year_arrays(tax_rate_by_year, depreciation_schedule, life)
     if rate_year is not None:
         rate_year = rate_year[:, :width]
@@ -154,15 +157,21 @@ def item_values(
     def rows_of(values: np.ndarray | None, have: np.ndarray) -> np.ndarray | None:
         return None if values is None else values[have]
 
-    # items grouped by option (a stable sort keeps the table order within an option); `pos` maps
-    # each sorted item back to its row of the table
-    pos = np.argsort(sup["row"], kind="stable")
-    sup = {name: v[pos] for name, v in sup.items()}
+    # items grouped by option (a stable sort keeps the table order within an option; the engine's
+    # table is grouped already); `pos` maps each sorted item back to its row of the table
+    if m > 1 and not bool(np.all(sup["row"][1:] >= sup["row"][:-1])):
+        pos = np.argsort(sup["row"], kind="stable")
+        sup = {name: v[pos] for name, v in sup.items()}
+    else:
+        pos = np.arange(m)
     rows = sup["row"]
-    starts = np.searchsorted(rows, rows, side="left")
+    # each option's run of items: its first item and how many (the offsets searchsorted would give)
+    first = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+    counts = np.diff(np.append(first, m))
+    starts = np.repeat(first, counts)
     rank = np.arange(m) - starts  # position of each item within its option
     # the option's last item: the flow with items 1..k is then the flow with all items (net_with)
-    last = (np.searchsorted(rows, rows, side="right") - starts == rank + 1) if net_with is not None else None
+    last = (np.repeat(counts, counts) == rank + 1) if net_with is not None else None
     prev: np.ndarray | None = None  # net flows with the items of rank < k, of the options in `prev_rows`
     prev_rows: np.ndarray | None = None
     for k in range(int(rank.max()) + 1):
@@ -178,7 +187,8 @@ def item_values(
         if calc.size:
             # the items of rank <= k of those options, still grouped by option: offsets per option
             keep = (rank <= k) & np.isin(rows, calc) if (k or calc.size < have.size) else rank <= k
-            sub = {name: v[keep] for name, v in sup.items()}
+            picked = np.flatnonzero(keep)  # once, then a gather per column (not a mask scan each)
+            sub = {name: v[picked] for name, v in sup.items()}
             bounds = np.searchsorted(sub["row"], np.append(calc, n))
             computed = _flows_in(workers, {name: v[calc] for name, v in arr.items()}, tax[calc], capacity[calc], sub,
                                  loss[calc], width, bounds=bounds, rate_year=rows_of(rate_year, calc),

@@ -32,6 +32,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -493,6 +494,7 @@ def _assemble(pieces: list[dict[str, Any]]) -> pd.DataFrame:
     sizes = [p["row"].size for p in pieces]
     total = int(sum(sizes))
     cols: dict[str, Any] = {}
+    same: set[str] = set()  # columns every piece gives as one and the same scalar: no concatenation nor sort
     for c in ITEM_COLUMNS:
         if c in _TEXT:
             labels: dict[str, int] = {}
@@ -508,6 +510,11 @@ def _assemble(pieces: list[dict[str, Any]]) -> pd.DataFrame:
             codes_all = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             cols[c] = (codes_all, list(labels))
             continue
+        scalars = [_scalar(p[c] if c in p else _DEFAULTS[c], c) for p in pieces]
+        if scalars and all(s is not None for s in scalars) and all(_same(s, scalars[0]) for s in scalars):
+            cols[c] = np.full(total, scalars[0], dtype=float if c not in _BOOLS else bool)  # as concatenated
+            same.add(c)
+            continue
         parts = []
         for p, n in zip(pieces, sizes):
             v = p[c] if c in p else _DEFAULTS[c]
@@ -520,17 +527,41 @@ def _assemble(pieces: list[dict[str, Any]]) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for c in ITEM_COLUMNS:
         v = cols[c]
+        if c in same:  # the same in every row: sorted already
+            order_c: Any = slice(None)
+        else:
+            order_c = order
         if c in _TEXT:
             codes, labels_list = v
             data[c] = pd.Categorical.from_codes(codes[order], categories=pd.Index(labels_list, dtype=object)) if labels_list \
                 else pd.Categorical([], categories=pd.Index([], dtype=object))
         elif c == "carry_forward_years":
-            data[c] = pd.array(v[order], dtype="Float64").astype("Int64")
+            data[c] = pd.array(v[order_c], dtype="Float64").astype("Int64")
         elif c in _INTS:
-            data[c] = v[order].astype(np.int64)
+            data[c] = v[order_c].astype(np.int64)
         else:
-            data[c] = v[order]
+            data[c] = v[order_c]
     return pd.DataFrame(data, columns=list(ITEM_COLUMNS))
+
+
+def _scalar(v: Any, column: str) -> Any:
+    """A piece's value of a number or flag column where it is one scalar for the piece, else None
+    (an array); a missing carry-forward limit as NaN, as the concatenation reads it."""
+    if isinstance(v, np.ndarray):
+        return None
+    if column == "carry_forward_years" and v is None:
+        return np.nan
+    return v
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Two pieces' scalars give the same cells (NaN the same as NaN; 1 and 1.0 and True alike only
+    where equal as numbers, which is what the float or bool column holds)."""
+    try:
+        fa, fb = float(a), float(b)
+    except (TypeError, ValueError):
+        return False
+    return fa == fb or (math.isnan(fa) and math.isnan(fb))
 
 
 def support_table(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,

@@ -18,7 +18,9 @@ import os
 import shutil
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -75,19 +77,23 @@ class Records:
             return len(self.frame)
         return len(next(iter(self.frame.values()))) if self.frame else 0
 
-    def to_arrow(self) -> pa.Table:
-        """The records as one Arrow table (NaN and infinities as null, nested columns as list<struct>)."""
+    def to_arrow(self, *, dictionaries: bool = False) -> pa.Table:
+        """The records as one Arrow table (NaN and infinities as null, nested columns as list<struct>).
+
+        ``dictionaries``: categorical text stays Arrow dictionary<string> (the same values, not
+        decoded), for the writers that read dictionaries as they are (DuckDB's).
+        """
         arrays: dict[str, pa.Array] = {}
         if isinstance(self.frame, pd.DataFrame):
             frame = self.frame.reset_index(drop=True)
             for name in frame.columns:
-                arrays[str(name)] = _arrow_column(frame[name])
+                arrays[str(name)] = _arrow_column(frame[name], dictionaries)
         else:
             for name, values in self.frame.items():
                 arrays[str(name)] = _array_column(values)
         n = len(self)
         for name, nested in self.nested.items():
-            arrays[name] = _nested_column(nested, n)
+            arrays[name] = _nested_column(nested, n, dictionaries)
         return pa.table(arrays) if arrays else pa.table({})
 
     def to_dicts(self) -> list[dict[str, Any]]:
@@ -115,8 +121,9 @@ def _array_column(values: Any) -> pa.Array:
     return _arrow_column(pd.Series(values))
 
 
-def _categories(s: pd.Series) -> pa.Array | None:
-    """A categorical column of text as Arrow text (the categories taken by code, in C), else None."""
+def _categories(s: pd.Series, keep: bool = False) -> pa.Array | None:
+    """A categorical column of text as Arrow text (the categories taken by code, in C), else None;
+    ``keep``: as the dictionary<string> array itself (codes and categories, nothing decoded)."""
     cats = s.cat.categories
     try:
         dictionary = pa.array(cats.to_numpy(dtype=object), from_pandas=True)
@@ -125,10 +132,11 @@ def _categories(s: pd.Series) -> pa.Array | None:
     if not pa.types.is_string(dictionary.type) or dictionary.null_count:
         return None
     codes = s.cat.codes.to_numpy()
-    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary).dictionary_decode()
+    coded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary)
+    return coded if keep else coded.dictionary_decode()
 
 
-def _arrow_column(s: pd.Series) -> pa.Array:
+def _arrow_column(s: pd.Series, dictionaries: bool = False) -> pa.Array:
     if isinstance(s.dtype, pd.ArrowDtype):  # already Arrow (e.g. a map column): as is
         arr = s.array.__arrow_array__()
         return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
@@ -140,7 +148,7 @@ def _arrow_column(s: pd.Series) -> pa.Array:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return pa.array(s, from_pandas=True)
     if isinstance(s.dtype, pd.CategoricalDtype):
-        text = _categories(s)
+        text = _categories(s, keep=dictionaries)
         if text is not None:
             return text
         return pa.array(s.astype(object).where(s.notna(), None), from_pandas=True)
@@ -182,7 +190,7 @@ def _map_column(values: np.ndarray) -> pa.Array:
     return pa.array(pairs, type=pa.map_(pa.string(), value_type))
 
 
-def _nested_column(nested: Nested, n: int) -> pa.Array:
+def _nested_column(nested: Nested, n: int, dictionaries: bool = False) -> pa.Array:
     table = nested.table
     fields = [f for f in nested.fields if f in table.columns]
     rows = table["row"].to_numpy(dtype=np.int64) if len(table) else np.zeros(0, dtype=np.int64)
@@ -190,7 +198,7 @@ def _nested_column(nested: Nested, n: int) -> pa.Array:
         order = np.argsort(rows, kind="stable")
         table, rows = table.iloc[order], rows[order]
     offsets = np.searchsorted(rows, np.arange(n + 1)).astype(np.int32)
-    children = [_arrow_column(table[f].reset_index(drop=True)) for f in fields]
+    children = [_arrow_column(table[f].reset_index(drop=True), dictionaries) for f in fields]
     if children:
         struct = pa.StructArray.from_arrays(children, names=fields)
     else:
@@ -221,6 +229,8 @@ def _escape_csv(table: pa.Table) -> pa.Table:
     names = [str(escape_formula(pd.Series([c], dtype=object)).iloc[0]) for c in table.column_names]
     cols = []
     for col in table.columns:
+        if pa.types.is_dictionary(col.type):  # categorical text: decoded, so that each cell is escaped
+            col = col.cast(col.type.value_type)
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             # only cells whose first character can begin a formula start (NEEDS_FIRST, one Arrow scan)
             # go through the escape; nested columns' JSON text starts with [ and is left alone
@@ -306,7 +316,10 @@ def write(records: Records | pd.DataFrame | Sequence[Mapping[str, Any]], fmt: st
     if fmt == "parquet" and output is None:
         raise ValueError("--format parquet writes a file: give --output FILE")
     rec = as_records(records)
-    table = rec.to_arrow()
+    # CSV and JSON: categorical text (the support items' kinds, instruments and sources) goes to
+    # DuckDB's to_json as dictionaries, not decoded first (190 MB of sources for a million options);
+    # Parquet: decoded here, as pyarrow's writer would decode dictionaries inside list<struct>
+    table = rec.to_arrow(dictionaries=fmt in ("csv", "json"))
     if output is not None:
         target = Path(output)
         if fmt == "table":
@@ -342,9 +355,44 @@ def _write_file(table: pa.Table, fmt: str, path: str) -> None:
     if fmt == "json":
         _duckdb_copy(table, path, "FORMAT JSON, ARRAY true")
         return
-    # pyarrow's writer: quotes text (so CR, LF, quotes and separators inside a cell survive), nulls empty
-    pacsv.write_csv(_escape_csv(_nested_to_json(table)), path,
-                    write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    _write_csv(_escape_csv(_nested_to_json(table)), path)
+
+
+#: Rows per slice of :func:`_write_csv` (each slice formatted on its own, in memory).
+CSV_SLICE_ROWS = 16384
+
+#: Threads formatting CSV slices at once: the machine's cores, at most 8.
+CSV_WORKERS: int = max(1, min(8, os.cpu_count() or 1))
+
+
+def _write_csv(table: pa.Table, path: str) -> None:
+    """``table`` as CSV by pyarrow's writer: quotes text (so CR, LF, quotes and separators inside a
+    cell survive), nulls empty, one header line.
+
+    Formatting numbers is most of the cost and each cell's text depends on that cell alone, so
+    slices of rows are formatted at once on several threads (pyarrow releases the GIL) and written
+    in order: the bytes of one pass over the whole table.
+    """
+    def text(lo: int) -> pa.Buffer:
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table.slice(lo, CSV_SLICE_ROWS), sink,
+                        write_options=pacsv.WriteOptions(include_header=lo == 0, quoting_style="needed"))
+        return sink.getvalue()
+
+    starts = range(0, max(table.num_rows, 1), CSV_SLICE_ROWS)
+    with open(path, "wb") as fh:
+        if CSV_WORKERS == 1 or len(starts) == 1:
+            for lo in starts:
+                fh.write(text(lo))
+            return
+        with ThreadPoolExecutor(max_workers=CSV_WORKERS) as pool:
+            pending: deque[Future[pa.Buffer]] = deque()
+            for lo in starts:  # at most two slices per thread held in memory
+                pending.append(pool.submit(text, lo))
+                if len(pending) > 2 * CSV_WORKERS:
+                    fh.write(pending.popleft().result())
+            while pending:
+                fh.write(pending.popleft().result())
 
 
 def _text_paths(schema: pa.Schema) -> list[str]:

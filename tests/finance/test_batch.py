@@ -230,3 +230,41 @@ def test_pass_with_support_reusing_the_pass_without_gives_the_full_pass_bit_for_
     flows = batch_cash_flows(options, tax, cap, table, loss_carry_forward_years=4).net
     np.testing.assert_array_equal(net[with_items], flows[with_items])
     pd.testing.assert_frame_equal(batch_appraise(options, tax, rate, cap, table, **kw), pd.DataFrame(full))
+
+
+def test_filled_is_np_full_with_one_object_per_array():
+    from finance.batch import filled
+
+    for value in ("after_tax, with support", "", None, 1.5):
+        a, b = filled(5, value), np.full(5, value, dtype=object)
+        assert a.dtype == object and a.shape == (5,) and a.tolist() == b.tolist()
+        assert all(x is value for x in a)  # the one object, not a copy per cell
+    assert filled(0, "x").shape == (0,)
+
+
+def test_net_out_of_the_pass_over_all_rows_holds_every_flow_and_changes_no_figure():
+    """The kernel writes the blocks as wide as net_out straight into its rows, the narrower blocks
+    are copied: either way net_out holds batch_cash_flows' flows and the figures are bit for bit
+    those of the pass without net_out."""
+    from finance.batch import batch_columns
+
+    rng = np.random.default_rng(31)
+    n = 200
+    options = random_options(rng, n)
+    life = np.where(np.arange(n) < 100, rng.integers(1, 6, n), rng.integers(1, 21, n))  # narrow blocks first
+    life[150] = 20
+    options = options.assign(lifetime_years=life, depreciation_years=np.minimum(options["depreciation_years"], life))
+    items = random_items(rng, options)
+    table = item_table(items)
+    tax, rate, cap = rng.uniform(0, 0.4, n), rng.uniform(-0.05, 0.15, n), rng.random(n) < 0.5
+    for support in (None, table):
+        kw = dict(loss_carry_forward_years=4, chunk_rows=25, workers=2)
+        net = np.zeros((n, 21))
+        got = batch_columns(options, tax, rate, cap, support, net_out=net, **kw)
+        ref = batch_columns(options, tax, rate, cap, support, **kw)
+        for name in ref:
+            if ref[name].dtype == object:
+                assert list(got[name]) == list(ref[name]), name
+            else:
+                np.testing.assert_array_equal(got[name].view(np.int64), ref[name].view(np.int64), err_msg=name)
+        np.testing.assert_array_equal(net, batch_cash_flows(options, tax, cap, support, loss_carry_forward_years=4).net)

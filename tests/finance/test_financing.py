@@ -255,3 +255,25 @@ def test_risk_draws_use_the_enterprises_inflation_as_appraise_does():
     sim = simulate(opts, ents, on, draws=4, seed=1, spreads=dict.fromkeys(UNCERTAIN_INPUTS, 0.0))
     npv_appraise = appraise_table(opts, ents, on)[0]["npv"].to_numpy()
     assert sim.npv[:, 0] == pytest.approx(npv_appraise, rel=1e-9)
+
+
+def test_equity_is_skipped_only_where_no_option_can_have_debt(monkeypatch):
+    # the validator fills debt_repayment with its default: with no share, rate or term the equity
+    # pass reads no debt terms at all (every row 'no debt'); a repayment outside the allowed ones is
+    # still refused
+    import finance.equity as equity
+
+    opts = random_options(np.random.default_rng(5), 30)
+    with monkeypatch.context() as m:
+        m.setattr(equity, "debt_terms", lambda _: pytest.fail("debt terms read on options without debt"))
+        for how in ("annuity", " Linear ", "", None):
+            e = equity_flows(opts.assign(debt_repayment=how), 0.25)
+            assert e.rows.size == 0
+            res = equity_appraise(opts.assign(debt_repayment=how), 0.25, 0.08)
+            assert res["equity_npv"].isna().all() and (res["equity_irr_reason"] == "no debt").all()
+    with pytest.raises(ValueError, match="options row 7: field 'debt_repayment' must be one of"):
+        equity_flows(opts.assign(debt_repayment=["annuity"] * 7 + ["bullet"] + ["annuity"] * 22), 0.25)
+    with_debt = opts.assign(debt_repayment="annuity", debt_share=np.where(np.arange(30) == 3, 0.5, np.nan),
+                            debt_rate=np.where(np.arange(30) == 3, 0.05, np.nan),
+                            debt_term_years=np.where(np.arange(30) == 3, 5.0, np.nan))
+    assert equity_flows(with_debt, 0.25).rows.tolist() == [3]

@@ -161,3 +161,32 @@ def test_threaded_flows_are_the_one_thread_flows(monkeypatch):
     two = item_values(opts, 0.25, 0.08, False, support, by_year=True, workers=2)
     np.testing.assert_array_equal(two.by_year, one.by_year)
     np.testing.assert_array_equal(two.npv_effect, one.npv_effect)
+
+
+def test_items_in_any_table_order_keep_their_values_and_the_given_arrays_change_nothing():
+    """A table not grouped by option (shuffled here; the engine's table is grouped already) values
+    each item as the grouped table does, bit for bit; the validated item arrays handed in
+    (finance.batch._support_arrays, as appraise does) give the same values as the table."""
+    from finance.batch import _support_arrays, option_arrays
+    from tests.finance.random_cases import item_table, random_items, random_options
+
+    rng = np.random.default_rng(13)
+    n = 80
+    opts = random_options(rng, n)
+    support = item_table(random_items(rng, opts))
+    tax, rate, cap = rng.uniform(0, 0.35, n), rng.uniform(0.0, 0.15, n), rng.random(n) < 0.6
+    assert (np.diff(support["row"].to_numpy()) >= 0).all() and support["row"].duplicated().any()
+    grouped = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=5, by_year=True)
+    shuffled = support.iloc[rng.permutation(len(support))].reset_index(drop=True)
+    got = item_values(opts, tax, rate, cap, shuffled, loss_carry_forward_years=5, by_year=True)
+    # grouped by a stable sort (each option's items in the shuffled table's order), valued again
+    restore = np.argsort(shuffled["row"].to_numpy(), kind="stable")
+    again = item_values(opts, tax, rate, cap, shuffled.iloc[restore].reset_index(drop=True),
+                        loss_carry_forward_years=5, by_year=True)
+    np.testing.assert_array_equal(got.npv_effect[restore], again.npv_effect)
+    np.testing.assert_array_equal(got.cash_value[restore], again.cash_value)
+    np.testing.assert_array_equal(got.by_year[restore], again.by_year)
+    arrays = _support_arrays(support, n, option_arrays(opts)["lifetime_years"])
+    given = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=5, by_year=True, support_arrays=arrays)
+    np.testing.assert_array_equal(given.npv_effect, grouped.npv_effect)
+    np.testing.assert_array_equal(given.by_year, grouped.by_year)

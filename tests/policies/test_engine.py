@@ -88,3 +88,35 @@ def test_tax_regime() -> None:
     assert nl["corporate_rate"] == 0.258 and nl["loss_carry_forward_years"] is None and nl["unverified"]
     assert tax_regime("none", date(2025, 1, 1))["corporate_rate"] == 0.0
     assert tax_regime("DE", date(2032, 6, 1))["corporate_rate"] == 0.2455  # 10 % x 1.055 + 14 %
+
+
+def test_assembled_table_is_the_pieces_stacked_and_sorted_by_row():
+    """Columns that every piece gives as the same scalar skip the concatenation and sort: the table
+    is cell for cell the pieces' rows stacked and stably sorted by row (the second method)."""
+    from policies.engine import _DEFAULTS, _assemble
+    from policies.items import ITEM_COLUMNS
+
+    pieces = [
+        {"row": np.array([4, 0, 2]), "instrument_id": "A", "kind": "grant", "amount": np.array([1.0, 2.0, 3.0]),
+         "year": 0, "carry_forward_years": None, "loan_rate": 0.0, "taxable": True},
+        {"row": np.array([1, 4]), "instrument_id": "B", "kind": "tax_credit", "amount": np.array([5.0, 6.0]),
+         "year": 1, "carry_forward_years": 5, "loan_rate": 0, "taxable": 1},
+        {"row": np.array([0, 3]), "instrument_id": np.array(["C", "D"], dtype=object), "kind": "grant",
+         "amount": 7.5, "year": np.array([2, 3]), "carry_forward_years": None, "loan_rate": 0.0, "taxable": True},
+    ]
+    for p in pieces:
+        p.update(name=f"rule {p['instrument_id']}", pack="XX", pack_version="1", source="Act s. 1")
+    got = _assemble(pieces)
+    rows = []
+    for p in pieces:
+        for j in range(p["row"].size):
+            rows.append({c: (v[j] if isinstance(v, np.ndarray) else v)
+                         for c in ITEM_COLUMNS for v in [p[c] if c in p else _DEFAULTS[c]]})
+    expected = sorted(rows, key=lambda r: int(r["row"]))  # Python's sort is stable
+    assert list(got.columns) == list(ITEM_COLUMNS) and len(got) == len(expected)
+    for c in ITEM_COLUMNS:
+        want = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in (r[c] for r in expected)]
+        have = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
+                for v in got[c].astype(object).tolist()]
+        assert have == want, c
+    assert got["carry_forward_years"].tolist()[:3] == [pd.NA, pd.NA, 5]

@@ -61,3 +61,43 @@ def test_nested_json_only_converts_the_nested_columns():
     assert got.column("support").to_pylist() == whole.column("support").to_pylist()
     assert got.column("support").to_pylist()[1] == "[]"
     assert got.select(frame.columns.tolist()).equals(table.select(frame.columns.tolist()))
+
+
+def _with_categories() -> Records:
+    frame = _frame().assign(pack=pd.Categorical(["NL", None, "=cmd", "NL"]))  # a formula, escaped in CSV
+    items = pd.DataFrame({"row": [0, 0, 2, 3], "amount": [1.0, np.nan, 2.5, 4.0],
+                          "kind": pd.Categorical(["grant", "tax_credit", None, "grant"]),
+                          "source": pd.Categorical(["Wet A, art. 1", "=HYPERLINK()", "Wet A, art. 1", None])})
+    return Records(frame, {"support": Nested(items, ("kind", "amount", "source"))})
+
+
+def test_dictionaries_hold_the_decoded_tables_values():
+    rec = _with_categories()
+    decoded, coded = rec.to_arrow(), rec.to_arrow(dictionaries=True)
+    assert pa.types.is_dictionary(coded.schema.field("pack").type)
+    assert not coded.equals(decoded) and coded.cast(decoded.schema).equals(decoded)
+    assert decoded.column("support").to_pylist()[2] == [{"kind": None, "amount": 2.5, "source": "Wet A, art. 1"}]
+
+
+def test_csv_and_json_of_dictionaries_are_the_bytes_of_the_decoded_table(tmp_path):
+    rec = _with_categories()
+    for fmt in ("csv", "json"):
+        rw._write_file(rec.to_arrow(), fmt, str(tmp_path / f"plain.{fmt}"))
+        rw.write(rec, fmt, tmp_path / f"written.{fmt}")
+        assert (tmp_path / f"written.{fmt}").read_bytes() == (tmp_path / f"plain.{fmt}").read_bytes()
+    assert ',"\'=cmd","[' in (tmp_path / "written.csv").read_text()  # the categorical formula escaped
+
+
+def test_csv_written_in_slices_on_threads_is_the_bytes_of_one_pass(tmp_path, monkeypatch):
+    frame = pd.concat([_frame()] * 5, ignore_index=True).assign(
+        note=["a,b", 'say "x"', "line\nbreak", None, ""] * 4)
+    table = Records(frame).to_arrow()
+    pacsv.write_csv(table, tmp_path / "one.csv",
+                    write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    for rows, workers in ((3, 2), (7, 3), (1, 1), (100, 2)):
+        monkeypatch.setattr(rw, "CSV_SLICE_ROWS", rows)
+        monkeypatch.setattr(rw, "CSV_WORKERS", workers)
+        rw._write_csv(table, str(tmp_path / "sliced.csv"))
+        assert (tmp_path / "sliced.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    rw._write_csv(table.slice(0, 0), str(tmp_path / "empty.csv"))
+    assert (tmp_path / "empty.csv").read_text().count("\n") == 1  # the header alone
