@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from finance.appraise import AppraisalInputs, appraisal_inputs, with_inflation
+from finance.batch import option_arrays
 from programme.appraisal import flows_and_metrics
 
 __all__ = ["Baseline", "baseline", "IRR_AUTO_LIMIT"]
@@ -48,6 +49,7 @@ class Baseline:
     enterprise_code: np.ndarray
     loss_carry_forward_years: np.ndarray  # per option, the regime's limit without tax capacity, NaN = none [yr]
     inputs: AppraisalInputs | None = None  # the resolved inputs (tax rates by year, depreciation schedules)
+    arrays: dict[str, np.ndarray] | None = None  # finance.batch.option_arrays of options (read once, by every pass)
 
     def years(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray | None]:
         """Tax rates by year and depreciation schedules of the options (at ``rows``), as batch keywords."""
@@ -107,12 +109,13 @@ def _baseline(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, w
     ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
     # the no-support flows are all that is left; `alongside` (the engine's first run, which reads none of
     # them) runs on another thread meanwhile
+    arrays = option_arrays(opt)
     partial = Baseline(opt, enterprises, tax, disc, cap, pd.DataFrame(), np.zeros((0, 0)), None, np.zeros(0, dtype=np.int64),
-                       irr, ent_rate, codes, loss, inputs)
+                       irr, ent_rate, codes, loss, inputs, arrays)
     with ThreadPoolExecutor(max_workers=1) as pool:
         side = pool.submit(alongside, partial) if alongside is not None else None
         net, life, m = flows_and_metrics(opt, tax, cap, disc, None, loss_carry_forward_years=loss, with_irr=irr,
-                                         **inputs.years())
+                                         arrays=arrays, **inputs.years())
         extra = side.result() if side is not None else None
     return dataclasses.replace(partial, metrics=m, net=net, life=life), extra
 

@@ -84,10 +84,13 @@ import pandas as pd
 
 from programme.uptake import DecisionRule, uptake_probability
 
-__all__ = ["ExclusiveChoice", "rank_score", "choose_one", "member_rank", "take_rows", "PER_OPTION_FRAMES"]
+__all__ = ["ExclusiveChoice", "rank_score", "choose_one", "member_rank", "take_rows", "PER_OPTION_FRAMES", "PER_OPTION_ARRAYS"]
 
 #: Fields of ``programme.budget.Baseline`` holding one row per option (sliced by :func:`take_rows`).
 PER_OPTION_FRAMES: tuple[str, ...] = ("options", "metrics")
+
+#: Fields of ``programme.baseline.Baseline`` holding a dict of per-option arrays (each sliced by :func:`take_rows`).
+PER_OPTION_ARRAYS: tuple[str, ...] = ("arrays",)
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,8 @@ def take_rows(base: Any, rows: np.ndarray) -> Any:
             changes[f.name] = pd.factorize(np.asarray(v)[rows])[0].astype(np.int64)
         elif f.name in PER_OPTION_FRAMES:
             changes[f.name] = v.iloc[rows].reset_index(drop=True)
+        elif f.name in PER_OPTION_ARRAYS and v is not None:
+            changes[f.name] = {k: a[rows] for k, a in v.items()}
         elif isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n:
             changes[f.name] = v[rows]
     return dataclasses.replace(base, **changes)

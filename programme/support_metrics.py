@@ -84,7 +84,14 @@ def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray, keep: dict
     sup = support.assign(row=rows_s)
     net, _, m = flows_and_metrics(opt, b.tax_rate[rows], b.tax_capacity[rows], b.discount_rate[rows], sup,
                                   loss_carry_forward_years=b.loss_carry_forward_years[rows], with_irr=b.with_irr,
-                                  **b.years(None if whole else rows))
+                                  arrays=_arrays_at(b, None if whole else rows), **b.years(None if whole else rows))
     if keep is not None and whole:
         keep["net"] = net
     return m
+
+
+def _arrays_at(b: Baseline, rows: np.ndarray | None) -> dict[str, np.ndarray] | None:
+    """The baseline's ``option_arrays`` of the options at ``rows`` (all when None); None where it has none."""
+    if b.arrays is None or rows is None:
+        return b.arrays
+    return {k: v[rows] for k, v in b.arrays.items()}
