@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from policies.engine import support_table
-from programme.baseline import Baseline
+from programme.baseline import Baseline, first_rows
 from programme.caps import amount_caps, uncapped_enterprises
 from programme.exclusive import ExclusiveChoice, choose_one, member_rank, rank_score, take_rows
 from programme.support_metrics import _metrics_with
@@ -274,9 +274,9 @@ def _allocate(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[str
 
 def _per_code(b: Baseline, ent: pd.DataFrame) -> pd.DataFrame:
     """The enterprises as the engine reads them (the first row of an id), one row per enterprise code."""
-    _, first_of = np.unique(b.enterprise_code, return_index=True)
+    first_of = first_rows(b.enterprise_code)
     ent = ent.drop_duplicates("enterprise_id")
-    pos = pd.Index(ent["enterprise_id"]).get_indexer(b.options["enterprise_id"].to_numpy()[first_of])
+    pos = pd.Index(ent["enterprise_id"]).get_indexer(b.options["enterprise_id"].iloc[first_of].to_numpy())
     return ent.iloc[pos].reset_index(drop=True)
 
 

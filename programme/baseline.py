@@ -23,7 +23,7 @@ from finance.appraise import AppraisalInputs, appraisal_inputs, with_inflation
 from finance.batch import option_arrays
 from programme.appraisal import flows_and_metrics
 
-__all__ = ["Baseline", "baseline", "IRR_AUTO_LIMIT"]
+__all__ = ["Baseline", "baseline", "first_rows", "IRR_AUTO_LIMIT"]
 
 #: Up to this many options :func:`baseline` computes IRRs by default.
 IRR_AUTO_LIMIT: int = 200_000
@@ -105,8 +105,8 @@ def _baseline(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, w
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"options row {i}: field 'discount_rate' is {disc[i]!r} (expected a number > -1)")
     irr = len(opt) <= IRR_AUTO_LIMIT if with_irr is None else bool(with_irr)
-    ent_ids, first = np.unique(codes, return_index=True)
-    ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].to_numpy()[first])
+    first = first_rows(codes)
+    ent_rate = pd.Series(tax[first], index=opt["enterprise_id"].iloc[first].to_numpy())
     # the no-support flows are all that is left; `alongside` (the engine's first run, which reads none of
     # them) runs on another thread meanwhile
     arrays = option_arrays(opt)
@@ -131,3 +131,22 @@ def _enterprise_codes(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple
     if other.any():
         ent[other] = len(uniques) + pd.factorize(enterprises["enterprise_id"].to_numpy()[other])[0]
     return codes.astype(np.int64), ent
+
+
+def first_rows(codes: np.ndarray) -> np.ndarray:
+    """Position of the first option of each enterprise code 0, 1, ...: ``np.unique(codes, return_index=True)[1]``.
+
+    Codes numbered in order of first appearance (``Baseline.enterprise_code``) need no sort: the
+    first appearances are where the running maximum grows.  Other codes take ``np.unique``.
+    """
+    codes = np.asarray(codes)
+    if codes.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    top = np.maximum.accumulate(codes)
+    new = np.empty(codes.size, dtype=bool)
+    new[0] = True
+    np.greater(top[1:], top[:-1], out=new[1:])
+    first = np.flatnonzero(new)
+    if codes[0] != 0 or not np.array_equal(codes[first], np.arange(first.size)):
+        return np.unique(codes, return_index=True)[1]
+    return first

@@ -134,6 +134,20 @@ def _col(support: pd.DataFrame, name: str, default: float) -> np.ndarray:
     return pd.to_numeric(support[name], errors="coerce").to_numpy(dtype=float)
 
 
+def _text_categorical(values: pd.Series) -> pd.Categorical:
+    """``pd.Categorical(values.astype(str))`` (categories: the distinct texts, sorted), from the categories
+    of a categorical column (the engine's) instead of a million texts."""
+    if not isinstance(values.dtype, pd.CategoricalDtype) or (values.array.codes < 0).any():
+        return pd.Categorical(values.astype(str))
+    codes = values.array.codes
+    used = np.zeros(len(values.cat.categories), dtype=bool)
+    used[codes] = True
+    small = pd.Categorical(pd.Series(values.cat.categories[used]).astype(str))  # texts of the categories in use
+    recode = np.full(used.size, -1, dtype=np.int64)
+    recode[used] = small.codes
+    return pd.Categorical.from_codes(recode[codes], dtype=small.dtype)
+
+
 def _dense(rows: np.ndarray, ids: pd.Categorical, kinds: pd.Categorical, mat: np.ndarray) -> pd.DataFrame:
     i, t = np.nonzero(mat)
     return pd.DataFrame({"row": rows[i], "instrument_id": ids[i], "kind": kinds[i], "t": t, "outlay": mat[i, t]})
@@ -282,8 +296,8 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         bad = int(np.flatnonzero((rows < 0) | (rows >= n_opt))[0])
         raise ValueError(f"support row {bad}: field 'row' is {rows[bad]} (expected 0..{n_opt - 1})")
     # instrument ids and kinds as categorical codes: a million rows share a handful of values
-    id_cat = pd.Categorical(support["instrument_id"].astype(str))
-    kind_cat = pd.Categorical(support["kind"].astype(str))
+    id_cat = _text_categorical(support["instrument_id"])
+    kind_cat = _text_categorical(support["kind"])
     kinds = list(kind_cat.categories)
     known = {"grant", "tax_deduction", "tax_credit", "depreciation", "tax_holiday", "soft_loan"}
     bad = [k for k in kinds if k not in known]
