@@ -142,11 +142,20 @@ class ProgrammeResult:
     outlay: pd.DataFrame | None = field(default=None, repr=False)
 
 
-def _lifetime(opt: pd.DataFrame, col: str) -> np.ndarray:
+def _lifetime(opt: pd.DataFrame, col: str, life: np.ndarray | None = None) -> np.ndarray:
+    """The yearly effect ``col`` over each option's life (``life``: the lifetimes, when already read)."""
     if col not in opt.columns:
         return np.zeros(len(opt))
     v = pd.to_numeric(opt[col], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    return v * pd.to_numeric(opt["lifetime_years"]).to_numpy(dtype=float)
+    return v * (pd.to_numeric(opt["lifetime_years"]).to_numpy(dtype=float) if life is None else life)
+
+
+def _is_value(column: pd.Series, value: str) -> np.ndarray:
+    """``column.to_numpy() == value``; a categorical column compared on its codes (no million texts)."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and all(isinstance(c, str) for c in column.cat.categories):
+        cats = list(column.cat.categories)
+        return column.array.codes == cats.index(value) if value in cats else np.zeros(len(column), dtype=bool)
+    return column.to_numpy() == value
 
 
 def run_programme(
@@ -288,7 +297,7 @@ def run_programme(
         total = 0.0
     if abs(float(deadweight.sum())) <= noise:
         deadweight = np.zeros_like(deadweight)
-    grant_mask = out["kind"].to_numpy() == "grant"
+    grant_mask = _is_value(out["kind"], "grant")
     grants = float((amt * p1[rows])[grant_mask].sum())
     inv = pd.to_numeric(opt["investment"]).to_numpy(dtype=float)
     supported_inv = float((p1 * inv)[eligible].sum())
@@ -311,8 +320,9 @@ def run_programme(
         "pv_deadweight_share": pv_dw / pv if pv > 0 else float("nan"),
         "pv_leverage": (supported_inv - pv) / pv if pv > 0 else float("nan"),
     })
+    life = pd.to_numeric(opt["lifetime_years"]).to_numpy(dtype=float)
     for col, suffix in EFFECTS.items():
-        life_effect = _lifetime(opt, col)
+        life_effect = _lifetime(opt, col, life)
         # over all options: where support makes an enterprise switch alternatives, the option given up
         # (eligible or not) subtracts its effects; elsewhere p1 == p0 outside the eligible options
         add = float(((p1 - p0) * life_effect).sum())

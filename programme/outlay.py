@@ -60,10 +60,14 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 from numba import njit
 
+from finance.appraise import WORKERS
 from finance.financing import amortise
 from finance.inflation import deflator
 from policies.items import ITEM_COLUMNS
@@ -188,14 +192,44 @@ def _tax_forgone(support: pd.DataFrame, sub: np.ndarray, mine: np.ndarray, rows:
     w = np.require(net_with, dtype=float, requirements=["C"]) if net_with is not None else empty
     wo = np.require(net_without, dtype=float, requirements=["C"]) if net_without is not None else empty
     other = np.require(other, dtype=float, requirements=["C"])
-    count = np.empty(len(src), dtype=np.int64)
-    _count_nonzero(w, wo, other, opt_rows, src, width, count)
+    # the items in consecutive spans, one per thread (the kernels release the GIL; each item's entries
+    # go to the same places whatever the spans)
+    m = len(src)
+    parts = max(1, min(WORKERS, m // _SPAN_ITEMS))
+    cuts = [m * k // parts for k in range(parts + 1)]
+    spans = list(zip(cuts[:-1], cuts[1:]))
+    count = np.empty(m, dtype=np.int64)
+
+    def counted(span: tuple[int, int]) -> None:
+        a, b = span
+        _count_nonzero(w, wo, other, opt_rows[a:b], src[a:b], width, count[a:b])
+
+    _each(counted, spans)
     offsets = np.concatenate(([0], np.cumsum(count)))
     item = np.empty(int(offsets[-1]), dtype=np.int64)
     t = np.empty(item.size, dtype=np.int64)
     value = np.empty(item.size)
-    _fill_nonzero(w, wo, other, opt_rows, src, width, offsets, item, t, value)
+
+    def filled(span: tuple[int, int]) -> None:
+        a, b = span
+        _fill_nonzero(w, wo, other, opt_rows[a:b], src[a:b], width, offsets[a:b + 1], item, t, value)
+        item[offsets[a]:offsets[b]] += a  # the kernel numbers the span's items from 0
+
+    _each(filled, spans)
     return item, t, value
+
+
+#: Fewest items per thread of the tax-forgone kernels (below, one thread).
+_SPAN_ITEMS: int = 65536
+
+
+def _each(run: Callable[[tuple[int, int]], None], spans: list[tuple[int, int]]) -> None:
+    """``run`` on every span, on one thread per span where there are several."""
+    if len(spans) == 1:
+        run(spans[0])
+        return
+    with ThreadPoolExecutor(max_workers=len(spans)) as pool:
+        list(pool.map(run, spans))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
