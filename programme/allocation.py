@@ -18,6 +18,7 @@ from policies.engine import support_table
 from programme.baseline import Baseline, first_rows
 from programme.caps import amount_caps, uncapped_enterprises
 from programme.exclusive import ExclusiveChoice, choose_one, member_rank, rank_score, take_rows
+from programme.outlay import is_value
 from programme.support_metrics import _metrics_with
 from programme.uptake import DecisionRule, uptake_probability
 from screening.excludes import exclusive_groups
@@ -70,8 +71,9 @@ def _support_for(b: Baseline, ent: pd.DataFrame, on_date: date, params: Mapping[
         support_table(*named, on_date, params)
         raise
     if len(support):
-        keep = (support["amount"].to_numpy(dtype=float) != 0) | (support["kind"].to_numpy() == "tax_holiday")
-        support = support[keep].reset_index(drop=True)
+        keep = (support["amount"].to_numpy(dtype=float) != 0) | is_value(support["kind"], "tax_holiday")
+        # all kept (the usual case): the table as it is, not a copy of every column
+        support = support.reset_index(drop=True) if keep.all() else support[keep].reset_index(drop=True)
     if rows is not None and len(support):
         support["row"] = np.asarray(rows, dtype=np.int64)[support["row"].to_numpy(dtype=np.int64)]
     return support

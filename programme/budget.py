@@ -73,7 +73,7 @@ import pandas as pd
 
 from programme.allocation import APPLY_PROBABILITY, _allocate_exclusive, _per_code, _probabilities, _support_for
 from programme.baseline import Baseline, _baseline, baseline
-from programme.outlay import GOVERNMENT_DISCOUNT_RATE, outlay_table, present_value_factor
+from programme.outlay import GOVERNMENT_DISCOUNT_RATE, is_value, outlay_table, present_value_factor
 from programme.scenarios import Scenario
 from programme.uptake import DecisionRule
 from records.plain import plain
@@ -148,14 +148,6 @@ def _lifetime(opt: pd.DataFrame, col: str, life: np.ndarray | None = None) -> np
         return np.zeros(len(opt))
     v = pd.to_numeric(opt[col], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     return v * (pd.to_numeric(opt["lifetime_years"]).to_numpy(dtype=float) if life is None else life)
-
-
-def _is_value(column: pd.Series, value: str) -> np.ndarray:
-    """``column.to_numpy() == value``; a categorical column compared on its codes (no million texts)."""
-    if isinstance(column.dtype, pd.CategoricalDtype) and all(isinstance(c, str) for c in column.cat.categories):
-        cats = list(column.cat.categories)
-        return column.array.codes == cats.index(value) if value in cats else np.zeros(len(column), dtype=bool)
-    return column.to_numpy() == value
 
 
 def run_programme(
@@ -297,7 +289,7 @@ def run_programme(
         total = 0.0
     if abs(float(deadweight.sum())) <= noise:
         deadweight = np.zeros_like(deadweight)
-    grant_mask = _is_value(out["kind"], "grant")
+    grant_mask = is_value(out["kind"], "grant")
     grants = float((amt * p1[rows])[grant_mask].sum())
     inv = pd.to_numeric(opt["investment"]).to_numpy(dtype=float)
     supported_inv = float((p1 * inv)[eligible].sum())

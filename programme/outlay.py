@@ -72,7 +72,7 @@ from finance.financing import amortise
 from finance.inflation import deflator
 from policies.items import ITEM_COLUMNS
 
-__all__ = ["OUTLAY_COLUMNS", "GOVERNMENT_DISCOUNT_RATE", "outlay_table", "present_value_factor"]
+__all__ = ["OUTLAY_COLUMNS", "GOVERNMENT_DISCOUNT_RATE", "outlay_table", "present_value_factor", "is_value"]
 
 #: Columns of :func:`outlay_table`.
 OUTLAY_COLUMNS: tuple[str, ...] = ("row", "instrument_id", "kind", "t", "outlay")
@@ -136,6 +136,14 @@ def _col(support: pd.DataFrame, name: str, default: float) -> np.ndarray:
     if name not in support.columns:
         return np.full(len(support), default, dtype=float)
     return pd.to_numeric(support[name], errors="coerce").to_numpy(dtype=float)
+
+
+def is_value(column: pd.Series, value: str) -> np.ndarray:
+    """``column.to_numpy() == value``; a categorical column compared on its codes (no million texts)."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and all(isinstance(c, str) for c in column.cat.categories):
+        cats = list(column.cat.categories)
+        return column.array.codes == cats.index(value) if value in cats else np.zeros(len(column), dtype=bool)
+    return column.to_numpy() == value
 
 
 def _text_categorical(values: pd.Series) -> pd.Categorical:

@@ -81,7 +81,7 @@ def _metrics_of(b: Baseline, support: pd.DataFrame, rows: np.ndarray, keep: dict
         del cum1
         return m1
     opt = b.options if whole else b.options.iloc[rows].reset_index(drop=True)
-    sup = support.assign(row=rows_s)
+    sup = support if whole else support.assign(row=rows_s)  # whole: local rows are the rows
     net, _, m = flows_and_metrics(opt, b.tax_rate[rows], b.tax_capacity[rows], b.discount_rate[rows], sup,
                                   loss_carry_forward_years=b.loss_carry_forward_years[rows], with_irr=b.with_irr,
                                   arrays=_arrays_at(b, None if whole else rows), **b.years(None if whole else rows))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from programme.baseline import first_rows
-from programme.outlay import _text_categorical
+from programme.outlay import _text_categorical, is_value
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -28,3 +28,10 @@ def test_text_categorical_is_the_categorical_of_the_texts():
     assert np.array_equal(got.codes, want.codes) and got.dtype == want.dtype
     plain = pd.Series(["x", "y", "x"])
     assert np.array_equal(_text_categorical(plain).codes, pd.Categorical(plain.astype(str)).codes)
+
+
+def test_is_value_compares_the_texts():
+    cat = pd.Series(pd.Categorical(["grant", "tax_credit", None, "grant"], categories=["tax_credit", "grant", "loan"]))
+    for column in (cat, cat.astype(object), pd.Series(["grant", "x", None, "grant"])):
+        for value in ("grant", "loan", "absent"):
+            assert np.array_equal(is_value(column, value), column.to_numpy() == value)
