@@ -177,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     # the kernels compile once per checkout (numba, cached on disk): a small call first, not timed
     run_child(["appraise", "--options", str(files["rank.parquet"]), "--enterprises", str(files["ent.parquet"]),
                "--date", DATE, "--format", "parquet", "--output", str(tmp / "warm.parquet")])
+    # ... and the budget's own kernels (programme.appraisal, programme.outlay), which no appraise compiles
+    subprocess.run([sys.executable, "-m", "programme.warm"], cwd=ROOT, check=True, capture_output=True)
 
     per_option = 0.0
     if only & {"appraise", "csv"}:

@@ -21,7 +21,7 @@ import pandas as pd
 from numba import njit
 
 from finance.appraise import WORKERS
-from finance.batch import batch_cash_flows, batch_irr, batch_metrics
+from finance.batch import _by_row, _check, _flows, _support_arrays, batch_cash_flows, batch_irr, batch_metrics, option_arrays, year_arrays
 from policies.items import ITEM_COLUMNS, SupportItem
 
 __all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support", "payback_years", "payback_from_cumulative",
@@ -297,15 +297,18 @@ def flows_and_metrics(
     with_irr: bool = False,
     block_rows: int = FLOW_BLOCK_ROWS,
     workers: int | None = None,
+    arrays: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Net flows and :func:`decision_metrics` of every option, block by block of options.
 
-    Each block of consecutive options goes through :func:`finance.batch.batch_cash_flows` (every
-    option's flows depend on its own row and items only, so a block's rows are the rows of one
-    pass over all options) and its payback and NPV are taken while its flows are in cache; the
-    blocks run on ``workers`` threads (the kernels release the GIL).  Only the net flows of all
-    options are held: the pre-tax flows, the cumulative flows and the discount factors exist one
-    block at a time.
+    The options and the support items are read and checked once, over all options (the checks and
+    messages of :func:`finance.batch.batch_cash_flows`, rows numbered in ``options``); then each
+    block of consecutive options goes through the compiled cash-flow kernel on its slice of those
+    arrays (every option's flows depend on its own row and items only, so a block's rows are the
+    rows of one pass over all options: the same numbers) and its payback and NPV are taken while
+    its flows are in cache; the blocks run on ``workers`` threads (the kernels release the GIL, and
+    a block runs no pandas).  Only the net flows of all options are held: the pre-tax flows, the
+    cumulative flows and the discount factors exist one block at a time.
 
     Parameters
     ----------
@@ -325,6 +328,9 @@ def flows_and_metrics(
         Options per block.
     workers : int, optional
         Threads; default ``finance.appraise.WORKERS`` (the machine's cores, at most 8).
+    arrays : dict of str -> numpy.ndarray, optional
+        :func:`finance.batch.option_arrays` of ``options``, where the caller has them already
+        (``programme.baseline.Baseline.arrays``); read, not changed.
 
     Returns
     -------
@@ -342,21 +348,23 @@ def flows_and_metrics(
     """
     opt = options.reset_index(drop=True)
     n = len(opt)
+    # the checks of batch_cash_flows, in its order, once over all options
+    arr = option_arrays(opt) if arrays is None else arrays
     tax = np.broadcast_to(np.asarray(tax_rate, dtype=float), (n,))
+    _check(~((tax >= 0) & (tax <= 1)), "tax_rate", "must be in 0..1", tax)
     cap = np.broadcast_to(np.asarray(tax_capacity, dtype=bool), (n,))
     disc = np.broadcast_to(np.asarray(discount_rate, dtype=float), (n,))
-    loss = None if loss_carry_forward_years is None else np.broadcast_to(np.asarray(loss_carry_forward_years, dtype=float), (n,))
-    sup = support if support is not None and len(support) else None
-    if sup is not None:
-        rows = sup["row"].to_numpy(dtype=np.int64)
-        if rows.size > 1 and not bool(np.all(rows[1:] >= rows[:-1])):
-            order = np.argsort(rows, kind="stable")  # grouped by option, the table order kept within one
-            sup, rows = sup.take(order), rows[order]
-        item_bounds = np.searchsorted(rows, np.arange(0, n + block_rows, block_rows).clip(max=n))
+    sup = _support_arrays(support if support is not None and len(support) else None, n, arr["lifetime_years"])
+    loss = np.broadcast_to(np.asarray(np.nan if loss_carry_forward_years is None else loss_carry_forward_years,
+                                      dtype=float), (n,))
+    rate_year, dep_cum = year_arrays(tax_rate_by_year, depreciation_schedule, arr["lifetime_years"])
+    if sup:
+        sup = _by_row(sup)  # grouped by option, the table order kept within one
+        bounds = np.searchsorted(sup["row"], np.arange(n + 1))
+    else:
+        bounds = np.zeros(n + 1, dtype=np.int64)
     spans = [(lo, min(lo + block_rows, n)) for lo in range(0, n, block_rows)]
-    lives = pd.to_numeric(opt["lifetime_years"], errors="coerce").to_numpy(dtype=float, na_value=np.nan) if n else np.zeros(0)
-    top = float(np.nanmax(lives)) if n and not np.isnan(lives).all() else 0.0
-    width = int(top) + 1 if np.isfinite(top) and 0 <= top <= 1000 else 1
+    width = int(arr["lifetime_years"].max()) + 1 if n else 1
     life_all = np.empty(n, dtype=np.int64)
     net = np.empty((n, width))
     npv = np.empty(n)
@@ -367,17 +375,12 @@ def flows_and_metrics(
 
     def run(k: int) -> None:
         lo, hi = spans[k]
-        block_sup = None
-        if sup is not None and item_bounds[k + 1] > item_bounds[k]:
-            block = sup.iloc[item_bounds[k]:item_bounds[k + 1]]
-            block_sup = block.assign(row=block["row"].to_numpy(dtype=np.int64) - lo)
-        flows = batch_cash_flows(opt.iloc[lo:hi], tax[lo:hi], cap[lo:hi], block_sup,
-                                 loss_carry_forward_years=None if loss is None else loss[lo:hi],
-                                 tax_rate_by_year=None if tax_rate_by_year is None else tax_rate_by_year[lo:hi],
-                                 depreciation_schedule=None if depreciation_schedule is None else depreciation_schedule[lo:hi])
+        a, b = bounds[lo], bounds[hi]
+        flows = _flows({c: v[lo:hi] for c, v in arr.items()}, tax[lo:hi], cap[lo:hi],
+                       {c: v[a:b] for c, v in sup.items()} if b > a else {}, loss[lo:hi], bounds=bounds[lo:hi + 1] - a,
+                       rate_year=None if rate_year is None else rate_year[lo:hi],
+                       dep_cum=None if dep_cum is None else dep_cum[lo:hi])
         w = flows.net.shape[1]
-        if w > width:
-            raise ValueError("internal: a block's flows are wider than the options' longest life")
         life_all[lo:hi] = flows.life
         net[lo:hi, :w] = flows.net
         net[lo:hi, w:] = 0.0
@@ -387,20 +390,14 @@ def flows_and_metrics(
             b = min(a + _NPV_BLOCK, hi)
             npv[a:b] = np.einsum("ij,ij->i", net[a:b], table[which[a:b]])
 
-    try:
-        if workers is None:
-            workers = WORKERS
-        if workers > 1 and len(spans) > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(run, range(len(spans))))
-        else:
-            for k in range(len(spans)):
-                run(k)
-    except ValueError:
-        # the same checks over all options name the row of `options` (a block numbers its own rows)
-        batch_cash_flows(opt, tax, cap, sup, loss_carry_forward_years=loss, tax_rate_by_year=tax_rate_by_year,
-                         depreciation_schedule=depreciation_schedule)
-        raise
+    if workers is None:
+        workers = WORKERS
+    if workers > 1 and len(spans) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, range(len(spans))))
+    else:
+        for k in range(len(spans)):
+            run(k)
     out = {"npv": npv, "simple_payback_years": payback}
     if with_irr:
         out["irr"] = batch_irr(net)[0]

@@ -84,10 +84,17 @@ import pandas as pd
 
 from programme.uptake import DecisionRule, uptake_probability
 
-__all__ = ["ExclusiveChoice", "rank_score", "choose_one", "member_rank", "take_rows", "PER_OPTION_FRAMES"]
+__all__ = ["ExclusiveChoice", "rank_score", "choose_one", "member_rank", "take_rows", "PER_OPTION_FRAMES", "PER_OPTION_ARRAYS", "PER_OPTION_RECORDS"]
 
 #: Fields of ``programme.budget.Baseline`` holding one row per option (sliced by :func:`take_rows`).
 PER_OPTION_FRAMES: tuple[str, ...] = ("options", "metrics")
+
+#: Fields of ``programme.baseline.Baseline`` holding a dict of per-option arrays (each sliced by :func:`take_rows`).
+PER_OPTION_ARRAYS: tuple[str, ...] = ("arrays",)
+
+#: Fields of ``programme.baseline.Baseline`` holding a record of per-option arrays (``inputs``, the
+#: resolved appraisal inputs with the tax rates by year and depreciation schedules; its arrays sliced).
+PER_OPTION_RECORDS: tuple[str, ...] = ("inputs",)
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,8 @@ def member_rank(group: np.ndarray) -> np.ndarray:
 def take_rows(base: Any, rows: np.ndarray) -> Any:
     """The ``programme.budget.Baseline`` of the options at ``rows`` (positions, increasing).
 
-    Per-option arrays and the frames :data:`PER_OPTION_FRAMES` are sliced; the enterprise codes
+    Per-option arrays, the frames :data:`PER_OPTION_FRAMES`, the arrays of :data:`PER_OPTION_ARRAYS` and of
+    :data:`PER_OPTION_RECORDS` are sliced; the enterprise codes
     are renumbered 0, 1, ... in order of first appearance; enterprise-level fields are kept.
     """
     rows = np.asarray(rows, dtype=np.int64)
@@ -222,6 +230,12 @@ def take_rows(base: Any, rows: np.ndarray) -> Any:
             changes[f.name] = pd.factorize(np.asarray(v)[rows])[0].astype(np.int64)
         elif f.name in PER_OPTION_FRAMES:
             changes[f.name] = v.iloc[rows].reset_index(drop=True)
+        elif f.name in PER_OPTION_ARRAYS and v is not None:
+            changes[f.name] = {k: a[rows] for k, a in v.items()}
         elif isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n:
             changes[f.name] = v[rows]
+        elif f.name in PER_OPTION_RECORDS and v is not None:
+            changes[f.name] = dataclasses.replace(v, **{
+                g.name: getattr(v, g.name)[rows] for g in dataclasses.fields(v)
+                if isinstance(getattr(v, g.name), np.ndarray) and getattr(v, g.name).ndim >= 1 and getattr(v, g.name).shape[0] == n})
     return dataclasses.replace(base, **changes)

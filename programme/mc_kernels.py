@@ -22,7 +22,7 @@ The formulas are those of the general path, written once more per row:
 * the grant rules of :func:`policies.engine._run_pack` (base, eligibility on drawn amounts, rate
   terms, exclusions, per-project cap, the aid ceiling, minimum aid, cumulative caps per enterprise and per year and
   the investment cap per year, spent on the options taken up, in order, as
-  :func:`programme.budget._allocate` defines it).
+  :func:`programme.allocation._allocate` defines it).
 
 Amounts [currency], rates [/1], years [yr].
 """

@@ -60,15 +60,19 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 from numba import njit
 
+from finance.appraise import WORKERS
 from finance.financing import amortise
 from finance.inflation import deflator
 from policies.items import ITEM_COLUMNS
 
-__all__ = ["OUTLAY_COLUMNS", "GOVERNMENT_DISCOUNT_RATE", "outlay_table", "present_value_factor"]
+__all__ = ["OUTLAY_COLUMNS", "GOVERNMENT_DISCOUNT_RATE", "outlay_table", "present_value_factor", "is_value"]
 
 #: Columns of :func:`outlay_table`.
 OUTLAY_COLUMNS: tuple[str, ...] = ("row", "instrument_id", "kind", "t", "outlay")
@@ -134,6 +138,28 @@ def _col(support: pd.DataFrame, name: str, default: float) -> np.ndarray:
     return pd.to_numeric(support[name], errors="coerce").to_numpy(dtype=float)
 
 
+def is_value(column: pd.Series, value: str) -> np.ndarray:
+    """``column.to_numpy() == value``; a categorical column compared on its codes (no million texts)."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and all(isinstance(c, str) for c in column.cat.categories):
+        cats = list(column.cat.categories)
+        return column.array.codes == cats.index(value) if value in cats else np.zeros(len(column), dtype=bool)
+    return column.to_numpy() == value
+
+
+def _text_categorical(values: pd.Series) -> pd.Categorical:
+    """``pd.Categorical(values.astype(str))`` (categories: the distinct texts, sorted), from the categories
+    of a categorical column (the engine's) instead of a million texts."""
+    if not isinstance(values.dtype, pd.CategoricalDtype) or (values.array.codes < 0).any():
+        return pd.Categorical(values.astype(str))
+    codes = values.array.codes
+    used = np.zeros(len(values.cat.categories), dtype=bool)
+    used[codes] = True
+    small = pd.Categorical(pd.Series(values.cat.categories[used]).astype(str))  # texts of the categories in use
+    recode = np.full(used.size, -1, dtype=np.int64)
+    recode[used] = small.codes
+    return pd.Categorical.from_codes(recode[codes], dtype=small.dtype)
+
+
 def _dense(rows: np.ndarray, ids: pd.Categorical, kinds: pd.Categorical, mat: np.ndarray) -> pd.DataFrame:
     i, t = np.nonzero(mat)
     return pd.DataFrame({"row": rows[i], "instrument_id": ids[i], "kind": kinds[i], "t": t, "outlay": mat[i, t]})
@@ -174,14 +200,44 @@ def _tax_forgone(support: pd.DataFrame, sub: np.ndarray, mine: np.ndarray, rows:
     w = np.require(net_with, dtype=float, requirements=["C"]) if net_with is not None else empty
     wo = np.require(net_without, dtype=float, requirements=["C"]) if net_without is not None else empty
     other = np.require(other, dtype=float, requirements=["C"])
-    count = np.empty(len(src), dtype=np.int64)
-    _count_nonzero(w, wo, other, opt_rows, src, width, count)
+    # the items in consecutive spans, one per thread (the kernels release the GIL; each item's entries
+    # go to the same places whatever the spans)
+    m = len(src)
+    parts = max(1, min(WORKERS, m // _SPAN_ITEMS))
+    cuts = [m * k // parts for k in range(parts + 1)]
+    spans = list(zip(cuts[:-1], cuts[1:]))
+    count = np.empty(m, dtype=np.int64)
+
+    def counted(span: tuple[int, int]) -> None:
+        a, b = span
+        _count_nonzero(w, wo, other, opt_rows[a:b], src[a:b], width, count[a:b])
+
+    _each(counted, spans)
     offsets = np.concatenate(([0], np.cumsum(count)))
     item = np.empty(int(offsets[-1]), dtype=np.int64)
     t = np.empty(item.size, dtype=np.int64)
     value = np.empty(item.size)
-    _fill_nonzero(w, wo, other, opt_rows, src, width, offsets, item, t, value)
+
+    def filled(span: tuple[int, int]) -> None:
+        a, b = span
+        _fill_nonzero(w, wo, other, opt_rows[a:b], src[a:b], width, offsets[a:b + 1], item, t, value)
+        item[offsets[a]:offsets[b]] += a  # the kernel numbers the span's items from 0
+
+    _each(filled, spans)
     return item, t, value
+
+
+#: Fewest items per thread of the tax-forgone kernels (below, one thread).
+_SPAN_ITEMS: int = 65536
+
+
+def _each(run: Callable[[tuple[int, int]], None], spans: list[tuple[int, int]]) -> None:
+    """``run`` on every span, on one thread per span where there are several."""
+    if len(spans) == 1:
+        run(spans[0])
+        return
+    with ThreadPoolExecutor(max_workers=len(spans)) as pool:
+        list(pool.map(run, spans))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -282,8 +338,8 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         bad = int(np.flatnonzero((rows < 0) | (rows >= n_opt))[0])
         raise ValueError(f"support row {bad}: field 'row' is {rows[bad]} (expected 0..{n_opt - 1})")
     # instrument ids and kinds as categorical codes: a million rows share a handful of values
-    id_cat = pd.Categorical(support["instrument_id"].astype(str))
-    kind_cat = pd.Categorical(support["kind"].astype(str))
+    id_cat = _text_categorical(support["instrument_id"])
+    kind_cat = _text_categorical(support["kind"])
     kinds = list(kind_cat.categories)
     known = {"grant", "tax_deduction", "tax_credit", "depreciation", "tax_holiday", "soft_loan"}
     bad = [k for k in kinds if k not in known]

@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 .venv/bin/python -m store.seed
-.venv/bin/python -m finance.batch  # compile the numerical kernels once (cached on disk), not on the first click
+.venv/bin/python -m programme.warm  # compile the numerical kernels (finance's and the budget's) once (cached on disk), not on the first click
 exec .venv/bin/streamlit run app.py --server.headless true --server.address "${ADDRESS:-127.0.0.1}" \
     --server.port "${PORT:-8501}" --browser.gatherUsageStats false "$@"

@@ -125,7 +125,7 @@ def test_allocation_matches_the_option_by_option_method(seed, mode, monkeypatch)
     # the no-support flows; order_only: rounds settled by option order alone (no stand-alone shortcut)
     import functools
 
-    from programme import budget
+    from programme import allocation, budget
     rng = np.random.default_rng(seed)
     rows = []
     for e in range(3):
@@ -138,7 +138,7 @@ def test_allocation_matches_the_option_by_option_method(seed, mode, monkeypatch)
     params = {"CA-ECOENERGY-RETROFIT.caps.per_enterprise": float(rng.choice([30_000, 60_000, 100_000]))}
     base = budget.baseline(opts, ents, on_date=ON, with_irr=mode != "grant_shortcut")
     if mode == "order_only":
-        monkeypatch.setattr(budget, "_allocate", functools.partial(budget._allocate, shortcut=False))
+        monkeypatch.setattr(allocation, "_allocate", functools.partial(allocation._allocate, shortcut=False))
     r = run_programme(opts, ents, PACK, params=params, on_date=ON, rule=RULE, base=base)
     support, taken = greedy(opts, ents, params, 3.0)
     o = r.by_option.set_index(["enterprise_id", "option_id"])
@@ -254,13 +254,13 @@ def test_investment_cap_spent_on_taken_up_options_only_and_uncapped_enterprises_
     assert o.loc["b2", "simple_payback_years_no_support"] == pytest.approx(100_000 / 32_500)
     assert r.summary["total_outlay"] == pytest.approx(15_000)
     # the allocation settled by option order alone (no shortcut) is the same, bit for bit
-    from programme import budget
+    from programme import allocation, budget
 
     b = budget.baseline(opts, ents, on_date=on)
     ent = ents.assign(jurisdiction="NL")
     ent["tax_rate"] = ent["enterprise_id"].map(b.enterprise_tax_rate).astype(float)
-    fast = budget._allocate(b, ent, on, params, RULE, pack="NL")
-    slow = budget._allocate(b, ent, on, params, RULE, pack="NL", shortcut=False)
+    fast = allocation._allocate(b, ent, on, params, RULE, pack="NL")
+    slow = allocation._allocate(b, ent, on, params, RULE, pack="NL", shortcut=False)
     pd.testing.assert_frame_equal(fast[1], slow[1], check_exact=True)
     assert fast[0]["amount"].tolist() == slow[0]["amount"].tolist() == pytest.approx([40_000, 40_000, 20_000])
     # the bound of the base cap: enterprise A (50,000) is below 120,000, B (200,000) is not

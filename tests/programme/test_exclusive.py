@@ -321,3 +321,27 @@ def test_choose_one_and_member_rank_by_hand():
     m = pd.DataFrame({"npv": [1.0, np.nan], "simple_payback_years": [np.nan, 2.0]})
     assert rank_score(DecisionRule("payback"), m).tolist() == [-np.inf, -2.0]
     assert rank_score(DecisionRule("npv"), m).tolist() == [1.0, -np.inf]
+
+
+def test_layers_with_depreciation_schedules_read_each_options_own_schedule():
+    """Programme NL run on Danish enterprises (``--all-jurisdictions``): their options' own depreciation
+    schedules (DK balance method, by asset class) go with them into each layer of the exclusive
+    groups.  The EIA investment cap set to EUR 1,000,000 binds in E0, so the layered allocation runs;
+    the chosen options' figures are those of a run without the option given up (no groups then)."""
+    rows = [("E0", "a", 900_000, 300_000, "b", "balance_25"), ("E0", "b", 800_000, 250_000, "a", None),
+            ("E0", "c", 700_000, 260_000, "", None), ("E1", "d", 500_000, 150_000, "", "balance_25")]
+    opts = pd.DataFrame(rows, columns=["enterprise_id", "option_id", "investment", "annual_savings", "excludes", "asset_class"])
+    opts = opts.assign(title="t", category="equipment_modification", lifetime_years=10, annual_cost_change=0.0,
+                       salvage_value=0.0, eligible_investment=opts["investment"], other_grants=0.0, mandatory=False,
+                       energy_saved_mwh=1000.0, co2e_avoided_t=100.0)
+    ents = pd.DataFrame({"enterprise_id": ["E0", "E1"], "name": "e", "jurisdiction": "DK", "size_class": "medium",
+                         "tax_rate": np.nan, "discount_rate": 0.08, "tax_capacity": True})
+    on, rule = date(2025, 6, 1), DecisionRule("payback", payback_limit=4.0)
+    params = {"NL-EIA-2024.caps.investment_per_year": 1_000_000.0}
+    got = run_programme(opts, ents, "NL", params=params, on_date=on, rule=rule).by_option.set_index("option_id")
+    assert got.loc["a", "p_with"] == 1.0 and got.loc["b", "p_with"] == 0.0  # a chosen in its group
+    assert 0 < got.loc["c", "support"] < got.loc["a", "support"]  # c gets what the cap leaves
+    alone = opts[opts["option_id"] != "b"].assign(excludes="").reset_index(drop=True)
+    ref = run_programme(alone, ents, "NL", params=params, on_date=on, rule=rule).by_option.set_index("option_id")
+    cols = ["support", "npv", "simple_payback_years", "npv_no_support", "p_with"]
+    pd.testing.assert_frame_equal(got.loc[["a", "c", "d"], cols], ref.loc[["a", "c", "d"], cols], check_exact=True)

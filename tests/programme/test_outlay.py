@@ -99,7 +99,7 @@ def test_soft_loan_without_a_term_is_refused_by_name():
         outlay_table(table([it]), pd.DataFrame([OPTION]), np.array([0.25]))
 
 
-def test_net_with_shortcut_gives_the_item_values_outlay_bit_for_bit():
+def test_net_with_shortcut_gives_the_item_values_outlay_bit_for_bit(monkeypatch):
     """An option's only tax item read from net_with - net_without is what item_values gives; options with
     several items still go through item_values; the table's order is kept."""
     from finance.batch import batch_cash_flows
@@ -128,3 +128,11 @@ def test_net_with_shortcut_gives_the_item_values_outlay_bit_for_bit():
     got = outlay_table(sup, opts, tax, net_with=net1, **kw)
     pd.testing.assert_frame_equal(got, ref, check_exact=True)
     assert set(ref["instrument_id"]) == {"D", "G", "C"} and len(ref) > n
+
+    # the tax-forgone kernels on several threads, each a span of the items: the same table
+    import programme.outlay as outlay
+
+    monkeypatch.setattr(outlay, "_SPAN_ITEMS", 4)
+    monkeypatch.setattr(outlay, "WORKERS", 3)
+    pd.testing.assert_frame_equal(outlay_table(sup, opts, tax, net_with=net1, **kw), got, check_exact=True)
+    pd.testing.assert_frame_equal(outlay_table(sup, opts, tax, **kw), ref, check_exact=True)

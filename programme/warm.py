@@ -1,0 +1,64 @@
+"""Compile the programme's numerical kernels (or load them from numba's on-disk cache) ahead of use.
+
+numba compiles a kernel on its first call and caches it on disk (``cache=True``, in
+``__pycache__`` beside the source; a cache is stale once its source file changes).  The first
+process that has to compile anything pays numba's and LLVM's start-up as well: a ``cpscreen budget``
+of 1,000,000 options took 8.45 s of user CPU with the programme's kernels not yet cached against
+5.46 s with them cached (the same run otherwise, one run each, 2026-12-02); the first of the CLI
+benchmark's three budgets paid that.  The budget's own
+kernels (:mod:`programme.appraisal`: paybacks; :mod:`programme.outlay`: the tax forgone period by
+period, soft loans) are not among those ``finance.batch.warm_up`` compiles, so a first budget after
+a checkout or an update compiled them.  :func:`warm_up` compiles both sets on two tiny options,
+through the same functions as a real budget (support items of every kind, the outlay with the
+net flows reused), so that the signatures compiled are the ones used later.
+
+Run: ``.venv/bin/python -m programme.warm`` (``scripts/run.sh`` does, before the app starts).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["warm_up"]
+
+
+def warm_up() -> float:
+    """Compile (or load) the kernels of ``finance.batch`` and of the programme budget. [s]
+
+    Returns the seconds it took.
+    """
+    from finance.batch import warm_up as finance_warm_up
+    from policies.items import SUPPORT_KINDS
+    from programme.appraisal import cumulative_payback, flows_and_metrics, payback_from_cumulative
+    from programme.outlay import outlay_table
+
+    start = time.perf_counter()
+    finance_warm_up()
+    options = pd.DataFrame({"investment": [1000.0, 500.0], "annual_savings": [300.0, -20.0],
+                            "lifetime_years": [6, 4], "savings_escalation": [0.02, 0.0], "inflation": [0.0, 0.02]})
+    kinds = list(SUPPORT_KINDS)
+    support = pd.DataFrame({
+        "row": [0] * len(kinds) + [1], "instrument_id": [f"I{k}" for k in range(len(kinds) + 1)], "kind": kinds + ["tax_credit"],
+        "amount": [100.0] * len(kinds) + [50.0], "year": [0, 1, 1, 0, 0, 0, 1],
+        "first_year_share": [np.nan, np.nan, np.nan, 0.5, np.nan, np.nan, np.nan],
+        "exempt_years": [0, 0, 0, 0, 2, 0, 0], "loan_rate": [0, 0, 0, 0, 0, 0.02, 0],
+        "loan_years": [0, 0, 0, 0, 0, 3, 0], "carry_forward_years": [np.nan] * 6 + [5.0], "spread_years": 1,
+        "taxable": False, "reduces_depreciation_base": False,
+    })
+    tax, capacity, rate = np.array([0.25, 0.25]), np.array([True, False]), np.array([0.08, 0.08])
+    loss = np.array([np.nan, 5.0])
+    net0, life, _ = flows_and_metrics(options, tax, capacity, rate, None, loss_carry_forward_years=loss, with_irr=True)
+    net1, _, _ = flows_and_metrics(options, tax, capacity, rate, support, loss_carry_forward_years=loss)
+    cum, _ = cumulative_payback(net0, life, keep_cumulative=True)
+    cumulative_payback(net0, life, keep_cumulative=False)
+    payback_from_cumulative(cum, life)
+    # the outlay with the flows reused (row 1's only item read from net1 - net0) and valued item by item (row 0)
+    outlay_table(support, options, tax, tax_capacity=capacity, loss_carry_forward_years=loss, net_without=net0, net_with=net1)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    print(f"cpscreen: numerical kernels (finance, programme) ready in {warm_up():.1f} s")
