@@ -43,7 +43,9 @@ def cur(tmp_path):
     close_all()
 
 
-def test_the_digest_is_the_row_hash_sum_of_the_enterprises_committed_and_in_a_transaction(cur):
+@pytest.mark.parametrize("grouped_from", [audit.GROUPED_FROM, 0, 2])  # each form, and each form by the ids' count
+def test_the_digest_is_the_row_hash_sum_of_the_enterprises_committed_and_in_a_transaction(cur, grouped_from, monkeypatch):
+    monkeypatch.setattr(audit, "GROUPED_FROM", grouped_from)
     every = {r[0] for r in cur.execute("SELECT enterprise_id FROM enterprises").fetchall()}
     assert len(every) >= 3
     one = {sorted(every)[0]}
