@@ -36,13 +36,13 @@ def upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key:
         attributes = [json.dumps({k: _jsonable(v) for k, v in zip(extra, row) if v is not None}, allow_nan=False,
                                  default=_json_default) for row in ext.itertuples(index=False)]
     rows = _as_arrow(frame, cols, attributes)
-    _take_keys(cur, frame["enterprise_id"])
     # a replaced row keeps its place in the import order; a new row (or one stored without a place)
     # goes to the end; the stored rows of these keys are found by a join in DuckDB (reading every
     # stored key into pandas to merge there cost ~0.8 s at 300,000 stored options)
     n = len(frame)
     cond = " AND ".join(f"t.{k} = n.{k}" for k in key)
     cur.register("_new_rows", _with_column(rows, "_row", np.arange(n, dtype=np.int64)))
+    _take_keys(cur, "_new_rows")  # before the join: see _take_keys
     found = cur.execute(f"SELECT n._row, coalesce(t.position::DOUBLE, 'NaN'::DOUBLE) AS position FROM _new_rows n "
                         f"JOIN {table} t ON {cond}").fetchnumpy()
     cur.unregister("_new_rows")
@@ -75,22 +75,22 @@ def upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key:
 #: Prefix of the rows of ``meta`` an upsert takes, one per enterprise it writes (``keys:<enterprise_id>``).
 KEY_LOCK = "keys:"
 
-_TAKE_KEYS_SQL = (f"INSERT INTO meta SELECT '{KEY_LOCK}' || e, '1' FROM (SELECT DISTINCT e FROM unnest(?::VARCHAR[]) t(e)) "
+_TAKE_KEYS_SQL = (f"INSERT INTO meta SELECT '{KEY_LOCK}' || e, '1' FROM (SELECT DISTINCT enterprise_id AS e FROM {{rows}}) "
                   "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS VARCHAR)")
 
 
-def _take_keys(cur: duckdb.DuckDBPyConnection, enterprise_ids: pd.Series) -> None:
-    """Write the key row of each enterprise in ``enterprise_ids``, in the caller's transaction.
+def _take_keys(cur: duckdb.DuckDBPyConnection, rows: str) -> None:
+    """Write the key row of each enterprise of the registered ``rows``, in the caller's transaction.
 
     The tables have no primary key (:func:`store.db._unkeyed`); this keeps their keys unique.  Keys
     are unique within an enterprise, and two transactions that both write one enterprise's key row
     cannot both commit: DuckDB refuses the second ("Conflict on update", or the row's own primary
     key when both create it) if the other committed after its snapshot began or has not committed
     yet.  So the one that goes on either is alone or saw the other's rows, and its join on the key
-    finds every stored row it would repeat.
+    finds every stored row it would repeat.  The distinct ids are DuckDB's, from the registered rows (0.05 s of CPU for
+    1,000,000 options; the ids by pandas' unique, as a list parameter: 0.12-0.22 s).
     """
-    ids = pd.unique(enterprise_ids.astype(str).to_numpy(dtype=object))
-    cur.execute(_TAKE_KEYS_SQL, [list(ids)])
+    cur.execute(_TAKE_KEYS_SQL.format(rows=rows))
 
 
 def _with_column(rows: object, name: str, values: np.ndarray) -> object:
