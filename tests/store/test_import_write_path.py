@@ -127,3 +127,24 @@ def test_an_upsert_stores_what_a_fresh_import_of_the_result_stores(tmp_path):
     assert up.execute("SELECT count(*) FROM options WHERE title LIKE '% (revised)'").fetchone()[0] == 3
     assert len(rows_u) == len(options) + 2
     close_all()
+
+
+def test_rows_handed_over_in_row_group_chunks_store_the_same_rows(tmp_path, monkeypatch):
+    """Chunks of whole row groups (store.upsert._in_row_groups) are the same rows, in the same import order."""
+    options = pd.read_csv(DEMO_FILES[1], dtype=str, keep_default_na=False)
+    enterprises = pd.read_csv(DEMO_FILES[0], dtype=str, keep_default_na=False)
+    stored = {}
+    for chunk in (upsert.ROW_GROUP_ROWS, 4):
+        monkeypatch.setattr(upsert, "ROW_GROUP_ROWS", chunk)
+        assert upsert._in_row_groups(upsert._as_arrow(options, list(options.columns), None)).column(0).num_chunks == (
+            1 if chunk > len(options) else -(-len(options) // chunk))
+        c = cursor(tmp_path / f"chunk{chunk}.duckdb")
+        io.import_frames(c, enterprises, options, source="test")
+        io.import_frames(c, enterprises, options.iloc[::2], source="again")  # an update of stored rows
+        stored[chunk] = c
+    whole, small = stored.values()
+    for table in ("enterprises", "options"):
+        (types_w, rows_w), (types_s, rows_s) = _rows(whole, table), _rows(small, table)
+        assert types_w == types_s and len(rows_w) > 0 and Counter(rows_w) == Counter(rows_s)
+        pd.testing.assert_frame_equal(io.load_table(whole, table), io.load_table(small, table))
+    close_all()
