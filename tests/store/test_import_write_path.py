@@ -148,3 +148,25 @@ def test_rows_handed_over_in_row_group_chunks_store_the_same_rows(tmp_path, monk
         assert types_w == types_s and len(rows_w) > 0 and Counter(rows_w) == Counter(rows_s)
         pd.testing.assert_frame_equal(io.load_table(whole, table), io.load_table(small, table))
     close_all()
+
+
+def test_the_columns_built_directly_are_the_arrays_arrow_makes_from_pandas():
+    """store.upsert._arrow_array builds float and empty text columns itself: the same Arrow arrays."""
+    import numpy as np
+    import pyarrow as pa
+
+    options = pd.read_csv(DEMO_FILES[1], dtype=str, keep_default_na=False)
+    enterprises = pd.read_csv(DEMO_FILES[0], dtype=str, keep_default_na=False)
+    from screening.schema import columns, validate
+
+    v = validate(enterprises, options)
+    cases = [v.options[c] for c in columns("options")] + [v.enterprises[c] for c in columns("enterprises")] + [
+        pd.Series([1.5, np.nan, -0.0, np.inf, -np.inf]), pd.Series([np.nan, np.nan]), pd.Series([], dtype=float),
+        pd.Series([None, None], dtype=object), pd.Series([None, "text"], dtype=object), pd.Series([None, np.nan], dtype=object),
+        pd.Series([], dtype=object), pd.Series(np.array([1.5, np.nan], dtype=np.float32))]
+    kinds = set()
+    for s in cases:
+        got, want = upsert._arrow_array(s), pa.Array.from_pandas(s)
+        assert got.type == want.type and got.equals(want) and got.null_count == want.null_count, s
+        kinds.add(str(got.type))
+    assert {"double", "null", "string"} <= kinds
