@@ -245,7 +245,7 @@ def store_fault(exc: BaseException, cur: duckdb.DuckDBPyConnection | str | os.Pa
                           "program; restore a copy or import into a new database")
     if isinstance(exc, duckdb.TransactionException) and ("conflict" in low or 'duplicate key "keys:' in low):
         # two writers of one enterprise at the same moment: its key row in meta (store.upsert._take_keys)
-        return StoreError(f"{where}: another write of the same enterprises was committed meanwhile (a write-write "
+        return StoreError(f"{where}: another write of the same enterprises ran at the same moment (a write-write "
                           f"conflict: {first[:160]}); nothing was changed: try again")
     if "invalidated" in low:
         return StoreError(f"{where} stopped after an earlier write error ({first[:160]}); nothing more was changed: run the command again")
