@@ -30,6 +30,11 @@ def _digest(n: int, h: object) -> str:
     return f"{n}:{hashlib.md5(str(h).encode()).hexdigest()}"
 
 
+#: Enterprises from which :func:`enterprise_digest` sums each table's rows per enterprise before it
+#: matches them with the ids (fewer: it matches each row).  Both give the same number.
+GROUPED_FROM = 1000
+
+
 def enterprise_digest(cur: duckdb.DuckDBPyConnection, enterprise_ids: Iterable[str]) -> str:
     """Digest of every stored row of these enterprises, in the cursor's transaction (one scan per table).
 
@@ -37,16 +42,27 @@ def enterprise_digest(cur: duckdb.DuckDBPyConnection, enterprise_ids: Iterable[s
     hash and one id per row.  Matched on whole rows, DuckDB builds its hash table on the table
     side when the rows are the transaction's own (it has no row count for them), with every
     column as payload: after a 300,000-option import that took ~1 s of CPU, this form ~0.1 s.
-    The digest is the same number either way (``tests/store/test_audit_digest.py``).
+    For many enterprises (:data:`GROUPED_FROM`) the rows are first summed per enterprise and the
+    sums matched with the ids: after a 1,000,000-option import, inside its transaction, 0.23 s of
+    CPU instead of 0.5-1.1 s (the row-by-row match still builds on the table side); for a few
+    enterprises the row-by-row match keeps DuckDB's filter on the scan (0.04 s instead of 0.25).
+    The sums are exact integers, so the digest is the same number every way
+    (``tests/store/test_import_write_path.py``).
     """
-    ids = pa.table({"enterprise_id": pa.array(sorted({str(e) for e in enterprise_ids}), pa.string())})
+    wanted = sorted({str(e) for e in enterprise_ids})
+    ids = pa.table({"enterprise_id": pa.array(wanted, pa.string())})
     view = f"_audit_ids_{id(ids)}"
     cur.register(view, ids)
     try:
-        parts = " UNION ALL ".join(f"SELECT count(*) AS n, coalesce(sum(h), 0) AS h FROM "
-                                   f"(SELECT hash(x) AS h, x.enterprise_id AS e FROM {t} x) "
-                                   f"WHERE e IN (SELECT enterprise_id FROM {view})" for t in ENTERPRISE_TABLES)
-        n, h = cur.execute(f"SELECT sum(n)::BIGINT, sum(h)::VARCHAR FROM ({parts})").fetchone()
+        if len(wanted) >= GROUPED_FROM:
+            parts = " UNION ALL ".join(f"SELECT g.n, g.h FROM (SELECT x.enterprise_id AS e, count(*) AS n, sum(hash(x)) AS h "
+                                       f"FROM {t} x GROUP BY ALL) g WHERE g.e IN (SELECT enterprise_id FROM {view})"
+                                       for t in ENTERPRISE_TABLES)
+        else:
+            parts = " UNION ALL ".join(f"SELECT count(*) AS n, coalesce(sum(h), 0) AS h FROM "
+                                       f"(SELECT hash(x) AS h, x.enterprise_id AS e FROM {t} x) "
+                                       f"WHERE e IN (SELECT enterprise_id FROM {view})" for t in ENTERPRISE_TABLES)
+        n, h = cur.execute(f"SELECT coalesce(sum(n), 0)::BIGINT, coalesce(sum(h), 0)::VARCHAR FROM ({parts})").fetchone()
     finally:
         cur.unregister(view)
     return _digest(int(n or 0), h)

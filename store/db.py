@@ -72,13 +72,14 @@ def _sql_type(f: object) -> str:
     return _SQL_TYPES.get(f.type, "VARCHAR")  # type: ignore[attr-defined]
 
 
-def _table_ddl(table: str, key: str, version: int = 1, name: str | None = None) -> str:
-    """CREATE TABLE of ``table`` with the columns of the migrations up to ``version``."""
+def _table_ddl(table: str, key: str, version: int = 1, name: str | None = None, *, primary_key: bool = True) -> str:
+    """CREATE TABLE of ``table`` with the columns of the migrations up to ``version`` (from version 8
+    without the primary key: see :func:`_unkeyed`)."""
     have = {c for v in range(1, version + 1) for c in _COLUMNS_ADDED.get(v, {}).get(table, ())}
     cols = [f"{f.column} {_sql_type(f)}{' NOT NULL' if f.required else ''}" for f in fields(table) if f.column in have]
     cols.append("attributes JSON")  # extra import columns, kept as given
     cols.append("position INTEGER")  # import order, so exports come back in the order they went in
-    return f"CREATE TABLE {name or table} ({', '.join(cols)}, PRIMARY KEY ({key}))"
+    return f"CREATE TABLE {name or table} ({', '.join(cols)}{f', PRIMARY KEY ({key})' if primary_key else ''})"
 
 
 #: Forward migrations: version -> statements.  Never edit a released step; append a new one.
@@ -158,6 +159,34 @@ MIGRATIONS.append((7, [
         seq BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'), changed_at TIMESTAMP NOT NULL, user_email VARCHAR NOT NULL,
         action VARCHAR NOT NULL, what VARCHAR NOT NULL, enterprises JSON, before_digest VARCHAR, after_digest VARCHAR)""",
 ]))
+
+
+def _unkeyed(version: int) -> list[str]:
+    """Statements rebuilding enterprises and options without their PRIMARY KEY, rows and columns unchanged.
+
+    DuckDB's primary-key index cost more than half of a 1,000,000-option import (issue 11: the
+    insert building the index and the commit writing it, 3.9 of 6.6 s of CPU against 2.7 without
+    it), and DuckDB cannot drop a constraint, so the tables are rebuilt.  A key stays unique
+    without it because every row reaches these tables through :func:`store.upsert.upsert`, which
+    refuses a batch repeating a key (validation), updates the stored row of a key it is given and
+    inserts only keys its transaction sees unstored, after taking each of the batch's enterprises'
+    key rows in ``meta`` (:data:`store.upsert.KEY_LOCK`): a transaction writing an enterprise that
+    another one wrote since its snapshot began is refused by DuckDB (a write-write conflict), so
+    two writers never both insert one key (``tests/store/test_unique_keys.py``).  The rows copied
+    come from the keyed tables, so they are unique.
+    """
+    out: list[str] = []
+    for table, key in _KEYS.items():
+        cols = [c for v in range(1, version + 1) for c in _COLUMNS_ADDED.get(v, {}).get(table, ())] + ["attributes", "position"]
+        out += [_table_ddl(table, key, version, name=f"{table}_v{version}", primary_key=False),
+                f"INSERT INTO {table}_v{version} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {table}",
+                f"DROP TABLE {table}",
+                f"ALTER TABLE {table}_v{version} RENAME TO {table}"]
+    return out
+
+
+# enterprises and options without the primary key (uniqueness kept by store.upsert; issue 11)
+MIGRATIONS.append((8, _unkeyed(8)))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _lock = threading.Lock()
@@ -223,6 +252,10 @@ def store_fault(exc: BaseException, cur: duckdb.DuckDBPyConnection | str | os.Pa
     if isinstance(exc, duckdb.CatalogException) or "does not exist" in low and "table" in low:
         return StoreError(f"{where} lacks a table cpscreen keeps ({first[:160]}): it is damaged or was changed by another "
                           "program; restore a copy or import into a new database")
+    if isinstance(exc, duckdb.TransactionException) and ("conflict" in low or 'duplicate key "keys:' in low):
+        # two writers of one enterprise at the same moment: its key row in meta (store.upsert._take_keys)
+        return StoreError(f"{where}: another write of the same enterprises ran at the same moment (a write-write "
+                          f"conflict: {first[:160]}); nothing was changed: try again")
     if "invalidated" in low:
         return StoreError(f"{where} stopped after an earlier write error ({first[:160]}); nothing more was changed: run the command again")
     if isinstance(exc, (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException)) or "not a valid" in low:

@@ -383,6 +383,7 @@ def delete_options(cur: duckdb.DuckDBPyConnection, option_ids: Sequence[str], *,
     try:
         where, params = _visible(cur, actor, enterprise_id)
         sql = "SELECT enterprise_id, option_id FROM options" + (where + " AND" if where else " WHERE") + " list_contains(?, option_id)"
+        sql += " ORDER BY enterprise_id, option_id"  # as listed in the audit row (the table has no key order)
         params.append(wanted)
         found = cur.execute(sql, params).fetchall()
         owners: dict[str, list[str]] = {}

@@ -43,7 +43,9 @@ def cur(tmp_path):
     close_all()
 
 
-def test_the_digest_is_the_row_hash_sum_of_the_enterprises_committed_and_in_a_transaction(cur):
+@pytest.mark.parametrize("grouped_from", [audit.GROUPED_FROM, 0, 2])  # each form, and each form by the ids' count
+def test_the_digest_is_the_row_hash_sum_of_the_enterprises_committed_and_in_a_transaction(cur, grouped_from, monkeypatch):
+    monkeypatch.setattr(audit, "GROUPED_FROM", grouped_from)
     every = {r[0] for r in cur.execute("SELECT enterprise_id FROM enterprises").fetchall()}
     assert len(every) >= 3
     one = {sorted(every)[0]}
@@ -125,3 +127,46 @@ def test_an_upsert_stores_what_a_fresh_import_of_the_result_stores(tmp_path):
     assert up.execute("SELECT count(*) FROM options WHERE title LIKE '% (revised)'").fetchone()[0] == 3
     assert len(rows_u) == len(options) + 2
     close_all()
+
+
+def test_rows_handed_over_in_row_group_chunks_store_the_same_rows(tmp_path, monkeypatch):
+    """Chunks of whole row groups (store.upsert._in_row_groups) are the same rows, in the same import order."""
+    options = pd.read_csv(DEMO_FILES[1], dtype=str, keep_default_na=False)
+    enterprises = pd.read_csv(DEMO_FILES[0], dtype=str, keep_default_na=False)
+    stored = {}
+    for chunk in (upsert.ROW_GROUP_ROWS, 4):
+        monkeypatch.setattr(upsert, "ROW_GROUP_ROWS", chunk)
+        assert upsert._in_row_groups(upsert._as_arrow(options, list(options.columns), None)).column(0).num_chunks == (
+            1 if chunk > len(options) else -(-len(options) // chunk))
+        c = cursor(tmp_path / f"chunk{chunk}.duckdb")
+        io.import_frames(c, enterprises, options, source="test")
+        io.import_frames(c, enterprises, options.iloc[::2], source="again")  # an update of stored rows
+        stored[chunk] = c
+    whole, small = stored.values()
+    for table in ("enterprises", "options"):
+        (types_w, rows_w), (types_s, rows_s) = _rows(whole, table), _rows(small, table)
+        assert types_w == types_s and len(rows_w) > 0 and Counter(rows_w) == Counter(rows_s)
+        pd.testing.assert_frame_equal(io.load_table(whole, table), io.load_table(small, table))
+    close_all()
+
+
+def test_the_columns_built_directly_are_the_arrays_arrow_makes_from_pandas():
+    """store.upsert._arrow_array builds float and empty text columns itself: the same Arrow arrays."""
+    import numpy as np
+    import pyarrow as pa
+
+    options = pd.read_csv(DEMO_FILES[1], dtype=str, keep_default_na=False)
+    enterprises = pd.read_csv(DEMO_FILES[0], dtype=str, keep_default_na=False)
+    from screening.schema import columns, validate
+
+    v = validate(enterprises, options)
+    cases = [v.options[c] for c in columns("options")] + [v.enterprises[c] for c in columns("enterprises")] + [
+        pd.Series([1.5, np.nan, -0.0, np.inf, -np.inf]), pd.Series([np.nan, np.nan]), pd.Series([], dtype=float),
+        pd.Series([None, None], dtype=object), pd.Series([None, "text"], dtype=object), pd.Series([None, np.nan], dtype=object),
+        pd.Series([], dtype=object), pd.Series(np.array([1.5, np.nan], dtype=np.float32))]
+    kinds = set()
+    for s in cases:
+        got, want = upsert._arrow_array(s), pa.Array.from_pandas(s)
+        assert got.type == want.type and got.equals(want) and got.null_count == want.null_count, s
+        kinds.add(str(got.type))
+    assert {"double", "null", "string"} <= kinds
