@@ -32,6 +32,7 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -377,6 +378,35 @@ _ITEM_DTYPES: dict[str, type] = {"kind_code": np.int8, "year": np.int64, "spread
 
 #: The kernel's empty (0, 0) year array: no tax-rate schedule, no depreciation schedule.
 _NO_YEARS: np.ndarray = np.zeros((0, 0))
+
+
+def run_spans(run: Callable[[int, int], None], spans: Sequence[tuple[int, int]], workers: int) -> None:
+    """``run(lo, hi)`` for every span: on ``workers`` threads where there are several spans (the
+    compiled kernels and numpy release the GIL), else in order on this thread.  Each span writes
+    its own rows, so results do not depend on ``workers``; the first exception is raised."""
+    if workers > 1 and len(spans) > 1:
+        with ThreadPoolExecutor(max_workers=min(workers, len(spans))) as pool:
+            list(pool.map(lambda span: run(*span), spans))
+    else:
+        for span in spans:
+            run(*span)
+
+
+def block_flows(arr: dict[str, np.ndarray], tax: np.ndarray, capacity: np.ndarray, sup: dict[str, np.ndarray],
+                bounds: np.ndarray | None, loss: np.ndarray, lo: int, hi: int, width: int | None = None, *,
+                rate_year: np.ndarray | None = None, dep_cum: np.ndarray | None = None,
+                net: np.ndarray | None = None) -> BatchFlows:
+    """:func:`_flows` of rows ``lo..hi-1`` of validated arrays: ``sup`` grouped by row, row i's
+    items ``bounds[i]..bounds[i+1]-1`` (``bounds`` may be None only where there are no items);
+    the block's slices of every per-row argument, its items renumbered from the block's first."""
+    a, b = (int(bounds[lo]), int(bounds[hi])) if sup and bounds is not None else (0, 0)
+    if sup and bounds is None:
+        raise ValueError("block_flows: items need their bounds")
+    chunk = {k: v[a:b] for k, v in sup.items()} if b > a else {}
+    return _flows({k: v[lo:hi] for k, v in arr.items()}, tax[lo:hi], capacity[lo:hi], chunk, loss[lo:hi], width,
+                  bounds[lo:hi + 1] - a if chunk else None,
+                  rate_year=None if rate_year is None else rate_year[lo:hi],
+                  dep_cum=None if dep_cum is None else dep_cum[lo:hi], net=net)
 
 
 def batch_irr(values: np.ndarray, *, max_iter: int = 200, tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
@@ -741,13 +771,7 @@ def _run_blocks(arr: dict[str, np.ndarray], tax: np.ndarray, disc: np.ndarray, c
             cols[c][at] = res[c]
         reasons[at] = res["irr_reason"]
 
-    spans = [(lo, min(lo + chunk_rows, m)) for lo in range(0, m, chunk_rows)]
-    if workers > 1 and len(spans) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy and the kernels release the GIL
-            list(pool.map(lambda span: run(*span), spans))
-    else:
-        for span in spans:
-            run(*span)
+    run_spans(run, [(lo, min(lo + chunk_rows, m)) for lo in range(0, m, chunk_rows)], workers)
 
 
 def warm_up() -> float:

@@ -37,14 +37,13 @@ References
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from finance.batch import _flows, _support_arrays, option_arrays, year_arrays
+from finance.batch import _flows, _support_arrays, block_flows, option_arrays, run_spans, year_arrays
 
 __all__ = ["ItemValues", "item_values"]
 
@@ -242,21 +241,13 @@ def _flows_in(workers: int, part: dict[str, np.ndarray], tax: np.ndarray, capaci
     m = tax.size
     if workers <= 1 or m < 2 * _BLOCK:
         return _flows(part, tax, capacity, sup, loss, width, bounds, rate_year=rate_year, dep_cum=dep_cum).net
-    if sup and bounds is None:
-        raise ValueError("_flows_in: items need their bounds")
     net = np.empty((m, width))
 
     def run(lo: int, hi: int) -> None:
-        a, b = (int(bounds[lo]), int(bounds[hi])) if sup and bounds is not None else (0, 0)
-        chunk = {k: v[a:b] for k, v in sup.items()} if b > a else {}
-        net[lo:hi] = _flows({k: v[lo:hi] for k, v in part.items()}, tax[lo:hi], capacity[lo:hi], chunk, loss[lo:hi],
-                            width, None if not chunk or bounds is None else bounds[lo:hi + 1] - a,
-                            rate_year=None if rate_year is None else rate_year[lo:hi],
-                            dep_cum=None if dep_cum is None else dep_cum[lo:hi]).net
+        net[lo:hi] = block_flows(part, tax, capacity, sup, bounds, loss, lo, hi, width,
+                                 rate_year=rate_year, dep_cum=dep_cum).net
 
-    spans = [(lo, min(lo + _BLOCK, m)) for lo in range(0, m, _BLOCK)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda span: run(*span), spans))
+    run_spans(run, [(lo, min(lo + _BLOCK, m)) for lo in range(0, m, _BLOCK)], workers)
     return net
 
 

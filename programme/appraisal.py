@@ -14,14 +14,13 @@ References
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pandas as pd
 from numba import njit
 
 from finance.appraise import WORKERS
-from finance.batch import _by_row, _check, _flows, _support_arrays, batch_cash_flows, batch_irr, batch_metrics, option_arrays, year_arrays
+from finance.batch import (_by_row, _check, _support_arrays, batch_cash_flows, batch_irr, batch_metrics, block_flows,
+                           option_arrays, run_spans, year_arrays)
 from policies.items import ITEM_COLUMNS, SupportItem
 
 __all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support", "payback_years", "payback_from_cumulative",
@@ -373,13 +372,8 @@ def flows_and_metrics(
     which, rates = pd.factorize(disc, use_na_sentinel=False)
     table = np.exp(-np.arange(width)[None, :] * np.log1p(np.asarray(rates, dtype=float))[:, None])
 
-    def run(k: int) -> None:
-        lo, hi = spans[k]
-        a, b = bounds[lo], bounds[hi]
-        flows = _flows({c: v[lo:hi] for c, v in arr.items()}, tax[lo:hi], cap[lo:hi],
-                       {c: v[a:b] for c, v in sup.items()} if b > a else {}, loss[lo:hi], bounds=bounds[lo:hi + 1] - a,
-                       rate_year=None if rate_year is None else rate_year[lo:hi],
-                       dep_cum=None if dep_cum is None else dep_cum[lo:hi])
+    def run(lo: int, hi: int) -> None:
+        flows = block_flows(arr, tax, cap, sup, bounds, loss, lo, hi, rate_year=rate_year, dep_cum=dep_cum)
         w = flows.net.shape[1]
         life_all[lo:hi] = flows.life
         net[lo:hi, :w] = flows.net
@@ -390,14 +384,7 @@ def flows_and_metrics(
             b = min(a + _NPV_BLOCK, hi)
             npv[a:b] = np.einsum("ij,ij->i", net[a:b], table[which[a:b]])
 
-    if workers is None:
-        workers = WORKERS
-    if workers > 1 and len(spans) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(run, range(len(spans))))
-    else:
-        for k in range(len(spans)):
-            run(k)
+    run_spans(run, spans, WORKERS if workers is None else workers)
     out = {"npv": npv, "simple_payback_years": payback}
     if with_irr:
         out["irr"] = batch_irr(net)[0]

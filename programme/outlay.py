@@ -60,14 +60,12 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pandas as pd
 from numba import njit
 
 from finance.appraise import WORKERS
+from finance.batch import run_spans
 from finance.financing import amortise
 from finance.inflation import deflator
 from policies.items import ITEM_COLUMNS
@@ -208,36 +206,25 @@ def _tax_forgone(support: pd.DataFrame, sub: np.ndarray, mine: np.ndarray, rows:
     spans = list(zip(cuts[:-1], cuts[1:]))
     count = np.empty(m, dtype=np.int64)
 
-    def counted(span: tuple[int, int]) -> None:
-        a, b = span
+    def counted(a: int, b: int) -> None:
         _count_nonzero(w, wo, other, opt_rows[a:b], src[a:b], width, count[a:b])
 
-    _each(counted, spans)
+    run_spans(counted, spans, parts)
     offsets = np.concatenate(([0], np.cumsum(count)))
     item = np.empty(int(offsets[-1]), dtype=np.int64)
     t = np.empty(item.size, dtype=np.int64)
     value = np.empty(item.size)
 
-    def filled(span: tuple[int, int]) -> None:
-        a, b = span
+    def fill(a: int, b: int) -> None:
         _fill_nonzero(w, wo, other, opt_rows[a:b], src[a:b], width, offsets[a:b + 1], item, t, value)
         item[offsets[a]:offsets[b]] += a  # the kernel numbers the span's items from 0
 
-    _each(filled, spans)
+    run_spans(fill, spans, parts)
     return item, t, value
 
 
 #: Fewest items per thread of the tax-forgone kernels (below, one thread).
 _SPAN_ITEMS: int = 65536
-
-
-def _each(run: Callable[[tuple[int, int]], None], spans: list[tuple[int, int]]) -> None:
-    """``run`` on every span, on one thread per span where there are several."""
-    if len(spans) == 1:
-        run(spans[0])
-        return
-    with ThreadPoolExecutor(max_workers=len(spans)) as pool:
-        list(pool.map(run, spans))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
