@@ -69,13 +69,9 @@ if foreign:
     st.warning(f"Enterprises of {', '.join(foreign)} are included: the programme treats them as if they were in {code}, "
                f"and adds their amounts to the totals as {currency}.")
 # --- realised against predicted: the chosen enterprises' implemented options (programme.realised) ------
-_done = data.options(cur, version, None)
-_done = _done[_done["enterprise_id"].isin(chosen)]
-if (_done["status"].astype(str) == "implemented").any():
-    from programme.realised import realised_by_jurisdiction
-
+_real = data.realised(cur, version, chosen)
+if _real is not None:
     with st.expander("Realised against predicted (implemented options)"):
-        _real = realised_by_jurisdiction(_done, ents)
         st.caption("Options with status implemented that record actual figures, against what was predicted for them; "
                    "sums over the options recording both, ratio = actual / predicted of the sums; money per currency. "
                    "Per option: cpscreen track; by jurisdiction: cpscreen track --by jurisdiction.")
