@@ -48,6 +48,9 @@ def test_programme_per_option_reasons(app):
     at.sidebar.date_input(key="on_date").set_value(date(2026, 6, 1)).run()
     at.selectbox(key="programme_pack").select("NL").run()
     assert not at.exception
+    assert "why_option" not in [s.key for s in at.selectbox]  # collapsed: not built
+    at.session_state["programme_per_option"] = True  # the user opens the section: built only then
+    at.run()
     at.selectbox(key="why_option").select("nl_plating / NL-03").run()
     assert not at.exception
     why = _frame(at, "why_programme")

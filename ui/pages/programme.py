@@ -71,29 +71,33 @@ if foreign:
 # --- realised against predicted: the chosen enterprises' implemented options (programme.realised) ------
 _real = data.realised(cur, version, chosen)
 if _real is not None:
-    with st.expander("Realised against predicted (implemented options)"):
-        st.caption("Options with status implemented that record actual figures, against what was predicted for them; "
-                   "sums over the options recording both, ratio = actual / predicted of the sums; money per currency. "
-                   "Per option: cpscreen track; by jurisdiction: cpscreen track --by jurisdiction.")
-        _units = {"investment": "{c}", "annual_savings": "{c}/yr", "energy_saved_mwh": "MWh/yr", "co2e_avoided_t": "t/yr"}
-        _long = pd.concat([_real[["jurisdiction", "currency", "implemented", "with_actuals"]].assign(
-            figure=f, unit=_real["currency"].map(lambda c, u=u: u.replace("{c}", c or "currency")),
-            compared=_real[f"compared_{f}"], predicted=_real[f"predicted_{f}"], actual=_real[f"actual_{f}"],
-            ratio=_real[f"ratio_{f}"]) for f, u in _units.items()], ignore_index=True).sort_values(
-            ["jurisdiction", "currency"], kind="stable")
-        _none = sorted(set(_long.loc[_long["compared"] == 0, "figure"]) - set(_long.loc[_long["compared"] > 0, "figure"]))
-        _long = _long[_long["compared"] > 0]
-        if _long.empty:
-            st.info("No implemented option records an actual figure together with its prediction yet.")
-        else:
-            st.dataframe(_long, hide_index=True, width="stretch", key="realised_by_jurisdiction",
-                         column_config={"ratio": st.column_config.NumberColumn("actual / predicted", format="%.3f"),
-                                        "predicted": st.column_config.NumberColumn("predicted", format="%,.1f"),
-                                        "actual": st.column_config.NumberColumn("actual", format="%,.1f"),
-                                        "compared": st.column_config.NumberColumn(
-                                            "compared", help="implemented options recording both figures")})
-        if _none:
-            st.caption(f"No implemented option records both the predicted and the actual {', '.join(_none)}.")
+    # collapsed sections are built only while open (on_change="rerun" tracks the state): at national scale their
+    # tables were computed, and sent to every browser, on each rerun whether shown or not
+    _section = st.expander("Realised against predicted (implemented options)", key="programme_realised", on_change="rerun")
+    if _section.open:
+        with _section:
+            st.caption("Options with status implemented that record actual figures, against what was predicted for them; "
+                       "sums over the options recording both, ratio = actual / predicted of the sums; money per currency. "
+                       "Per option: cpscreen track; by jurisdiction: cpscreen track --by jurisdiction.")
+            _units = {"investment": "{c}", "annual_savings": "{c}/yr", "energy_saved_mwh": "MWh/yr", "co2e_avoided_t": "t/yr"}
+            _long = pd.concat([_real[["jurisdiction", "currency", "implemented", "with_actuals"]].assign(
+                figure=f, unit=_real["currency"].map(lambda c, u=u: u.replace("{c}", c or "currency")),
+                compared=_real[f"compared_{f}"], predicted=_real[f"predicted_{f}"], actual=_real[f"actual_{f}"],
+                ratio=_real[f"ratio_{f}"]) for f, u in _units.items()], ignore_index=True).sort_values(
+                ["jurisdiction", "currency"], kind="stable")
+            _none = sorted(set(_long.loc[_long["compared"] == 0, "figure"]) - set(_long.loc[_long["compared"] > 0, "figure"]))
+            _long = _long[_long["compared"] > 0]
+            if _long.empty:
+                st.info("No implemented option records an actual figure together with its prediction yet.")
+            else:
+                st.dataframe(_long, hide_index=True, width="stretch", key="realised_by_jurisdiction",
+                             column_config={"ratio": st.column_config.NumberColumn("actual / predicted", format="%.3f"),
+                                            "predicted": st.column_config.NumberColumn("predicted", format="%,.1f"),
+                                            "actual": st.column_config.NumberColumn("actual", format="%,.1f"),
+                                            "compared": st.column_config.NumberColumn(
+                                                "compared", help="implemented options recording both figures")})
+            if _none:
+                st.caption(f"No implemented option records both the predicted and the actual {', '.join(_none)}.")
 params = parameters(pack, day)
 if not params:
     st.info(f"No rule of {code} is in force on {day.isoformat()} (the sidebar's date): pick another date or pack.")
@@ -252,24 +256,26 @@ if run_now:
 else:
     st.caption(f"{n_opts:,} options x {n_draws:,} draws: press the button to run the draws (they are cached).")
 
-with st.expander("Per option"):
-    name = st.radio("Scenario", list(results), key="per_option_scenario", horizontal=True)
-    st.dataframe(per_option_table(results[name].by_option, currency), hide_index=True, width="stretch")
-    if results[name].by_option["alternative_to"].notna().any():
-        st.caption("Options that exclude each other are alternatives: an enterprise takes up at most one of them, the "
-                   "one its decision rule ranks best; the others show the alternative taken instead, and their support "
-                   "is what they would have got (not paid).")
-    # the reasons of one enterprise's options at a time: at national scale a list of every option (and
-    # explaining them all) would cost seconds on each rerun; caps are per enterprise, so its reasons are whole
-    opts = data.programme_options(cur, version, chosen, day, rule)
-    w1, w2 = st.columns(2)
-    why_ent = w1.selectbox("Why, and why not: enterprise", list(pd.unique(opts["enterprise_id"])), key="why_enterprise",
-                           format_func=lambda e: f"{enterprise_names.get(e, e)}")
-    mine = opts[opts["enterprise_id"] == why_ent].reset_index(drop=True)
-    labels = {f"{why_ent} / {o}": i for i, o in enumerate(mine["option_id"])}
-    pick = w2.selectbox("option", list(labels), key="why_option")
-    why = data.programme_explain(cur, version, [why_ent], day, rule, code, scenarios[name])
-    st.dataframe(why.loc[why["row"] == labels[pick], ["rule_id", "applies", "amount", "reason"]].rename(
-        columns={"amount": f"amount [{currency}]"}), hide_index=True, width="stretch", key="why_programme")
-    st.caption("Every rule of the programme in force on the date, for this option as if it were in "
-               f"{code}; amounts before per-enterprise caps are shared among the options taken up.")
+_section = st.expander("Per option", key="programme_per_option", on_change="rerun")
+if _section.open:
+    with _section:
+        name = st.radio("Scenario", list(results), key="per_option_scenario", horizontal=True)
+        st.dataframe(per_option_table(results[name].by_option, currency), hide_index=True, width="stretch")
+        if results[name].by_option["alternative_to"].notna().any():
+            st.caption("Options that exclude each other are alternatives: an enterprise takes up at most one of them, the "
+                       "one its decision rule ranks best; the others show the alternative taken instead, and their support "
+                       "is what they would have got (not paid).")
+        # the reasons of one enterprise's options at a time: at national scale a list of every option (and
+        # explaining them all) would cost seconds on each rerun; caps are per enterprise, so its reasons are whole
+        opts = data.programme_options(cur, version, chosen, day, rule)
+        w1, w2 = st.columns(2)
+        why_ent = w1.selectbox("Why, and why not: enterprise", list(pd.unique(opts["enterprise_id"])), key="why_enterprise",
+                               format_func=lambda e: f"{enterprise_names.get(e, e)}")
+        mine = opts[opts["enterprise_id"] == why_ent].reset_index(drop=True)
+        labels = {f"{why_ent} / {o}": i for i, o in enumerate(mine["option_id"])}
+        pick = w2.selectbox("option", list(labels), key="why_option")
+        why = data.programme_explain(cur, version, [why_ent], day, rule, code, scenarios[name])
+        st.dataframe(why.loc[why["row"] == labels[pick], ["rule_id", "applies", "amount", "reason"]].rename(
+            columns={"amount": f"amount [{currency}]"}), hide_index=True, width="stretch", key="why_programme")
+        st.caption("Every rule of the programme in force on the date, for this option as if it were in "
+                   f"{code}; amounts before per-enterprise caps are shared among the options taken up.")
