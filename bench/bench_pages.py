@@ -3,7 +3,9 @@
 Runs the app with ``streamlit.testing`` (the script executes exactly as on the server, without a
 browser) on a new database seeded with the demo data, per enterprise and page: a cold run (caches
 empty, a new session) and the median of warm reruns (same session, caches filled, as when a user
-moves a widget).  Prints one line per page with the times and their ratio to the 1 s target.
+moves a widget).  Prints one line per page with the wall times, their ratio to the 1 s target, and the
+CPU seconds the process spent on them over all its threads (a busy machine stretches wall times, much
+less CPU times; the load average is printed before and after).
 
 With ``--db FILE`` (e.g. ``data/iac.duckdb`` from ``scripts/build_iac_db.py``) it runs on a copy of
 that database instead, for its first ``--enterprises`` enterprises (default 1), against the
@@ -76,7 +78,10 @@ def main() -> int:
     print(f"one-time imports and policy-pack loading per server process: {time.perf_counter() - t0:.3f} s")
     print(f"cpscreen page render times [s], {what}, {args.repeat} warm reruns; "
           f"targets: first render {first_target:.1f} s, rerun {rerun_target:.1f} s")
-    print(f"{'page':<11}{'enterprise':<13}{'cold':>8}{'warm':>8}{'cold/target':>13}{'warm/target':>13}")
+    print(f"{'page':<11}{'enterprise':<13}{'cold':>8}{'warm':>8}{'cold/target':>13}{'warm/target':>13}"
+          f"{'cold CPU':>10}{'warm CPU':>10}")
+    print(f"(wall seconds, then the process's CPU seconds over all its threads: a busy machine stretches the wall "
+          f"times, much less the CPU; load average {os.getloadavg()[0]:.2f})")
     worst = worst_warm = 0.0
     for page in pages:
         for eid in ents:
@@ -86,21 +91,23 @@ def main() -> int:
             at.run()
             at.sidebar.selectbox(key="enterprise_id").select(eid)
             at.switch_page(f"ui/pages/{page}.py")
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             at.run()
-            cold = time.perf_counter() - t0
+            cold, cold_cpu = time.perf_counter() - t0, time.process_time() - c0
             if at.exception:
                 print(f"{page:<11}{eid:<13} EXCEPTION: {at.exception[0].value}")
                 return 1
-            warm_runs = []
+            warm_runs, warm_cpus = [], []
             for _ in range(args.repeat):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 at.run()
                 warm_runs.append(time.perf_counter() - t0)
-            warm = statistics.median(warm_runs)
+                warm_cpus.append(time.process_time() - c0)
+            warm, warm_cpu = statistics.median(warm_runs), statistics.median(warm_cpus)
             worst, worst_warm = max(worst, cold), max(worst_warm, warm)
-            print(f"{page:<11}{eid:<13}{cold:8.3f}{warm:8.3f}{cold / first_target:13.2f}{warm / rerun_target:13.2f}",
-                  flush=True)
+            print(f"{page:<11}{eid:<13}{cold:8.3f}{warm:8.3f}{cold / first_target:13.2f}{warm / rerun_target:13.2f}"
+                  f"{cold_cpu:10.3f}{warm_cpu:10.3f}", flush=True)
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     print(f"slowest cold render: {worst:.3f} s ({worst / first_target:.2f} x target); "
           f"slowest rerun: {worst_warm:.3f} s ({worst_warm / rerun_target:.2f} x target)")
     return 0
