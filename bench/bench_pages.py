@@ -72,7 +72,10 @@ def main() -> int:
     t0 = time.perf_counter()
     import finance.appraise  # noqa: F401
     import policies.engine
+    import programme.mc_records  # noqa: F401  (the Programme page's; scipy.special through finance.risk)
+    import screening.assessors  # noqa: F401  (the Screening page's; scipy.stats)
     import screening.rank  # noqa: F401
+    import ui.charts  # noqa: F401  (altair)
 
     policies.engine.load_packs()
     print(f"one-time imports and policy-pack loading per server process: {time.perf_counter() - t0:.3f} s")
