@@ -72,7 +72,9 @@ def summary_record(sums: DrawSums, *, envelope: float | None = None) -> dict[str
         ``prob_over_envelope`` [/1] (None without an envelope), ``engine`` (how the draws ran,
         :attr:`DrawSums.engines` joined by "; "), per effect ``additional_<s>_p10/_p50/_p90``
         [unit over the lives] and ``cost_per_<s>_p10/_p50/_p90`` [currency/unit] (a draw with no
-        additional unit counts as the most costly; a percentile on such draws is None).
+        additional unit counts as the most costly; a percentile on such draws is None), and
+        ``cost_per_<s>_undefined_draws`` [draws]: how many draws have no additional unit, so a None
+        percentile says why.
     """
     total = sums.total()
     p10, p50, p90 = np.percentile(total, [10, 50, 90])
@@ -87,7 +89,8 @@ def summary_record(sums: DrawSums, *, envelope: float | None = None) -> dict[str
         a10, a50, a90 = np.percentile(add, [10, 50, 90])
         rec.update({f"additional_{s}_p10": float(a10), f"additional_{s}_p50": float(a50), f"additional_{s}_p90": float(a90)})
         c10, c50, c90 = percentiles_undefined_high(_ratio(total, add))
-        rec.update({f"cost_per_{s}_p10": c10, f"cost_per_{s}_p50": c50, f"cost_per_{s}_p90": c90})
+        rec.update({f"cost_per_{s}_p10": c10, f"cost_per_{s}_p50": c50, f"cost_per_{s}_p90": c90,
+                    f"cost_per_{s}_undefined_draws": int((~(add > 0)).sum())})
     return rec
 
 

@@ -160,3 +160,22 @@ def test_fixed_inputs_run_the_programme_once_with_the_figures_of_every_draw_run(
     for name in ("gross", "upfront", "taken", "taken_without", "effect", "npv", "investment"):
         assert np.array_equal(getattr(fast_opt, name), getattr(slow_opt, name)), name
     assert fast_opt.taken.any() and not fast_opt.taken.all()
+
+
+def test_cost_per_tonne_percentiles_on_draws_without_additional_tonnes_are_none_and_counted():
+    from programme.mc_summary import EFFECT_COLUMNS
+    from programme.montecarlo import DrawSums
+
+    # 10 draws of one instrument: outlay 100 each; additional t CO2e 0 in draws 7-9 (nothing induced)
+    add = np.zeros((len(EFFECT_COLUMNS), 10))
+    add[EFFECT_COLUMNS.index("co2e_avoided_t")] = [10, 20, 30, 40, 50, 60, 70, 0, 0, 0]
+    sums = DrawSums(keys=((0, "grant", "grant"),), outlay=np.full((1, 10), 100.0), additional=add,
+                    uptake_with=np.ones(10), uptake_without=np.zeros(10))
+    rec = summary_record(sums)
+    # by hand: costs per t 10, 5, 3.33, 2.5, 2, 1.67, 1.43 and three undefined ranked above them all;
+    # method "lower", position q/100 x 9 of the sorted ten: P10 0.9 -> index 0 = 100/70; P50 index 4 = 100/30; P90 index 8 = undefined
+    assert rec["cost_per_t_co2e_p10"] == pytest.approx(100 / 70)
+    assert rec["cost_per_t_co2e_p50"] == pytest.approx(100 / 30)
+    assert math.isnan(rec["cost_per_t_co2e_p90"])
+    assert rec["cost_per_t_co2e_undefined_draws"] == 3
+    assert rec["cost_per_mwh_undefined_draws"] == 10 and math.isnan(rec["cost_per_mwh_p10"])  # no MWh in any draw
