@@ -66,13 +66,13 @@ def test_a_dropped_table_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
 def test_runtime_warnings_add_no_stderr_line(seeded, capsys, monkeypatch):
     import numpy as np
 
-    import cli
+    import commands.stored
 
     def noisy(args):
         np.log(np.zeros(2))  # divide by zero: a RuntimeWarning
         return []
 
-    monkeypatch.setattr(cli, "cmd_list", noisy)
+    monkeypatch.setattr(commands.stored, "cmd_list", noisy)  # where the parser finds it
     code, _, err = run(capsys, "list")
     assert code == 0 and err == ""
 
