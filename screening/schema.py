@@ -1,4 +1,8 @@
-"""The import format (DESIGN.md section 2) as data, and its validation.
+"""The import format (DESIGN.md section 2) as data, and its validation: the one import path.
+
+The parts: :mod:`screening.import_format` (the lists and the field table), :mod:`screening.columns`
+(one column checked) and this module (whole tables: headers, columns, duplicates, references;
+assessors' scores; a frame's kind).
 
 The field table ``fields.csv`` beside this module gives every column's type, whether it is
 required, its default, its range and its unit (PyPSA's way: one table that validation, docs and
@@ -13,132 +17,28 @@ user sees the file in a spreadsheet or text editor.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 from dataclasses import dataclass
-from dataclasses import field as _dc_field
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from screening.cells import _number_text, repeated
+from screening.columns import CheckContext, absent_column, check_column, check_extra, check_headers, parse_numbers
 # the spreadsheet formula escape lives in one module; re-exported here for existing callers
-from screening.formula_escape import FORMULA_PREFIXES, escape_formula, unescape_formula  # noqa: F401
-from screening.cells import BOOL, DATE, DATETIME, KIND_WORDS, MAX_CELL_CHARS, MISSING, NUMBER, OTHER, TEXT, Cells, _number_text, classify, repeated, text_problems
 from screening.errors import CellError, Collector, ValidationError  # noqa: F401 - CellError, ValidationError re-exported
-from screening.limits import AMOUNT_BOUND, MAX_COLUMNS, MAX_ROWS
+from screening.formula_escape import FORMULA_PREFIXES, escape_formula, unescape_formula  # noqa: F401
+from screening.import_format import (CATEGORIES, DEBT_REPAYMENTS, DEFAULT_HIERARCHY, HIERARCHY, ID_COLUMNS,  # noqa: F401
+                                     JURISDICTIONS, KEYS, SIZE_CLASSES, STATUSES, TABLES, Field, columns, field_table,
+                                     fields)
+from screening.limits import MAX_COLUMNS, MAX_ROWS
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from screening.typed_columns import Fast
-
-#: UNEP's eight cleaner-production option types plus end-of-pipe treatment.
-CATEGORIES: tuple[str, ...] = (
-    "good_housekeeping",
-    "input_substitution",
-    "process_control",
-    "equipment_modification",
-    "technology_change",
-    "onsite_recovery",
-    "byproduct",
-    "product_modification",
-    "end_of_pipe",
-)
-#: EU SME size classes (Commission Recommendation 2003/361/EC).
-SIZE_CLASSES: tuple[str, ...] = ("micro", "small", "medium", "large")
-#: BASF's four-step order, best first: prevent at source > reuse in the process > recover heat > treat.
-HIERARCHY: tuple[str, ...] = ("prevent", "reuse_in_process", "recover_heat", "treat")
-STATUSES: tuple[str, ...] = ("proposed", "implement_now", "study", "rejected", "selected", "implemented")
-#: Policy pack codes an enterprise may name (DESIGN.md section 2).
-JURISDICTIONS: tuple[str, ...] = ("NL", "DK", "DE", "FR", "UK", "CN", "US", "EU", "none")
-
-#: Default place in BASF's order for each category (an option's own ``hierarchy`` overrides it).
-DEFAULT_HIERARCHY: dict[str, str] = {
-    "good_housekeeping": "prevent",
-    "input_substitution": "prevent",
-    "process_control": "prevent",
-    "equipment_modification": "prevent",
-    "technology_change": "prevent",
-    "product_modification": "prevent",
-    "onsite_recovery": "reuse_in_process",
-    "byproduct": "reuse_in_process",
-    "end_of_pipe": "treat",
-}
-
-#: How an option's own debt is repaid (``debt_repayment``; the model is :mod:`finance.financing`).
-DEBT_REPAYMENTS: tuple[str, ...] = ("annuity", "linear")
-
-_ENUMS: dict[str, tuple[str, ...]] = {
-    "category": CATEGORIES,
-    "size_class": SIZE_CLASSES,
-    "hierarchy": HIERARCHY,
-    "status": STATUSES,
-    "jurisdiction": JURISDICTIONS,
-    "debt_repayment": DEBT_REPAYMENTS,
-}
-_TRUE = {"yes", "y", "true", "1", "1.0"}
-_FALSE = {"no", "n", "false", "0", "0.0"}
-_TRUE_WORDS, _FALSE_WORDS = frozenset(_TRUE), frozenset(_FALSE)
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-TABLES: tuple[str, ...] = ("enterprises", "options")
-KEYS: dict[str, tuple[str, ...]] = {"enterprises": ("enterprise_id",), "options": ("enterprise_id", "option_id")}
-
-
-@dataclass(frozen=True)
-class Field:
-    """One column of the import format, as the field table gives it."""
-
-    table: str
-    column: str
-    type: str
-    required: bool
-    default: str
-    min: float
-    max: float
-    unit: str
-    description: str
-
-
-@lru_cache(maxsize=1)
-def field_table() -> pd.DataFrame:
-    """The field table (``fields.csv``) as a DataFrame, one row per column of the import format."""
-    return pd.read_csv(Path(__file__).with_name("fields.csv"), dtype=str, keep_default_na=False)
-
-
-def fields(table: str) -> list[Field]:
-    """The fields of ``table`` ("enterprises" or "options") in import-format order."""
-    if table not in TABLES:
-        raise ValueError(f"unknown table {table!r}; expected one of {TABLES}")
-    return list(_fields(table))
-
-
-@lru_cache(maxsize=len(TABLES))
-def _fields(table: str) -> tuple[Field, ...]:
-    """:func:`fields`, read from the field table once (Field is frozen)."""
-    ft = field_table()
-    out = []
-    for r in ft[ft["table"] == table].itertuples(index=False):
-        out.append(
-            Field(
-                table=r.table,
-                column=r.column,
-                type=r.type,
-                required=r.required == "yes",
-                default=r.default,
-                min=float(r.min) if r.min else -math.inf,
-                max=float(r.max) if r.max else math.inf,
-                unit=r.unit,
-                description=r.description,
-            )
-        )
-    return tuple(out)
-
-
-def columns(table: str) -> list[str]:
-    """Column names of ``table`` in import-format order."""
-    return [f.column for f in fields(table)]
+__all__ = [
+    "CATEGORIES", "CellError", "CheckContext", "DEBT_REPAYMENTS", "DEFAULT_HIERARCHY", "FORMULA_PREFIXES", "Field",
+    "HIERARCHY", "ID_COLUMNS", "JURISDICTIONS", "KEYS", "SCORE_CRITERIA", "SCORE_FIELDS", "SIZE_CLASSES", "STATUSES",
+    "TABLES", "Validated", "ValidationError", "absent_column", "check_column", "columns", "detect_kind",
+    "escape_formula", "field_table", "fields", "parse_numbers", "unescape_formula", "validate", "validate_scores",
+]
 
 
 @dataclass(frozen=True)
@@ -147,355 +47,6 @@ class Validated:
 
     enterprises: pd.DataFrame
     options: pd.DataFrame
-
-
-#: Columns that hold identifiers (stricter text: no invisible characters).
-ID_COLUMNS: frozenset[str] = frozenset({"enterprise_id", "option_id", "assessor"})
-
-
-@dataclass
-class _Ctx:
-    """Where one table's rows came from, and where its bad cells go."""
-
-    table: str
-    rows: np.ndarray
-    srcs: np.ndarray
-    errors: Collector
-    #: what the fast path learnt of the columns it read (:class:`screening.typed_columns.Fast`):
-    #: list positions, where a text value is present, text fields as Arrow strings
-    codes: dict[str, np.ndarray] = _dc_field(default_factory=dict)
-    present: dict[str, np.ndarray] = _dc_field(default_factory=dict)
-    text: dict[str, object] = _dc_field(default_factory=dict)
-
-    def bad(self, mask: np.ndarray, column: str, values: pd.Series | np.ndarray | Cells, reason: str | np.ndarray) -> None:
-        self.errors.cells(self.table, mask, self.rows, self.srcs, column, values, reason)
-
-
-def _unit(f: Field) -> str:
-    return f" [{f.unit}]" if f.unit else ""
-
-
-def _words(c: Cells, mask: np.ndarray) -> np.ndarray:
-    """What the masked (non-text, non-number) cells hold, in words."""
-    return np.array([KIND_WORDS.get(int(k)) or (o or "an object") for k, o in zip(c.kind[mask], c.other[mask])], dtype=object)
-
-
-def _bounds(f: Field) -> tuple[float, float]:
-    lo = f.min if math.isfinite(f.min) else -AMOUNT_BOUND
-    hi = f.max if math.isfinite(f.max) else AMOUNT_BOUND
-    return lo, hi
-
-
-def _numbers(f: Field, c: Cells, open_: np.ndarray, ctx: _Ctx, parsed: np.ndarray | None = None) -> np.ndarray:
-    """Numbers of a numeric field; refuses text, booleans, dates, durations, objects, non-finite values.
-
-    Error values are the cells' text (``c``: made for the bad cells only); ``parsed`` holds the
-    number of every text cell where all of them parsed (:func:`_parse_all`)."""
-    text = c
-    num = c.num.copy()
-    k = c.kind
-    ist = open_ & (k == TEXT)
-    if ist.any():
-        num[ist] = parsed[ist] if parsed is not None else _parse_numbers(c.text[ist])
-        badt = ist & np.isnan(num)
-        ctx.bad(badt, f.column, text, f"expected a number{_unit(f)}, got text")
-        open_ &= ~badt
-    notnum = open_ & (k != TEXT) & (k != NUMBER)
-    if notnum.any():
-        ctx.bad(notnum, f.column, text, np.array([f"expected a number{_unit(f)}, got {w}" for w in _words(c, notnum)], dtype=object))
-        open_ &= ~notnum
-    v = np.where(open_, num, 0.0)
-    inf = open_ & ~np.isfinite(v)
-    ctx.bad(inf, f.column, text, "must be a finite number")
-    open_ &= ~inf
-    v = np.where(open_, v, 0.0)
-    if f.type == "int":
-        frac = open_ & (v % 1 != 0)
-        ctx.bad(frac, f.column, text, "expected a whole number")
-        open_ &= ~frac
-    lo, hi = _bounds(f)
-    own = open_ & ((v < f.min) | (v > f.max))
-    if own.any():
-        rng = f"{f.min:g}..{f.max:g}" if math.isfinite(f.max) and math.isfinite(f.min) else (f">= {f.min:g}" if math.isfinite(f.min) else f"<= {f.max:g}")
-        ctx.bad(own, f.column, text, f"out of range: must be {rng}")
-        open_ &= ~own
-    general = open_ & ((v < lo) | (v > hi))
-    if general.any():
-        ctx.bad(general, f.column, text, f"out of range: amounts lie within -{AMOUNT_BOUND:g}..{AMOUNT_BOUND:g} (the import format's bound)")
-        open_ &= ~general
-    return np.where(open_, num, np.nan)
-
-
-def _positions(keys: list[str], text: pd.Series) -> np.ndarray:
-    """Position of each cell's text among ``keys``, -1 where absent (``Index.get_indexer``, by
-    Arrow's hash lookup when the keys are distinct)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if len(set(keys)) != len(keys) or not keys:
-        return pd.Index(keys).get_indexer(text)
-    try:
-        arr = pa.array(text, type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
-        return pd.Index(keys).get_indexer(text)
-    found = pc.index_in(arr, value_set=pa.array(keys, type=pa.string()))
-    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _parse_all(text: pd.Series, is_text: np.ndarray) -> np.ndarray | None:
-    """The number of every text cell (NaN elsewhere) when Arrow parses all of them, else None."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    sub = text if is_text.all() else text[is_text]
-    try:
-        nums = np.asarray(pc.cast(pa.array(sub, type=pa.string(), from_pandas=True), pa.float64()).to_numpy(zero_copy_only=False),
-                          dtype=float)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
-        return None
-    if is_text.all():
-        return nums
-    out = np.full(len(text), np.nan)
-    out[is_text] = nums
-    return out
-
-
-def _clean_words(f: Field, text: pd.Series, is_text: np.ndarray, parsed: np.ndarray | None) -> np.ndarray:
-    """Text cells that cannot fail :func:`~screening.cells.text_problems`: a number Arrow parsed
-    (digits, sign, point, exponent, inf, nan) within the length bound, or one of the field's own
-    words (yes/no, a category, ...); False where not known."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if parsed is not None:
-        arr = pa.array(text, type=pa.string(), from_pandas=True)
-        length = np.asarray(pc.fill_null(pc.utf8_length(arr), 0).to_numpy(zero_copy_only=False))
-        return is_text & (length <= MAX_CELL_CHARS)
-    words: tuple[str, ...] | None = None
-    if f.type == "bool":
-        words = tuple(_TRUE | _FALSE)
-    elif f.type in _ENUMS and f.type != "jurisdiction":
-        words = _ENUMS[f.type]
-    if words is None:
-        return np.zeros(len(text), dtype=bool)
-    return is_text & text.str.lower().isin([w.lower() for w in words]).to_numpy(dtype=bool)
-
-
-def _parse_numbers(text: pd.Series) -> np.ndarray:
-    """Numeric text as floats, NaN where it is not a number (Arrow's parser; pandas' on failure)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        return np.asarray(pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return np.asarray(pd.to_numeric(text, errors="coerce"), dtype=float)
-
-
-def _fast_column(f: Field, raw: pd.Series, jurisdictions: tuple[str, ...]) -> Fast | None:
-    """:func:`screening.typed_columns.fast_column` with this module's words and lists."""
-    from screening.typed_columns import fast_column
-
-    allowed = (jurisdictions if f.type == "jurisdiction" else _ENUMS[f.type]) if f.type in _ENUMS else None
-    return fast_column(f, raw, allowed=allowed, true_words=_TRUE_WORDS, false_words=_FALSE_WORDS)
-
-
-def _check_column(f: Field, raw: pd.Series, ctx: _Ctx, jurisdictions: tuple[str, ...], present: bool = True) -> pd.Series:
-    """Validate and convert one column of the field table, column-wise; bad cells go to ``ctx``.
-
-    ``present`` is False for a required column missing from the file: that is reported once, as a
-    header error, not again for every row.
-    """
-    if present:
-        fast = _fast_column(f, raw, jurisdictions)
-        if fast is not None:  # no cell can be bad: the typed column from whole-column passes
-            for seen, got in ((ctx.codes, fast.codes), (ctx.present, fast.present), (ctx.text, fast.text)):
-                if got is not None:
-                    seen[f.column] = got
-            return fast.values
-    c = classify(raw)
-    k = c.kind
-    missing = k == MISSING
-    idx = raw.index
-    if f.required and present:
-        ctx.bad(missing, f.column, c, "required value is missing")
-    open_ = ~missing
-    is_text = open_ & (k == TEXT)
-    parsed = None
-    if is_text.any():
-        # cells that are a number or one of the field's words hold no control character, error
-        # value or excess length: only the others are looked at (the same bad cells, found faster)
-        if f.type in ("float", "int"):
-            parsed = _parse_all(c.text, is_text)
-        unchecked = is_text & ~_clean_words(f, c.text, is_text, parsed)
-        if unchecked.any():
-            for mask, reason in text_problems(c.text, unchecked, identifier=f.column in ID_COLUMNS or f.type == "idlist"):
-                ctx.bad(mask, f.column, c, reason)
-                open_ &= ~mask
-    if k.max(initial=0) == OTHER:
-        obj = open_ & (k == OTHER)
-        ctx.bad(obj, f.column, c, np.array([f"{w} cannot be imported: a cell holds text, a number, a boolean or a date" for w in c.other[obj]], dtype=object))
-        open_ &= ~obj
-
-    if f.type in ("float", "int"):
-        num = _numbers(f, c, open_, ctx, parsed)
-        out = pd.Series(num, index=idx, dtype=float)
-        if f.default != "":
-            out = out.where(~missing, float(f.default))
-        return out.astype("Int64") if f.type == "int" else out
-    text = c.text
-    if f.type == "bool":
-        low = text.str.lower()
-        is_t = open_ & (((k == TEXT) & low.isin(_TRUE).to_numpy()) | ((k == BOOL) & (text == "TRUE").to_numpy()) | ((k == NUMBER) & (c.num == 1)))
-        is_f = open_ & (((k == TEXT) & low.isin(_FALSE).to_numpy()) | ((k == BOOL) & (text == "FALSE").to_numpy()) | ((k == NUMBER) & (c.num == 0)))
-        ctx.bad(open_ & ~is_t & ~is_f, f.column, text, "expected yes or no")
-        default = (f.default or "no") in _TRUE
-        return pd.Series(np.where(is_t, True, np.where(is_f, False, default)), index=idx, dtype=bool)
-    if f.type == "date":
-        return _dates(f, c, open_, ctx, idx)
-    nontext = open_ & (k != TEXT) & (k != NUMBER)
-    if nontext.any():
-        ctx.bad(nontext, f.column, text, np.array([f"expected text, got {w}" for w in _words(c, nontext)], dtype=object))
-        open_ &= ~nontext
-    if f.type == "attribute":
-        return _check_attribute(f, text, open_, ctx, idx)
-    if f.type in _ENUMS:
-        allowed = jurisdictions if f.type == "jurisdiction" else _ENUMS[f.type]
-        canon = np.array(allowed, dtype=object)
-        if f.type == "jurisdiction":
-            pos = _positions([a.lower() for a in allowed], text.str.lower())
-        else:
-            pos = _positions(list(allowed), text.str.lower())
-        unknown = open_ & (pos < 0)
-        what = "jurisdiction" if f.type == "jurisdiction" else f.type.replace("_", " ")
-        ctx.bad(unknown, f.column, text, f"unknown {what}: expected one of {', '.join(allowed)}")
-        ok = open_ & ~unknown
-        vals = np.where(ok, canon[np.clip(pos, 0, None)] if len(canon) else None, None)
-        out = pd.Series(vals, index=idx, dtype=object)
-        if f.default != "":
-            out = out.where(~missing, f.default)
-        return out
-    if f.type == "currency":
-        up = text.str.upper()
-        badc = open_ & ~up.str.fullmatch(_CURRENCY.pattern.strip("^$")).fillna(False).to_numpy(dtype=bool)
-        ctx.bad(badc, f.column, text, "expected an ISO 4217 currency code such as EUR")
-        ok = open_ & ~badc
-        return pd.Series(np.where(ok, up.to_numpy(dtype=object), None), index=idx, dtype=object)
-    # text and idlist
-    if f.type == "idlist":  # parts stripped, empty parts dropped; an empty list is ''
-        text = text.str.replace(r"\s*;\s*", ";", regex=True).str.replace(r";{2,}", ";", regex=True).str.strip(";")
-        return pd.Series(np.where(open_, text.to_numpy(dtype=object), np.where(missing, "", None)), index=idx, dtype=object)
-    return pd.Series(np.where(open_, text.to_numpy(dtype=object), None), index=idx, dtype=object)
-
-
-#: A date as the import format writes it (ISO 8601 calendar date).
-_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
-
-
-def _dates(f: Field, c: Cells, open_: np.ndarray, ctx: _Ctx, idx: pd.Index) -> pd.Series:
-    """A date field: ISO ``YYYY-MM-DD`` text or a spreadsheet date (a date-time at midnight); kept
-    as ISO text.  Refuses other text, impossible dates (2026-02-30), numbers, booleans, times and
-    date-times with a time of day, each with its reason."""
-    k, text = c.kind, c.text
-    iso = text.str.fullmatch(_ISO_DATE).fillna(False).to_numpy(dtype=bool)
-    cand = open_ & ((k == TEXT) | (k == DATE) | (k == DATETIME))
-    shape = cand & ~iso
-    ctx.bad(shape & (k == TEXT), f.column, text, "expected a date as YYYY-MM-DD (e.g. 2026-06-01), got text")
-    ctx.bad(shape & (k != TEXT), f.column, text, "expected a date as YYYY-MM-DD, got a date and time (with a time of day)")
-    when = pd.to_datetime(text.where(cand & iso), format="%Y-%m-%d", errors="coerce")
-    impossible = cand & iso & when.isna().to_numpy()
-    ctx.bad(impossible, f.column, text, "not a calendar date (month 01-12, day within the month)")
-    other = open_ & ~cand
-    if other.any():
-        words = np.array(["a number" if kk == NUMBER else w for kk, w in zip(k[other], _words(c, other))], dtype=object)
-        full = repeated("", len(k))
-        full[other] = [f"expected a date as YYYY-MM-DD, got {w}" for w in words]
-        ctx.bad(other, f.column, text, full[other])
-    ok = cand & iso & ~impossible
-    return pd.Series(np.where(ok, text.to_numpy(dtype=object), None), index=idx, dtype=object)
-
-
-def absent_column(f: Field, index: pd.Index) -> pd.Series:
-    """The typed column of a field the file does not have: what :func:`_check_column` makes of a
-    column of empty cells (the default, else missing), without looking at a cell.  A required
-    column that is absent is reported once, as a header error, by the caller."""
-    n = len(index)
-    if f.type in ("float", "int"):
-        out = pd.Series(np.full(n, float(f.default) if f.default != "" else np.nan), index=index, dtype=float, copy=False)
-        return out.astype("Int64") if f.type == "int" else out
-    if f.type == "bool":
-        return pd.Series(np.full(n, (f.default or "no") in _TRUE), index=index, dtype=bool, copy=False)
-    if f.type == "idlist":
-        return pd.Series(repeated("", n), index=index, dtype=object, copy=False)
-    if f.type in _ENUMS and f.default != "":
-        return pd.Series(repeated(f.default, n), index=index, dtype=object, copy=False)
-    return pd.Series(np.full(n, None, dtype=object), index=index, dtype=object, copy=False)
-
-
-def _check_extra(name: str, raw: pd.Series, ctx: _Ctx) -> pd.Series:
-    """An extra column, kept as given: text, numbers, booleans; dates, times, durations as ISO text."""
-    c = classify(raw)
-    k = c.kind
-    text = c  # the cells' text, made for bad cells only
-    bad = np.zeros(len(raw), dtype=bool)
-    ist = k == TEXT
-    for mask, reason in (text_problems(c.text, ist, identifier=False) if ist.any() else []):
-        ctx.bad(mask, name, text, reason)
-        bad |= mask
-    obj = k == OTHER
-    if obj.any():
-        ctx.bad(obj, name, text, np.array([f"{w} cannot be imported: a cell holds text, a number, a boolean or a date" for w in c.other[obj]], dtype=object))
-        bad |= obj
-    inf = (k == NUMBER) & ~np.isfinite(np.where(k == NUMBER, c.num, 0.0))
-    ctx.bad(inf, name, text, "must be a finite number")
-    bad |= inf
-    value = c.values()
-    if ist.any():
-        value[ist] = c.raw_text[ist].to_numpy(dtype=object)
-    value[bad | (k == MISSING)] = None
-    return pd.Series(value, index=raw.index, dtype=object)
-
-
-def _headers(raw: pd.DataFrame, ctx: _Ctx, src: str) -> pd.DataFrame:
-    """Refuse repeated and empty headers (empty ones holding values); keep the first of each name."""
-    names = [str(c).strip() for c in raw.columns]
-    raw = raw.set_axis(range(len(names)), axis=1)
-    keep = []
-    seen: set[str] = set()
-    for i, name in enumerate(names):
-        if name in seen:
-            if name:
-                ctx.errors.header(ctx.table, name, "column appears more than once", src)
-            continue
-        if not name or name.startswith("Unnamed: "):
-            if raw[i].notna().any() and (classify(raw[i]).kind != MISSING).any():
-                ctx.errors.header(ctx.table, f"(column {i + 1})", "the column holds values but has no header", src)
-            continue
-        seen.add(name)
-        keep.append(i)
-    out = raw[keep]
-    out.columns = [names[i] for i in keep]
-    return out
-
-
-def _check_attribute(f: Field, text: pd.Series, open_: np.ndarray, ctx: _Ctx, idx: pd.Index) -> pd.Series:
-    """A column a policy pack reads (type ``attribute``): its value must be one the packs list.
-
-    The allowed values come from the packs (:func:`screening.pack_values.pack_attribute_values`),
-    so a value a new pack lists is allowed without editing the field table; case is ignored and the
-    pack's spelling kept (``i`` -> ``I``).
-    """
-    from screening.pack_values import pack_attribute_values
-
-    allowed = pack_attribute_values().get(f.column, ())
-    lower = text.str.lower()
-    pos = _positions([a.lower() for a in allowed], lower)
-    unknown = open_ & (pos < 0)
-    ctx.bad(unknown, f.column, text,
-            f"unknown {f.column}: expected one of {', '.join(allowed)} (the values the policy packs read), or empty")
-    canon = np.array(allowed, dtype=object)
-    ok = open_ & ~unknown
-    return pd.Series(np.where(ok, canon[np.clip(pos, 0, None)] if len(canon) else None, None), index=idx, dtype=object)
 
 
 def validate(
@@ -550,23 +101,23 @@ def validate(
     sources = sources or {}
     juris = tuple(jurisdictions)
     out: dict[str, pd.DataFrame] = {}
-    ctxs: dict[str, _Ctx] = {}
+    ctxs: dict[str, CheckContext] = {}
     for table, raw in (("enterprises", enterprises), ("options", options)):
         if raw is None:
             out[table] = pd.DataFrame({c: pd.Series(dtype=object) for c in columns(table)})
-            ctxs[table] = _Ctx(table, np.array([], dtype=np.int64), np.array([], dtype=object), errors)
+            ctxs[table] = CheckContext(table, np.array([], dtype=np.int64), np.array([], dtype=object), errors)
             continue
         raw = raw.reset_index(drop=True)
         rows = np.asarray((row_offsets or {}).get(table, np.arange(len(raw)) + 2), dtype=np.int64)
         srcs = _per_row(sources.get(table, ""), len(raw))
         src = str(srcs[0]) if len(srcs) else ""
-        ctx = ctxs[table] = _Ctx(table, rows, srcs, errors)
+        ctx = ctxs[table] = CheckContext(table, rows, srcs, errors)
         if len(raw) > MAX_ROWS or raw.shape[1] > MAX_COLUMNS:
             what = f"{len(raw):,} rows (at most {MAX_ROWS:,})" if len(raw) > MAX_ROWS else f"{raw.shape[1]:,} columns (at most {MAX_COLUMNS:,})"
             errors.header(table, "(table)", f"too large: {what}; split the file", src)
             out[table] = pd.DataFrame({c: pd.Series(dtype=object) for c in columns(table)})
             continue
-        raw = _headers(raw, ctx, src)
+        raw = check_headers(raw, ctx, src)
         typed: dict[str, pd.Series] = {}
         for f in fields(table):
             present = f.column in raw.columns
@@ -575,9 +126,9 @@ def validate(
                     errors.header(table, f.column, "required column is missing", src)
                 typed[f.column] = absent_column(f, raw.index)
             else:
-                typed[f.column] = _check_column(f, raw[f.column], ctx, juris)
+                typed[f.column] = check_column(f, raw[f.column], ctx, juris)
         for extra in [c for c in raw.columns if c not in typed]:
-            typed[extra] = _check_extra(extra, raw[extra], ctx)
+            typed[extra] = check_extra(extra, raw[extra], ctx)
         # each typed column is a fresh array: the frame takes them as they are (no copy into
         # consolidated blocks, which cost as much as all the checks)
         out[table] = pd.DataFrame(typed, index=raw.index, copy=False)
@@ -596,7 +147,7 @@ def validate(
     return Validated(ent.reset_index(drop=True), opt.reset_index(drop=True))
 
 
-def _default_hierarchy(opt: pd.DataFrame, ctx: _Ctx) -> pd.Series:
+def _default_hierarchy(opt: pd.DataFrame, ctx: CheckContext) -> pd.Series:
     """Each option's place in BASF's order: its own, else its category's default."""
     codes = ctx.codes.get("category")
     if codes is None:
@@ -633,7 +184,7 @@ def _is_in(values: pd.Series, text: object | None, known: pd.Index) -> np.ndarra
     return values.isin(known).to_numpy()
 
 
-def _check_references(opt: pd.DataFrame, ctx: _Ctx, ent: pd.DataFrame, known_enterprise_ids: Iterable[str],
+def _check_references(opt: pd.DataFrame, ctx: CheckContext, ent: pd.DataFrame, known_enterprise_ids: Iterable[str],
                       known_option_keys: Iterable[tuple[str, str]]) -> None:
     """Options' enterprises exist; eligible investment within the investment; excludes name options."""
     eid = opt["enterprise_id"]
@@ -685,7 +236,7 @@ def _factorized(values: pd.Series) -> tuple[np.ndarray, int]:
     return part, len(uniques)
 
 
-def _present(frame: pd.DataFrame, ctx: _Ctx, column: str) -> np.ndarray:
+def _present(frame: pd.DataFrame, ctx: CheckContext, column: str) -> np.ndarray:
     """Where a text column's typed value is neither missing nor ''."""
     got = ctx.present.get(column)
     if got is not None:
@@ -694,7 +245,7 @@ def _present(frame: pd.DataFrame, ctx: _Ctx, column: str) -> np.ndarray:
     return col.notna().to_numpy() & (col.fillna("") != "").to_numpy()
 
 
-def _check_duplicates(frame: pd.DataFrame, ctx: _Ctx) -> None:
+def _check_duplicates(frame: pd.DataFrame, ctx: CheckContext) -> None:
     """Report every row whose key repeats an earlier row's key (hash-based: linear in rows)."""
     if not len(frame):
         return
@@ -780,14 +331,14 @@ def validate_scores(
     frame = frame.reset_index(drop=True)
     rows_ = np.asarray(rows if rows is not None else np.arange(len(frame)) + 2, dtype=np.int64)
     srcs = _per_row(sources, len(frame))
-    ctx = _Ctx("assessor_scores", rows_, srcs, errors)
-    frame = _headers(frame, ctx, str(srcs[0]) if len(srcs) else "")
+    ctx = CheckContext("assessor_scores", rows_, srcs, errors)
+    frame = check_headers(frame, ctx, str(srcs[0]) if len(srcs) else "")
     missing = [c for c in cols if c not in frame.columns]
     for c in missing:
         errors.header("assessor_scores", c, "required column is missing", str(srcs[0]) if len(srcs) else "")
     if missing:
         return frame, ValidationError(errors.frame())
-    typed = {f.column: _check_column(f, frame[f.column], ctx, JURISDICTIONS) for f in SCORE_FIELDS}
+    typed = {f.column: check_column(f, frame[f.column], ctx, JURISDICTIONS) for f in SCORE_FIELDS}
     out = pd.DataFrame(typed)
     crit = out["criterion"]
     unknown = crit.notna().to_numpy() & ~crit.isin(SCORE_CRITERIA).to_numpy()

@@ -1,6 +1,6 @@
 """The fast path of validation: a whole column that cannot hold a bad cell, checked in Arrow and numpy.
 
-:func:`screening.schema.validate` checks every column by :func:`screening.schema._check_column`,
+:func:`screening.schema.validate` checks every column by :func:`screening.columns.check_column`,
 which classifies each cell and collects every bad one with its row and reason.  Nearly every
 column of a real import holds no bad cell at all; for those the same typed column comes out of a
 few whole-column passes, with no classification and no error text:
@@ -248,7 +248,7 @@ class Fast(NamedTuple):
     Attributes
     ----------
     values : Series
-        The typed column, as :func:`screening.schema._check_column` makes it.
+        The typed column, as :func:`screening.columns.check_column` makes it.
     codes : ndarray of int64 or None
         For a field with a list of values, each cell's position in the list (-1 where missing).
     present : ndarray of bool or None

@@ -150,7 +150,7 @@ def _numbers(frame: pd.DataFrame, column: str, table: str, rows: np.ndarray, sou
              unit: str = "") -> np.ndarray:
     """A numeric column of an IAC sheet (NaN where empty); a cell that is no number is a named error."""
     from screening.cells import MISSING, NUMBER, TEXT, classify
-    from screening.schema import _parse_numbers
+    from screening.columns import parse_numbers
 
     if column not in frame.columns:
         return np.full(len(frame), np.nan)
@@ -158,7 +158,7 @@ def _numbers(frame: pd.DataFrame, column: str, table: str, rows: np.ndarray, sou
     num = c.num.copy()
     ist = c.kind == TEXT
     if ist.any():
-        num[ist] = _parse_numbers(c.text[ist])
+        num[ist] = parse_numbers(c.text[ist])
     bad = (c.kind != MISSING) & ((c.kind != NUMBER) & ~ist | ~np.isfinite(np.where(c.kind != MISSING, num, 0.0)))
     for i in np.flatnonzero(bad):
         what = "must be a finite number" if c.kind[i] in (NUMBER, TEXT) and not np.isnan(num[i]) else f"expected a number{unit}"

@@ -2,7 +2,7 @@
 
 An absent field is typed without looking at a cell (``absent_column``); a column of numbers makes
 its text only for bad cells (``Cells.text_at``).  Each is compared here with the general path it
-stands for: ``_check_column`` on a column of empty cells, and the text of every cell.
+stands for: ``check_column`` on a column of empty cells, and the text of every cell.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 from screening.cells import MAX_CELL_CHARS, NUMBER, classify
 from screening.errors import Collector
-from screening.schema import TABLES, JURISDICTIONS, _check_column, _Ctx, absent_column, fields
+from screening.schema import JURISDICTIONS, TABLES, CheckContext, absent_column, check_column, fields
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -21,8 +21,8 @@ def test_absent_column_is_what_a_column_of_empty_cells_gives(table):
     index = pd.RangeIndex(3)
     for f in fields(table):
         errors = Collector()
-        ctx = _Ctx(table, np.arange(3) + 2, np.full(3, "f.csv", dtype=object), errors)
-        slow = _check_column(f, pd.Series([None] * 3, index=index, dtype=object), ctx, JURISDICTIONS, present=False)
+        ctx = CheckContext(table, np.arange(3) + 2, np.full(3, "f.csv", dtype=object), errors)
+        slow = check_column(f, pd.Series([None] * 3, index=index, dtype=object), ctx, JURISDICTIONS, present=False)
         fast = absent_column(f, index)
         assert not errors, f.column
         assert fast.dtype == slow.dtype, f.column

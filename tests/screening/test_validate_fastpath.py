@@ -1,7 +1,7 @@
 """The fast path of validation (``screening.typed_columns``) gives what the full path gives.
 
 Each case validates the same frames twice: once as they are, once with the fast path turned off
-(every column through ``_check_column``'s classification), and asserts the same typed frames
+(every column through ``check_column``'s classification), and asserts the same typed frames
 (values and dtypes) or the same bad cells (row, column, value, reason).  A typed frame written once
 as Parquet (numbers, integers and booleans typed) and once as CSV text gives the same validated
 frames.
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import screening.columns as column_checks
 import screening.schema as schema
 from screening.schema import ValidationError, validate
 from store.readers import read_files
@@ -22,7 +23,7 @@ def _both(ent: pd.DataFrame, opt: pd.DataFrame, monkeypatch: pytest.MonkeyPatch,
     """(fast, full): each a Validated or the ValidationError's table; ``hits`` gets the columns
     the fast path read."""
     out = []
-    real = schema._fast_column
+    real = column_checks.fast_path_column
 
     def counted(f, raw, jurisdictions):
         got = real(f, raw, jurisdictions)
@@ -32,7 +33,7 @@ def _both(ent: pd.DataFrame, opt: pd.DataFrame, monkeypatch: pytest.MonkeyPatch,
 
     for fast in (True, False):
         with monkeypatch.context() as m:
-            m.setattr(schema, "_fast_column", counted if fast else (lambda *a: None))
+            m.setattr(column_checks, "fast_path_column", counted if fast else (lambda *a: None))
             try:
                 out.append(validate(ent, opt, **kw))
             except ValidationError as exc:
@@ -189,7 +190,7 @@ def test_duplicate_keys_are_the_rows_a_first_seen_table_finds(seed):
     oid = np.array([f"O{i}" for i in range(n)] if distinct else rng.choice([f"O{i}" for i in range(40)] + [None], n), dtype=object)
     frame = pd.DataFrame({"enterprise_id": eid, "option_id": oid}, dtype=object)
     errors = Collector()
-    ctx = schema._Ctx("options", np.arange(n) + 2, np.full(n, "o.csv", dtype=object), errors)
+    ctx = column_checks.CheckContext("options", np.arange(n) + 2, np.full(n, "o.csv", dtype=object), errors)
     schema._check_duplicates(frame, ctx)
     got = [(int(r), v, why) for r, v, why in errors.frame()[["row", "value", "reason"]].itertuples(index=False)] if errors else []
     first: dict[tuple[str, str], int] = {}
