@@ -213,21 +213,32 @@ def programme_baseline(_cur: Store, version: str, _enterprise_ids: Sequence[str]
     return baseline(opts, sel, on_date=on_date, with_irr=True if irr_rule else None)
 
 
+def _implemented(_cur: Store, version: str, enterprise_ids: Sequence[str]) -> pd.DataFrame:
+    opts = options(_cur, version, None)
+    return opts[(opts["status"].astype(str) == "implemented") & opts["enterprise_id"].isin(set(enterprise_ids))]
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def _realised(_cur: Store, version: str, _enterprise_ids: Sequence[str], members: str) -> pd.DataFrame | None:
+def _any_implemented(_cur: Store, version: str, _enterprise_ids: Sequence[str], members: str) -> bool:
+    return not _implemented(_cur, version, _enterprise_ids).empty
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _realised(_cur: Store, version: str, _enterprise_ids: Sequence[str], members: str) -> pd.DataFrame:
     from programme.realised import realised_by_jurisdiction
 
-    opts = options(_cur, version, None)
-    opts = opts[opts["enterprise_id"].isin(set(_enterprise_ids))]
-    if not (opts["status"].astype(str) == "implemented").any():
-        return None
-    return realised_by_jurisdiction(opts, enterprises(_cur, version))
+    return realised_by_jurisdiction(_implemented(_cur, version, _enterprise_ids), enterprises(_cur, version))
 
 
-def realised(cur: Store, version: str, enterprise_ids: Sequence[str]) -> pd.DataFrame | None:
-    """``programme.realised.realised_by_jurisdiction`` of the chosen enterprises' options (cached on the data
-    and the enterprises: at national scale it took 0.5 s of every Programme rerun), or None when none of them
-    is implemented."""
+def any_implemented(cur: Store, version: str, enterprise_ids: Sequence[str]) -> bool:
+    """Whether any of the enterprises' options has status implemented (cached on the data and the enterprises)."""
+    ids = list(enterprise_ids)
+    return _any_implemented(cur, version, ids, members_key(ids))
+
+
+def realised(cur: Store, version: str, enterprise_ids: Sequence[str]) -> pd.DataFrame:
+    """``programme.realised.realised_by_jurisdiction`` of the enterprises' implemented options (cached on the
+    data and the enterprises: at national scale it took 0.5 s of every Programme rerun)."""
     ids = list(enterprise_ids)
     return _realised(cur, version, ids, members_key(ids))
 

@@ -69,13 +69,13 @@ if foreign:
     st.warning(f"Enterprises of {', '.join(foreign)} are included: the programme treats them as if they were in {code}, "
                f"and adds their amounts to the totals as {currency}.")
 # --- realised against predicted: the chosen enterprises' implemented options (programme.realised) ------
-_real = data.realised(cur, version, chosen)
-if _real is not None:
+if data.any_implemented(cur, version, chosen):
     # collapsed sections are built only while open (on_change="rerun" tracks the state): at national scale their
     # tables were computed, and sent to every browser, on each rerun whether shown or not
     _section = st.expander("Realised against predicted (implemented options)", key="programme_realised", on_change="rerun")
     if _section.open:
         with _section:
+            _real = data.realised(cur, version, chosen)
             st.caption("Options with status implemented that record actual figures, against what was predicted for them; "
                        "sums over the options recording both, ratio = actual / predicted of the sums; money per currency. "
                        "Per option: cpscreen track; by jurisdiction: cpscreen track --by jurisdiction.")
