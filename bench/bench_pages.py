@@ -67,7 +67,7 @@ def main() -> int:
             if args.db else f"demo data ({len(ents)} enterprises)")
     if args.db:
         ents = ents[: args.enterprises]
-    # One-time imports of a server process (scikit-criteria, the policy packs), timed apart: a
+    # One-time imports of a server process (scikit-criteria, the policy packs, the kernels), timed apart: a
     # running server pays them once, at its first screening/appraisal render, not per page.
     t0 = time.perf_counter()
     import finance.appraise  # noqa: F401
@@ -78,7 +78,10 @@ def main() -> int:
     import ui.charts  # noqa: F401  (altair)
 
     policies.engine.load_packs()
-    print(f"one-time imports and policy-pack loading per server process: {time.perf_counter() - t0:.3f} s")
+    from programme.warm import warm_up
+
+    warm_up()  # the numerical kernels loaded from numba's disk cache (compiled by scripts/run.sh before the server starts)
+    print(f"one-time imports, policy-pack and kernel loading per server process: {time.perf_counter() - t0:.3f} s")
     print(f"cpscreen page render times [s], {what}, {args.repeat} warm reruns; "
           f"targets: first render {first_target:.1f} s, rerun {rerun_target:.1f} s")
     print(f"{'page':<11}{'enterprise':<13}{'cold':>8}{'warm':>8}{'cold/target':>13}{'warm/target':>13}"
