@@ -160,15 +160,18 @@ def _packs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
     ent = enterprises.drop_duplicates("enterprise_id").reset_index(drop=True)
     if pos is None:
         pos = _enterprise_rows(options, enterprises)
-    if "jurisdiction" in ent.columns:  # each enterprise's code as text once, then per option
-        codes = ent["jurisdiction"].to_numpy(dtype=object).astype(str)[pos]
+    if "jurisdiction" in ent.columns:  # each enterprise's code as text and coded once, then per option
+        ent_codes = ent["jurisdiction"].to_numpy(dtype=object).astype(str)
+        ent_of, labels = pd.factorize(ent_codes)
+        codes, code_of = ent_codes[pos], ent_of[pos]
     else:
         codes = _enterprise_column(options, enterprises, "jurisdiction", pos).astype(str)
+        code_of, labels = pd.factorize(codes)
     versions = filled(len(options), None)
     loss = np.full(len(options), np.nan)
     packs = engine.load_packs()
-    code_of, labels = pd.factorize(codes)
-    for k, code in enumerate(labels):
+    for k in _by_first_option(code_of, len(labels)):
+        code = labels[k]
         mask = code_of == k
         if code in packs:
             versions[mask] = packs[code].version
@@ -177,6 +180,15 @@ def _packs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
             years = regime(code, on_date)["loss_carry_forward_years"]
             loss[mask] = np.nan if years is None else float(years)
     return codes, versions, loss
+
+
+def _by_first_option(code_of: np.ndarray, n_labels: int) -> np.ndarray:
+    """The codes some option has, in order of their first option (as ``pd.factorize`` of the
+    options' own values would number them): codes of enterprises no option names are left out."""
+    first = np.full(n_labels, len(code_of), dtype=np.int64)
+    np.minimum.at(first, code_of, np.arange(len(code_of), dtype=np.int64))
+    used = np.flatnonzero(first < len(code_of))
+    return used[np.argsort(first[used], kind="stable")]
 
 
 @dataclass(frozen=True)

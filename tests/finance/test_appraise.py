@@ -128,3 +128,28 @@ def test_real_packs_on_the_demo_data_batch_equals_single_option_detail():
         assert a.metrics["npv"] == pytest.approx(r["npv"].iloc[i], rel=1e-9)
         assert a.metrics_no_support["npv"] == pytest.approx(r["npv_no_support"].iloc[i], rel=1e-9)
         assert a.pack_version == r["pack_version"].iloc[i]
+
+
+def test_packs_coded_per_enterprise_ask_only_the_options_jurisdictions_in_order(monkeypatch):
+    """_packs codes each enterprise's jurisdiction once: an enterprise no option names is never asked
+    for its regime (its pack may not exist), and the regimes are asked in order of each code's first
+    option, as when the options' own codes were factorized."""
+    from finance.appraise import _enterprise_rows, _packs
+
+    asked = []
+
+    def regime(code, on):
+        asked.append(code)
+        if code == "ZZ":
+            raise ValueError("no regime ZZ")
+        return {"loss_carry_forward_years": {"XX": 3, "YY": None}[code]}
+
+    monkeypatch.setattr(engine, "load_packs", lambda: {"XX": SimpleNamespace(version="v1")})
+    monkeypatch.setattr(engine, "tax_regime", regime, raising=False)
+    ents = pd.DataFrame({"enterprise_id": ["e1", "e2", "e3"], "jurisdiction": ["XX", "ZZ", "YY"]})
+    opts = pd.DataFrame({"enterprise_id": ["e3", "e1", "e3", "e1"]})
+    codes, versions, loss = _packs(opts, ents, ON, _enterprise_rows(opts, ents))
+    assert asked == ["YY", "XX"]
+    assert codes.tolist() == ["YY", "XX", "YY", "XX"]
+    assert versions.tolist() == [None, "v1", None, "v1"]
+    np.testing.assert_array_equal(loss, [np.nan, 3.0, np.nan, 3.0])

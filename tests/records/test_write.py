@@ -101,3 +101,23 @@ def test_csv_written_in_slices_on_threads_is_the_bytes_of_one_pass(tmp_path, mon
         assert (tmp_path / "sliced.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
     rw._write_csv(table.slice(0, 0), str(tmp_path / "empty.csv"))
     assert (tmp_path / "empty.csv").read_text().count("\n") == 1  # the header alone
+
+
+def test_constant_and_short_code_text_equal_the_cell_by_cell_conversion():
+    """_few_text builds one-string columns and '<U1'/'<U2' codes from their distinct values: the same
+    large_string arrays as converting every cell (pa.array), nulls and near misses going the cell path."""
+    def cellwise(values):
+        return pa.array(values, from_pandas=True).cast(pa.large_string())
+
+    n = 10_000
+    codes = np.array(["NL", "N", "", "DK", "é"])[np.arange(n) % 5]
+    for values in (codes, codes.astype("<U1"), np.full(n, "2025-06-01", dtype=object), np.full(3, "x", dtype=object)):
+        got = rw._array_column(values)
+        assert rw._few_text(values) is not None
+        assert got.type == pa.large_string() and got.equals(cellwise(values)), values[:3]
+    same_but_last = np.full(n, "no debt", dtype=object)
+    same_but_last[-1] = None  # a null after 4,096 equal cells: not constant
+    for values in (same_but_last, np.array(["a", "b"] * 3000, dtype=object), np.full(5, "long code")):
+        assert rw._few_text(values) is None
+        assert rw._array_column(values).equals(cellwise(values))
+    assert rw._few_text(np.array([1.0, 1.0], dtype=object)) is None  # not text
