@@ -10,9 +10,14 @@ provider's connections on a saturated machine), with the app's calls to the prov
 session came back to the sign-in screen); a failed sign-in is retried and counted.  Once all are
 signed in they are released together, and each opens every page from the sidebar ``--rounds``
 times, each session starting at a different page so the server serves a mix: the target is on
-these page loads.  A page's load time runs from the click
-on its sidebar link to its heading being shown and Streamlit's running indicator gone (the page's
-script run finished).  As ``scripts/run.sh`` does, the numerical kernels are compiled (and cached
+these page loads.  Between two page loads a session pauses ``--think`` seconds on average (uniform in
+[0, 2 x think], seeded by ``--seed``: users read a page before the next click); 0, the default, is the
+worst case, every session clicking again as soon as a page is drawn.  A page's load time runs from the click
+on its sidebar link to the page's h1 being shown with the app's root no longer running its script
+(``stApp``'s ``data-test-script-state`` back at ``notRunning``), both read in one evaluation in the
+page.  The previous page cannot satisfy it: its h1 has another name, and the new h1 is only drawn once
+the new run has started.  (Streamlit's running indicator, ``stStatusWidget``, is no such signal: it
+appears only 0.5 s into a run and fades out over 0.2 s after it.)  As ``scripts/run.sh`` does, the numerical kernels are compiled (and cached
 on disk) before the server starts.  Round 1 includes the first render of each page on the server (caches
 empty); later rounds are warm.  Everything is bounded: each wait ``--timeout`` seconds, and the
 servers are stopped at the end (also on failure).
@@ -21,9 +26,13 @@ Prints per page and round: sessions, median, 90th percentile, maximum, and how m
 the target; the server process's CPU time per page load during the page loads alone (from /proc, read
 when the sessions are released and at the end: what the 2 s target asks of one process serving 20
 sessions at once; other load on the machine distorts it much less than the wall times), and over the
-whole run with the sign-ins; the sign-in times; and the machine's load average before and after (a shared machine: other work on it slows every figure; the browser runs on it too).
+whole run with the sign-ins; where the machine's CPU went during the page loads (the server's process
+tree, Chromium with all its processes, the bench with the Playwright driver and the sign-in provider,
+everything else on the machine; ``bench/proc_cpu.py``); the sign-in times; and the machine's load
+average before, at the end of the page loads and after (a shared machine: other work on it slows
+every figure; the browser runs on it too).
 
-Usage: ``.venv/bin/python bench/bench_sessions.py [--sessions 20] [--rounds 2] [--timeout 120]``
+Usage: ``.venv/bin/python bench/bench_sessions.py [--sessions 20] [--rounds 2] [--think 0] [--timeout 120]``
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ import asyncio
 import importlib.util
 import math
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -40,6 +50,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import proc_cpu  # noqa: E402  (bench/ is not a package)
+
 TARGET = 2.0  # [s] per page load
 #: sidebar link -> the page's h1
 PAGES = {"Overview": "cpscreen", "Options": "Options", "Screening": "Screening", "Appraisal": "Appraisal",
@@ -55,9 +68,17 @@ def _harness():
     return mod
 
 
+#: true once the page shows an h1 reading ``heading`` and the app's root is not running its script
+_LOADED = """heading => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app !== null && app.dataset.testScriptState === 'notRunning'
+        && [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === heading && h.offsetParent !== null);
+}"""
+
+
 async def _done(page, heading: str, timeout_ms: float) -> None:
-    await page.get_by_role("heading", name=heading, level=1, exact=True).wait_for(timeout=timeout_ms)
-    await page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout_ms)
+    """Wait for the page headed ``heading`` to be drawn and its script run finished (see the module's note)."""
+    await page.wait_for_function(_LOADED, arg=heading, timeout=timeout_ms, polling="raf")
 
 
 try:
@@ -90,7 +111,8 @@ async def _sign_in(page, url: str, sub: str, timeout_ms: float, notes: list[str]
 
 async def _session(i: int, browser, url: str, sub: str, rounds: int, start: asyncio.Barrier, gate: asyncio.Semaphore,
                    timeout_ms: float, loads: list[tuple[int, str, float]], sign_ins: list[float],
-                   retries: list[str], released: list[float]) -> None:
+                   retries: list[str], marks: dict[str, object], think: float, seed: int,
+                   end: asyncio.Barrier) -> None:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(timeout_ms)
     try:
@@ -105,12 +127,17 @@ async def _session(i: int, browser, url: str, sub: str, rounds: int, start: asyn
                 raise RuntimeError(f"{sub} could not sign in 3 times: {'; '.join(retries[-3:])}")
             sign_ins.append(time.perf_counter() - t0)
         if await start.wait() == 0:  # one of them notes when all are signed in: the page loads start
-            released.append(_cpu_seconds(_SERVER_PID[0]))
+            marks["released"] = _cpu_seconds(_SERVER_PID[0])
+            marks["split0"] = proc_cpu.snapshot(_SERVER_PID[0], os.getpid())
+            marks["t_released"] = time.perf_counter()
+        pause = random.Random(seed * 1_000_003 + i)  # each session its own seeded stream of pauses
         others = [p for p in PAGES if p != "Overview"]
         order = others[i % len(others):] + others[: i % len(others)] + ["Overview"]
         nav = page.locator('[data-testid="stSidebarNav"]')
         for r in range(1, rounds + 1):
-            for name in order:
+            for k, name in enumerate(order):
+                if think > 0 and (r, k) != (1, 0):  # reading the page drawn before this click
+                    await asyncio.sleep(pause.uniform(0.0, 2.0 * think))
                 t = time.perf_counter()
                 try:
                     await nav.get_by_role("link", name=name, exact=True).click()
@@ -118,6 +145,10 @@ async def _session(i: int, browser, url: str, sub: str, rounds: int, start: asyn
                     loads.append((r, name, time.perf_counter() - t))
                 except PlaywrightTimeout:  # counted as a load that never finished; the session goes on
                     loads.append((r, name, math.inf))
+        if await end.wait() == 0:  # the last page load is done: the split is read before the contexts close
+            marks["split1"] = proc_cpu.snapshot(_SERVER_PID[0], os.getpid())
+            marks["server_end"], marks["t_end"] = _cpu_seconds(_SERVER_PID[0]), time.perf_counter()
+            marks["load_end"] = os.getloadavg()
     finally:
         await context.close()
 
@@ -128,16 +159,18 @@ async def _run(args, url: str, users: list[str], chromium: str, chromium_args: l
     loads: list[tuple[int, str, float]] = []
     sign_ins: list[float] = []
     retries: list[str] = []
-    released: list[float] = []
+    marks: dict[str, object] = {}
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=chromium_args)
         try:
-            start, gate = asyncio.Barrier(len(users)), asyncio.Semaphore(args.sign_in_at_once)
+            start, end = asyncio.Barrier(len(users)), asyncio.Barrier(len(users))
+            gate = asyncio.Semaphore(args.sign_in_at_once)
             await asyncio.gather(*(_session(i, browser, url, sub, args.rounds, start, gate, args.timeout * 1000, loads,
-                                            sign_ins, retries, released) for i, sub in enumerate(users)))
+                                            sign_ins, retries, marks, args.think, args.seed, end)
+                                   for i, sub in enumerate(users)))
         finally:
             await browser.close()
-    return loads, sign_ins, retries, released
+    return loads, sign_ins, retries, marks
 
 
 _SERVER_PID: list[int] = [0]  # the app server's process id, for the sessions' note at their release
@@ -163,7 +196,12 @@ def main() -> int:
                     help="sessions signing in at the same time (default 4; the page loads are all at once)")
     ap.add_argument("--exchange-timeout", type=float, default=30.0,
                     help="bound on the app's calls to the provider during sign-in [s] (default 30; Authlib's own is 5)")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="mean pause between a session's page loads [s], uniform in [0, 2 x think] (default 0: none)")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the pauses (default 1)")
     args = ap.parse_args()
+    if args.think < 0:
+        ap.error("--think must be >= 0")
     h = _harness()
     users = [f"user{i:02d}" for i in range(1, args.sessions + 1)]
     claims = [{"sub": u, "email": f"{u}@example.org", "name": u} for u in users]
@@ -177,7 +215,7 @@ def main() -> int:
     try:
         _SERVER_PID[0] = live.app.proc.pid
         t0, cpu0 = time.perf_counter(), _cpu_seconds(live.app.proc.pid)
-        loads, sign_ins, retries, released = asyncio.run(_run(args, live.url, users, h.CHROMIUM, h.CHROMIUM_ARGS))
+        loads, sign_ins, retries, marks = asyncio.run(_run(args, live.url, users, h.CHROMIUM, h.CHROMIUM_ARGS))
         wall, cpu_end = time.perf_counter() - t0, _cpu_seconds(live.app.proc.pid)
         server_cpu = cpu_end - cpu0
     finally:
@@ -186,6 +224,9 @@ def main() -> int:
 
     print(f"cpscreen: {args.sessions} concurrent signed-in browser sessions on one server (demo data), "
           f"{args.rounds} round(s) of the {len(PAGES)} pages each; page load [s], target {TARGET:.1f} s")
+    print(f"parameters: --sessions {args.sessions} --rounds {args.rounds} --think {args.think:g} (pause between page "
+          f"loads uniform in [0, {2 * args.think:g}] s, seed {args.seed}) --timeout {args.timeout:g} "
+          f"--sign-in-at-once {args.sign_in_at_once} --exchange-timeout {args.exchange_timeout:g}")
     print(f"{'page':<11}{'round':>6}{'loads':>7}{'median':>8}{'p90':>8}{'max':>8}{'> target':>10}")
     worst = 0.0
     over_total = 0
@@ -201,10 +242,17 @@ def main() -> int:
     print(f"all pages: {len(every)} loads, median {statistics.median(every):.2f} s, p90 {_p90(every):.2f} s, "
           f"max {worst:.2f} s; {over_total} over {TARGET:.1f} s ({unfinished} not finished within {args.timeout:.0f} s); "
           f"wall {wall:.1f} s")
-    page_cpu = cpu_end - released[0]
+    page_cpu = marks["server_end"] - marks["released"]
     print(f"server process during the page loads: {page_cpu:.1f} CPU-s = {page_cpu / len(every):.3f} CPU-s per page load "
           f"({len(every)} loads); one Streamlit process runs its sessions' scripts under one interpreter lock, so "
           f"{args.sessions} loads at once need about {args.sessions} x that on one core")
+    used = proc_cpu.split(marks["split0"], marks["split1"])
+    window = used["machine"]
+    span = marks["t_end"] - marks["t_released"]
+    print(f"machine CPU during the page loads ({span:.1f} s wall): {window:.1f} CPU-s busy of "
+          f"{os.cpu_count() * span:.1f} available; " + ", ".join(
+        f"{k} {used[k]:.1f} CPU-s ({used[k] / window:.0%}, {used[k] / len(every):.3f} per page load)"
+        for k in ("server", "browser", "bench", "other")))
     renders = len(every) + len(sign_ins)
     print(f"server process over the whole run (sign-ins too): {server_cpu:.1f} CPU-s = {server_cpu / renders:.3f} CPU-s "
           f"per render ({renders} renders)")
@@ -212,7 +260,8 @@ def main() -> int:
           f"by {args.exchange_timeout:.0f} s: "
           f"median {statistics.median(sign_ins):.2f} s, max {max(sign_ins):.2f} s; "
           f"{len(retries)} retried" + (f" ({'; '.join(retries)})" if retries else ""))
-    print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.1f} before and {load_after[0]:.1f} after "
+    print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.1f} before, {marks['load_end'][0]:.1f} at the "
+          f"end of the page loads and {load_after[0]:.1f} after "
           "(shared with other work: 8 agents on this machine during development; figures are slower than on a quiet one)")
     return 0 if over_total == 0 else 1
 

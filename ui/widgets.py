@@ -37,6 +37,17 @@ CRITERION_LABELS: dict[str, str] = {
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
 
 
+def lazy_expander(label: str, key: str) -> Any:
+    """A collapsed expander whose content the page builds only while it is open: ``if box.open:`` inside it.
+
+    Streamlit sends a collapsed expander's content to the browser and mounts it there (hidden), so an
+    expensive section (tables, a second ranking) costs the server and every browser on each rerun even
+    when nobody opens it (issue 14: 20 sessions at once).  Opening or closing it reruns the page
+    (``on_change="rerun"``); its state lives under ``key`` in the session state.
+    """
+    return st.expander(label, key=key, on_change="rerun")
+
+
 def md_text(value: Any) -> str:
     """User text (a title, an id) made safe to put inside ``st.markdown``/``st.caption``: shown as typed.
 

@@ -39,3 +39,8 @@ def test_run_sh_binds_the_loopback_address_by_default(tmp_path):
 def test_run_sh_address_can_be_overridden(tmp_path):
     args = _streamlit_args(tmp_path, {"ADDRESS": "0.0.0.0", "PORT": "9000"})
     assert _option(args, "--server.address") == "0.0.0.0" and _option(args, "--server.port") == "9000"
+
+
+def test_run_sh_serves_without_a_file_watcher(tmp_path):
+    """A served app has no reason to poll its source tree (issue 14: CPU under 20 sessions)."""
+    assert _option(_streamlit_args(tmp_path, {}), "--server.fileWatcherType") == "none"

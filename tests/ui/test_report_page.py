@@ -15,6 +15,13 @@ def _frame(at, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+def _open_preview(at) -> None:
+    """Open the page's preview: a lazy section (ui.widgets.lazy_expander), built only once opened."""
+    at.session_state["preview_open"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def _about(at) -> dict[str, str]:
     about = _frame(at, "item")
     return dict(zip(about["item"], about["value"]))
@@ -43,6 +50,7 @@ def test_report_follows_the_weights_and_method_set_on_screening(app, seeded_db):
 
     at.switch_page("ui/pages/report.py").run()
     assert not at.exception, [e.value for e in at.exception]
+    _open_preview(at)
     criteria_sheet = _frame(at, "weight [/1]").set_index("criterion")
     assert criteria_sheet.loc["water_saved_m3", "weight [/1]"] == 0.75
     assert criteria_sheet.loc["implementability", "weight [/1]"] == 0.25
@@ -66,6 +74,7 @@ def test_report_follows_the_weights_and_method_set_on_screening(app, seeded_db):
 def test_report_uses_the_default_profile_when_screening_was_not_opened(app, seeded_db):
     at = app("report")
     assert not at.exception
+    _open_preview(at)
     assert "Screening page was not opened" in " ".join(c.value for c in at.caption)
     assert list(_frame(at, "score direction")["option_id"]) == _expected_order(seeded_db, "wsm", None)
     assert "profile 'default'" in _about(at)["ranking"]
@@ -78,3 +87,17 @@ def test_screening_restores_the_weights_after_a_visit_to_the_report(app):
     at.switch_page("ui/pages/screening.py").run()
     assert not at.exception
     assert at.slider(key="w-default-investment@nl_plating").value == 90.0
+
+
+def test_report_preview_is_built_only_once_opened_and_shows_every_sheet(app):
+    at = app("report")
+    assert not at.exception
+    assert len(at.dataframe) == 0  # collapsed: nothing of the preview is built nor sent to the browser
+    sheets = next(m.value for m in at.markdown if m.value.startswith("**Sheets:**")).removeprefix("**Sheets:** ")
+    names = [part.rsplit(" (", 1)[0] for part in sheets.split(", ")]
+    _open_preview(at)
+    assert [m.value.strip("*") for m in at.markdown if m.value.startswith("**") and not m.value.startswith("**Sheets")] == names
+    assert len(at.dataframe) == len(names) and len(names) >= 4
+    at.session_state["preview_open"] = False  # closed again: gone again
+    at.run()
+    assert not at.exception and len(at.dataframe) == 0

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import data
 from ui.state import on_date, ranking_choice, require_enterprise
-from ui.widgets import METHOD_NAMES, MIME, criterion_label
+from ui.widgets import METHOD_NAMES, MIME, criterion_label, lazy_expander
 
 st.title("Report")
 cur, version, eid = require_enterprise()
@@ -46,9 +46,10 @@ c2.download_button("Download printable HTML report", data=page.encode("utf-8"), 
                    mime="text/html", key="download_html", help="Open it and print to PDF from the browser.")
 st.markdown("**Sheets:** " + ", ".join(f"{k} ({len(v)} row{'' if len(v) == 1 else 's'})" for k, v in frames.items()))
 currency = dict(zip(ents["enterprise_id"], ents["currency"])).get(eid)
-with st.expander("Preview (as in the workbook: headers with units, support items as text)"):
-    for k, shown, config in data.report_preview(cur, version, eid, day, choice, method,
-                                                None if criteria is None else tuple(criteria), label,
-                                                f"cpscreen report: {name}", currency if isinstance(currency, str) else None):
-        st.markdown(f"**{k}**")
-        st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+with (_box := lazy_expander("Preview (as in the workbook: headers with units, support items as text)", "preview_open")):
+    if _box.open:
+        for k, shown, config in data.report_preview(cur, version, eid, day, choice, method,
+                                                    None if criteria is None else tuple(criteria), label,
+                                                    f"cpscreen report: {name}", currency if isinstance(currency, str) else None):
+            st.markdown(f"**{k}**")
+            st.dataframe(shown, hide_index=True, width="stretch", column_config=config)

@@ -12,7 +12,7 @@ from screening.criteria import PROFILE_HELP, PROFILES, Criterion, resolve_profil
 from screening.mcda import METHODS
 from ui import data
 from ui.chart_cache import draw
-from ui.widgets import METHOD_NAMES, criterion_label, md_text
+from ui.widgets import METHOD_NAMES, criterion_label, lazy_expander, md_text
 from ui.state import (
     RankingChoice,
     choose_appraisal_option,
@@ -112,22 +112,23 @@ if ranking.notes:
             st.caption(n)
 
 # --- the team's priorities beside real uptake (profile 'observed') -------------------------------------
-with st.expander("Your ranking beside what plants like yours implemented (profile 'observed')"):
-    st.caption("Profile 'observed' ranks by the probability that a US plant of this size implemented an option with "
-               "this cost, savings, payback, effects and category: a logistic model fitted on US DOE IAC decisions before "
-               "FY2010 (figures converted to USD at the ECB rates of 2025-02-28). It describes what plants did, not what "
-               "they should do. Where the two ranks part, the team's priorities and real uptake differ.")
-    try:
-        seen = data.ranking(cur, version, eid, on_date(), "wsm", profile="observed").table.set_index("option_id")
-    except ValueError as exc:
-        st.error(f"Cannot rank by profile 'observed': {exc}")
-    else:
-        side = ranked[["option_id", "title", "rank"]].rename(columns={"rank": "your rank"})
-        side["observed rank"] = side["option_id"].map(seen["rank"]).astype("Int64")
-        side["implemented at similar plants [/1]"] = side["option_id"].map(derived.set_index("option_id")["observed_uptake"])
-        side["ranks apart"] = (side["observed rank"] - side["your rank"]).astype("Int64")
-        st.dataframe(side, hide_index=True, width="stretch", key="observed_side_by_side",
-                     column_config={"implemented at similar plants [/1]": st.column_config.NumberColumn(format="%.2f")})
+with (_box := lazy_expander("Your ranking beside what plants like yours implemented (profile 'observed')", "observed_open")):
+    if _box.open:
+        st.caption("Profile 'observed' ranks by the probability that a US plant of this size implemented an option with "
+                   "this cost, savings, payback, effects and category: a logistic model fitted on US DOE IAC decisions before "
+                   "FY2010 (figures converted to USD at the ECB rates of 2025-02-28). It describes what plants did, not what "
+                   "they should do. Where the two ranks part, the team's priorities and real uptake differ.")
+        try:
+            seen = data.ranking(cur, version, eid, on_date(), "wsm", profile="observed").table.set_index("option_id")
+        except ValueError as exc:
+            st.error(f"Cannot rank by profile 'observed': {exc}")
+        else:
+            side = ranked[["option_id", "title", "rank"]].rename(columns={"rank": "your rank"})
+            side["observed rank"] = side["option_id"].map(seen["rank"]).astype("Int64")
+            side["implemented at similar plants [/1]"] = side["option_id"].map(derived.set_index("option_id")["observed_uptake"])
+            side["ranks apart"] = (side["observed rank"] - side["your rank"]).astype("Int64")
+            st.dataframe(side, hide_index=True, width="stretch", key="observed_side_by_side",
+                         column_config={"implemented at similar plants [/1]": st.column_config.NumberColumn(format="%.2f")})
 
 contrib_cols = [c for c in ranked.columns if c.startswith("contrib:")]
 if contrib_cols:
@@ -201,5 +202,6 @@ else:
     a1.dataframe(conc.rename(columns={"kendalls_w": "Kendall's W [/1]"}), hide_index=True, width="stretch")
     a2.markdown("Most disputed options (standard deviation of the scores)")
     a2.dataframe(disputed, hide_index=True, width="stretch")
-    with st.expander("All scores"):
-        st.dataframe(sc.pivot_table(index=["option_id"], columns=["criterion", "assessor"], values="score"), width="stretch")
+    with (_box := lazy_expander("All scores", "all_scores_open")):
+        if _box.open:
+            st.dataframe(sc.pivot_table(index=["option_id"], columns=["criterion", "assessor"], values="score"), width="stretch")
