@@ -252,7 +252,7 @@ def store_fault(exc: BaseException, cur: duckdb.DuckDBPyConnection | str | os.Pa
     if isinstance(exc, duckdb.CatalogException) or "does not exist" in low and "table" in low:
         return StoreError(f"{where} lacks a table cpscreen keeps ({first[:160]}): it is damaged or was changed by another "
                           "program; restore a copy or import into a new database")
-    if isinstance(exc, duckdb.TransactionException) and ("conflict" in low or 'duplicate key "keys:' in low):
+    if _is_write_conflict(exc):
         # two writers of one enterprise at the same moment: its key row in meta (store.upsert._take_keys)
         return StoreError(f"{where}: another write of the same enterprises ran at the same moment (a write-write "
                           f"conflict: {first[:160]}); nothing was changed: try again")
@@ -263,26 +263,51 @@ def store_fault(exc: BaseException, cur: duckdb.DuckDBPyConnection | str | os.Pa
     return StoreError(f"{where}: {first[:200]}")
 
 
-def write_transaction(cur: duckdb.DuckDBPyConnection, work: Callable[[], object]) -> None:
+def _is_write_conflict(exc: BaseException) -> bool:
+    """DuckDB refused a write because another transaction wrote the same rows (an enterprise's key row,
+    :func:`store.upsert._take_keys`) since this one's snapshot began, or has not committed yet."""
+    import duckdb
+
+    low = str(exc).lower()
+    return isinstance(exc, duckdb.TransactionException) and ("conflict" in low or 'duplicate key "keys:' in low)
+
+
+def write_transaction(cur: duckdb.DuckDBPyConnection, work: Callable[[], object], *,
+                      timeout: float | None = None) -> None:
     """Run ``work`` in one transaction: committed whole, or rolled back and reported in words.
 
-    A failed COMMIT (disk full) is reported as itself, not as the "no transaction is active" of
-    the ROLLBACK that follows it.
+    Two writers of the same enterprise at the same moment (two sessions' imports, the CLI beside the
+    app) cannot both commit: DuckDB refuses one with a write-write conflict.  That one is rolled back
+    and ``work`` run again in a new transaction, which sees the other's committed rows, with
+    randomised exponential back-off (20 ms doubling to 0.5 s) for at most ``timeout`` seconds
+    (default :func:`busy_timeout`); so both land whole, one after the other, and only a writer that
+    stays in the way longer is reported (nothing changed).  ``work`` must therefore only write
+    through ``cur``.  A failed COMMIT (disk full) is reported as itself, not as the "no transaction
+    is active" of the ROLLBACK that follows it.
     """
     import duckdb
 
-    cur.execute("BEGIN TRANSACTION")
-    try:
-        work()
-        cur.execute("COMMIT")
-    except BaseException as exc:
+    deadline = time.monotonic() + (busy_timeout() if timeout is None else timeout)
+    pause = 0.02
+    while True:
+        cur.execute("BEGIN TRANSACTION")
         try:
-            cur.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # the transaction was already ended by the failure being reported
-        if isinstance(exc, (duckdb.Error, OSError)):
-            raise store_fault(exc, cur) from exc
-        raise
+            work()
+            cur.execute("COMMIT")
+            return
+        except BaseException as exc:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # the transaction was already ended by the failure being reported
+            wait = pause * (0.5 + random.random())
+            if _is_write_conflict(exc) and time.monotonic() + wait < deadline:
+                time.sleep(wait)
+                pause = min(2 * pause, 0.5)
+                continue
+            if isinstance(exc, (duckdb.Error, OSError)):
+                raise store_fault(exc, cur) from exc
+            raise
 
 
 def db_path(path: str | os.PathLike[str] | None = None) -> Path:

@@ -4,7 +4,9 @@ Enterprises and options have no PRIMARY KEY since version 8 (:func:`store.db._un
 write goes through :func:`store.upsert.upsert`, which takes the key row of each enterprise it
 writes in ``meta``.  Here two cursors (two sessions of the app) interleave by hand every way two
 writers of the same keys can overlap, and in each one of them is refused by DuckDB and every key
-is stored once; writers of different enterprises both commit, as with the primary key.  An
+is stored once; writers of different enterprises both commit, as with the primary key.  Through
+:func:`store.db.write_transaction` the refused writer runs again once the other commits (both land
+whole), within a bounded wait.  An
 existing (version 7) database loses the constraint and keeps its rows.
 """
 
@@ -159,3 +161,55 @@ def test_a_version_7_database_loses_the_primary_keys_and_keeps_its_rows(tmp_path
         assert cur.execute(f"SELECT count(*) FROM (SELECT * FROM {t} EXCEPT ALL SELECT * FROM {before})").fetchone() == (0,)
         assert cur.execute(f"SELECT count(*) FROM (SELECT * FROM {before} EXCEPT ALL SELECT * FROM {t})").fetchone() == (0,)
     close_all()
+
+
+def _hold_open(cur: duckdb.DuckDBPyConnection, title: str, opened, seconds: float) -> None:
+    """A write of the demo options whose transaction stays open ``seconds`` after its upsert."""
+    import time
+
+    def work() -> None:
+        upsert(cur, "options", _options(cur, title=title), OPTION_KEY)
+        opened.set()
+        time.sleep(seconds)
+
+    write_transaction(cur, work)
+
+
+def test_a_refused_writer_runs_again_once_the_other_commits_and_both_land_whole(two):
+    # issue 14: two imports at once both land whole, one after the other
+    import threading
+
+    a, b = two
+    opened, failed = threading.Event(), []
+    first = threading.Thread(target=lambda: _run(failed, _hold_open, a, "A", opened, 0.5))
+    first.start()
+    assert opened.wait(10)
+    write_transaction(b, lambda: upsert(b, "options", _options(b, title="B"), OPTION_KEY), timeout=20)  # waits for A
+    first.join(20)
+    assert not failed and not first.is_alive()
+    assert set(load_table(a, "options")["title"]) == {"B"}  # B ran again after A's commit: it updated A's rows
+    assert a.execute("SELECT count(*) FROM options").fetchone()[0] == len(_options(a))
+    assert _repeated_keys(a) == 0
+
+
+def test_a_writer_kept_out_past_the_bounded_wait_is_refused_in_words_and_changes_nothing(two):
+    import threading
+
+    a, b = two
+    opened, failed = threading.Event(), []
+    first = threading.Thread(target=lambda: _run(failed, _hold_open, a, "A", opened, 1.5))
+    first.start()
+    assert opened.wait(10)
+    with pytest.raises(store_db.StoreError, match="write-write conflict.*nothing was changed"):
+        write_transaction(b, lambda: upsert(b, "options", _options(b, title="B"), OPTION_KEY), timeout=0.3)
+    first.join(20)
+    assert not failed
+    assert set(load_table(a, "options")["title"]) == {"A"}
+    assert _repeated_keys(a) == 0
+
+
+def _run(failed: list, fn, *args) -> None:
+    try:
+        fn(*args)
+    except BaseException as exc:  # noqa: BLE001 - reported by the test's assertion
+        failed.append(exc)
