@@ -64,11 +64,22 @@ def stop_process_group(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+_WARMED: list[bool] = []
+
+
 def start_app(tmp: Path, *, secrets: Path | None = None, port: int | None = None) -> LiveApp:
     """Seed a database in ``tmp`` and serve the app on it; ``secrets`` is the only secrets file it reads
-    (none by default: local single-user mode, whatever secrets the developer's machine holds)."""
+    (none by default: local single-user mode, whatever secrets the developer's machine holds).
+
+    As ``scripts/run.sh`` does, the numerical kernels are compiled (cached on disk) before the first
+    server starts: on a new machine the first page that appraises otherwise compiled them inside its
+    script run, 30 s and more on a slow 2-core host, and the first browser test timed out waiting.
+    """
     db = tmp / "browser.duckdb"
     env = {**os.environ, "CPSCREEN_DB": str(db), "PYTHONUNBUFFERED": "1"}
+    if not _WARMED:
+        subprocess.run([sys.executable, "-m", "programme.warm"], cwd=ROOT, env=env, check=True, capture_output=True)
+        _WARMED.append(True)
     subprocess.run([sys.executable, "-m", "store.seed"], cwd=ROOT, env=env, check=True, capture_output=True)
     port = port or _free_port()
     log = tmp / "streamlit.log"
@@ -142,8 +153,17 @@ def page(browser, request):
     context.close()
 
 
+#: true once the app's root is not running a script (nor has a rerun requested): Streamlit's running
+#: indicator (stStatusWidget) is no such signal, it appears only 0.5 s into a run (bench/bench_sessions.py)
+_SCRIPT_DONE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app !== null && app.dataset.testScriptState === 'notRunning';
+}"""
+
+
 def wait_idle(page) -> None:
     """Wait until Streamlit has finished the current script run."""
+    page.wait_for_function(_SCRIPT_DONE, timeout=30_000)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30_000)
     page.wait_for_timeout(150)
 
