@@ -49,6 +49,7 @@ def test_programme_page_draws_match_the_library_and_ration(app, seeded_db):
     # shown rounded to whole DKK
     assert _num(effects.iloc[0]["P50 [DKK]"]) == pytest.approx(rec["total_outlay_p50"], abs=0.5)
     assert _num(effects.iloc[0]["Total outlay P10 [DKK]"]) == pytest.approx(rec["total_outlay_p10"], abs=0.5)
+    assert _num(effects.iloc[0]["Draws with no additional t CO2e"]) == rec["cost_per_t_co2e_undefined_draws"]
     assert len(fan_frame(sums, date.today())) > 0
     # an envelope that rations: its effect is shown per scenario
     at.number_input(key="mc_envelope").set_value(1000.0).run()

@@ -228,7 +228,9 @@ if run_now:
             row = {"scenario": name, f"Total outlay P10 [{currency}]": _fmt(rec["total_outlay_p10"], "cur"),
                    f"P50 [{currency}]": _fmt(rec["total_outlay_p50"], "cur"),
                    f"P90 [{currency}]": _fmt(rec["total_outlay_p90"], "cur"),
-                   f"Cost per additional t CO2e, P50 [{currency}/t]": _fmt(rec["cost_per_t_co2e_p50"], "cur/t")}
+                   f"Cost per additional t CO2e, P50 [{currency}/t]": _fmt(rec["cost_per_t_co2e_p50"], "cur/t"),
+                   # why a cost per tonne reads "–": the draws in which support induced no tonne
+                   "Draws with no additional t CO2e": _fmt(rec["cost_per_t_co2e_undefined_draws"], "")}
             if env is not None:
                 row["Chance outlay exceeds the envelope"] = _fmt(rec["prob_over_envelope"], "%")
             if rationed is not None:
