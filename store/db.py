@@ -212,6 +212,23 @@ BUSY_TIMEOUT = 30.0
 BUSY_PAUSE = 0.005
 #: Longest single pause while waiting for the file. [s]
 BUSY_PAUSE_MAX = 0.1
+#: First and longest pause before running a writer refused by a write-write conflict again. [s]
+CONFLICT_PAUSE = 0.02
+CONFLICT_PAUSE_MAX = 0.5
+
+
+def _back_off(deadline: float, pause: float, most: float) -> float | None:
+    """One step of a bounded, randomised exponential back-off.
+
+    Sleeps ``pause`` scaled by a random factor in [0.5, 1.5) (so two waiters do not retry in step),
+    never past ``deadline`` (a :func:`time.monotonic` time), and returns the next pause (doubled, at
+    most ``most``); returns None without sleeping once the deadline has passed.
+    """
+    left = deadline - time.monotonic()
+    if left <= 0:
+        return None
+    time.sleep(min(left, pause * (0.5 + random.random())))
+    return min(2 * pause, most)
 
 
 #: When True, :func:`connect` refuses a path where no database exists yet instead of creating one.
@@ -279,8 +296,8 @@ def write_transaction(cur: duckdb.DuckDBPyConnection, work: Callable[[], object]
     Two writers of the same enterprise at the same moment (two sessions' imports, the CLI beside the
     app) cannot both commit: DuckDB refuses one with a write-write conflict.  That one is rolled back
     and ``work`` run again in a new transaction, which sees the other's committed rows, with
-    randomised exponential back-off (20 ms doubling to 0.5 s) for at most ``timeout`` seconds
-    (default :func:`busy_timeout`); so both land whole, one after the other, and only a writer that
+    randomised exponential back-off (:data:`CONFLICT_PAUSE` doubling to :data:`CONFLICT_PAUSE_MAX`,
+    :func:`_back_off`) for at most ``timeout`` seconds (default :func:`busy_timeout`); so both land whole, one after the other, and only a writer that
     stays in the way longer is reported (nothing changed).  ``work`` must therefore only write
     through ``cur``.  A failed COMMIT (disk full) is reported as itself, not as the "no transaction
     is active" of the ROLLBACK that follows it.
@@ -288,7 +305,7 @@ def write_transaction(cur: duckdb.DuckDBPyConnection, work: Callable[[], object]
     import duckdb
 
     deadline = time.monotonic() + (busy_timeout() if timeout is None else timeout)
-    pause = 0.02
+    pause = CONFLICT_PAUSE
     while True:
         cur.execute("BEGIN TRANSACTION")
         try:
@@ -300,11 +317,11 @@ def write_transaction(cur: duckdb.DuckDBPyConnection, work: Callable[[], object]
                 cur.execute("ROLLBACK")
             except duckdb.Error:
                 pass  # the transaction was already ended by the failure being reported
-            wait = pause * (0.5 + random.random())
-            if _is_write_conflict(exc) and time.monotonic() + wait < deadline:
-                time.sleep(wait)
-                pause = min(2 * pause, 0.5)
-                continue
+            if _is_write_conflict(exc):
+                then = _back_off(deadline, pause, CONFLICT_PAUSE_MAX)
+                if then is not None:
+                    pause = then
+                    continue
             if isinstance(exc, (duckdb.Error, OSError)):
                 raise store_fault(exc, cur) from exc
             raise
@@ -424,12 +441,11 @@ def _open_waiting(p: Path, timeout: float) -> duckdb.DuckDBPyConnection:
         except duckdb.Error as exc:
             if not _is_lock_error(exc):
                 raise StoreError(f"cannot open database {p}: {_open_reason(exc)}") from exc
-            left = deadline - time.monotonic()
-            if left <= 0:
+            then = _back_off(deadline, pause, BUSY_PAUSE_MAX)
+            if then is None:
                 raise DatabaseBusy(f"database busy: another program (the app or another cpscreen) kept {p} locked for "
                                    f"{timeout:g} s; nothing was changed: try again (CPSCREEN_BUSY_TIMEOUT sets the wait)") from exc
-            time.sleep(min(left, pause * (0.5 + random.random())))
-            pause = min(pause * 2, BUSY_PAUSE_MAX)
+            pause = then
 
 
 def file_state(path: str | os.PathLike[str] | None = None) -> tuple[object, ...]:
@@ -482,13 +498,65 @@ def while_unchanged(path: str | os.PathLike[str] | None, key: object, compute: C
 _ready: set[str] = set()
 
 
+class _Shared:
+    """This process's open connection to one database file, shared by the sessions using it at once."""
+
+    def __init__(self) -> None:
+        self.guard = threading.Lock()  # held while the file is opened or closed, and to count users
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.users = 0
+
+
+_shared: dict[str, _Shared] = {}
+_shared_guard = threading.Lock()
+
+
+def _acquire(key: str, p: Path, timeout: float) -> duckdb.DuckDBPyConnection:
+    """A connection of its own for one session: a cursor on the process's open connection to ``p``,
+    opened (waiting while another process holds the file) if no other session of this process has it.
+
+    Threads of one process (the app's browser sessions) thus share one database instance while any
+    of them uses it, and the file is opened and closed under one lock: DuckDB refused an open that met
+    another thread's close of the last connection ("Unique file handle conflict ... already attached").
+    """
+    with _shared_guard:
+        shared = _shared.setdefault(key, _Shared())
+    with shared.guard:
+        if shared.con is None:
+            shared.con = _open_waiting(p, timeout)
+        shared.users += 1
+        try:
+            return shared.con.cursor()
+        except BaseException:
+            _release_count(shared)
+            raise
+
+
+def _release_count(shared: _Shared) -> None:
+    shared.users -= 1
+    if shared.users == 0 and shared.con is not None:
+        con, shared.con = shared.con, None
+        con.close()  # the last session of this process: the file is free for the CLI or another server
+
+
+def _release(key: str, con: duckdb.DuckDBPyConnection) -> None:
+    shared = _shared[key]
+    with shared.guard:
+        try:
+            con.close()
+        finally:
+            _release_count(shared)
+
+
 @contextmanager
 def session(path: str | os.PathLike[str] | None = None, *, timeout: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the database for one operation: opened (waiting while locked), then closed.
 
-    The file lock is held only inside the ``with`` block, so the app and the CLI can take turns on
-    one file.  The first session on a path in a process migrates it (:func:`migrate`).  An
-    in-memory database (``:memory:``) has no file to share: the process's connection is used.
+    The file lock is held only while a session of this process is inside its ``with`` block, so the
+    app and the CLI can take turns on one file; sessions of one process at the same moment (the app's
+    browser sessions, each on its own thread) share the open file (:func:`_acquire`).  The first
+    session on a path in a process migrates it (:func:`migrate`).  An in-memory database
+    (``:memory:``) has no file to share: the process's connection is used.
 
     Parameters
     ----------
@@ -512,7 +580,7 @@ def session(path: str | os.PathLike[str] | None = None, *, timeout: float | None
         return
     key = str(p.resolve())
     _check_file(p)
-    con = _open_waiting(p, busy_timeout() if timeout is None else timeout)
+    con = _acquire(key, p, busy_timeout() if timeout is None else timeout)
     try:
         if key not in _ready:
             try:
@@ -523,7 +591,7 @@ def session(path: str | os.PathLike[str] | None = None, *, timeout: float | None
             _ready.add(key)
         yield con
     finally:
-        con.close()
+        _release(key, con)
 
 
 def _open_reason(exc: duckdb.Error) -> str:

@@ -66,3 +66,63 @@ def test_two_sessions_see_each_others_saves_and_concurrent_writes_stay_whole(db)
     titles = load_table(b, "options").head(5)["title"]
     assert titles.nunique() == 1 and titles.iloc[0][0] in "XY"  # one whole write won, never a mixture
     assert all("conflict" in str(e).lower() for e in errors)
+
+
+def test_back_off_doubles_up_to_its_cap_and_never_sleeps_past_the_deadline(monkeypatch):
+    """The one back-off step both waits use (a locked file, a write-write conflict), on a fake clock."""
+    import store.db as sdb
+
+    clock = [100.0]
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        clock[0] += s
+
+    monkeypatch.setattr(sdb.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(sdb.time, "sleep", sleep)
+    monkeypatch.setattr(sdb.random, "random", lambda: 0.5)  # jitter factor 0.5 + 0.5 = 1
+    deadline = 100.0 + 0.25
+    pauses = []
+    pause: float | None = 0.02
+    while pause is not None:
+        pauses.append(pause)
+        pause = sdb._back_off(deadline, pause, 0.08)
+    # by hand: sleeps 0.02, 0.04, 0.08, 0.08 (cap) = 0.22 s; the next 0.08 is cut to the 0.03 s left;
+    # then the deadline has passed: None, without sleeping
+    assert pauses == [0.02, 0.04, 0.08, 0.08, 0.08, 0.08]
+    assert slept == pytest.approx([0.02, 0.04, 0.08, 0.08, 0.03])
+    assert clock[0] == pytest.approx(deadline)
+
+
+def test_sessions_opened_and_closed_by_many_threads_at_once_never_collide(tmp_path):
+    """The app serves each browser session on its own thread, and each store call opens and closes the
+    file (store.db.session).  A thread opening the file while another closes the process's last
+    connection to it met DuckDB's "Unique file handle conflict ... already attached" (a Options page
+    shown as 'damaged or not a cpscreen database', tests/browser/test_two_sessions.py 1 run in 5)."""
+    from store.db import session
+
+    path = tmp_path / "threads.duckdb"
+    with session(path) as con:
+        con.execute("CREATE TABLE IF NOT EXISTS t (i INTEGER)")
+    errors: list[BaseException] = []
+    counts: list[int] = []
+    start = threading.Barrier(6)
+
+    def work() -> None:
+        start.wait()
+        try:
+            for _ in range(60):
+                with session(path) as con:
+                    counts.append(con.execute("SELECT count(*) FROM options").fetchone()[0])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    ts = [threading.Thread(target=work) for _ in range(6)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    close_all()
+    assert not errors, errors[:3]
+    assert counts == [0] * 360
+    # and the file is released when the last session in the process ends: another connection may lock it
+    duckdb.connect(str(path)).close()
