@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="relative spread of an uncertain input for --draws (repeatable; default as cpscreen risk)")
     p.add_argument("--threshold-spread", type=parse_share, metavar="P%", dest="threshold_spread",
                    help="with --draws and the payback rule: each enterprise's payback limit L is drawn per draw, "
-                   "triangular on L(1-P)..L..L(1+P) (e.g. 30%%)")
+                   "triangular on L(1-P)..L..L(1+P) (e.g. 30%%; at most 100%%)")
     p.add_argument("--envelope", type=float, metavar="AMOUNT", help="money available (nominal, over the programme): "
                    "prob_over_envelope; with --ration, what it buys")
     p.add_argument("--ration", choices=("first-come", "cost-per-tonne", "npv-ratio"),
@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spread", type=parse_spread, action="append", metavar="COL=P%",
                    help="relative spread of an input for options without their own bounds, e.g. annual_savings=20%% "
                         "(repeatable; defaults: investment 25%%, annual_savings 30%%, annual_cost_change 30%%, "
-                        "lifetime_years 20%%)")
+                        "lifetime_years 20%%; investment and lifetime_years at most 100%%, lives kept within 1-50 years)")
     p.add_argument("--correlation", type=float, default=0.0, metavar="R",
                    help="correlation of annual savings and cost change, -1..1 (default 0)")
     p.add_argument("--discount-rate", type=parse_rate, help="discount rate for every option [/1] (default: the enterprise's, else 0.08)")

@@ -56,7 +56,7 @@ from finance.appraise import WORKERS, appraisal_inputs, with_inflation
 from finance.batch import batch_appraise
 from policies import engine
 
-__all__ = ["UNCERTAIN_INPUTS", "DEFAULT_SPREADS", "RISK_COLUMNS", "Draws", "risk", "simulate", "summarise", "uniforms",
+__all__ = ["UNCERTAIN_INPUTS", "DEFAULT_SPREADS", "RISK_COLUMNS", "spread_problem", "Draws", "risk", "simulate", "summarise", "uniforms",
            "triangular_ppf", "draw_inputs", "option_keys"]
 
 #: Inputs that can carry an uncertainty, in the order of the ``input`` counter of :func:`uniforms`.
@@ -429,16 +429,37 @@ def draw_inputs(
     return frame
 
 
+#: Inputs with a floor, where a relative spread above 100 % would put the low end below it. [/1]
+_FLOORS: dict[str, str] = {"investment": "an investment cannot be negative (the low end would be cut at 0)",
+                           "lifetime_years": "a life is at least 1 year (the low end would be cut at 1)"}
+
+
+def spread_problem(name: str, value: float) -> str | None:
+    """Why ``value`` is no relative spread for the input ``name`` (None: it is one).
+
+    A spread is a number >= 0.  For an input with a floor (:data:`_FLOORS`), a spread above 1
+    (100 %) would draw below the floor for every option, and cutting the draws there would give a
+    distribution other than the triangle asked for: refused, not cut silently.  (A life is still
+    kept within 1-50 years where an option's own life and a smaller spread reach past them.)
+    """
+    if name not in UNCERTAIN_INPUTS:
+        return f"spread for {name}: not an uncertain input (expected {', '.join(UNCERTAIN_INPUTS)})"
+    if not (np.isfinite(value) and value >= 0):
+        return f"spread for {name} is {value!r} (expected a number >= 0, e.g. 0.2 for +-20 %)"
+    if value > 1 and name in _FLOORS:
+        return (f"spread for {name} is {value:.0%}: above 100 % {_FLOORS[name]}; give the options' own "
+                f"{name}_low and {name}_high for a range that is not symmetric")
+    return None
+
+
 def _checked(draws: int, spreads: Mapping[str, float] | None, correlation: float) -> tuple[int, dict[str, float]]:
     if int(draws) != draws or draws < 2:
         raise ValueError(f"draws is {draws!r} (expected a whole number >= 2)")
     spreads = dict(spreads or {})
-    unknown = sorted(set(spreads) - set(UNCERTAIN_INPUTS))
-    if unknown:
-        raise ValueError(f"spread for {', '.join(unknown)}: not an uncertain input (expected {', '.join(UNCERTAIN_INPUTS)})")
-    for k, v in spreads.items():
-        if not (np.isfinite(v) and v >= 0):
-            raise ValueError(f"spread for {k} is {v!r} (expected a number >= 0, e.g. 0.2 for +-20 %)")
+    for k, v in sorted(spreads.items()):
+        problem = spread_problem(k, v)
+        if problem:
+            raise ValueError(problem)
     if not -1.0 <= correlation <= 1.0:
         raise ValueError(f"correlation is {correlation!r} (expected -1..1)")
     return int(draws), spreads

@@ -39,7 +39,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from finance.risk import DEFAULT_SPREADS, UNCERTAIN_INPUTS, _bounds, draw_inputs, option_keys, uniforms
+from finance.risk import DEFAULT_SPREADS, UNCERTAIN_INPUTS, _bounds, draw_inputs, option_keys, spread_problem, uniforms
 from programme.budget import EFFECTS, baseline, run_programme
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE
 from programme.uptake import DecisionRule
@@ -113,16 +113,15 @@ class McSpec:
             raise ValueError(f"engine is {self.engine!r} (expected one of {', '.join(ENGINES)})")
         if int(self.draws) != self.draws or self.draws < 2:
             raise ValueError(f"draws is {self.draws!r} (expected a whole number >= 2)")
-        unknown = sorted(set(self.spreads) - set(UNCERTAIN_INPUTS))
-        if unknown:
-            raise ValueError(f"spread for {', '.join(unknown)}: not an uncertain input (expected {', '.join(UNCERTAIN_INPUTS)})")
-        for k, v in self.spreads.items():
-            if not (np.isfinite(v) and v >= 0):
-                raise ValueError(f"spread for {k} is {v!r} (expected a number >= 0, e.g. 0.2 for +-20 %)")
+        for k, v in sorted(dict(self.spreads).items()):
+            problem = spread_problem(k, v)
+            if problem:
+                raise ValueError(problem)
         if not -1.0 <= self.correlation <= 1.0:
             raise ValueError(f"correlation is {self.correlation!r} (expected -1..1)")
-        if not (np.isfinite(self.threshold_spread) and self.threshold_spread >= 0):
-            raise ValueError(f"threshold spread is {self.threshold_spread!r} (expected a number >= 0, e.g. 0.3 for +-30 %)")
+        if not (np.isfinite(self.threshold_spread) and 0 <= self.threshold_spread <= 1):
+            raise ValueError(f"threshold spread is {self.threshold_spread!r} (expected a number from 0 to 1, e.g. 0.3 for "
+                             "+-30 %: above 100 % the payback limit's low end would be negative, cut at 0)")
         if self.threshold_spread > 0 and self.rule.kind != "payback":
             raise ValueError(f"a threshold spread draws the payback rule's limit; the {self.rule.kind} rule has none "
                              "(it would change nothing)")

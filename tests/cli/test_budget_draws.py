@@ -107,6 +107,8 @@ def test_threshold_spread_draws_each_enterprises_payback_limit(capsys, tmp_path)
     (["--draws", "4", "--threshold-spread", "30%"], "a threshold spread needs the columnar engine, which cannot run"),
     (["--draws", "4", "--threshold-spread", "30%", "--envelope", "9", "--ration", "first-come"], "an in-process --ration"),
     (["--draws", "4", "--threshold-spread", "x"], "expected a share"),
+    (["--draws", "4", "--threshold-spread", "150%"], "above 100 % the payback limit's low end would be negative"),
+    (["--draws", "4", "--spread", "lifetime_years=120%"], "above 100 % a life is at least 1 year"),
 ])
 def test_threshold_spread_that_cannot_apply_exits_2_with_one_line(capsys, extra, message):
     code, out, err = run(capsys, *BASE, *extra)

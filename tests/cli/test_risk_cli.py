@@ -37,6 +37,7 @@ def test_risk_records_follow_the_contract_and_the_library(seeded, capsys):
     (["risk", "--spread", "title=10%"], "title"),
     (["risk", "--spread", "annual_savings"], "COLUMN=P%"),
     (["risk", "--draws", "1"], "draws"),
+    (["risk", "--spread", "investment=150%"], "above 100 % an investment cannot be negative"),
 ])
 def test_risk_bad_input_exits_2_with_one_line(seeded, capsys, argv, message):
     code, out, err = run(capsys, *argv)

@@ -100,6 +100,9 @@ def test_certain_option_has_no_spread_and_undefined_medians_are_null():
 @pytest.mark.parametrize("kw, message", [
     ({"draws": 1}, "draws"), ({"spreads": {"title": 0.1}}, "title"), ({"spreads": {"investment": -0.1}}, ">= 0"),
     ({"correlation": 2.0}, "correlation"),
+    # above 100 % the low end of an investment (1000 (1 - 1.5) = -500) or a life would pass its floor
+    ({"spreads": {"investment": 1.5}}, "investment is 150%: above 100 % an investment cannot be negative"),
+    ({"spreads": {"lifetime_years": 1.01}}, "lifetime_years is 101%: above 100 % a life is at least 1 year"),
 ])
 def test_bad_arguments_are_refused_by_name(kw, message):
     with pytest.raises(ValueError, match=message):
@@ -180,3 +183,15 @@ def test_drivers_do_not_depend_on_the_option_blocks():
     whole = _drivers(npv, x, list(x), block=1000)
     assert _drivers(npv, x, list(x), block=7) == whole
     assert all(d["lifetime_years"] == 0.0 and d["investment"] > d["annual_savings"] for d in whole)
+
+
+def test_a_spread_of_100_percent_or_one_without_a_floor_is_kept_as_asked():
+    """100 % on an investment reaches 0 exactly (nothing cut); savings have no floor, so 150 % draws
+    a triangle from -0.5 v to 2.5 v, whose mean is v (the closed form (low + mode + high) / 3)."""
+    out = risk(option(), ENT, ON, draws=4000, seed=3, spreads={"investment": 1.0, "annual_savings": 1.5})
+    # NPV = -I + S A: mean -I + S A; variance I^2/6 + A^2 (6.75/18) S^2 (the triangle's (a2+b2+c2-ab-ac-bc)/18)
+    sd = math.sqrt(I**2 / 6 + A**2 * 6.75 / 18 * S**2)
+    assert out["npv_mean"].iloc[0] == pytest.approx(-I + S * A, abs=4 * sd / math.sqrt(4000))
+    from finance.risk import spread_problem
+
+    assert spread_problem("investment", 1.0) is None and spread_problem("annual_savings", 1.5) is None
