@@ -541,7 +541,9 @@ def _assemble(pieces: list[dict[str, Any]]) -> pd.DataFrame:
             data[c] = v[order_c].astype(np.int64)
         else:
             data[c] = v[order_c]
-    return pd.DataFrame(data, columns=list(ITEM_COLUMNS))
+    # copy=False: each column its own block, as built; consolidating the ~20 number columns of a 1M-item
+    # table into one 2-D block copied them all (0.6 s of CPU of a budget 1M run, DataFrame._stack_arrays)
+    return pd.DataFrame(data, columns=list(ITEM_COLUMNS), copy=False)
 
 
 def _scalar(v: Any, column: str) -> Any:
