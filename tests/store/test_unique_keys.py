@@ -175,15 +175,22 @@ def _hold_open(cur: duckdb.DuckDBPyConnection, title: str, opened, seconds: floa
     write_transaction(cur, work)
 
 
-def test_a_refused_writer_runs_again_once_the_other_commits_and_both_land_whole(two):
-    # issue 14: two imports at once both land whole, one after the other
+def _first_writer(cur: duckdb.DuckDBPyConnection, seconds: float):
+    """A thread writing the demo options titled "A", its transaction open ``seconds`` after its upsert,
+    started and seen inside that transaction; with the list its failure would be put in."""
     import threading
 
-    a, b = two
     opened, failed = threading.Event(), []
-    first = threading.Thread(target=lambda: _run(failed, _hold_open, a, "A", opened, 0.5))
+    first = threading.Thread(target=lambda: _run(failed, _hold_open, cur, "A", opened, seconds))
     first.start()
     assert opened.wait(10)
+    return first, failed
+
+
+def test_a_refused_writer_runs_again_once_the_other_commits_and_both_land_whole(two):
+    # issue 14: two imports at once both land whole, one after the other
+    a, b = two
+    first, failed = _first_writer(a, 0.5)
     write_transaction(b, lambda: upsert(b, "options", _options(b, title="B"), OPTION_KEY), timeout=20)  # waits for A
     first.join(20)
     assert not failed and not first.is_alive()
@@ -193,13 +200,8 @@ def test_a_refused_writer_runs_again_once_the_other_commits_and_both_land_whole(
 
 
 def test_a_writer_kept_out_past_the_bounded_wait_is_refused_in_words_and_changes_nothing(two):
-    import threading
-
     a, b = two
-    opened, failed = threading.Event(), []
-    first = threading.Thread(target=lambda: _run(failed, _hold_open, a, "A", opened, 1.5))
-    first.start()
-    assert opened.wait(10)
+    first, failed = _first_writer(a, 1.5)
     with pytest.raises(store_db.StoreError, match="write-write conflict.*nothing was changed"):
         write_transaction(b, lambda: upsert(b, "options", _options(b, title="B"), OPTION_KEY), timeout=0.3)
     first.join(20)
