@@ -320,9 +320,13 @@ def elf_reduction(options: pd.DataFrame, enterprises: pd.DataFrame | None) -> pd
     product = product[~product.index.duplicated()]
     p = options["enterprise_id"].map(product).astype("float64").to_numpy()
     w = pd.to_numeric(options["waste_avoided_t"], errors="coerce").astype("float64").to_numpy()
+    return pd.Series(elf_cut(w, p), index=options.index, name="elf_reduction", dtype="float64")
+
+
+def elf_cut(waste_avoided_t: np.ndarray, product_output_t: np.ndarray) -> np.ndarray:
+    """:func:`elf_reduction` of arrays: ``w / p`` where the site's product tonnage ``p`` > 0, else NaN. [/1]"""
     with np.errstate(divide="ignore", invalid="ignore"):
-        cut = np.where(p > 0, w / p, np.nan)
-    return pd.Series(cut, index=options.index, name="elf_reduction", dtype="float64")
+        return np.where(product_output_t > 0, waste_avoided_t / product_output_t, np.nan)
 
 
 def hierarchy_score(options: pd.DataFrame) -> pd.Series:

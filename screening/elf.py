@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from screening.criteria import elf_reduction
+from screening.criteria import elf_cut
 
 #: Columns of :func:`site_elf`.
 SITE_COLUMNS: tuple[str, ...] = ("enterprise_id", "material_input_t", "product_output_t", "elf", "elf_reason")
@@ -111,6 +111,8 @@ def _option_elf(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple[pd.Da
     before = np.full(len(options), np.nan)
     before[found] = sites["elf"].to_numpy(dtype=float)[at[found]]
     waste = _numbers(options, "waste_avoided_t")
-    cut = elf_reduction(options, enterprises.drop_duplicates("enterprise_id")).to_numpy(dtype=float)
+    product = np.full(len(options), np.nan)
+    product[found] = sites["product_output_t"].to_numpy(dtype=float)[at[found]]
+    cut = elf_cut(waste, product)  # elf_reduction's figure, on the site rows already found (no second look-up)
     cut = np.where(np.isnan(waste), 0.0, cut)  # no waste avoided given: the option leaves the ELF as it is
     return sites, at, waste, before, cut, before - cut

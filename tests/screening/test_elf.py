@@ -53,3 +53,22 @@ def test_the_figures_alone_are_option_elfs_columns():
     np.testing.assert_array_equal(before, e["elf_before"].to_numpy())
     np.testing.assert_array_equal(after, e["elf_after"].to_numpy())
     assert after[0] == pytest.approx(0.3, rel=1e-12)  # (62,000 - 1,550 - 46,500) / 46,500
+
+
+def test_the_cut_is_the_screening_criterion_s_figure_with_repeated_and_unknown_enterprises():
+    """One formula, two look-ups: option_elf finds each option's site once (its first row where an id
+    repeats) and must give screening.criteria.elf_reduction's cut wherever waste avoided is given."""
+    import numpy as np
+
+    from screening.criteria import elf_reduction
+
+    ents = pd.concat([ENTS, pd.DataFrame({"enterprise_id": ["dairy"], "material_input_t": [1.0], "product_output_t": [7.0]})],
+                     ignore_index=True)  # a repeated id: the first row counts in both
+    opts = pd.DataFrame({"enterprise_id": ["dairy", "no_product", "nobody", "no_input", "dairy"],
+                         "option_id": ["A", "P", "X", "D", "B"], "waste_avoided_t": [1_550.0, 5.0, 3.0, 1.0, None]})
+    cut = option_elf(opts, ents)["elf_reduction"].to_numpy()
+    expected = elf_reduction(opts, ents).to_numpy()
+    given = opts["waste_avoided_t"].notna().to_numpy()
+    np.testing.assert_array_equal(cut[given], expected[given])
+    assert cut[0] == pytest.approx(1_550 / 46_500, rel=1e-15) and np.isnan(cut[1]) and np.isnan(cut[2])
+    assert cut[4] == 0.0  # no waste avoided given: the ELF stays as it is
