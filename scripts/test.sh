@@ -13,4 +13,9 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 .venv/bin/lint-imports
+# one pytest worker per core, at most 4 (CPSCREEN_TEST_WORKERS sets it; 1 runs the suite in this process)
+workers="${CPSCREEN_TEST_WORKERS:-$(.venv/bin/python -c 'import os; print(max(1, min(4, len(os.sched_getaffinity(0)))))')}"
+if [ "$workers" -gt 1 ]; then
+  exec .venv/bin/python -m pytest -n "$workers" --dist loadgroup "$@"
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -15,6 +15,15 @@ IAC = SHARED / "data" / "iac"
 DEMO_FILES = [DATA / "demo_enterprises.csv", DATA / "demo_options.csv", DATA / "demo_assessor_scores.csv"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (scripts/test.sh runs ``-n N --dist loadgroup``) the browser tests run as one
+    group on one worker: they share one Chromium and the harness's kernel warm-up, and each starts
+    its own servers; the other workers take the rest."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture
 def db(tmp_path, monkeypatch):
     """A cursor on a new, empty database file in tmp_path (CPSCREEN_DB points at it)."""
