@@ -48,6 +48,17 @@ def lazy_expander(label: str, key: str) -> Any:
     return st.expander(label, key=key, on_change="rerun")
 
 
+def lazy_tabs(labels: list[str], key: str) -> Any:
+    """Tabs whose content the page builds only for the open one: ``if tab.open:`` for each.
+
+    Streamlit sends every tab's elements and the browser mounts them all, the hidden ones too (a grid
+    in a hidden tab cost about as much browser CPU as a shown one; issue 14).  Choosing another tab
+    reruns the page (``on_change="rerun"``); the open tab's label lives under ``key`` in the session
+    state, the first tab is open by default.
+    """
+    return st.tabs(labels, key=key, on_change="rerun")
+
+
 def md_text(value: Any) -> str:
     """User text (a title, an id) made safe to put inside ``st.markdown``/``st.caption``: shown as typed.
 

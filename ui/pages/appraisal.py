@@ -192,7 +192,7 @@ if never:
 # --- cash flow, year by year (inputs used, lines with and without support, CSV) -----------------
 cash_flow_table = data.optional("finance.cashflow_table", "cash_flow_table")
 if cash_flow_table is not None:
-    from ui.widgets import MIME
+    from ui.widgets import MIME, lazy_tabs
 
     st.subheader("Cash flow, year by year")
     try:  # over the enterprise's options, so that cumulative caps are spent as in the figures above
@@ -202,11 +202,13 @@ if cash_flow_table is not None:
     else:
         st.markdown("**Inputs used**")
         st.dataframe(view["inputs"], hide_index=True, width="stretch", key="cash_flow_inputs")
-        tab_with, tab_without = st.tabs(["With support", "Without support"])
+        # only the open tab's table is sent: a hidden tab's grid costs every browser as much as a shown one
+        tab_with, tab_without = lazy_tabs(["With support", "Without support"], "cash_flow_tab")
         for tab, frame, key in ((tab_with, view["with"], "cash_flow_with"), (tab_without, view["without"], "cash_flow_without")):
-            config = {c: st.column_config.NumberColumn(format="%.4f" if "[/1]" in c else "%,.0f")
-                      for c in frame.columns if c != "Year"}
-            tab.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config)
+            if tab.open:
+                config = {c: st.column_config.NumberColumn(format="%.4f" if "[/1]" in c else "%,.0f")
+                          for c in frame.columns if c != "Year"}
+                tab.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config)
         st.caption(f"The discounted net cash flows sum to the NPV with support, {view['npv']:,.0f} {currency} "
                    f"(without support {view['npv_no_support']:,.0f} {currency}). "
                    "Tax is paid on the taxable profit at the year's rate after loss carry-forward and tax credits; "
