@@ -13,7 +13,6 @@ from store.db import DatabaseBusy
 from store.service import VersionMoved
 from ui import auth, data
 from ui.state import DATE_KEY, ENTERPRISE_KEY, db_cursor, kept
-from ui.widgets import still_running_indicator
 
 # The favicon is a file shipped here: a ":material/...:" page icon makes the browser fetch it from
 # fonts.gstatic.com, and the app must work offline (issue 10).
@@ -32,7 +31,6 @@ pages = [
     st.Page("ui/pages/report.py", title="Report", icon=":material/description:"),
 ]
 nav = st.navigation(pages)
-still_running_indicator()  # a still "Running…" instead of the animated icon: browser CPU while a page waits
 data.warm_up()
 
 

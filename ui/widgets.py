@@ -48,23 +48,6 @@ def lazy_expander(label: str, key: str) -> Any:
     return st.expander(label, key=key, on_change="rerun")
 
 
-#: The page's style for Streamlit's running indicator: the animated "running man" in the top bar swapped for
-#: a still "Running…" beside the Stop button.  The icon is a new SVG frame every 200 ms (a React timer) for
-#: as long as a script runs, and the browser lays it out and paints it each time: 0.07 CPU-s per second of
-#: waiting in headless Chromium, 0.02-0.03 with it hidden (one session, a page that sleeps 8 s on the
-#: server).  Twenty sessions waiting for one server spend that on every second of every wait (issue 14).
-RUNNING_INDICATOR_CSS = (
-    '[data-testid="stStatusWidgetRunningIcon"]{display:none !important}'
-    '[data-testid="stStatusWidget"]{display:flex;flex-direction:row;align-items:center}'
-    '[data-testid="stStatusWidget"]::before{content:"Running\u2026";margin-right:0.5rem;opacity:0.6;white-space:nowrap}'
-)
-
-
-def still_running_indicator() -> None:
-    """Style Streamlit's running indicator still (:data:`RUNNING_INDICATOR_CSS`); call once per run, before the page."""
-    st.html(f"<style>{RUNNING_INDICATOR_CSS}</style>")
-
-
 def lazy_tabs(labels: list[str], key: str) -> Any:
     """Tabs whose content the page builds only for the open one: ``if tab.open:`` for each.
 

@@ -47,31 +47,3 @@ def test_error_table_names_the_option_and_the_table_row():
 def test_records_frame_flattens_nested_values():
     t = records_frame([{"a": 1, "b": [1, 2]}, {"a": 2, "b": {"x": 1}}])
     assert list(t["a"]) == [1, 2] and t.loc[0, "b"] == "[1, 2]"
-
-
-def test_running_indicator_style_names_elements_of_the_installed_frontend():
-    """The selectors of the still running indicator are test ids Streamlit's frontend gives its status widget and
-    animated icon: a Streamlit that renames them would leave the animation running (and the style dead)."""
-    import re
-    from pathlib import Path
-
-    import streamlit
-
-    from ui.widgets import RUNNING_INDICATOR_CSS
-
-    ids = set(re.findall(r'data-testid="([^"]+)"', RUNNING_INDICATOR_CSS))
-    assert ids == {"stStatusWidget", "stStatusWidgetRunningIcon"}
-    bundle = "".join(p.read_text(encoding="utf-8", errors="replace")
-                     for p in (Path(streamlit.__file__).parent / "static" / "static" / "js").glob("index.*.js"))
-    for test_id in ids:
-        assert f"`{test_id}`" in bundle or f'"{test_id}"' in bundle, test_id
-
-
-@pytest.mark.parametrize("page", ["home", "appraisal"])
-def test_every_page_carries_the_still_running_indicator(app, page):
-    from ui.widgets import RUNNING_INDICATOR_CSS
-
-    at = app(page)
-    assert not at.exception
-    bodies = [e.proto.body for e in at.get("html")]
-    assert any(RUNNING_INDICATOR_CSS in b for b in bodies), bodies
