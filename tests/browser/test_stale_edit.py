@@ -23,7 +23,9 @@ def _type_into_cell(page, row: int, right: int, text: str) -> None:
     open the cell's editor with Enter, fill it, and commit with Enter.  The edit reruns
     the page, which enables Save.
     """
-    grid = page.locator('[data-testid="stDataFrameResizable"]').first
+    # the options editor by its container's name: the first grid of the page was, while the editor was
+    # still being drawn, the suggestions table below it (CI, 1 run in 3)
+    grid = page.locator('.st-key-options_editor [data-testid="stDataFrameResizable"]')
     grid.wait_for()
     grid.click(position={"x": 30, "y": HEADER + ROW * row + ROW / 2})
     for _ in range(right):

@@ -190,15 +190,16 @@ else:
     cfg = column_config("options", currency if isinstance(currency, str) and currency else None)
     cfg["enterprise_id"] = st.column_config.TextColumn("enterprise_id", disabled=True,
                                                        help="Set from the sidebar's enterprise")
-    edited = st.data_editor(
-        shown,
-        column_config=cfg,
-        column_order=[c for c in shown.columns],
-        num_rows="add",
-        hide_index=True,
-        width="stretch",
-        key=_editor_key(base),
-    )
+    with st.container(key="options_editor"):  # a stable name for the grid (its own key changes per edit round)
+        edited = st.data_editor(
+            shown,
+            column_config=cfg,
+            column_order=[c for c in shown.columns],
+            num_rows="add",
+            hide_index=True,
+            width="stretch",
+            key=_editor_key(base),
+        )
     st.session_state["options_editor_shown"] = _editor_key(base)
 
     if discard_clicked:
