@@ -56,7 +56,7 @@ from finance.appraise import WORKERS, appraisal_inputs, with_inflation
 from finance.batch import batch_appraise
 from policies import engine
 
-__all__ = ["UNCERTAIN_INPUTS", "DEFAULT_SPREADS", "RISK_COLUMNS", "spread_problem", "Draws", "risk", "simulate", "summarise", "uniforms",
+__all__ = ["UNCERTAIN_INPUTS", "DEFAULT_SPREADS", "RISK_COLUMNS", "spread_problem", "checked_draw_args", "Draws", "risk", "simulate", "summarise", "uniforms",
            "triangular_ppf", "draw_inputs", "option_keys"]
 
 #: Inputs that can carry an uncertainty, in the order of the ``input`` counter of :func:`uniforms`.
@@ -258,7 +258,7 @@ def risk(
         On a bad number of draws, an unknown input in ``spreads``, a negative spread, a correlation
         outside -1..1, or bounds out of order (naming the row and fields).
     """
-    draws, spreads = _checked(draws, spreads, correlation)
+    draws, spreads = checked_draw_args(draws, spreads, correlation)
     opts = options.reset_index(drop=True)
     out = pd.DataFrame({"enterprise_id": opts["enterprise_id"].to_numpy(), "option_id": opts["option_id"].to_numpy()})
     if len(opts) == 0:
@@ -301,7 +301,7 @@ def simulate(
     rows_per_chunk: int = 400_000,
 ) -> Draws:
     """Every draw's NPV, IRR and payback (the matrices :func:`risk` summarises); parameters as there."""
-    draws, spreads = _checked(draws, spreads, correlation)
+    draws, spreads = checked_draw_args(draws, spreads, correlation)
     opts = with_inflation(options.reset_index(drop=True), enterprises)  # as appraise: the enterprise's inflation
     n = len(opts)
     bounds = {name: _bounds(opts, name, spreads.get(name)) for name in UNCERTAIN_INPUTS}
@@ -452,7 +452,10 @@ def spread_problem(name: str, value: float) -> str | None:
     return None
 
 
-def _checked(draws: int, spreads: Mapping[str, float] | None, correlation: float) -> tuple[int, dict[str, float]]:
+def checked_draw_args(draws: int, spreads: Mapping[str, float] | None, correlation: float) -> tuple[int, dict[str, float]]:
+    """``draws`` as an int and ``spreads`` as a dict, once checked: a whole number of draws >= 2, each spread
+    (:func:`spread_problem`) and a correlation in -1..1; a ValueError naming the first bad one.  The one
+    check of :func:`risk`, :func:`simulate` and the programme's draws (``programme.montecarlo.McSpec``)."""
     if int(draws) != draws or draws < 2:
         raise ValueError(f"draws is {draws!r} (expected a whole number >= 2)")
     spreads = dict(spreads or {})

@@ -39,7 +39,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from finance.risk import DEFAULT_SPREADS, UNCERTAIN_INPUTS, _bounds, draw_inputs, option_keys, spread_problem, uniforms
+from finance.risk import DEFAULT_SPREADS, UNCERTAIN_INPUTS, _bounds, draw_inputs, option_keys, checked_draw_args, uniforms
 from programme.budget import EFFECTS, baseline, run_programme
 from programme.outlay import GOVERNMENT_DISCOUNT_RATE
 from programme.uptake import DecisionRule
@@ -111,14 +111,7 @@ class McSpec:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"engine is {self.engine!r} (expected one of {', '.join(ENGINES)})")
-        if int(self.draws) != self.draws or self.draws < 2:
-            raise ValueError(f"draws is {self.draws!r} (expected a whole number >= 2)")
-        for k, v in sorted(dict(self.spreads).items()):
-            problem = spread_problem(k, v)
-            if problem:
-                raise ValueError(problem)
-        if not -1.0 <= self.correlation <= 1.0:
-            raise ValueError(f"correlation is {self.correlation!r} (expected -1..1)")
+        checked_draw_args(self.draws, self.spreads, self.correlation)  # as finance.risk checks its own
         if not (np.isfinite(self.threshold_spread) and 0 <= self.threshold_spread <= 1):
             raise ValueError(f"threshold spread is {self.threshold_spread!r} (expected a number from 0 to 1, e.g. 0.3 for "
                              "+-30 %: above 100 % the payback limit's low end would be negative, cut at 0)")

@@ -297,8 +297,9 @@ def write_transaction(cur: duckdb.DuckDBPyConnection, work: Callable[[], object]
     app) cannot both commit: DuckDB refuses one with a write-write conflict.  That one is rolled back
     and ``work`` run again in a new transaction, which sees the other's committed rows, with
     randomised exponential back-off (:data:`CONFLICT_PAUSE` doubling to :data:`CONFLICT_PAUSE_MAX`,
-    :func:`_back_off`) for at most ``timeout`` seconds (default :func:`busy_timeout`); so both land whole, one after the other, and only a writer that
-    stays in the way longer is reported (nothing changed).  ``work`` must therefore only write
+    :func:`_back_off`) for at most ``timeout`` seconds (default :func:`busy_timeout`); so both land
+    whole, one after the other, and only a writer that stays in the way longer is reported (nothing
+    changed).  ``work`` must therefore only write
     through ``cur``.  A failed COMMIT (disk full) is reported as itself, not as the "no transaction
     is active" of the ROLLBACK that follows it.
     """
