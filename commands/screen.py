@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -78,11 +77,13 @@ def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:
     if options.empty:
         return []
     if args.criteria is None or any(m in args.criteria for m in _METRIC_NAMES):
-        metrics = _appraisal(options, enterprises, args.date, None)
-        keep = [c for c in metrics.columns if c in _METRIC_NAMES]
-        options = options.drop(columns=[c for c in keep if c in options.columns]).merge(
-            metrics[["enterprise_id", "option_id", *keep]], on=["enterprise_id", "option_id"], how="left"
-        )
+        from finance.appraise import appraise_columns
+
+        # one row per option in input order (appraise_columns' contract): the metrics join by position
+        metrics, _ = appraise_columns(options, enterprises, args.date, with_support=True)
+        keep = [c for c in metrics if c in _METRIC_NAMES]
+        options = options.drop(columns=[c for c in keep if c in options.columns]).reset_index(drop=True)
+        options = options.assign(**{c: metrics[c] for c in keep})
     input_draws = None
     if args.input_draws is not None:
         if args.input_draws < 2:
@@ -141,9 +142,3 @@ def cmd_suggest(args: argparse.Namespace) -> list[dict[str, Any]]:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return [plain({k: r[k] for k in (*FIELDS, *EXTRA)}) for r in frame.to_dict(orient="records")]
-
-
-def _appraisal(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, discount_rate: float | None) -> pd.DataFrame:
-    from finance.appraise import appraise_table
-
-    return appraise_table(options, enterprises, on_date, discount_rate=discount_rate, with_support=True)[0]

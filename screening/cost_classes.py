@@ -26,9 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from screening.pack_values import PACKS_DIR
+from screening.pack_values import PACKS_DIR, read_safe_yaml
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def pack_cost_classes(root: str = str(PACKS_DIR)) -> dict[str, PackCostClasses]:
     """Cost-class thresholds of every pack that states them, by pack code."""
     out: dict[str, PackCostClasses] = {}
     for path in sorted(Path(root).glob("*/pack.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_safe_yaml(path) or {}
         block = data.get("cost_classes")
         if not block:
             continue

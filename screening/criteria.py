@@ -316,9 +316,10 @@ def elf_reduction(options: pd.DataFrame, enterprises: pd.DataFrame | None) -> pd
     """
     if enterprises is None or "product_output_t" not in enterprises.columns or "waste_avoided_t" not in options.columns:
         return pd.Series(np.nan, index=options.index, name="elf_reduction", dtype="float64")
-    product = pd.to_numeric(enterprises.set_index("enterprise_id")["product_output_t"], errors="coerce")
-    product = product[~product.index.duplicated()]
-    p = options["enterprise_id"].map(product).astype("float64").to_numpy()
+    from policies.engine import enterprise_rows  # one hash join per options (in an engine.one_join block)
+
+    ents, pos = enterprise_rows(options, enterprises)
+    p = np.append(pd.to_numeric(ents["product_output_t"], errors="coerce").to_numpy(dtype=float, na_value=np.nan), np.nan)[pos]
     w = pd.to_numeric(options["waste_avoided_t"], errors="coerce").astype("float64").to_numpy()
     return pd.Series(elf_cut(w, p), index=options.index, name="elf_reduction", dtype="float64")
 

@@ -213,8 +213,10 @@ def prepare(options: pd.DataFrame, criteria: Sequence[Criterion]) -> Prepared:
     return Prepared(matrix=matrix, criteria=used, keys=keys, tie_order=tie_order, missing=missing, notes=notes)
 
 
-def _text(col: pd.Series) -> list[str]:
-    return ["" if pd.isna(v) else str(v) for v in col.tolist()]
+def _text(col: pd.Series) -> np.ndarray:
+    """Each value as text, '' where missing (an object array; column-wise)."""
+    text = col.astype(object)
+    return text.where(text.notna(), "").astype(str).to_numpy(dtype=object)
 
 
 def _list_ids(keys: pd.DataFrame, rows: np.ndarray, limit: int = 5) -> str:

@@ -59,8 +59,9 @@ def _enterprise_columns(options: pd.DataFrame, enterprises: pd.DataFrame | None,
             out[col] = options[col].astype("object").to_numpy()
         elif enterprises is not None and col in enterprises.columns and "enterprise_id" in options.columns:
             if pos is None:
-                ents = enterprises.drop_duplicates("enterprise_id")
-                pos = pd.Index(ents["enterprise_id"]).get_indexer(options["enterprise_id"])
+                from policies.engine import enterprise_rows  # one hash join per options (in an engine.one_join block)
+
+                ents, pos = enterprise_rows(options, enterprises)
             values = np.append(ents[col].astype("object").to_numpy(), None)  # -1 (no enterprise) -> None
             out[col] = values[pos]
         else:

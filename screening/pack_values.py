@@ -20,6 +20,15 @@ import yaml
 #: The shipped policy packs (``policies/packs/<CODE>/rules.yaml``).
 PACKS_DIR: Path = Path(__file__).resolve().parents[1] / "policies" / "packs"
 
+#: libyaml's safe loader where PyYAML was built with it (~10x PyYAML's own parser; the packs are
+#: read by every command and page: issue 11), else PyYAML's.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_safe_yaml(path: Path) -> object:
+    """``yaml.safe_load`` of a file, with libyaml where available (the same resolvers and types)."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - a SafeLoader
+
 
 @lru_cache(maxsize=4)
 def pack_attribute_values(root: str = str(PACKS_DIR)) -> dict[str, tuple[str, ...]]:
@@ -33,7 +42,7 @@ def pack_attribute_values(root: str = str(PACKS_DIR)) -> dict[str, tuple[str, ..
                 seen.append(str(v))
 
     for path in sorted(Path(root).glob("*/rules.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_safe_yaml(path) or {}
         for rule in data.get("rules") or ():
             for col, values in ((rule.get("eligibility") or {}).get("attributes") or {}).items():
                 add(col, values)
@@ -41,7 +50,7 @@ def pack_attribute_values(root: str = str(PACKS_DIR)) -> dict[str, tuple[str, ..
             if rate.get("form") == "by_type":
                 add(rate.get("attribute"), list(rate.get("values") or {}))
     for path in sorted(Path(root).glob("*/pack.yaml")):  # depreciation classes: the option's asset_class
-        meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        meta = read_safe_yaml(path) or {}
         classes = ((meta.get("tax") or {}).get("depreciation") or {})
         if classes:
             add("asset_class", list(classes))

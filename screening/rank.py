@@ -131,6 +131,17 @@ def rank_options(
     """
     if "option_id" not in options.columns:
         raise ValueError("options: missing column option_id")
+    if enterprises is None:
+        return _rank_options(options, enterprises, method, criteria, scaling, profile, rules)
+    from policies.engine import one_join
+
+    with one_join(enterprises):  # the options' enterprise rows looked up once for every criterion and rule
+        return _rank_options(options, enterprises, method, criteria, scaling, profile, rules)
+
+
+def _rank_options(options: pd.DataFrame, enterprises: pd.DataFrame | None, method: str,
+                  criteria: str | list[Criterion] | None, scaling: str | None, profile: str,
+                  rules: SortRules | None) -> Ranking:
     frame = add_derived_columns(options.reset_index(drop=True), enterprises)
     notes: list[str] = []
     if criteria is None:

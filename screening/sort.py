@@ -149,8 +149,11 @@ def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame | None, 
     if col in options.columns:
         return options[col].astype("object")
     if enterprises is not None and col in enterprises.columns and "enterprise_id" in options.columns:
-        table = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")[col]
-        return options["enterprise_id"].map(table).astype("object")
+        from policies.engine import enterprise_rows  # one hash join per options (in an engine.one_join block)
+
+        ents, pos = enterprise_rows(options, enterprises)
+        values = np.append(ents[col].to_numpy(dtype=object), None)  # -1 (no such enterprise) -> None
+        return pd.Series(values[pos], index=options.index, dtype=object, copy=False)
     return pd.Series([None] * len(options), index=options.index, dtype="object")
 
 
@@ -167,6 +170,24 @@ def _currency(options: pd.DataFrame, enterprises: pd.DataFrame | None, rules: So
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}"
+
+
+def _fmt_each(x: np.ndarray) -> np.ndarray:
+    """:func:`_fmt` of every value, as an object array (each distinct value formatted once)."""
+    if len(x) == 0:
+        return np.empty(0, dtype=object)
+    where, distinct = pd.factorize(np.asarray(x, dtype=float) + 0.0)  # + 0.0: -0.0 is 0
+    return np.array([_fmt(v) for v in distinct.tolist()], dtype=object)[where]
+
+
+def _append(text: np.ndarray, has: np.ndarray, rows: np.ndarray, part: np.ndarray | str, sep: str) -> None:
+    """Append ``part`` (one per row of ``rows``, or one for all) to ``text`` at ``rows``, after ``sep``
+    where that row already says something; marks the rows in ``has`` (both in place)."""
+    if not rows.any():
+        return
+    before = text[rows]
+    text[rows] = np.where(has[rows], before + sep + part, part)
+    has |= rows
 
 
 def preliminary_sort(
@@ -215,69 +236,86 @@ def preliminary_sort(
         if "technical_feasibility" in options.columns
         else np.full(n, np.nan)
     )
-    currency = _currency(options, enterprises, rules).to_numpy()
-    packs = _enterprise_column(options, enterprises, "jurisdiction").to_numpy()
-    enterprise = options["enterprise_id"].astype(str).to_numpy() if "enterprise_id" in options.columns else np.full(n, "")
+    currency = _currency(options, enterprises, rules)
+    packs = _enterprise_column(options, enterprises, "jurisdiction")
 
-    classes: list[str] = []
-    basis: list[str] = []
-    sort_class: list[str] = []
-    reasons: list[str] = []
-    # thresholds and their words per (currency, pack): a handful of pairs over many options
-    seen: dict[tuple[object, object], tuple[tuple[float, float] | None, str]] = {}
-    # Python lists: the loop reads plain floats and bools, not numpy scalars
-    investment_l, payback_l, mandatory_l = investment.tolist(), payback.tolist(), mandatory.tolist()
-    savings, feas = savings.tolist(), feas.tolist()
-    for i in range(n):
-        pack = packs[i] if isinstance(packs[i], str) else None
-        key = (currency[i], pack)
-        found = seen.get(key)
-        if found is None:
-            found = seen[key] = _thresholds(currency[i], pack, rules)
-        inv = investment_l[i]
-        cc = "unknown" if math.isnan(inv) else ("no" if inv == 0 else _class_of(inv, found[0]))  # cost_class's rules
-        classes.append(cc)
-        basis.append(found[1])
-        pb = payback_l[i]
-        if mandatory_l[i]:
-            sort_class.append("mandatory")
-            reasons.append("required by law: kept out of the ranking, counted in budgets")
-            continue
-        vetoes: list[str] = []
-        norm = rules.max_payback_years.get(cc)
-        if not math.isnan(pb) and norm is not None and pb > norm:
-            vetoes.append(f"{payback_name} {_fmt(pb)} yr above the {_fmt(norm)} yr norm for {cc} cost")
-        if math.isnan(pb) and rules.reject_no_payback and not (savings[i] > 0 and inv == 0):
-            vetoes.append("net yearly saving not positive: payback never happens")
-        if rules.min_technical_feasibility is not None and not math.isnan(feas[i]) and feas[i] < rules.min_technical_feasibility:
-            vetoes.append(f"technical feasibility {_fmt(feas[i])} below the floor {_fmt(rules.min_technical_feasibility)}")
-        if rules.budget is not None:
-            budget = rules.budget.get(enterprise[i]) if isinstance(rules.budget, Mapping) else rules.budget
-            if budget is not None and inv > budget:
-                vetoes.append(f"investment {_fmt(inv)} above the budget {_fmt(budget)}")
-        if vetoes:
-            sort_class.append("rejected")
-            reasons.append("; ".join(vetoes))
-            continue
-        quick = not math.isnan(pb) and pb < rules.implement_now_max_payback_years and savings[i] > 0
-        if cc in rules.implement_now_classes and quick:
-            sort_class.append("implement_now")
-            cost_txt = "no cost" if cc == "no" else ("cost class unknown" if cc == "unknown" else f"{cc} cost")
-            reasons.append(
-                f"{cost_txt}, positive net savings, "
-                + (f"{payback_name} immediate (no investment)" if pb == 0 else
-                   f"{payback_name} {_fmt(pb)} yr under {_fmt(rules.implement_now_max_payback_years)} yr")
-            )
-            continue
-        why: list[str] = []
-        if cc not in rules.implement_now_classes:
-            why.append(f"{cc} cost")
-        if math.isnan(pb):
-            why.append("no payback (net yearly saving not positive or unknown)")
-        elif pb >= rules.implement_now_max_payback_years:
-            why.append(f"{payback_name} {_fmt(pb)} yr")
-        sort_class.append("study")
-        reasons.append("needs study: " + ", ".join(why) if why else "needs study")
+    # thresholds and their words per (currency, pack): a handful of pairs over many options, each
+    # looked up once; the options then read them by their pair's code (column-wise: issue 11)
+    cur_code, cur_values = pd.factorize(currency.to_numpy(dtype=object))
+    pack_code, pack_values = pd.factorize(packs.to_numpy(dtype=object))
+    cur_of = [*cur_values.tolist(), None]  # code -1 (missing) -> None
+    pack_of = [v if isinstance(v, str) else None for v in pack_values.tolist()] + [None]
+    width = len(pack_of)  # codes + 1 in 0..width-1: one integer per (currency, pack) pair
+    pair_code, pairs = pd.factorize((cur_code.astype(np.int64) + 1) * width + (pack_code + 1))
+    # code 0 (missing) reads the lists' last item, None
+    found = [_thresholds(cur_of[c - 1], pack_of[p - 1], rules) for c, p in (divmod(int(k), width) for k in pairs)]
+    low_upper = np.array([np.nan if f[0] is None else f[0][0] for f in found], dtype=float)[pair_code]
+    high_lower = np.array([np.nan if f[0] is None else f[0][1] for f in found], dtype=float)[pair_code]
+    basis = np.array([f[1] for f in found], dtype=object)[pair_code] if found else np.empty(0, dtype=object)
+
+    # cost class (cost_class's rules): unknown without investment or thresholds, no at zero
+    no_pair = np.isnan(low_upper)
+    code = np.select(
+        [np.isnan(investment), investment == 0, no_pair, investment < low_upper, investment < high_lower],
+        [4, 0, 4, 1, 2], default=3,
+    )
+    classes = np.asarray(COST_CLASSES, dtype=object)[code]
+
+    has_pb = ~np.isnan(payback)
+    pb_txt = np.full(n, "", dtype=object)
+    pb_txt[has_pb] = _fmt_each(payback[has_pb])
+    named_pb = payback_name + " " + pb_txt  # "simple payback 2.5"
+    sort_class = np.full(n, "study", dtype=object)
+    reasons = np.full(n, "", dtype=object)
+
+    # vetoes, in the order they are given: payback above the class norm, no payback, feasibility, budget
+    vetoed = np.zeros(n, dtype=bool)
+    norm = np.array([np.nan if rules.max_payback_years.get(c) is None else float(rules.max_payback_years[c])
+                     for c in COST_CLASSES])[code]
+    over = ~mandatory & has_pb & (payback > norm)
+    _append(reasons, vetoed, over, named_pb[over] + " yr above the " + _fmt_each(norm[over]) + " yr norm for "
+            + classes[over] + " cost", "; ")
+    if rules.reject_no_payback:
+        never = ~mandatory & ~has_pb & ~((savings > 0) & (investment == 0))
+        _append(reasons, vetoed, never, "net yearly saving not positive: payback never happens", "; ")
+    if rules.min_technical_feasibility is not None:
+        floor = float(rules.min_technical_feasibility)
+        low = ~mandatory & ~np.isnan(feas) & (feas < floor)
+        _append(reasons, vetoed, low, "technical feasibility " + _fmt_each(feas[low]) + f" below the floor {_fmt(floor)}", "; ")
+    if rules.budget is not None:
+        if isinstance(rules.budget, Mapping):
+            enterprise = options["enterprise_id"].astype(str) if "enterprise_id" in options.columns else pd.Series([""] * n)
+            limit = pd.Series(enterprise.to_numpy(dtype=object), dtype=object).map({k: np.nan if v is None else float(v) for k, v in rules.budget.items()})
+            limit = limit.to_numpy(dtype=float)
+        else:
+            limit = np.full(n, float(rules.budget))
+        above = ~mandatory & (investment > limit)
+        _append(reasons, vetoed, above, "investment " + _fmt_each(investment[above]) + " above the budget "
+                + _fmt_each(limit[above]), "; ")
+    sort_class[vetoed] = "rejected"
+
+    # implement now: a cost class that may, payback under the bound and positive net savings
+    now_max = rules.implement_now_max_payback_years
+    may = np.array([c in rules.implement_now_classes for c in COST_CLASSES])[code]
+    quick = has_pb & (payback < now_max) & (savings > 0)
+    now = ~mandatory & ~vetoed & may & quick
+    cost_txt = np.array(["no cost", "low cost", "medium cost", "high cost", "cost class unknown"], dtype=object)[code]
+    how = np.where(payback[now] == 0, payback_name + " immediate (no investment)", named_pb[now] + f" yr under {_fmt(now_max)} yr")
+    reasons[now] = cost_txt[now] + ", positive net savings, " + how
+    sort_class[now] = "implement_now"
+
+    # the rest needs study, with what keeps it from implement now
+    study = ~mandatory & ~vetoed & ~now
+    why = np.full(n, "", dtype=object)
+    said = np.zeros(n, dtype=bool)
+    _append(why, said, study & ~may, classes[study & ~may] + " cost", ", ")
+    _append(why, said, study & ~has_pb, "no payback (net yearly saving not positive or unknown)", ", ")
+    slow = study & has_pb & (payback >= now_max)
+    _append(why, said, slow, named_pb[slow] + " yr", ", ")
+    reasons[study] = np.where(said[study], "needs study: " + why[study], "needs study")
+
+    sort_class[mandatory] = "mandatory"
+    reasons[mandatory] = "required by law: kept out of the ranking, counted in budgets"
     return pd.DataFrame(
         {"cost_class": classes, "cost_class_basis": basis, "payback_years": payback,
          "sort_class": sort_class, "sort_reason": reasons},
