@@ -192,9 +192,12 @@ def acceptability(
     base = np.where(np.isnan(base), -np.inf, base)
     n_probe = min(n, max(4 * k, 64))
     probe = np.argpartition(-base, n_probe - 1)[:n_probe] if n_probe < n else np.arange(n)
+    # a weighted sum or product of finite values with finite weights is finite: no NaN to look for
+    may_nan = ker.method not in ("wsm", "wpm") or not np.isfinite(ker_p.scores(W[:1])).all()
     for start in range(0, n_draws, chunk):
         S = ker_p.scores(W[start : start + chunk])
-        S[np.isnan(S)] = -np.inf
+        if may_nan:
+            S[np.isnan(S)] = -np.inf
         first_p += _count_top(S, probe, k, top_p)
     first[perm] = first_p / n_draws
     top[perm] = top_p / n_draws
@@ -226,14 +229,22 @@ def _count_top(S: np.ndarray, probe: np.ndarray, k: int, top: np.ndarray) -> np.
         return np.bincount(np.argmax(S, axis=0), minlength=n).astype(float)
     probe_scores = S[probe]
     bound = np.partition(probe_scores, len(probe) - k, axis=0)[len(probe) - k]  # k-th best among probe
-    rows = np.flatnonzero((S >= bound).any(axis=1))  # ascending: keeps the tie order
+    rows = _reaching(S, bound)
     if len(rows) > max(n // 16, 4 * len(probe)):  # the probe's bound is loose: take the exact k-th best
         bound = np.partition(S, n - k, axis=0)[n - k]
-        rows = np.flatnonzero((S >= bound).any(axis=1))
+        rows = _reaching(S, bound)
     order = np.argsort(-S[rows], axis=0, kind="stable")[:k]  # (k, d): best first, ties to the lower row
     best = rows[order]
     top += np.bincount(best.ravel(), minlength=n)
     return np.bincount(best[0], minlength=n).astype(float)
+
+
+def _reaching(S: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """Rows (ascending: the tie order kept) that reach ``bound`` in at least one column (draw): those
+    whose best score reaches the lowest bound first (one pass, no n x d mask), then the exact test
+    on those few."""
+    near = np.flatnonzero(S.max(axis=1) >= bound.min())
+    return near[(S[near] >= bound).any(axis=1)]
 
 
 def flip_points(prep: Prepared, scaling: str | None = None) -> pd.DataFrame:
