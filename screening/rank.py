@@ -172,9 +172,10 @@ def _rank_options(options: pd.DataFrame, enterprises: pd.DataFrame | None, metho
     table["rank"] = pd.array(rank, dtype="Int64")
     table["score"] = score
     table["score_direction"] = result.score_direction
-    table["sort_class"] = sort["sort_class"].to_numpy()
-    table["sort_reason"] = sort["sort_reason"].to_numpy()
-    table["cost_class"] = sort["cost_class"].to_numpy()
+    # the sort's columns as it made them (no text converted back and forth)
+    table["sort_class"] = sort["sort_class"].array
+    table["sort_reason"] = sort["sort_reason"].array
+    table["cost_class"] = sort["cost_class"].array
     table["payback_years"] = sort["payback_years"].to_numpy()
     missing = [""] * n
     for r, cols in prep.missing.items():
@@ -287,19 +288,22 @@ def rank_frame(
         from screening.robustness import acceptability
 
         acc = acceptability(ranking.prepared, ranking.result.method, ranking.result.scaling, n_draws=int(draws), k=3, seed=seed)
+    # the prepared matrix's row of each ranked option (the ranked rows in input order)
+    prepared_row = np.cumsum(t["rank"].notna().to_numpy()) - 1
     order = np.lexsort((np.arange(len(t)), t["rank"].fillna(np.iinfo(np.int64).max).to_numpy(dtype=np.int64)))
     t = t.iloc[order].reset_index(drop=True)
     ranked = t["rank"].notna().to_numpy()
     keep = np.ones(len(t), dtype=bool) if top is None else ranked & (t["rank"].fillna(0).to_numpy() <= top)
-    t, ranked = t[keep].reset_index(drop=True), ranked[keep]
+    t, ranked, source = t[keep].reset_index(drop=True), ranked[keep], order[keep]
+    at = prepared_row[source]  # each output row's prepared row (read where ranked)
     out = pd.DataFrame({
-        "option_id": t["option_id"].to_numpy(dtype=object),
-        "enterprise_id": t["enterprise_id"].to_numpy(dtype=object),
+        "option_id": t["option_id"].array,
+        "enterprise_id": t["enterprise_id"].array,
         "rank": pd.array(t["rank"].to_numpy(dtype=float), dtype="Int64"),
         "score": pd.to_numeric(t["score"], errors="coerce").to_numpy(dtype=float),
-        "score_direction": t["score_direction"].to_numpy(dtype=object),
-        "sort_class": t["sort_class"].to_numpy(dtype=object),
-        "sort_reason": t["sort_reason"].to_numpy(dtype=object),
+        "score_direction": t["score_direction"].array,
+        "sort_class": t["sort_class"].array,
+        "sort_reason": t["sort_reason"].array,
     })
     if method == "wsm":
         contrib_cols = [c for c in t.columns if c.startswith("contrib:")]
@@ -307,31 +311,24 @@ def rank_frame(
         values = t[contrib_cols].to_numpy(dtype=float) if contrib_cols else np.zeros((len(t), 0))
         out["contributions"] = _contribution_maps(names, values, ranked)
     if acc is not None:
-        out["share_first"], out["share_top_3"] = _by_key(ranking.prepared.keys, t, ranked, acc.first, acc.top_k)
+        out["share_first"], out["share_top_3"] = _by_row(at, ranked, acc.first, acc.top_k)
     if input_draws is not None:
         from screening.input_robustness import input_acceptability
 
         pos = np.flatnonzero(~_mandatory(options.reset_index(drop=True)).to_numpy())  # the ranked rows, in order
         acc_in = input_acceptability(ranking.prepared, ranking.result.method, ranking.result.scaling,
                                      {c: np.asarray(v)[pos] for c, v in input_draws.items()}, k=3)
-        out["share_first_inputs"], out["share_top_3_inputs"] = _by_key(ranking.prepared.keys, t, ranked, acc_in.first,
-                                                                       acc_in.top_k)
+        out["share_first_inputs"], out["share_top_3_inputs"] = _by_row(at, ranked, acc_in.first, acc_in.top_k)
     return out
 
 
-def _by_key(keys: pd.DataFrame, t: pd.DataFrame, ranked: np.ndarray, *values: np.ndarray) -> list[np.ndarray]:
-    """Per-option ``values`` (positional on the prepared ``keys``) reordered to the rows of ``t``
-    by (enterprise_id, option_id); NaN for the rows not ranked."""
-    index = pd.MultiIndex.from_arrays([keys["enterprise_id"].astype(str), keys["option_id"].astype(str)])
-    last = ~index.duplicated(keep="last")  # a key given twice: its last row (as a dict would hold it)
-    index, where = index[last], np.flatnonzero(last)
-    pos = index.get_indexer(pd.MultiIndex.from_arrays([t["enterprise_id"].astype(str), t["option_id"].astype(str)]))
-    found = ranked & (pos >= 0)
-    pos = np.where(pos >= 0, where[np.maximum(pos, 0)], -1)
+def _by_row(at: np.ndarray, ranked: np.ndarray, *values: np.ndarray) -> list[np.ndarray]:
+    """Per-option ``values`` (positional on the prepared matrix's rows) at each output row's prepared
+    row ``at``; NaN for the rows not ranked."""
     out = []
     for v in values:
-        col = np.full(len(t), np.nan)
-        col[found] = np.asarray(v, dtype=float)[pos[found]]
+        col = np.full(len(at), np.nan)
+        col[ranked] = np.asarray(v, dtype=float)[at[ranked]]
         out.append(col)
     return out
 
