@@ -80,7 +80,7 @@ def cmd_rank(args: argparse.Namespace) -> list[dict[str, Any]]:
         from finance.appraise import appraise_columns
 
         # one row per option in input order (appraise_columns' contract): the metrics join by position
-        metrics, _ = appraise_columns(options, enterprises, args.date, with_support=True)
+        metrics, _ = appraise_columns(options, enterprises, args.date, with_support=True, item_values=False)
         keep = [c for c in metrics if c in _METRIC_NAMES]
         options = options.drop(columns=[c for c in keep if c in options.columns]).reset_index(drop=True)
         options = options.assign(**{c: metrics[c] for c in keep})

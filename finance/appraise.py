@@ -381,9 +381,14 @@ def appraise_columns(
     with_support: bool = True,
     params: Mapping[str, float] | None = None,
     payback_basis: PaybackBasis = PaybackBasis(),
+    item_values: bool = True,
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     """:func:`appraise_table` with the result as a dict of columns (name -> array, in the frame's
     order), for writers that take columns as they are (``cpscreen appraise``: no frame is built).
+
+    ``item_values=False`` leaves out each support item's ``cash_value`` and ``npv_effect`` (the
+    items' valuation, a pass of its own, and the two year-by-option flow matrices it reads), for
+    callers that read only the options' figures (``cpscreen rank``): those figures are the same.
 
     Every flow is built once: the pass without support keeps each option's net flow; the pass
     with support appraises only the options that have support items (the others' figures are
@@ -391,12 +396,13 @@ def appraise_columns(
     both (:func:`finance.valuation.item_values`' ``net_without`` and ``net_with``).
     """
     with engine.one_join(enterprises):  # the options' enterprise rows looked up once
-        return _appraise_columns(options, enterprises, on_date, discount_rate, with_support, params, payback_basis)
+        return _appraise_columns(options, enterprises, on_date, discount_rate, with_support, params, payback_basis,
+                                 item_values)
 
 
 def _appraise_columns(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date, discount_rate: float | None,
                       with_support: bool, params: Mapping[str, float] | None,
-                      payback_basis: PaybackBasis) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+                      payback_basis: PaybackBasis, valued: bool = True) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     opts = options.reset_index(drop=True)
     if "enterprise_id" not in opts.columns:
         raise ValueError("options: missing column 'enterprise_id'")
@@ -413,18 +419,19 @@ def _appraise_columns(options: pd.DataFrame, enterprises: pd.DataFrame, on_date:
     kw = dict(payback_basis=payback_basis, loss_carry_forward_years=loss, workers=WORKERS, **inputs.years())
     width = int(arrays["lifetime_years"].max()) + 1 if n else 1
     # the flows without support and with all items, zero past each life, for the items' valuation
-    net_without = np.zeros((n, width)) if len(table) and n else None
+    net_without = np.zeros((n, width)) if valued and len(table) and n else None
     plain = batch_columns(opts, tax, rate, capacity, None, net_out=net_without, arrays=arrays, **kw)  # type: ignore[arg-type]
     supported = plain
     if len(table):
-        net_with = np.zeros((n, width)) if n else None
+        net_with = np.zeros((n, width)) if valued and n else None
         items = _support_arrays(table, n, arrays["lifetime_years"])  # validated once, read by both passes
         supported = batch_columns(opts, tax, rate, capacity, table, without=plain, net_out=net_with,  # type: ignore[arg-type]
                                   arrays=arrays, support_arrays=items, **kw)
-        values = item_values(opts, tax, rate, capacity, table, loss_carry_forward_years=loss, net_without=net_without,
-                             net_with=net_with, arrays=arrays, workers=WORKERS, support_arrays=items, **inputs.years())
-        net_without = net_with = None  # freed before the equity and tier passes
-        table = table.assign(cash_value=values.cash_value, npv_effect=values.npv_effect)
+        if valued:
+            values = item_values(opts, tax, rate, capacity, table, loss_carry_forward_years=loss, net_without=net_without,
+                                 net_with=net_with, arrays=arrays, workers=WORKERS, support_arrays=items, **inputs.years())
+            net_without = net_with = None  # freed before the equity and tier passes
+            table = table.assign(cash_value=values.cash_value, npv_effect=values.npv_effect)
     out: dict[str, Any] = {
         "enterprise_id": opts["enterprise_id"].to_numpy(),
         "option_id": opts["option_id"].to_numpy() if "option_id" in opts.columns else np.arange(n).astype(str),

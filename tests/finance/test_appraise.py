@@ -153,3 +153,30 @@ def test_packs_coded_per_enterprise_ask_only_the_options_jurisdictions_in_order(
     assert codes.tolist() == ["YY", "XX", "YY", "XX"]
     assert versions.tolist() == [None, "v1", None, "v1"]
     np.testing.assert_array_equal(loss, [np.nan, 3.0, np.nan, 3.0])
+
+
+def test_without_the_items_valuation_every_figure_is_the_same():
+    """appraise_columns(item_values=False) (what cpscreen rank asks for) skips only the items' cash
+    value and NPV effect: each option's column is the same array, bit for bit, on the demo data
+    (support of several kinds) and on synthetic options with items on most of them."""
+    import sys
+
+    from finance.appraise import appraise_columns
+    from screening.schema import validate
+
+    data = ROOT / "data"
+    if not (data / "demo_options.csv").exists():
+        pytest.skip("demo data absent")
+    v = validate(pd.read_csv(data / "demo_enterprises.csv"), pd.read_csv(data / "demo_options.csv"))
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_appraise import synthetic
+
+    for options, enterprises in ((v.options, v.enterprises), synthetic(3_000, seed=5)):
+        full, items = appraise_columns(options, enterprises, ON)
+        lean, lean_items = appraise_columns(options, enterprises, ON, item_values=False)
+        assert list(lean) == list(full)
+        for col in full:
+            np.testing.assert_array_equal(np.asarray(lean[col]), np.asarray(full[col]), err_msg=col)
+        assert len(items) > 0 and {"cash_value", "npv_effect"} <= set(items.columns)
+        assert not {"cash_value", "npv_effect"} & set(lean_items.columns)
+        pd.testing.assert_frame_equal(lean_items, items[list(lean_items.columns)])
