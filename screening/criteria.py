@@ -355,7 +355,7 @@ def hierarchy_score(options: pd.DataFrame) -> pd.Series:
 def add_derived_columns(options: pd.DataFrame, enterprises: pd.DataFrame | None = None) -> pd.DataFrame:
     """Options with ``simple_payback_pretax_years``, ``net_annual_savings``, ``elf_reduction``,
     ``hierarchy_score`` and ``observed_uptake`` added (existing columns of those names are kept as given)."""
-    out = options.copy()
+    out = options.copy(deep=False)  # copy-on-write: the added columns never reach ``options``
     if {"investment", "annual_savings"} <= set(out.columns):
         if FALLBACK_PAYBACK not in out.columns:
             out[FALLBACK_PAYBACK] = simple_payback_pretax(out)

@@ -143,3 +143,15 @@ def test_columnar_sort_without_enterprises_and_of_no_options() -> None:
     empty = preliminary_sort(opt.iloc[:0])
     assert list(empty.columns) == ["cost_class", "cost_class_basis", "payback_years", "sort_class", "sort_reason"]
     assert len(empty) == 0
+
+
+def test_derived_columns_leave_the_options_as_they_were() -> None:
+    """add_derived_columns works on a shallow copy (copy-on-write): the caller's frame keeps its columns and values."""
+    from screening.criteria import add_derived_columns
+
+    opt, ents = _random_options(500, seed=11, with_payback=False)
+    before = opt.copy()
+    out = add_derived_columns(opt, ents)
+    assert {"net_annual_savings", "elf_reduction", "hierarchy_score", "observed_uptake"} <= set(out.columns)
+    out["investment"] = -1.0  # a write to the result does not reach the input either
+    pd.testing.assert_frame_equal(opt, before)
