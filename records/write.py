@@ -30,8 +30,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
+from records.parquet import write_records, write_table
 from records.plain import plain
 
 __all__ = ["FORMATS", "Nested", "Records", "as_records", "write"]
@@ -83,18 +83,38 @@ class Records:
         ``dictionaries``: categorical text stays Arrow dictionary<string> (the same values, not
         decoded), for the writers that read dictionaries as they are (DuckDB's).
         """
-        arrays: dict[str, pa.Array] = {}
-        if isinstance(self.frame, pd.DataFrame):
-            frame = self.frame.reset_index(drop=True)
-            for name in frame.columns:
-                arrays[str(name)] = _arrow_column(frame[name], dictionaries)
-        else:
-            for name, values in self.frame.items():
-                arrays[str(name)] = _array_column(values)
-        n = len(self)
-        for name, nested in self.nested.items():
-            arrays[name] = _nested_column(nested, n, dictionaries)
+        arrays = {str(key): self.arrow_column(key, dictionaries=dictionaries) for key in self.keys()}
         return pa.table(arrays) if arrays else pa.table({})
+
+    def keys(self) -> list[Any]:
+        """The columns, in output order: the frame's (as it names them), then the nested ones."""
+        return [*(self.frame.columns if isinstance(self.frame, pd.DataFrame) else self.frame), *self.nested]
+
+    def arrow_column(self, key: Any, *, dictionaries: bool = False) -> pa.Array:
+        """One column of :meth:`to_arrow` (by its key in :meth:`keys`), converted alone."""
+        if isinstance(key, str) and key in self.nested:
+            return _nested_column(self.nested[key], len(self), dictionaries)
+        if isinstance(self.frame, pd.DataFrame):
+            return _arrow_column(self.frame[key].reset_index(drop=True), dictionaries)
+        return _array_column(self.frame[key])
+
+    def slice(self, lo: int, hi: int) -> Records:
+        """Records ``lo..hi-1`` (positions), nested entries renumbered from ``lo``; no value copied
+        where a view will do."""
+        if isinstance(self.frame, pd.DataFrame):
+            frame: pd.DataFrame | dict[str, Any] = self.frame.iloc[lo:hi]
+        else:
+            frame = {k: (v.iloc[lo:hi] if isinstance(v, pd.Series) else v[lo:hi]) for k, v in self.frame.items()}
+        nested = {}
+        for name, nd in self.nested.items():
+            rows = nd.table["row"].to_numpy(dtype=np.int64) if len(nd.table) else np.zeros(0, dtype=np.int64)
+            if rows.size and np.any(rows[1:] < rows[:-1]):
+                keep = np.flatnonzero((rows >= lo) & (rows < hi))
+            else:
+                a, b = np.searchsorted(rows, [lo, hi])
+                keep = np.arange(a, b)
+            nested[name] = Nested(nd.table.iloc[keep].assign(row=rows[keep] - lo), nd.fields)
+        return Records(frame, nested)
 
     def to_dicts(self) -> list[dict[str, Any]]:
         """The records as plain JSON-ready dicts (for tests and small outputs)."""
@@ -339,6 +359,9 @@ def write(records: Records | pd.DataFrame | Sequence[Mapping[str, Any]], fmt: st
     if fmt == "parquet" and output is None:
         raise ValueError("--format parquet writes a file: give --output FILE")
     rec = as_records(records)
+    if fmt == "parquet":  # converted and written slice by slice (records.parquet)
+        write_records(rec, str(output))
+        return
     # CSV and JSON: categorical text (the support items' kinds, instruments and sources) goes to
     # DuckDB's to_json as dictionaries, not decoded first (190 MB of sources for a million options);
     # Parquet: decoded here, as pyarrow's writer would decode dictionaries inside list<struct>
@@ -364,9 +387,7 @@ def write(records: Records | pd.DataFrame | Sequence[Mapping[str, Any]], fmt: st
 
 def _write_file(table: pa.Table, fmt: str, path: str) -> None:
     if fmt == "parquet":
-        # dictionary pages for text only (ids, packs, support kinds): numbers rarely repeat, and trying
-        # costs a third of the write; same values, a smaller file
-        pq.write_table(table, path, use_dictionary=_text_paths(table.schema))
+        write_table(table, path)
         return
     if table.num_columns == 0 or table.num_rows == 0:
         with open(path, "w", encoding="utf-8", newline="") as fh:
@@ -417,23 +438,6 @@ def _write_csv(table: pa.Table, path: str) -> None:
             while pending:
                 fh.write(pending.popleft().result())
 
-
-def _text_paths(schema: pa.Schema) -> list[str]:
-    """Parquet paths of the text columns, nested ones included (``support.list.element.kind``)."""
-    out: list[str] = []
-
-    def walk(name: str, typ: pa.DataType) -> None:
-        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-            out.append(name)
-        elif pa.types.is_list(typ) or pa.types.is_large_list(typ):
-            walk(f"{name}.list.{typ.value_field.name}", typ.value_type)
-        elif pa.types.is_struct(typ):
-            for f in typ:
-                walk(f"{name}.{f.name}", f.type)
-
-    for f in schema:
-        walk(f.name, f.type)
-    return out
 
 
 def _write_table(table: pa.Table, out: IO[str]) -> None:

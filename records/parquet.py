@@ -1,0 +1,111 @@
+"""Parquet output: one table at once (:func:`write_table`), or records converted and written slice
+by slice (:func:`write_records`).
+
+:func:`write_records` turns a slice of rows into Arrow on this thread while pyarrow encodes and
+writes the previous slice on another (its writer releases the interpreter lock), each slice one row
+group.  The file holds the same table as :func:`write_table` of the whole records' ``to_arrow()``
+(tests read both back and compare), in row groups of :data:`SLICE_ROWS`.  Only records whose every
+column converts to one Arrow type whatever the slice are streamed: numbers, booleans, text (an
+object column of strings and missing values), categories and Arrow columns.  A column of mixed
+Python objects (numbers and text, say) takes the type of all its values together, so such records
+are converted whole first, as before.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["SLICE_ROWS", "text_paths", "write_records", "write_table"]
+
+#: Rows per slice (and row group) of :func:`write_records`; records of at most two slices are
+#: written at once.
+SLICE_ROWS = 131_072
+
+
+def text_paths(schema: pa.Schema) -> list[str]:
+    """Parquet paths of the text columns, nested ones included (``support.list.element.kind``)."""
+    out: list[str] = []
+
+    def walk(name: str, typ: pa.DataType) -> None:
+        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+            out.append(name)
+        elif pa.types.is_list(typ) or pa.types.is_large_list(typ):
+            walk(f"{name}.list.{typ.value_field.name}", typ.value_type)
+        elif pa.types.is_struct(typ):
+            for f in typ:
+                walk(f"{name}.{f.name}", f.type)
+
+    for f in schema:
+        walk(f.name, f.type)
+    return out
+
+
+def write_table(table: pa.Table, path: str) -> None:
+    """``table`` as one Parquet file: dictionary pages for text only (ids, packs, support kinds):
+    numbers rarely repeat, and trying costs a third of the write; same values, a smaller file."""
+    pq.write_table(table, path, use_dictionary=text_paths(table.schema))
+
+
+def write_records(rec: Any, path: str) -> None:
+    """Records (``records.write.Records``) as one Parquet file, converted and written slice by slice.
+
+    The slices' Arrow types are the whole records' (:func:`_settled`): a text column that holds no
+    value in the first slice gets the type the whole column converts to.
+    """
+    n = len(rec)
+    if n <= 2 * SLICE_ROWS or not _streamable(rec):
+        write_table(rec.to_arrow(), path)
+        return
+    first = rec.slice(0, SLICE_ROWS).to_arrow()
+    schema = _settled(rec, first)
+    with pq.ParquetWriter(path, schema, use_dictionary=text_paths(schema)) as writer, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="cpscreen-parquet") as pool:
+        pending = pool.submit(writer.write_table, _as(first, schema))
+        for lo in range(SLICE_ROWS, n, SLICE_ROWS):
+            part = _as(rec.slice(lo, min(lo + SLICE_ROWS, n)).to_arrow(), schema)  # while the last is written
+            pending.result()
+            pending = pool.submit(writer.write_table, part)
+        pending.result()
+
+
+def _streamable(rec: Any) -> bool:
+    """Whether every column converts to one Arrow type in any slice: no object column holds
+    anything but text and missing values (the nested tables' columns included)."""
+    frames: list[Any] = [rec.frame] + [nd.table for nd in rec.nested.values()]
+    for frame in frames:  # a DataFrame or a dict of arrays: (name, column) pairs either way
+        for _, values in frame.items():
+            dtype = getattr(values, "dtype", None)
+            if dtype is None:
+                return False
+            if dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+                return False
+    return True
+
+
+def _has_null(t: pa.DataType) -> bool:
+    if pa.types.is_null(t):
+        return True
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _has_null(t.value_type)
+    if pa.types.is_struct(t):
+        return any(_has_null(f.type) for f in t)
+    return False
+
+
+def _settled(rec: Any, first: pa.Table) -> pa.Schema:
+    """The first slice's schema, where a column's type is open there (null: no value in the slice)
+    the type of the whole column."""
+    fields = []
+    for key, field in zip(rec.keys(), first.schema):
+        fields.append(pa.field(field.name, rec.arrow_column(key).type) if _has_null(field.type) else field)
+    return pa.schema(fields)
+
+
+def _as(part: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A slice in the settled schema (a column with no value in this slice: null cast to the column's type)."""
+    return part if part.schema.equals(schema) else part.cast(schema)
