@@ -40,6 +40,20 @@ _PATHS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def summary_text(value: object, unit: str) -> str:
+    """A figure of the Programme page's scenario table as text: '–' where missing, shares as per cent,
+    counts and money in whole units, other figures to 2 decimals.  A figure that is zero but for
+    float residue (a tax deferral's yearly outlays netting out to -2.6e-09) shows as 0, not -0."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    v = float(value)  # type: ignore[arg-type]
+    if unit == "%":
+        text = f"{v:.1%}"
+    else:
+        text = f"{v:,.0f}" if unit in ("", "options", "cur") else f"{v:,.2f}"
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
+
+
 def parameter_label(name: str, rule_names: dict[str, str], currency: str) -> str:
     """A programme parameter ``<rule id>.<path>`` in words with its unit.
 

@@ -63,3 +63,32 @@ def test_mac_chart_draws_alternatives_grey_and_names_them_in_the_tooltip():
     assert [d["saves money"] for d in data] == ["saves money", charts.ALTERNATIVE]
     plain = charts.mac_curve_chart(mac.drop(columns="alternative_to"), "EUR", "t CO2e").to_dict()
     assert charts.ALTERNATIVE not in plain["encoding"]["color"]["scale"]["domain"]
+
+
+def test_a_compared_parameter_whose_rule_supports_no_option_is_said_so(app):
+    """Nothing silent: US § 48C supports none of the demo electroplating shop's options, so the two
+    scenarios of its parameter are the same table; the page says so, and not for a rule that applies."""
+    at = app("programme")
+    at.selectbox(key="programme_pack").select("US").run()
+    chosen = at.multiselect(key="programme_enterprises-US")
+    chosen.select(chosen.options[0]).run()
+    assert at.selectbox(key="scenario_param").value.startswith("US-48C-2023.")
+    notes = [i.value for i in at.info if "US-48C-2023" in i.value]
+    assert notes and "so A and B are the same" in notes[0]
+    summary = _frame(at, "measure").set_index("measure")
+    assert summary.iloc[:, 0].equals(summary.iloc[:, 1])  # what the note says
+    bonus = next(n for n in at.selectbox(key="scenario_param").options if "Bonus depreciation" in n)
+    at.selectbox(key="scenario_param").select(bonus).run()
+    assert not at.exception
+    assert not [i.value for i in at.info if "so A and B are the same" in i.value]
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (-2.553308675601329e-09, "cur", "0"), (-0.4, "cur", "0"), (-0.6, "cur", "-1"), (1234567.4, "cur", "1,234,567"),
+    (-1e-12, "%", "0.0%"), (-0.0004, "%", "0.0%"), (-0.0006, "%", "-0.1%"), (0.6515521536965175, "%", "65.2%"),
+    (-1e-9, "cur/t", "0.00"), (-0.005, "cur/t", "-0.01"), (3.0, "options", "3"), (None, "cur", "–"), (float("nan"), "%", "–"),
+])
+def test_summary_figures_as_text_without_a_minus_on_zero(value, unit, text):
+    from ui.programme_tables import summary_text
+
+    assert summary_text(value, unit) == text

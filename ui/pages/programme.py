@@ -13,7 +13,7 @@ from programme.ration import ORDERS, ration_summary
 from programme.uptake import IAC_UPTAKE_RULE, DecisionRule
 from ui import data
 from ui.chart_cache import draw
-from ui.programme_tables import parameter_label, per_option_table
+from ui.programme_tables import parameter_label, per_option_table, summary_text
 from ui.state import db_cursor, enterprise_id, on_date
 
 SUMMARY_LABELS = {
@@ -155,24 +155,19 @@ if results is None:
     st.info("The chosen enterprises have no options.")
     st.stop()
 
-def _fmt(v: object, unit: str) -> str:
-    if v is None or (isinstance(v, float) and v != v):
-        return "–"
-    v = float(v)  # type: ignore[arg-type]
-    if unit in ("", "options"):
-        return f"{v:,.0f}"
-    if unit == "%":
-        return f"{v:.1%}"
-    return f"{v:,.0f}" if unit == "cur" else f"{v:,.2f}"
-
-
 rows = []
 for k, (label, unit) in SUMMARY_LABELS.items():
     unit_txt = unit.replace("cur", currency)
     rows.append({"measure": f"{label} [{unit_txt}]" if unit_txt else label,
-                 **{name: _fmt(r.summary.get(k), unit) for name, r in results.items()}})
+                 **{name: summary_text(r.summary.get(k), unit) for name, r in results.items()}})
 summary = pd.DataFrame(rows)
 st.dataframe(summary, hide_index=True, width="stretch", key="scenario_summary", height=36 * (len(summary) + 1) + 3)
+compared = param.split(".", 1)[0]  # the rule whose parameter the scenarios set
+if not any((r.support["instrument_id"].astype(str) == compared).any() for r in results.values() if len(r.support)):
+    # nothing silent: the two scenarios are the same because that rule supports none of these options
+    st.info(f"{rule_names.get(compared, compared)} ({compared}) supports none of the chosen enterprises' options in "
+            "either scenario, so A and B are the same: compare a parameter of another rule. Why it does not apply to "
+            "an option: Per option, below.")
 st.caption("Outlay is expected public money (grants when paid, tax benefits as revenue forgone) over the options' lives; "
            "free riders are enterprises that would have invested without the support. "
            "Cost per additional tonne counts only the uptake the programme induces. "
@@ -225,20 +220,20 @@ if run_now:
             fans[name] = fan_frame(sums, day)
             rec = summary_record(sums, envelope=env)
             # undefined figures (no additional tonne in the median draw) read "–", as in the summary above
-            row = {"scenario": name, f"Total outlay P10 [{currency}]": _fmt(rec["total_outlay_p10"], "cur"),
-                   f"P50 [{currency}]": _fmt(rec["total_outlay_p50"], "cur"),
-                   f"P90 [{currency}]": _fmt(rec["total_outlay_p90"], "cur"),
-                   f"Cost per additional t CO2e, P50 [{currency}/t]": _fmt(rec["cost_per_t_co2e_p50"], "cur/t"),
+            row = {"scenario": name, f"Total outlay P10 [{currency}]": summary_text(rec["total_outlay_p10"], "cur"),
+                   f"P50 [{currency}]": summary_text(rec["total_outlay_p50"], "cur"),
+                   f"P90 [{currency}]": summary_text(rec["total_outlay_p90"], "cur"),
+                   f"Cost per additional t CO2e, P50 [{currency}/t]": summary_text(rec["cost_per_t_co2e_p50"], "cur/t"),
                    # why a cost per tonne reads "–": the draws in which support induced no tonne
-                   "Draws with no additional t CO2e": _fmt(rec["cost_per_t_co2e_undefined_draws"], "")}
+                   "Draws with no additional t CO2e": summary_text(rec["cost_per_t_co2e_undefined_draws"], "")}
             if env is not None:
-                row["Chance outlay exceeds the envelope"] = _fmt(rec["prob_over_envelope"], "%")
+                row["Chance outlay exceeds the envelope"] = summary_text(rec["prob_over_envelope"], "%")
             if rationed is not None:
                 r = ration_summary(rationed)
-                row.update({f"Funded P50 [{currency}]": _fmt(r["funded_outlay_p50"], "cur"),
-                            "Applications left out (mean)": _fmt(r["left_out_applications_mean"], "/1"),
-                            "t CO2e bought P50 [t]": _fmt(r["t_co2e_bought_p50"], "t"),
-                            f"Cost per t CO2e bought P50 [{currency}/t]": _fmt(r["cost_per_t_co2e_bought_p50"], "cur/t")})
+                row.update({f"Funded P50 [{currency}]": summary_text(r["funded_outlay_p50"], "cur"),
+                            "Applications left out (mean)": summary_text(r["left_out_applications_mean"], "/1"),
+                            "t CO2e bought P50 [t]": summary_text(r["t_co2e_bought_p50"], "t"),
+                            f"Cost per t CO2e bought P50 [{currency}/t]": summary_text(r["cost_per_t_co2e_bought_p50"], "cur/t")})
             effects.append(row)
     except ValueError as exc:
         st.error(f"Cannot draw the programme: {exc}")
