@@ -56,9 +56,21 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
         return []
     result = run_programme(options, enterprises, pack, params=params or None, on_date=args.date, rule=rule, scenario=scen_name,
                            government_discount_rate=args.government_discount_rate)
+    _note_unused_rules(params, result.support)
     if args.draws is None:
         return budget_frame(result, by=args.by)
     return _budget_draws(args, options, enterprises, pack, params, rule, result)
+
+
+def _note_unused_rules(params: dict[str, float], support: pd.DataFrame) -> None:
+    """Nothing silent: a rule set by --param (or the scenario) that supports none of the options says so on
+    stderr; its parameters leave these records as they would be without it (the records are still given)."""
+    given = list(dict.fromkeys(name.split(".", 1)[0] for name in params))
+    used = set(support["instrument_id"].astype(str)) if len(support) else set()
+    for rule_id in (r for r in given if r not in used):
+        print(f"note: rule {rule_id} supports none of these options with the parameters given; "
+              f"its --param values change nothing here (cpscreen appraise --explain says why, option by option)",
+              file=sys.stderr)
 
 
 _DRAW_FLAGS = {"seed": "--seed", "spread": "--spread", "threshold_spread": "--threshold-spread", "envelope": "--envelope", "ration": "--ration", "workers": "--workers",

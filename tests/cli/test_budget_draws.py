@@ -114,3 +114,19 @@ def test_threshold_spread_that_cannot_apply_exits_2_with_one_line(capsys, extra,
     code, out, err = run(capsys, *BASE, *extra)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_param_whose_rule_supports_no_option_is_noted_and_the_records_are_those_without_it(capsys):
+    """Nothing silent: § 48C supports none of the demo options, so its --param changes nothing here; the
+    budget says so on stderr and gives the records it gives without the --param. A rule that applies
+    (the EIA) gets no note."""
+    us = ["budget", "--programme", "US", "--all-jurisdictions", "--date", "2026-06-01", *FILES, "--format", "json",
+          "--by", "summary"]
+    code, plain, err = run(capsys, *us)
+    assert code == 0 and "note:" not in err
+    code, given, err = run(capsys, *us, "--param", "US-48C-2023.rate.values.yes=0.4")
+    assert code == 0
+    assert err.count("note: rule US-48C-2023 supports none of these options") == 1
+    assert {k: v for k, v in given[0].items() if k != "scenario"} == {k: v for k, v in plain[0].items() if k != "scenario"}
+    code, _, err = run(capsys, *BASE, "--by", "summary", "--param", "NL-EIA-2024.rate.value=0.4")
+    assert code == 0 and "note:" not in err
