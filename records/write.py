@@ -445,6 +445,11 @@ def _write_table(table: pa.Table, out: IO[str]) -> None:
         out.write("(no records)\n")
         return
     frame = _nested_to_json(table).to_pandas()
+    for i, t in enumerate(table.schema.types):  # whole numbers stay whole beside a missing one (rank 1, not 1.0)
+        if pa.types.is_integer(t) and table.column(i).null_count:
+            col = frame.iloc[:, i]
+            whole = pd.Series(pd.array(col, dtype="Int64"), index=frame.index).astype(object)
+            frame[frame.columns[i]] = whole.where(col.notna(), np.nan)
     # a terminal table: long cells (support items as JSON, sources) cut to 60 characters and the
     # columns wrapped in blocks of 160 characters; --format json or csv give everything in full
     out.write(frame.to_string(index=False, na_rep="-", max_colwidth=60, line_width=160) + "\n")

@@ -121,3 +121,16 @@ def test_constant_and_short_code_text_equal_the_cell_by_cell_conversion():
         assert rw._few_text(values) is None
         assert rw._array_column(values).equals(cellwise(values))
     assert rw._few_text(np.array([1.0, 1.0], dtype=object)) is None  # not text
+
+
+def test_the_readable_table_keeps_whole_numbers_whole_beside_a_missing_one():
+    """cpscreen rank's table: ranks 1, 2 and '-' for the unranked (mandatory) option, not 1.0 and 2.0."""
+    import io
+
+    frame = pd.DataFrame({"option_id": ["A", "B", "M"], "rank": pd.array([1, 2, None], dtype="Int64"),
+                          "score": [0.5, 0.25, np.nan], "n": np.array([3, 4, 5])})
+    out = io.StringIO()
+    rw.write(Records(frame), "table", stream=out)
+    lines = [line.split() for line in out.getvalue().splitlines()]
+    assert lines[0] == ["option_id", "rank", "score", "n"]
+    assert lines[1:] == [["A", "1", "0.50", "3"], ["B", "2", "0.25", "4"], ["M", "-", "-", "5"]]
