@@ -452,4 +452,15 @@ def _write_table(table: pa.Table, out: IO[str]) -> None:
             frame[frame.columns[i]] = whole.where(col.notna(), np.nan)
     # a terminal table: long cells (support items as JSON, sources) cut to 60 characters and the
     # columns wrapped in blocks of 160 characters; --format json or csv give everything in full
+    for c in frame.columns[[pd.api.types.is_float_dtype(t) for t in frame.dtypes]]:
+        frame[c] = _readable(frame[c])
+    frame = frame.astype(object).where(frame.notna(), np.nan)  # every missing value shown as '-' (None too)
     out.write(frame.to_string(index=False, na_rep="-", max_colwidth=60, line_width=160) + "\n")
+
+
+def _readable(col: pd.Series) -> pd.Series:
+    """A number column of the readable table as text: amounts (a column reaching 10,000) in whole
+    units with thousands separators, not 2.597340e+06; other figures (rates, years, shares) to 6
+    significant digits; '-' where missing."""
+    fmt = "{:,.0f}" if col.abs().max() >= 1e4 else "{:.6g}"
+    return pd.Series([np.nan if x != x else fmt.format(x) for x in col.tolist()], index=col.index, dtype=object)

@@ -123,14 +123,20 @@ def test_constant_and_short_code_text_equal_the_cell_by_cell_conversion():
     assert rw._few_text(np.array([1.0, 1.0], dtype=object)) is None  # not text
 
 
-def test_the_readable_table_keeps_whole_numbers_whole_beside_a_missing_one():
-    """cpscreen rank's table: ranks 1, 2 and '-' for the unranked (mandatory) option, not 1.0 and 2.0."""
+def test_the_readable_table_shows_numbers_as_people_read_them():
+    """cpscreen's default table: ranks 1, 2 and '-' for the unranked (mandatory) option, not 1.0 and
+    2.0; amounts with thousands separators in whole units, not 2.597340e+06; rates to 6 significant
+    digits; every missing value '-', None included."""
     import io
 
     frame = pd.DataFrame({"option_id": ["A", "B", "M"], "rank": pd.array([1, 2, None], dtype="Int64"),
-                          "score": [0.5, 0.25, np.nan], "n": np.array([3, 4, 5])})
+                          "score": [0.5, 0.25, np.nan], "n": np.array([3, 4, 5]),
+                          "npv": [2597340.4, -1234.6, 12.0], "irr": [1.0485781, 0.0452, np.nan],
+                          "cost_per_t": np.array([None, 26.6122, None], dtype=object)})
     out = io.StringIO()
     rw.write(Records(frame), "table", stream=out)
     lines = [line.split() for line in out.getvalue().splitlines()]
-    assert lines[0] == ["option_id", "rank", "score", "n"]
-    assert lines[1:] == [["A", "1", "0.50", "3"], ["B", "2", "0.25", "4"], ["M", "-", "-", "5"]]
+    assert lines[0] == ["option_id", "rank", "score", "n", "npv", "irr", "cost_per_t"]
+    assert lines[1:] == [["A", "1", "0.5", "3", "2,597,340", "1.04858", "-"],
+                         ["B", "2", "0.25", "4", "-1,235", "0.0452", "26.6122"],
+                         ["M", "-", "-", "5", "12", "-", "-"]]
