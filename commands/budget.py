@@ -65,9 +65,10 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
 def _note_unused_rules(params: dict[str, float], support: pd.DataFrame) -> None:
     """Nothing silent: a rule set by --param (or the scenario) that supports none of the options says so on
     stderr; its parameters leave these records as they would be without it (the records are still given)."""
-    given = list(dict.fromkeys(name.split(".", 1)[0] for name in params))
-    used = set(support["instrument_id"].astype(str)) if len(support) else set()
-    for rule_id in (r for r in given if r not in used):
+    from policies.engine import load_packs
+    from policies.parameters import idle_rules
+
+    for rule_id in idle_rules(params, support, load_packs()):
         print(f"note: rule {rule_id} supports none of these options with the parameters given; "
               f"its --param values change nothing here (cpscreen appraise --explain says why, option by option)",
               file=sys.stderr)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -72,6 +73,16 @@ def split_params(params: Mapping[str, float] | None, packs: Mapping[str, Pack],
     if on_date is not None:
         _refuse_not_in_force(out, packs, on_date)
     return out
+
+
+def idle_rules(params: Mapping[str, float] | None, support: Any, packs: Mapping[str, Pack]) -> list[str]:
+    """The rules (not ceilings: a ceiling gives no item of its own) whose parameters ``params`` set
+    and that gave no option an item in ``support`` (the engine's support table, ``instrument_id``
+    the rule id): at these values they change nothing for those options.  In the order first given.
+    """
+    rule_ids = {r.id for p in packs.values() for r in p.rules}
+    used = set(support["instrument_id"].astype(str)) if len(support) else set()
+    return [rid for rid in split_params(params, packs) if rid in rule_ids and rid not in used]
 
 
 def _first_name(rid: str, given: Mapping[str, float]) -> str:

@@ -130,3 +130,6 @@ def test_a_param_whose_rule_supports_no_option_is_noted_and_the_records_are_thos
     assert {k: v for k, v in given[0].items() if k != "scenario"} == {k: v for k, v in plain[0].items() if k != "scenario"}
     code, _, err = run(capsys, *BASE, "--by", "summary", "--param", "NL-EIA-2024.rate.value=0.4")
     assert code == 0 and "note:" not in err
+    # a ceiling gives no item of its own: its parameter is never taken for a rule without items
+    code, _, err = run(capsys, *BASE, "--by", "summary", "--param", "EU-GBER2023-38.intensity.base=0.5")
+    assert code == 0 and "note:" not in err

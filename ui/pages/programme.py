@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from policies.engine import check_parameters, load_packs, parameter_bounds, parameters, rules_in_force
+from policies.parameters import idle_rules
 from programme.budget import GOVERNMENT_DISCOUNT_RATE
 from programme.mc_records import fan_frame
 from programme.montecarlo import summary_record
@@ -162,9 +163,8 @@ for k, (label, unit) in SUMMARY_LABELS.items():
                  **{name: summary_text(r.summary.get(k), unit) for name, r in results.items()}})
 summary = pd.DataFrame(rows)
 st.dataframe(summary, hide_index=True, width="stretch", key="scenario_summary", height=36 * (len(summary) + 1) + 3)
-compared = param.split(".", 1)[0]  # the rule whose parameter the scenarios set
-if not any((r.support["instrument_id"].astype(str) == compared).any() for r in results.values() if len(r.support)):
-    # nothing silent: the two scenarios are the same because that rule supports none of these options
+# nothing silent: the rule whose parameter the scenarios set supports none of these options in either: A is B
+for compared in set.intersection(*(set(idle_rules(p, results[name].support, packs)) for name, p in scenarios.items())):
     st.info(f"{rule_names.get(compared, compared)} ({compared}) supports none of the chosen enterprises' options in "
             "either scenario, so A and B are the same: compare a parameter of another rule. Why it does not apply to "
             "an option: Per option, below.")
