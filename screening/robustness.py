@@ -189,11 +189,12 @@ def acceptability(
     # cannot be in that chunk's top k (k options score more), so the exact ordering runs on the
     # few options left (a full argpartition of 1,000 draws x 100,000 options took seconds)
     base = ker_p.scores(prep.weights)[:, 0]
+    # a weighted sum or product of finite values with finite weights is finite: no NaN to look for
+    # (the chosen weights are all positive, so a value that is not finite shows in ``base``)
+    may_nan = ker.method not in ("wsm", "wpm") or not np.isfinite(base).all()
     base = np.where(np.isnan(base), -np.inf, base)
     n_probe = min(n, max(4 * k, 64))
     probe = np.argpartition(-base, n_probe - 1)[:n_probe] if n_probe < n else np.arange(n)
-    # a weighted sum or product of finite values with finite weights is finite: no NaN to look for
-    may_nan = ker.method not in ("wsm", "wpm") or not np.isfinite(ker_p.scores(W[:1])).all()
     for start in range(0, n_draws, chunk):
         S = ker_p.scores(W[start : start + chunk])
         if may_nan:
