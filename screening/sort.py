@@ -190,6 +190,35 @@ def _append(text: np.ndarray, has: np.ndarray, rows: np.ndarray, part: np.ndarra
     has |= rows
 
 
+def sort_inputs(options: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`preliminary_sort` reads of each option, as arrays: investment [currency], the
+    payback used [yr] and its name (the appraisal's ``simple_payback_years`` where any is given,
+    else the pre-tax fallback), net yearly savings [currency/yr], mandatory, technical feasibility."""
+    n = len(options)
+    investment = pd.to_numeric(options["investment"], errors="coerce").astype("float64").to_numpy()
+    if "simple_payback_years" in options.columns and pd.to_numeric(options["simple_payback_years"], errors="coerce").notna().any():
+        payback = pd.to_numeric(options["simple_payback_years"], errors="coerce").astype("float64").to_numpy()
+        payback_name = "simple payback"
+    elif FALLBACK_PAYBACK in options.columns:
+        payback = pd.to_numeric(options[FALLBACK_PAYBACK], errors="coerce").astype("float64").to_numpy()
+        payback_name = "pre-tax simple payback"
+    else:
+        payback = simple_payback_pretax(options).to_numpy()
+        payback_name = "pre-tax simple payback"
+    savings = pd.to_numeric(options["annual_savings"], errors="coerce").astype("float64").to_numpy()
+    if "annual_cost_change" in options.columns:
+        savings = savings - pd.to_numeric(options["annual_cost_change"], errors="coerce").astype("float64").fillna(0.0).to_numpy()
+    mandatory = (
+        options["mandatory"].fillna(False).astype(bool).to_numpy() if "mandatory" in options.columns else np.zeros(n, bool)
+    )
+    feas = (
+        pd.to_numeric(options["technical_feasibility"], errors="coerce").astype("float64").to_numpy()
+        if "technical_feasibility" in options.columns
+        else np.full(n, np.nan)
+    )
+    return investment, payback, payback_name, savings, mandatory, feas
+
+
 def preliminary_sort(
     options: pd.DataFrame, enterprises: pd.DataFrame | None = None, rules: SortRules | None = None
 ) -> pd.DataFrame:
@@ -215,27 +244,7 @@ def preliminary_sort(
     """
     rules = rules or SortRules()
     n = len(options)
-    investment = pd.to_numeric(options["investment"], errors="coerce").astype("float64").to_numpy()
-    if "simple_payback_years" in options.columns and pd.to_numeric(options["simple_payback_years"], errors="coerce").notna().any():
-        payback = pd.to_numeric(options["simple_payback_years"], errors="coerce").astype("float64").to_numpy()
-        payback_name = "simple payback"
-    elif FALLBACK_PAYBACK in options.columns:
-        payback = pd.to_numeric(options[FALLBACK_PAYBACK], errors="coerce").astype("float64").to_numpy()
-        payback_name = "pre-tax simple payback"
-    else:
-        payback = simple_payback_pretax(options).to_numpy()
-        payback_name = "pre-tax simple payback"
-    savings = pd.to_numeric(options["annual_savings"], errors="coerce").astype("float64").to_numpy()
-    if "annual_cost_change" in options.columns:
-        savings = savings - pd.to_numeric(options["annual_cost_change"], errors="coerce").astype("float64").fillna(0.0).to_numpy()
-    mandatory = (
-        options["mandatory"].fillna(False).astype(bool).to_numpy() if "mandatory" in options.columns else np.zeros(n, bool)
-    )
-    feas = (
-        pd.to_numeric(options["technical_feasibility"], errors="coerce").astype("float64").to_numpy()
-        if "technical_feasibility" in options.columns
-        else np.full(n, np.nan)
-    )
+    investment, payback, payback_name, savings, mandatory, feas = sort_inputs(options)
     currency = _currency(options, enterprises, rules)
     packs = _enterprise_column(options, enterprises, "jurisdiction")
 

@@ -1,7 +1,7 @@
 """The column-wise preliminary sort against the row-by-row rules it replaced (issue 11).
 
 ``_row_by_row`` below is the loop ``screening.sort.preliminary_sort`` ran until 2026-12-03, kept
-here verbatim as the second method: on random options that reach every branch (mandatory, each
+here verbatim as the second method (it reads the options' inputs as the sort does, ``sort_inputs``): on random options that reach every branch (mandatory, each
 veto alone and together, implement now with and without investment, study for each reason, every
 cost class, packs with and without thresholds in their currency) both give the same five columns,
 string for string.
@@ -16,29 +16,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from screening.criteria import FALLBACK_PAYBACK, simple_payback_pretax
-from screening.sort import SortRules, _class_of, _currency, _enterprise_column, _fmt, _thresholds, preliminary_sort
+from screening.sort import SortRules, _class_of, _currency, _enterprise_column, _fmt, _thresholds, preliminary_sort, sort_inputs
 
 
 def _row_by_row(options: pd.DataFrame, enterprises: pd.DataFrame | None, rules: SortRules | None = None) -> pd.DataFrame:
     rules = rules or SortRules()
     n = len(options)
-    investment = pd.to_numeric(options["investment"], errors="coerce").astype("float64").to_numpy()
-    if "simple_payback_years" in options.columns and pd.to_numeric(options["simple_payback_years"], errors="coerce").notna().any():
-        payback = pd.to_numeric(options["simple_payback_years"], errors="coerce").astype("float64").to_numpy()
-        payback_name = "simple payback"
-    elif FALLBACK_PAYBACK in options.columns:
-        payback = pd.to_numeric(options[FALLBACK_PAYBACK], errors="coerce").astype("float64").to_numpy()
-        payback_name = "pre-tax simple payback"
-    else:
-        payback = simple_payback_pretax(options).to_numpy()
-        payback_name = "pre-tax simple payback"
-    savings = pd.to_numeric(options["annual_savings"], errors="coerce").astype("float64").to_numpy()
-    if "annual_cost_change" in options.columns:
-        savings = savings - pd.to_numeric(options["annual_cost_change"], errors="coerce").astype("float64").fillna(0.0).to_numpy()
-    mandatory = options["mandatory"].fillna(False).astype(bool).to_numpy() if "mandatory" in options.columns else np.zeros(n, bool)
-    feas = (pd.to_numeric(options["technical_feasibility"], errors="coerce").astype("float64").to_numpy()
-            if "technical_feasibility" in options.columns else np.full(n, np.nan))
+    investment, payback, payback_name, savings, mandatory, feas = sort_inputs(options)  # the inputs as the sort reads them
     currency = _currency(options, enterprises, rules).to_numpy()
     packs = _enterprise_column(options, enterprises, "jurisdiction").to_numpy()
     enterprise = options["enterprise_id"].astype(str).to_numpy() if "enterprise_id" in options.columns else np.full(n, "")
