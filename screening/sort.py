@@ -308,7 +308,8 @@ def preliminary_sort(
     may = np.array([c in rules.implement_now_classes for c in COST_CLASSES])[code]
     quick = has_pb & (payback < now_max) & (savings > 0)
     now = ~mandatory & ~vetoed & may & quick
-    cost_txt = np.array(["no cost", "low cost", "medium cost", "high cost", "cost class unknown"], dtype=object)[code]
+    cost_txt = np.array([{"no": "no cost", "unknown": "cost class unknown"}.get(c, f"{c} cost") for c in COST_CLASSES],
+                        dtype=object)[code]
     how = np.where(payback[now] == 0, payback_name + " immediate (no investment)", named_pb[now] + f" yr under {_fmt(now_max)} yr")
     reasons[now] = cost_txt[now] + ", positive net savings, " + how
     sort_class[now] = "implement_now"
