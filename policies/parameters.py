@@ -81,7 +81,8 @@ def idle_rules(params: Mapping[str, float] | None, support: Any, packs: Mapping[
     the rule id): at these values they change nothing for those options.  In the order first given.
     """
     rule_ids = {r.id for p in packs.values() for r in p.rules}
-    used = set(support["instrument_id"].astype(str)) if len(support) else set()
+    # the distinct ids (a categorical's present categories), not a text copy of every one of the table's rows
+    used = {str(v) for v in support["instrument_id"].unique()} if len(support) else set()
     return [rid for rid in split_params(params, packs) if rid in rule_ids and rid not in used]
 
 
