@@ -86,6 +86,24 @@ def parse_param(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"expected NAME=NUMBER such as NL-CP-GRANT.rate=0.25, got {text!r}") from None
 
 
+def parse_sweep(text: str) -> tuple[str, tuple[float, ...]]:
+    """``budget --sweep NAME=V1,V2[,...]``: a programme parameter and the values to run it at, in order."""
+    name, sep, values = text.partition("=")
+    try:
+        if not sep or not name.strip():
+            raise ValueError
+        got = tuple(float(v) for v in values.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER,NUMBER[,...] such as NL-EIA-2024.rate.value=0.3,0.4,0.45, "
+                                         f"got {text!r}") from None
+    if len(got) < 2:
+        raise argparse.ArgumentTypeError(f"--sweep {text!r} gives one value: give two or more (one value is --param {text})")
+    repeated = sorted({v for v in got if got.count(v) > 1})
+    if repeated:
+        raise argparse.ArgumentTypeError(f"--sweep {text!r} repeats {', '.join(repr(v) for v in repeated)}: each value once")
+    return name.strip(), got
+
+
 class Parser(argparse.ArgumentParser):
     """argparse that reports bad usage in one line with exit status 2."""
 

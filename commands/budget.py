@@ -16,9 +16,10 @@ from commands.output import UsageError
 from records.plain import plain
 
 
-def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """A programme's outlay by year and instrument (or per option, or a summary)."""
-    from programme.budget import budget_frame, run_programme
+def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]] | pd.DataFrame:
+    """A programme's outlay by year and instrument (or per option, or a summary); with ``--sweep``, once per value
+    of one parameter, on one reading of the data and one appraisal of the options without support."""
+    from programme.budget import baseline, budget_frame, run_programme
     from programme.scenarios import Scenario
 
     _check_draw_flags(args)
@@ -38,7 +39,9 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
     params.update(dict(args.param or []))
     from policies.engine import check_parameters
 
-    check_parameters(params, args.date, programme=pack)  # a parameter that changes nothing is refused
+    runs = _sweep_runs(args, params)
+    for run_params in runs.values():
+        check_parameters(run_params, args.date, programme=pack)  # a parameter that changes nothing is refused
     rule = rule or parse_rule("payback:3")
     if args.save_scenario:
         store_for(args).save_scenario(args.save_scenario, pack, params, rule.to_dict())
@@ -54,12 +57,35 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]]:
         options = options[options["enterprise_id"].isin(enterprises["enterprise_id"])]
     if options.empty:
         return []
-    result = run_programme(options, enterprises, pack, params=params or None, on_date=args.date, rule=rule, scenario=scen_name,
-                           government_discount_rate=args.government_discount_rate)
-    _note_unused_rules(params, result.support)
-    if args.draws is None:
-        return budget_frame(result, by=args.by)
-    return _budget_draws(args, options, enterprises, pack, params, rule, result)
+    # one appraisal without support for every run (run_programme makes its own when there is one)
+    base = baseline(options, enterprises, on_date=args.date, with_irr=True if rule.kind == "irr" else None) if args.sweep else None
+    frames = []
+    for value, run_params in runs.items():
+        result = run_programme(options, enterprises, pack, params=run_params or None, on_date=args.date, rule=rule,
+                               scenario=scen_name, base=base, government_discount_rate=args.government_discount_rate)
+        _note_unused_rules(run_params, result.support)
+        frame = (budget_frame(result, by=args.by) if args.draws is None
+                 else _budget_draws(args, options, enterprises, pack, run_params, rule, result))
+        if value is not None:
+            frame = pd.DataFrame(frame) if isinstance(frame, list) else frame
+            frame.insert(0, "sweep_value", value)
+            frame.insert(0, "sweep_param", args.sweep[0])
+        frames.append(frame)
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _sweep_runs(args: argparse.Namespace, params: dict[str, float]) -> dict[float | None, dict[str, float]]:
+    """The parameters of each run: ``{None: params}`` without ``--sweep``, else one run per swept value (in the
+    order given) with the other parameters as given."""
+    if not args.sweep:
+        return {None: params}
+    name, values = args.sweep
+    if name in params:
+        raise UsageError(f"--sweep {name} and {'--param' if name in dict(args.param or []) else 'the stored scenario'} both "
+                         f"set {name}: sweep it or set it, not both")
+    if args.save_scenario:
+        raise UsageError("--save-scenario stores one scenario; --sweep runs several (save each value with its own --param)")
+    return {v: {**params, name: v} for v in values}
 
 
 def _note_unused_rules(params: dict[str, float], support: pd.DataFrame) -> None:

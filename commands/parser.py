@@ -8,7 +8,7 @@ import argparse
 from datetime import date
 
 from commands import budget, screen, stored
-from commands.argtypes import (GovernmentRate, Parser, parse_date, parse_param, parse_rate, parse_rule, parse_share,
+from commands.argtypes import (GovernmentRate, Parser, parse_date, parse_param, parse_rate, parse_rule, parse_share, parse_sweep,
                                parse_spread)
 
 
@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", metavar="DIR", help="where the Parquet partitions are written for the workers (must be "
                    "readable by every worker at the same path; default a temporary directory)")
     p.add_argument("--param", type=parse_param, action="append", metavar="NAME=VALUE", help="programme parameter, e.g. NL-CP-GRANT.rate=0.25 (repeatable)")
+    p.add_argument("--sweep", type=parse_sweep, metavar="NAME=V1,V2[,...]",
+                   help="run the programme once per value of parameter NAME (the other parameters as given), reading the data "
+                   "and appraising the options without support once; every record gains sweep_param and sweep_value, first")
     p.add_argument("--save-scenario", metavar="NAME", help="store these parameters and rule as scenario NAME of the programme")
     p.add_argument("--all-jurisdictions", action="store_true",
                    help="offer the programme to every enterprise, not only those of the pack's jurisdiction")
