@@ -289,6 +289,9 @@ def run_programme(
         total = 0.0
     if abs(float(deadweight.sum())) <= noise:
         deadweight = np.zeros_like(deadweight)
+    if_all = float(gross.sum())  # the same residue, had every eligible option taken the support up
+    if abs(if_all) <= 1e-9 * max(1.0, float(np.abs(amt).sum())):
+        if_all = 0.0
     grant_mask = is_value(out["kind"], "grant")
     grants = float((amt * p1[rows])[grant_mask].sum())
     inv = pd.to_numeric(opt["investment"]).to_numpy(dtype=float)
@@ -297,7 +300,7 @@ def run_programme(
         "pack": pack, "scenario": scenario, "options": n, "eligible_options": int(eligible.sum()),
         "uptake_without_support": float(p0.sum()), "uptake_with_support": float(p1.sum()),
         "additional_uptake": float((p1 - p0).sum()),
-        "total_outlay": total, "outlay_if_all": float(gross.sum()), "grants": grants,
+        "total_outlay": total, "outlay_if_all": if_all, "grants": grants,
         "tax_expenditure": total - grants, "deadweight": float(deadweight.sum()),
         "deadweight_share": float(deadweight.sum() / total) if total > 0 else float("nan"),
         "private_investment": supported_inv - total,

@@ -169,6 +169,27 @@ def test_timing_only_support_costs_nothing_nominally_and_gives_no_ratios(db, tmp
     assert s["total_outlay"] == 0.0 and s["leverage"] is None and s["deadweight_share"] is None
 
 
+def test_timing_only_support_if_all_took_it_up_is_zero_not_its_float_residue(db, tmp_path, capsys):
+    """The same bonus depreciation on amounts whose yearly tax forgone and repaid do not cancel exactly in floating
+    point: the summary's outlay_if_all is 0 (nothing is spent over the lives), as total_outlay is, not +-1e-12."""
+    e = tmp_path / "e.csv"
+    e.write_text("enterprise_id,name,jurisdiction,size_class\nUS1,Plant,US,medium\n")
+    o = tmp_path / "o.csv"
+    o.write_text("option_id,enterprise_id,title,category,investment,annual_savings,lifetime_years\n"
+                 + "".join(f"{k},US1,Motor {k},equipment_modification,{inv},{inv / 3:.2f},{life}\n"
+                           for k, (inv, life) in enumerate([(123457, 13), (98765.43, 7), (33333.33, 11), (77777.7, 9)])))
+    code, out, err = run(capsys, "budget", "--programme", "US", "--date", "2026-06-30", "--options", str(o),
+                         "--enterprises", str(e), "--format", "json")
+    assert code == 0, err
+    years = json.loads(out)
+    assert max(abs(r["outlay_if_all"]) for r in years) > 1_000  # tax forgone and repaid, year by year
+    code, out, _ = run(capsys, "budget", "--programme", "US", "--date", "2026-06-30", "--options", str(o),
+                       "--enterprises", str(e), "--by", "summary", "--format", "json")
+    s = json.loads(out)[0]
+    assert s["outlay_if_all"] == 0.0 and s["total_outlay"] == 0.0
+    assert s["pv_cost"] > 0  # its true cost: the interest on the tax deferred
+
+
 CASH_FLOW_FIELDS = ["enterprise_id", "option_id", "year", "savings", "cost_change", "depreciation", "tax_deductions",
                     "taxable_profit", "tax", "support", "net_cash_flow", "cumulative_net_cash_flow", "discount_factor",
                     "discounted_net_cash_flow", "net_cash_flow_no_support"]
