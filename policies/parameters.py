@@ -21,6 +21,11 @@ from policies.kinds import ParameterError, Params
 from policies.schema import Ceiling, Pack, RangeRate, Rule
 
 
+#: Parameter paths that are shares of a whole and so at most 1: accelerated depreciation writes off the
+#: depreciable base, never more than it (a first-year share of 2 would deduct twice the asset's cost).
+WHOLE_SHARES: tuple[str, ...] = ("depreciation.first_year_share", "depreciation.later_share")
+
+
 def in_force(valid_from: str, valid_to: str | None, on: str) -> bool:
     """True where ``on`` (ISO date) lies within [valid_from, valid_to] (valid_to None = open)."""
     return valid_from <= on and (valid_to is None or on <= valid_to)
@@ -60,7 +65,10 @@ def split_params(params: Mapping[str, float] | None, packs: Mapping[str, Pack],
             raise ParameterError(f"parameter {key!r}: {value!r} is not a number") from None
         if not np.isfinite(v) or v < 0:
             raise ParameterError(f"parameter {key!r}: {v} must be a finite number >= 0")
-        out.setdefault(rid, {})[key[len(rid) + 1:]] = v
+        path = key[len(rid) + 1:]
+        if path in WHOLE_SHARES and v > 1:
+            raise ParameterError(f"parameter {key!r}: {v:g} is a share of the depreciable base, at most 1 (100 %)")
+        out.setdefault(rid, {})[path] = v
     for p in packs.values():  # check names now, even for rules not in force on the date
         for r in list(p.rules) + list(p.ceilings):
             if r.id in out:
@@ -171,11 +179,14 @@ def parameters(pack: Pack, on_date: date) -> dict[str, float]:
 
 
 def parameter_bounds(pack: Pack, on_date: date) -> dict[str, tuple[float, float]]:
-    """The allowed [low, high] of the range parameters among :func:`parameters` (others are >= 0)."""
+    """The allowed [low, high] of the range parameters among :func:`parameters`, and [0, 1] for the shares of a
+    whole (:data:`WHOLE_SHARES`); others are >= 0."""
     out: dict[str, tuple[float, float]] = {}
     for rule in rules_in_force(pack, on_date):
         p = Params(rule)
         if isinstance(rule.rate, RangeRate):
             out[f"{rule.id}.rate"] = (rule.rate.low.value, rule.rate.high.value)
         out.update({f"{rule.id}.{path}": (lo, hi) for path, (lo, hi, _) in p.ranges.items()})
+        out.update({f"{rule.id}.{path}": (0.0, 1.0) for path in WHOLE_SHARES
+                    if p.has(path) and f"{rule.id}.{path}" not in out})
     return out

@@ -30,6 +30,7 @@ ENT, OPT = ROOT / "data" / "demo_enterprises.csv", ROOT / "data" / "demo_options
         (["budget", "--programme", "NL", "--param", "rate"], "NAME=NUMBER"),
         (["budget", "--programme", "NL", "--param", "NO-SUCH.rate=0.2"], "NO-SUCH"),
         (["budget", "--programme", "NL:nosuch"], "unknown scenario"),
+        (["budget", "--programme", "US", "--param", "US-BONUS-2025.depreciation.first_year_share=2"], "at most 1 (100 %)"),
         (["list", "--enterprise", "nobody"], "unknown enterprise"),
         (["list", "--options", str(OPT)], "go together"),
     ],
