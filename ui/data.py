@@ -245,13 +245,14 @@ def realised(cur: Store, version: str, enterprise_ids: Sequence[str]) -> pd.Data
 
 @st.cache_resource(show_spinner="Running the programme ...", max_entries=8)
 def programme_run(_cur: Store, version: str, _enterprise_ids: Sequence[str], members: str,
-                  on_date: date, pack: str, rule: Any, params: tuple[tuple[str, float], ...], scenario: str) -> Any:
-    """One scenario of a programme (``programme.budget.run_programme``) on the cached baseline."""
+                  on_date: date, pack: str, rule: Any, params: tuple[tuple[str, float], ...]) -> Any:
+    """One scenario of a programme (``programme.budget.run_programme``) on the cached baseline, cached on its
+    parameters, not on the page's name for it (two names of the same parameters are one run; the summary's
+    ``scenario`` is left empty: the page names its columns)."""
     from programme.budget import run_programme
 
     base = programme_baseline(_cur, version, _enterprise_ids, members, on_date, rule.kind == "irr")
-    return run_programme(base.options, base.enterprises, pack, params=dict(params), on_date=on_date, rule=rule,
-                         scenario=scenario, base=base)
+    return run_programme(base.options, base.enterprises, pack, params=dict(params), on_date=on_date, rule=rule, base=base)
 
 
 def programme_results(cur: Store, version: str, enterprise_ids: Sequence[str], on_date: date,
@@ -270,7 +271,7 @@ def programme_results(cur: Store, version: str, enterprise_ids: Sequence[str], o
     members = members_key(ids)
     if programme_baseline(cur, version, ids, members, on_date, rule.kind == "irr") is None:
         return None
-    return {name: programme_run(cur, version, ids, members, on_date, pack, rule, tuple(sorted(p.items())), name)
+    return {name: programme_run(cur, version, ids, members, on_date, pack, rule, tuple(sorted(p.items())))
             for name, p in scenarios.items()}
 
 

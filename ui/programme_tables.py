@@ -13,7 +13,33 @@ import pandas as pd
 
 from screening.schema import escape_formula
 
-__all__ = ["parameter_label", "budget_by_year", "per_option_table", "PER_OPTION_COLUMNS"]
+__all__ = ["default_parameter", "scenario_b_default", "parameter_label", "budget_by_year", "per_option_table", "PER_OPTION_COLUMNS"]
+
+def default_parameter(names: list[str], supporting: set[str], rule_of: dict[str, str]) -> str:
+    """The parameter the page compares first: a rate (``.rate`` or ``.rate.value``) of a rule that supports
+    some of the chosen options at the pack's own values (``supporting``: their rule ids), else any parameter
+    of such a rule, else the first rate, else the first name.  A rule that supports none of them would give
+    scenarios A and B the same figures.  ``rule_of`` maps each name to its rule id.
+    """
+    def rate(n: str) -> bool:
+        return n.endswith(".rate") or n.endswith(".rate.value")
+
+    for pick in ([n for n in names if rate(n) and rule_of.get(n) in supporting],
+                 [n for n in names if rule_of.get(n) in supporting], [n for n in names if rate(n)], names):
+        if pick:
+            return pick[0]
+    raise ValueError("no parameter to compare")
+
+
+def scenario_b_default(value: float, high: float) -> float:
+    """Scenario B's first value beside the pack's ``value`` (scenario A): twice it, or half of it where twice
+    would pass the parameter's ``high`` (a 100 % first-year write-off is compared with 50 %, not with itself);
+    1 (or ``high``, if lower) where the pack's value is 0."""
+    if not value:
+        return min(1.0, high)
+    doubled = round(value * 2, 6)
+    return doubled if doubled <= high else round(value / 2, 6)
+
 
 # (pattern on the parameter path, words, unit); {0}.. are the pattern's groups; "cur" = the pack's currency
 _PATHS: tuple[tuple[str, str, str], ...] = (

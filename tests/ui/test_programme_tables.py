@@ -62,3 +62,32 @@ def test_per_option_table_in_words_and_per_cent():
     assert t.loc["b", "Not taken up: the alternative taken instead"] == "a"
     assert t.loc["a", "Support if taken up [CAD]"] == pytest.approx(25_000)
     assert "IRR with support [%]" in t.columns and "p_with" not in t.columns
+
+
+PARAM_NAMES = ["US-48C-2023.eligibility.thresholds.ghg_reduction_share", "US-48C-2023.rate.values.yes",
+         "US-BONUS-2025.depreciation.first_year_share", "US-X.rate.value", "US-X.caps.per_project"]
+PARAM_RULE = {n: n.split(".")[0] for n in PARAM_NAMES}
+
+
+@pytest.mark.parametrize(("supporting", "want"), [
+    ({"US-BONUS-2025"}, "US-BONUS-2025.depreciation.first_year_share"),  # no rate of its own: any parameter of it
+    ({"US-X"}, "US-X.rate.value"),  # a rate of a supporting rule before its other parameters
+    ({"US-X", "US-BONUS-2025"}, "US-X.rate.value"),
+    (set(), "US-X.rate.value"),  # none supports: the first rate (.rate or .rate.value), as before
+])
+def test_the_page_compares_first_a_parameter_of_a_rule_that_supports_the_options(supporting, want):
+    from ui.programme_tables import default_parameter
+
+    assert default_parameter(PARAM_NAMES, supporting, PARAM_RULE) == want
+    no_rate = PARAM_NAMES[:3]  # none supports and no .rate: the first parameter, as before
+    assert default_parameter(no_rate, set(), PARAM_RULE) == no_rate[0]
+
+
+@pytest.mark.parametrize(("value", "high", "want"), [
+    (0.3, float("inf"), 0.6), (0.3, 0.5, 0.15), (1.0, 1.0, 0.5), (0.5, 1.0, 1.0), (0.0, float("inf"), 1.0),
+    (0.0, 0.4, 0.4), (25_000.0, float("inf"), 50_000.0),
+])
+def test_scenario_b_starts_at_twice_the_pack_value_or_half_where_twice_passes_the_bound(value, high, want):
+    from ui.programme_tables import scenario_b_default
+
+    assert scenario_b_default(value, high) == want

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from policies.engine import check_parameters, load_packs, parameter_bounds, parameters, rules_in_force
-from policies.parameters import idle_rules
+from policies.parameters import idle_rules, split_params
 from programme.budget import GOVERNMENT_DISCOUNT_RATE
 from programme.mc_records import fan_frame
 from programme.montecarlo import summary_record
@@ -14,7 +14,7 @@ from programme.ration import ORDERS, ration_summary
 from programme.uptake import IAC_UPTAKE_RULE, DecisionRule
 from ui import data
 from ui.chart_cache import draw
-from ui.programme_tables import parameter_label, per_option_table, summary_text
+from ui.programme_tables import default_parameter, parameter_label, scenario_b_default, per_option_table, summary_text
 from ui.state import db_cursor, enterprise_id, on_date
 
 SUMMARY_LABELS = {
@@ -127,7 +127,16 @@ st.subheader("Scenarios")
 # a range rate is compared through <rule>.rate: its low, high and default are the range, not extra knobs
 names = [n for n in params if not any(n == f"{r}.rate.{end}" for end in ("low", "high", "default")
                                       for r in (n.rsplit(".rate.", 1)[0],) if f"{r}.rate" in params)]
-default_param = next((n for n in names if n.endswith(".rate") or n.endswith(".rate.value")), names[0])
+# first a rate of a rule that supports the chosen options at the pack's values (that run is scenario A's while A
+# keeps the pack's value: the same cached run, see below)
+try:
+    pack_run = data.programme_results(cur, version, chosen, day, code, rule, {"pack": {}})
+except ValueError as exc:
+    st.error(f"Cannot run the programme: {exc}")
+    st.stop()
+supporting = {str(v) for v in pack_run["pack"].support["instrument_id"].unique()} if pack_run else set()
+rule_of = {n: next(iter(split_params({n: float(params[n])}, packs))) for n in names}
+default_param = default_parameter(names, supporting, rule_of)
 s1, s2, s3 = st.columns([2, 1, 1])
 rule_names = {r.id: r.name for r in rules_in_force(pack, day)}
 param = s1.selectbox("Parameter to compare", names, index=names.index(default_param), key="scenario_param",
@@ -141,14 +150,16 @@ high = parameter_bounds(pack, day).get(param, (0.0, float("inf")))[1]  # an "up 
 va = s2.number_input(f"Scenario A [{unit}]" if unit else "Scenario A", value=base_value, key=f"value_a-{param}", format="%g",
                      help=f"{param_words}; the pack's value is {base_value:g}.")
 vb = s3.number_input(f"Scenario B [{unit}]" if unit else "Scenario B",
-                     value=min(round(base_value * 2, 6) if base_value else 1.0, high), key=f"value_b-{param}", format="%g")
+                     value=scenario_b_default(base_value, high), key=f"value_b-{param}", format="%g")
 # scenarios named by their value (the parameter is named in words above; its CLI name is in the help)
 scenarios = {f"A: {va:g}{' ' + unit if unit else ''}": {param: va}, f"B: {vb:g}{' ' + unit if unit else ''}": {param: vb}}
 
 try:
     for p in scenarios.values():
         check_parameters(p, day, programme=code)  # the engine's refusal, shown before any appraisal runs
-    results = data.programme_results(cur, version, chosen, day, code, rule, scenarios)
+    # a scenario value equal to the pack's is the pack's run (one cached computation, the same figures)
+    results = data.programme_results(cur, version, chosen, day, code, rule,
+                                     {name: {k: v for k, v in p.items() if v != params[k]} for name, p in scenarios.items()})
 except ValueError as exc:
     st.error(f"Cannot run the programme: {exc}")
     st.stop()
