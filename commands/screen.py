@@ -16,7 +16,7 @@ from records.plain import plain
 
 def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
     """One record per option: metrics with support and with suffix ``_no_support``, and the items."""
-    options, enterprises = load_data(args)
+    options, enterprises = load_data(args, meanwhile=_appraisal_imports)
     if options.empty:
         return []
     if args.explain:  # one record per option and rule in force: applies, amount, npv_effect, reason
@@ -51,6 +51,13 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
     dated = {**{c: res[c] for c in names[:2]}, "appraisal_date": np.full(len(res["support_total"]), args.date.isoformat(), dtype=object),
              **{c: res[c] for c in names[2:]}}
     return Records(dated, nested)  # type: ignore[return-value]
+
+
+def _appraisal_imports() -> None:
+    """The modules an appraisal runs on, imported while the files are read (commands.data.read_while)."""
+    import finance.appraise  # noqa: F401 - numba, the kernels, the policy engine and its models
+    import records.write  # noqa: F401
+    import screening.elf  # noqa: F401
 
 
 def _cash_flow_records(options: pd.DataFrame, enterprises: pd.DataFrame, args: argparse.Namespace) -> Any:
