@@ -194,10 +194,11 @@ def item_values(
                                  dep_cum=rows_of(dep_cum, calc))
         from_calc = np.cumsum(~done) - 1  # row of `computed` of each option not done
         t = np.arange(width, dtype=float)
+
         # the changes and their sums block by block of options (row by row: the same values; the
-        # temporaries stay a block's size)
-        for lo in range(0, have.size, _SUM_BLOCK):
-            hi = min(lo + _SUM_BLOCK, have.size)
+        # temporaries stay a block's size); blocks write their own items' cells, so ``workers``
+        # threads take them at once (numpy's gathers, exp and sums release the GIL): the same values
+        def sums(lo: int, hi: int) -> None:
             h = have[lo:hi]
             if base_all is not None:
                 base = base_all[lo:hi].copy()
@@ -222,6 +223,8 @@ def item_values(
             factor = np.multiply.outer(-np.log1p(disc[h]), t)
             np.exp(factor, out=factor)
             npv[at] = np.multiply(delta, factor, out=factor).sum(axis=1)
+
+        run_spans(sums, [(lo, min(lo + _SUM_BLOCK, have.size)) for lo in range(0, have.size, _SUM_BLOCK)], workers)
         prev, prev_rows = computed, calc
     return ItemValues(cash, npv, years)
 

@@ -163,6 +163,37 @@ def test_threaded_flows_are_the_one_thread_flows(monkeypatch):
     np.testing.assert_array_equal(two.npv_effect, one.npv_effect)
 
 
+def test_sums_over_blocks_on_two_threads_are_the_one_thread_sums(monkeypatch):
+    """The changes and their sums taken block by block on two threads (each block writes its own
+    items' cells) equal one thread's over one block, bit for bit, with and without the given flows."""
+    import finance.valuation as valuation
+    from finance.batch import batch_columns
+    from tests.finance.random_cases import item_table, random_items, random_options
+
+    rng = np.random.default_rng(13)
+    n = 120
+    opts = random_options(rng, n)
+    support = item_table(random_items(rng, opts))
+    tax, rate, cap = rng.uniform(0, 0.35, n), rng.uniform(0.0, 0.15, n), rng.random(n) < 0.6
+    width = int(opts["lifetime_years"].max()) + 1
+    net0, net1 = np.zeros((n, width)), np.zeros((n, width))
+    plain = batch_columns(opts, tax, rate, cap, None, net_out=net0, workers=1)
+    batch_columns(opts, tax, rate, cap, support, without=plain, net_out=net1, workers=1)
+    one = item_values(opts, tax, rate, cap, support, by_year=True, workers=1)
+    one_given = item_values(opts, tax, rate, cap, support, by_year=True, net_without=net0, net_with=net1, workers=1)
+    monkeypatch.setattr(valuation, "_SUM_BLOCK", 5)
+    calls = []
+    spans = valuation.run_spans
+    monkeypatch.setattr(valuation, "run_spans", lambda run, s, w: (calls.append((len(s), w)), spans(run, s, w)))
+    two = item_values(opts, tax, rate, cap, support, by_year=True, workers=2)
+    two_given = item_values(opts, tax, rate, cap, support, by_year=True, net_without=net0, net_with=net1, workers=2)
+    assert any(k > 1 and w == 2 for k, w in calls)  # several blocks, two threads
+    for a, b in ((two, one), (two_given, one_given)):
+        np.testing.assert_array_equal(a.cash_value, b.cash_value)
+        np.testing.assert_array_equal(a.npv_effect, b.npv_effect)
+        np.testing.assert_array_equal(a.by_year, b.by_year)
+
+
 def test_items_in_any_table_order_keep_their_values_and_the_given_arrays_change_nothing():
     """A table not grouped by option (shuffled here; the engine's table is grouped already) values
     each item as the grouped table does, bit for bit; the validated item arrays handed in
