@@ -179,8 +179,16 @@ def check_column(f: Field, raw: pd.Series, ctx: CheckContext, jurisdictions: tup
     ``present`` is False for a required column missing from the file: that is reported once, as a
     header error, not again for every row.
     """
+    return checked_column(f, raw, ctx, jurisdictions, fast_path_column(f, raw, jurisdictions) if present else None,
+                          present)
+
+
+def checked_column(f: Field, raw: pd.Series, ctx: CheckContext, jurisdictions: tuple[str, ...], fast: Fast | None,
+                   present: bool = True) -> pd.Series:
+    """:func:`check_column` given what the fast path made of the column (:func:`fast_path_column`,
+    None where it did not read it): the fast path only reads (it records nothing in ``ctx``), so
+    it may run before, elsewhere; what it learnt and every bad cell go to ``ctx`` here, in order."""
     if present:
-        fast = fast_path_column(f, raw, jurisdictions)
         if fast is not None:  # no cell can be bad: the typed column from whole-column passes
             for seen, got in ((ctx.codes, fast.codes), (ctx.present, fast.present), (ctx.text, fast.text)):
                 if got is not None:

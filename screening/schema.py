@@ -17,14 +17,17 @@ user sees the file in a spreadsheet or text editor.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from screening.cells import _number_text, repeated
-from screening.columns import CheckContext, absent_column, check_column, check_extra, check_headers, parse_numbers
+import screening.columns as column_checks  # its fast_path_column looked up at each call (the tests replace it)
+from screening.columns import CheckContext, absent_column, check_column, check_extra, check_headers, checked_column, parse_numbers
 # the spreadsheet formula escape lives in one module; re-exported here for existing callers
 from screening.errors import CellError, Collector, ValidationError  # noqa: F401 - CellError, ValidationError re-exported
 from screening.formula_escape import FORMULA_PREFIXES, escape_formula, unescape_formula  # noqa: F401
@@ -32,6 +35,9 @@ from screening.import_format import (CATEGORIES, DEBT_REPAYMENTS, DEFAULT_HIERAR
                                      JURISDICTIONS, KEYS, SIZE_CLASSES, STATUSES, TABLES, Field, columns, field_table,
                                      fields)
 from screening.limits import MAX_COLUMNS, MAX_ROWS
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from screening.typed_columns import Fast
 
 __all__ = [
     "CATEGORIES", "CellError", "CheckContext", "DEBT_REPAYMENTS", "DEFAULT_HIERARCHY", "FORMULA_PREFIXES", "Field",
@@ -119,6 +125,7 @@ def validate(
             continue
         raw = check_headers(raw, ctx, src)
         typed: dict[str, pd.Series] = {}
+        fast = _fast_columns([f for f in fields(table) if f.column in raw.columns], raw, juris)
         for f in fields(table):
             present = f.column in raw.columns
             if not present:
@@ -126,7 +133,7 @@ def validate(
                     errors.header(table, f.column, "required column is missing", src)
                 typed[f.column] = absent_column(f, raw.index)
             else:
-                typed[f.column] = check_column(f, raw[f.column], ctx, juris)
+                typed[f.column] = checked_column(f, raw[f.column], ctx, juris, fast[f.column])
         for extra in [c for c in raw.columns if c not in typed]:
             typed[extra] = check_extra(extra, raw[extra], ctx)
         # each typed column is a fresh array: the frame takes them as they are (no copy into
@@ -145,6 +152,25 @@ def validate(
         opt["eligible_investment"] = opt["eligible_investment"].fillna(opt["investment"])
         opt["hierarchy"] = _default_hierarchy(opt, ctxs["options"])
     return Validated(ent.reset_index(drop=True), opt.reset_index(drop=True))
+
+
+#: Threads reading columns by the fast path at once (:func:`_fast_columns`): the cores, at most 8.
+VALIDATE_WORKERS: int = max(1, min(8, os.cpu_count() or 1))
+
+
+def _fast_columns(present: list[Field], raw: pd.DataFrame, juris: tuple[str, ...]) -> dict[str, Fast | None]:
+    """:func:`screening.columns.fast_path_column` of each field the frame has, on
+    :data:`VALIDATE_WORKERS` threads: the checks are mostly Arrow's compute functions, which
+    release the GIL, and read only their own column (they record nothing), so one column's Arrow
+    passes run while another's Python strings are made.  The same results as one by one."""
+    cols = [raw[f.column] for f in present]  # taken here: the frame is not indexed from two threads
+    if VALIDATE_WORKERS <= 1 or len(present) < 2:
+        return {f.column: column_checks.fast_path_column(f, c, juris) for f, c in zip(present, cols)}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=VALIDATE_WORKERS, thread_name_prefix="cpscreen-validate") as pool:
+        got = list(pool.map(lambda fc: column_checks.fast_path_column(fc[0], fc[1], juris), zip(present, cols)))
+    return {f.column: g for f, g in zip(present, got)}
 
 
 def _default_hierarchy(opt: pd.DataFrame, ctx: CheckContext) -> pd.Series:
