@@ -88,3 +88,45 @@ def test_slices_of_records_are_the_rows_of_the_whole(small_slices):
     whole = rec.to_arrow()
     parts = [rec.slice(lo, min(lo + 13, 60)).to_arrow() for lo in range(0, 60, 13)]
     assert pa.concat_tables([p.cast(whole.schema) for p in parts]).equals(whole)
+
+
+def test_a_file_that_exists_is_replaced_with_the_bytes_of_a_new_one(tmp_path, small_slices, monkeypatch):
+    """The streamed writer opens its file on its own thread (records.parquet.open_output) while the
+    first slice converts: a longer file of a previous run is replaced, byte for byte as a file
+    written where none was, and as the path given to pyarrow's own writer (the second method)."""
+    rec = _records(101, first_items=5)
+    old = tmp_path / "old.parquet"
+    old.write_bytes(b"x" * 1_000_000)
+    write(rec, "parquet", old)
+    new = tmp_path / "new.parquet"
+    write(rec, "parquet", new)
+    assert old.read_bytes() == new.read_bytes()
+    schema = rp._settled(rec, rec.slice(0, rp.SLICE_ROWS).to_arrow())
+    with pq.ParquetWriter(str(tmp_path / "by_path.parquet"), schema, use_dictionary=rp.text_paths(schema)) as w:
+        for lo in range(0, len(rec), rp.SLICE_ROWS):
+            w.write_table(rp._as(rec.slice(lo, min(lo + rp.SLICE_ROWS, len(rec))).to_arrow(), schema))
+    assert (tmp_path / "by_path.parquet").read_bytes() == new.read_bytes()
+    monkeypatch.chdir(tmp_path)  # a relative path: the same file
+    write(rec, "parquet", "relative.parquet")
+    assert (tmp_path / "relative.parquet").read_bytes() == new.read_bytes()
+
+
+def test_a_file_that_cannot_be_opened_fails_as_pyarrows_writer_does(tmp_path, small_slices):
+    rec = _records(101, first_items=5)
+    where = str(tmp_path / "no such dir" / "out.parquet")
+    with pytest.raises(OSError) as ours:
+        write(rec, "parquet", where)
+    with pytest.raises(OSError) as theirs:
+        pq.ParquetWriter(where, rec.slice(0, 16).to_arrow().schema)
+    assert type(ours.value) is type(theirs.value) and str(ours.value) == str(theirs.value)
+
+
+def test_a_first_slice_that_fails_closes_the_file(tmp_path, small_slices, monkeypatch):
+    rec = _records(101, first_items=5)
+    opened = []
+    real = rp.open_output
+    monkeypatch.setattr(rp, "open_output", lambda p: opened.append(real(p)) or opened[-1])
+    monkeypatch.setattr(rp, "_settled", lambda *a: (_ for _ in ()).throw(RuntimeError("bad slice")))
+    with pytest.raises(RuntimeError, match="bad slice"):
+        write(rec, "parquet", tmp_path / "out.parquet")
+    assert len(opened) == 1 and opened[0].closed
