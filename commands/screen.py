@@ -26,13 +26,15 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.cash_flow:
         return _cash_flow_records(options, enterprises, args)
     from finance.appraise import SUPPORT_FIELDS, appraise_columns
+    from policies import engine
     from records.write import Nested, Records
-
-    # the result as columns straight to the writer (no frame built): the same records as appraise_table's
-    res, items = appraise_columns(options, enterprises, args.date, discount_rate=args.discount_rate, with_support=True)
     from screening.elf import option_elf_values  # the site's ICI load factor before and after each option
 
-    res["elf_before"], res["elf_after"] = option_elf_values(options.reset_index(drop=True), enterprises)
+    with engine.one_join(enterprises):  # the options' enterprise rows looked up once, for both
+        # the result as columns straight to the writer (no frame built): the same records as appraise_table's
+        res, items = appraise_columns(options, enterprises, args.date, discount_rate=args.discount_rate, with_support=True)
+        _, rows = engine.enterprise_rows(options, enterprises)
+    res["elf_before"], res["elf_after"] = option_elf_values(options.reset_index(drop=True), enterprises, rows)
     if args.no_support:
         # the figures without support are the headline; support is listed but not counted
         for col in [c for c in res if c.endswith("_no_support")]:

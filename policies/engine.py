@@ -191,8 +191,13 @@ def one_join(enterprises: pd.DataFrame) -> Iterator[None]:
     An appraisal asks for the options' enterprise rows several times (tax rates, the rates by
     year, the support table, the inputs); in the block the first answer is kept per options' id
     column (the same array, as frames derived without copying it share it) and reused.  The
-    frames must not change within the block.
+    frames must not change within the block.  A block within a block for the same enterprises
+    keeps the outer block's answers (a command that appraises and then reads the rows again).
     """
+    outer = _JOIN.get()
+    if outer is not None and outer[0] is enterprises:
+        yield
+        return
     token = _JOIN.set([enterprises, {}])
     try:
         yield

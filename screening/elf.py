@@ -95,18 +95,27 @@ def option_elf(options: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame
                          "elf_reason": reason}, columns=list(OPTION_COLUMNS))
 
 
-def option_elf_values(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def option_elf_values(options: pd.DataFrame, enterprises: pd.DataFrame,
+                      rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``elf_before`` and ``elf_after`` of :func:`option_elf` as arrays [t/t] (no frame, no reasons),
-    for writers that take only the figures (``cpscreen appraise``)."""
-    _, _, _, before, _, after = _option_elf(options, enterprises)
+    for writers that take only the figures (``cpscreen appraise``).
+
+    ``rows``: each option's row among ``enterprises.drop_duplicates("enterprise_id")`` (-1: not
+    found), where the caller has looked them up already (``policies.engine.enterprise_rows``):
+    the look-up this function would make, not made twice (0.13 s of a million options).
+    """
+    _, _, _, before, _, after = _option_elf(options, enterprises, rows)
     return before, after
 
 
-def _option_elf(options: pd.DataFrame, enterprises: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray,
-                                                                              np.ndarray, np.ndarray, np.ndarray]:
+def _option_elf(options: pd.DataFrame, enterprises: pd.DataFrame, rows: np.ndarray | None = None
+                ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sites, each option's site row (-1: not found), waste avoided, ELF before, cut and after."""
     sites = site_elf(enterprises.drop_duplicates("enterprise_id"))
-    at = pd.Index(sites["enterprise_id"]).get_indexer(options["enterprise_id"])  # one look-up per option
+    if rows is not None and len(rows) != len(options):
+        raise ValueError(f"rows: one per option expected, got {len(rows)} for {len(options)} options")
+    # one look-up per option (the sites are the enterprises without repeated ids, in order)
+    at = pd.Index(sites["enterprise_id"]).get_indexer(options["enterprise_id"]) if rows is None else np.asarray(rows)
     found = at >= 0
     before = np.full(len(options), np.nan)
     before[found] = sites["elf"].to_numpy(dtype=float)[at[found]]

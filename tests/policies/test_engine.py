@@ -120,3 +120,28 @@ def test_assembled_table_is_the_pieces_stacked_and_sorted_by_row():
                 for v in got[c].astype(object).tolist()]
         assert have == want, c
     assert got["carry_forward_years"].tolist()[:3] == [pd.NA, pd.NA, 5]
+
+
+def test_a_join_block_within_one_for_the_same_enterprises_keeps_its_answers(monkeypatch):
+    """policies.engine.one_join nested for the same enterprises looks each options' rows up once
+    (cpscreen appraise's block around appraise_columns' own); for other enterprises, anew."""
+    import numpy as np
+    import pandas as pd
+
+    from policies import engine
+
+    ents = pd.DataFrame({"enterprise_id": ["a", "b"], "jurisdiction": ["NL", "DK"], "size_class": ["small", "small"]})
+    # object ids, as validation gives them (a view of the column is the look-up's key)
+    opts = pd.DataFrame({"enterprise_id": pd.Series(np.array(["b", "a", "b", "c"], dtype=object), dtype=object)})
+    looked = []
+    real = pd.Index.get_indexer
+    monkeypatch.setattr(pd.Index, "get_indexer", lambda self, target, *a, **k: looked.append(1) or real(self, target, *a, **k))
+    with engine.one_join(ents):
+        with engine.one_join(ents):
+            _, inner = engine.enterprise_rows(opts, ents)
+        _, outer = engine.enterprise_rows(opts, ents)
+        other = ents.copy()
+        with engine.one_join(other):
+            _, fresh = engine.enterprise_rows(opts, other)
+    assert inner.tolist() == outer.tolist() == fresh.tolist() == [1, 0, 1, -1]
+    assert len(looked) == 2  # once for ents (inner block, kept by the outer), once for the copy
