@@ -393,7 +393,10 @@ def cumulative_cap(amount: FloatArray, group: np.ndarray, cap: float) -> FloatAr
     """
     if amount.size == 0:
         return amount
-    order = np.argsort(group, kind="stable")
+    # 16-bit keys where the codes fit: numpy's stable sort is then a radix sort (700,000 options: 0.025 s,
+    # its timsort of int64 0.09 s), and a stable sort's order depends only on how the keys compare
+    fits = group.dtype.kind in "iu" and int(group.min()) >= 0 and int(group.max()) <= np.iinfo(np.uint16).max
+    order = np.argsort(group.astype(np.uint16) if fits else group, kind="stable")
     a = amount[order]
     g = group[order]
     cs = np.cumsum(a)

@@ -374,3 +374,28 @@ stacking: {aid_ceiling: ee}
     # large: 30 % x 1,000 = 300 < 600: the unverified ceiling binds, the item is flagged
     assert amounts(t) == {0: pytest.approx(300.0), 1: pytest.approx(300.0)}
     assert t["unverified"].all() and t["unverified_reason"].str.contains("CEIL-38").all()
+
+
+@pytest.mark.parametrize("high", [7, 20_000, 65_536, 2**40], ids=["few", "16-bit", "past 16 bits", "int64"])
+def test_cumulative_cap_is_the_int64_sorts_bit_for_bit(high) -> None:
+    """The caps with the group codes sorted as 16-bit keys where they fit equal those of the
+    int64 sort (the second method: the former code, kept here), value for value."""
+    rng = np.random.default_rng(2)
+    a = rng.uniform(0, 100, 5000)
+    g = rng.integers(0, high, 5000)
+    g[:3] = [0, high - 1, 0]
+
+    def reference(amount, group, cap):
+        order = np.argsort(group, kind="stable")
+        x, k = amount[order], group[order]
+        cs = np.cumsum(x)
+        starts = np.r_[0, np.flatnonzero(k[1:] != k[:-1]) + 1]
+        offset = np.repeat(np.r_[0.0, cs[starts[1:] - 1]], np.diff(np.r_[starts, x.size]))
+        before = cs - offset - x
+        before[starts] = 0.0
+        out = np.empty_like(amount)
+        out[order] = np.clip(cap - before, 0.0, x)
+        return out
+
+    for cap in (50.0, 250.0, 1e9):
+        np.testing.assert_array_equal(cumulative_cap(a, g, cap), reference(a, g, cap))
