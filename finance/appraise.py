@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -411,16 +412,28 @@ def _appraise_columns(options: pd.DataFrame, enterprises: pd.DataFrame, on_date:
     inputs = appraisal_inputs(opts, enterprises, on_date, discount_rate)
     tax, rate, capacity = inputs.tax_rate, inputs.discount_rate, inputs.tax_capacity
     codes, versions, loss = inputs.pack, inputs.pack_version, inputs.loss_carry_forward_years
-    if with_support:
-        table = engine.support_table(opts, enterprises, on_date, params)
-    else:
-        table = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
     arrays = option_arrays(opts)  # validated once, read by every pass
     kw = dict(payback_basis=payback_basis, loss_carry_forward_years=loss, workers=WORKERS, **inputs.years())
     width = int(arrays["lifetime_years"].max()) + 1 if n else 1
     # the flows without support and with all items, zero past each life, for the items' valuation
-    net_without = np.zeros((n, width)) if valued and len(table) and n else None
-    plain = batch_columns(opts, tax, rate, capacity, None, net_out=net_without, arrays=arrays, **kw)  # type: ignore[arg-type]
+    # (kept only where there are items: the table is made while the pass without support runs)
+    net_without = np.zeros((n, width)) if valued and with_support and n else None
+    if with_support:
+        # the pass without support needs no item: its compiled kernels (which release the GIL) run
+        # on other threads while the policy engine, Python and pandas, makes the items here
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cpscreen-plain") as pool:
+            pending = pool.submit(batch_columns, opts, tax, rate, capacity, None, net_out=net_without, arrays=arrays, **kw)
+            try:
+                table = engine.support_table(opts, enterprises, on_date, params)
+            except BaseException:
+                pending.exception()  # waited for: the engine's error is the one raised, as before
+                raise
+            plain = pending.result()
+    else:
+        table = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
+        plain = batch_columns(opts, tax, rate, capacity, None, net_out=net_without, arrays=arrays, **kw)  # type: ignore[arg-type]
+    if not len(table):
+        net_without = None
     supported = plain
     if len(table):
         net_with = np.zeros((n, width)) if valued and n else None

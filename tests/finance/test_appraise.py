@@ -180,3 +180,71 @@ def test_without_the_items_valuation_every_figure_is_the_same():
         assert len(items) > 0 and {"cash_value", "npv_effect"} <= set(items.columns)
         assert not {"cash_value", "npv_effect"} & set(lean_items.columns)
         pd.testing.assert_frame_equal(lean_items, items[list(lean_items.columns)])
+
+
+class _InOrder:
+    """A stand-in for ThreadPoolExecutor that runs each task at once, on this thread (the former order)."""
+
+    def __init__(self, *a, **k) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, fn, *args, **kwargs):
+        from concurrent.futures import Future
+
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed on as the executor would
+            done.set_exception(exc)
+        return done
+
+
+def test_the_pass_without_support_beside_the_engine_gives_the_figures_of_one_after_the_other(monkeypatch):
+    """appraise_columns runs the pass without support on another thread while the engine makes the
+    items: every column and the items table equal those of the two done one after the other, bit
+    for bit (the demo data, synthetic options with items on most of them, and options none of
+    whose rules apply: no items, no flows kept)."""
+    import sys
+
+    import finance.appraise as fa
+    from screening.schema import validate
+
+    data = ROOT / "data"
+    if not (data / "demo_options.csv").exists():
+        pytest.skip("demo data absent")
+    v = validate(pd.read_csv(data / "demo_enterprises.csv"), pd.read_csv(data / "demo_options.csv"))
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_appraise import synthetic
+
+    none = v.enterprises.assign(jurisdiction="none")
+    for options, enterprises in ((v.options, v.enterprises), synthetic(3_000, seed=6), (v.options, none)):
+        side, side_items = fa.appraise_columns(options, enterprises, ON)
+        with monkeypatch.context() as m:
+            m.setattr(fa, "ThreadPoolExecutor", _InOrder)
+            seq, seq_items = fa.appraise_columns(options, enterprises, ON)
+        assert list(side) == list(seq)
+        for col in seq:
+            np.testing.assert_array_equal(np.asarray(side[col]), np.asarray(seq[col]), err_msg=col)
+        pd.testing.assert_frame_equal(side_items, seq_items)
+    assert len(seq_items) == 0  # the last case: no items
+
+
+def test_an_error_of_the_engine_is_raised_as_before_the_pass_beside_it(monkeypatch):
+    import finance.appraise as fa
+
+    def fail(*a, **k):
+        raise ValueError("options row 3: field 'x': bad")
+
+    monkeypatch.setattr(fa.engine, "support_table", fail)
+    monkeypatch.setattr(fa, "batch_columns", lambda *a, **k: (_ for _ in ()).throw(ValueError("the pass failed too")))
+    opts = pd.DataFrame({"option_id": ["a"], "enterprise_id": ["E"], "investment": [10.0], "annual_savings": [3.0],
+                         "lifetime_years": [5]})
+    ents = pd.DataFrame({"enterprise_id": ["E"], "jurisdiction": ["none"], "size_class": ["small"]})
+    with pytest.raises(ValueError, match="options row 3"):
+        fa.appraise_columns(opts, ents, ON)
