@@ -89,9 +89,14 @@ def idle_rules(params: Mapping[str, float] | None, support: Any, packs: Mapping[
     the rule id): at these values they change nothing for those options.  In the order first given.
     """
     rule_ids = {r.id for p in packs.values() for r in p.rules}
-    # the distinct ids (a categorical's present categories), not a text copy of every one of the table's rows
-    used = {str(v) for v in support["instrument_id"].unique()} if len(support) else set()
+    used = supporting_rules(support)
     return [rid for rid in split_params(params, packs) if rid in rule_ids and rid not in used]
+
+
+def supporting_rules(support: Any) -> set[str]:
+    """The rule ids that gave at least one item in ``support`` (the engine's support table): its distinct
+    ``instrument_id`` values (a categorical's present categories), not a text copy of each of its rows."""
+    return {str(v) for v in support["instrument_id"].unique()} if len(support) else set()
 
 
 def _first_name(rid: str, given: Mapping[str, float]) -> str:

@@ -15,6 +15,7 @@ from screening.schema import escape_formula
 
 __all__ = ["default_parameter", "scenario_b_default", "parameter_label", "budget_by_year", "per_option_table", "PER_OPTION_COLUMNS"]
 
+
 def default_parameter(names: list[str], supporting: set[str], rule_of: dict[str, str]) -> str:
     """The parameter the page compares first: a rate (``.rate`` or ``.rate.value``) of a rule that supports
     some of the chosen options at the pack's own values (``supporting``: their rule ids), else any parameter

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from policies.engine import check_parameters, load_packs, parameter_bounds, parameters, rules_in_force
-from policies.parameters import idle_rules, split_params
+from policies.parameters import idle_rules, split_params, supporting_rules
 from programme.budget import GOVERNMENT_DISCOUNT_RATE
 from programme.mc_records import fan_frame
 from programme.montecarlo import summary_record
@@ -134,7 +134,7 @@ try:
 except ValueError as exc:
     st.error(f"Cannot run the programme: {exc}")
     st.stop()
-supporting = {str(v) for v in pack_run["pack"].support["instrument_id"].unique()} if pack_run else set()
+supporting = supporting_rules(pack_run["pack"].support) if pack_run else set()
 rule_of = {n: next(iter(split_params({n: float(params[n])}, packs))) for n in names}
 default_param = default_parameter(names, supporting, rule_of)
 s1, s2, s3 = st.columns([2, 1, 1])
