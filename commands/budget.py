@@ -67,7 +67,6 @@ def cmd_budget(args: argparse.Namespace) -> list[dict[str, Any]] | pd.DataFrame:
         frame = (budget_frame(result, by=args.by) if args.draws is None
                  else _budget_draws(args, options, enterprises, pack, run_params, rule, result))
         if value is not None:
-            frame = pd.DataFrame(frame) if isinstance(frame, list) else frame
             frame.insert(0, "sweep_value", value)
             frame.insert(0, "sweep_param", args.sweep[0])
         frames.append(frame)

@@ -284,13 +284,12 @@ def run_programme(
     # Timing-only instruments (accelerated depreciation) give tax forgone early and back later: their
     # nominal total is zero, and the float residue of that sum must not pass for an outlay.
     flows = float(np.abs(key["outlay"]).sum())
-    noise = 1e-9 * max(1.0, flows)
-    if abs(total) <= noise:
+    if _residue(total, flows):
         total = 0.0
-    if abs(float(deadweight.sum())) <= noise:
+    if _residue(float(deadweight.sum()), flows):
         deadweight = np.zeros_like(deadweight)
     if_all = float(gross.sum())  # the same residue, had every eligible option taken the support up
-    if abs(if_all) <= 1e-9 * max(1.0, float(np.abs(amt).sum())):
+    if _residue(if_all, float(np.abs(amt).sum())):
         if_all = 0.0
     grant_mask = is_value(out["kind"], "grant")
     grants = float((amt * p1[rows])[grant_mask].sum())
@@ -329,6 +328,12 @@ def run_programme(
         summary[f"pv_cost_per_supported_{suffix}"] = pv / sup if sup > 0 else float("nan")
     summary = {k: summary[k] for k in SUMMARY_KEYS}
     return ProgrammeResult(byi, by_option, summary, support, out)
+
+
+def _residue(total: float, flows: float) -> bool:
+    """Whether a sum of yearly amounts is only the float residue of flows that net to zero: within 1e-9 of the
+    sum of their absolute values ``flows`` (at least 1e-9)."""
+    return abs(total) <= 1e-9 * max(1.0, flows)
 
 
 def _year_table(out: pd.DataFrame, amounts: dict[str, np.ndarray]) -> pd.DataFrame:
