@@ -118,24 +118,30 @@ def test_item_effects_add_up_to_support_total_on_random_options():
     assert per_option == pytest.approx(total, rel=1e-9, abs=1e-6)
 
 
-@pytest.mark.parametrize("sum_block", [16384, 7])
-def test_flows_with_all_items_handed_in_give_the_same_values_bit_for_bit(sum_block, monkeypatch):
-    """net_with (the supported pass's flows, finance.batch.batch_columns' net_out) replaces the last
-    item's flow; the values equal those built item by item, in any block size and thread count."""
-    import finance.valuation as valuation
+def _case_with_flows(seed: int, n: int, **kw):
+    """Random options and items with the flows of the passes without and with all items (finance.batch's
+    net_out), as appraise_columns hands them to item_values; ``kw`` goes to both batch_columns calls."""
     from finance.batch import batch_columns
     from tests.finance.random_cases import item_table, random_items, random_options
 
-    rng = np.random.default_rng(11)
-    n = 90
+    rng = np.random.default_rng(seed)
     opts = random_options(rng, n)
     support = item_table(random_items(rng, opts))
     tax, rate, cap = rng.uniform(0, 0.35, n), rng.uniform(0.0, 0.15, n), rng.random(n) < 0.6
     width = int(opts["lifetime_years"].max()) + 1
     net0, net1 = np.zeros((n, width)), np.zeros((n, width))
-    plain = batch_columns(opts, tax, rate, cap, None, loss_carry_forward_years=5, net_out=net0, chunk_rows=8, workers=2)
-    batch_columns(opts, tax, rate, cap, support, loss_carry_forward_years=5, without=plain, net_out=net1,
-                  chunk_rows=8, workers=2)
+    plain = batch_columns(opts, tax, rate, cap, None, net_out=net0, **kw)
+    batch_columns(opts, tax, rate, cap, support, without=plain, net_out=net1, **kw)
+    return opts, support, tax, rate, cap, net0, net1
+
+
+@pytest.mark.parametrize("sum_block", [16384, 7])
+def test_flows_with_all_items_handed_in_give_the_same_values_bit_for_bit(sum_block, monkeypatch):
+    """net_with (the supported pass's flows, finance.batch.batch_columns' net_out) replaces the last
+    item's flow; the values equal those built item by item, in any block size and thread count."""
+    import finance.valuation as valuation
+
+    opts, support, tax, rate, cap, net0, net1 = _case_with_flows(11, 90, loss_carry_forward_years=5, chunk_rows=8, workers=2)
     u = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=5, by_year=True)
     monkeypatch.setattr(valuation, "_SUM_BLOCK", sum_block)  # blocks of options for the sums: the same values
     w = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=5, by_year=True, net_without=net0,
@@ -145,7 +151,7 @@ def test_flows_with_all_items_handed_in_give_the_same_values_bit_for_bit(sum_blo
     np.testing.assert_array_equal(w.cash_value, u.cash_value)
     np.testing.assert_array_equal(w.npv_effect, u.npv_effect)
     np.testing.assert_array_equal(w.by_year, u.by_year)
-    assert (np.bincount(support["row"].to_numpy(dtype=np.int64), minlength=n) > 1).any()  # options of several items
+    assert (np.bincount(support["row"].to_numpy(dtype=np.int64), minlength=len(opts)) > 1).any()  # options of several items
 
 
 def test_threaded_flows_are_the_one_thread_flows(monkeypatch):
@@ -167,18 +173,8 @@ def test_sums_over_blocks_on_two_threads_are_the_one_thread_sums(monkeypatch):
     """The changes and their sums taken block by block on two threads (each block writes its own
     items' cells) equal one thread's over one block, bit for bit, with and without the given flows."""
     import finance.valuation as valuation
-    from finance.batch import batch_columns
-    from tests.finance.random_cases import item_table, random_items, random_options
 
-    rng = np.random.default_rng(13)
-    n = 120
-    opts = random_options(rng, n)
-    support = item_table(random_items(rng, opts))
-    tax, rate, cap = rng.uniform(0, 0.35, n), rng.uniform(0.0, 0.15, n), rng.random(n) < 0.6
-    width = int(opts["lifetime_years"].max()) + 1
-    net0, net1 = np.zeros((n, width)), np.zeros((n, width))
-    plain = batch_columns(opts, tax, rate, cap, None, net_out=net0, workers=1)
-    batch_columns(opts, tax, rate, cap, support, without=plain, net_out=net1, workers=1)
+    opts, support, tax, rate, cap, net0, net1 = _case_with_flows(13, 120, workers=1)
     one = item_values(opts, tax, rate, cap, support, by_year=True, workers=1)
     one_given = item_values(opts, tax, rate, cap, support, by_year=True, net_without=net0, net_with=net1, workers=1)
     monkeypatch.setattr(valuation, "_SUM_BLOCK", 5)
