@@ -68,20 +68,11 @@ def main() -> int:
     if args.db:
         ents = ents[: args.enterprises]
     # One-time imports of a server process (scikit-criteria, the policy packs, the kernels), timed apart: a
-    # running server pays them once, at its first screening/appraisal render, not per page.
-    t0 = time.perf_counter()
-    import finance.appraise  # noqa: F401
-    import policies.engine
-    import programme.mc_records  # noqa: F401  (the Programme page's; scipy.special through finance.risk)
-    import screening.assessors  # noqa: F401  (the Screening page's; scipy.stats)
-    import screening.rank  # noqa: F401
-    import ui.charts  # noqa: F401  (altair)
+    # running server pays them once, on its warm-up thread at its first page view, not per page.
+    from ui.data import warm_process
 
-    policies.engine.load_packs()
-    from programme.warm import warm_up
-
-    warm_up()  # the numerical kernels loaded from numba's disk cache (compiled by scripts/run.sh before the server starts)
-    print(f"one-time imports, policy-pack and kernel loading per server process: {time.perf_counter() - t0:.3f} s")
+    warmed = warm_process()  # what the server's warm-up thread does at its first page view (ui.data.warm_up)
+    print(f"one-time imports, policy-pack and kernel loading per server process (ui.data.warm_process): {warmed:.3f} s")
     print(f"cpscreen page render times [s], {what}, {args.repeat} warm reruns; "
           f"targets: first render {first_target:.1f} s, rerun {rerun_target:.1f} s")
     print(f"{'page':<11}{'enterprise':<13}{'cold':>8}{'warm':>8}{'cold/target':>13}{'warm/target':>13}"

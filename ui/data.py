@@ -95,25 +95,49 @@ def appraisal(_cur: Store, version: str, enterprise_id: str | None, on_date: dat
     return fn(opts, ents, on_date, **kwargs)
 
 
-def _import_heavy() -> None:
-    import finance.appraise  # noqa: F401
-    import policies.engine
-    import screening.rank  # noqa: F401
+#: what the pages import beyond Streamlit, heaviest first: imported once per server process by
+#: :func:`warm_process`, not inside the first session's script run that needs them (py-spy of a new
+#: server on the demo data: scipy.stats through screening.assessors held the first Screening render
+#: 1.3 s, finance.risk's scipy.special 0.6 s, the Report's workbook and portfolio solver modules ~0.5 s)
+WARM_MODULES = ("screening.assessors", "finance.appraise", "policies.engine", "screening.rank", "finance.risk",
+                "finance.sensitivity", "finance.portfolio", "screening.elf", "screening.robustness",
+                "screening.implementation", "programme.budget", "programme.mc_records", "programme.montecarlo",
+                "programme.mc_columnar", "programme.ration", "programme.uptake", "screening.observed",
+                "screening.input_robustness", "finance.explain", "policies.explain", "ui.charts", "ui.report",
+                "ui.programme_tables", "openpyxl.packaging.extended")  # the last: imported by openpyxl on a workbook save
 
-    policies.engine.load_packs()
+
+def warm_process() -> float:
+    """Once per process: import :data:`WARM_MODULES`, load the policy packs and load the numerical kernels
+    from numba's disk cache (``programme.warm``; ``scripts/run.sh`` compiles them before the server starts).
+    [s] it took.  The server runs it on a thread at its first page view (:func:`warm_up`);
+    ``bench/bench_pages.py`` runs it before timing, so its cold renders are a session's, not a process's."""
+    import importlib
+    import time
+
+    start = time.perf_counter()
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+    from policies.engine import load_packs
+    from programme.warm import warm_up as load_kernels
+
+    load_packs()
+    load_kernels()
+    return time.perf_counter() - start
 
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> bool:
-    """Once per server process: import scikit-criteria and load the policy packs in the background.
+    """Once per server process, at its first page view: :func:`warm_process` on a background thread.
 
-    They take about 2 s (bench/bench_pages.py prints it); started at the first page view, so the
-    first Screening or Appraisal render does not pay it.  Python's import lock makes a page that
-    needs a module before the thread is done simply wait for it.
+    It takes 2-4 s of one core (``bench/bench_pages.py`` prints it); on the thread, the first
+    Screening, Appraisal, Programme or Report render of the server's first users does not pay it in
+    its own script run.  Python's import lock makes a page that needs a module before the thread has
+    imported it simply wait for it.
     """
     import threading
 
-    threading.Thread(target=_import_heavy, name="cpscreen-warm-up", daemon=True).start()
+    threading.Thread(target=warm_process, name="cpscreen-warm-up", daemon=True).start()
     return True
 
 
