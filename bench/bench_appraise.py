@@ -36,7 +36,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from finance.batch import _flows, _support_arrays, batch_appraise, option_arrays  # noqa: E402
+from finance.batch import batch_appraise  # noqa: E402
+from finance.batch_arrays import _support_arrays, option_arrays  # noqa: E402
+from finance.batch_flows import _flows  # noqa: E402
 from policies import engine  # noqa: E402
 
 CATEGORIES = ["good_housekeeping", "input_substitution", "process_control", "equipment_modification",

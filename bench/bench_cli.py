@@ -95,7 +95,7 @@ def write(frame: pd.DataFrame, path: Path) -> None:
 
 def loop_seconds_per_option(options: pd.DataFrame, enterprises: pd.DataFrame, sample: int, repeat: int = 3) -> float:
     """Per-option numpy-financial loop (NPV + IRR + simple payback), flows given free. [s/option]"""
-    from finance.batch import batch_cash_flows
+    from finance.batch_flows import batch_cash_flows
     from policies import engine
 
     rng = np.random.default_rng(2)

@@ -26,7 +26,7 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.cash_flow:
         return _cash_flow_records(options, enterprises, args)
     from finance.appraise import SUPPORT_FIELDS, appraise_columns
-    from finance.batch import filled
+    from finance.batch_arrays import filled
     from policies import engine
     from records.write import Nested, Records
     from screening.elf import option_elf_values  # the site's ICI load factor before and after each option

@@ -9,7 +9,9 @@ metrics
 handbook
     The Chinese cleaner-production audit handbook's D, F, N, NPVR form (a special case).
 batch
-    The same model for many options at once (2-D arrays, compiled row kernels in :mod:`finance.kernels`).
+    The same model for many options at once (2-D arrays, compiled row kernels in :mod:`finance.kernels`),
+    block by block on threads; ``batch_arrays`` (the validated arrays), ``batch_flows`` (the cash
+    flows) and ``batch_metrics`` (NPV, IRR, paybacks) are its parts.
 appraise
     Library entry: records with and without the support of the pack in force; single-option detail.
 explain

@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 
 from finance import tca
-from finance.batch import BATCH_COLUMNS, UNIT_COLUMNS, _support_arrays, batch_columns, filled, option_arrays
+from finance.batch import BATCH_COLUMNS, UNIT_COLUMNS, batch_columns
+from finance.batch_arrays import _support_arrays, filled, option_arrays
 from finance.cashflow import cash_flow, option_terms
 from finance.equity import EQUITY_COLUMNS, equity_columns, option_equity
 from finance.metrics import PaybackBasis, cost_per_unit, metrics

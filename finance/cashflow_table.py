@@ -2,7 +2,7 @@
 
 The table behind ``cpscreen appraise --cash-flow``, the Appraisal page's year-by-year table and the
 report's ``cash flow`` sheet.  It comes from the engine that gives the metrics: the net and pre-tax
-cash flows are those of :func:`finance.batch.batch_cash_flows` (the compiled kernel behind
+cash flows are those of :func:`finance.batch_flows.batch_cash_flows` (the compiled kernel behind
 :func:`finance.appraise.appraise`), so an option's discounted lines sum to its ``npv``.  The lines
 the kernel does not hand out (depreciation, tax deductions, taxable profit, the year's tax rate)
 are built here from the same validated arrays, vectorised over options x years (no Python per
@@ -70,7 +70,8 @@ import pandas as pd
 
 from finance import kernels
 from finance.appraise import DEFAULT_DISCOUNT_RATE, _enterprise_column, _float, appraisal_inputs, with_inflation
-from finance.batch import _support_arrays, batch_cash_flows, option_arrays, year_arrays
+from finance.batch_arrays import _support_arrays, option_arrays, year_arrays
+from finance.batch_flows import batch_cash_flows
 from finance.equity import equity_flows
 from finance.inflation import deflators
 from finance.valuation import item_values
@@ -173,7 +174,7 @@ def batch_lines(
 ) -> BatchLines:
     """Every line of every option's cash flow (the model of :func:`finance.cashflow.cash_flow`).
 
-    Parameters are those of :func:`finance.batch.batch_cash_flows` (with the tax rate in force
+    Parameters are those of :func:`finance.batch_flows.batch_cash_flows` (with the tax rate in force
     in each year and an asset class's depreciation schedule where given).  ``net`` and the pre-tax flow
     are that function's (the engine of the metrics); ``tax`` = pre-tax - net and ``support_paid`` =
     pre-tax - (-investment + savings - cost_change + salvage) follow from them exactly; the

@@ -22,7 +22,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from finance import kernels
-from finance.batch import _c, _flows, _support_arrays, batch_irr, filled, option_arrays, year_arrays
+from finance.batch_arrays import _c, _support_arrays, filled, option_arrays, year_arrays
+from finance.batch_flows import _flows
+from finance.batch_metrics import batch_irr
 from finance.financing import DEBT_FIELDS, REPAYMENTS, debt_rows, debt_terms, dscr
 from finance.metrics import irr, npv, payback
 
@@ -82,7 +84,7 @@ def equity_flows(
     tax_rate_by_year: np.ndarray | None = None,
     depreciation_schedule: np.ndarray | None = None,
 ) -> EquityFlows:
-    """Equity cash flows of the options that have debt (parameters of :func:`finance.batch.batch_cash_flows`,
+    """Equity cash flows of the options that have debt (parameters of :func:`finance.batch_flows.batch_cash_flows`,
     with the tax rate in force in each year and the asset classes' depreciation schedules).
 
     Returns

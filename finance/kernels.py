@@ -353,7 +353,7 @@ def npv_rows(net: np.ndarray, rate: np.ndarray, life: np.ndarray, out: np.ndarra
 
 
 #: Support kind codes: the position in :data:`policies.items.SUPPORT_KINDS` (``kind_code`` of
-#: :func:`finance.batch._support_arrays`).
+#: :func:`finance.batch_arrays._support_arrays`).
 GRANT, DEDUCTION, CREDIT, DEPRECIATION, HOLIDAY, LOAN = (
     SUPPORT_KINDS.index(k) for k in ("grant", "tax_deduction", "tax_credit", "depreciation", "tax_holiday", "soft_loan"))
 
@@ -423,7 +423,7 @@ def cash_flow_rows(investment: np.ndarray, savings: np.ndarray, cost_change: np.
     Row i's support items are ``bounds[i]..bounds[i+1]-1`` of the item arrays (kinds coded as
     GRANT..LOAN).  Writes ``net`` and ``pre_tax`` (n, T), zero beyond each life, and the grants
     paid at t = 0 into ``upfront``.  Amounts [currency], rates [/1], years [yr]; items are
-    validated by the caller (:func:`finance.batch._support_arrays`).
+    validated by the caller (:func:`finance.batch_arrays._support_arrays`).
 
     ``rate_year`` (n, >= T) is the tax rate in force in each year of each option's life [/1]
     (a schedule that changes); an empty (0, 0) array means ``rate`` in every year.  ``dep_cum``

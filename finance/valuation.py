@@ -5,7 +5,7 @@ worth the tax it removes; a deduction is worth the tax it saves (nothing in a ye
 already exempts); a taxable grant is worth less than its face; a soft loan is worth the interest it
 saves.  Every path that shows or costs an item (the Appraisal page, ``cpscreen appraise``, the
 programme's outlay) reads its value from here, computed by the same cash-flow engine as the
-metrics (:func:`finance.batch.batch_cash_flows`, compiled kernels).
+metrics (:func:`finance.batch_flows.batch_cash_flows`, compiled kernels).
 
 Attribution
 -----------
@@ -43,7 +43,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from finance.batch import _flows, _support_arrays, block_flows, option_arrays, run_spans, year_arrays
+from finance.batch import run_spans
+from finance.batch_arrays import _support_arrays, option_arrays, year_arrays
+from finance.batch_flows import _flows, block_flows
 
 __all__ = ["ItemValues", "item_values"]
 
@@ -104,10 +106,10 @@ def item_values(
         Also return the per-period changes.
     tax_rate_by_year, depreciation_schedule : ndarray, shape (n, >= max life + 1), optional
         Tax rate in force in each year [/1] and cumulative depreciation share [/1] per option
-        (:func:`finance.batch.batch_cash_flows`); a tax item is then worth the tax it saves at
+        (:func:`finance.batch_flows.batch_cash_flows`); a tax item is then worth the tax it saves at
         the rate of the year it saves it.
     net_without : ndarray, shape (n, >= max life + 1), optional
-        Net flows of every option without support, as :func:`finance.batch.batch_cash_flows`
+        Net flows of every option without support, as :func:`finance.batch_flows.batch_cash_flows`
         gives them for the same inputs (e.g. a programme's baseline): reused instead of computed
         again (the same kernel on the same rows, so the values are the same). [currency]
     net_with : ndarray, shape (n, >= max life + 1), optional
@@ -115,11 +117,11 @@ def item_values(
         :func:`finance.batch.batch_columns` gives them (``net_out``): the flow after each option's
         last item is read from here instead of computed again. [currency]
     arrays : dict of str -> ndarray, optional
-        :func:`finance.batch.option_arrays` of ``options``, where the caller has them already.
+        :func:`finance.batch_arrays.option_arrays` of ``options``, where the caller has them already.
     workers : int
         Threads building the flows (the compiled kernel releases the GIL); results do not depend on it.
     support_arrays : dict of str -> ndarray, optional
-        :func:`finance.batch._support_arrays` of ``support``, where the caller has them already.
+        :func:`finance.batch_arrays._support_arrays` of ``support``, where the caller has them already.
 
     Returns
     -------
@@ -129,7 +131,7 @@ def item_values(
     Raises
     ------
     ValueError
-        As :func:`finance.batch.batch_cash_flows` does, naming the row and field.
+        As :func:`finance.batch_flows.batch_cash_flows` does, naming the row and field.
     """
     arr = option_arrays(options) if arrays is None else arrays
     n = len(options)
@@ -239,7 +241,7 @@ def _rows(values: np.ndarray, rows: np.ndarray, width: int) -> np.ndarray:
 def _flows_in(workers: int, part: dict[str, np.ndarray], tax: np.ndarray, capacity: np.ndarray,
               sup: dict[str, np.ndarray], loss: np.ndarray, width: int, bounds: np.ndarray | None = None, *,
               rate_year: np.ndarray | None, dep_cum: np.ndarray | None) -> np.ndarray:
-    """Net flows (m, width) of :func:`finance.batch._flows`, built by ``workers`` threads over
+    """Net flows (m, width) of :func:`finance.batch_flows._flows`, built by ``workers`` threads over
     blocks of rows (each row's flow depends on that row's data only: the same values)."""
     m = tax.size
     if workers <= 1 or m < 2 * _BLOCK:

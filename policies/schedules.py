@@ -1,6 +1,6 @@
 """Tax that changes over an option's life, and depreciation by asset class: the packs' schedules as arrays.
 
-Two (options x years) arrays the cash-flow engine reads (:func:`finance.batch.batch_cash_flows`):
+Two (options x years) arrays the cash-flow engine reads (:func:`finance.batch_flows.batch_cash_flows`):
 
 * :func:`tax_rates_by_year`: the corporate rate in force in each year t = 0..T-1 of the life of
   an option appraised on date D: the pack's rate in force on the date D + t years (same day and

@@ -19,8 +19,10 @@ import pandas as pd
 from numba import njit
 
 from finance.appraise import WORKERS
-from finance.batch import (_by_row, _check, _support_arrays, batch_cash_flows, batch_irr, batch_metrics, block_flows,
-                           option_arrays, run_spans, year_arrays)
+from finance.batch import run_spans
+from finance.batch_arrays import _by_row, _check, _support_arrays, option_arrays, year_arrays
+from finance.batch_flows import batch_cash_flows, block_flows
+from finance.batch_metrics import batch_irr, batch_metrics
 from policies.items import ITEM_COLUMNS, SupportItem
 
 __all__ = ["METRICS", "appraise_metrics", "grant_rows", "empty_support", "payback_years", "payback_from_cumulative",
@@ -233,12 +235,12 @@ def decision_metrics(net: np.ndarray, life: np.ndarray, discount_rate: np.ndarra
     """NPV, simple payback and (optionally) IRR of a cash-flow matrix, vectorised.
 
     Only what the decision rules read: the IRR (the costliest metric) is computed only when asked,
-    with ``finance.batch.batch_irr``; otherwise the ``irr`` column is absent.
+    with ``finance.batch_metrics.batch_irr``; otherwise the ``irr`` column is absent.
 
     Parameters
     ----------
     net : numpy.ndarray, shape (n, T)
-        Net cash flows (``finance.batch.BatchFlows.net``). [currency]
+        Net cash flows (``finance.batch_flows.BatchFlows.net``). [currency]
     life : numpy.ndarray, shape (n,)
         [yr]
     discount_rate : numpy.ndarray, shape (n,)
@@ -301,7 +303,7 @@ def flows_and_metrics(
     """Net flows and :func:`decision_metrics` of every option, block by block of options.
 
     The options and the support items are read and checked once, over all options (the checks and
-    messages of :func:`finance.batch.batch_cash_flows`, rows numbered in ``options``); then each
+    messages of :func:`finance.batch_flows.batch_cash_flows`, rows numbered in ``options``); then each
     block of consecutive options goes through the compiled cash-flow kernel on its slice of those
     arrays (every option's flows depend on its own row and items only, so a block's rows are the
     rows of one pass over all options: the same numbers) and its payback and NPV are taken while
@@ -320,7 +322,7 @@ def flows_and_metrics(
     loss_carry_forward_years : numpy.ndarray, optional
         Per option, NaN = no limit. [yr]
     tax_rate_by_year, depreciation_schedule : numpy.ndarray, shape (n, >= max life + 1), optional
-        As for :func:`finance.batch.batch_cash_flows`.
+        As for :func:`finance.batch_flows.batch_cash_flows`.
     with_irr : bool
         Add the ``irr`` column (:func:`decision_metrics`).
     block_rows : int
@@ -328,7 +330,7 @@ def flows_and_metrics(
     workers : int, optional
         Threads; default ``finance.appraise.WORKERS`` (the machine's cores, at most 8).
     arrays : dict of str -> numpy.ndarray, optional
-        :func:`finance.batch.option_arrays` of ``options``, where the caller has them already
+        :func:`finance.batch_arrays.option_arrays` of ``options``, where the caller has them already
         (``programme.baseline.Baseline.arrays``); read, not changed.
 
     Returns
@@ -343,7 +345,7 @@ def flows_and_metrics(
     Raises
     ------
     ValueError
-        As :func:`finance.batch.batch_cash_flows` over all options (rows numbered in ``options``).
+        As :func:`finance.batch_flows.batch_cash_flows` over all options (rows numbered in ``options``).
     """
     opt = options.reset_index(drop=True)
     n = len(opt)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from finance.appraise import AppraisalInputs, appraisal_inputs, with_inflation
-from finance.batch import option_arrays
+from finance.batch_arrays import option_arrays
 from programme.appraisal import flows_and_metrics
 
 __all__ = ["Baseline", "baseline", "first_rows", "IRR_AUTO_LIMIT"]
@@ -49,7 +49,7 @@ class Baseline:
     enterprise_code: np.ndarray
     loss_carry_forward_years: np.ndarray  # per option, the regime's limit without tax capacity, NaN = none [yr]
     inputs: AppraisalInputs | None = None  # the resolved inputs (tax rates by year, depreciation schedules)
-    arrays: dict[str, np.ndarray] | None = None  # finance.batch.option_arrays of options (read once, by every pass)
+    arrays: dict[str, np.ndarray] | None = None  # finance.batch_arrays.option_arrays of options (read once, by every pass)
 
     def years(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray | None]:
         """Tax rates by year and depreciation schedules of the options (at ``rows``), as batch keywords."""

@@ -285,14 +285,14 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
         The tax regime's loss carry-forward limit without tax capacity (None/NaN = none). [yr]
     tax_rate_by_year, depreciation_schedule : numpy.ndarray, shape (n, >= max life + 1), optional
         The tax rate in force in each year [/1] and the cumulative depreciation share [/1] per
-        option (:func:`finance.batch.batch_cash_flows`): tax forgone in year t is costed at the
+        option (:func:`finance.batch_flows.batch_cash_flows`): tax forgone in year t is costed at the
         rate of year t.
     net_without : numpy.ndarray, optional
         Net flows of every option without support for these inputs (``finance.batch``), reused by
         ``finance.valuation.item_values`` instead of computed again. [currency]
     net_with : numpy.ndarray, optional
         Net flows of every option with all its items of ``support``, for these inputs
-        (``finance.batch.batch_cash_flows`` of ``options`` with ``support``; rows without items
+        (``finance.batch_flows.batch_cash_flows`` of ``options`` with ``support``; rows without items
         are not read).  With ``net_without``, the tax forgone by an option's only item is
         ``net_with - net_without`` (what ``item_values`` computes, from the same kernel on the same
         rows), read instead of computed again; options with several items are valued by

@@ -9,7 +9,9 @@ import numpy_financial as npf
 import pandas as pd
 import pytest
 
-from finance.batch import BATCH_COLUMNS, batch_appraise, batch_cash_flows, batch_irr
+from finance.batch import BATCH_COLUMNS, batch_appraise
+from finance.batch_flows import batch_cash_flows
+from finance.batch_metrics import batch_irr
 from finance.cashflow import cash_flow
 from finance.metrics import PaybackBasis, irr, metrics
 from tests.finance.random_cases import item_table, random_items, random_options
@@ -233,7 +235,7 @@ def test_pass_with_support_reusing_the_pass_without_gives_the_full_pass_bit_for_
 
 
 def test_filled_is_np_full_with_one_object_per_array():
-    from finance.batch import filled
+    from finance.batch_arrays import filled
 
     for value in ("after_tax, with support", "", None, 1.5):
         a, b = filled(5, value), np.full(5, value, dtype=object)

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from finance.batch import batch_appraise, batch_cash_flows
+from finance.batch import batch_appraise
+from finance.batch_flows import batch_cash_flows
 from finance.cashflow import cash_flow
 from finance.metrics import metrics
 

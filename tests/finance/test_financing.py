@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from finance.appraise import appraise_option, appraise_table
-from finance.batch import batch_appraise, batch_cash_flows
+from finance.batch import batch_appraise
+from finance.batch_flows import batch_cash_flows
 from finance.cashflow import cash_flow
 from finance.cashflow_table import cash_flow_table
 from finance.equity import equity_appraise, equity_flows

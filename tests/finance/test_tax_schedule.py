@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from finance.appraise import appraise, appraise_option
-from finance.batch import batch_appraise, batch_cash_flows
+from finance.batch import batch_appraise
+from finance.batch_flows import batch_cash_flows
 from finance.cashflow import cash_flow
 from finance.cashflow_table import batch_lines, cash_flow_table
 from finance.valuation import item_values

@@ -94,7 +94,7 @@ def test_item_effects_add_up_to_support_total_on_random_options():
     support = pd.concat(rows, ignore_index=True)
     v = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=7)
     # the flows without support handed in (a programme's baseline) give the same values, bit for bit
-    from finance.batch import batch_cash_flows
+    from finance.batch_flows import batch_cash_flows
 
     net0 = batch_cash_flows(opts, tax, cap, None, loss_carry_forward_years=np.full(n, 7.0)).net
     w = item_values(opts, tax, rate, cap, support, loss_carry_forward_years=7, by_year=True, net_without=net0)
@@ -193,8 +193,8 @@ def test_sums_over_blocks_on_two_threads_are_the_one_thread_sums(monkeypatch):
 def test_items_in_any_table_order_keep_their_values_and_the_given_arrays_change_nothing():
     """A table not grouped by option (shuffled here; the engine's table is grouped already) values
     each item as the grouped table does, bit for bit; the validated item arrays handed in
-    (finance.batch._support_arrays, as appraise does) give the same values as the table."""
-    from finance.batch import _support_arrays, option_arrays
+    (finance.batch_arrays._support_arrays, as appraise does) give the same values as the table."""
+    from finance.batch_arrays import _support_arrays, option_arrays
     from tests.finance.random_cases import item_table, random_items, random_options
 
     rng = np.random.default_rng(13)

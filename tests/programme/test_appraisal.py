@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from finance.batch import batch_cash_flows, batch_metrics
+from finance.batch_flows import batch_cash_flows
+from finance.batch_metrics import batch_metrics
 from programme.appraisal import decision_metrics, grant_rows
 
 

@@ -102,7 +102,7 @@ def test_soft_loan_without_a_term_is_refused_by_name():
 def test_net_with_shortcut_gives_the_item_values_outlay_bit_for_bit(monkeypatch):
     """An option's only tax item read from net_with - net_without is what item_values gives; options with
     several items still go through item_values; the table's order is kept."""
-    from finance.batch import batch_cash_flows
+    from finance.batch_flows import batch_cash_flows
 
     rng = np.random.default_rng(5)
     n = 40
