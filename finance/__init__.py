@@ -13,7 +13,11 @@ batch
     block by block on threads; ``batch_arrays`` (the validated arrays), ``batch_flows`` (the cash
     flows) and ``batch_metrics`` (NPV, IRR, paybacks) are its parts.
 appraise
-    Library entry: records with and without the support of the pack in force; single-option detail.
+    Library entry: records with and without the support of the pack in force.
+inputs
+    What every appraisal path reads besides the options (tax and discount rate, tax capacity, pack), per option.
+option_detail
+    The single-option detail the UI shows: both cash-flow tables and metric sets, the items and their worth.
 explain
     Why, and why not: each rule in force per option with its reason and NPV effect (``appraise --explain``).
 portfolio

@@ -73,7 +73,7 @@ def option_arrays(options: pd.DataFrame) -> dict[str, np.ndarray]:
     tiers II-IV of :mod:`finance.tca` where given), ``annual_cost_change`` [currency/yr]
     (year-1 amounts), ``salvage_value`` [currency], ``lifetime_years``,
     ``depreciation_years`` [yr], ``savings_escalation``, ``cost_escalation`` [/1 per yr] and
-    ``inflation`` [/1 per yr] (the enterprise's, a column :func:`finance.appraise.with_inflation`
+    ``inflation`` [/1 per yr] (the enterprise's, a column :func:`finance.inputs.with_inflation`
     puts on the options; default 0).
 
     Raises

@@ -69,7 +69,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from finance import kernels
-from finance.appraise import DEFAULT_DISCOUNT_RATE, _enterprise_column, _float, appraisal_inputs, with_inflation
+from finance.inputs import DEFAULT_DISCOUNT_RATE, _enterprise_column, _float, appraisal_inputs, with_inflation
 from finance.batch_arrays import _support_arrays, option_arrays, year_arrays
 from finance.batch_flows import batch_cash_flows
 from finance.equity import equity_flows
@@ -361,7 +361,7 @@ def _changing(sources: np.ndarray, by_year: np.ndarray | None, life: np.ndarray)
 
 
 def _discount_rate_sources(opts: pd.DataFrame, enterprises: pd.DataFrame, discount_rate: float | None) -> np.ndarray:
-    """Where each option's discount rate comes from (the order of :func:`finance.appraise._discount_rates`)."""
+    """Where each option's discount rate comes from (the order of :func:`finance.inputs._discount_rates`)."""
     n = len(opts)
     if discount_rate is not None:
         return np.full(n, "given for this appraisal", dtype=object)

@@ -6,7 +6,7 @@ amount, npv_effect, reason``.
 
 NPV effect [currency] of an applying rule (:func:`npv_effects`): the item's ``npv_effect`` of
 :func:`finance.valuation.item_values` (marginal attribution in the pack's order through the
-cash-flow engine, with the inputs of :func:`finance.appraise.appraisal_inputs`), the figure
+cash-flow engine, with the inputs of :func:`finance.inputs.appraisal_inputs`), the figure
 ``cpscreen appraise`` lists per support item.  The effects of an option's rules add up to its
 ``support_total`` (NPV with all support minus NPV without); a rule that does not apply has
 effect 0.
@@ -20,7 +20,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from finance.appraise import appraisal_inputs, with_inflation
+from finance.inputs import appraisal_inputs, with_inflation
 from finance.valuation import ItemValues, item_values
 from policies.explain import explain_support
 

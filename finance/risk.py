@@ -52,7 +52,8 @@ import pandas as pd
 from numba import njit
 from scipy.special import ndtr, ndtri
 
-from finance.appraise import WORKERS, appraisal_inputs, with_inflation
+from finance.appraise import WORKERS
+from finance.inputs import appraisal_inputs, with_inflation
 from finance.batch import batch_appraise
 from policies import engine
 

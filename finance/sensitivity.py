@@ -2,7 +2,7 @@
 
 Each input is moved by ``-delta`` and ``+delta`` (relative) with every other input at its base
 value, and the option is appraised again with the same library model
-(:func:`finance.appraise.appraise_option`; for the support, :func:`finance.cashflow.cash_flow` and
+(:func:`finance.option_detail.appraise_option`; for the support, :func:`finance.cashflow.cash_flow` and
 :func:`finance.metrics.metrics` with every support item's amount scaled).  No formula is
 re-implemented here.
 
@@ -41,7 +41,7 @@ from typing import Any
 
 import pandas as pd
 
-from finance.appraise import OptionAppraisal, appraise_option
+from finance.option_detail import OptionAppraisal, appraise_option
 from finance.cashflow import cash_flow
 from finance.metrics import metrics
 from policies import engine
@@ -93,7 +93,7 @@ def npv_sensitivity(
     ----------
     option, enterprise : mapping
         The option's and its enterprise's fields, as for
-        :func:`finance.appraise.appraise_option` (DESIGN.md section 2).
+        :func:`finance.option_detail.appraise_option` (DESIGN.md section 2).
     on_date : date
         Appraisal date: the policy rules in force on it apply.
     base : OptionAppraisal, optional

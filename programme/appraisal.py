@@ -95,8 +95,8 @@ def appraise_metrics(
         The regime's loss carry-forward limit without tax capacity, NaN = none. [yr]
     tax_rate_by_year, depreciation_schedule : numpy.ndarray, shape (n, >= max life + 1), optional
         The tax rate in force in each year [/1] and the cumulative depreciation share [/1] per
-        option, as :class:`finance.appraise.AppraisalInputs` resolves them (``inputs.years()``);
-        the options' ``inflation`` column (:func:`finance.appraise.with_inflation`) is read from
+        option, as :class:`finance.inputs.AppraisalInputs` resolves them (``inputs.years()``);
+        the options' ``inflation`` column (:func:`finance.inputs.with_inflation`) is read from
         the rows.  With them the metrics are the appraisal's (``cpscreen appraise``).
 
     Returns

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finance.appraise import AppraisalInputs, appraisal_inputs, with_inflation
+from finance.inputs import AppraisalInputs, appraisal_inputs, with_inflation
 from finance.batch_arrays import option_arrays
 from programme.appraisal import flows_and_metrics
 

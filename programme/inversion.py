@@ -142,8 +142,8 @@ def required_grant(
     tax_rate_by_year, depreciation_schedule : numpy.ndarray, shape (n, >= max life + 1), optional
         The tax rate in force in each year of the life [/1] and the cumulative depreciation share
         [/1] per option, and ``loss_carry_forward_years`` [yr] (NaN = none): what
-        :func:`finance.appraise.appraisal_inputs` resolves (``inputs.years()``).  Pass them, and
-        options with the enterprise's ``inflation`` (:func:`finance.appraise.with_inflation`), so
+        :func:`finance.inputs.appraisal_inputs` resolves (``inputs.years()``).  Pass them, and
+        options with the enterprise's ``inflation`` (:func:`finance.inputs.with_inflation`), so
         that the grant is found on the appraisal's cash flow; ``tax_rate`` alone is one rate for
         the whole life with straight-line depreciation.
 
@@ -279,8 +279,8 @@ def programme_rate(
     tax_rate_by_year, depreciation_schedule : numpy.ndarray, shape (n, >= max life + 1), optional
         The tax rate in force in each year of the life [/1] and the cumulative depreciation share
         [/1] per option, and ``loss_carry_forward_years`` [yr] (NaN = none): what
-        :func:`finance.appraise.appraisal_inputs` resolves (``inputs.years()``).  Pass them, and
-        options with the enterprise's ``inflation`` (:func:`finance.appraise.with_inflation`), so
+        :func:`finance.inputs.appraisal_inputs` resolves (``inputs.years()``).  Pass them, and
+        options with the enterprise's ``inflation`` (:func:`finance.inputs.with_inflation`), so
         that the grant is found on the appraisal's cash flow; ``tax_rate`` alone is one rate for
         the whole life with straight-line depreciation.
 

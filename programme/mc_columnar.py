@@ -36,7 +36,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from finance import tca
-from finance.appraise import appraisal_inputs, with_inflation
+from finance.inputs import appraisal_inputs, with_inflation
 from finance.batch_arrays import option_arrays
 from finance.risk import UNCERTAIN_INPUTS, _bounds, option_keys
 from policies import engine

@@ -275,7 +275,7 @@ def outlay_table(support: pd.DataFrame, options: pd.DataFrame, tax_rate: np.ndar
     options : pandas.DataFrame
         Validated options (``investment``, ``annual_savings``, ``lifetime_years``, and optionally
         ``annual_cost_change``, ``salvage_value``, ``depreciation_years``, ``inflation`` [/1 per
-        yr], the enterprise's, set by :func:`finance.appraise.with_inflation`).
+        yr], the enterprise's, set by :func:`finance.inputs.with_inflation`).
     tax_rate : numpy.ndarray
         Tax rate per option (position-aligned with ``options``). [/1]
     tax_capacity : bool or numpy.ndarray

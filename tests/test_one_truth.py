@@ -4,7 +4,7 @@ Paths compared with each other (not each with its own expectation):
 
 * ``finance.appraise.appraise``: what ``cpscreen appraise``, the Screening/Portfolio metrics and the
   report's appraisal sheet show;
-* ``finance.appraise.appraise_in_context``: the Appraisal page's detail of one option;
+* ``finance.option_detail.appraise_in_context``: the Appraisal page's detail of one option;
 * ``programme.budget.run_programme(...).by_option``: ``cpscreen budget --by option`` and the
   Programme page;
 * the stored appraisal (``store.results.save_appraisals`` / ``load_appraisals``);
@@ -29,7 +29,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finance.appraise import appraise, appraise_in_context
+from finance.appraise import appraise
+from finance.option_detail import appraise_in_context
 from policies.engine import support_table
 from programme.budget import run_programme
 from programme.uptake import DecisionRule

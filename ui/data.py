@@ -144,9 +144,9 @@ def warm_up() -> bool:
 @st.cache_data(show_spinner=False, max_entries=64)
 def option_appraisal(_cur: Store, version: str, enterprise_id: str, option_id: str, on_date: date,
                      discount_rate: float | None = None) -> Any:
-    """One option's detail (``finance.appraise.appraise_in_context``) with the items its enterprise's
+    """One option's detail (``finance.option_detail.appraise_in_context``) with the items its enterprise's
     batch gives it: the same support as ``cpscreen appraise`` and the batch appraisal of the pages."""
-    from finance.appraise import appraise_in_context
+    from finance.option_detail import appraise_in_context
 
     return appraise_in_context(options(_cur, version, enterprise_id), enterprises(_cur, version), on_date, option_id,
                                enterprise_id=enterprise_id, discount_rate=discount_rate)

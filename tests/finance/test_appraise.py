@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from finance.appraise import METRICS_BOTH_WAYS, appraise, appraise_option
+from finance.appraise import METRICS_BOTH_WAYS, appraise
+from finance.option_detail import appraise_option
 from finance.metrics import PaybackBasis
 from policies import engine
 from policies.items import ITEM_COLUMNS, SupportItem
@@ -134,7 +135,7 @@ def test_packs_coded_per_enterprise_ask_only_the_options_jurisdictions_in_order(
     """_packs codes each enterprise's jurisdiction once: an enterprise no option names is never asked
     for its regime (its pack may not exist), and the regimes are asked in order of each code's first
     option, as when the options' own codes were factorized."""
-    from finance.appraise import _enterprise_rows, _packs
+    from finance.inputs import _enterprise_rows, _packs
 
     asked = []
 

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from finance.appraise import appraise_option, appraise_table
+from finance.appraise import appraise_table
+from finance.option_detail import appraise_option
 from finance.batch import batch_appraise
 from finance.batch_flows import batch_cash_flows
 from finance.cashflow import cash_flow

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from finance.appraise import appraise_option
+from finance.option_detail import appraise_option
 from finance.sensitivity import INPUTS, SENSITIVITY_COLUMNS, npv_sensitivity
 from screening.schema import validate
 

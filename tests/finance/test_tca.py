@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from finance import tca
-from finance.appraise import appraise, appraise_option
+from finance.appraise import appraise
+from finance.option_detail import appraise_option
 from finance.cashflow_table import cash_flow_table
 
 DAY = date(2026, 6, 1)

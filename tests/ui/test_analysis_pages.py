@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 
-from finance.appraise import appraise, appraise_option
+from finance.appraise import appraise
+from finance.option_detail import appraise_option
 from screening.criteria import Criterion
 from screening.rank import rank_options
 from store.db import cursor

@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 from pandas.testing import assert_frame_equal
 
-from finance.appraise import appraise_in_context
+from finance.option_detail import appraise_in_context
 from store.db import cursor
 from store.io import load_table
 

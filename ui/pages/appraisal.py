@@ -35,9 +35,9 @@ opts = data.options(cur, version, eid)
 if opts.empty:
     st.info(f"Enterprise {eid} has no options yet.")
     st.stop()
-appraise_option = data.optional("finance.appraise", "appraise_option")
+appraise_option = data.optional("finance.option_detail", "appraise_option")
 if appraise_option is None:
-    data.missing("The appraisal (cash flows, metrics and support with and without)", "finance.appraise.appraise_option")
+    data.missing("The appraisal (cash flows, metrics and support with and without)", "finance.option_detail.appraise_option")
     st.stop()
 
 titles = dict(zip(opts["option_id"], opts["title"]))
