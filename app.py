@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from policies.engine import date_span
+from policies.registry import date_span
 from store.db import DatabaseBusy
 from store.service import VersionMoved
 from ui import auth, data

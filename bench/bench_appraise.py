@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from finance.batch import batch_appraise  # noqa: E402
 from finance.batch_arrays import _support_arrays, option_arrays  # noqa: E402
 from finance.batch_flows import _flows  # noqa: E402
-from policies import engine  # noqa: E402
+from policies import corporate_tax, engine  # noqa: E402
 
 CATEGORIES = ["good_housekeeping", "input_substitution", "process_control", "equipment_modification",
               "technology_change", "onsite_recovery", "byproduct", "product_modification", "end_of_pipe"]
@@ -111,7 +111,7 @@ def main() -> None:
 
     t = time.perf_counter()
     try:
-        tax = np.asarray(engine.tax_rates(options, enterprises, on), dtype=float)
+        tax = np.asarray(corporate_tax.tax_rates(options, enterprises, on), dtype=float)
         support = engine.support_table(options, enterprises, on)
         source = f"policies.engine.support_table, packs {sorted(set(support['pack']))}"
     except Exception as exc:  # the bench still measures finance if the engine fails

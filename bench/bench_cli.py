@@ -96,14 +96,14 @@ def write(frame: pd.DataFrame, path: Path) -> None:
 def loop_seconds_per_option(options: pd.DataFrame, enterprises: pd.DataFrame, sample: int, repeat: int = 3) -> float:
     """Per-option numpy-financial loop (NPV + IRR + simple payback), flows given free. [s/option]"""
     from finance.batch_flows import batch_cash_flows
-    from policies import engine
+    from policies import corporate_tax
 
     rng = np.random.default_rng(2)
     rows = np.sort(rng.choice(len(options), min(sample, len(options)), replace=False))
     opt = options.iloc[rows].reset_index(drop=True)
     ents = enterprises[enterprises["enterprise_id"].isin(opt["enterprise_id"])]
     on = date.fromisoformat(DATE)
-    tax = np.asarray(engine.tax_rates(opt, ents, on), dtype=float)
+    tax = np.asarray(corporate_tax.tax_rates(opt, ents, on), dtype=float)
     disc = ents.set_index("enterprise_id")["discount_rate"].reindex(opt["enterprise_id"]).to_numpy(dtype=float)
     cap = ents.set_index("enterprise_id")["tax_capacity"].reindex(opt["enterprise_id"]).to_numpy(dtype=bool)
     flows = batch_cash_flows(opt, tax, cap, None)

@@ -12,7 +12,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from policies.engine import load_packs, support_table, tax_rates
+from policies.corporate_tax import tax_rates
+from policies.engine import support_table
+from policies.registry import load_packs
 
 CATS = ["good_housekeeping", "input_substitution", "process_control", "equipment_modification",
         "technology_change", "onsite_recovery", "byproduct", "product_modification", "end_of_pipe"]

@@ -90,8 +90,8 @@ def _sweep_runs(args: argparse.Namespace, params: dict[str, float]) -> dict[floa
 def _note_unused_rules(params: dict[str, float], support: pd.DataFrame) -> None:
     """Nothing silent: a rule set by --param (or the scenario) that supports none of the options says so on
     stderr; its parameters leave these records as they would be without it (the records are still given)."""
-    from policies.engine import load_packs
     from policies.parameters import idle_rules
+    from policies.registry import load_packs
 
     for rule_id in idle_rules(params, support, load_packs()):
         print(f"note: rule {rule_id} supports none of these options with the parameters given; "

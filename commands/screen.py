@@ -27,14 +27,14 @@ def cmd_appraise(args: argparse.Namespace) -> list[dict[str, Any]]:
         return _cash_flow_records(options, enterprises, args)
     from finance.appraise import SUPPORT_FIELDS, appraise_columns
     from finance.batch_arrays import filled
-    from policies import engine
+    from policies import join
     from records.write import Nested, Records
     from screening.elf import option_elf_values  # the site's ICI load factor before and after each option
 
-    with engine.one_join(enterprises):  # the options' enterprise rows looked up once, for both
+    with join.one_join(enterprises):  # the options' enterprise rows looked up once, for both
         # the result as columns straight to the writer (no frame built): the same records as appraise_table's
         res, items = appraise_columns(options, enterprises, args.date, discount_rate=args.discount_rate, with_support=True)
-        _, rows = engine.enterprise_rows(options, enterprises)
+        _, rows = join.enterprise_rows(options, enterprises)
     res["elf_before"], res["elf_after"] = option_elf_values(options.reset_index(drop=True), enterprises, rows)
     if args.no_support:
         # the figures without support are the headline; support is listed but not counted

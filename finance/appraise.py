@@ -38,7 +38,7 @@ from finance.equity import EQUITY_COLUMNS, equity_columns
 from finance.inputs import appraisal_inputs, with_inflation
 from finance.metrics import PaybackBasis
 from finance.valuation import item_values
-from policies import engine
+from policies import engine, join
 from policies.items import ITEM_COLUMNS
 
 #: Metric columns that appear twice in :func:`appraise`: as is and with the suffix ``_no_support``.
@@ -165,7 +165,7 @@ def appraise_columns(
     those without support) and keeps their net flow with all items; the items' valuation reads
     both (:func:`finance.valuation.item_values`' ``net_without`` and ``net_with``).
     """
-    with engine.one_join(enterprises):  # the options' enterprise rows looked up once
+    with join.one_join(enterprises):  # the options' enterprise rows looked up once
         return _appraise_columns(options, enterprises, on_date, discount_rate, with_support, params, payback_basis,
                                  item_values)
 

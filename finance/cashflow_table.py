@@ -69,13 +69,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from finance import kernels
-from finance.inputs import DEFAULT_DISCOUNT_RATE, _enterprise_column, _float, appraisal_inputs, with_inflation
 from finance.batch_arrays import _support_arrays, option_arrays, year_arrays
 from finance.batch_flows import batch_cash_flows
 from finance.equity import equity_flows
 from finance.inflation import deflators
+from finance.inputs import DEFAULT_DISCOUNT_RATE, _enterprise_column, _float, appraisal_inputs, with_inflation
 from finance.valuation import item_values
-from policies import engine
+from policies import engine, registry
 from policies.items import ITEM_COLUMNS
 
 #: Fields of each record of ``cpscreen appraise --cash-flow`` (DESIGN.md section 5), in order;
@@ -327,12 +327,12 @@ def _tax_rate_sources(opts: pd.DataFrame, enterprises: pd.DataFrame, codes: np.n
     """Where each option's tax rate comes from: the enterprise's override or the pack's rate entry."""
     override = _float(_enterprise_column(opts, enterprises, "tax_rate"))
     out = np.empty(len(opts), dtype=object)
-    packs = engine.load_packs()
+    packs = registry.load_packs()
     on = on_date.isoformat()
     for code in pd.unique(codes):
         mask = codes == code
         pack = packs.get(code)
-        if code == engine.NO_PACK or pack is None:
+        if code == registry.NO_PACK or pack is None:
             text = "jurisdiction none: no income tax"
         elif pack.meta.tax is None:
             text = f"pack {code} version {pack.meta.version}: no corporate income tax"
@@ -439,7 +439,7 @@ def cash_flow_table(
     arr = option_arrays(opts)
     eligible = (pd.to_numeric(opts["eligible_investment"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
                 if "eligible_investment" in opts.columns else np.full(n, np.nan))
-    packs = engine.load_packs()
+    packs = registry.load_packs()
     currency = _enterprise_column(opts, enterprises, "currency")
     pack_currency = np.array([packs[c].meta.currency if c in packs else None for c in codes], dtype=object)
     currency = np.where(pd.isna(currency), pack_currency, currency)

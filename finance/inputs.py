@@ -7,13 +7,13 @@ programme budget (``programme.budget.baseline``), so that every path appraises a
 
 Inputs
 ------
-* Tax rate [/1] per option: ``policies.engine.tax_rates`` (the enterprise's ``tax_rate`` override,
+* Tax rate [/1] per option: ``policies.corporate_tax.tax_rates`` (the enterprise's ``tax_rate`` override,
   else the pack's corporate rate on the date; 0 for jurisdiction ``none``).
 * Discount rate [/1]: the ``discount_rate`` argument, else the option's ``discount_rate`` column,
   else the enterprise's, else 0.08 (DESIGN.md section 2).
 * Tax capacity: the enterprise's ``tax_capacity`` (default True).
 * Loss carry-forward without tax capacity [yr]: the pack's ``loss_carry_forward_years``
-  (``policies.engine.tax_regime``), None = without limit.
+  (``policies.corporate_tax.tax_regime``), None = without limit.
 * The pack and its version per option, the tax rate in force in each year of the life and the
   asset classes' depreciation schedules (:mod:`policies.schedules`).
 """
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from finance.batch_arrays import filled
-from policies import engine
+from policies import corporate_tax, join, registry
 
 DEFAULT_DISCOUNT_RATE = 0.08
 
@@ -47,7 +47,7 @@ def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame, name: s
 
 def _enterprise_rows(options: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
     """Row of each option's enterprise in ``enterprises`` (first of duplicates); one hash join."""
-    _, pos = engine.enterprise_rows(options, enterprises)
+    _, pos = join.enterprise_rows(options, enterprises)
     if (pos < 0).any():
         row = int(np.flatnonzero(pos < 0)[0])
         raise ValueError(f"options row {row}: field 'enterprise_id': "
@@ -140,13 +140,13 @@ def _packs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: date,
         code_of, labels = pd.factorize(codes)
     versions = filled(len(options), None)
     loss = np.full(len(options), np.nan)
-    packs = engine.load_packs()
+    packs = registry.load_packs()
     for k in _by_first_option(code_of, len(labels)):
         code = labels[k]
         mask = code_of == k
         if code in packs:
             versions[mask] = packs[code].version
-        regime = getattr(engine, "tax_regime", None)
+        regime = getattr(corporate_tax, "tax_regime", None)
         if regime is not None:
             years = regime(code, on_date)["loss_carry_forward_years"]
             loss[mask] = np.nan if years is None else float(years)
@@ -180,7 +180,7 @@ class AppraisalInputs:
         The pack's loss carry-forward limit without tax capacity, NaN = none. [yr]
     tax_rate_by_year : ndarray, shape (n, max life + 1), or None
         The rate in force in each year t of the life (year t of an option appraised on D: the
-        rate in force on D + t years, :func:`policies.engine.tax_rates_by_year`); None where
+        rate in force on D + t years, :func:`policies.corporate_tax.tax_rates_by_year`); None where
         no option's rate changes over its life. [/1]
     depreciation_schedule : ndarray, shape (n, max life + 1), or None
         Cumulative tax depreciation share at the end of each year t of the options with an
@@ -226,14 +226,14 @@ def appraisal_inputs(options: pd.DataFrame, enterprises: pd.DataFrame, on_date: 
     -------
     AppraisalInputs
     """
-    tax = np.asarray(engine.tax_rates(options, enterprises, on_date), dtype=float)
+    tax = np.asarray(corporate_tax.tax_rates(options, enterprises, on_date), dtype=float)
     pos = _enterprise_rows(options, enterprises)
     rate = _discount_rates(options, enterprises, discount_rate, pos)
     capacity = _capacity(options, enterprises, pos)
     codes, versions, loss = _packs(options, enterprises, on_date, pos)
     width = _width(options)
-    by_year = engine.tax_rates_by_year(options, enterprises, on_date, width)
-    dep = engine.depreciation_schedules(options, enterprises, on_date, width)
+    by_year = corporate_tax.tax_rates_by_year(options, enterprises, on_date, width)
+    dep = corporate_tax.depreciation_schedules(options, enterprises, on_date, width)
     return AppraisalInputs(tax, rate, capacity, codes, versions, loss, by_year, dep)
 
 

@@ -53,9 +53,9 @@ from numba import njit
 from scipy.special import ndtr, ndtri
 
 from finance.appraise import WORKERS
-from finance.inputs import appraisal_inputs, with_inflation
 from finance.batch import batch_appraise
-from policies import engine
+from finance.inputs import appraisal_inputs, with_inflation
+from policies import corporate_tax, engine
 
 __all__ = ["UNCERTAIN_INPUTS", "DEFAULT_SPREADS", "RISK_COLUMNS", "spread_problem", "checked_draw_args", "Draws", "risk", "simulate", "summarise", "uniforms",
            "triangular_ppf", "draw_inputs", "option_keys"]
@@ -342,8 +342,8 @@ def simulate(
         table = engine.support_table(frame, ents, on_date, params)
         # tax rates by year and depreciation schedules over the drawn lives
         width = int(pd.to_numeric(frame["lifetime_years"]).max()) + 1
-        years = {"tax_rate_by_year": engine.tax_rates_by_year(frame, ents, on_date, width),
-                 "depreciation_schedule": engine.depreciation_schedules(frame, ents, on_date, width)}
+        years = {"tax_rate_by_year": corporate_tax.tax_rates_by_year(frame, ents, on_date, width),
+                 "depreciation_schedule": corporate_tax.depreciation_schedules(frame, ents, on_date, width)}
         res = batch_appraise(frame, np.tile(tiled["tax_rate"], k), np.tile(tiled["discount_rate"], k),
                              np.tile(tiled["tax_capacity"], k), table,
                              loss_carry_forward_years=np.tile(tiled["loss"], k),

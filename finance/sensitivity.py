@@ -41,10 +41,10 @@ from typing import Any
 
 import pandas as pd
 
-from finance.option_detail import OptionAppraisal, appraise_option
 from finance.cashflow import cash_flow
 from finance.metrics import metrics
-from policies import engine
+from finance.option_detail import OptionAppraisal, appraise_option
+from policies import corporate_tax
 from policies.items import SupportItem
 
 #: Inputs moved, in the order of the result's rows: option field -> label shown to users.
@@ -65,7 +65,7 @@ def _loss_years(base: OptionAppraisal, on_date: date) -> int | None:
     if not base.pack:
         return None
     try:
-        years = engine.tax_regime(base.pack, on_date)["loss_carry_forward_years"]
+        years = corporate_tax.tax_regime(base.pack, on_date)["loss_carry_forward_years"]
     except ValueError:  # a jurisdiction without a pack: no carry-forward limit applies
         return None
     return None if years is None else int(years)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from policies.engine import load_packs
+from policies.registry import load_packs
 from policies.schema import ByTypeRate, Pack
 
 __all__ = ["AttributeUse", "attributes_read", "attribute_values"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from policies.engine import NO_PACK, corporate_rate, load_packs
+from policies.corporate_tax import corporate_rate
+from policies.registry import NO_PACK, load_packs
 from policies.schema import Ceiling, Pack, RangeValue, Rule, Term, Value
 
 

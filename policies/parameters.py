@@ -139,7 +139,7 @@ def check_parameters(params: Mapping[str, float] | None, on_date: date, packs: M
     on_date : datetime.date
         Appraisal date.
     packs : Mapping[str, Pack]
-        The packs, by code (:func:`policies.engine.load_packs`).
+        The packs, by code (:func:`policies.registry.load_packs`).
     programme : str, optional
         The programme's pack code: parameters of another pack's rules are refused (its ceiling
         pack's ceilings are allowed).
@@ -151,7 +151,7 @@ def check_parameters(params: Mapping[str, float] | None, on_date: date, packs: M
         its validity dates), a ceiling no rule in force is held to, or a rule of another pack.
     """
     if packs is None:
-        from policies.engine import load_packs  # the engine imports this module
+        from policies.registry import load_packs  # the engine imports this module
 
         packs = load_packs()
     out = split_params(params, packs, on_date)

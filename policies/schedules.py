@@ -39,7 +39,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from policies.engine import NO_PACK, NoTaxRateError, _Joined, corporate_rate, load_packs
+from policies.corporate_tax import NoTaxRateError, corporate_rate
+from policies.join import _Joined
+from policies.registry import NO_PACK, load_packs
 from policies.schema import DepreciationEntry, Pack
 
 __all__ = ["anniversary", "tax_rates_by_year", "depreciation_schedules", "cumulative_shares", "class_entry"]
@@ -59,7 +61,7 @@ def pack_rates_by_year(pack: Pack, on_date: date, width: int) -> np.ndarray:
     Raises
     ------
     NoTaxRateError
-        For a date before the pack's schedule (as :func:`policies.engine.corporate_rate`).
+        For a date before the pack's schedule (as :func:`policies.corporate_tax.corporate_rate`).
     """
     return np.array([corporate_rate(pack, anniversary(on_date, t)) for t in range(width)])
 
@@ -69,7 +71,7 @@ def tax_rates_by_year(options: pd.DataFrame, enterprises: pd.DataFrame, on_date:
     """The tax rate in force in each year t = 0..width-1 of every option's life [/1], or None.
 
     None where no option's rate changes within ``width`` years (every path then uses the one rate
-    of :func:`policies.engine.tax_rates`, so results are those of a constant rate exactly).
+    of :func:`policies.corporate_tax.tax_rates`, so results are those of a constant rate exactly).
 
     Parameters
     ----------
@@ -98,7 +100,7 @@ def tax_rates_by_year(options: pd.DataFrame, enterprises: pd.DataFrame, on_date:
         try:
             rates = pack_rates_by_year(packs[code], on_date, width)
         except NoTaxRateError:
-            continue  # engine.tax_rates names the missing rate
+            continue  # corporate_tax.tax_rates names the missing rate
         if np.all(rates == rates[0]):
             continue
         if out is None:
@@ -108,7 +110,7 @@ def tax_rates_by_year(options: pd.DataFrame, enterprises: pd.DataFrame, on_date:
 
 
 def _base_rates(j: _Joined, codes: np.ndarray, labels: list[str], packs: Mapping[str, Pack], on_date: date) -> np.ndarray:
-    from policies.engine import _rates
+    from policies.corporate_tax import _rates
 
     return _rates(j, codes, labels, packs, on_date, strict=False)
 

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finance.inputs import AppraisalInputs, appraisal_inputs, with_inflation
 from finance.batch_arrays import option_arrays
+from finance.inputs import AppraisalInputs, appraisal_inputs, with_inflation
 from programme.appraisal import flows_and_metrics
 
 __all__ = ["Baseline", "baseline", "first_rows", "IRR_AUTO_LIMIT"]

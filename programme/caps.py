@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from policies.engine import load_packs, rules_in_force
+from policies.engine import rules_in_force
 from policies.kinds import Batch, Params
+from policies.registry import load_packs
 
 __all__ = ["amount_caps", "amount_caps_of_amounts", "base_caps", "is_instrument", "uncapped_enterprises"]
 

@@ -36,10 +36,10 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from finance import tca
-from finance.inputs import appraisal_inputs, with_inflation
 from finance.batch_arrays import option_arrays
+from finance.inputs import appraisal_inputs, with_inflation
 from finance.risk import UNCERTAIN_INPUTS, _bounds, option_keys
-from policies import engine
+from policies import corporate_tax, join, registry
 from policies.eligibility import conditions
 from policies.engine import _Prefixed
 from policies.kinds import RATE_FORMS, Batch, Params, rate_size_bonus
@@ -119,7 +119,7 @@ def plan(options: pd.DataFrame, enterprises: pd.DataFrame, spec: Any) -> Plan | 
     rule = spec.rule
     if rule.kind not in ("payback", "npv", "logistic"):
         return f"the {rule.kind} decision rule needs the IRR of every draw"
-    packs = engine.load_packs()
+    packs = registry.load_packs()
     pack = packs.get(spec.pack)
     if pack is None:
         return f"unknown pack {spec.pack!r}"
@@ -138,8 +138,8 @@ def plan(options: pd.DataFrame, enterprises: pd.DataFrame, spec: Any) -> Plan | 
         return "some options exclude each other and the programme has cumulative caps (allocated in layers)"
     inputs = appraisal_inputs(opt, enterprises, spec.on_date)
     width = K.WIDTH
-    rate_year = engine.tax_rates_by_year(opt, enterprises, spec.on_date, width)  # years 0..50 cover every drawn life
-    if engine.depreciation_schedules(opt, enterprises, spec.on_date, width) is not None:
+    rate_year = corporate_tax.tax_rates_by_year(opt, enterprises, spec.on_date, width)  # years 0..50 cover every drawn life
+    if corporate_tax.depreciation_schedules(opt, enterprises, spec.on_date, width) is not None:
         return "some options depreciate on an asset-class schedule"
     if (~inputs.tax_capacity & (inputs.tax_rate > 0)).any():
         return "some taxed enterprises have no tax capacity (losses carried forward)"
@@ -203,7 +203,7 @@ def _rule_arrays(in_force: list[Any], pack: Any, packs: Any, opt: pd.DataFrame, 
     overrides = split_params(dict(spec.params) or None, packs, spec.on_date)
     ent = enterprises.copy()
     ent["jurisdiction"] = spec.pack  # as run_programme offers the programme to every enterprise
-    j = engine._Joined(opt, ent)
+    j = join._Joined(opt, ent)
     b = Batch(j.options, None, {}, j.enterprises, j.pos)
     excl: dict[str, set[str]] = {r.id: set(r.stacking.excludes) for r in pack.rules}
     for r in pack.rules:

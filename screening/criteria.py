@@ -316,7 +316,7 @@ def elf_reduction(options: pd.DataFrame, enterprises: pd.DataFrame | None) -> pd
     """
     if enterprises is None or "product_output_t" not in enterprises.columns or "waste_avoided_t" not in options.columns:
         return pd.Series(np.nan, index=options.index, name="elf_reduction", dtype="float64")
-    from policies.engine import enterprise_rows  # one hash join per options (in an engine.one_join block)
+    from policies.join import enterprise_rows  # one hash join per options (in a join.one_join block)
 
     ents, pos = enterprise_rows(options, enterprises)
     p = np.append(pd.to_numeric(ents["product_output_t"], errors="coerce").to_numpy(dtype=float, na_value=np.nan), np.nan)[pos]

@@ -101,7 +101,7 @@ def option_elf_values(options: pd.DataFrame, enterprises: pd.DataFrame,
     for writers that take only the figures (``cpscreen appraise``).
 
     ``rows``: each option's row among ``enterprises.drop_duplicates("enterprise_id")`` (-1: not
-    found), where the caller has looked them up already (``policies.engine.enterprise_rows``):
+    found), where the caller has looked them up already (``policies.join.enterprise_rows``):
     the look-up this function would make, not made twice (0.13 s of a million options).
     """
     _, _, _, before, _, after = _option_elf(options, enterprises, rows)

@@ -59,7 +59,7 @@ def _enterprise_columns(options: pd.DataFrame, enterprises: pd.DataFrame | None,
             out[col] = options[col].astype("object").to_numpy()
         elif enterprises is not None and col in enterprises.columns and "enterprise_id" in options.columns:
             if pos is None:
-                from policies.engine import enterprise_rows  # one hash join per options (in an engine.one_join block)
+                from policies.join import enterprise_rows  # one hash join per options (in a join.one_join block)
 
                 ents, pos = enterprise_rows(options, enterprises)
             values = np.append(ents[col].astype("object").to_numpy(), None)  # -1 (no enterprise) -> None

@@ -133,7 +133,7 @@ def rank_options(
         raise ValueError("options: missing column option_id")
     if enterprises is None:
         return _rank_options(options, enterprises, method, criteria, scaling, profile, rules)
-    from policies.engine import one_join
+    from policies.join import one_join
 
     with one_join(enterprises):  # the options' enterprise rows looked up once for every criterion and rule
         return _rank_options(options, enterprises, method, criteria, scaling, profile, rules)

@@ -149,7 +149,7 @@ def _enterprise_column(options: pd.DataFrame, enterprises: pd.DataFrame | None, 
     if col in options.columns:
         return options[col].astype("object")
     if enterprises is not None and col in enterprises.columns and "enterprise_id" in options.columns:
-        from policies.engine import enterprise_rows  # one hash join per options (in an engine.one_join block)
+        from policies.join import enterprise_rows  # one hash join per options (in a join.one_join block)
 
         ents, pos = enterprise_rows(options, enterprises)
         values = np.append(ents[col].to_numpy(dtype=object), None)  # -1 (no such enterprise) -> None

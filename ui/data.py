@@ -99,7 +99,7 @@ def appraisal(_cur: Store, version: str, enterprise_id: str | None, on_date: dat
 #: :func:`warm_process`, not inside the first session's script run that needs them (py-spy of a new
 #: server on the demo data: scipy.stats through screening.assessors held the first Screening render
 #: 1.3 s, finance.risk's scipy.special 0.6 s, the Report's workbook and portfolio solver modules ~0.5 s)
-WARM_MODULES = ("screening.assessors", "finance.appraise", "policies.engine", "screening.rank", "finance.risk",
+WARM_MODULES = ("screening.assessors", "finance.appraise", "finance.option_detail", "policies.engine", "screening.rank", "finance.risk",
                 "finance.sensitivity", "finance.portfolio", "screening.elf", "screening.robustness",
                 "screening.implementation", "programme.budget", "programme.mc_records", "programme.montecarlo",
                 "programme.mc_columnar", "programme.ration", "programme.uptake", "screening.observed",
@@ -118,7 +118,7 @@ def warm_process() -> float:
     start = time.perf_counter()
     for name in WARM_MODULES:
         importlib.import_module(name)
-    from policies.engine import load_packs
+    from policies.registry import load_packs
     from programme.warm import warm_up as load_kernels
 
     load_packs()

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from finance.appraise import METRICS_BOTH_WAYS, appraise
-from finance.option_detail import appraise_option
 from finance.metrics import PaybackBasis
-from policies import engine
+from finance.option_detail import appraise_option
+from policies import corporate_tax, engine, registry
 from policies.items import ITEM_COLUMNS, SupportItem
 
 ON = date(2025, 6, 1)
@@ -42,15 +42,15 @@ def fake_engine(monkeypatch):
                 if options["investment"].iloc[i] >= 500 and jur[i] != "none"]
         return pd.DataFrame(rows, columns=list(ITEM_COLUMNS))
 
-    monkeypatch.setattr(engine, "tax_rates", tax_rates)
+    monkeypatch.setattr(corporate_tax, "tax_rates", tax_rates)
     monkeypatch.setattr(engine, "support_table", support_table)
     monkeypatch.setattr(engine, "support_items", support_items)
-    monkeypatch.setattr(engine, "load_packs", lambda: {"XX": SimpleNamespace(version="2025-01-01")})
-    monkeypatch.setattr(engine, "tax_regime", lambda code, on: {"loss_carry_forward_years": 3 if code == "XX" else None},
-                        raising=False)
+    monkeypatch.setattr(registry, "load_packs", lambda: {"XX": SimpleNamespace(version="2025-01-01")})
+    monkeypatch.setattr(corporate_tax, "tax_regime",
+                        lambda code, on: {"loss_carry_forward_years": 3 if code == "XX" else None}, raising=False)
     # a constant rate over the life and straight-line depreciation: no year arrays
-    monkeypatch.setattr(engine, "tax_rates_by_year", lambda *a, **k: None)
-    monkeypatch.setattr(engine, "depreciation_schedules", lambda *a, **k: None)
+    monkeypatch.setattr(corporate_tax, "tax_rates_by_year", lambda *a, **k: None)
+    monkeypatch.setattr(corporate_tax, "depreciation_schedules", lambda *a, **k: None)
 
 
 ENTERPRISES = pd.DataFrame({
@@ -119,7 +119,7 @@ def test_real_packs_on_the_demo_data_batch_equals_single_option_detail():
         pytest.skip("demo data absent")
     v = validate(pd.read_csv(data / "demo_enterprises.csv"), pd.read_csv(data / "demo_options.csv"))
     r = appraise(v.options, v.enterprises, ON)
-    assert set(r["pack"]) <= set(engine.load_packs()) | {"none"}
+    assert set(r["pack"]) <= set(registry.load_packs()) | {"none"}
     assert r["support"].map(len).sum() > 0
     ents = v.enterprises.set_index("enterprise_id")
     for i, opt in v.options.reset_index(drop=True).iterrows():
@@ -145,8 +145,8 @@ def test_packs_coded_per_enterprise_ask_only_the_options_jurisdictions_in_order(
             raise ValueError("no regime ZZ")
         return {"loss_carry_forward_years": {"XX": 3, "YY": None}[code]}
 
-    monkeypatch.setattr(engine, "load_packs", lambda: {"XX": SimpleNamespace(version="v1")})
-    monkeypatch.setattr(engine, "tax_regime", regime, raising=False)
+    monkeypatch.setattr(registry, "load_packs", lambda: {"XX": SimpleNamespace(version="v1")})
+    monkeypatch.setattr(corporate_tax, "tax_regime", regime, raising=False)
     ents = pd.DataFrame({"enterprise_id": ["e1", "e2", "e3"], "jurisdiction": ["XX", "ZZ", "YY"]})
     opts = pd.DataFrame({"enterprise_id": ["e3", "e1", "e3", "e1"]})
     codes, versions, loss = _packs(opts, ents, ON, _enterprise_rows(opts, ents))

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from finance.appraise import appraise_table
-from finance.option_detail import appraise_option
 from finance.batch import batch_appraise
 from finance.batch_flows import batch_cash_flows
 from finance.cashflow import cash_flow
@@ -17,6 +16,7 @@ from finance.cashflow_table import cash_flow_table
 from finance.equity import equity_appraise, equity_flows
 from finance.financing import amortise, annuity_payment, debt_terms, loan_flows
 from finance.metrics import npv
+from finance.option_detail import appraise_option
 from tests.finance.random_cases import item_table, random_items, random_options
 
 I, S, N, R = 100_000.0, 18_000.0, 12, 0.07

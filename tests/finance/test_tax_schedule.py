@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from finance.appraise import appraise
-from finance.option_detail import appraise_option
 from finance.batch import batch_appraise
 from finance.batch_flows import batch_cash_flows
 from finance.cashflow import cash_flow
 from finance.cashflow_table import batch_lines, cash_flow_table
+from finance.option_detail import appraise_option
 from finance.valuation import item_values
 from programme.outlay import outlay_table
 from tests.finance.random_cases import item_table, random_items, random_options

@@ -16,8 +16,8 @@ import pytest
 
 from finance import tca
 from finance.appraise import appraise
-from finance.option_detail import appraise_option
 from finance.cashflow_table import cash_flow_table
+from finance.option_detail import appraise_option
 
 DAY = date(2026, 6, 1)
 AF = (1 - 1.1 ** -5) / 0.1  # annuity factor, 5 years at 10 %: 3.790786769...

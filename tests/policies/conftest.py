@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from policies.engine import load_packs
+from policies.registry import load_packs
 
 PACK_YAML = """\
 code: {code}

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from policies.catalog import list_packs, show_pack
-from policies.engine import load_packs, support_items, support_table, unread_parameters
+from policies.engine import support_items, support_table, unread_parameters
 from policies.kinds import ParameterError
+from policies.registry import load_packs
 from policies.schema import PackError, load_pack
 from tests.policies.conftest import write_pack
 

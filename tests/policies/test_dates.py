@@ -16,17 +16,9 @@ import pandas as pd
 import pytest
 
 from policies.catalog import show_pack
-from policies.engine import (
-    NoTaxRateError,
-    ParameterError,
-    check_parameters,
-    load_packs,
-    parameter_bounds,
-    parameters,
-    support_table,
-    tax_rates,
-    tax_regime,
-)
+from policies.corporate_tax import NoTaxRateError, tax_rates, tax_regime
+from policies.engine import ParameterError, check_parameters, parameter_bounds, parameters, support_table
+from policies.registry import load_packs
 from policies.schema import LossEntry, PackError, RangeValue, iter_ranges, load_pack
 from tests.policies.conftest import PACK_YAML, write_pack
 

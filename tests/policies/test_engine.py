@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies.engine import load_packs, rules_in_force, support_items, support_table, tax_regime
+from policies.corporate_tax import tax_regime
+from policies.engine import rules_in_force, support_items, support_table
 from policies.items import ITEM_COLUMNS
+from policies.registry import load_packs
 from policies.schema import CATEGORIES
 
 CODES = ["NL", "DK", "DE", "FR", "UK", "CN", "US", "CA-ECOENERGY", "none"]
@@ -93,7 +95,7 @@ def test_tax_regime() -> None:
 def test_assembled_table_is_the_pieces_stacked_and_sorted_by_row():
     """Columns that every piece gives as the same scalar skip the concatenation and sort: the table
     is cell for cell the pieces' rows stacked and stably sorted by row (the second method)."""
-    from policies.engine import _DEFAULTS, _assemble
+    from policies.assembly import _DEFAULTS, _assemble
     from policies.items import ITEM_COLUMNS
 
     pieces = [
@@ -123,12 +125,12 @@ def test_assembled_table_is_the_pieces_stacked_and_sorted_by_row():
 
 
 def test_a_join_block_within_one_for_the_same_enterprises_keeps_its_answers(monkeypatch):
-    """policies.engine.one_join nested for the same enterprises looks each options' rows up once
+    """policies.join.one_join nested for the same enterprises looks each options' rows up once
     (cpscreen appraise's block around appraise_columns' own); for other enterprises, anew."""
     import numpy as np
     import pandas as pd
 
-    from policies import engine
+    from policies import join
 
     ents = pd.DataFrame({"enterprise_id": ["a", "b"], "jurisdiction": ["NL", "DK"], "size_class": ["small", "small"]})
     # object ids, as validation gives them (a view of the column is the look-up's key)
@@ -136,12 +138,12 @@ def test_a_join_block_within_one_for_the_same_enterprises_keeps_its_answers(monk
     looked = []
     real = pd.Index.get_indexer
     monkeypatch.setattr(pd.Index, "get_indexer", lambda self, target, *a, **k: looked.append(1) or real(self, target, *a, **k))
-    with engine.one_join(ents):
-        with engine.one_join(ents):
-            _, inner = engine.enterprise_rows(opts, ents)
-        _, outer = engine.enterprise_rows(opts, ents)
+    with join.one_join(ents):
+        with join.one_join(ents):
+            _, inner = join.enterprise_rows(opts, ents)
+        _, outer = join.enterprise_rows(opts, ents)
         other = ents.copy()
-        with engine.one_join(other):
-            _, fresh = engine.enterprise_rows(opts, other)
+        with join.one_join(other):
+            _, fresh = join.enterprise_rows(opts, other)
     assert inner.tolist() == outer.tolist() == fresh.tolist() == [1, 0, 1, -1]
     assert len(looked) == 2  # once for ents (inner block, kept by the outer), once for the copy

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from policies.engine import load_packs
 from policies.parameters import idle_rules
+from policies.registry import load_packs
 
 PARAMS = {"NL-EIA-2024.rate.value": 0.3, "NL-MIA-2025.rate.values.I": 0.2, "EU-GBER2023-38.intensity.base": 0.5}
 

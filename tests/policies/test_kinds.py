@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from policies.engine import load_packs, support_items, support_table, tax_rates
+from policies.corporate_tax import tax_rates
+from policies.engine import support_items, support_table
 from policies.kinds import cumulative_cap
+from policies.registry import load_packs
 
 ON = date(2025, 6, 1)
 HEAD = """\

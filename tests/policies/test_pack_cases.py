@@ -2,7 +2,7 @@
 
 Each case lists the exact support items expected (hand calculations in its ``why``): an item
 missing, an extra item or a wrong amount fails.  ``tax_rate``, where given, is checked against
-:func:`policies.engine.tax_rates`.
+:func:`policies.corporate_tax.tax_rates`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from policies.engine import PACKS_DIR, support_items, support_table, tax_rates
+from policies.corporate_tax import tax_rates
+from policies.engine import support_items, support_table
+from policies.registry import PACKS_DIR
 from policies.schema import Case, load_cases
 
 CASES: list[tuple[str, Path, Case]] = [

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from policies.engine import load_packs
+from policies.registry import load_packs
 from policies.schedules import anniversary, class_entry, cumulative_shares, depreciation_schedules, tax_rates_by_year
 
 # IRS Publication 946 (2024), appendix A, table A-1: MACRS GDS, half-year convention, percent of

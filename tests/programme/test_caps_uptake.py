@@ -177,7 +177,7 @@ def greedy_any(opts: pd.DataFrame, ents: pd.DataFrame, pack: str, on: date, para
     taken-up options before it plus itself, and the option appraised alone with its items
     (``programme.appraisal.appraise_metrics``, the full cash-flow model).  Returns the amounts per
     (row, instrument_id) and the uptake per row."""
-    from policies.engine import tax_rates
+    from policies.corporate_tax import tax_rates
     from programme.appraisal import appraise_metrics
     from programme.uptake import uptake_probability
 

@@ -96,8 +96,8 @@ def test_required_grant_hits_the_target_on_the_appraisals_cash_flow():
     (second method: finance.batch.batch_appraise, the pass cpscreen appraise runs, with that grant)."""
     from datetime import date
 
-    from finance.inputs import appraisal_inputs, with_inflation
     from finance.batch import batch_appraise
+    from finance.inputs import appraisal_inputs, with_inflation
 
     on = date(2026, 6, 30)
     ents = pd.DataFrame({"enterprise_id": ["de", "us"], "name": ["a", "b"], "jurisdiction": ["DE", "US"],

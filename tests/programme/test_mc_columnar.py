@@ -95,12 +95,12 @@ def test_the_kernel_gives_the_general_paths_figures_for_the_shipped_grant_packs(
 @pytest.mark.parametrize("jurisdiction", ["NL", "US"])
 def test_tax_rates_that_change_over_the_lives_give_the_general_paths_figures(jurisdiction):
     """The enterprises' own jurisdictions' corporate rates, which change over the lives (2010 on)."""
-    from policies import engine
+    from policies import corporate_tax
 
     opts, ents = frames()
     v = validate(ents.assign(jurisdiction=jurisdiction).drop(columns=["tax_rate"]), opts)
     opts, ents = v.options, v.enterprises
-    assert engine.tax_rates_by_year(opts, ents, ON, K.WIDTH) is not None
+    assert corporate_tax.tax_rates_by_year(opts, ents, ON, K.WIDTH) is not None
     spec = McSpec("CA-ECOENERGY", ON, DecisionRule("payback", payback_limit=4.0), draws=6, seed=3)
     assert engine_path(opts, ents, spec)[0] == "columnar"
     fast = draw_sums(opts, ents, spec)

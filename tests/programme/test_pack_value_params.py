@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from policies.engine import load_packs, parameters
+from policies.engine import parameters
+from policies.registry import load_packs
 from programme.budget import baseline, run_programme
 from programme.uptake import DecisionRule
 from screening.schema import validate

@@ -75,18 +75,18 @@ def test_the_cut_is_the_screening_criterion_s_figure_with_repeated_and_unknown_e
 
 
 def test_the_rows_looked_up_by_the_engine_give_the_same_figures():
-    """option_elf_values given each option's enterprise row (policies.engine.enterprise_rows, as
+    """option_elf_values given each option's enterprise row (policies.join.enterprise_rows, as
     cpscreen appraise hands it over) equals its own look-up, with repeated and unknown ids."""
     import numpy as np
 
-    from policies import engine
+    from policies import join
     from screening.elf import option_elf_values
 
     ents = pd.concat([ENTS, pd.DataFrame({"enterprise_id": ["dairy"], "material_input_t": [1.0], "product_output_t": [7.0]})],
                      ignore_index=True)
     opts = pd.DataFrame({"enterprise_id": ["dairy", "no_product", "nobody", "no_input", "dairy"],
                          "option_id": ["A", "P", "X", "D", "B"], "waste_avoided_t": [1_550.0, 5.0, 3.0, 1.0, None]})
-    _, rows = engine.enterprise_rows(opts, ents)
+    _, rows = join.enterprise_rows(opts, ents)
     assert rows[2] == -1
     own = option_elf_values(opts, ents)
     given = option_elf_values(opts, ents, rows)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from policies.engine import check_parameters, load_packs, parameter_bounds, parameters, rules_in_force
+from policies.engine import check_parameters, parameter_bounds, parameters, rules_in_force
 from policies.parameters import idle_rules, split_params, supporting_rules
+from policies.registry import load_packs
 from programme.budget import GOVERNMENT_DISCOUNT_RATE
 from programme.mc_records import fan_frame
 from programme.montecarlo import summary_record
