@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from policies.kinds import ParameterError, Params
+from policies.registry import load_packs
 from policies.schema import Ceiling, Pack, RangeRate, Rule
 
 
@@ -151,8 +152,6 @@ def check_parameters(params: Mapping[str, float] | None, on_date: date, packs: M
         its validity dates), a ceiling no rule in force is held to, or a rule of another pack.
     """
     if packs is None:
-        from policies.registry import load_packs  # the engine imports this module
-
         packs = load_packs()
     out = split_params(params, packs, on_date)
     if programme is None or programme not in packs:

@@ -99,8 +99,8 @@ def appraisal(_cur: Store, version: str, enterprise_id: str | None, on_date: dat
 #: :func:`warm_process`, not inside the first session's script run that needs them (py-spy of a new
 #: server on the demo data: scipy.stats through screening.assessors held the first Screening render
 #: 1.3 s, finance.risk's scipy.special 0.6 s, the Report's workbook and portfolio solver modules ~0.5 s)
-WARM_MODULES = ("screening.assessors", "finance.appraise", "finance.option_detail", "policies.engine", "screening.rank", "finance.risk",
-                "finance.sensitivity", "finance.portfolio", "screening.elf", "screening.robustness",
+WARM_MODULES = ("screening.assessors", "finance.appraise", "finance.option_detail", "policies.engine",
+                "screening.rank", "finance.risk", "finance.sensitivity", "finance.portfolio", "screening.elf", "screening.robustness",
                 "screening.implementation", "programme.budget", "programme.mc_records", "programme.montecarlo",
                 "programme.mc_columnar", "programme.ration", "programme.uptake", "screening.observed",
                 "screening.input_robustness", "finance.explain", "policies.explain", "ui.charts", "ui.report",
