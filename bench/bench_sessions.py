@@ -10,9 +10,12 @@ provider's connections on a saturated machine), with the app's calls to the prov
 session came back to the sign-in screen); a failed sign-in is retried and counted.  Once all are
 signed in they are released together, and each opens every page from the sidebar ``--rounds``
 times, each session starting at a different page so the server serves a mix: the target is on
-these page loads.  Between two page loads a session pauses ``--think`` seconds on average (uniform in
-[0, 2 x think], seeded by ``--seed``: users read a page before the next click); 0, the default, is the
-worst case, every session clicking again as soon as a page is drawn.  A page's load time runs from the click
+these page loads.  Before each click a session pauses ``--think`` seconds on average (uniform in
+[0, 2 x think], seeded by ``--seed``: users read a page before the next click, the Overview they signed
+in to before the first); 0, the default, is the worst case, the twenty first clicks in the same instant
+and every session clicking again as soon as a page is drawn.  (Until 2026-12-04 the first click had no
+pause even with ``--think``: the release barrier, there only so that no sign-in overlaps the page
+loads, then sent twenty clicks at once, a burst no group of people reading pages makes.)  A page's load time runs from the click
 on its sidebar link to the page's h1 being shown with the app's root no longer running its script
 (``stApp``'s ``data-test-script-state`` back at ``notRunning``), both read in one evaluation in the
 page.  The previous page cannot satisfy it: its h1 has another name, and the new h1 is only drawn once
@@ -135,8 +138,8 @@ async def _session(i: int, browser, url: str, sub: str, rounds: int, start: asyn
         order = others[i % len(others):] + others[: i % len(others)] + ["Overview"]
         nav = page.locator('[data-testid="stSidebarNav"]')
         for r in range(1, rounds + 1):
-            for k, name in enumerate(order):
-                if think > 0 and (r, k) != (1, 0):  # reading the page drawn before this click
+            for name in order:
+                if think > 0:  # reading the page drawn before this click (the Overview, before the first)
                     await asyncio.sleep(pause.uniform(0.0, 2.0 * think))
                 t = time.perf_counter()
                 try:
