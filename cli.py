@@ -66,10 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def may_skip_teardown() -> bool:
-    """Whether the process may end without the interpreter's teardown: no database module was ever
-    imported (so no connection to checkpoint or close) and no thread but this one is alive (every
-    pool has joined its workers).  Output files are closed by then (each writer's ``with``)."""
-    return "duckdb" not in sys.modules and threading.active_count() == 1
+    """Whether the process may end without the interpreter's teardown: the store never opened a
+    database (so no connection to checkpoint or close; DuckDB as the output writers' in-memory engine,
+    closed where it was used, leaves none) and no thread but this one is alive (every pool has joined
+    its workers).  Output files are closed by then (each writer's ``with``)."""
+    from store.db import opened_a_database
+
+    return not opened_a_database() and threading.active_count() == 1
 
 
 def _finished() -> None:

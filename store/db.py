@@ -191,6 +191,18 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _lock = threading.Lock()
 _connections: dict[str, duckdb.DuckDBPyConnection] = {}
+_opened: list[str] = []  # every database this process opened or tried to open (see opened_a_database)
+
+
+def opened_a_database() -> bool:
+    """Whether this process has opened, or tried to open, a database through the store (file or memory).
+
+    The console script may end without the interpreter's teardown only where it has not
+    (``cli.may_skip_teardown``): a connection still open would not be checkpointed or closed.  DuckDB
+    used as an engine on an in-memory connection of its own (``records.write``: nested columns as JSON,
+    JSON and CSV writers), closed where it was opened, needs no teardown.
+    """
+    return bool(_opened)
 
 
 #: Tables a database of the current schema has; one missing means the file was damaged or changed.
@@ -393,6 +405,7 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
     with _lock:
         con = _connections.get(key)
         if con is None:
+            _opened.append(key)
             if key != ":memory:":
                 _check_file(p)
             try:
@@ -434,6 +447,7 @@ def _open_waiting(p: Path, timeout: float) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect(p)``, waiting with doubling pauses (and jitter) while another process holds the file."""
     import duckdb
 
+    _opened.append(str(p))
     deadline = time.monotonic() + timeout
     pause = BUSY_PAUSE
     while True:
