@@ -234,8 +234,9 @@ def _write_table(table: pa.Table, out: IO[str]) -> None:
 
 
 def _readable(col: pd.Series) -> pd.Series:
-    """A number column of the readable table as text: amounts (a column reaching 10,000) in whole
-    units with thousands separators, not 2.597340e+06; other figures (rates, years, shares) to 6
-    significant digits; '-' where missing."""
-    fmt = "{:,.0f}" if col.abs().max() >= 1e4 else "{:.6g}"
+    """A number column of the readable table as text: amounts (a column reaching 1,000) in whole
+    units with thousands separators, not 2.597340e+06 (nor 4311.18 beside 14,180 in one summary);
+    other figures (rates, years, shares, ratios: none reaches 1,000) to 6 significant digits; '-'
+    where missing."""
+    fmt = "{:,.0f}" if col.abs().max() >= 1e3 else "{:.6g}"
     return pd.Series([np.nan if x != x else fmt.format(x) for x in col.tolist()], index=col.index, dtype=object)

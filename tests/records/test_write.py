@@ -140,3 +140,8 @@ def test_the_readable_table_shows_numbers_as_people_read_them():
     assert lines[1:] == [["A", "1", "0.5", "3", "2,597,340", "1.04858", "-"],
                          ["B", "2", "0.25", "4", "-1,235", "0.0452", "26.6122"],
                          ["M", "-", "-", "5", "12", "-", "-"]]
+    # a one-record budget summary: an outlay in the thousands reads as the amount beside it does
+    out = io.StringIO()
+    rw.write(Records(pd.DataFrame({"total_outlay": [4311.18], "outlay_if_all": [14180.4], "leverage": [12.6853],
+                                   "cost_per_t_co2e": [812.345]})), "table", stream=out)
+    assert out.getvalue().splitlines()[1].split() == ["4,311", "14,180", "12.6853", "812.345"]
