@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from policies.registry import date_span
-from store.db import DatabaseBusy
+from store.errors import DatabaseBusy
 from store.service import VersionMoved
 from ui import auth, data
 from ui.state import DATE_KEY, ENTERPRISE_KEY, db_cursor, kept

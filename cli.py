@@ -90,7 +90,8 @@ def _finished() -> None:
 
 def _main(argv: Sequence[str] | None, gc_on: bool = True) -> int:
     from screening.schema import ValidationError
-    from store.db import StoreError, require_existing, store_fault
+    from store.db import require_existing
+    from store.errors import StoreError, store_fault
 
     own_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)

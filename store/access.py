@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from store.db import StoreError, session, while_unchanged
+from store.db import session, while_unchanged
+from store.errors import StoreError
 
 ROLES: tuple[str, ...] = ("member", "viewer", "programme_officer", "admin")
 #: Roles whose scope is an enterprise id; ``programme_officer``'s is a jurisdiction code; ``admin`` has none.

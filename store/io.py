@@ -38,7 +38,8 @@ from screening.formula_escape import escape_frame, unescape_formula  # noqa: F40
 from store import audit
 from store.access import Actor, check_write, readable_ids
 from store.writers import csv_text, write_xlsx
-from store.db import StoreError, store_fault, write_transaction  # noqa: F401 - StoreError re-exported
+from store.errors import StoreError, store_fault  # noqa: F401 - StoreError re-exported
+from store.transaction import write_transaction
 from store.readers import SCORE_COLUMNS, ImportFileError, RawBatch, read_files
 from store.upsert import upsert as _upsert  # edits.py and tests use this name
 

@@ -18,7 +18,7 @@ from records.plain import plain
 from records.write import Records, as_records
 from store import audit
 from store.access import AccessDenied, Actor, check_write, programme_scopes, readable_ids
-from store.db import write_transaction
+from store.transaction import write_transaction
 
 KEY_COLUMNS = ("enterprise_id", "option_id")
 META_COLUMNS = ("pack", "pack_version", "payback_basis", "support")

@@ -32,7 +32,7 @@ VERSION_TABLES: tuple[str, ...] = ("enterprises", "options", "assessor_scores", 
 class VersionMoved(RuntimeError):
     """The data or the actor's access changed since the read version was taken: nothing was read (read again).
 
-    Not a :class:`store.db.StoreError` (nothing is wrong with the database): the app reruns the page.
+    Not a :class:`store.errors.StoreError` (nothing is wrong with the database): the app reruns the page.
     """
 
 

@@ -4,7 +4,7 @@
 the frame), updates the rows whose key is stored in place (their key and place in the import order
 unchanged) and inserts the others; it takes the key rows of the enterprises it writes, which keeps
 every key stored once (:func:`_take_keys`).  It runs inside the caller's transaction
-(:func:`store.db.write_transaction`): a failure anywhere leaves the database as it was.  Figures in
+(:func:`store.transaction.write_transaction`): a failure anywhere leaves the database as it was.  Figures in
 the comments are CPU seconds measured on 300,000 options (issue 11).
 """
 
@@ -66,7 +66,7 @@ def upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key:
         cur.execute(f"UPDATE {table} t SET {', '.join(f'{c} = n.{c}' for c in names if c not in key)} "
                     f"FROM (SELECT * FROM _new_rows WHERE _stored) n WHERE {cond}")
         source = "(SELECT * FROM _new_rows WHERE NOT _stored)"
-    # in the frame's order (the tables have no index to build: store.db._unkeyed); sorting by key
+    # in the frame's order (the tables have no index to build: store.schema._unkeyed); sorting by key
     # cost 1.5 s of CPU at 1,000,000 options
     cur.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM {source}")
     cur.unregister("_new_rows")
@@ -82,7 +82,7 @@ _TAKE_KEYS_SQL = (f"INSERT INTO meta SELECT '{KEY_LOCK}' || e, '1' FROM (SELECT 
 def _take_keys(cur: duckdb.DuckDBPyConnection, rows: str) -> None:
     """Write the key row of each enterprise of the registered ``rows``, in the caller's transaction.
 
-    The tables have no primary key (:func:`store.db._unkeyed`); this keeps their keys unique.  Keys
+    The tables have no primary key (:func:`store.schema._unkeyed`); this keeps their keys unique.  Keys
     are unique within an enterprise, and two transactions that both write one enterprise's key row
     cannot both commit: DuckDB refuses the second ("Conflict on update", or the row's own primary
     key when both create it) if the other committed after its snapshot began or has not committed

@@ -15,7 +15,7 @@ import pandas as pd
 
 from store import audit
 from store.access import ENTERPRISE_ROLES, ROLES, Actor, check_admin, normalise_email
-from store.db import write_transaction
+from store.transaction import write_transaction
 
 _MEMBERSHIPS_OF = "SELECT role, scope FROM memberships WHERE email = ?"
 

@@ -115,8 +115,8 @@ def test_appraise_page_programme_and_store_agree(ents, on, tmp_path_factory):
 
     # the stored appraisal gives back what was computed
     cur = duckdb.connect(str(tmp_path_factory.mktemp("db") / "a.duckdb"))
-    from store.db import migrate
     from store.results import load_appraisals, save_appraisals
+    from store.schema import migrate
 
     migrate(cur)
     save_appraisals(cur, appraise(opts, ents_f, on), on)

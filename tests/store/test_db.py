@@ -7,8 +7,10 @@ import threading
 import duckdb
 import pytest
 
-from store.db import SCHEMA_VERSION, StoreError, close_all, cursor, db_path, migrate, schema_version
+from store.db import close_all, cursor, db_path
+from store.errors import StoreError
 from store.io import import_frames, load_table
+from store.schema import SCHEMA_VERSION, migrate, schema_version
 from store.seed import ensure_seeded
 
 
@@ -70,7 +72,7 @@ def test_two_sessions_see_each_others_saves_and_concurrent_writes_stay_whole(db)
 
 def test_back_off_doubles_up_to_its_cap_and_never_sleeps_past_the_deadline(monkeypatch):
     """The one back-off step both waits use (a locked file, a write-write conflict), on a fake clock."""
-    import store.db as sdb
+    from store import backoff
 
     clock = [100.0]
     slept: list[float] = []
@@ -79,15 +81,15 @@ def test_back_off_doubles_up_to_its_cap_and_never_sleeps_past_the_deadline(monke
         slept.append(s)
         clock[0] += s
 
-    monkeypatch.setattr(sdb.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(sdb.time, "sleep", sleep)
-    monkeypatch.setattr(sdb.random, "random", lambda: 0.5)  # jitter factor 0.5 + 0.5 = 1
+    monkeypatch.setattr(backoff.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(backoff.time, "sleep", sleep)
+    monkeypatch.setattr(backoff.random, "random", lambda: 0.5)  # jitter factor 0.5 + 0.5 = 1
     deadline = 100.0 + 0.25
     pauses = []
     pause: float | None = 0.02
     while pause is not None:
         pauses.append(pause)
-        pause = sdb._back_off(deadline, pause, 0.08)
+        pause = backoff._back_off(deadline, pause, 0.08)
     # by hand: sleeps 0.02, 0.04, 0.08, 0.08 (cap) = 0.22 s; the next 0.08 is cut to the 0.03 s left;
     # then the deadline has passed: None, without sleeping
     assert pauses == [0.02, 0.04, 0.08, 0.08, 0.08, 0.08]

@@ -129,7 +129,8 @@ def test_an_xlsx_zip_bomb_is_refused_from_its_directory(tmp_path, monkeypatch):
 
 
 def test_a_truncated_or_foreign_database_is_one_store_error(tmp_path):
-    from store.db import StoreError, close_all, cursor
+    from store.db import close_all, cursor
+    from store.errors import StoreError
 
     p = tmp_path / "bad.duckdb"
     p.write_bytes(b"not a database at all" * 100)
@@ -141,7 +142,8 @@ def test_a_truncated_or_foreign_database_is_one_store_error(tmp_path):
 def test_a_dropped_table_is_one_store_error(tmp_path):
     import duckdb
 
-    from store.db import StoreError, close_all, cursor
+    from store.db import close_all, cursor
+    from store.errors import StoreError
 
     p = tmp_path / "x.duckdb"
     cursor(p)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from store.db import DatabaseBusy, close_all, session
+from store.db import close_all, session
+from store.errors import DatabaseBusy
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLD = "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('locked', flush=True); sys.stdin.read(); con.close()"
@@ -96,7 +97,7 @@ def test_the_cli_exits_2_with_database_busy_in_one_line(path):
 
 
 def test_a_bad_busy_timeout_is_named(path, monkeypatch):
-    from store.db import StoreError
+    from store.errors import StoreError
 
     monkeypatch.setenv("CPSCREEN_BUSY_TIMEOUT", "soon")
     with pytest.raises(StoreError, match="CPSCREEN_BUSY_TIMEOUT='soon'"):

@@ -1,11 +1,11 @@
 """Keys stay unique without a primary key (issue 11, schema version 8).
 
-Enterprises and options have no PRIMARY KEY since version 8 (:func:`store.db._unkeyed`); every
+Enterprises and options have no PRIMARY KEY since version 8 (:func:`store.schema._unkeyed`); every
 write goes through :func:`store.upsert.upsert`, which takes the key row of each enterprise it
 writes in ``meta``.  Here two cursors (two sessions of the app) interleave by hand every way two
 writers of the same keys can overlap, and in each one of them is refused by DuckDB and every key
 is stored once; writers of different enterprises both commit, as with the primary key.  Through
-:func:`store.db.write_transaction` the refused writer runs again once the other commits (both land
+:func:`store.transaction.write_transaction` the refused writer runs again once the other commits (both land
 whole), within a bounded wait.  An
 existing (version 7) database loses the constraint and keeps its rows.
 """
@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 
 from screening.schema import validate
-from store import db as store_db
-from store.db import close_all, cursor, store_fault, write_transaction
+from store import schema
+from store.db import close_all, cursor
+from store.errors import StoreError, store_fault
 from store.io import import_files, load_table
 from store.readers import read_files
+from store.transaction import write_transaction
 from store.upsert import KEY_LOCK, upsert
 from tests.conftest import DEMO_FILES
 
@@ -140,8 +142,8 @@ def test_writers_of_different_enterprises_both_commit(two):
 
 def test_a_version_7_database_loses_the_primary_keys_and_keeps_its_rows(tmp_path, monkeypatch):
     path = tmp_path / "v7.duckdb"
-    monkeypatch.setattr(store_db, "MIGRATIONS", [m for m in store_db.MIGRATIONS if m[0] <= 7])
-    monkeypatch.setattr(store_db, "SCHEMA_VERSION", 7)
+    monkeypatch.setattr(schema, "MIGRATIONS", [m for m in schema.MIGRATIONS if m[0] <= 7])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 7)
     cur = cursor(path)
     import_files(cur, DEMO_FILES)
     keyed = cur.execute("SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
@@ -151,7 +153,7 @@ def test_a_version_7_database_loses_the_primary_keys_and_keeps_its_rows(tmp_path
     close_all()
     monkeypatch.undo()
     cur = cursor(path)
-    assert store_db.schema_version(cur) == 8
+    assert schema.schema_version(cur) == 8
     assert cur.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
                        "AND table_name IN ('enterprises', 'options')").fetchone() == (0,)
     for t in ("enterprises", "options"):
@@ -202,7 +204,7 @@ def test_a_refused_writer_runs_again_once_the_other_commits_and_both_land_whole(
 def test_a_writer_kept_out_past_the_bounded_wait_is_refused_in_words_and_changes_nothing(two):
     a, b = two
     first, failed = _first_writer(a, 1.5)
-    with pytest.raises(store_db.StoreError, match="write-write conflict.*nothing was changed"):
+    with pytest.raises(StoreError, match="write-write conflict.*nothing was changed"):
         write_transaction(b, lambda: upsert(b, "options", _options(b, title="B"), OPTION_KEY), timeout=0.3)
     first.join(20)
     assert not failed

@@ -14,7 +14,8 @@ BYPASS = {"cursor", "connect", "session", "load_table", "load_scores", "import_b
           "save_scenario", "load_scenarios", "stored_counts", "table_fingerprint", "add_user", "grant", "revoke",
           "list_users", "load_audit", "record", "ensure_seeded"}
 #: Modules whose every function takes a bare cursor.
-BYPASS_MODULES = {"store.io", "store.edits", "store.results", "store.users", "store.audit", "store.db", "store.seed"}
+BYPASS_MODULES = {"store.io", "store.edits", "store.results", "store.users", "store.audit", "store.db", "store.schema",
+                  "store.transaction", "store.seed"}
 
 
 def _sources() -> list[Path]:

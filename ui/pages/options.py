@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from screening.schema import CATEGORIES, STATUSES, ValidationError, columns
-from store.db import StoreError
+from store.errors import StoreError
 from store.io import (
     ImportFileError,
     UnknownOptionError,
