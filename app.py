@@ -11,7 +11,7 @@ import streamlit as st
 from policies.registry import date_span
 from store.errors import DatabaseBusy
 from store.service import VersionMoved
-from ui import auth, data
+from ui import auth, data, warmup
 from ui.state import DATE_KEY, ENTERPRISE_KEY, db_cursor, kept
 
 # The favicon is a file shipped here: a ":material/...:" page icon makes the browser fetch it from
@@ -31,7 +31,7 @@ pages = [
     st.Page("ui/pages/report.py", title="Report", icon=":material/description:"),
 ]
 nav = st.navigation(pages)
-data.warm_up()
+warmup.warm_up()
 
 
 def serve() -> None:

@@ -69,10 +69,10 @@ def main() -> int:
         ents = ents[: args.enterprises]
     # One-time imports of a server process (scikit-criteria, the policy packs, the kernels), timed apart: a
     # running server pays them once, on its warm-up thread at its first page view, not per page.
-    from ui.data import warm_process
+    from ui.warmup import warm_process
 
-    warmed = warm_process()  # what the server's warm-up thread does at its first page view (ui.data.warm_up)
-    print(f"one-time imports, policy-pack and kernel loading per server process (ui.data.warm_process): {warmed:.3f} s")
+    warmed = warm_process()  # what the server's warm-up thread does at its first page view (ui.warmup.warm_up)
+    print(f"one-time imports, policy-pack and kernel loading per server process (ui.warmup.warm_process): {warmed:.3f} s")
     print(f"cpscreen page render times [s], {what}, {args.repeat} warm reruns; "
           f"targets: first render {first_target:.1f} s, rerun {rerun_target:.1f} s")
     print(f"{'page':<11}{'enterprise':<13}{'cold':>8}{'warm':>8}{'cold/target':>13}{'warm/target':>13}"

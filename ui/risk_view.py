@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from finance.risk import DEFAULT_SPREADS, UNCERTAIN_INPUTS
-from ui import data
+from ui import appraisal_data
 from ui.chart_cache import draw
 
 LABELS = {"investment": "Investment", "annual_savings": "Annual savings", "annual_cost_change": "Annual cost change",
@@ -26,7 +26,7 @@ def show_risk(cur: object, version: str, eid: str, option_id: str, day: date, ra
                                  key=f"risk_spread-{eid}-{name}",
                                  help="Triangular around the option's value, for options without their own "
                                       f"{name}_low / {name}_high columns.") / 100
-    res, npv = data.option_risk(cur, version, eid, option_id, day, rate, tuple(sorted(spreads.items())))
+    res, npv = appraisal_data.option_risk(cur, version, eid, option_id, day, rate, tuple(sorted(spreads.items())))
     r = res.iloc[0]
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Probability of a loss (NPV < 0)", f"{r['prob_npv_negative']:.1%}")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 
 import programme.budget as budget
-from ui import data
+from ui import programme_data
 
 
 def _counting(monkeypatch):
-    """Calls of the baseline and of run_programme made by the page's programme runs (ui.data), not those the
+    """Calls of the baseline and of run_programme made by the page's programme runs (ui.programme_data), not those the
     Monte Carlo section's draws make inside their own cached computation (the general engine runs the
     programme per chunk of draws): counted, they made this test fail when run alone, though it passed in the
     whole suite."""
@@ -18,7 +18,7 @@ def _counting(monkeypatch):
         real = getattr(budget, name)
 
         def wrapped(*a, _real=real, _name=name, **k):
-            if sys._getframe(1).f_globals.get("__name__") == "ui.data":
+            if sys._getframe(1).f_globals.get("__name__") == "ui.programme_data":
                 calls[_name] += 1
             return _real(*a, **k)
 
@@ -54,7 +54,7 @@ def test_many_enterprises_start_as_all_of_the_jurisdiction(app, monkeypatch):
     at.selectbox(key="programme_pack").select("NL").run()
     picked = _summary(at)
     assert at.multiselect(key="programme_enterprises-NL").value  # few: the local enterprises are listed
-    monkeypatch.setattr(data, "PICK_ALL_ABOVE", 0)
+    monkeypatch.setattr(programme_data, "PICK_ALL_ABOVE", 0)
     at.run()
     box = at.multiselect(key="programme_enterprises-NL")
     assert not at.exception

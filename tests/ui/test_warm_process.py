@@ -1,4 +1,4 @@
-"""The server's warm-up (``ui.data.warm_process``) imports what the pages need, so no page's first script
+"""The server's warm-up (``ui.warmup.warm_process``) imports what the pages need, so no page's first script
 run imports a heavy module itself.
 
 Before, the warm-up thread imported three modules; a new server's first Screening render then imported
@@ -27,7 +27,8 @@ import json, os, sys
 from pathlib import Path
 from store.seed import ensure_seeded
 ensure_seeded(Path(os.environ["CPSCREEN_DB"]))
-from ui.data import WARM_MODULES, warm_process
+import ui.data  # app.py imports it (and store.service) before its first page view starts the warm-up
+from ui.warmup import WARM_MODULES, warm_process
 warm_process()
 warmed = set(sys.modules)
 from streamlit.testing.v1 import AppTest
@@ -54,11 +55,11 @@ def test_no_page_imports_a_heavy_module_after_the_warm_up(tmp_path):
                          timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
-    from ui.data import WARM_MODULES
+    from ui.warmup import WARM_MODULES
 
     assert got["warm"] == sorted(WARM_MODULES)
     heavy = {page: [m for m in mods if _is_heavy(m)] for page, mods in got["added"].items()}
-    assert not any(heavy.values()), f"imported in a page's own script run, not by ui.data.warm_process: {heavy}"
+    assert not any(heavy.values()), f"imported in a page's own script run, not by ui.warmup.warm_process: {heavy}"
     assert sum(map(len, got["added"].values())) > 0  # the pages' runs were seen (the app's own modules come in)
 
 

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from ui import charts, data
+from ui import appraisal_data, charts, data
 from ui.chart_cache import draw
 from ui.state import APPRAISAL_OPTION, choose_appraisal_option, kept, on_date, require_enterprise, scoped
 
@@ -63,7 +63,7 @@ rate = c2.number_input("Discount rate [%/yr]", 0.0, 50.0, step=0.5,
 option = opts.set_index("option_id").loc[option_id].to_dict() | {"option_id": option_id}
 day = on_date()
 try:
-    res = data.option_appraisal(cur, version, eid, option_id, day, rate)
+    res = appraisal_data.option_appraisal(cur, version, eid, option_id, day, rate)
 except ValueError as exc:
     st.error(f"Cannot appraise {option_id}: {exc}")
     st.stop()
@@ -196,7 +196,7 @@ if cash_flow_table is not None:
 
     st.subheader("Cash flow, year by year")
     try:  # over the enterprise's options, so that cumulative caps are spent as in the figures above
-        view = data.option_cash_flow_view(opts, ents, version, eid, option_id, day, rate, currency)
+        view = appraisal_data.option_cash_flow_view(opts, ents, version, eid, option_id, day, rate, currency)
     except ValueError as exc:
         st.error(f"Cannot build the cash flow of {option_id}: {exc}")
     else:
@@ -251,7 +251,7 @@ explain_appraisal = data.optional("finance.explain", "explain_appraisal")
 if explain_appraisal is not None:
     try:
         # the enterprise's batch, as cpscreen appraise: cumulative caps spent by its earlier options
-        why = data.enterprise_explain(opts, ents, version, eid, day, rate)
+        why = appraisal_data.enterprise_explain(opts, ents, version, eid, day, rate)
         why = why[why["option_id"] == option_id]
     except ValueError as exc:
         st.error(f"Cannot explain the support of {option_id}: {exc}")
@@ -270,7 +270,8 @@ if explain_appraisal is not None:
 
 # --- sensitivity ------------------------------------------------------------------------------
 st.subheader("Sensitivity")
-sens = data.option_sensitivity(option, enterprise, res, version, eid, option_id, day, rate).dropna(subset=["npv_low", "npv_high"])
+sens = appraisal_data.option_sensitivity(option, enterprise, res, version, eid, option_id, day, rate).dropna(
+    subset=["npv_low", "npv_high"])
 draw(st, "tornado_chart", sens, currency, base_npv=res.metrics["npv"])
 st.caption("Each input moved by -20% and +20% with all else at its base value; NPV with support. "
            "Lifetime rounded to whole years; the support row scales each item's amount.")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from finance.portfolio import PortfolioError, select_portfolio
 from screening.rank import rank_options
-from ui import data
+from ui import appraisal_data, data
 from ui.chart_cache import draw
 from ui.state import on_date, ranking_choice, require_enterprise, scoped
 
@@ -91,7 +91,7 @@ if not avail:
 else:
     effect = st.selectbox("Effect", avail, format_func=lambda c: EFFECTS[c][0], key=scoped("mac_effect", eid))
     rate = ent["discount_rate"] if pd.notna(ent["discount_rate"]) else 0.08
-    mac = data.mac_curve(cur, version, eid, on_date(), effect, float(rate))  # cached across sessions
+    mac = appraisal_data.mac_curve(cur, version, eid, on_date(), effect, float(rate))  # cached across sessions
     draw(st, "mac_curve_chart", mac, currency, EFFECTS[effect][1])
     st.caption(f"Cost per unit = annualised net cost (after tax, with support: minus the appraisal's equivalent annual "
                f"value at the option's discount rate) / yearly {EFFECTS[effect][0].lower()}; "

@@ -13,7 +13,7 @@ from programme.mc_records import fan_frame
 from programme.montecarlo import summary_record
 from programme.ration import ORDERS, ration_summary
 from programme.uptake import IAC_UPTAKE_RULE, DecisionRule
-from ui import data
+from ui import data, programme_data
 from ui.chart_cache import draw
 from ui.programme_tables import default_parameter, parameter_label, scenario_b_default, per_option_table, summary_text
 from ui.state import db_cursor, enterprise_id, on_date
@@ -55,7 +55,7 @@ code = c1.selectbox("Programme (policy pack)", list(packs), key="programme_pack"
                     index=list(packs).index(start),
                     format_func=lambda c: f"{c}: {packs[c].meta.name}")
 local = [e for e in ents["enterprise_id"] if jurisdiction[e] == code]  # the pack's own enterprises by default
-many = len(local) > data.PICK_ALL_ABOVE  # national scale: an empty pick means all of them
+many = len(local) > programme_data.PICK_ALL_ABOVE  # national scale: an empty pick means all of them
 chosen = c2.multiselect("Enterprises", list(ents["enterprise_id"]), default=[] if many else local, key=f"programme_enterprises-{code}",
                         format_func=lambda e: names[e] if f"({jurisdiction[e]})" in str(names[e]) else f"{names[e]} ({jurisdiction[e]})",
                         placeholder=f"All {len(local):,} enterprises of {code}" if many else "Choose enterprises")
@@ -71,13 +71,13 @@ if foreign:
     st.warning(f"Enterprises of {', '.join(foreign)} are included: the programme treats them as if they were in {code}, "
                f"and adds their amounts to the totals as {currency}.")
 # --- realised against predicted: the chosen enterprises' implemented options (programme.realised) ------
-if data.any_implemented(cur, version, chosen):
+if programme_data.any_implemented(cur, version, chosen):
     # collapsed sections are built only while open (on_change="rerun" tracks the state): at national scale their
     # tables were computed, and sent to every browser, on each rerun whether shown or not
     _section = st.expander("Realised against predicted (implemented options)", key="programme_realised", on_change="rerun")
     if _section.open:
         with _section:
-            _real = data.realised(cur, version, chosen)
+            _real = programme_data.realised(cur, version, chosen)
             st.caption("Options with status implemented that record actual figures, against what was predicted for them; "
                        "sums over the options recording both, ratio = actual / predicted of the sums; money per currency. "
                        "Per option: cpscreen track; by jurisdiction: cpscreen track --by jurisdiction.")
@@ -131,7 +131,7 @@ names = [n for n in params if not any(n == f"{r}.rate.{end}" for end in ("low", 
 # first a rate of a rule that supports the chosen options at the pack's values (that run is scenario A's while A
 # keeps the pack's value: the same cached run, see below)
 try:
-    pack_run = data.programme_results(cur, version, chosen, day, code, rule, {"pack": {}})
+    pack_run = programme_data.programme_results(cur, version, chosen, day, code, rule, {"pack": {}})
 except ValueError as exc:
     st.error(f"Cannot run the programme: {exc}")
     st.stop()
@@ -159,8 +159,9 @@ try:
     for p in scenarios.values():
         check_parameters(p, day, programme=code)  # the engine's refusal, shown before any appraisal runs
     # a scenario value equal to the pack's is the pack's run (one cached computation, the same figures)
-    results = data.programme_results(cur, version, chosen, day, code, rule,
-                                     {name: {k: v for k, v in p.items() if v != params[k]} for name, p in scenarios.items()})
+    results = programme_data.programme_results(
+        cur, version, chosen, day, code, rule,
+        {name: {k: v for k, v in p.items() if v != params[k]} for name, p in scenarios.items()})
 except ValueError as exc:
     st.error(f"Cannot run the programme: {exc}")
     st.stop()
@@ -199,7 +200,7 @@ for col, (name, r) in zip(cols, results.items()):
     draw(col, "stacked_by_year_chart", by.rename(columns={"calendar_year": "year", "instrument_id": "instrument"}),
          "outlay", "instrument", currency, title=f"Outlay by year, {name}", y_max=y_max)
     # the chart's figures as a table, with a download (same library table, summed over instruments)
-    table, table_csv = data.budget_by_year(by, currency)  # cached across sessions
+    table, table_csv = programme_data.budget_by_year(by, currency)  # cached across sessions
     i = list(results).index(name)
     col.dataframe(table, hide_index=True, width="stretch", key=f"budget_by_year-{i}",
                   column_config={c: st.column_config.NumberColumn(c, format="%,.0f") for c in table.columns
@@ -207,7 +208,7 @@ for col, (name, r) in zip(cols, results.items()):
     col.download_button(f"Download budget by year (CSV), scenario {name[0]}", data=table_csv,
                         file_name=f"budget_by_year_{code}_{name[0]}.csv", mime="text/csv", key=f"download_budget-{i}")
 st.subheader("Outlay under uncertainty")
-n_opts = len(data.programme_options(cur, version, chosen, day, rule))
+n_opts = len(programme_data.programme_options(cur, version, chosen, day, rule))
 u1, u2, u3 = st.columns(3)
 n_draws = int(u1.number_input("Draws", min_value=20, max_value=2000, value=200, step=20, key="mc_draws",
                               help="Each draw runs the programme on the options' inputs drawn within their ranges "
@@ -228,7 +229,8 @@ if run_now:
     fans, effects = {}, []
     try:
         for name, p in scenarios.items():
-            sums, rationed = data.programme_draws(cur, version, chosen, day, code, rule, p, n_draws, 0, env, ration_order)
+            sums, rationed = programme_data.programme_draws(cur, version, chosen, day, code, rule, p, n_draws, 0, env,
+                                                            ration_order)
             fans[name] = fan_frame(sums, day)
             rec = summary_record(sums, envelope=env)
             # undefined figures (no additional tonne in the median draw) read "–", as in the summary above
@@ -276,14 +278,14 @@ if _section.open:
                        "is what they would have got (not paid).")
         # the reasons of one enterprise's options at a time: at national scale a list of every option (and
         # explaining them all) would cost seconds on each rerun; caps are per enterprise, so its reasons are whole
-        opts = data.programme_options(cur, version, chosen, day, rule)
+        opts = programme_data.programme_options(cur, version, chosen, day, rule)
         w1, w2 = st.columns(2)
         why_ent = w1.selectbox("Why, and why not: enterprise", list(pd.unique(opts["enterprise_id"])), key="why_enterprise",
                                format_func=lambda e: f"{enterprise_names.get(e, e)}")
         mine = opts[opts["enterprise_id"] == why_ent].reset_index(drop=True)
         labels = {f"{why_ent} / {o}": i for i, o in enumerate(mine["option_id"])}
         pick = w2.selectbox("option", list(labels), key="why_option")
-        why = data.programme_explain(cur, version, [why_ent], day, rule, code, scenarios[name])
+        why = programme_data.programme_explain(cur, version, [why_ent], day, rule, code, scenarios[name])
         st.dataframe(why.loc[why["row"] == labels[pick], ["rule_id", "applies", "amount", "reason"]].rename(
             columns={"amount": f"amount [{currency}]"}), hide_index=True, width="stretch", key="why_programme")
         st.caption("Every rule of the programme in force on the date, for this option as if it were in "

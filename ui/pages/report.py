@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import data
+from ui import data, report_data
 from ui.state import on_date, ranking_choice, require_enterprise
 from ui.widgets import METHOD_NAMES, MIME, criterion_label, lazy_expander
 
@@ -30,9 +30,10 @@ if choice is not None:
     st.caption("Weights [/1]: " + ", ".join(f"{criterion_label(c.column)} ({'higher' if c.direction == 'max' else 'lower'} is better) "
                                            f"{c.weight:.3f}" for c in choice.criteria))
 
-try:  # cached across sessions on the data, enterprise, date and ranking choice (ui.data.report_outputs)
-    frames, xlsx, page = data.report_outputs(cur, version, eid, day, choice, method, None if criteria is None else tuple(criteria),
-                                             label, f"cpscreen report: {name}")
+try:  # cached across sessions on the data, enterprise, date and ranking choice (ui.report_data.report_outputs)
+    frames, xlsx, page = report_data.report_outputs(cur, version, eid, day, choice, method,
+                                                    None if criteria is None else tuple(criteria),
+                                                    label, f"cpscreen report: {name}")
 except ValueError as exc:  # e.g. a weighted criterion no longer has any value after an edit
     st.error(f"Cannot rank with the Screening page's choice ({label}): {exc}. Open the Screening page to set it again.")
     st.stop()
@@ -48,8 +49,9 @@ st.markdown("**Sheets:** " + ", ".join(f"{k} ({len(v)} row{'' if len(v) == 1 els
 currency = dict(zip(ents["enterprise_id"], ents["currency"])).get(eid)
 with (_box := lazy_expander("Preview (as in the workbook: headers with units, support items as text)", "preview_open")):
     if _box.open:
-        for k, shown, config in data.report_preview(cur, version, eid, day, choice, method,
-                                                    None if criteria is None else tuple(criteria), label,
-                                                    f"cpscreen report: {name}", currency if isinstance(currency, str) else None):
+        for k, shown, config in report_data.report_preview(cur, version, eid, day, choice, method,
+                                                           None if criteria is None else tuple(criteria), label,
+                                                           f"cpscreen report: {name}",
+                                                           currency if isinstance(currency, str) else None):
             st.markdown(f"**{k}**")
             st.dataframe(shown, hide_index=True, width="stretch", column_config=config)

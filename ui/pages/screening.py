@@ -10,7 +10,7 @@ from finance.risk import DEFAULT_SPREADS
 from screening.assessors import agreement
 from screening.criteria import PROFILE_HELP, PROFILES, Criterion, resolve_profile
 from screening.mcda import METHODS
-from ui import data
+from ui import data, screening_data
 from ui.chart_cache import draw
 from ui.widgets import METHOD_NAMES, criterion_label, lazy_expander, md_text
 from ui.state import (
@@ -47,7 +47,7 @@ profile = c1.selectbox("Weight profile", list(PROFILES), key=scoped("weight_prof
                        help="A starting set of weights; move the sliders to change them. "
                        + " ".join(f"**{k}**: {v}." for k, v in PROFILE_HELP.items()))
 method = c2.selectbox("Method", list(METHODS), format_func=lambda m: METHOD_NAMES.get(m, m), key=scoped("method", eid))
-derived = data.derived_options(cur, version, eid, on_date())  # cached across sessions
+derived = screening_data.derived_options(cur, version, eid, on_date())  # cached across sessions
 mandatory = derived["mandatory"].astype(bool) if "mandatory" in derived.columns else pd.Series(False, index=derived.index)
 base_criteria, notes = resolve_profile(derived[~mandatory], profile)
 with st.expander("Weights (relative; normalised to sum to 1 below)", expanded=True):
@@ -69,8 +69,8 @@ set_ranking_choice(eid, RankingChoice(profile, method, tuple(criteria), tuple(ra
 for n in notes:
     st.caption(n)
 
-try:  # cached across sessions (ui.data.ranking); read-only
-    ranking = data.ranking(cur, version, eid, on_date(), method, tuple(criteria))
+try:  # cached across sessions (ui.screening_data.ranking); read-only
+    ranking = screening_data.ranking(cur, version, eid, on_date(), method, tuple(criteria))
 except ValueError as exc:
     st.error(f"Cannot rank: {exc}")
     st.stop()
@@ -119,7 +119,7 @@ with (_box := lazy_expander("Your ranking beside what plants like yours implemen
                    "FY2010 (figures converted to USD at the ECB rates of 2025-02-28). It describes what plants did, not what "
                    "they should do. Where the two ranks part, the team's priorities and real uptake differ.")
         try:
-            seen = data.ranking(cur, version, eid, on_date(), "wsm", profile="observed").table.set_index("option_id")
+            seen = screening_data.ranking(cur, version, eid, on_date(), "wsm", profile="observed").table.set_index("option_id")
         except ValueError as exc:
             st.error(f"Cannot rank by profile 'observed': {exc}")
         else:
@@ -145,8 +145,8 @@ r1, r3, r2 = st.columns(3)
 n_draws = r1.select_slider("Weight draws", [200, 500, 1000, 2000, 5000], value=1000, key=scoped("n_draws", eid))
 k = int(r2.number_input("Top k", 1, max(1, len(ranked)), min(3, len(ranked)), key=scoped("top_k", eid)))
 spread = 0.5
-ckey = tuple(criteria)  # with the data, enterprise, date and method: the ranking (ui.data.ranking)
-first, topk = data.weight_acceptability(ranking.prepared, version, eid, on_date(), method, ckey, n_draws, k, spread)
+ckey = tuple(criteria)  # with the data, enterprise, date and method: the ranking (ui.screening_data.ranking)
+first, topk = screening_data.weight_acceptability(ranking.prepared, version, eid, on_date(), method, ckey, n_draws, k, spread)
 st.session_state["robustness_cache"] = {(version, eid, method, ckey, n_draws, k): (first, topk)}  # the session's last
 ids = ranking.prepared.keys["option_id"].to_numpy()
 shares = pd.DataFrame({"option": ids, "share_first": first, "share_top_k": topk})
@@ -159,8 +159,8 @@ n_input = int(r3.select_slider("Input draws", [100, 200, 500, 1000], value=200, 
                                help="Draws of each option's investment, savings, cost change and lifetime (finance.risk), "
                                     "each appraised and the options ranked again with these weights and method"))
 pos = tuple(int(p) for p in np.flatnonzero(~mandatory.to_numpy()))  # the ranked options, in the ranking's order
-acc_in = data.input_acceptability(cur, ranking.prepared, ranking.result.method, ranking.result.scaling, version, eid,
-                                  on_date(), method, ckey, n_input, k, pos)
+acc_in = screening_data.input_acceptability(cur, ranking.prepared, ranking.result.method, ranking.result.scaling, version, eid,
+                                            on_date(), method, ckey, n_input, k, pos)
 st.session_state["input_robustness_cache"] = {(version, eid, method, ckey, n_draws, k, n_input): acc_in}  # the session's last
 shares_in = pd.DataFrame({"option": ids, "share_first": acc_in.first, "share_top_k": acc_in.top_k})
 if acc_in.varied:
@@ -174,7 +174,7 @@ else:
     i_col.caption("None of the chosen criteria depends on the uncertain inputs (investment, savings, cost change, "
                   "lifetime and the NPV, IRR and payback they give): input uncertainty cannot change this ranking.")
 if method == "wsm":
-    flips = data.flip_points(ranking.prepared, version, eid, on_date(), method, ckey)
+    flips = screening_data.flip_points(ranking.prepared, version, eid, on_date(), method, ckey)
     st.markdown("**Flip points**: how far each weight can move before the top option changes")
     shown_flips = pd.DataFrame({
         "criterion": flips["criterion"].map(criterion_label),
