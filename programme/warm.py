@@ -12,6 +12,12 @@ a checkout or an update compiled them.  :func:`warm_up` compiles both sets on tw
 through the same functions as a real budget (support items of every kind, the outlay with the
 net flows reused), so that the signatures compiled are the ones used later.
 
+The uncertainty kernels are compiled here too (:func:`_warm_draws`): ``finance.risk``'s triangular
+draws (the Appraisal page's risk, ``cpscreen risk``) and :mod:`programme.mc_kernels`' ``draw_block``
+(the Programme page's Monte Carlo, ``cpscreen budget --draws``).  Before 2026-12-04 they were not, and
+a new server's first Programme view compiled ``draw_block`` inside a user's script run: 7.25 s
+(``bench/bench_pages.py`` on the demo data, the first run after an install).
+
 Run: ``.venv/bin/python -m programme.warm`` (``scripts/run.sh`` does, before the app starts).
 """
 
@@ -57,7 +63,42 @@ def warm_up() -> float:
     payback_from_cumulative(cum, life)
     # the outlay with the flows reused (row 1's only item read from net1 - net0) and valued item by item (row 0)
     outlay_table(support, options, tax, tax_capacity=capacity, loss_carry_forward_years=loss, net_without=net0, net_with=net1)
+    _warm_draws()
     return time.perf_counter() - start
+
+
+def _warm_draws() -> None:
+    """The risk and Monte Carlo kernels, through the functions the pages and the CLI call: an option's
+    risk (``finance.risk.risk``), a programme's draws in-process (``programme.distributed.run_draws``, as
+    ``cpscreen budget --draws`` and the Programme page without an envelope), per option with an envelope
+    rationed (``option_draws`` and ``ration``), and with the payback limit drawn (``--threshold-spread``)."""
+    from datetime import date
+
+    from finance.risk import risk
+    from programme.distributed import run_draws
+    from programme.montecarlo import McSpec, draw_sums, option_draws
+    from programme.ration import ration
+    from programme.uptake import DecisionRule
+    from screening.schema import validate
+
+    enterprises = pd.DataFrame({"enterprise_id": ["w-nl", "w-dk"], "name": "warm-up", "jurisdiction": ["NL", "DK"],
+                                "size_class": ["small", "medium"]})
+    options = pd.DataFrame({
+        "option_id": ["a", "b", "c"], "enterprise_id": ["w-nl", "w-nl", "w-dk"], "title": "warm-up",
+        "category": ["equipment_modification", "technology_change", "good_housekeeping"],
+        "investment": [40_000.0, 250_000.0, 0.0], "annual_savings": [12_000.0, 50_000.0, 3_000.0],
+        "lifetime_years": [10, 15, 5], "energy_saved_mwh": [80.0, 400.0, 5.0], "co2e_avoided_t": [30.0, 150.0, 2.0],
+    })
+    v = validate(enterprises, options)
+    on_date = date(2025, 6, 1)
+    risk(v.options, v.enterprises, on_date, draws=8)
+    rule = DecisionRule("payback", payback_limit=4.0)
+    for pack in ("NL", "DK"):  # the general engine (NL's tax deductions), then the compiled one (DK's grants)
+        mine = v.options[v.options["enterprise_id"] == f"w-{pack.lower()}"].reset_index(drop=True)
+        spec = McSpec(pack, on_date, rule, draws=4)
+        run_draws(mine, v.enterprises, spec)
+        ration(option_draws(mine, v.enterprises, spec), 30_000.0, "npv-ratio")
+    draw_sums(mine, v.enterprises, McSpec("DK", on_date, rule, draws=4, threshold_spread=0.3))
 
 
 if __name__ == "__main__":

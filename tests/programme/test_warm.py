@@ -1,5 +1,6 @@
-"""``programme.warm.warm_up`` compiles every kernel signature a budget uses (``scripts/run.sh`` and the
-CLI benchmark run it so that no first budget after a checkout waits for the compiler)."""
+"""``programme.warm.warm_up`` compiles every kernel signature a budget uses, and those of the risk and
+Monte Carlo draws (``scripts/run.sh`` and the CLI benchmark run it so that no first budget, and no first
+Programme or Appraisal view of a new server, waits for the compiler)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ import json
 from datetime import date
 import numpy as np, pandas as pd
 from numba.core.registry import CPUDispatcher
-import finance.financing, finance.inflation, finance.kernels, programme.appraisal, programme.outlay
+import finance.financing, finance.inflation, finance.kernels, finance.risk, programme.appraisal, programme.mc_kernels, programme.outlay
 from programme.warm import warm_up
 from programme.budget import run_programme
 from programme.uptake import DecisionRule
 
-MODULES = (finance.financing, finance.inflation, finance.kernels, programme.appraisal, programme.outlay)
+MODULES = (finance.financing, finance.inflation, finance.kernels, finance.risk, programme.appraisal, programme.mc_kernels,
+           programme.outlay)
 def signatures():
     return {f"{m.__name__}.{k}": sorted(map(str, v.signatures)) for m in MODULES for k, v in vars(m).items()
             if isinstance(v, CPUDispatcher)}
@@ -44,6 +46,22 @@ for with_irr in (None, True):
     assert r.summary["outlay_if_all"] > 0, r.summary
     g = run_programme(opts, ents.assign(tax_rate=0.0), "CA-ECOENERGY", on_date=date(2010, 6, 1), rule=rule)
     assert g.summary["outlay_if_all"] > 0, g.summary
+# the draws: an option's risk, a programme's draws on the general engine (NL: tax deductions) and on the
+# compiled one (DK: grants), rationed per option, and with the payback limit drawn
+from finance.risk import risk
+from programme.distributed import run_draws
+from programme.montecarlo import McSpec, draw_sums, option_draws
+from programme.ration import ration
+from screening.schema import validate
+v = validate(ents.assign(jurisdiction=["NL", "DK", "DK"], tax_capacity=True).drop(columns=["tax_rate"]),
+             opts.drop(columns=["mia_tier"]))
+assert len(risk(v.options, v.enterprises, date(2025, 6, 1), draws=20)) == 12
+for pack in ("NL", "DK"):
+    spec = McSpec(pack, date(2025, 6, 1), rule, draws=10, seed=3)
+    assert run_draws(v.options, v.enterprises, spec).draws == 10
+    ration(option_draws(v.options, v.enterprises, spec), 50_000.0, "cost-per-tonne")
+dk = v.options[v.options["enterprise_id"] != "E0"].reset_index(drop=True)
+assert "columnar" in draw_sums(dk, v.enterprises, McSpec("DK", date(2025, 6, 1), rule, draws=10, threshold_spread=0.2)).engines
 after = signatures()
 print(json.dumps({k: sorted(set(after[k]) - set(before.get(k, []))) for k in after if set(after[k]) - set(before.get(k, []))}))
 """
