@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 .venv/bin/python -m store.seed
-.venv/bin/python -m programme.warm  # compile the numerical kernels (finance's and the budget's) once (cached on disk), not on the first click
+.venv/bin/python -m programme.warm  # compile the numerical kernels (appraisal, budget, risk and Monte Carlo) once (cached on disk), not on the first click
 # no file watcher: a served app has no reason to poll its source tree (pass --server.fileWatcherType auto to develop)
 exec .venv/bin/streamlit run app.py --server.headless true --server.address "${ADDRESS:-127.0.0.1}" \
     --server.port "${PORT:-8501}" --browser.gatherUsageStats false --server.fileWatcherType none "$@"
