@@ -60,8 +60,8 @@ GIB = 2**20  # ru_maxrss is in KiB on Linux
 #: The three budget scenarios: the Dutch energy investment allowance (EIA, in force on DATE) at three rates.
 SCENARIO_PARAM, SCENARIO_RATES = "NL-EIA-2024.rate.value", (0.3, 0.4, 0.45)
 
-#: Runs one command, then prints (JSON, last line of stdout) its wall time, and the peak RSS and the user and
-#: system CPU time of that one child.
+#: Runs one command, then prints (JSON, last line of stdout) its wall time, and the peak RSS, the user and
+#: system CPU time and the minor page faults of that one child.
 WRAPPER = (
     "import json, resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"

@@ -93,12 +93,12 @@ def _warm_draws() -> None:
     on_date = date(2025, 6, 1)
     risk(v.options, v.enterprises, on_date, draws=8)
     rule = DecisionRule("payback", payback_limit=4.0)
-    for pack in ("NL", "DK"):  # the general engine (NL's tax deductions), then the compiled one (DK's grants)
-        mine = v.options[v.options["enterprise_id"] == f"w-{pack.lower()}"].reset_index(drop=True)
+    nl, dk = (v.options[v.options["enterprise_id"] == e].reset_index(drop=True) for e in ("w-nl", "w-dk"))
+    for pack, mine in (("NL", nl), ("DK", dk)):  # the general engine (NL's tax deductions), the compiled one (DK's grants)
         spec = McSpec(pack, on_date, rule, draws=4)
         run_draws(mine, v.enterprises, spec)
         ration(option_draws(mine, v.enterprises, spec), 30_000.0, "npv-ratio")
-    draw_sums(mine, v.enterprises, McSpec("DK", on_date, rule, draws=4, threshold_spread=0.3))
+    draw_sums(dk, v.enterprises, McSpec("DK", on_date, rule, draws=4, threshold_spread=0.3))  # the compiled engine only
 
 
 if __name__ == "__main__":
